@@ -1,0 +1,69 @@
+/**
+ * Errors with stable codes. Every error that crosses a process boundary (HTTP, WebSocket,
+ * IPC) travels as `{ name, code, message }` and is recognised with `isGatehouseErrorLike`,
+ * never with `instanceof`.
+ */
+
+export const ErrorCodes = {
+  INTERNAL: 'GATEHOUSE_ERR_INTERNAL',
+  INVALID_INPUT: 'GATEHOUSE_ERR_INVALID_INPUT',
+  NOT_FOUND: 'GATEHOUSE_ERR_NOT_FOUND',
+  CONFLICT: 'GATEHOUSE_ERR_CONFLICT',
+  UNAUTHENTICATED: 'GATEHOUSE_ERR_UNAUTHENTICATED',
+  TOKEN_EXPIRED: 'GATEHOUSE_ERR_TOKEN_EXPIRED',
+  INVALID_CREDENTIALS: 'GATEHOUSE_ERR_INVALID_CREDENTIALS',
+  FORBIDDEN: 'GATEHOUSE_ERR_FORBIDDEN',
+  PAYLOAD_TOO_LARGE: 'GATEHOUSE_ERR_PAYLOAD_TOO_LARGE',
+  ENROLLMENT_TOKEN_INVALID: 'GATEHOUSE_ERR_ENROLLMENT_TOKEN_INVALID',
+  GATEWAY_UNAVAILABLE: 'GATEHOUSE_ERR_GATEWAY_UNAVAILABLE',
+  SESSION_EXPIRED: 'GATEHOUSE_ERR_SESSION_EXPIRED',
+  SESSION_REVOKED: 'GATEHOUSE_ERR_SESSION_REVOKED',
+  SESSION_ENDED: 'GATEHOUSE_ERR_SESSION_ENDED',
+  PROTOCOL: 'GATEHOUSE_ERR_PROTOCOL',
+  MESSAGE_TOO_LARGE: 'GATEHOUSE_ERR_MESSAGE_TOO_LARGE',
+  UPSTREAM_CONNECT: 'GATEHOUSE_ERR_UPSTREAM_CONNECT',
+  UPSTREAM_TLS: 'GATEHOUSE_ERR_UPSTREAM_TLS',
+  UPSTREAM_AUTH: 'GATEHOUSE_ERR_UPSTREAM_AUTH',
+  UNSUPPORTED_AUTH: 'GATEHOUSE_ERR_UNSUPPORTED_AUTH',
+  TUNNEL_CLOSED: 'GATEHOUSE_ERR_TUNNEL_CLOSED',
+  PORT_IN_USE: 'GATEHOUSE_ERR_PORT_IN_USE',
+  TIMEOUT: 'GATEHOUSE_ERR_TIMEOUT',
+  CONFIG: 'GATEHOUSE_ERR_CONFIG',
+} as const;
+
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+export interface SerializedError {
+  name: string;
+  code: string;
+  message: string;
+}
+
+export class GatehouseError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'GatehouseError';
+    this.code = code;
+  }
+  toJSON(): SerializedError {
+    return { name: this.name, code: this.code, message: this.message };
+  }
+}
+
+export function isGatehouseErrorLike(value: unknown): value is SerializedError {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as SerializedError).code === 'string' &&
+    (value as SerializedError).code.startsWith('GATEHOUSE_ERR_') &&
+    typeof (value as SerializedError).message === 'string'
+  );
+}
+
+export function serializeError(err: unknown): SerializedError {
+  if (isGatehouseErrorLike(err)) {
+    return { name: (err as SerializedError).name ?? 'GatehouseError', code: err.code, message: err.message };
+  }
+  return { name: 'GatehouseError', code: ErrorCodes.INTERNAL, message: 'internal error' };
+}

@@ -1,0 +1,65 @@
+import type { ConnectionOptions, PeerCertificate, TLSSocket, TlsOptions } from 'node:tls';
+import { identityFromCertificate, type CertificateIdentity } from './identity.ts';
+
+/** ALPN protocol of the end-to-end TLS inside a tunnel stream. */
+export const GATEHOUSE_ALPN = 'gatehouse-pg';
+
+/** SNI sent by clients (hostnames do not apply; identity is the URI SAN). */
+export const GATEWAY_SERVERNAME = 'gatehouse-gateway';
+
+export interface TlsIdentityPem {
+  keyPem: string;
+  certPem: string;
+  caPem: string;
+}
+
+/**
+ * `tls.connect` options for the local proxy: present the session cert, trust only the CA,
+ * and accept only the certificate whose URI SAN is `gatehouse://gateway/<gatewayId>`.
+ * Pass `socket` (the MuxStream) yourself.
+ */
+export function clientTlsOptionsForGateway(opts: TlsIdentityPem & { gatewayId: string }): ConnectionOptions {
+  return {
+    key: opts.keyPem,
+    cert: opts.certPem,
+    ca: [opts.caPem],
+    minVersion: 'TLSv1.3',
+    ALPNProtocols: [GATEHOUSE_ALPN],
+    servername: GATEWAY_SERVERNAME,
+    rejectUnauthorized: true,
+    checkServerIdentity: (_host: string, cert: PeerCertificate) => {
+      const identity = identityFromCertificate(cert.raw);
+      if (identity?.kind === 'gateway' && identity.id === opts.gatewayId) return undefined;
+      const err = new Error(
+        `gateway certificate identity mismatch: expected gateway ${opts.gatewayId}, got ${identity ? `${identity.kind} ${identity.id}` : 'no gatehouse identity'}`,
+      ) as Error & { code: string };
+      err.code = 'ERR_TLS_CERT_ALTNAME_INVALID';
+      return err;
+    },
+  };
+}
+
+/**
+ * Options for the gateway's TLS server side (`new tls.TLSSocket(stream, { isServer: true, ...opts })`
+ * or `tls.createServer(opts)`): require a client cert chained to the CA. The caller must
+ * still check that `peerIdentity(socket)` is the session of the stream.
+ */
+export function serverTlsOptionsForSessions(opts: TlsIdentityPem): TlsOptions {
+  return {
+    key: opts.keyPem,
+    cert: opts.certPem,
+    ca: [opts.caPem],
+    minVersion: 'TLSv1.3',
+    ALPNProtocols: [GATEHOUSE_ALPN],
+    requestCert: true,
+    rejectUnauthorized: true,
+  };
+}
+
+/** The verified peer's gatehouse identity, or undefined if not authorized / none. */
+export function peerIdentity(socket: TLSSocket): CertificateIdentity | undefined {
+  if (!socket.authorized) return undefined;
+  const cert = socket.getPeerCertificate();
+  if (!cert || !cert.raw) return undefined;
+  return identityFromCertificate(cert.raw);
+}

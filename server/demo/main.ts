@@ -1,0 +1,102 @@
+/**
+ * `npm run demo`: the whole product on embedded defaults. Prints what a person needs to try
+ * it (or, with `--json`, exactly one JSON line once everything is ready) and runs until
+ * Ctrl+C / SIGTERM, then stops everything it started.
+ */
+import { parseArgs } from 'node:util';
+import { startStack, type Stack } from './stack.ts';
+
+function usage(): string {
+  return [
+    'usage: npm run demo -- [--json] [--port N] [--data-dir DIR]',
+    '  --json          print one JSON line when ready (for scripts)',
+    '  --port N        control plane port (default 8080; 0 = any free port)',
+    '  --data-dir DIR  keep server and gateway data here (default: a fresh temp dir)',
+  ].join('\n');
+}
+
+function describe(stack: Stack): string {
+  const cli = 'npx gatehouse';
+  return [
+    '',
+    'Gatehouse demo is running.',
+    '',
+    `  Control plane   ${stack.domain}`,
+    `  Admin sign-in   ${stack.email} / ${stack.password}`,
+    `  Project id      ${stack.projectId}`,
+    `  Resource        ${stack.resource} (PostgreSQL on 127.0.0.1:${stack.pg.port}, database "shop", TLS on)`,
+    `  Accounts        ${stack.accounts.join(', ')}`,
+    '',
+    'Try it:',
+    `  ${cli} login --domain ${stack.domain} --email ${stack.email} --password '${stack.password}'`,
+    `  ${cli} db access --resource ${stack.resource} --account readonly --project-id ${stack.projectId} --duration 1h --domain ${stack.domain}`,
+    '  psql "<the URL it prints>" -c "select * from customers"',
+    `  ${cli} sessions logs <session id>`,
+    '',
+    'Press Ctrl+C to stop.',
+    '',
+  ].join('\n');
+}
+
+async function main(argv: string[]): Promise<number> {
+  let args;
+  try {
+    args = parseArgs({
+      args: argv,
+      options: {
+        json: { type: 'boolean', default: false },
+        port: { type: 'string', default: '8080' },
+        'data-dir': { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+      strict: true,
+    }).values;
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n${usage()}\n`);
+    return 2;
+  }
+  if (args.help) {
+    process.stdout.write(`${usage()}\n`);
+    return 0;
+  }
+  const port = Number(args.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    process.stderr.write(`--port must be a port number (0-65535), got "${args.port}"\n`);
+    return 2;
+  }
+  if (!args.json) process.stderr.write('Starting PostgreSQL, the control plane and a gateway…\n');
+
+  let stack: Stack;
+  try {
+    stack = await startStack({ port, dataDir: args['data-dir'], env: { GATEHOUSE_LOG_LEVEL: process.env.GATEHOUSE_LOG_LEVEL ?? 'warn' } });
+  } catch (err) {
+    process.stderr.write(`demo failed to start: ${(err as Error).message}\n`);
+    return 1;
+  }
+
+  if (args.json) {
+    process.stdout.write(
+      `${JSON.stringify({
+        domain: stack.domain,
+        projectId: stack.projectId,
+        email: stack.email,
+        password: stack.password,
+        resource: stack.resource,
+        accounts: stack.accounts,
+      })}\n`,
+    );
+  } else {
+    process.stdout.write(describe(stack));
+  }
+
+  await new Promise<void>((resolveStop) => {
+    const stop = () => resolveStop();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  if (!args.json) process.stderr.write('Stopping…\n');
+  await stack.close();
+  return 0;
+}
+
+process.exit(await main(process.argv.slice(2)));

@@ -1,0 +1,186 @@
+/**
+ * `npm run bench`: direct PostgreSQL against the full Gatehouse path (local proxy in the CLI
+ * process → control plane relay → gateway → PostgreSQL, end-to-end TLS and recording on),
+ * measured in the same run on the same server, printed as ratios.
+ *
+ *   pgbench select-only, 8 clients and 1 client   → TPS ratio, added µs per query
+ *   pgbench -C (a new connection per transaction) → added ms per new connection
+ *   1 GB COPY … TO STDOUT through psql            → throughput ratio
+ *   500 concurrent connections through one gateway → failures (must be 0)
+ *
+ * Options: --seconds N (per pgbench run, default 10), --copy-mb N (default 1024),
+ * --concurrent N (default 500), --skip copy,concurrent.
+ */
+import { execFile, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs, promisify } from 'node:util';
+import pg from 'pg';
+import { startStack, type Stack } from '../../server/demo/stack.ts';
+
+const run = promisify(execFile);
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+
+const { values: opts } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '10' },
+    'copy-mb': { type: 'string', default: '1024' },
+    concurrent: { type: 'string', default: '500' },
+    skip: { type: 'string', default: '' },
+  },
+});
+const SECONDS = Number(opts.seconds);
+const COPY_MB = Number(opts['copy-mb']);
+const CONCURRENT = Number(opts.concurrent);
+const SKIP = new Set(opts.skip.split(',').filter(Boolean));
+
+interface Target {
+  label: string;
+  url: string;
+  env: NodeJS.ProcessEnv;
+}
+
+async function pgbench(target: Target, args: string[]): Promise<{ tps: number; latencyMs: number; connMs?: number }> {
+  const { stdout } = await run('pgbench', [...args, target.url], { env: { ...process.env, ...target.env }, maxBuffer: 16 << 20 });
+  const tps = Number(/tps = ([\d.]+)/.exec(stdout)?.[1]);
+  const latencyMs = Number(/latency average = ([\d.]+) ms/.exec(stdout)?.[1]);
+  const conn = /average connection time = ([\d.]+) ms/.exec(stdout)?.[1];
+  if (!Number.isFinite(tps)) throw new Error(`pgbench printed no tps:\n${stdout}`);
+  return { tps, latencyMs, connMs: conn === undefined ? undefined : Number(conn) };
+}
+
+async function copyOut(target: Target, megabytes: number): Promise<number> {
+  const rows = megabytes * 1024; // 1 KiB per row
+  const sql = `COPY (SELECT repeat('x', 1023) FROM generate_series(1, ${rows})) TO STDOUT`;
+  const started = process.hrtime.bigint();
+  await new Promise<void>((resolveCopy, reject) => {
+    const child = spawn('psql', [target.url, '-X', '-q', '-c', sql], { env: { ...process.env, ...target.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let bytes = 0;
+    let err = '';
+    child.stdout.on('data', (c: Buffer) => (bytes += c.length));
+    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    child.once('exit', (code) => (code === 0 && bytes >= rows * 1024 ? resolveCopy() : reject(new Error(`psql COPY failed (${code}, ${bytes} bytes): ${err}`))));
+  });
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  return megabytes / seconds;
+}
+
+async function concurrentConnections(target: Target, count: number): Promise<{ failed: number; ms: number; firstError?: string }> {
+  const started = Date.now();
+  const results = await Promise.allSettled(
+    Array.from({ length: count }, async () => {
+      const client = new pg.Client({ connectionString: target.url, password: target.env.PGPASSWORD, connectionTimeoutMillis: 60_000 });
+      await client.connect();
+      try {
+        const { rows } = await client.query('select 1 as one');
+        if (rows[0].one !== 1) throw new Error('wrong result');
+        await new Promise((r) => setTimeout(r, 200)); // hold it open while the others arrive
+      } finally {
+        await client.end();
+      }
+    }),
+  );
+  const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+  return { failed: failures.length, ms: Date.now() - started, firstError: failures[0] ? String(failures[0].reason) : undefined };
+}
+
+async function startAccess(stack: Stack, home: string): Promise<{ url: string; stop: () => Promise<void> }> {
+  const env = { ...process.env, GATEHOUSE_HOME: home, GATEHOUSE_LOG_LEVEL: 'warn' };
+  const cli = join(ROOT, 'bin', 'gatehouse.mjs');
+  await run(process.execPath, [cli, 'login', '--domain', stack.domain, '--email', stack.email, '--password', stack.password], { env });
+  const child = spawn(
+    process.execPath,
+    [cli, 'db', 'access', '--resource', stack.resource, '--account', 'bench', '--project-id', stack.projectId, '--duration', '1h', '--json'],
+    { env, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const line = await new Promise<string>((resolveLine, reject) => {
+    let buf = '';
+    child.stdout.on('data', (c: Buffer) => {
+      buf += c.toString();
+      const nl = buf.indexOf('\n');
+      if (nl >= 0) resolveLine(buf.slice(0, nl));
+    });
+    child.once('exit', (code) => reject(new Error(`gatehouse db access exited with ${code}`)));
+  });
+  const { url } = JSON.parse(line) as { url: string };
+  return {
+    url,
+    stop: async () => {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    },
+  };
+}
+
+function fmt(n: number, digits = 2): string {
+  return n.toFixed(digits);
+}
+
+async function main(): Promise<void> {
+  const home = await mkdtemp(join(tmpdir(), 'gatehouse-bench-home-'));
+  process.stderr.write('bench: starting PostgreSQL, control plane, gateway…\n');
+  const stack = await startStack({ pgTls: false, env: { GATEHOUSE_LOG_LEVEL: 'warn' } });
+  let access: { url: string; stop: () => Promise<void> } | undefined;
+  try {
+    // pgbench tables, and an account that may use them.
+    const direct: Target = {
+      label: 'direct',
+      url: `postgresql://postgres@127.0.0.1:${stack.pg.port}/shop`,
+      env: { PGPASSWORD: stack.pg.superuserPassword },
+    };
+    await run('pgbench', ['-i', '-q', '-s', '10', direct.url], { env: { ...process.env, ...direct.env } });
+    const [resource] = (await stack.api<{ resources: Array<{ id: string; name: string }> }>('GET', `/projects/${stack.projectId}/resources`)).resources;
+    await stack.api('POST', `/resources/${resource.id}/accounts`, { name: 'bench', username: 'postgres', password: stack.pg.superuserPassword });
+    access = await startAccess(stack, home);
+    const proxied: Target = { label: 'gatehouse', url: access.url, env: {} };
+
+    const rows: string[] = [];
+    const line = (s: string) => {
+      rows.push(s);
+      process.stdout.write(`${s}\n`);
+    };
+    line(`Gatehouse benchmark — ${new Date().toISOString()} — ${SECONDS}s per pgbench run, 2 cores`);
+
+    for (const clients of [8, 1]) {
+      const args = ['-n', '-S', '-c', String(clients), '-j', String(Math.min(clients, 2)), '-T', String(SECONDS)];
+      const d = await pgbench(direct, args);
+      const g = await pgbench(proxied, args);
+      const added = clients === 1 ? `, +${fmt((g.latencyMs - d.latencyMs) * 1000, 0)} µs per query` : '';
+      line(`select-only ${clients} client(s): direct ${fmt(d.tps, 0)} tps, gatehouse ${fmt(g.tps, 0)} tps → ${fmt(g.tps / d.tps)}×${added}`);
+    }
+
+    {
+      const args = ['-n', '-S', '-C', '-c', '1', '-T', String(Math.max(3, Math.round(SECONDS / 2)))];
+      const d = await pgbench(direct, args);
+      const g = await pgbench(proxied, args);
+      if (d.connMs !== undefined && g.connMs !== undefined) {
+        line(`new connection: direct ${fmt(d.connMs, 3)} ms, gatehouse ${fmt(g.connMs, 3)} ms → +${fmt(g.connMs - d.connMs, 3)} ms`);
+      } else {
+        line(`new connection (tps with -C): direct ${fmt(d.tps, 0)}, gatehouse ${fmt(g.tps, 0)} → ${fmt(g.tps / d.tps)}×`);
+      }
+    }
+
+    if (!SKIP.has('copy')) {
+      const d = await copyOut(direct, COPY_MB);
+      const g = await copyOut(proxied, COPY_MB);
+      line(`COPY TO STDOUT ${COPY_MB} MB: direct ${fmt(d, 0)} MB/s, gatehouse ${fmt(g, 0)} MB/s → ${fmt(g / d)}×`);
+    }
+
+    if (!SKIP.has('concurrent')) {
+      const d = await concurrentConnections(direct, CONCURRENT);
+      const g = await concurrentConnections(proxied, CONCURRENT);
+      line(
+        `${CONCURRENT} concurrent connections: direct ${d.failed} failed in ${d.ms} ms, gatehouse ${g.failed} failed in ${g.ms} ms` +
+          (g.firstError ? ` (first error: ${g.firstError})` : ''),
+      );
+    }
+  } finally {
+    await access?.stop().catch(() => undefined);
+    await stack.close();
+    await rm(home, { recursive: true, force: true });
+  }
+}
+
+await main();

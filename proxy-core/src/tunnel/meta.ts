@@ -1,0 +1,30 @@
+/** What travels in OPEN frames (docs/architecture.md, "Tunnel"). */
+
+/** Client → control plane. */
+export type StreamOpenMeta =
+  | { kind: 'pg'; clientAddress: string; applicationName?: string; clientUser?: string }
+  | { kind: 'cancel' };
+
+export interface UpstreamTarget {
+  host: string;
+  port: number;
+  database: string;
+  username: string;
+  password: string;
+  ssl: { enabled: boolean; rejectUnauthorized: boolean; ca?: string };
+}
+
+/** Control plane → gateway. Carries the password: never sent toward a client. */
+export interface GatewayStreamMeta {
+  kind: 'pg' | 'cancel';
+  sessionId: string;
+  connectionId: string;
+  clientAddress?: string;
+  applicationName?: string;
+  target: UpstreamTarget;
+  session: { expiresAt: string; userEmail: string; accountName: string; resourceName: string };
+  recording: { redactBindParams: boolean };
+}
+
+/** Any JSON object; each side validates the meta it receives. */
+export type StreamMeta = Record<string, unknown>;

@@ -1,0 +1,126 @@
+import type { RawData, WebSocket } from 'ws';
+import { ErrorCodes } from '../../../proxy-core/src/errors.ts';
+import { createLogger } from '../../../proxy-core/src/log.ts';
+import { FrameType, decodeFrame, encodeFrame } from '../../../proxy-core/src/tunnel/frames.ts';
+import type { RelayStats } from './counters.ts';
+import { EventAckTracker } from './event-acks.ts';
+import type { FrameSink, RelayedStream } from './relayed-stream.ts';
+import { parseEventBatch } from './session-event-batch.ts';
+import type { GatewayStreamMeta, RelayDeps } from './types.ts';
+
+const log = createLogger('relay.gateway-link');
+
+/**
+ * The control plane's end of one gateway's link. It opens streams toward the gateway (even
+ * ids: the gateway dialed, so it is the initiator), routes frames of relayed streams, and
+ * stores the gateway's session events, acknowledging only what is stored.
+ */
+export class GatewayLinkConnection implements FrameSink {
+  readonly streams = new Map<number, RelayedStream>();
+  private nextStreamId = 2;
+  private storing: Promise<void> = Promise.resolve();
+  private readonly acks = new EventAckTracker();
+
+  constructor(
+    readonly gatewayId: string,
+    readonly ws: WebSocket,
+    private readonly deps: RelayDeps,
+    private readonly stats: RelayStats,
+  ) {
+    ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
+  }
+
+  get open(): boolean {
+    return this.ws.readyState === this.ws.OPEN;
+  }
+
+  /** Opens a stream toward the gateway; returns its id on this link. */
+  openStream(meta: GatewayStreamMeta): number {
+    const id = this.nextStreamId;
+    this.nextStreamId += 2;
+    this.sendFrame(encodeFrame(FrameType.OPEN, id, Buffer.from(JSON.stringify(meta))));
+    return id;
+  }
+
+  sendFrame(frame: Buffer): void {
+    if (this.open) this.ws.send(frame, { binary: true });
+  }
+
+  sendControl(message: Record<string, unknown>): void {
+    if (this.open) this.ws.send(JSON.stringify(message), { binary: false });
+  }
+
+  /** Resolves when every events batch received so far has been stored or has failed. */
+  drained(): Promise<void> {
+    return this.storing;
+  }
+
+  private onMessage(data: RawData, isBinary: boolean): void {
+    const buf = toBuffer(data);
+    if (!isBinary) {
+      this.onControl(buf);
+      return;
+    }
+    let frame;
+    try {
+      frame = decodeFrame(buf);
+    } catch (err) {
+      log.warn({ gatewayId: this.gatewayId, err }, 'malformed frame from gateway; closing link');
+      this.ws.close(4002, 'malformed frame');
+      return;
+    }
+    const stream = this.streams.get(frame.streamId);
+    if (stream) {
+      stream.fromGateway(frame.type, buf, frame.payload);
+      return;
+    }
+    if (frame.type === FrameType.OPEN) {
+      const body = Buffer.from(JSON.stringify({ code: ErrorCodes.PROTOCOL, message: 'gateways do not open streams' }));
+      this.sendFrame(encodeFrame(FrameType.RST, frame.streamId, body));
+    }
+    // Frames for streams already finished (late WINDOW, RST after RST) are dropped.
+  }
+
+  private onControl(buf: Buffer): void {
+    let message: unknown;
+    try {
+      message = JSON.parse(buf.toString('utf8'));
+    } catch {
+      log.warn({ gatewayId: this.gatewayId }, 'control message is not JSON; ignored');
+      return;
+    }
+    if (typeof message !== 'object' || message === null) return;
+    const msg = message as Record<string, unknown>;
+    if (msg.type === 'events') {
+      const events = parseEventBatch(msg);
+      if (!events) {
+        log.warn({ gatewayId: this.gatewayId }, 'malformed events batch; not acked');
+        return;
+      }
+      this.storing = this.storing.then(() => this.store(events));
+      return;
+    }
+    log.debug({ gatewayId: this.gatewayId, type: msg.type }, 'unknown control message ignored');
+  }
+
+  private async store(events: Parameters<RelayDeps['storeEvents']>[1]): Promise<void> {
+    const first = events[0].seq;
+    const last = events[events.length - 1].seq;
+    try {
+      await this.deps.storeEvents(this.gatewayId, events);
+    } catch (err) {
+      this.acks.failed(first);
+      log.error({ gatewayId: this.gatewayId, first, last, err }, 'storing session events failed; not acked (the gateway resends)');
+      return;
+    }
+    this.stats.eventsStored += events.length;
+    const ack = this.acks.stored(first, last);
+    if (ack !== undefined) this.sendControl({ type: 'ack', seq: ack });
+  }
+}
+
+export function toBuffer(data: RawData): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  if (Array.isArray(data)) return Buffer.concat(data);
+  return Buffer.from(data);
+}

@@ -1,0 +1,276 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { ErrorCodes, GatehouseError, type ErrorCode } from '../../../proxy-core/src/errors.ts';
+import { createLogger } from '../../../proxy-core/src/log.ts';
+import { FrameType, MAX_FRAME_LENGTH, encodeFrame } from '../../../proxy-core/src/tunnel/frames.ts';
+import { parseClientOpenMeta } from './client-open-meta.ts';
+import { emptyStats, type RelayStats } from './counters.ts';
+import { GatewayLinkConnection } from './gateway-link.ts';
+import { Heartbeat } from './heartbeat.ts';
+import { refusalFor, rejectUpgrade } from './http-reject.ts';
+import { RelayedStream } from './relayed-stream.ts';
+import { SessionTunnelConnection, type TunnelAuthorization } from './session-tunnel.ts';
+import { CloseCodes, type GatewayStreamMeta, type RelayDeps, type RelayOptions, type SessionEndReason } from './types.ts';
+
+export type { RelayDeps, RelayOptions, SessionEndReason } from './types.ts';
+export type { RelayStats } from './counters.ts';
+
+const log = createLogger('relay');
+
+const MAX_TIMER_MS = 2_147_483_647;
+const CLOSE_TIMEOUT_MS = 2000;
+
+const END_CODES: Record<SessionEndReason, ErrorCode> = {
+  expired: ErrorCodes.SESSION_EXPIRED,
+  revoked: ErrorCodes.SESSION_REVOKED,
+  ended: ErrorCodes.SESSION_ENDED,
+};
+
+/**
+ * Relays tunnel streams between clients and gateways. Frames are forwarded as they are
+ * (only the stream id is rewritten), so end-to-end flow control holds and the relay never
+ * sees anything but the TLS ciphertext running inside each stream.
+ */
+export class Relay {
+  private readonly gatewayServer: WebSocketServer;
+  private readonly tunnelServer: WebSocketServer;
+  private readonly links = new Map<string, GatewayLinkConnection>();
+  private readonly tunnels = new Map<string, Set<SessionTunnelConnection>>();
+  private readonly expiryTimers = new Map<SessionTunnelConnection, NodeJS.Timeout>();
+  private readonly pending = new Set<Promise<unknown>>();
+  private readonly heartbeat: Heartbeat;
+  private readonly endGraceMs: number;
+  private readonly counters: RelayStats = emptyStats();
+  private closing: Promise<void> | undefined;
+
+  constructor(
+    private readonly deps: RelayDeps,
+    options: RelayOptions = {},
+  ) {
+    const common = { noServer: true, perMessageDeflate: false, clientTracking: false } as const;
+    this.gatewayServer = new WebSocketServer({ ...common, maxPayload: options.maxGatewayPayload ?? 32 * 1024 * 1024 });
+    this.tunnelServer = new WebSocketServer({ ...common, maxPayload: options.maxTunnelPayload ?? MAX_FRAME_LENGTH });
+    this.heartbeat = new Heartbeat(options.heartbeatMs ?? 20_000);
+    this.endGraceMs = options.endGraceMs ?? 250;
+  }
+
+  /** Upgrade `GET /api/v1/gateways/link` once the gateway's signed headers check out. */
+  handleGatewayLink(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', () => socket.destroy());
+    if (this.closing) return rejectUpgrade(socket, refusalFor(unavailable()));
+    this.track(
+      this.deps.authenticateGateway(req.headers).then(
+        ({ gatewayId }) => {
+          if (this.closing || socket.destroyed) return socket.destroy();
+          this.gatewayServer.handleUpgrade(req, socket, head, (ws) => this.attachGateway(gatewayId, ws));
+        },
+        (err: unknown) => {
+          log.info({ code: refusalFor(err).code }, 'gateway link refused');
+          rejectUpgrade(socket, refusalFor(err));
+        },
+      ),
+    );
+  }
+
+  /** Upgrade `GET /api/v1/sessions/:id/tunnel` once the bearer token may use the session. */
+  handleSessionTunnel(req: IncomingMessage, socket: Duplex, head: Buffer, sessionId: string): void {
+    socket.on('error', () => socket.destroy());
+    if (this.closing) return rejectUpgrade(socket, refusalFor(unavailable()));
+    this.track(
+      this.deps.authorizeTunnel(sessionId, req.headers.authorization).then(
+        (auth) => {
+          if (this.closing || socket.destroyed) return socket.destroy();
+          if (!(Date.parse(auth.expiresAt) > Date.now())) {
+            return rejectUpgrade(socket, refusalFor(new GatehouseError(ErrorCodes.SESSION_EXPIRED, 'the session has expired')));
+          }
+          this.tunnelServer.handleUpgrade(req, socket, head, (ws) => this.attachTunnel(sessionId, auth, ws));
+        },
+        (err: unknown) => {
+          log.info({ sessionId, code: refusalFor(err).code }, 'session tunnel refused');
+          rejectUpgrade(socket, refusalFor(err));
+        },
+      ),
+    );
+  }
+
+  /** Tell the gateway and the client tunnel(s) that a session is over; closes them. */
+  endSession(sessionId: string, reason: SessionEndReason): void {
+    const tunnels = [...(this.tunnels.get(sessionId) ?? [])];
+    const gatewayIds = tunnels.length > 0 ? new Set(tunnels.map((t) => t.gatewayId)) : new Set(this.links.keys());
+    for (const gatewayId of gatewayIds) this.links.get(gatewayId)?.sendControl({ type: 'session-ended', sessionId, reason });
+    for (const tunnel of tunnels) this.endTunnel(tunnel, reason);
+  }
+
+  isGatewayConnected(gatewayId: string): boolean {
+    return this.links.get(gatewayId)?.open === true;
+  }
+
+  /** A snapshot of the counters (for /metrics). */
+  stats(): RelayStats {
+    let tunnels = 0;
+    for (const set of this.tunnels.values()) tunnels += set.size;
+    return { ...this.counters, gatewayLinks: this.links.size, tunnels };
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
+    this.heartbeat.stop();
+    const sockets: WebSocket[] = [];
+    for (const set of this.tunnels.values()) for (const tunnel of set) sockets.push(tunnel.ws);
+    for (const link of this.links.values()) sockets.push(link.ws);
+    await Promise.all(sockets.map((ws) => closeSocket(ws, CloseCodes.SHUTDOWN, 'server shutting down')));
+    await withTimeout(Promise.allSettled([...this.pending]), CLOSE_TIMEOUT_MS);
+    this.gatewayServer.close();
+    this.tunnelServer.close();
+  }
+
+  private attachGateway(gatewayId: string, ws: WebSocket): void {
+    const link = new GatewayLinkConnection(gatewayId, ws, this.deps, this.counters);
+    const previous = this.links.get(gatewayId);
+    this.links.set(gatewayId, link);
+    if (previous) {
+      log.info({ gatewayId }, 'gateway reconnected; replacing its previous link');
+      this.dropLinkStreams(previous);
+      void closeSocket(previous.ws, CloseCodes.GATEWAY_REPLACED, 'replaced by a newer link');
+    }
+    this.heartbeat.watch(ws);
+    ws.on('error', (err) => log.warn({ gatewayId, err }, 'gateway link error'));
+    ws.once('close', () => this.detachGateway(link));
+    log.info({ gatewayId }, 'gateway connected');
+    this.track(this.deps.setGatewayConnected(gatewayId, true).catch((err) => log.error({ gatewayId, err }, 'could not record gateway as connected')));
+    this.broadcastGatewayStatus(gatewayId, true);
+  }
+
+  private detachGateway(link: GatewayLinkConnection): void {
+    this.dropLinkStreams(link);
+    if (this.links.get(link.gatewayId) !== link) return;
+    this.links.delete(link.gatewayId);
+    log.info({ gatewayId: link.gatewayId }, 'gateway disconnected');
+    this.track(
+      this.deps
+        .setGatewayConnected(link.gatewayId, false)
+        .catch((err) => log.error({ gatewayId: link.gatewayId, err }, 'could not record gateway as disconnected')),
+    );
+    this.broadcastGatewayStatus(link.gatewayId, false);
+  }
+
+  private dropLinkStreams(link: GatewayLinkConnection): void {
+    for (const stream of [...link.streams.values()]) {
+      stream.resetToward('client', ErrorCodes.TUNNEL_CLOSED, 'the gateway link was lost');
+    }
+  }
+
+  private attachTunnel(sessionId: string, auth: TunnelAuthorization, ws: WebSocket): void {
+    const tunnel = new SessionTunnelConnection(sessionId, auth, ws, (t, id, payload) => this.openStream(t, id, payload));
+    let set = this.tunnels.get(sessionId);
+    if (!set) this.tunnels.set(sessionId, (set = new Set()));
+    set.add(tunnel);
+    this.heartbeat.watch(ws);
+    ws.on('error', (err) => log.warn({ sessionId, err }, 'tunnel error'));
+    ws.once('close', () => this.detachTunnel(tunnel));
+    const untilExpiry = tunnel.expiresAt.getTime() - Date.now();
+    const timer = setTimeout(() => this.endTunnel(tunnel, 'expired'), Math.min(Math.max(untilExpiry, 0), MAX_TIMER_MS));
+    timer.unref();
+    this.expiryTimers.set(tunnel, timer);
+    tunnel.sendControl({ type: 'gateway-status', connected: this.isGatewayConnected(auth.gatewayId) });
+    log.info({ sessionId, gatewayId: auth.gatewayId }, 'session tunnel opened');
+  }
+
+  private detachTunnel(tunnel: SessionTunnelConnection): void {
+    clearTimeout(this.expiryTimers.get(tunnel));
+    this.expiryTimers.delete(tunnel);
+    for (const stream of [...tunnel.streams.values()]) {
+      stream.resetToward('gateway', ErrorCodes.TUNNEL_CLOSED, 'the client tunnel closed');
+    }
+    const set = this.tunnels.get(tunnel.sessionId);
+    set?.delete(tunnel);
+    if (set?.size === 0) this.tunnels.delete(tunnel.sessionId);
+    log.info({ sessionId: tunnel.sessionId }, 'session tunnel closed');
+  }
+
+  private endTunnel(tunnel: SessionTunnelConnection, reason: SessionEndReason): void {
+    if (tunnel.ending) return;
+    tunnel.ending = true;
+    tunnel.sendControl({ type: 'session-ended', reason });
+    // A short grace lets the gateway's own goodbye (a 57P01 ErrorResponse) reach the client.
+    const timer = setTimeout(() => tunnel.close(CloseCodes.SESSION_ENDED, reason), this.endGraceMs);
+    timer.unref();
+    tunnel.ws.once('close', () => clearTimeout(timer));
+  }
+
+  private openStream(tunnel: SessionTunnelConnection, clientId: number, payload: Buffer): void {
+    const refuse = (code: ErrorCode, message: string): void => {
+      this.counters.streamsRefused += 1;
+      tunnel.sendFrame(encodeFrame(FrameType.RST, clientId, Buffer.from(JSON.stringify({ code, message }))));
+    };
+    if (clientId % 2 === 0 || tunnel.streams.has(clientId)) {
+      return refuse(ErrorCodes.PROTOCOL, 'clients open streams with new odd ids');
+    }
+    if (tunnel.ending) return refuse(ErrorCodes.SESSION_ENDED, 'the session has ended');
+    if (Date.now() >= tunnel.expiresAt.getTime()) return refuse(ErrorCodes.SESSION_EXPIRED, 'the session has expired');
+    const clientMeta = parseClientOpenMeta(payload);
+    if (!clientMeta) return refuse(ErrorCodes.PROTOCOL, 'invalid stream metadata');
+    const link = this.links.get(tunnel.gatewayId);
+    if (!link?.open) return refuse(ErrorCodes.GATEWAY_UNAVAILABLE, 'the gateway of this database is not connected');
+
+    const meta: GatewayStreamMeta = {
+      ...tunnel.authorization.meta,
+      sessionId: tunnel.sessionId,
+      kind: clientMeta.kind,
+      connectionId: randomUUID(),
+      ...(clientMeta.clientAddress !== undefined && { clientAddress: clientMeta.clientAddress }),
+      ...(clientMeta.applicationName !== undefined && { applicationName: clientMeta.applicationName }),
+      ...(clientMeta.clientUser !== undefined && { clientUser: clientMeta.clientUser }),
+    };
+    const gatewayStreamId = link.openStream(meta);
+    const stream = new RelayedStream(tunnel.sessionId, clientId, gatewayStreamId, tunnel, link, this.counters, () => {
+      tunnel.streams.delete(clientId);
+      link.streams.delete(gatewayStreamId);
+    });
+    tunnel.streams.set(clientId, stream);
+    link.streams.set(gatewayStreamId, stream);
+  }
+
+  private broadcastGatewayStatus(gatewayId: string, connected: boolean): void {
+    for (const set of this.tunnels.values()) {
+      for (const tunnel of set) if (tunnel.gatewayId === gatewayId) tunnel.sendControl({ type: 'gateway-status', connected });
+    }
+  }
+
+  private track(promise: Promise<unknown>): void {
+    this.pending.add(promise);
+    void promise.finally(() => this.pending.delete(promise));
+  }
+}
+
+function unavailable(): GatehouseError {
+  return new GatehouseError(ErrorCodes.GATEWAY_UNAVAILABLE, 'the server is shutting down');
+}
+
+function closeSocket(ws: WebSocket, code: number, reason: string): Promise<void> {
+  if (ws.readyState === ws.CLOSED) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => ws.terminate(), CLOSE_TIMEOUT_MS);
+    ws.once('close', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    ws.close(code, reason);
+  });
+}
+
+function withTimeout(promise: Promise<unknown>, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    void promise.finally(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}

@@ -1,0 +1,68 @@
+import type { RawData, WebSocket } from 'ws';
+import { createLogger } from '../../../proxy-core/src/log.ts';
+import { FrameType, decodeFrame } from '../../../proxy-core/src/tunnel/frames.ts';
+import { toBuffer } from './gateway-link.ts';
+import type { FrameSink, RelayedStream } from './relayed-stream.ts';
+import { CloseCodes, type RelayDeps } from './types.ts';
+
+const log = createLogger('relay.session-tunnel');
+
+export type TunnelAuthorization = Awaited<ReturnType<RelayDeps['authorizeTunnel']>>;
+
+/**
+ * The control plane's end of one client tunnel of a session. The client is the initiator
+ * (odd stream ids); every OPEN is handed to `onOpen`, every other frame to its relayed stream.
+ */
+export class SessionTunnelConnection implements FrameSink {
+  readonly streams = new Map<number, RelayedStream>();
+  readonly expiresAt: Date;
+  ending = false;
+
+  constructor(
+    readonly sessionId: string,
+    readonly authorization: TunnelAuthorization,
+    readonly ws: WebSocket,
+    private readonly onOpen: (tunnel: SessionTunnelConnection, streamId: number, payload: Buffer) => void,
+  ) {
+    this.expiresAt = new Date(authorization.expiresAt);
+    ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
+  }
+
+  get gatewayId(): string {
+    return this.authorization.gatewayId;
+  }
+
+  get open(): boolean {
+    return this.ws.readyState === this.ws.OPEN;
+  }
+
+  sendFrame(frame: Buffer): void {
+    if (this.open) this.ws.send(frame, { binary: true });
+  }
+
+  sendControl(message: Record<string, unknown>): void {
+    if (this.open) this.ws.send(JSON.stringify(message), { binary: false });
+  }
+
+  close(code: number, reason: string): void {
+    if (this.ws.readyState === this.ws.OPEN || this.ws.readyState === this.ws.CONNECTING) this.ws.close(code, reason);
+  }
+
+  private onMessage(data: RawData, isBinary: boolean): void {
+    if (!isBinary) return; // clients have no control messages for us
+    const buf = toBuffer(data);
+    let frame;
+    try {
+      frame = decodeFrame(buf);
+    } catch (err) {
+      log.warn({ sessionId: this.sessionId, err }, 'malformed frame from client; closing tunnel');
+      this.close(CloseCodes.PROTOCOL, 'malformed frame');
+      return;
+    }
+    if (frame.type === FrameType.OPEN) {
+      this.onOpen(this, frame.streamId, frame.payload);
+      return;
+    }
+    this.streams.get(frame.streamId)?.fromClient(frame.type, buf, frame.payload);
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * Control plane configuration: flags first, then environment, then defaults that run on
+ * one machine. Parsing is the edge: everything after this trusts the values.
+ */
+import { resolve } from 'node:path';
+import { ErrorCodes, GatehouseError } from '../../proxy-core/src/errors.ts';
+
+export interface ControlPlaneConfig {
+  /** Where PGlite, `root.key` and other local state live. */
+  dataDir: string;
+  host: string;
+  /** 0 picks a free port (tests). */
+  port: number;
+  /** When set, the store is this PostgreSQL instead of PGlite in the data dir. */
+  databaseUrl?: string;
+  /** Base64 of 32 bytes (GATEHOUSE_ROOT_KEY); otherwise `<dataDir>/root.key` is used or created. */
+  rootKeyBase64?: string;
+  /** The URL clients use to reach this server; defaults to the listening address. */
+  publicUrl?: string;
+  /** Longest session a user may ask for. */
+  maxSessionSeconds: number;
+  accessTokenTtlSeconds: number;
+  refreshTokenTtlSeconds: number;
+  enrollmentTokenTtlSeconds: number;
+  /** How often the expiry scheduler looks for sessions past `expires_at`. */
+  expirySweepMs: number;
+}
+
+export const DEFAULT_CONFIG: ControlPlaneConfig = {
+  dataDir: './.gatehouse-data',
+  host: '127.0.0.1',
+  port: 8080,
+  maxSessionSeconds: 24 * 3600,
+  accessTokenTtlSeconds: 15 * 60,
+  refreshTokenTtlSeconds: 30 * 86_400,
+  enrollmentTokenTtlSeconds: 3600,
+  expirySweepMs: 1000,
+};
+
+/** A full config from a partial one (programmatic use and tests). */
+export function resolveConfig(partial: Partial<ControlPlaneConfig> = {}): ControlPlaneConfig {
+  const config = { ...DEFAULT_CONFIG, ...stripUndefined(partial) };
+  return { ...config, dataDir: resolve(config.dataDir) };
+}
+
+/** Flags (`--data-dir`, `--host`, `--port`, `--public-url`, `--max-session`) over env over defaults. */
+export function configFromArgs(flags: Record<string, string | undefined>, env: NodeJS.ProcessEnv): ControlPlaneConfig {
+  const portText = flags.port ?? env.PORT;
+  const maxText = flags['max-session'] ?? env.GATEHOUSE_MAX_SESSION_SECONDS;
+  return resolveConfig({
+    dataDir: flags['data-dir'] ?? env.GATEHOUSE_DATA_DIR,
+    host: flags.host ?? env.GATEHOUSE_HOST,
+    port: portText === undefined ? undefined : parseInteger(portText, 'port', 0, 65535),
+    databaseUrl: flags['database-url'] ?? emptyToUndefined(env.DATABASE_URL),
+    rootKeyBase64: emptyToUndefined(env.GATEHOUSE_ROOT_KEY),
+    publicUrl: flags['public-url'] ?? emptyToUndefined(env.GATEHOUSE_PUBLIC_URL),
+    maxSessionSeconds: maxText === undefined ? undefined : parseInteger(maxText, 'max-session', 1, 30 * 86_400),
+  });
+}
+
+/** Parses `--name value` / `--name=value` / `--flag` (value 'true') into a map. */
+export function parseFlags(argv: readonly string[]): { positionals: string[]; flags: Record<string, string> } {
+  const positionals: string[] = [];
+  const flags: Record<string, string> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (!arg.startsWith('--')) {
+      positionals.push(arg);
+      continue;
+    }
+    const eq = arg.indexOf('=');
+    if (eq !== -1) {
+      flags[arg.slice(2, eq)] = arg.slice(eq + 1);
+    } else if (i + 1 < argv.length && !argv[i + 1].startsWith('--')) {
+      flags[arg.slice(2)] = argv[++i];
+    } else {
+      flags[arg.slice(2)] = 'true';
+    }
+  }
+  return { positionals, flags };
+}
+
+function parseInteger(text: string, name: string, min: number, max: number): number {
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || value < min || value > max) {
+    throw new GatehouseError(ErrorCodes.CONFIG, `--${name} must be an integer between ${min} and ${max} (got "${text}")`);
+  }
+  return value;
+}
+
+function emptyToUndefined(value: string | undefined): string | undefined {
+  return value === undefined || value === '' ? undefined : value;
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

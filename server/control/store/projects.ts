@@ -1,0 +1,71 @@
+import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { Database, ProjectRole } from './schema.ts';
+import { conflictOnDuplicate } from './errors.ts';
+
+export interface Project {
+  id: string;
+  name: string;
+  createdAt: Date;
+}
+
+export interface ProjectMember {
+  userId: string;
+  email: string;
+  name: string;
+  role: ProjectRole;
+}
+
+export type ProjectsRepo = ReturnType<typeof createProjectsRepo>;
+
+export function createProjectsRepo(db: Kysely<Database>) {
+  return {
+    async create(name: string): Promise<Project> {
+      const row = await conflictOnDuplicate(`a project named "${name}" already exists`, () =>
+        db.insertInto('projects').values({ id: randomUUID(), name }).returningAll().executeTakeFirstOrThrow(),
+      );
+      return { id: row.id, name: row.name, createdAt: row.created_at };
+    },
+    async findById(id: string): Promise<Project | undefined> {
+      const row = await db.selectFrom('projects').selectAll().where('id', '=', id).executeTakeFirst();
+      return row && { id: row.id, name: row.name, createdAt: row.created_at };
+    },
+    async list(): Promise<Project[]> {
+      const rows = await db.selectFrom('projects').selectAll().orderBy('name').execute();
+      return rows.map((row) => ({ id: row.id, name: row.name, createdAt: row.created_at }));
+    },
+    /** The caller's projects with their role. */
+    async listForUser(userId: string): Promise<(Project & { role: ProjectRole })[]> {
+      const rows = await db
+        .selectFrom('project_members as m')
+        .innerJoin('projects as p', 'p.id', 'm.project_id')
+        .select(['p.id', 'p.name', 'p.created_at', 'm.role'])
+        .where('m.user_id', '=', userId)
+        .orderBy('p.name')
+        .execute();
+      return rows.map((row) => ({ id: row.id, name: row.name, createdAt: row.created_at, role: row.role }));
+    },
+    /** Adds or changes a member's role. */
+    async setMember(projectId: string, userId: string, role: ProjectRole): Promise<void> {
+      await db
+        .insertInto('project_members')
+        .values({ project_id: projectId, user_id: userId, role })
+        .onConflict((oc) => oc.columns(['project_id', 'user_id']).doUpdateSet({ role }))
+        .execute();
+    },
+    async roleOf(projectId: string, userId: string): Promise<ProjectRole | undefined> {
+      const row = await db.selectFrom('project_members').select('role').where('project_id', '=', projectId).where('user_id', '=', userId).executeTakeFirst();
+      return row?.role;
+    },
+    async members(projectId: string): Promise<ProjectMember[]> {
+      const rows = await db
+        .selectFrom('project_members as m')
+        .innerJoin('users as u', 'u.id', 'm.user_id')
+        .select(['u.id', 'u.email', 'u.name', 'm.role'])
+        .where('m.project_id', '=', projectId)
+        .orderBy('u.email')
+        .execute();
+      return rows.map((row) => ({ userId: row.id, email: row.email, name: row.name, role: row.role }));
+    },
+  };
+}

@@ -1,0 +1,157 @@
+/** Table types for kysely. Column names are snake_case as stored; repositories map to camelCase. */
+import type { ColumnType } from 'kysely';
+
+/** timestamptz: read as Date, written as Date (or left to the default). */
+type Timestamp = ColumnType<Date, Date | undefined, Date>;
+type NullableTimestamp = ColumnType<Date | null, Date | null | undefined, Date | null>;
+/** int8: node-postgres reads it as a string, PGlite as a number; repositories call Number(). */
+type Int8 = ColumnType<string | number, number, number>;
+type Json<T> = ColumnType<T, string, string>;
+
+export type ProjectRole = 'admin' | 'member' | 'auditor';
+export type SessionStatus = 'active' | 'ended' | 'revoked' | 'expired';
+
+export interface UsersTable {
+  id: string;
+  email: string;
+  name: string;
+  password_hash: string;
+  is_admin: boolean;
+  created_at: Timestamp;
+}
+
+export interface RefreshTokensTable {
+  id: string;
+  user_id: string;
+  token_hash: string;
+  expires_at: Date;
+  created_at: Timestamp;
+  revoked_at: NullableTimestamp;
+}
+
+export interface ProjectsTable {
+  id: string;
+  name: string;
+  created_at: Timestamp;
+}
+
+export interface ProjectMembersTable {
+  project_id: string;
+  user_id: string;
+  role: ProjectRole;
+  created_at: Timestamp;
+}
+
+export interface GatewaysTable {
+  id: string;
+  project_id: string | null;
+  name: string;
+  certificate_pem: string | null;
+  enrolled_at: NullableTimestamp;
+  connected: ColumnType<boolean, boolean | undefined, boolean>;
+  last_seen_at: NullableTimestamp;
+  created_at: Timestamp;
+}
+
+export interface EnrollmentTokensTable {
+  id: string;
+  gateway_id: string;
+  token_hash: string;
+  expires_at: Date;
+  used_at: NullableTimestamp;
+  created_at: Timestamp;
+}
+
+export interface ResourceSsl {
+  enabled: boolean;
+  rejectUnauthorized: boolean;
+  ca?: string;
+}
+
+export interface ResourcesTable {
+  id: string;
+  project_id: string;
+  gateway_id: string;
+  name: string;
+  host: string;
+  port: number;
+  database: string;
+  ssl: Json<ResourceSsl>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface AccountsTable {
+  id: string;
+  resource_id: string;
+  name: string;
+  description: string;
+  username: string;
+  /** SecretBox-sealed, AAD `account:<id>:password`. */
+  password_sealed: string;
+  require_mfa: boolean;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface SessionsTable {
+  id: string;
+  project_id: string;
+  user_id: string;
+  user_email: string;
+  resource_id: string;
+  resource_name: string;
+  database: string;
+  account_id: string;
+  account_name: string;
+  username: string;
+  gateway_id: string;
+  status: SessionStatus;
+  created_at: Timestamp;
+  expires_at: Date;
+  ended_at: NullableTimestamp;
+}
+
+export interface SessionEventsTable {
+  id: ColumnType<string | number, never, never>;
+  gateway_id: string;
+  seq: Int8;
+  session_id: string;
+  connection_id: string;
+  type: string;
+  at: Date;
+  data: Json<Record<string, unknown>>;
+}
+
+export interface AuditEventsTable {
+  id: ColumnType<string | number, never, never>;
+  at: Timestamp;
+  actor_id: string | null;
+  actor_email: string | null;
+  action: string;
+  target_type: string;
+  target_id: string | null;
+  source_address: string | null;
+  details: Json<Record<string, unknown>>;
+}
+
+export interface SettingsTable {
+  key: string;
+  value: string;
+  updated_at: Timestamp;
+}
+
+export interface Database {
+  users: UsersTable;
+  refresh_tokens: RefreshTokensTable;
+  projects: ProjectsTable;
+  project_members: ProjectMembersTable;
+  gateways: GatewaysTable;
+  enrollment_tokens: EnrollmentTokensTable;
+  resources: ResourcesTable;
+  accounts: AccountsTable;
+  sessions: SessionsTable;
+  session_events: SessionEventsTable;
+  audit_events: AuditEventsTable;
+  settings: SettingsTable;
+}

@@ -1,0 +1,219 @@
+import { Pool } from 'undici';
+import type { WebSocket } from 'ws';
+import { ErrorCodes, GatehouseError, serializeError, type SerializedError } from '../../../proxy-core/src/errors.ts';
+import { createLogger } from '../../../proxy-core/src/log.ts';
+import { errorFromNetwork, errorFromResponse } from './api-errors.ts';
+import { normalizeDomain } from './domain.ts';
+import { MemoryTokenProvider } from './token-providers.ts';
+import { connectWebSocket } from './tunnel-connect.ts';
+import type {
+  AccessibleAccount, CreateSessionRequest, CreateSessionResult, LoginResult, Me, Session,
+  SessionLogsPage, SessionQuery, TokenProvider, Tokens,
+} from './types.ts';
+
+const log = createLogger('api-client');
+
+export interface ApiClientOptions {
+  /** The control plane, e.g. `https://gatehouse.example.com` (a bare host gets https). */
+  domain: string;
+  tokens?: TokenProvider;
+  /** Per request: time to connect, and to receive headers and body. Default 15 s. */
+  timeoutMs?: number;
+}
+
+type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+type Query = Record<string, string | number | undefined>;
+
+/**
+ * The control plane's HTTP API for one domain (one undici Pool). Errors are GatehouseErrors
+ * with the server's code; an expired access token is refreshed once with the refresh token,
+ * after which a 401 reaches the caller (who sends the person to sign in).
+ */
+export class ApiClient {
+  readonly domain: string;
+  readonly tokens: TokenProvider;
+  readonly #pool: Pool;
+  readonly #timeoutMs: number;
+  #refreshing: Promise<Tokens> | undefined;
+
+  constructor(opts: ApiClientOptions) {
+    this.domain = normalizeDomain(opts.domain);
+    this.tokens = opts.tokens ?? new MemoryTokenProvider();
+    this.#timeoutMs = opts.timeoutMs ?? 15_000;
+    this.#pool = new Pool(this.domain, {
+      connections: 8,
+      connect: { timeout: this.#timeoutMs },
+      headersTimeout: this.#timeoutMs,
+      bodyTimeout: this.#timeoutMs,
+      keepAliveTimeout: 10_000,
+    });
+  }
+
+  // --- auth -------------------------------------------------------------------------------
+
+  async login(email: string, password: string): Promise<LoginResult> {
+    const result = await this.#send<LoginResult>('POST', '/auth/login', { body: { email, password } });
+    await this.tokens.set(pickTokens(result));
+    return result;
+  }
+
+  /** Trades the refresh token for new tokens (deduplicated when several calls need it). */
+  refresh(): Promise<Tokens> {
+    this.#refreshing ??= this.#refresh().finally(() => {
+      this.#refreshing = undefined;
+    });
+    return this.#refreshing;
+  }
+
+  /** Forgets the tokens here, and tells the server when it can be reached. */
+  async logout(): Promise<{ revokedOnServer: boolean; error?: SerializedError }> {
+    const tokens = await this.tokens.get();
+    try {
+      if (!tokens) return { revokedOnServer: false };
+      await this.#send('POST', '/auth/logout', { body: { refreshToken: tokens.refreshToken }, accessToken: tokens.accessToken });
+      return { revokedOnServer: true };
+    } catch (err) {
+      return { revokedOnServer: false, error: serializeError(err) };
+    } finally {
+      await this.tokens.set(undefined);
+    }
+  }
+
+  // --- resources ----------------------------------------------------------------------------
+
+  me(): Promise<Me> {
+    return this.#authorized('GET', '/me');
+  }
+
+  async listAccessibleAccounts(projectId: string): Promise<AccessibleAccount[]> {
+    const r = await this.#authorized<{ accounts: AccessibleAccount[] }>('GET', `/projects/${enc(projectId)}/accounts`);
+    return r.accounts;
+  }
+
+  async createSession(req: CreateSessionRequest): Promise<CreateSessionResult> {
+    const r = await this.#authorized<CreateSessionResult>('POST', '/sessions', { body: req });
+    if (!r?.session?.id || !r.certificatePem || !r.caCertificatePem || !r.gatewayId) {
+      throw new GatehouseError(ErrorCodes.PROTOCOL, `the Gatehouse server at ${this.domain} sent an incomplete session`);
+    }
+    return r;
+  }
+
+  async getSession(id: string): Promise<Session> {
+    return (await this.#authorized<{ session: Session }>('GET', `/sessions/${enc(id)}`)).session;
+  }
+
+  async endSession(id: string): Promise<Session> {
+    return (await this.#authorized<{ session: Session }>('POST', `/sessions/${enc(id)}/end`, { body: {} })).session;
+  }
+
+  async listSessions(query: SessionQuery = {}): Promise<Session[]> {
+    return (await this.#authorized<{ sessions: Session[] }>('GET', '/sessions', { query: { ...query } })).sessions;
+  }
+
+  sessionLogs(id: string, page: { after?: number; limit?: number } = {}): Promise<SessionLogsPage> {
+    return this.#authorized('GET', `/sessions/${enc(id)}/logs`, { query: page });
+  }
+
+  /**
+   * The session's tunnel: a WebSocket (no permessage-deflate) opened with the bearer token.
+   * It resolves paused; the caller calls `ws.resume()` once its listeners are attached.
+   */
+  openTunnel(sessionId: string): Promise<WebSocket> {
+    const url = new URL(`/api/v1/sessions/${enc(sessionId)}/tunnel`, this.domain);
+    url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+    return this.#withToken((accessToken) =>
+      connectWebSocket({ url: url.href, domain: this.domain, accessToken, timeoutMs: this.#timeoutMs }),
+    );
+  }
+
+  /** Closes the connection pool. */
+  async close(): Promise<void> {
+    await this.#pool.close().catch(() => this.#pool.destroy());
+  }
+
+  // --- plumbing -----------------------------------------------------------------------------
+
+  #authorized<T>(method: Method, path: string, opts: { body?: unknown; query?: Query } = {}): Promise<T> {
+    return this.#withToken((accessToken) => this.#send<T>(method, path, { ...opts, accessToken }));
+  }
+
+  /** Runs `call` with the access token; on TOKEN_EXPIRED refreshes once and runs it again. */
+  async #withToken<T>(call: (accessToken: string) => Promise<T>): Promise<T> {
+    const tokens = await this.tokens.get();
+    if (!tokens) {
+      throw new GatehouseError(ErrorCodes.NOT_SIGNED_IN, `not signed in to ${this.domain}; sign in first`);
+    }
+    try {
+      return await call(tokens.accessToken);
+    } catch (err) {
+      if ((err as GatehouseError).code !== ErrorCodes.TOKEN_EXPIRED) throw err;
+    }
+    const fresh = await this.refresh();
+    return call(fresh.accessToken);
+  }
+
+  async #refresh(): Promise<Tokens> {
+    const before = await this.tokens.get();
+    if (!before) throw new GatehouseError(ErrorCodes.NOT_SIGNED_IN, `not signed in to ${this.domain}; sign in first`);
+    try {
+      const result = await this.#send<LoginResult>('POST', '/auth/refresh', { body: { refreshToken: before.refreshToken } });
+      const tokens = pickTokens(result);
+      await this.tokens.set(tokens);
+      return tokens;
+    } catch (err) {
+      const status = (err as { status?: number }).status;
+      if (status !== 401 && status !== 403) throw err;
+      // another process (the desktop app, another CLI) may have rotated the token meanwhile
+      const now = await this.tokens.get();
+      if (now && now.refreshToken !== before.refreshToken) return now;
+      log.info({ domain: this.domain }, 'refresh token refused; signing out locally');
+      await this.tokens.set(undefined);
+      throw new GatehouseError(ErrorCodes.UNAUTHENTICATED, `your sign-in to ${this.domain} has expired; sign in again`, { cause: err });
+    }
+  }
+
+  async #send<T>(method: Method, path: string, opts: { body?: unknown; query?: Query; accessToken?: string }): Promise<T> {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (opts.accessToken) headers.authorization = `Bearer ${opts.accessToken}`;
+    let body: string | undefined;
+    if (opts.body !== undefined) {
+      headers['content-type'] = 'application/json';
+      body = JSON.stringify(opts.body);
+    }
+    let statusCode: number;
+    let text: string;
+    try {
+      const res = await this.#pool.request({ method, path: `/api/v1${path}${queryString(opts.query)}`, headers, body });
+      statusCode = res.statusCode;
+      text = await res.body.text();
+    } catch (err) {
+      throw errorFromNetwork(this.domain, err);
+    }
+    if (statusCode >= 400) throw errorFromResponse(this.domain, statusCode, text);
+    if (text === '') return undefined as T;
+    try {
+      return JSON.parse(text) as T;
+    } catch {
+      throw new GatehouseError(ErrorCodes.PROTOCOL, `the Gatehouse server at ${this.domain} sent a response that is not JSON`);
+    }
+  }
+}
+
+function pickTokens(r: LoginResult): Tokens {
+  if (typeof r?.accessToken !== 'string' || typeof r.refreshToken !== 'string') {
+    throw new GatehouseError(ErrorCodes.PROTOCOL, 'the server did not send tokens');
+  }
+  return { accessToken: r.accessToken, refreshToken: r.refreshToken, expiresAt: r.expiresAt };
+}
+
+function enc(segment: string): string {
+  return encodeURIComponent(segment);
+}
+
+function queryString(query: Query | undefined): string {
+  if (!query) return '';
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) if (v !== undefined) params.set(k, String(v));
+  const s = params.toString();
+  return s ? `?${s}` : '';
+}

@@ -1,0 +1,331 @@
+/**
+ * One client connection to the local proxy: negotiate (SSL/GSS/cancel), check the
+ * StartupMessage, open a tunnel stream with end-to-end TLS to the gateway, then splice bytes
+ * both ways as they come. Server → client bytes go through a BoundaryTracker so a notice or
+ * a final ErrorResponse can be injected between two server messages.
+ */
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from 'node:tls';
+import { ErrorCodes, GatehouseError, isGatehouseErrorLike } from '../errors.ts';
+import { createLogger } from '../log.ts';
+import { BoundaryTracker } from '../protocol/boundary.ts';
+import { FrontendCode } from '../protocol/constants.ts';
+import { MessageWalker } from '../recorder/message-walker.ts';
+import type { StreamOpenMeta } from '../tunnel/meta.ts';
+import {
+  connectionFailure,
+  connectionLost,
+  protocolViolation,
+  replicationRefused,
+  sessionEndedError,
+  wrongDatabase,
+  type EndReason,
+} from './client-errors.ts';
+import { negotiate, type Negotiated } from './negotiate.ts';
+
+const log = createLogger('local-proxy');
+
+/** How long a client may take to send its StartupMessage (PostgreSQL: 60 s). */
+export const STARTUP_TIMEOUT_MS = 30_000;
+/** After the final ErrorResponse, the socket is destroyed if still open after this. */
+const CLOSE_GRACE_MS = 900;
+const CANCEL_TIMEOUT_MS = 5_000;
+const FALSE_VALUES = new Set(['', '0', 'false', 'off', 'no']);
+
+/** What a connection needs from its proxy. */
+export interface ConnectionHost {
+  readonly database: string;
+  readonly localTls: boolean;
+  readonly gatewayTls: ConnectionOptions;
+  openStream(meta: StreamOpenMeta): Duplex;
+  /** Set once the session is over: new connections are refused with it. */
+  endReason(): EndReason | undefined;
+  /** The expiry warning, once due (sent to every connection once). */
+  expiryNotice(): Buffer | undefined;
+  count(stat: 'statements' | 'bytesIn' | 'bytesOut', n: number): void;
+}
+
+type State = 'negotiating' | 'connecting' | 'open' | 'closing' | 'closed';
+
+export class ClientConnection {
+  private state: State = 'negotiating';
+  /** The socket that speaks PG with the client (the raw socket or TLS over it). */
+  private client: Duplex;
+  private gateway: TLSSocket | undefined;
+  private readonly tracker = new BoundaryTracker();
+  /** Messages to inject at the next server message boundary. */
+  private readonly pending: Buffer[] = [];
+  private closeAfterInjection = false;
+  private serverAnswered = false;
+  private noticeSent = false;
+  private forceTimer: NodeJS.Timeout | undefined;
+  private readonly counter = new MessageWalker(
+    () => 0,
+    (code) => {
+      if (code === FrontendCode.Query || code === FrontendCode.Sync) this.host.count('statements', 1);
+    },
+  );
+  private counting = true;
+  readonly closed: Promise<void>;
+  private resolveClosed!: () => void;
+
+  constructor(
+    readonly id: number,
+    private readonly raw: Socket,
+    private readonly host: ConnectionHost,
+  ) {
+    this.client = raw;
+    this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
+    raw.setNoDelay(true);
+    raw.on('error', (err) => log.debug({ err, id }, 'client socket error'));
+    raw.once('close', () => this.onClientClosed());
+  }
+
+  get clientAddress(): string {
+    return `${this.raw.remoteAddress ?? '127.0.0.1'}:${this.raw.remotePort ?? 0}`;
+  }
+
+  async run(): Promise<void> {
+    let neg: Negotiated;
+    try {
+      neg = await negotiate(this.raw, { localTls: this.host.localTls, timeoutMs: STARTUP_TIMEOUT_MS }, (s) => {
+        this.client = s;
+        s.on('error', (err) => log.debug({ err, id: this.id }, 'client TLS error'));
+        s.once('close', () => this.onClientClosed());
+      });
+    } catch (err) {
+      this.refuseBeforeStartup(err);
+      return this.closed;
+    }
+    if (this.state !== 'negotiating') return this.closed;
+    if (neg.kind === 'cancel') {
+      await this.forwardCancel(neg.packet);
+      return this.closed;
+    }
+    const refusal = this.checkStartup(neg.startup.parameters);
+    if (refusal) {
+      this.refuse(refusal);
+      return this.closed;
+    }
+    this.connect(neg.packet, neg.rest, neg.startup.parameters);
+    return this.closed;
+  }
+
+  /** Injects a NoticeResponse at the next server message boundary. */
+  notify(notice: Buffer): void {
+    if (this.state !== 'open' || this.noticeSent) return;
+    this.noticeSent = true;
+    this.pending.push(notice);
+    this.flushIfAtBoundary();
+  }
+
+  /** Ends the connection with FATAL 57P01, at a message boundary, within a second. */
+  terminate(reason: EndReason): void {
+    if (this.state === 'negotiating') return; // refused with the reason once it says who it is
+    if (this.state === 'connecting') return this.refuse(sessionEndedError(reason));
+    if (this.state !== 'open') return;
+    this.closeAfterInjection = true;
+    this.pending.push(sessionEndedError(reason));
+    this.forceTimer = setTimeout(() => this.destroy(), CLOSE_GRACE_MS);
+    this.flushIfAtBoundary();
+  }
+
+  destroy(): void {
+    this.gateway?.destroy();
+    this.client.destroy();
+    this.raw.destroy();
+  }
+
+  // ---- before the gateway ----------------------------------------------------------
+
+  private checkStartup(params: Record<string, string>): Buffer | undefined {
+    const ended = this.host.endReason();
+    if (ended) return sessionEndedError(ended);
+    if (params.database !== undefined && params.database !== '' && params.database !== this.host.database) {
+      return wrongDatabase(params.database, this.host.database);
+    }
+    if (params.replication !== undefined && !FALSE_VALUES.has(params.replication.toLowerCase())) return replicationRefused();
+    return undefined;
+  }
+
+  private refuseBeforeStartup(err: unknown): void {
+    const code = isGatehouseErrorLike(err) ? err.code : undefined;
+    log.debug({ err, id: this.id }, 'client refused before startup');
+    if (code === ErrorCodes.PROTOCOL || code === ErrorCodes.TIMEOUT) {
+      this.refuse(protocolViolation((err as Error).message));
+    } else {
+      this.destroy();
+    }
+  }
+
+  /** Sends one final ErrorResponse and closes. */
+  private refuse(error: Buffer): void {
+    if (this.state === 'closing' || this.state === 'closed') return;
+    this.state = 'closing';
+    this.gateway?.destroy();
+    if (!this.client.destroyed && this.client.writable) this.client.end(error);
+    this.forceTimer = setTimeout(() => this.destroy(), CLOSE_GRACE_MS);
+  }
+
+  private async forwardCancel(packet: Buffer): Promise<void> {
+    this.state = 'closing';
+    try {
+      const gw = tlsConnect({ ...this.host.gatewayTls, socket: this.host.openStream({ kind: 'cancel' }) });
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => gw.destroy(), CANCEL_TIMEOUT_MS);
+        gw.once('secureConnect', () => gw.end(packet));
+        gw.on('error', (err) => log.info({ err: err.message }, 'cancel request could not be forwarded'));
+        gw.once('close', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+        gw.resume();
+      });
+    } catch (err) {
+      log.info({ err }, 'cancel request could not be forwarded');
+    }
+    // PostgreSQL closes a cancel connection without a reply
+    this.client.end();
+    this.forceTimer = setTimeout(() => this.destroy(), CLOSE_GRACE_MS);
+  }
+
+  // ---- through the gateway ---------------------------------------------------------
+
+  private connect(startupPacket: Buffer, rest: Buffer, params: Record<string, string>): void {
+    this.state = 'connecting';
+    const meta: StreamOpenMeta = { kind: 'pg', clientAddress: this.clientAddress };
+    if (params.application_name) meta.applicationName = params.application_name;
+    if (params.user) meta.clientUser = params.user;
+    let stream: Duplex;
+    try {
+      stream = this.host.openStream(meta);
+    } catch (err) {
+      return this.refuse(connectionFailure(describe(err)));
+    }
+    const gw = tlsConnect({ ...this.host.gatewayTls, socket: stream });
+    this.gateway = gw;
+    stream.on('error', (err) => gw.destroy(err));
+    stream.once('close', () => setImmediate(() => gw.destroy()));
+    gw.once('secureConnect', () => {
+      if (this.state !== 'connecting') return;
+      this.state = 'open';
+      gw.write(startupPacket);
+      if (rest.length > 0) this.fromClient(rest);
+      this.client.on('data', (chunk: Buffer) => this.fromClient(chunk));
+      this.client.on('end', () => gw.end());
+      this.client.resume();
+    });
+    gw.on('data', (chunk: Buffer) => this.fromGateway(chunk));
+    gw.on('end', () => {
+      if (this.state === 'open') this.client.end();
+    });
+    gw.on('drain', () => this.client.resume());
+    this.client.on('drain', () => gw.resume());
+    let failure: unknown;
+    gw.on('error', (err) => (failure ??= err));
+    gw.once('close', () => this.onGatewayClosed(failure));
+  }
+
+  private fromClient(chunk: Buffer): void {
+    if (this.state !== 'open' || !this.gateway) return;
+    this.host.count('bytesIn', chunk.length);
+    if (this.counting) {
+      try {
+        this.counter.push(chunk);
+      } catch {
+        this.counting = false; // not our job to judge; the server will
+      }
+    }
+    if (!this.gateway.write(chunk)) this.client.pause();
+  }
+
+  private fromGateway(chunk: Buffer): void {
+    if (this.state !== 'open' && this.state !== 'connecting') return;
+    if (!this.serverAnswered) {
+      this.serverAnswered = true;
+      const notice = this.host.expiryNotice();
+      if (notice && !this.noticeSent) {
+        this.noticeSent = true;
+        this.pending.push(notice);
+      }
+    }
+    this.host.count('bytesOut', chunk.length);
+    let rest = chunk;
+    try {
+      if (this.pending.length > 0) {
+        if (!this.tracker.atBoundary) {
+          const [head, tail] = this.tracker.splitAtBoundary(rest);
+          this.toClient(head);
+          rest = tail;
+        }
+        if (this.tracker.atBoundary && this.flushInjections()) return;
+      }
+      this.tracker.feed(rest);
+    } catch (err) {
+      log.warn({ err, id: this.id }, 'unparseable server stream; closing the connection');
+      return this.destroy();
+    }
+    this.toClient(rest);
+  }
+
+  private toClient(buf: Buffer): void {
+    if (buf.length > 0 && !this.client.write(buf)) this.gateway?.pause();
+  }
+
+  private flushIfAtBoundary(): void {
+    if (this.state === 'open' && this.serverAnswered && this.tracker.atBoundary) this.flushInjections();
+  }
+
+  /** Writes pending injections; returns true when the connection is now closing. */
+  private flushInjections(): boolean {
+    for (const msg of this.pending.splice(0)) this.client.write(msg);
+    if (!this.closeAfterInjection) return false;
+    this.state = 'closing';
+    this.gateway?.destroy();
+    this.client.end();
+    return true;
+  }
+
+  private onGatewayClosed(err: unknown): void {
+    if (this.state === 'connecting' || (this.state === 'open' && !this.serverAnswered)) {
+      return this.refuse(errorForEarlyFailure(err));
+    }
+    if (this.state === 'open') {
+      this.state = 'closing';
+      if (err && this.tracker.atBoundary) this.client.write(connectionLost(describe(err)));
+      this.client.end();
+      this.forceTimer = setTimeout(() => this.destroy(), CLOSE_GRACE_MS);
+    }
+  }
+
+  private onClientClosed(): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    this.client.destroy();
+    clearTimeout(this.forceTimer);
+    this.gateway?.destroy();
+    this.raw.destroy();
+    this.resolveClosed();
+  }
+}
+
+/** The ErrorResponse for a gateway path that failed before the server said anything. */
+function errorForEarlyFailure(err: unknown): Buffer {
+  const code = isGatehouseErrorLike(err) ? err.code : undefined;
+  if (code === ErrorCodes.SESSION_EXPIRED) return sessionEndedError('expired');
+  if (code === ErrorCodes.SESSION_REVOKED) return sessionEndedError('revoked');
+  if (code === ErrorCodes.SESSION_ENDED) return sessionEndedError('ended');
+  if (!err) return connectionFailure('the gateway closed the connection before the database answered');
+  return connectionFailure(describe(err));
+}
+
+function describe(err: unknown): string {
+  if (!(err instanceof Error)) return 'the tunnel to the gateway closed';
+  const tlsCode = (err as { code?: unknown }).code;
+  if (typeof tlsCode === 'string' && (tlsCode.startsWith('ERR_TLS') || tlsCode.startsWith('ERR_SSL') || /CERT|SIGNATURE|ISSUER/.test(tlsCode))) {
+    return `end-to-end TLS with the gateway failed (${err.message})`;
+  }
+  if (err instanceof GatehouseError) return err.message;
+  return err.message || 'the tunnel to the gateway closed';
+}

@@ -1,0 +1,71 @@
+/**
+ * What a PG client sees when the local proxy refuses or ends its connection: always an
+ * ErrorResponse with a SQLSTATE and a message that says what happened and what to do.
+ */
+import { createErrorResponse, createNoticeResponse } from '../protocol/backend/error-response.ts';
+import { SqlState } from '../protocol/sqlstate.ts';
+
+/** SQLSTATE class 01: warning. */
+const WARNING = '01000';
+
+export type EndReason = 'expired' | 'revoked' | 'ended' | 'stopped';
+
+const END_MESSAGES: Record<EndReason, string> = {
+  expired: 'Gatehouse session has expired; run gatehouse db access again',
+  revoked: 'Gatehouse session was revoked by an administrator',
+  ended: 'Gatehouse session has ended; run gatehouse db access again',
+  stopped: 'Gatehouse access on this computer was stopped; start it again to reconnect',
+};
+
+export function sessionEndedError(reason: EndReason): Buffer {
+  return createErrorResponse({ severity: 'FATAL', code: SqlState.ADMIN_SHUTDOWN, message: END_MESSAGES[reason] });
+}
+
+export function protocolViolation(message: string): Buffer {
+  return createErrorResponse({ severity: 'FATAL', code: SqlState.PROTOCOL_VIOLATION, message });
+}
+
+export function wrongDatabase(requested: string, database: string): Buffer {
+  return createErrorResponse({
+    severity: 'FATAL',
+    code: SqlState.INVALID_CATALOG_NAME,
+    message: `database "${requested}" is not available in this session; connect to database "${database}"`,
+  });
+}
+
+export function replicationRefused(): Buffer {
+  return createErrorResponse({
+    severity: 'FATAL',
+    code: SqlState.FEATURE_NOT_SUPPORTED,
+    message: 'replication connections are not supported through Gatehouse',
+  });
+}
+
+export function connectionFailure(what: string): Buffer {
+  return createErrorResponse({
+    severity: 'FATAL',
+    code: SqlState.CONNECTION_FAILURE,
+    message: `could not reach the database through Gatehouse: ${what}`,
+    hint: 'Check that the Gatehouse gateway is online and the session is active, then reconnect.',
+  });
+}
+
+export function connectionLost(what: string): Buffer {
+  return createErrorResponse({
+    severity: 'FATAL',
+    code: SqlState.CONNECTION_FAILURE,
+    message: `the connection to the database through Gatehouse was lost: ${what}`,
+    hint: 'Reconnect; if this keeps happening, check that the Gatehouse gateway is online.',
+  });
+}
+
+/** "Gatehouse session expires in 5 minutes (at 14:05 UTC)". */
+export function expiryNotice(expiresAt: Date, now = Date.now()): Buffer {
+  const minutes = Math.max(1, Math.round((expiresAt.getTime() - now) / 60_000));
+  const hhmm = expiresAt.toISOString().slice(11, 16);
+  return createNoticeResponse({
+    severity: 'WARNING',
+    code: WARNING,
+    message: `Gatehouse session expires in ${minutes} minute${minutes === 1 ? '' : 's'} (at ${hhmm} UTC)`,
+  });
+}

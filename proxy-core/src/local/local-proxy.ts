@@ -1,0 +1,200 @@
+/**
+ * The local proxy: a PG listener on 127.0.0.1 for one access session. Each client
+ * connection gets its own tunnel stream with end-to-end TLS to the gateway
+ * (docs/architecture.md, "Client core"). Clients never see a password prompt.
+ */
+import { EventEmitter } from 'node:events';
+import { createServer, type Server, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { ErrorCodes, GatehouseError } from '../errors.ts';
+import { createLogger } from '../log.ts';
+import { clientTlsOptionsForGateway } from '../tls/tls-options.ts';
+import type { StreamOpenMeta } from '../tunnel/meta.ts';
+import { expiryNotice, type EndReason } from './client-errors.ts';
+import { ClientConnection, type ConnectionHost } from './client-connection.ts';
+
+const log = createLogger('local-proxy');
+
+/** Open connections are warned this long before the session expires. */
+export const EXPIRY_WARNING_MS = 5 * 60_000;
+/** At most 4 'stats' events per second. */
+const STATS_INTERVAL_MS = 250;
+/** setTimeout's limit; longer waits re-arm. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+export interface LocalProxyOptions {
+  host?: '127.0.0.1';
+  /** 0 picks a free port. */
+  port: number;
+  /** The session's database; a client asking for another one is refused (3D000). */
+  database: string;
+  openStream: (meta: StreamOpenMeta) => Duplex;
+  /** Session identity for the end-to-end TLS with the gateway. */
+  tls: { keyPem: string; certPem: string; caPem: string; gatewayId: string };
+  expiresAt: Date;
+  /** Answer SSLRequest with 'S' (self-signed certificate). Default true. */
+  localTls?: boolean;
+}
+
+/** bytesIn: from clients toward the database; bytesOut: toward clients. */
+export interface LocalProxyStats {
+  connections: number;
+  statements: number;
+  bytesIn: number;
+  bytesOut: number;
+}
+
+export interface LocalProxyEvents {
+  stats: [LocalProxyStats];
+  connection: [{ id: number; clientAddress: string }];
+  closed: [];
+}
+
+export class LocalProxy extends EventEmitter<LocalProxyEvents> {
+  private readonly options: LocalProxyOptions;
+  private readonly host: ConnectionHost;
+  private readonly connections = new Set<ClientConnection>();
+  private readonly counters = { statements: 0, bytesIn: 0, bytesOut: 0 };
+  private server: Server | undefined;
+  private ended: EndReason | undefined;
+  private warned = false;
+  private closing: Promise<void> | undefined;
+  private nextId = 1;
+  private warnTimer: NodeJS.Timeout | undefined;
+  private expireTimer: NodeJS.Timeout | undefined;
+  private statsTimer: NodeJS.Timeout | undefined;
+  private lastStatsAt = 0;
+
+  constructor(options: LocalProxyOptions) {
+    super();
+    if (options.host !== undefined && options.host !== '127.0.0.1') {
+      throw new GatehouseError(ErrorCodes.INVALID_INPUT, 'the local proxy only listens on 127.0.0.1');
+    }
+    this.options = options;
+    this.host = {
+      database: options.database,
+      localTls: options.localTls ?? true,
+      gatewayTls: clientTlsOptionsForGateway(options.tls),
+      openStream: (meta) => this.options.openStream(meta),
+      endReason: () => this.ended,
+      expiryNotice: () => (this.warned && !this.ended ? expiryNotice(this.options.expiresAt) : undefined),
+      count: (stat, n) => {
+        this.counters[stat] += n;
+        this.statsChanged();
+      },
+    };
+  }
+
+  /** Starts listening; resolves with the port. */
+  async listen(): Promise<number> {
+    if (this.server) throw new GatehouseError(ErrorCodes.CONFLICT, 'local proxy is already listening');
+    const server = createServer({ noDelay: true }, (socket) => this.accept(socket));
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (err: NodeJS.ErrnoException) => {
+        this.server = undefined;
+        if (err.code === 'EADDRINUSE') {
+          reject(
+            new GatehouseError(
+              ErrorCodes.PORT_IN_USE,
+              `port ${this.options.port} on 127.0.0.1 is already in use; choose another port or stop the program using it`,
+              { cause: err },
+            ),
+          );
+        } else reject(err);
+      });
+      server.listen({ host: '127.0.0.1', port: this.options.port }, () => resolve());
+    });
+    server.on('error', (err) => log.error({ err }, 'listener error'));
+    this.armExpiry();
+    const address = server.address();
+    return typeof address === 'object' && address ? address.port : this.options.port;
+  }
+
+  /** The session is over: refuse new connections, close open ones within a second. */
+  end(reason: EndReason): void {
+    if (this.ended) return;
+    this.ended = reason;
+    this.clearTimers();
+    log.info({ reason, connections: this.connections.size }, 'session ended; closing connections');
+    for (const c of this.connections) c.terminate(reason);
+  }
+
+  /** Stops listening and closes every connection. Idempotent. */
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  stats(): LocalProxyStats {
+    return { connections: this.connections.size, ...this.counters };
+  }
+
+  private async shutdown(): Promise<void> {
+    this.end('stopped');
+    const server = this.server;
+    const listenerClosed = server ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
+    await Promise.race([
+      Promise.all([...this.connections].map((c) => c.closed)),
+      new Promise((resolve) => setTimeout(resolve, 1_000)),
+    ]);
+    for (const c of this.connections) c.destroy();
+    await listenerClosed;
+    clearTimeout(this.statsTimer);
+    this.emit('closed');
+  }
+
+  private accept(socket: Socket): void {
+    if (this.closing) {
+      socket.destroy();
+      return;
+    }
+    const conn = new ClientConnection(this.nextId++, socket, this.host);
+    this.connections.add(conn);
+    this.emit('connection', { id: conn.id, clientAddress: conn.clientAddress });
+    this.statsChanged();
+    conn.run().catch((err) => log.error({ err }, 'connection failed unexpectedly'));
+    void conn.closed.then(() => {
+      this.connections.delete(conn);
+      this.statsChanged();
+    });
+  }
+
+  private armExpiry(): void {
+    const expiresAt = this.options.expiresAt.getTime();
+    const at = (when: number, fn: () => void): NodeJS.Timeout => {
+      const delay = when - Date.now();
+      if (delay > MAX_TIMER_MS) return setTimeout(() => this.armExpiry(), MAX_TIMER_MS);
+      return setTimeout(fn, Math.max(0, delay));
+    };
+    clearTimeout(this.warnTimer);
+    clearTimeout(this.expireTimer);
+    this.warnTimer = at(expiresAt - EXPIRY_WARNING_MS, () => this.warn());
+    this.expireTimer = at(expiresAt, () => this.end('expired'));
+    this.warnTimer.unref();
+    this.expireTimer.unref();
+  }
+
+  private warn(): void {
+    if (this.warned || this.ended) return;
+    this.warned = true;
+    const notice = expiryNotice(this.options.expiresAt);
+    for (const c of this.connections) c.notify(notice);
+  }
+
+  private clearTimers(): void {
+    clearTimeout(this.warnTimer);
+    clearTimeout(this.expireTimer);
+  }
+
+  private statsChanged(): void {
+    if (this.statsTimer) return;
+    const wait = Math.max(0, this.lastStatsAt + STATS_INTERVAL_MS - Date.now());
+    this.statsTimer = setTimeout(() => {
+      this.statsTimer = undefined;
+      this.lastStatsAt = Date.now();
+      this.emit('stats', this.stats());
+    }, wait);
+    this.statsTimer.unref();
+  }
+}

@@ -1,0 +1,245 @@
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startPostgres, type PgServer } from '../../../test/fixtures/postgres.ts';
+import { BackendCode, PROTOCOL_3_0, PROTOCOL_3_2 } from '../protocol/constants.ts';
+import { createCancelRequest } from '../protocol/startup.ts';
+import { parseNegotiateProtocolVersion } from '../protocol/backend/negotiate-protocol-version.ts';
+import { connectUpstream } from './connect.ts';
+import { serveClientStream, type ClientStreamHandle, type CloseReason, type ServeClientStreamOptions } from './serve.ts';
+import { sendCancel } from './cancel.ts';
+import { RawPgClient } from './test-client.ts';
+import { createTestCertificates, type TestCertificates } from './test-certs.ts';
+import type { UpstreamTarget } from './types.ts';
+import { UpstreamError } from './upstream-error.ts';
+
+const ACCOUNT = 'app_reader';
+const PASSWORD = 'correct horse ✓ battery';
+
+let scram: PgServer;
+let md5: PgServer;
+let cleartext: PgServer;
+let tlsPg: PgServer;
+let certs: TestCertificates;
+const servers: Server[] = [];
+
+beforeAll(async () => {
+  certs = createTestCertificates();
+  [scram, md5, cleartext, tlsPg] = await Promise.all([
+    startPostgres({ authMethod: 'scram-sha-256' }),
+    startPostgres({ authMethod: 'md5' }),
+    startPostgres({ authMethod: 'password' }),
+    startPostgres({ authMethod: 'scram-sha-256', tls: { certPem: certs.certPem, keyPem: certs.keyPem } }),
+  ]);
+  await Promise.all([scram, md5, cleartext, tlsPg].map((pg) => pg.createRole(ACCOUNT, PASSWORD)));
+}, 60_000);
+
+afterAll(async () => {
+  for (const s of servers) s.close();
+  await Promise.all([scram, md5, cleartext, tlsPg].map((pg) => pg?.stop()));
+});
+
+function target(pg: PgServer, overrides: Partial<UpstreamTarget> = {}): UpstreamTarget {
+  return {
+    host: pg.host,
+    port: pg.port,
+    database: 'postgres',
+    username: ACCOUNT,
+    password: PASSWORD,
+    ssl: { enabled: false, rejectUnauthorized: true },
+    ...overrides,
+  };
+}
+
+const CLIENT_PARAMS = { user: 'someone-else', database: 'ignored', application_name: 'gatehouse-test' };
+
+/** A client on a real TCP socket, served by serveClientStream on the other end. */
+async function through(
+  t: UpstreamTarget,
+  opts: Partial<ServeClientStreamOptions> = {},
+): Promise<{ client: RawPgClient; handle: ClientStreamHandle; serverSide: Socket }> {
+  const server = createServer();
+  servers.push(server);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  const accepted = new Promise<{ handle: ClientStreamHandle; serverSide: Socket }>((resolve) =>
+    server.once('connection', (sock) => resolve({ handle: serveClientStream(sock, t, { readStartup: true, ...opts }), serverSide: sock })),
+  );
+  const sock = connect(port, '127.0.0.1');
+  const client = new RawPgClient(sock);
+  const { handle, serverSide } = await accepted;
+  return { client, handle, serverSide };
+}
+
+describe('serveClientStream against real PostgreSQL', () => {
+  it('scram-sha-256: the client gets AuthenticationOk…ReadyForQuery and runs queries as the account', async () => {
+    const seenClient: Buffer[] = [];
+    const closes: CloseReason[] = [];
+    let connected = 0;
+    const { client, handle } = await through(target(scram), {
+      recorderHooks: { onClientData: (b) => seenClient.push(b), onConnect: () => connected++, onClose: (r) => closes.push(r) },
+    });
+    const { messages, error } = await client.startup(CLIENT_PARAMS);
+    expect(error).toBeUndefined();
+    expect(messages[0].code).toBe(BackendCode.Authentication);
+    expect(messages[0].payload.readInt32BE(0)).toBe(0); // AuthenticationOk, never a password challenge
+    expect(messages.at(-1)?.code).toBe(BackendCode.ReadyForQuery);
+    expect(client.parameters.server_version).toMatch(/^18/);
+    expect(client.backendKey?.secretKey.length).toBe(4);
+
+    const r = await client.query("select current_user, current_database(), current_setting('application_name')");
+    expect(r.rows).toEqual([[ACCOUNT, 'postgres', 'gatehouse-test']]);
+    expect((await handle.ready).authMethod).toBe('SCRAM-SHA-256');
+    expect(connected).toBe(1);
+    expect(Buffer.concat(seenClient).toString()).toContain('select current_user');
+
+    client.stream.end();
+    const reason = await handle.closed;
+    expect(reason.by).toBe('client');
+    expect(closes).toHaveLength(1);
+  });
+
+  it('md5 and cleartext password servers', async () => {
+    for (const [pg, method] of [[md5, 'md5'], [cleartext, 'cleartext']] as const) {
+      const conn = await connectUpstream(target(pg), { protocolVersion: PROTOCOL_3_0, parameters: {}, protocolOptions: {} });
+      expect(conn.authMethod).toBe(method);
+      expect(conn.startupReply.at(-6)).toBe(BackendCode.ReadyForQuery);
+      conn.socket.destroy();
+      const { client } = await through(target(pg));
+      await client.startup(CLIENT_PARAMS);
+      expect((await client.query('select current_user')).rows).toEqual([[ACCOUNT]]);
+      client.stream.end();
+    }
+  });
+
+  it('wrong password: the server 28P01 reaches the client as a FATAL ErrorResponse', async () => {
+    const { client, handle } = await through(target(scram, { password: 'wrong' }));
+    const { error } = await client.startup(CLIENT_PARAMS);
+    expect(error).toMatchObject({ severity: 'FATAL', code: '28P01' });
+    expect(error?.message).toMatch(/password authentication failed/);
+    await expect(handle.ready).rejects.toMatchObject({ sqlstate: '28P01', code: 'GATEHOUSE_ERR_UPSTREAM_AUTH' });
+    expect(await client.next()).toBeUndefined(); // then the stream ends
+    expect((await handle.closed).by).toBe('connect-failed');
+  });
+
+  it('md5 server with a wrong password, and an unknown database (3D000)', async () => {
+    const bad = connectUpstream(target(md5, { password: 'nope' }), { protocolVersion: PROTOCOL_3_0, parameters: {}, protocolOptions: {} });
+    await expect(bad).rejects.toMatchObject({ sqlstate: '28P01' });
+    const { client } = await through(target(scram, { database: 'nosuchdb' }));
+    const { error } = await client.startup(CLIENT_PARAMS);
+    expect(error).toMatchObject({ code: '3D000', severity: 'FATAL' });
+  });
+
+  it('refuses replication connections with 0A000', async () => {
+    const { client } = await through(target(scram));
+    const { error } = await client.startup({ ...CLIENT_PARAMS, replication: 'database' });
+    expect(error).toMatchObject({ code: '0A000' });
+  });
+
+  it('connection refused: 08001 naming host:port', async () => {
+    const closedPort = 1; // nothing listens on port 1
+    const err = await connectUpstream(target(scram, { port: closedPort }), { protocolVersion: PROTOCOL_3_0, parameters: {}, protocolOptions: {} }).catch((e) => e);
+    expect(err).toBeInstanceOf(UpstreamError);
+    expect(err).toMatchObject({ sqlstate: '08001', code: 'GATEHOUSE_ERR_UPSTREAM_CONNECT' });
+    expect(err.message).toContain(`127.0.0.1:${closedPort}`);
+  });
+});
+
+describe('TLS to the database', () => {
+  const startup = { protocolVersion: PROTOCOL_3_0, parameters: {}, protocolOptions: {} };
+
+  it('verifies the chain with the resource CA and uses SCRAM-SHA-256-PLUS', async () => {
+    const t = target(tlsPg, { ssl: { enabled: true, rejectUnauthorized: true, ca: certs.caPem } });
+    const { client, handle } = await through(t);
+    await client.startup(CLIENT_PARAMS);
+    const r = await client.query('select current_user, ssl from pg_stat_ssl where pid = pg_backend_pid()');
+    expect(r.rows).toEqual([[ACCOUNT, 't']]);
+    expect((await handle.ready).authMethod).toBe('SCRAM-SHA-256-PLUS');
+    client.stream.end();
+  });
+
+  it('refuses a certificate from an unknown CA with a clear error', async () => {
+    const t = target(tlsPg, { ssl: { enabled: true, rejectUnauthorized: true } });
+    const { client } = await through(t);
+    const { error } = await client.startup(CLIENT_PARAMS);
+    expect(error?.code).toBe('08001');
+    expect(error?.message).toMatch(/not trusted/);
+    expect(error?.hint).toMatch(/CA certificate/);
+    const other = createTestCertificates();
+    const err = await connectUpstream(target(tlsPg, { ssl: { enabled: true, rejectUnauthorized: true, ca: other.caPem } }), startup).catch((e) => e);
+    expect(err).toMatchObject({ code: 'GATEHOUSE_ERR_UPSTREAM_TLS', sqlstate: '08001' });
+  });
+
+  it('connects without verification when rejectUnauthorized is off', async () => {
+    const conn = await connectUpstream(target(tlsPg, { ssl: { enabled: true, rejectUnauthorized: false } }), startup);
+    expect(conn.authMethod).toBe('SCRAM-SHA-256-PLUS');
+    conn.socket.destroy();
+  });
+
+  it('TLS required but the server has none: clear error, never plaintext', async () => {
+    const { client } = await through(target(scram, { ssl: { enabled: true, rejectUnauthorized: true } }));
+    const { error } = await client.startup(CLIENT_PARAMS);
+    expect(error).toMatchObject({ code: '08001', severity: 'FATAL' });
+    expect(error?.message).toMatch(/does not accept TLS but the resource requires it/);
+  });
+});
+
+describe('cancel, protocol 3.2 and terminate', () => {
+  it('sendCancel stops select pg_sleep(30) within a second', async () => {
+    const { client, handle } = await through(target(tlsPg, { ssl: { enabled: true, rejectUnauthorized: true, ca: certs.caPem } }));
+    await client.startup(CLIENT_PARAMS);
+    const conn = await handle.ready;
+    client.sendQuery('select pg_sleep(30)');
+    await new Promise((r) => setTimeout(r, 200));
+    const started = Date.now();
+    const key = client.backendKey!;
+    await sendCancel(
+      { host: conn.remoteAddress, port: conn.remotePort, verifyHost: tlsPg.host },
+      { enabled: true, rejectUnauthorized: true, ca: certs.caPem },
+      createCancelRequest(key.processId, key.secretKey),
+    );
+    const r = await client.readResult();
+    expect(r.error?.code).toBe('57014');
+    expect(Date.now() - started).toBeLessThan(1000);
+    // the session survives the cancel
+    expect((await client.query('select 1')).rows).toEqual([['1']]);
+    client.stream.end();
+  });
+
+  it('protocol 3.2 against PostgreSQL 18: long cancel key and NegotiateProtocolVersion pass through', async () => {
+    const { client } = await through(target(scram));
+    const { messages, error } = await client.startup(CLIENT_PARAMS, PROTOCOL_3_2, { '_pq_.no_such_option': 'x' });
+    expect(error).toBeUndefined();
+    const npv = messages.find((m) => m.code === BackendCode.NegotiateProtocolVersion);
+    expect(npv && parseNegotiateProtocolVersion(npv.payload).unrecognizedOptions).toEqual(['_pq_.no_such_option']);
+    expect(client.backendKey!.secretKey.length).toBeGreaterThan(4);
+    expect((await client.query('select current_user')).rows).toEqual([[ACCOUNT]]);
+    client.stream.end();
+  });
+
+  it('terminate on an idle session: FATAL 57P01, both sides closed within a second', async () => {
+    const { client, handle } = await through(target(scram));
+    await client.startup(CLIENT_PARAMS);
+    const started = Date.now();
+    const reason = await handle.terminate('57P01', 'terminating connection: the access session expired');
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(reason).toMatchObject({ by: 'terminated', sqlstate: '57P01' });
+    const m = await client.next();
+    expect(m?.code).toBe(BackendCode.ErrorResponse);
+    expect(await client.next()).toBeUndefined();
+  });
+
+  it('terminate while rows stream: the error lands between two whole messages', async () => {
+    const { client, handle } = await through(target(scram));
+    await client.startup(CLIENT_PARAMS);
+    client.sendQuery("select repeat('x', 1000) from generate_series(1, 200000)");
+    await client.next(); // RowDescription arrived: rows are flowing
+    const started = Date.now();
+    await handle.terminate();
+    expect(Date.now() - started).toBeLessThan(1500);
+    // every message the client framer cut is whole; the last one is our FATAL
+    let last;
+    for (let m = await client.next(); m; m = await client.next()) last = m;
+    expect(last?.code).toBe(BackendCode.ErrorResponse);
+    expect(last?.payload.toString()).toContain('57P01');
+  });
+});

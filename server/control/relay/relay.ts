@@ -195,8 +195,8 @@ export class Relay {
   }
 
   private endTunnel(tunnel: SessionTunnelConnection, reason: SessionEndReason): void {
-    if (tunnel.ending) return;
-    tunnel.ending = true;
+    if (tunnel.endReason) return;
+    tunnel.endReason = reason;
     tunnel.sendControl({ type: 'session-ended', reason });
     // A short grace lets the gateway's own goodbye (a 57P01 ErrorResponse) reach the client.
     const timer = setTimeout(() => tunnel.close(CloseCodes.SESSION_ENDED, reason), this.endGraceMs);
@@ -212,7 +212,7 @@ export class Relay {
     if (clientId % 2 === 0 || tunnel.streams.has(clientId)) {
       return refuse(ErrorCodes.PROTOCOL, 'clients open streams with new odd ids');
     }
-    if (tunnel.ending) return refuse(ErrorCodes.SESSION_ENDED, 'the session has ended');
+    if (tunnel.endReason) return refuse(END_CODES[tunnel.endReason], `the session has ${tunnel.endReason === 'ended' ? 'ended' : tunnel.endReason === 'revoked' ? 'been revoked' : 'expired'}`);
     if (Date.now() >= tunnel.expiresAt.getTime()) return refuse(ErrorCodes.SESSION_EXPIRED, 'the session has expired');
     const clientMeta = parseClientOpenMeta(payload);
     if (!clientMeta) return refuse(ErrorCodes.PROTOCOL, 'invalid stream metadata');

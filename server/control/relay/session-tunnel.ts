@@ -3,7 +3,7 @@ import { createLogger } from '../../../proxy-core/src/log.ts';
 import { FrameType, decodeFrame } from '../../../proxy-core/src/tunnel/frames.ts';
 import { toBuffer } from './gateway-link.ts';
 import type { FrameSink, RelayedStream } from './relayed-stream.ts';
-import { CloseCodes, type RelayDeps } from './types.ts';
+import { CloseCodes, type RelayDeps, type SessionEndReason } from './types.ts';
 
 const log = createLogger('relay.session-tunnel');
 
@@ -16,7 +16,8 @@ export type TunnelAuthorization = Awaited<ReturnType<RelayDeps['authorizeTunnel'
 export class SessionTunnelConnection implements FrameSink {
   readonly streams = new Map<number, RelayedStream>();
   readonly expiresAt: Date;
-  ending = false;
+  /** Set once the session is over: no new streams, the tunnel closes shortly. */
+  endReason: SessionEndReason | undefined;
 
   constructor(
     readonly sessionId: string,

@@ -1,0 +1,181 @@
+import { EventEmitter } from 'node:events';
+import type { IncomingMessage } from 'node:http';
+import { WebSocket } from 'ws';
+import { isGatehouseErrorLike } from '../../proxy-core/src/errors.ts';
+import { createLogger } from '../../proxy-core/src/log.ts';
+import type { GatewayStreamMeta } from '../../proxy-core/src/tunnel/meta.ts';
+import { Mux, type ControlMessage } from '../../proxy-core/src/tunnel/mux.ts';
+import type { MuxStream } from '../../proxy-core/src/tunnel/stream.ts';
+import { backoffDelay } from './backoff.ts';
+import type { GatewayIdentity } from './identity.ts';
+import { signedLinkHeaders } from './link-signature.ts';
+
+const log = createLogger('gateway.link');
+
+export interface GatewayLinkOptions {
+  /** The control plane, `http(s)://host[:port]`. */
+  domain: string;
+  identity: GatewayIdentity;
+  /** Ping interval; a link silent for two intervals is dropped and redialed. Default 15 s. */
+  heartbeatMs?: number;
+  /** Backoff ceiling between reconnect attempts. Default 10 s. */
+  maxBackoffMs?: number;
+  /** First backoff step. Default 250 ms. */
+  baseBackoffMs?: number;
+}
+
+export type LinkState =
+  | { state: 'idle' }
+  | { state: 'connecting'; attempt: number }
+  | { state: 'connected'; since: Date }
+  | { state: 'waiting'; attempt: number; retryAt: Date; lastError?: string }
+  | { state: 'closed' };
+
+export interface GatewayLinkEvents {
+  connected: [];
+  disconnected: [{ code: number; reason: string }];
+  stream: [MuxStream, GatewayStreamMeta];
+  control: [ControlMessage];
+}
+
+/** Largest message the control plane sends: an OPEN with its meta, a DATA frame, a control message. */
+const MAX_PAYLOAD = 1024 * 1024;
+
+/**
+ * The gateway's outbound link: dials `ws(s)://<domain>/api/v1/gateways/link` with signed
+ * headers, runs a `Mux` over it (the gateway is the initiator), pings it, and redials with
+ * exponential backoff and full jitter whenever it drops.
+ */
+export class GatewayLink extends EventEmitter<GatewayLinkEvents> {
+  private current: LinkState = { state: 'idle' };
+  private ws: WebSocket | undefined;
+  private mux: Mux | undefined;
+  private attempt = 0;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private readonly url: string;
+
+  constructor(private readonly opts: GatewayLinkOptions) {
+    super();
+    const url = new URL('/api/v1/gateways/link', opts.domain);
+    url.protocol = url.protocol === 'https:' ? 'wss:' : url.protocol === 'http:' ? 'ws:' : url.protocol;
+    this.url = url.toString();
+  }
+
+  get state(): LinkState {
+    return this.current;
+  }
+
+  get connected(): boolean {
+    return this.current.state === 'connected';
+  }
+
+  start(): void {
+    if (this.current.state !== 'idle') return;
+    this.dial();
+  }
+
+  /** Sends a control message; false when the link is down (the caller keeps it for later). */
+  sendControl(message: ControlMessage): boolean {
+    if (!this.mux || !this.connected) return false;
+    this.mux.sendControl(message);
+    return true;
+  }
+
+  /** Closes the link and stops redialing. Idempotent. */
+  async close(): Promise<void> {
+    if (this.current.state === 'closed') return;
+    const wasConnected = this.connected;
+    this.current = { state: 'closed' };
+    clearTimeout(this.retryTimer);
+    const ws = this.ws;
+    this.ws = undefined;
+    if (!ws) return;
+    await new Promise<void>((resolve) => {
+      if (ws.readyState === WebSocket.CLOSED) return resolve();
+      const force = setTimeout(() => ws.terminate(), 2000);
+      ws.once('close', () => {
+        clearTimeout(force);
+        resolve();
+      });
+      if (ws.readyState === WebSocket.CONNECTING) ws.terminate();
+      else ws.close(1001, 'gateway shutting down');
+    });
+    this.mux = undefined;
+    if (wasConnected) this.emit('disconnected', { code: 1001, reason: 'gateway shutting down' });
+  }
+
+  private dial(): void {
+    if (this.current.state === 'closed') return;
+    this.current = { state: 'connecting', attempt: this.attempt };
+    const { identity } = this.opts;
+    const ws = new WebSocket(this.url, {
+      headers: signedLinkHeaders(identity.gatewayId, identity.keyPem),
+      perMessageDeflate: false,
+      maxPayload: MAX_PAYLOAD,
+      handshakeTimeout: 15_000,
+    });
+    this.ws = ws;
+    let lastError: string | undefined;
+    let refused = false;
+
+    ws.on('unexpected-response', (_req, res) => {
+      void readRefusal(res).then((message) => {
+        refused = true;
+        lastError = message;
+        log.error({ status: res.statusCode, message }, 'the control plane refused the gateway link');
+        ws.terminate();
+      });
+    });
+    ws.on('error', (err) => {
+      if (refused) return;
+      lastError = err.message;
+      log.warn({ err: err.message }, 'gateway link error');
+    });
+    ws.once('open', () => {
+      if (this.ws !== ws) return;
+      this.attempt = 0;
+      const heartbeatMs = this.opts.heartbeatMs ?? 15_000;
+      this.mux = new Mux(ws, { initiator: true, heartbeatIntervalMs: heartbeatMs, heartbeatTimeoutMs: 2 * heartbeatMs });
+      this.mux.on('stream', (stream: MuxStream, meta: unknown) => this.emit('stream', stream, meta as GatewayStreamMeta));
+      this.mux.on('control', (message) => this.emit('control', message));
+      this.current = { state: 'connected', since: new Date() };
+      log.info({ url: this.url, gatewayId: identity.gatewayId }, 'linked to the control plane');
+      this.emit('connected');
+    });
+    ws.once('close', (code: number, reason: Buffer) => {
+      if (this.ws !== ws) return;
+      const wasConnected = this.current.state === 'connected';
+      this.mux = undefined;
+      this.ws = undefined;
+      if (wasConnected) {
+        log.warn({ code, reason: reason.toString() }, 'link to the control plane lost');
+        this.emit('disconnected', { code, reason: reason.toString() });
+      }
+      this.scheduleRedial(lastError);
+    });
+  }
+
+  private scheduleRedial(lastError: string | undefined): void {
+    if (this.current.state === 'closed') return;
+    const delay = backoffDelay(this.attempt, this.opts.baseBackoffMs ?? 250, this.opts.maxBackoffMs ?? 10_000);
+    this.attempt += 1;
+    this.current = { state: 'waiting', attempt: this.attempt, retryAt: new Date(Date.now() + delay), lastError };
+    this.retryTimer = setTimeout(() => this.dial(), delay);
+    this.retryTimer.unref();
+  }
+}
+
+async function readRefusal(res: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  try {
+    for await (const chunk of res) {
+      chunks.push(chunk as Buffer);
+      if (chunks.reduce((n, c) => n + c.length, 0) > 16_384) break;
+    }
+    const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { error?: unknown };
+    if (isGatehouseErrorLike(body.error)) return `${body.error.code}: ${body.error.message}`;
+  } catch {
+    // not JSON
+  }
+  return `HTTP ${res.statusCode ?? 0}`;
+}

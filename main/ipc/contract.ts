@@ -103,7 +103,7 @@ export interface IpcContract {
   'sessions.start': { args: [AccessRequest]; result: SessionStatus };
   'sessions.stop': { args: [{ sessionId: string }]; result: void };
   'sessions.list': { args: []; result: SessionStatus[] };
-  'ports.set': { args: [{ projectId: string; resource: string; account: string; port: number | null }]; result: void };
+  'ports.set': { args: [{ projectId: string; resource: string; account: string; port: number }]; result: void };
   'clients.openPsql': { args: [{ sessionId: string }]; result: void };
   'clients.openDbeaver': { args: [{ sessionId: string }]; result: void };
   /** Returns the JDBC URL; `copied` says whether the main process put it on the clipboard. */

@@ -24,7 +24,7 @@ export const argSchemas: { [C in Channel]: z.ZodType<ArgsOf<C>> } = {
   })]),
   'sessions.stop': sessionRef,
   'sessions.list': z.tuple([]),
-  'ports.set': z.tuple([z.strictObject({ projectId: id, resource: name, account: name, port: port.nullable() })]),
+  'ports.set': z.tuple([z.strictObject({ projectId: id, resource: name, account: name, port })]),
   'clients.openPsql': sessionRef,
   'clients.openDbeaver': sessionRef,
   'clients.copyJdbcUrl': sessionRef,

@@ -1,0 +1,306 @@
+/**
+ * What the desktop app's main process does for the renderer, one method per contract
+ * channel, built from the client core (ApiClient, SettingsStore, SecretStore,
+ * SessionManager) and the launchers. No Electron import: the Electron shell and the test
+ * bridge both serve this same object through `defineHandlers`.
+ */
+import { EventEmitter } from 'node:events';
+import { ErrorCodes, GatehouseError } from '../../../proxy-core/src/errors.ts';
+import { createLogger } from '../../../proxy-core/src/log.ts';
+import { ApiClient, isSignInRequired, normalizeDomain, SecretStoreTokenProvider } from '../../core/api/index.ts';
+import type { SecretStore } from '../../core/secrets/secret-store.ts';
+import type { SettingsStore } from '../../core/settings/index.ts';
+import { jdbcUrl, openDbeaver, openPsql, type LaunchEnv, type LocalConnection } from '../../launchers/index.ts';
+import type {
+  AccessRequest, AccountGroup, AppNotification, AuthState, DesktopSettings, IpcEvents, SessionStatus, SignInResult,
+} from '../contract.ts';
+import type { IpcEventSource, IpcServices, Listener } from '../handlers.ts';
+import { createSessionNotifier, type SessionNotifier } from './notifier.ts';
+import { DesktopPrefs } from './desktop-prefs.ts';
+
+const log = createLogger('desktop-api');
+
+/** The part of main/core's SessionManager this layer uses. */
+export interface SessionManagerLike {
+  start(req: Omit<AccessRequest, 'reason'>): Promise<SessionStatus>;
+  stop(sessionId: string): Promise<void>;
+  list(): SessionStatus[];
+  close(): Promise<void>;
+  on(event: 'status', listener: (status: SessionStatus) => void): unknown;
+  off(event: 'status', listener: (status: SessionStatus) => void): unknown;
+}
+
+export interface DesktopApiOptions {
+  settings: SettingsStore;
+  secrets: SecretStore;
+  /** Where desktop-only preferences live (the config dir). */
+  dir: string;
+  createSessionManager: (api: ApiClient, settings: SettingsStore) => SessionManagerLike;
+  launchEnv: LaunchEnv;
+  /** The Electron clipboard; without it the renderer copies. */
+  clipboard?: { writeText(text: string): void };
+  apiTimeoutMs?: number;
+}
+
+/** One server's client core: kept across an expired sign-in so running sessions survive it. */
+type Core = { api: ApiClient; sessions: SessionManagerLike };
+
+export class DesktopApi implements IpcServices, IpcEventSource {
+  readonly #opts: DesktopApiOptions;
+  readonly #events = new EventEmitter();
+  readonly #prefs: DesktopPrefs;
+  readonly #notifier: SessionNotifier;
+  #core: Core | undefined;
+  #auth: AuthState = { state: 'signed-out' };
+  readonly #onStatus = (status: SessionStatus) => {
+    this.#notifier.update(status);
+    this.#emit('session-status', status);
+  };
+
+  constructor(opts: DesktopApiOptions) {
+    this.#opts = opts;
+    this.#prefs = new DesktopPrefs(opts.dir);
+    this.#events.setMaxListeners(100);
+    this.#notifier = createSessionNotifier((n) => {
+      void this.#prefs.read().then((p) => { if (p.notifications) this.#emit('notification', n); });
+    });
+  }
+
+  subscribe<E extends keyof IpcEvents>(event: E, listener: Listener<E>): () => void {
+    this.#events.on(event, listener);
+    return () => { this.#events.off(event, listener); };
+  }
+
+  // ---- auth ----
+
+  async 'auth.current'(): Promise<AuthState> {
+    if (this.#core) return this.#auth;
+    const domain = await this.#opts.settings.getDomain();
+    if (!domain) return this.#auth;
+    const api = this.#newApi(domain);
+    if (!(await api.tokens.get())) {
+      await api.close();
+      return this.#setAuth({ state: 'signed-out', serverUrl: domain });
+    }
+    try {
+      return await this.#completeSignIn(api);
+    } catch (err) {
+      await api.close();
+      if (isSignInRequired(err)) return this.#setAuth({ state: 'signed-out', serverUrl: domain, reason: 'expired' });
+      log.warn({ code: (err as GatehouseError).code }, 'could not restore the sign-in');
+      return this.#setAuth({ state: 'signed-out', serverUrl: domain });
+    }
+  }
+
+  async 'auth.signIn'(req: { serverUrl: string; email: string; password: string }): Promise<SignInResult> {
+    const domain = normalizeDomain(req.serverUrl);
+    await this.#opts.settings.setDomain(domain);
+    const api = this.#newApi(domain);
+    try {
+      await api.login(req.email, req.password);
+      return await this.#completeSignIn(api);
+    } catch (err) {
+      await api.close();
+      throw err;
+    }
+  }
+
+  async 'auth.submitMfa'(): Promise<SignInResult> {
+    throw new GatehouseError(ErrorCodes.INVALID_INPUT, 'this Gatehouse server did not ask for a second factor');
+  }
+
+  /** Ends every session (here and on the server), forgets the token. */
+  async 'auth.signOut'(): Promise<void> {
+    const serverUrl = this.#core?.api.domain;
+    const core = this.#core;
+    this.#core = undefined;
+    if (core) {
+      await this.#closeCore(core);
+    } else if (serverUrl === undefined) {
+      const domain = await this.#opts.settings.getDomain();
+      if (domain) await this.#newApi(domain).tokens.set(undefined);
+    }
+    this.#setAuth({ state: 'signed-out', serverUrl, reason: 'signed-out' });
+  }
+
+  // ---- accounts ----
+
+  async 'accounts.list'(): Promise<AccountGroup[]> {
+    const { api, state } = this.#requireSignIn();
+    const groups = new Map<string, AccountGroup>();
+    for (const project of state.projects) {
+      const accounts = await this.#guard(() => api.listAccessibleAccounts(project.id));
+      for (const a of accounts) {
+        const key = `${project.id}/${a.resource.id}`;
+        let group = groups.get(key);
+        if (!group) {
+          group = { projectId: project.id, projectName: project.name, resource: a.resource, accounts: [] };
+          groups.set(key, group);
+        }
+        const port = await this.#opts.settings.rememberedPort({ domain: api.domain, projectId: project.id, resource: a.resource.name, account: a.name });
+        group.accounts.push({
+          id: a.id, name: a.name, description: a.description ?? '', username: a.username,
+          requireMfa: a.requireMfa, requireApproval: (a as { requireApproval?: boolean }).requireApproval === true, port,
+        });
+      }
+    }
+    return [...groups.values()].sort((x, y) => x.resource.name.localeCompare(y.resource.name));
+  }
+
+  // ---- sessions ----
+
+  async 'sessions.start'(req: AccessRequest): Promise<SessionStatus> {
+    const { sessions } = this.#requireSignIn();
+    const { reason: _reason, ...access } = req;
+    return this.#guard(() => sessions.start(access));
+  }
+
+  async 'sessions.stop'({ sessionId }: { sessionId: string }): Promise<void> {
+    this.#runningSession(sessionId);
+    await this.#guard(() => this.#core!.sessions.stop(sessionId));
+  }
+
+  async 'sessions.list'(): Promise<SessionStatus[]> {
+    return this.#core?.sessions.list() ?? [];
+  }
+
+  async 'ports.set'(req: { projectId: string; resource: string; account: string; port: number }): Promise<void> {
+    const { api } = this.#requireSignIn();
+    await this.#opts.settings.setPort({ domain: api.domain, ...req }, req.port);
+  }
+
+  // ---- clients ----
+
+  async 'clients.openPsql'({ sessionId }: { sessionId: string }): Promise<void> {
+    const launchers = await this.#opts.settings.launchers();
+    await openPsql(await this.#connection(sessionId), this.#opts.launchEnv, { psqlPath: launchers.psql });
+  }
+
+  async 'clients.openDbeaver'({ sessionId }: { sessionId: string }): Promise<void> {
+    const launchers = await this.#opts.settings.launchers();
+    await openDbeaver(await this.#connection(sessionId), this.#opts.launchEnv, { dbeaverPath: launchers.dbeaver });
+  }
+
+  async 'clients.copyJdbcUrl'({ sessionId }: { sessionId: string }): Promise<{ url: string; copied: boolean }> {
+    const url = jdbcUrl(await this.#connection(sessionId));
+    if (!this.#opts.clipboard) return { url, copied: false };
+    this.#opts.clipboard.writeText(url);
+    return { url, copied: true };
+  }
+
+  // ---- history ----
+
+  async 'history.list'({ limit = 50 }: { limit?: number }) {
+    const { api } = this.#requireSignIn();
+    const sessions = await this.#guard(() => api.listSessions());
+    return sessions
+      .sort((a, b) => b.createdAt.localeCompare(a.createdAt))
+      .slice(0, limit)
+      .map((s) => ({ ...s, endedAt: s.endedAt ?? undefined }));
+  }
+
+  async 'history.events'({ sessionId, after, limit }: { sessionId: string; after?: number; limit?: number }) {
+    const { api } = this.#requireSignIn();
+    return this.#guard(() => api.sessionLogs(sessionId, { after, limit }));
+  }
+
+  // ---- settings ----
+
+  async 'settings.get'(): Promise<DesktopSettings> {
+    const [serverUrl, launchers, prefs] = await Promise.all([
+      this.#opts.settings.getDomain(), this.#opts.settings.launchers(), this.#prefs.read(),
+    ]);
+    return { serverUrl, psqlPath: launchers.psql, dbeaverPath: launchers.dbeaver, notifications: prefs.notifications, ports: {} };
+  }
+
+  async 'settings.set'(patch: Partial<Omit<DesktopSettings, 'ports'>>): Promise<DesktopSettings> {
+    const s = this.#opts.settings;
+    if (patch.serverUrl !== undefined) await s.setDomain(patch.serverUrl ? normalizeDomain(patch.serverUrl) : undefined);
+    if (patch.psqlPath !== undefined) await s.setLauncherPath('psql', patch.psqlPath || undefined);
+    if (patch.dbeaverPath !== undefined) await s.setLauncherPath('dbeaver', patch.dbeaverPath || undefined);
+    if (patch.notifications !== undefined) await this.#prefs.update({ notifications: patch.notifications });
+    return this['settings.get']();
+  }
+
+  // ---- lifecycle (used by the shell, not the renderer) ----
+
+  /** Quit: ends every running session cleanly. Idempotent. */
+  async close(): Promise<void> {
+    this.#notifier.close();
+    const core = this.#core;
+    this.#core = undefined;
+    if (core) await this.#closeCore(core, { logout: false });
+    this.#events.removeAllListeners();
+  }
+
+  // ---- plumbing ----
+
+  #newApi(domain: string): ApiClient {
+    return new ApiClient({ domain, tokens: new SecretStoreTokenProvider(this.#opts.secrets, domain), timeoutMs: this.#opts.apiTimeoutMs });
+  }
+
+  async #completeSignIn(api: ApiClient): Promise<Extract<AuthState, { state: 'signed-in' }>> {
+    const me = await api.me();
+    if (this.#core && this.#core.api.domain === api.domain) {
+      // signing in again after the token expired: the running sessions carry on
+      // (their client reads the new token from the secret store)
+      await api.close();
+    } else {
+      if (this.#core) await this.#closeCore(this.#core, { logout: false });
+      const sessions = this.#opts.createSessionManager(api, this.#opts.settings);
+      sessions.on('status', this.#onStatus);
+      this.#core = { api, sessions };
+    }
+    const state = { state: 'signed-in' as const, serverUrl: api.domain, user: me.user, projects: me.projects };
+    this.#setAuth(state);
+    return state;
+  }
+
+  /** Runs an API call; a lost sign-in sends the person back to sign in, sessions intact. */
+  async #guard<T>(call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (err) {
+      if (isSignInRequired(err) && this.#auth.state === 'signed-in') {
+        this.#setAuth({ state: 'signed-out', serverUrl: this.#auth.serverUrl, reason: 'expired' });
+      }
+      throw err;
+    }
+  }
+
+  #requireSignIn(): Core & { state: Extract<AuthState, { state: 'signed-in' }> } {
+    if (!this.#core || this.#auth.state !== 'signed-in') throw new GatehouseError(ErrorCodes.NOT_SIGNED_IN, 'not signed in; sign in first');
+    return { ...this.#core, state: this.#auth };
+  }
+
+  #runningSession(sessionId: string): SessionStatus {
+    const s = this.#core?.sessions.list().find((x) => x.sessionId === sessionId);
+    if (!s) throw new GatehouseError(ErrorCodes.NOT_FOUND, 'no such running session');
+    return s;
+  }
+
+  async #connection(sessionId: string): Promise<LocalConnection> {
+    const s = this.#runningSession(sessionId);
+    if (s.state !== 'ready') throw new GatehouseError(ErrorCodes.SESSION_ENDED, 'this session is not running; start access again');
+    return { host: s.host, port: s.port, database: s.database, username: s.username, url: s.url, label: `${s.resourceName} / ${s.accountName}` };
+  }
+
+  async #closeCore(core: Core, opts: { logout?: boolean } = {}): Promise<void> {
+    await core.sessions.close().catch((err) => log.warn({ err }, 'closing sessions failed'));
+    core.sessions.off('status', this.#onStatus);
+    if (opts.logout !== false) await core.api.logout();
+    await core.api.close();
+  }
+
+  #setAuth(state: AuthState): AuthState {
+    this.#auth = state;
+    this.#emit('auth-changed', state);
+    return state;
+  }
+
+  #emit<E extends keyof IpcEvents>(event: E, payload: IpcEvents[E]): void {
+    this.#events.emit(event, payload);
+  }
+}
+
+export type { AppNotification };

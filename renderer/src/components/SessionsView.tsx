@@ -1,0 +1,67 @@
+import { memo, useEffect } from 'react';
+import { useShallow } from 'zustand/react/shallow';
+import { formatTimeLeft } from '../lib/format.ts';
+import { useNow } from '../lib/use-now.ts';
+import { sessionSelectors, useSessionsStore } from '../store/sessions.ts';
+import { uiSelectors, useUiStore } from '../store/ui.ts';
+import { SessionPanel } from './SessionPanel.tsx';
+
+export function SessionsView() {
+  const ids = useSessionsStore(useShallow(sessionSelectors.ids));
+  const selected = useUiStore(uiSelectors.selectedSessionId);
+  const current = selected && ids.includes(selected) ? selected : ids[0];
+
+  useEffect(() => {
+    if (current !== selected) useUiStore.getState().selectSession(current);
+  }, [current, selected]);
+
+  if (ids.length === 0) {
+    return (
+      <section aria-labelledby="sessions-title">
+        <header className="view-header"><h2 id="sessions-title">Active sessions</h2></header>
+        <p className="empty">No sessions yet. Pick an account and click <strong>Access</strong>.</p>
+      </section>
+    );
+  }
+  return (
+    <section aria-labelledby="sessions-title" className="sessions">
+      <header className="view-header"><h2 id="sessions-title">Active sessions</h2></header>
+      <div className="split">
+        <ul className="session-list" role="listbox" aria-label="Sessions">
+          {ids.map((id) => <SessionRow key={id} id={id} selected={id === current} />)}
+        </ul>
+        {current && <SessionPanel id={current} />}
+      </div>
+    </section>
+  );
+}
+
+/** One row; subscribes to its own session only, so other sessions' updates skip it. */
+const SessionRow = memo(function SessionRow({ id, selected }: { id: string; selected: boolean }) {
+  const s = useSessionsStore(sessionSelectors.byId(id));
+  if (!s) return null;
+  return (
+    <li role="option" aria-selected={selected} tabIndex={0} className={selected ? 'session-row selected' : 'session-row'}
+      onClick={() => useUiStore.getState().selectSession(id)}
+      onKeyDown={(e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); useUiStore.getState().selectSession(id); } }}>
+      <div className="row-title"><StateDot state={s.state} /> {s.resourceName} / {s.accountName}</div>
+      <div className="muted small">
+        :{s.port} · {s.connections} conn · {s.state === 'ready' ? <TimeLeft expiresAt={s.expiresAt} /> : stateLabel(s.state, s.endReason)}
+      </div>
+    </li>
+  );
+});
+
+export function TimeLeft({ expiresAt }: { expiresAt: string }) {
+  const now = useNow(1000);
+  return <span className="time-left">{formatTimeLeft(expiresAt, now)} left</span>;
+}
+
+export function StateDot({ state }: { state: string }) {
+  return <span className={`dot ${state}`} aria-hidden="true" />;
+}
+
+export function stateLabel(state: string, endReason?: string): string {
+  if (state === 'ended') return endReason === 'stopped' ? 'Stopped' : endReason === 'revoked' ? 'Revoked' : endReason === 'expired' ? 'Expired' : 'Ended';
+  return { starting: 'Starting…', ready: 'Ready', ending: 'Stopping…', error: 'Failed' }[state] ?? state;
+}

@@ -1,0 +1,66 @@
+/** The accounts domain: what the person may access, grouped by resource, and the search. */
+import { create, type StateCreator } from 'zustand';
+import type { AccountGroup } from '../../../main/ipc/contract.ts';
+import { ipc } from '../ipc.ts';
+import { toUiError, type UiError } from '../lib/errors.ts';
+
+interface ListSlice {
+  groups: AccountGroup[];
+  status: 'idle' | 'loading' | 'loaded' | 'error';
+  error: UiError | undefined;
+  load(): Promise<void>;
+  rememberPort(projectId: string, resourceName: string, accountName: string, port: number): void;
+}
+interface SearchSlice {
+  query: string;
+  setQuery(query: string): void;
+}
+type AccountsStore = ListSlice & SearchSlice;
+
+const listSlice: StateCreator<AccountsStore, [], [], ListSlice> = (set, get) => ({
+  groups: [],
+  status: 'idle',
+  error: undefined,
+  async load() {
+    set({ status: 'loading', error: undefined });
+    try {
+      set({ groups: await ipc['accounts.list'](), status: 'loaded' });
+    } catch (err) {
+      set({ status: 'error', error: toUiError(err) });
+    }
+  },
+  rememberPort(projectId, resourceName, accountName, port) {
+    set({
+      groups: get().groups.map((g) => g.projectId !== projectId || g.resource.name !== resourceName ? g : {
+        ...g, accounts: g.accounts.map((a) => (a.name === accountName ? { ...a, port } : a)),
+      }),
+    });
+  },
+});
+
+const searchSlice: StateCreator<AccountsStore, [], [], SearchSlice> = (set) => ({
+  query: '',
+  setQuery: (query) => set({ query }),
+});
+
+export const useAccountsStore = create<AccountsStore>()((...a) => ({ ...listSlice(...a), ...searchSlice(...a) }));
+
+function matches(text: string, query: string): boolean {
+  return text.toLowerCase().includes(query);
+}
+
+export const accountSelectors = {
+  status: (s: AccountsStore) => s.status,
+  error: (s: AccountsStore) => s.error,
+  query: (s: AccountsStore) => s.query,
+  /** Groups with only the accounts matching the search (a resource name match keeps all). Use with useShallow. */
+  filteredGroups: (s: AccountsStore): AccountGroup[] => {
+    const q = s.query.trim().toLowerCase();
+    if (!q) return s.groups;
+    return s.groups
+      .map((g) => (matches(`${g.resource.name} ${g.resource.database} ${g.projectName}`, q) ? g
+        : { ...g, accounts: g.accounts.filter((a) => matches(`${a.name} ${a.username} ${a.description}`, q)) }))
+      .filter((g) => g.accounts.length > 0);
+  },
+  count: (s: AccountsStore) => s.groups.reduce((n, g) => n + g.accounts.length, 0),
+};

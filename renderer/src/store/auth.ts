@@ -1,0 +1,77 @@
+/** The auth domain: who is signed in where, and the sign-in form's progress. */
+import { create, type StateCreator } from 'zustand';
+import type { AuthState, SignInResult } from '../../../main/ipc/contract.ts';
+import { ipc } from '../ipc.ts';
+import { toUiError, type UiError } from '../lib/errors.ts';
+
+interface AuthSlice {
+  /** undefined until the main process has answered once. */
+  auth: AuthState | undefined;
+  signingIn: boolean;
+  error: UiError | undefined;
+  mfa: Extract<SignInResult, { state: 'mfa-required' }> | undefined;
+  init(): Promise<void>;
+  signIn(form: { serverUrl: string; email: string; password: string }): Promise<void>;
+  submitMfa(code: string): Promise<void>;
+  signOut(): Promise<void>;
+  setAuth(auth: AuthState): void;
+}
+
+const authSlice: StateCreator<AuthSlice> = (set, get) => ({
+  auth: undefined,
+  signingIn: false,
+  error: undefined,
+  mfa: undefined,
+  async init() {
+    try {
+      set({ auth: await ipc['auth.current']() });
+    } catch (err) {
+      set({ auth: { state: 'signed-out' }, error: toUiError(err) });
+    }
+  },
+  async signIn(form) {
+    set({ signingIn: true, error: undefined });
+    try {
+      const result = await ipc['auth.signIn'](form);
+      if (result.state === 'mfa-required') set({ mfa: result, signingIn: false });
+      else set({ auth: result, signingIn: false, mfa: undefined });
+    } catch (err) {
+      set({ signingIn: false, error: toUiError(err) });
+    }
+  },
+  async submitMfa(code) {
+    const mfa = get().mfa;
+    if (!mfa) return;
+    set({ signingIn: true, error: undefined });
+    try {
+      const result = await ipc['auth.submitMfa']({ challengeId: mfa.challengeId, code });
+      if (result.state === 'signed-in') set({ auth: result, mfa: undefined, signingIn: false });
+      else set({ mfa: result, signingIn: false });
+    } catch (err) {
+      set({ signingIn: false, error: toUiError(err) });
+    }
+  },
+  async signOut() {
+    try {
+      await ipc['auth.signOut']();
+    } catch (err) {
+      set({ error: toUiError(err) });
+    }
+  },
+  setAuth(auth) {
+    set({ auth, ...(auth.state === 'signed-in' ? { error: undefined } : {}) });
+  },
+});
+
+export const useAuthStore = create<AuthSlice>()(authSlice);
+
+export const authSelectors = {
+  auth: (s: AuthSlice) => s.auth,
+  isSignedIn: (s: AuthSlice) => s.auth?.state === 'signed-in',
+  user: (s: AuthSlice) => (s.auth?.state === 'signed-in' ? s.auth.user : undefined),
+  serverUrl: (s: AuthSlice) => s.auth?.serverUrl,
+  expired: (s: AuthSlice) => s.auth?.state === 'signed-out' && s.auth.reason === 'expired',
+  signingIn: (s: AuthSlice) => s.signingIn,
+  error: (s: AuthSlice) => s.error,
+  mfa: (s: AuthSlice) => s.mfa,
+};

@@ -1,0 +1,14 @@
+/** Wires main-process pushes into the stores; returns the cleanup. */
+import { ipc } from '../ipc.ts';
+import { useAuthStore } from './auth.ts';
+import { useSessionsStore } from './sessions.ts';
+import { useUiStore } from './ui.ts';
+
+export function connectEvents(): () => void {
+  const offs = [
+    ipc.on('session-status', (s) => useSessionsStore.getState().upsert(s)),
+    ipc.on('auth-changed', (a) => useAuthStore.getState().setAuth(a)),
+    ipc.on('notification', (n) => useUiStore.getState().toast({ kind: n.kind, title: n.title, body: n.body })),
+  ];
+  return () => { for (const off of offs) off(); };
+}

@@ -1,0 +1,22 @@
+import type { Duplex } from 'node:stream';
+import type { EventEmitter } from 'node:events';
+import type { StreamOpenMeta } from '../../../proxy-core/src/tunnel/meta.ts';
+
+/** What the session needs from proxy-core's LocalProxy (docs/architecture.md, "Client core"). */
+export interface AccessProxy extends EventEmitter {
+  listen(): Promise<number>;
+  end(reason: 'expired' | 'revoked' | 'ended' | 'stopped'): unknown;
+  close(): Promise<void> | void;
+  stats(): { connections: number; statements: number; bytesIn: number; bytesOut: number };
+}
+
+export interface AccessProxyOptions {
+  host: '127.0.0.1';
+  port: number;
+  database: string;
+  openStream: (meta: StreamOpenMeta) => Duplex;
+  tls: { keyPem: string; certPem: string; caPem: string; gatewayId: string };
+  expiresAt: Date;
+}
+
+export type CreateAccessProxy = (opts: AccessProxyOptions) => AccessProxy;

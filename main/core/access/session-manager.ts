@@ -1,0 +1,104 @@
+import { EventEmitter } from 'node:events';
+import { ErrorCodes, GatehouseError } from '../../../proxy-core/src/errors.ts';
+import { LocalProxy } from '../../../proxy-core/src/local/index.ts';
+import { generateKeyPair } from '../../../proxy-core/src/tls/certs.ts';
+import type { ApiClient } from '../api/api-client.ts';
+import { isPortFree } from '../settings/port-allocation.ts';
+import type { SettingsStore } from '../settings/settings-store.ts';
+import { AccessSession, portInUse } from './access-session.ts';
+import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.ts';
+import type { CreateAccessProxy } from './local-proxy-port.ts';
+import type { AccessRequest, AccessStatus } from './types.ts';
+
+export interface SessionManagerOptions {
+  api: ApiClient;
+  settings: SettingsStore;
+  /** Tunnel reconnect backoff. */
+  backoff?: BackoffOptions;
+  /** Minimum time between two 'status' events of one session. Default 250 ms (≤ 4/s). */
+  statusIntervalMs?: number;
+  /** How local proxies are made; proxy-core's LocalProxy by default. */
+  createProxy?: CreateAccessProxy;
+}
+
+const defaultCreateProxy: CreateAccessProxy = (opts) => new LocalProxy(opts);
+
+/**
+ * Starts and stops access sessions for the signed-in user: for each one a key pair, a
+ * session on the control plane, its tunnel and a local proxy on the account's stable port.
+ * Emits 'status' (AccessStatus), throttled per session.
+ */
+export class SessionManager extends EventEmitter<{ status: [AccessStatus] }> {
+  readonly #api: ApiClient;
+  readonly #settings: SettingsStore;
+  readonly #backoff: BackoffOptions;
+  readonly #statusIntervalMs: number;
+  readonly #createProxy: CreateAccessProxy;
+  readonly #sessions = new Map<string, AccessSession>();
+  #closed = false;
+
+  constructor(opts: SessionManagerOptions) {
+    super();
+    this.#api = opts.api;
+    this.#settings = opts.settings;
+    this.#backoff = opts.backoff ?? DEFAULT_BACKOFF;
+    this.#statusIntervalMs = opts.statusIntervalMs ?? 250;
+    this.#createProxy = opts.createProxy ?? defaultCreateProxy;
+  }
+
+  /** Resolves once the local proxy listens (state 'ready'). */
+  async start(req: AccessRequest): Promise<AccessStatus> {
+    if (this.#closed) throw new GatehouseError(ErrorCodes.INVALID_INPUT, 'the session manager is closed');
+    const domain = this.#api.domain;
+    const key = { domain, projectId: req.projectId, resource: req.resource, account: req.account };
+    const port = req.port ?? (await this.#settings.portFor(domain, req.projectId, req.resource, req.account));
+    if (!(await isPortFree(port))) throw portInUse(port); // before a session exists on the server
+
+    const keyPair = generateKeyPair();
+    const created = await this.#api.createSession({
+      projectId: req.projectId,
+      resource: req.resource,
+      account: req.account,
+      duration: req.duration,
+      publicKeyPem: keyPair.publicKeyPem,
+    });
+    const session = new AccessSession({
+      api: this.#api,
+      created,
+      keyPair,
+      port,
+      createProxy: this.#createProxy,
+      backoff: this.#backoff,
+      statusIntervalMs: this.#statusIntervalMs,
+    });
+    session.on('status', (status) => this.emit('status', status));
+    this.#sessions.set(session.id, session);
+    try {
+      await session.open();
+    } catch (err) {
+      await session.finish('error', { endOnServer: true, error: err });
+      this.#sessions.delete(session.id);
+      throw err;
+    }
+    if (req.port !== undefined) await this.#settings.setPort(key, req.port);
+    await this.#settings.setLastProject(domain, req.projectId);
+    return session.status();
+  }
+
+  /** Ends the session on the server and closes its proxy and tunnel. */
+  async stop(sessionId: string): Promise<void> {
+    const session = this.#sessions.get(sessionId);
+    if (!session) throw new GatehouseError(ErrorCodes.NOT_FOUND, `no access session ${sessionId} on this machine`);
+    await session.finish('stopped', { endOnServer: true });
+  }
+
+  list(): AccessStatus[] {
+    return [...this.#sessions.values()].map((s) => s.status());
+  }
+
+  /** Stops every session (ending them on the server); idempotent. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await Promise.allSettled([...this.#sessions.values()].map((s) => s.finish('stopped', { endOnServer: true })));
+  }
+}

@@ -1,0 +1,36 @@
+import type { SerializedError } from '../../../proxy-core/src/errors.ts';
+
+export interface AccessRequest {
+  projectId: string;
+  /** Resource name or id. */
+  resource: string;
+  /** Account name or id. */
+  account: string;
+  /** '1h', '30m' or seconds. */
+  duration: string | number;
+  /** A local port to use (and remember for this account) instead of the remembered one. */
+  port?: number;
+}
+
+export type AccessState = 'starting' | 'ready' | 'ending' | 'ended' | 'error';
+export type AccessEndReason = 'stopped' | 'expired' | 'revoked' | 'ended' | 'error';
+
+export interface AccessStatus {
+  sessionId: string;
+  projectId: string;
+  resourceName: string;
+  accountName: string;
+  database: string;
+  username: string;
+  host: '127.0.0.1';
+  port: number;
+  url: string;
+  expiresAt: string;
+  state: AccessState;
+  endReason?: AccessEndReason;
+  error?: SerializedError;
+  connections: number;
+  statements: number;
+  bytesIn: number;
+  bytesOut: number;
+}

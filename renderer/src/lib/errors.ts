@@ -11,8 +11,7 @@ export function toUiError(err: unknown): UiError {
 function friendly(code: string, message: string): string {
   switch (code) {
     case 'GATEHOUSE_ERR_INVALID_CREDENTIALS': return 'Wrong email or password.';
-    case 'GATEHOUSE_ERR_SERVER_UNREACHABLE': return `Cannot reach the server. Check the address and your network. (${message})`;
     case 'GATEHOUSE_ERR_PORT_IN_USE': return `${message} Pick another port, or stop what uses it.`;
-    default: return message;
+    default: return message.charAt(0).toUpperCase() + message.slice(1);
   }
 }

@@ -1,0 +1,156 @@
+import { EventEmitter } from 'node:events';
+import { ErrorCodes, GatehouseError } from '../../proxy-core/src/errors.ts';
+import { createLogger } from '../../proxy-core/src/log.ts';
+import type { ControlMessage } from '../../proxy-core/src/tunnel/mux.ts';
+import { enrollGateway } from './enroll.ts';
+import { EventLog, type EventLogOptions } from './event-log.ts';
+import { ensureDataDir, loadIdentity, type GatewayIdentity } from './identity.ts';
+import { GatewayLink, type GatewayLinkOptions, type LinkState } from './link.ts';
+import type { SessionEndReason } from './session-registry.ts';
+import { StreamDispatcher } from './streams.ts';
+
+const log = createLogger('gateway');
+
+export interface GatewayOptions {
+  /** The control plane, `http(s)://host[:port]`. */
+  domain: string;
+  dataDir: string;
+  /** One-time enrollment token, used only when the data dir holds no identity yet. */
+  token?: string;
+  eventLog?: EventLogOptions;
+  link?: Pick<GatewayLinkOptions, 'heartbeatMs' | 'maxBackoffMs' | 'baseBackoffMs'>;
+}
+
+export interface GatewayEvents {
+  connected: [];
+  disconnected: [];
+}
+
+const END_REASONS = new Set<string>(['revoked', 'ended', 'expired']);
+
+/**
+ * The gateway process: enrolled identity, durable event log, outbound link, and the
+ * dispatcher that serves the streams the control plane opens.
+ */
+export class Gateway extends EventEmitter<GatewayEvents> {
+  private identityValue: GatewayIdentity | undefined;
+  private eventLogValue: EventLog | undefined;
+  private link: GatewayLink | undefined;
+  private dispatcher: StreamDispatcher | undefined;
+  private starting: Promise<void> | undefined;
+  private closing: Promise<void> | undefined;
+
+  constructor(private readonly opts: GatewayOptions) {
+    super();
+  }
+
+  get connected(): boolean {
+    return this.link?.connected ?? false;
+  }
+
+  get linkState(): LinkState {
+    return this.link?.state ?? { state: 'idle' };
+  }
+
+  get gatewayId(): string | undefined {
+    return this.identityValue?.gatewayId;
+  }
+
+  get eventLog(): EventLog | undefined {
+    return this.eventLogValue;
+  }
+
+  get connectionCount(): number {
+    return this.dispatcher?.sessions.connectionCount ?? 0;
+  }
+
+  /** Enrolls if needed, opens the event log and starts dialing. Resolves before the link is up. */
+  start(): Promise<void> {
+    this.starting ??= this.doStart();
+    return this.starting;
+  }
+
+  /** Resolves once linked to the control plane (or rejects after `timeoutMs`). */
+  waitConnected(timeoutMs = 30_000): Promise<void> {
+    if (this.connected) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.off('connected', onConnected);
+        reject(new GatehouseError(ErrorCodes.TIMEOUT, `the gateway did not link to ${this.opts.domain} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const onConnected = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      this.once('connected', onConnected);
+    });
+  }
+
+  /** Ends every connection, closes the link and the event log. Idempotent. */
+  close(): Promise<void> {
+    this.closing ??= this.doClose();
+    return this.closing;
+  }
+
+  private async doStart(): Promise<void> {
+    const { dataDir, domain, token } = this.opts;
+    await ensureDataDir(dataDir);
+    let identity = await loadIdentity(dataDir);
+    if (!identity) {
+      if (!token) {
+        throw new GatehouseError(ErrorCodes.CONFIG, `this gateway is not enrolled (no identity in ${dataDir}); run "gatehouse-gateway enroll --domain ${domain} --token <token>" or pass --token`);
+      }
+      identity = await enrollGateway({ domain, token, dataDir });
+    } else if (token) {
+      log.info({ gatewayId: identity.gatewayId }, 'already enrolled; ignoring the enrollment token');
+    }
+    this.identityValue = identity;
+    const eventLog = await EventLog.open(dataDir, this.opts.eventLog);
+    this.eventLogValue = eventLog;
+    const dispatcher = new StreamDispatcher(identity, eventLog);
+    this.dispatcher = dispatcher;
+    const link = new GatewayLink({ domain, identity, ...this.opts.link });
+    this.link = link;
+
+    link.on('stream', (stream, meta) => dispatcher.handle(stream, meta));
+    link.on('control', (message) => this.onControl(message));
+    link.on('connected', () => {
+      eventLog.setSender((events) => link.sendControl({ type: 'events', events }));
+      this.emit('connected');
+    });
+    link.on('disconnected', () => {
+      eventLog.setSender(undefined);
+      this.emit('disconnected');
+    });
+    link.start();
+    log.info({ gatewayId: identity.gatewayId, domain, dataDir }, 'gateway started');
+  }
+
+  private onControl(message: ControlMessage): void {
+    if (message.type === 'ack' && typeof message.seq === 'number') {
+      this.eventLogValue?.ack(message.seq);
+    } else if (message.type === 'session-ended' && typeof message.sessionId === 'string' && END_REASONS.has(String(message.reason))) {
+      void this.dispatcher?.endSession(message.sessionId, message.reason as SessionEndReason);
+    } else {
+      log.debug({ type: message.type }, 'unknown control message ignored');
+    }
+  }
+
+  private async doClose(): Promise<void> {
+    await this.starting?.catch(() => undefined);
+    await this.dispatcher?.close();
+    // Give the last events (disconnects) a moment to go out and be acked.
+    const eventLog = this.eventLogValue;
+    if (eventLog && this.connected) {
+      const deadline = Date.now() + 1000;
+      while (eventLog.stats.unacked > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    }
+    await this.link?.close();
+    await eventLog?.close();
+    log.info({ gatewayId: this.gatewayId }, 'gateway stopped');
+  }
+}
+
+export function createGateway(opts: GatewayOptions): Gateway {
+  return new Gateway(opts);
+}

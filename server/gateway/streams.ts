@@ -1,0 +1,159 @@
+import { randomUUID } from 'node:crypto';
+import { TLSSocket } from 'node:tls';
+import { ErrorCodes, type ErrorCode } from '../../proxy-core/src/errors.ts';
+import { createLogger } from '../../proxy-core/src/log.ts';
+import { createRecorder } from '../../proxy-core/src/recorder/index.ts';
+import type { DisconnectReason } from '../../proxy-core/src/recorder/events.ts';
+import { peerIdentity, serverTlsOptionsForSessions } from '../../proxy-core/src/tls/tls-options.ts';
+import type { GatewayStreamMeta } from '../../proxy-core/src/tunnel/meta.ts';
+import type { MuxStream } from '../../proxy-core/src/tunnel/stream.ts';
+import { sendCancel, serveClientStream, type CloseReason } from '../../proxy-core/src/upstream/index.ts';
+import { readCancelRequest } from './cancel-stream.ts';
+import { CancelKeys } from './cancel-keys.ts';
+import type { EventLog } from './event-log.ts';
+import type { GatewayIdentity } from './identity.ts';
+import { SessionRegistry, type SessionEndReason } from './session-registry.ts';
+
+const log = createLogger('gateway.streams');
+
+const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
+
+const REFUSAL_CODES: Record<SessionEndReason, ErrorCode> = {
+  expired: ErrorCodes.SESSION_EXPIRED,
+  revoked: ErrorCodes.SESSION_REVOKED,
+  ended: ErrorCodes.SESSION_ENDED,
+};
+
+/** The gateway's meta may carry the client's OS user name (passed through from the client's OPEN). */
+type IncomingMeta = GatewayStreamMeta & { clientUser?: string };
+
+/**
+ * Serves each stream the control plane opens: terminates the end-to-end TLS (the client's
+ * certificate must name the stream's session), then either serves a PG connection with the
+ * real credentials and a recorder, or forwards a cancel request to the database.
+ */
+export class StreamDispatcher {
+  readonly sessions = new SessionRegistry();
+  private readonly cancelKeys = new CancelKeys();
+
+  constructor(
+    private readonly identity: GatewayIdentity,
+    private readonly eventLog: EventLog,
+  ) {}
+
+  handle(stream: MuxStream, rawMeta: GatewayStreamMeta): void {
+    stream.on('error', (err) => log.debug({ err: err.message, stream: stream.id }, 'stream error'));
+    const meta = validMeta(rawMeta);
+    if (!meta) return stream.reset(ErrorCodes.PROTOCOL, 'invalid stream metadata');
+    const expiresAt = Date.parse(meta.session.expiresAt);
+    const refusal = this.sessions.refusal(meta.sessionId, expiresAt);
+    if (refusal) return stream.reset(REFUSAL_CODES[refusal], `the access session has ${refusal === 'revoked' ? 'been revoked' : refusal}`);
+
+    const tlsSocket = new TLSSocket(stream, { isServer: true, ...serverTlsOptionsForSessions({ keyPem: this.identity.keyPem, certPem: this.identity.certPem, caPem: this.identity.caPem }) });
+    const handshakeTimer = setTimeout(() => tlsSocket.destroy(), TLS_HANDSHAKE_TIMEOUT_MS);
+    tlsSocket.on('error', (err) => log.info({ sessionId: meta.sessionId, err: err.message }, 'end-to-end TLS error'));
+    tlsSocket.once('close', () => {
+      clearTimeout(handshakeTimer);
+      if (!stream.destroyed) stream.end();
+    });
+    tlsSocket.once('secure', () => {
+      clearTimeout(handshakeTimer);
+      const peer = peerIdentity(tlsSocket);
+      if (peer?.kind !== 'session' || peer.id !== meta.sessionId) {
+        log.warn({ sessionId: meta.sessionId, peer }, 'refusing a stream: the client certificate is not for this session');
+        tlsSocket.destroy();
+        stream.reset(ErrorCodes.FORBIDDEN, 'the client certificate does not belong to this session');
+        return;
+      }
+      if (meta.kind === 'cancel') void this.serveCancel(tlsSocket, meta);
+      else this.servePg(tlsSocket, meta, expiresAt);
+    });
+  }
+
+  /** Ends a session: new streams are refused and open connections get 57P01. */
+  endSession(sessionId: string, reason: SessionEndReason): Promise<void> {
+    return this.sessions.end(sessionId, reason);
+  }
+
+  close(): Promise<void> {
+    return this.sessions.closeAll();
+  }
+
+  private servePg(tlsSocket: TLSSocket, meta: IncomingMeta, expiresAt: number): void {
+    const { sessionId } = meta;
+    const connectionId = meta.connectionId || randomUUID();
+    const emit = this.eventLog.append.bind(this.eventLog);
+    const recorder = createRecorder({ sessionId, connectionId, redactBindParams: meta.recording.redactBindParams, emit });
+    let cancelKey: string | undefined;
+    let endedBy: SessionEndReason | undefined;
+    const handle = serveClientStream(tlsSocket, meta.target, {
+      readStartup: true,
+      recorderHooks: {
+        onClientData: (buf) => recorder.onClientData(buf),
+        onServerData: (buf) => recorder.onServerData(buf),
+        onConnect: (info) => {
+          if (info.backendKey) {
+            cancelKey = this.cancelKeys.set(info.backendKey.processId, info.backendKey.secretKey, {
+              sessionId,
+              address: { host: info.remoteAddress, port: info.remotePort, verifyHost: meta.target.host },
+              ssl: meta.target.ssl,
+            });
+          }
+          recorder.onConnect({
+            applicationName: info.startup.parameters.application_name ?? meta.applicationName,
+            clientAddress: meta.clientAddress,
+            clientUser: meta.clientUser,
+            backendPid: info.backendKey?.processId,
+          });
+        },
+        onClose: (reason) => {
+          if (cancelKey) this.cancelKeys.delete(cancelKey);
+          if (reason.by === 'connect-failed') {
+            emit({ type: 'connect-failed', sessionId, connectionId, at: new Date().toISOString(), sqlstate: reason.sqlstate, message: reason.message });
+            return;
+          }
+          recorder.onClose(disconnectReason(reason, endedBy), { bytesIn: reason.bytesIn, bytesOut: reason.bytesOut });
+        },
+      },
+    });
+    const terminable = {
+      terminate: (sqlstate?: string, message?: string): Promise<CloseReason> => {
+        endedBy ??= this.sessions.refusal(sessionId, expiresAt) ?? 'ended';
+        return handle.terminate(sqlstate, message);
+      },
+    };
+    this.sessions.add(sessionId, expiresAt, terminable, handle.closed);
+  }
+
+  private async serveCancel(tlsSocket: TLSSocket, meta: IncomingMeta): Promise<void> {
+    try {
+      const request = await readCancelRequest(tlsSocket);
+      const route = this.cancelKeys.get(request.processId, request.secretKey);
+      if (!route || route.sessionId !== meta.sessionId) {
+        log.info({ sessionId: meta.sessionId }, 'cancel request for an unknown backend ignored');
+      } else {
+        await sendCancel(route.address, route.ssl, request.packet);
+        log.info({ sessionId: meta.sessionId, pid: request.processId }, 'cancel request forwarded to the database');
+      }
+    } catch (err) {
+      log.info({ sessionId: meta.sessionId, err: (err as Error).message }, 'cancel request failed');
+    } finally {
+      tlsSocket.end();
+    }
+  }
+}
+
+function disconnectReason(reason: CloseReason, endedBy: SessionEndReason | undefined): DisconnectReason {
+  if (reason.by === 'terminated') return endedBy === 'expired' ? 'expired' : endedBy === 'revoked' ? 'revoked' : 'client';
+  if (reason.by === 'client' || reason.by === 'server') return reason.by;
+  return 'error';
+}
+
+function validMeta(meta: GatewayStreamMeta): IncomingMeta | undefined {
+  const m = meta as Partial<IncomingMeta> | undefined;
+  if (!m || (m.kind !== 'pg' && m.kind !== 'cancel') || typeof m.sessionId !== 'string' || m.sessionId.length === 0) return undefined;
+  if (!m.target || typeof m.target.host !== 'string' || typeof m.target.port !== 'number' || !m.target.ssl) return undefined;
+  if (!m.session || typeof m.session.expiresAt !== 'string' || Number.isNaN(Date.parse(m.session.expiresAt))) return undefined;
+  if (!m.recording) return undefined;
+  return m as IncomingMeta;
+}

@@ -1,0 +1,105 @@
+import { COMMON_OPTIONS, parse, parseDuration, parsePort, requireString } from '../args.ts';
+import { openContext } from '../context.ts';
+import { err, out, type CliIo } from '../io.ts';
+import { UsageError } from '../usage-error.ts';
+import type { AccessStatus } from '../../core/access/types.ts';
+
+const COMMAND = 'db access';
+
+/**
+ * Starts access and keeps it until Ctrl+C / SIGTERM / the IO's abort signal (then ends the
+ * session on the server) or until the session ends by itself (expiry, revocation).
+ */
+export async function dbAccess(argv: string[], io: CliIo): Promise<number> {
+  const { values } = parse(COMMAND, argv, {
+    ...COMMON_OPTIONS,
+    resource: { type: 'string' },
+    account: { type: 'string' },
+    'project-id': { type: 'string' },
+    duration: { type: 'string', default: '1h' },
+    port: { type: 'string' },
+    json: { type: 'boolean' },
+  });
+  const resource = requireString(COMMAND, values.resource, '--resource');
+  const account = requireString(COMMAND, values.account, '--account');
+  const duration = parseDuration(COMMAND, values.duration);
+  const port = parsePort(COMMAND, values.port);
+
+  const ctx = await openContext(io, COMMAND, values.domain);
+  const projectId = values['project-id'] ?? (await ctx.settings.getLastProject(ctx.domain));
+  if (!projectId) {
+    await ctx.api.close();
+    throw new UsageError('--project-id is required', COMMAND);
+  }
+  const { SessionManager } = await import('../../core/access/session-manager.ts');
+  const manager = new SessionManager({ api: ctx.api, settings: ctx.settings });
+  try {
+    const ended = new Promise<AccessStatus>((resolve) => {
+      manager.on('status', (s) => {
+        if (s.state === 'ended' || s.state === 'error') resolve(s);
+      });
+    });
+    const ready = await manager.start({ projectId, resource, account, duration, port });
+    printReady(io, ready, values.json === true);
+
+    const interrupted = waitForInterrupt(io);
+    const outcome = await Promise.race([ended, interrupted.promise]);
+    interrupted.dispose();
+    if (outcome === 'interrupt') {
+      await manager.stop(ready.sessionId);
+      err(io, 'Session ended.');
+      return 0;
+    }
+    if (outcome.state === 'error') {
+      err(io, `gatehouse: the session ended with an error: ${outcome.error?.message ?? 'unknown error'}`);
+      return 1;
+    }
+    err(io, `Session ${describeEnd(outcome.endReason)}.`);
+    return 0;
+  } finally {
+    await manager.close();
+    await ctx.api.close();
+  }
+}
+
+function printReady(io: CliIo, s: AccessStatus, json: boolean): void {
+  if (json) {
+    out(io, JSON.stringify({ url: s.url, port: s.port, sessionId: s.sessionId, expiresAt: s.expiresAt }));
+    return;
+  }
+  out(io, `Access to ${s.accountName} on ${s.resourceName} is ready until ${new Date(s.expiresAt).toLocaleString()}.`);
+  out(io, '');
+  out(io, `  URL:   ${s.url}`);
+  out(io, `  psql:  psql "${s.url}"`);
+  out(io, `  JDBC:  jdbc:postgresql://127.0.0.1:${s.port}/${encodeURIComponent(s.database)}?user=${encodeURIComponent(s.username)}`);
+  out(io, '');
+  out(io, `Session ${s.sessionId}. No password needed. Press Ctrl+C to end the session.`);
+}
+
+function describeEnd(reason: AccessStatus['endReason']): string {
+  switch (reason) {
+    case 'expired': return 'expired';
+    case 'revoked': return 'revoked by an administrator';
+    case 'ended': return 'ended on the server';
+    default: return 'ended';
+  }
+}
+
+function waitForInterrupt(io: CliIo): { promise: Promise<'interrupt'>; dispose(): void } {
+  let onSignal: () => void = () => undefined;
+  const promise = new Promise<'interrupt'>((resolve) => {
+    onSignal = () => resolve('interrupt');
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    if (io.signal?.aborted) onSignal();
+    io.signal?.addEventListener('abort', onSignal, { once: true });
+  });
+  return {
+    promise,
+    dispose() {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      io.signal?.removeEventListener('abort', onSignal);
+    },
+  };
+}

@@ -1,0 +1,85 @@
+import { isGatehouseErrorLike } from '../../proxy-core/src/errors.ts';
+import { err, out, processIo, type CliIo } from './io.ts';
+import { usage } from './usage.ts';
+import { EXIT_ERROR, EXIT_USAGE, UsageError } from './usage-error.ts';
+
+type Command = (argv: string[], io: CliIo) => Promise<number>;
+
+/** Command words → the module that runs them (loaded lazily: `--help` stays instant). */
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  login: async () => (await import('./commands/login.ts')).login,
+  logout: async () => (await import('./commands/logout.ts')).logout,
+  'db access': async () => (await import('./commands/db-access.ts')).dbAccess,
+  'sessions list': async () => (await import('./commands/sessions.ts')).sessionsList,
+  'sessions logs': async () => (await import('./commands/sessions.ts')).sessionsLogs,
+};
+const GROUPS = new Set(['db', 'sessions']);
+
+/**
+ * The `gatehouse` CLI. Returns the exit code: 0 done, 1 failed (one line on stderr saying
+ * why), 2 bad command line. stdout carries only command output; logs go to stderr.
+ */
+export async function main(argv: string[], ioOverrides: Partial<CliIo> = {}): Promise<number> {
+  const io: CliIo = { ...processIo(), ...ioOverrides };
+  // Quiet by default: warnings and errors only (GATEHOUSE_LOG_LEVEL overrides), set before
+  // the first module that creates a logger is loaded.
+  process.env.GATEHOUSE_LOG_LEVEL ??= 'warn';
+
+  const [first, second] = argv;
+  if (first === undefined) {
+    err(io, usage());
+    return EXIT_USAGE;
+  }
+  if (first === '--help' || first === '-h' || first === 'help') {
+    out(io, usage(argv.slice(1).join(' ') || undefined));
+    return 0;
+  }
+  let name = first;
+  let rest = argv.slice(1);
+  if (GROUPS.has(first)) {
+    if (second === undefined || second.startsWith('-')) {
+      if (second === '--help' || second === '-h') {
+        out(io, usage(first));
+        return 0;
+      }
+      err(io, `gatehouse: '${first}' needs a subcommand\n\n${usage(first)}`);
+      return EXIT_USAGE;
+    }
+    name = `${first} ${second}`;
+    rest = argv.slice(2);
+  }
+  const load = COMMANDS[name];
+  if (!load) {
+    err(io, `gatehouse: unknown command '${name}'. Run 'gatehouse --help'.`);
+    return EXIT_USAGE;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    out(io, usage(name));
+    return 0;
+  }
+  try {
+    return await (await load())(rest, io);
+  } catch (e) {
+    return report(io, name, e);
+  }
+}
+
+function report(io: CliIo, command: string, e: unknown): number {
+  if (e instanceof UsageError) {
+    err(io, `gatehouse ${e.command ?? command}: ${e.message}\nRun 'gatehouse ${e.command ?? command} --help' for usage.`);
+    return EXIT_USAGE;
+  }
+  if (isGatehouseErrorLike(e)) {
+    const hint = signInHint(e.code);
+    err(io, `gatehouse: ${e.message}${hint}`);
+    return EXIT_ERROR;
+  }
+  err(io, `gatehouse: ${e instanceof Error ? e.message : String(e)}`);
+  return EXIT_ERROR;
+}
+
+function signInHint(code: string): string {
+  return code === 'GATEHOUSE_ERR_NOT_SIGNED_IN' || code === 'GATEHOUSE_ERR_UNAUTHENTICATED' || code === 'GATEHOUSE_ERR_TOKEN_EXPIRED'
+    ? ' (run: gatehouse login --domain URL)'
+    : '';
+}

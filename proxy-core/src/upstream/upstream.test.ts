@@ -57,7 +57,7 @@ async function through(
   t: UpstreamTarget,
   opts: Partial<ServeClientStreamOptions> = {},
 ): Promise<{ client: RawPgClient; handle: ClientStreamHandle; serverSide: Socket }> {
-  const server = createServer();
+  const server = createServer({ allowHalfOpen: true }); // like a MuxStream
   servers.push(server);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as { port: number }).port;
@@ -141,6 +141,46 @@ describe('serveClientStream against real PostgreSQL', () => {
     expect(err).toBeInstanceOf(UpstreamError);
     expect(err).toMatchObject({ sqlstate: '08001', code: 'GATEHOUSE_ERR_UPSTREAM_CONNECT' });
     expect(err.message).toContain(`127.0.0.1:${closedPort}`);
+  });
+});
+
+describe('client stream edge cases', () => {
+  it('garbage or an oversized startup packet: 08P01 ErrorResponse, then the stream closes', async () => {
+    for (const bytes of [Buffer.from([0, 0, 0x30, 0, 0, 3, 0, 0]), Buffer.from([0, 0, 0, 9, 0, 2, 0, 0, 0]), Buffer.from('GET / HTTP/1.1\r\n\r\n')]) {
+      const { client, handle } = await through(target(scram));
+      client.stream.write(bytes);
+      const m = await client.next();
+      expect(m?.code).toBe(BackendCode.ErrorResponse);
+      expect(m?.payload.toString()).toContain('08P01');
+      expect(await client.next()).toBeUndefined();
+      expect(await handle.closed).toMatchObject({ by: 'connect-failed', sqlstate: '08P01' });
+    }
+  });
+
+  it('half-close: a client that sends a query and then FIN still gets the whole result', async () => {
+    const { client, handle } = await through(target(scram));
+    await client.startup(CLIENT_PARAMS);
+    client.sendQuery('select count(*) from generate_series(1, 1000)');
+    client.stream.end();
+    const r = await client.readResult();
+    expect(r.rows).toEqual([['1000']]);
+    expect(await client.next()).toBeUndefined();
+    expect((await handle.closed).by).toBe('client');
+  });
+
+  it('recorder hooks see exactly the bytes forwarded, as the same Buffers', async () => {
+    const fromServer: Buffer[] = [];
+    let received = Buffer.alloc(0);
+    const { client, handle } = await through(target(scram), { recorderHooks: { onServerData: (b) => fromServer.push(b) } });
+    client.stream.on('data', (b: Buffer) => (received = Buffer.concat([received, b])));
+    await client.startup(CLIENT_PARAMS);
+    await client.query("select string_agg(md5(i::text), '') from generate_series(1, 5000) i");
+    const t0 = Date.now();
+    client.stream.end();
+    await handle.closed;
+    expect(Date.now() - t0).toBeLessThan(500);
+    expect(Buffer.concat(fromServer)).toEqual(received);
+    expect(handle.stats().bytesOut).toBe(received.length);
   });
 });
 

@@ -1,0 +1,35 @@
+/** Reads a JSON request body: at most `limit` bytes, `application/json` only. */
+import type { IncomingMessage } from 'node:http';
+import { ErrorCodes, GatehouseError } from '../../../proxy-core/src/errors.ts';
+import { InvalidInputError } from './errors.ts';
+
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+/** `undefined` when the request has no body at all. */
+export async function readJsonBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<unknown> {
+  const declared = req.headers['content-length'];
+  if (declared !== undefined && Number(declared) > limit) throw tooLarge(limit);
+  const hasBody = (declared !== undefined && Number(declared) > 0) || req.headers['transfer-encoding'] !== undefined;
+  if (!hasBody) return undefined;
+  const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+  if (type !== 'application/json') {
+    throw new GatehouseError(ErrorCodes.UNSUPPORTED_MEDIA_TYPE, 'send the request body as JSON with Content-Type: application/json');
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) throw tooLarge(limit);
+    chunks.push(chunk as Buffer);
+  }
+  if (size === 0) return undefined;
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+  } catch {
+    throw new InvalidInputError('the request body is not valid JSON');
+  }
+}
+
+function tooLarge(limit: number): GatehouseError {
+  return new GatehouseError(ErrorCodes.PAYLOAD_TOO_LARGE, `the request body is larger than ${limit} bytes`);
+}

@@ -1,0 +1,73 @@
+/**
+ * The HTTP request handler: finds the route, authenticates, reads and validates input,
+ * runs the handler and writes JSON. Every failure becomes `{ error: { code, message } }`.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import Router, { type HTTPMethod } from 'find-my-way';
+import type { z } from 'zod';
+import { ErrorCodes, GatehouseError } from '../../../proxy-core/src/errors.ts';
+import { createLogger } from '../../../proxy-core/src/log.ts';
+import type { AuthService } from '../auth/auth-service.ts';
+import { readJsonBody } from './body.ts';
+import { errorResponse, InvalidInputError } from './errors.ts';
+import type { AnyRoute, Reply } from './route.ts';
+
+const log = createLogger('control-api');
+
+export interface RequestObserver {
+  /** Called once per request with the matched route pattern (or 'unmatched'). */
+  observe(method: string, route: string, status: number, seconds: number): void;
+}
+
+export function createRequestHandler(options: { routes: AnyRoute[]; auth: AuthService; observer?: RequestObserver }) {
+  const router = Router({ ignoreTrailingSlash: true });
+  const noop = () => undefined;
+  for (const r of options.routes) router.on(r.method, r.path, noop, r);
+
+  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const started = process.hrtime.bigint();
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const found = router.find((req.method ?? 'GET') as HTTPMethod, url.pathname);
+    const spec = found?.store as AnyRoute | undefined;
+    let reply: Reply;
+    try {
+      if (!found || !spec) throw new GatehouseError(ErrorCodes.NOT_FOUND, `no route for ${req.method} ${url.pathname}`);
+      reply = await run(spec, req, url, found.params, options.auth);
+    } catch (err) {
+      if (!(err instanceof GatehouseError)) log.error({ err, path: url.pathname }, 'request failed');
+      reply = errorResponse(err);
+    }
+    send(req, res, reply);
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    options.observer?.observe(req.method ?? 'GET', spec?.path ?? 'unmatched', reply.status, seconds);
+  };
+}
+
+async function run(spec: AnyRoute, req: IncomingMessage, url: URL, rawParams: Record<string, string | undefined>, auth: AuthService): Promise<Reply> {
+  const user = spec.auth ? await auth.authenticate(req.headers.authorization) : undefined;
+  const params = Object.fromEntries(Object.entries(rawParams).map(([k, v]) => [k, v ?? '']));
+  const rawBody = await readJsonBody(req);
+  const body = spec.body ? validate(spec.body, rawBody ?? {}, 'body') : undefined;
+  const query = spec.query ? validate(spec.query, Object.fromEntries(url.searchParams), 'query') : undefined;
+  const sourceAddress = req.socket.remoteAddress ?? null;
+  return spec.handle({ req, params, body, query, sourceAddress, user: user as NonNullable<typeof user> });
+}
+
+function validate(schema: z.ZodType, value: unknown, where: 'body' | 'query'): unknown {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const field = issue.path.map(String).join('.');
+  throw new InvalidInputError(field ? `${where}.${field}: ${issue.message}` : `${where}: ${issue.message}`, field || undefined);
+}
+
+function send(req: IncomingMessage, res: ServerResponse, reply: Reply): void {
+  const payload = reply.contentType ? String(reply.body) : JSON.stringify(reply.body);
+  res.statusCode = reply.status;
+  res.setHeader('content-type', reply.contentType ?? 'application/json; charset=utf-8');
+  res.setHeader('content-length', Buffer.byteLength(payload));
+  res.setHeader('cache-control', 'no-store');
+  // A body we did not read (too large, wrong type) must not be parsed as the next request.
+  if (!req.complete) res.setHeader('connection', 'close');
+  res.end(payload);
+}

@@ -1,0 +1,158 @@
+import { randomUUID } from 'node:crypto';
+import { ErrorCodes, GatehouseError } from '../../../../proxy-core/src/errors.ts';
+import { accountPasswordAad } from '../../store/accounts.ts';
+import type { Resource } from '../../store/resources.ts';
+import type { User } from '../../store/users.ts';
+import { accessibleAccountDto, accountDto, resourceDto } from '../dto.ts';
+import { InvalidInputError, notFound } from '../errors.ts';
+import { created, ok, route, type AnyRoute } from '../route.ts';
+import { createAccountBody, createResourceBody, updateAccountBody, updateResourceBody } from '../schemas.ts';
+import type { Services } from '../services.ts';
+
+export function resourceRoutes(s: Services): AnyRoute[] {
+  /** A resource the user may `manage` (or `read`), else 404/403. */
+  async function resourceFor(user: User, id: string, action: 'read' | 'manage'): Promise<Resource> {
+    const resource = await s.store.resources.findById(id);
+    if (!resource || !(await s.permissions.can(user, resource.projectId, 'read'))) throw notFound('resource');
+    await s.permissions.require(user, resource.projectId, action);
+    return resource;
+  }
+
+  async function checkGateway(projectId: string, gatewayId: string): Promise<void> {
+    const gateway = await s.store.gateways.findById(gatewayId);
+    if (!gateway || (gateway.projectId !== null && gateway.projectId !== projectId)) {
+      throw new InvalidInputError('gatewayId: no such gateway in this project', 'gatewayId');
+    }
+  }
+
+  async function accountFor(user: User, id: string) {
+    const account = await s.store.accounts.findById(id);
+    if (!account || !(await s.permissions.can(user, account.resource.projectId, 'read'))) throw notFound('account');
+    await s.permissions.require(user, account.resource.projectId, 'manage');
+    return account;
+  }
+
+  return [
+    route({
+      method: 'POST',
+      path: '/api/v1/projects/:projectId/resources',
+      body: createResourceBody,
+      handler: async ({ user, params, body, sourceAddress }) => {
+        await s.permissions.require(user, params.projectId, 'manage');
+        if (!(await s.store.projects.findById(params.projectId))) throw notFound('project');
+        await checkGateway(params.projectId, body.gatewayId);
+        const resource = await s.store.resources.create(params.projectId, body);
+        await s.audit({ actor: user, action: 'resource.create', targetType: 'resource', targetId: resource.id, sourceAddress, details: { name: resource.name } });
+        return created({ resource: resourceDto(resource) });
+      },
+    }),
+    route({
+      method: 'GET',
+      path: '/api/v1/projects/:projectId/resources',
+      handler: async ({ user, params }) => {
+        await s.permissions.require(user, params.projectId, 'read');
+        return ok({ resources: (await s.store.resources.listByProject(params.projectId)).map(resourceDto) });
+      },
+    }),
+    route({
+      method: 'GET',
+      path: '/api/v1/resources/:id',
+      handler: async ({ user, params }) => ok({ resource: resourceDto(await resourceFor(user, params.id, 'read')) }),
+    }),
+    route({
+      method: 'PATCH',
+      path: '/api/v1/resources/:id',
+      body: updateResourceBody,
+      handler: async ({ user, params, body, sourceAddress }) => {
+        const resource = await resourceFor(user, params.id, 'manage');
+        if (body.gatewayId !== undefined) await checkGateway(resource.projectId, body.gatewayId);
+        const updated = await s.store.resources.update(resource.id, body, new Date());
+        if (!updated) throw notFound('resource');
+        await s.audit({ actor: user, action: 'resource.update', targetType: 'resource', targetId: resource.id, sourceAddress, details: { fields: Object.keys(body) } });
+        return ok({ resource: resourceDto(updated) });
+      },
+    }),
+    route({
+      method: 'DELETE',
+      path: '/api/v1/resources/:id',
+      handler: async ({ user, params, sourceAddress }) => {
+        const resource = await resourceFor(user, params.id, 'manage');
+        await s.store.resources.delete(resource.id);
+        await s.audit({ actor: user, action: 'resource.delete', targetType: 'resource', targetId: resource.id, sourceAddress, details: { name: resource.name } });
+        return ok({ ok: true });
+      },
+    }),
+
+    route({
+      method: 'POST',
+      path: '/api/v1/resources/:id/accounts',
+      body: createAccountBody,
+      handler: async ({ user, params, body, sourceAddress }) => {
+        const resource = await resourceFor(user, params.id, 'manage');
+        const id = randomUUID();
+        const account = await s.store.accounts.create({
+          id,
+          resourceId: resource.id,
+          name: body.name,
+          description: body.description,
+          username: body.username,
+          passwordSealed: s.box.seal(body.password, accountPasswordAad(id)),
+          requireMfa: body.requireMfa,
+        });
+        await s.audit({ actor: user, action: 'account.create', targetType: 'account', targetId: account.id, sourceAddress, details: { name: account.name, resourceId: resource.id } });
+        return created({ account: accountDto(account) });
+      },
+    }),
+    route({
+      method: 'GET',
+      path: '/api/v1/resources/:id/accounts',
+      handler: async ({ user, params }) => {
+        const resource = await resourceFor(user, params.id, 'manage');
+        return ok({ accounts: (await s.store.accounts.listByResource(resource.id)).map(accountDto) });
+      },
+    }),
+    route({
+      method: 'GET',
+      path: '/api/v1/accounts/:id',
+      handler: async ({ user, params }) => ok({ account: accountDto(await accountFor(user, params.id)) }),
+    }),
+    route({
+      method: 'PATCH',
+      path: '/api/v1/accounts/:id',
+      body: updateAccountBody,
+      handler: async ({ user, params, body, sourceAddress }) => {
+        const account = await accountFor(user, params.id);
+        const { password, ...rest } = body;
+        const updated = await s.store.accounts.update(
+          account.id,
+          { ...rest, ...(password !== undefined && { passwordSealed: s.box.seal(password, accountPasswordAad(account.id)) }) },
+          new Date(),
+        );
+        if (!updated) throw notFound('account');
+        await s.audit({ actor: user, action: 'account.update', targetType: 'account', targetId: account.id, sourceAddress, details: { fields: Object.keys(body) } });
+        return ok({ account: accountDto(updated) });
+      },
+    }),
+    route({
+      method: 'DELETE',
+      path: '/api/v1/accounts/:id',
+      handler: async ({ user, params, sourceAddress }) => {
+        const account = await accountFor(user, params.id);
+        await s.store.accounts.delete(account.id);
+        await s.audit({ actor: user, action: 'account.delete', targetType: 'account', targetId: account.id, sourceAddress, details: { name: account.name } });
+        return ok({ ok: true });
+      },
+    }),
+    route({
+      method: 'GET',
+      path: '/api/v1/projects/:projectId/accounts',
+      handler: async ({ user, params }) => {
+        if (!(await s.store.projects.findById(params.projectId))) throw notFound('project');
+        if (!(await s.permissions.can(user, params.projectId, 'access'))) {
+          throw new GatehouseError(ErrorCodes.FORBIDDEN, 'you may not open sessions in this project');
+        }
+        return ok({ accounts: (await s.store.accounts.listByProject(params.projectId)).map(accessibleAccountDto) });
+      },
+    }),
+  ];
+}

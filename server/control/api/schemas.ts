@@ -1,0 +1,92 @@
+/** Request bodies and queries, validated once at the edge. */
+import { createPublicKey } from 'node:crypto';
+import { z } from 'zod';
+
+const name = z.string().trim().min(1).max(100).regex(/^[A-Za-z0-9][A-Za-z0-9._ -]*$/, 'use letters, digits, ".", "_", "-" and spaces, starting with a letter or digit');
+const id = z.string().min(1).max(200);
+const email = z.string().trim().max(320).email();
+const publicKeyPem = z
+  .string()
+  .max(10_000)
+  .refine((pem) => {
+    try {
+      return createPublicKey(pem).asymmetricKeyType !== undefined;
+    } catch {
+      return false;
+    }
+  }, 'must be a PEM-encoded public key (SPKI)');
+
+export const loginBody = z.object({ email: z.string().max(320), password: z.string().max(1024) });
+export const refreshBody = z.object({ refreshToken: z.string().min(1).max(512) });
+export const logoutBody = z.object({ refreshToken: z.string().min(1).max(512).optional() });
+
+export const createUserBody = z.object({
+  email,
+  name: z.string().trim().max(200).optional(),
+  password: z.string().min(8).max(1024),
+  isAdmin: z.boolean().default(false),
+});
+
+export const createProjectBody = z.object({ name });
+export const setMemberBody = z.object({ userId: id.optional(), email: email.optional(), role: z.enum(['admin', 'member', 'auditor']) }).refine((b) => (b.userId ?? b.email) !== undefined, {
+  message: 'give userId or email',
+  path: ['userId'],
+});
+
+export const createGatewayBody = z.object({ name, projectId: id.optional() });
+export const enrollBody = z.object({ token: z.string().min(1).max(512), publicKeyPem });
+
+const ssl = z.object({
+  enabled: z.boolean().default(true),
+  rejectUnauthorized: z.boolean().default(true),
+  ca: z.string().max(100_000).optional(),
+});
+const host = z.string().trim().min(1).max(255);
+const port = z.number().int().min(1).max(65535);
+const database = z.string().min(1).max(63);
+
+export const createResourceBody = z.object({
+  name,
+  gatewayId: id,
+  host,
+  port: port.default(5432),
+  database,
+  ssl: ssl.default({ enabled: true, rejectUnauthorized: true }),
+});
+export const updateResourceBody = z.object({ name: name.optional(), gatewayId: id.optional(), host: host.optional(), port: port.optional(), database: database.optional(), ssl: ssl.optional() });
+
+const username = z.string().min(1).max(63);
+const secret = z.string().min(1).max(4096);
+export const createAccountBody = z.object({
+  name,
+  description: z.string().max(1000).default(''),
+  username,
+  password: secret,
+  requireMfa: z.boolean().default(false),
+});
+export const updateAccountBody = z.object({
+  name: name.optional(),
+  description: z.string().max(1000).optional(),
+  username: username.optional(),
+  password: secret.optional(),
+  requireMfa: z.boolean().optional(),
+});
+
+export const createSessionBody = z.object({
+  projectId: id,
+  resource: z.string().min(1).max(200),
+  account: z.string().min(1).max(200),
+  duration: z.union([z.number(), z.string().max(20)]),
+  publicKeyPem,
+});
+
+const sessionStatus = z.enum(['active', 'ended', 'revoked', 'expired']);
+export const listSessionsQuery = z.object({
+  projectId: id.optional(),
+  status: sessionStatus.optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+});
+export const logsQuery = z.object({
+  after: z.coerce.number().int().min(0).default(0),
+  limit: z.coerce.number().int().min(1).max(1000).default(200),
+});

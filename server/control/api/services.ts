@@ -1,0 +1,21 @@
+import type { AuthService } from '../auth/auth-service.ts';
+import type { Permissions } from '../auth/permissions.ts';
+import type { Audit } from '../audit.ts';
+import type { SecretBox } from '../crypto/secret-box.ts';
+import type { GatewayService } from '../gateways.ts';
+import type { Metrics } from '../metrics.ts';
+import type { SessionRelay, SessionService } from '../sessions.ts';
+import type { Store } from '../store/store.ts';
+
+/** What route handlers work with. */
+export interface Services {
+  store: Store;
+  auth: AuthService;
+  permissions: Permissions;
+  sessions: SessionService;
+  gateways: GatewayService;
+  box: SecretBox;
+  audit: Audit;
+  relay: SessionRelay;
+  metrics: Metrics;
+}

@@ -1,0 +1,73 @@
+/**
+ * `gatehouse-server start [--data-dir D] [--host H] [--port P] [--public-url U]`
+ * `gatehouse-server bootstrap --email E --password P [--project NAME] [--json] [--data-dir D]`
+ * Returns the exit code; output for people on stdout, one-line reasons on stderr.
+ */
+import { serializeError } from '../../proxy-core/src/errors.ts';
+import { createControlPlane } from './app.ts';
+import { bootstrap } from './bootstrap.ts';
+import { configFromArgs, parseFlags } from './config.ts';
+import { openStore, storeTarget } from './store/store.ts';
+
+const USAGE = `usage:
+  gatehouse-server start [--data-dir DIR] [--host HOST] [--port PORT] [--public-url URL]
+  gatehouse-server bootstrap --email EMAIL --password PASSWORD [--project NAME] [--json] [--data-dir DIR]`;
+
+export async function main(argv: string[]): Promise<number> {
+  const { positionals, flags } = parseFlags(argv);
+  const command = positionals[0];
+  try {
+    if (command === 'start') return await start(flags);
+    if (command === 'bootstrap') return await runBootstrap(flags);
+    if (command === undefined || command === 'help' || flags.help !== undefined) {
+      process.stdout.write(`${USAGE}\n`);
+      return command === undefined ? 2 : 0;
+    }
+    process.stderr.write(`gatehouse-server: unknown command "${command}"\n${USAGE}\n`);
+    return 2;
+  } catch (err) {
+    const { code, message } = serializeError(err);
+    const reason = code === 'GATEHOUSE_ERR_INTERNAL' && err instanceof Error ? err.message : message;
+    process.stderr.write(`gatehouse-server: ${reason} (${code})\n`);
+    return 1;
+  }
+}
+
+async function start(flags: Record<string, string>): Promise<number> {
+  const plane = createControlPlane(configFromArgs(flags, process.env));
+  const { url } = await plane.start();
+  process.stdout.write(`gatehouse-server listening on ${url}\n`);
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  await plane.close();
+  return 0;
+}
+
+async function runBootstrap(flags: Record<string, string>): Promise<number> {
+  const email = flags.email;
+  const password = flags.password;
+  if (!email || !password || email === 'true' || password === 'true') {
+    process.stderr.write('gatehouse-server: bootstrap needs --email and --password\n');
+    return 2;
+  }
+  const config = configFromArgs(flags, process.env);
+  const store = await openStore(storeTarget(config));
+  try {
+    const result = await bootstrap(store, { email, password, projectName: flags.project && flags.project !== 'true' ? flags.project : 'default' });
+    if (flags.json === 'true') {
+      process.stdout.write(`${JSON.stringify({ userId: result.userId, email: result.email, projectId: result.projectId })}\n`);
+    } else {
+      process.stdout.write(`created admin ${result.email} (id ${result.userId})\ncreated project "${result.projectName}" (id ${result.projectId})\n`);
+    }
+    return 0;
+  } finally {
+    await store.close();
+  }
+}

@@ -1,0 +1,148 @@
+/**
+ * Access sessions: creation (with the client certificate), ending, revoking and expiry.
+ * Whoever ends a session also tells the relay, which closes the tunnels and the gateway's
+ * connections for it.
+ */
+import { randomUUID } from 'node:crypto';
+import type { CertificateAuthority } from '../../proxy-core/src/tls/certs.ts';
+import { ErrorCodes, GatehouseError } from '../../proxy-core/src/errors.ts';
+import { createLogger } from '../../proxy-core/src/log.ts';
+import type { Audit } from './audit.ts';
+import type { Permissions } from './auth/permissions.ts';
+import { notFound } from './api/errors.ts';
+import { durationSeconds } from './duration.ts';
+import type { SessionRecord } from './store/sessions.ts';
+import type { Store } from './store/store.ts';
+import type { User } from './store/users.ts';
+
+const log = createLogger('sessions');
+
+/** The part of the relay that sessions need. */
+export interface SessionRelay {
+  isGatewayConnected(gatewayId: string): boolean;
+  endSession(sessionId: string, reason: 'revoked' | 'ended' | 'expired'): void;
+}
+
+export interface CreateSessionInput {
+  projectId: string;
+  resource: string;
+  account: string;
+  duration: string | number;
+  publicKeyPem: string;
+}
+
+export class SessionService {
+  readonly #store: Store;
+  readonly #ca: CertificateAuthority;
+  readonly #relay: SessionRelay;
+  readonly #permissions: Permissions;
+  readonly #audit: Audit;
+  readonly #maxSeconds: number;
+
+  constructor(options: { store: Store; ca: CertificateAuthority; relay: SessionRelay; permissions: Permissions; audit: Audit; maxSessionSeconds: number }) {
+    this.#store = options.store;
+    this.#ca = options.ca;
+    this.#relay = options.relay;
+    this.#permissions = options.permissions;
+    this.#audit = options.audit;
+    this.#maxSeconds = options.maxSessionSeconds;
+  }
+
+  async create(user: User, input: CreateSessionInput, sourceAddress: string | null) {
+    const seconds = durationSeconds(input.duration, this.#maxSeconds);
+    const project = await this.#store.projects.findById(input.projectId);
+    if (!project) throw notFound('project');
+    await this.#permissions.require(user, project.id, 'access');
+    const resource = await this.#store.resources.findInProject(project.id, input.resource);
+    if (!resource) throw notFound(`resource "${input.resource}" in project "${project.name}"`);
+    const account = await this.#store.accounts.findOnResource(resource.id, input.account);
+    if (!account) throw notFound(`account "${input.account}" on resource "${resource.name}"`);
+    if (!this.#relay.isGatewayConnected(resource.gatewayId)) {
+      throw new GatehouseError(ErrorCodes.GATEWAY_UNAVAILABLE, `the gateway for "${resource.name}" is not connected; try again when it is back`);
+    }
+
+    const now = new Date();
+    const id = randomUUID();
+    const expiresAt = new Date(now.getTime() + seconds * 1000);
+    const certificatePem = await this.#ca.issue({
+      publicKeyPem: input.publicKeyPem,
+      uri: `gatehouse://session/${id}`,
+      commonName: user.email,
+      notAfter: expiresAt,
+      usage: 'client',
+    });
+    const session = await this.#store.sessions.create(
+      {
+        id,
+        projectId: project.id,
+        userId: user.id,
+        userEmail: user.email,
+        resourceId: resource.id,
+        resourceName: resource.name,
+        database: resource.database,
+        accountId: account.id,
+        accountName: account.name,
+        username: account.username,
+        gatewayId: resource.gatewayId,
+        expiresAt,
+      },
+      now,
+    );
+    await this.#audit({
+      actor: user,
+      action: 'session.create',
+      targetType: 'session',
+      targetId: id,
+      sourceAddress,
+      details: { projectId: project.id, resource: resource.name, account: account.name, expiresAt: expiresAt.toISOString() },
+    });
+    return { session, certificatePem, caCertificatePem: this.#ca.certPem, gatewayId: resource.gatewayId };
+  }
+
+  /** A session the caller may see, with an overdue `active` shown as `expired`. */
+  async get(user: User, id: string): Promise<SessionRecord> {
+    const session = await this.#store.sessions.findById(id);
+    if (!session || !(await this.#permissions.canSeeSession(user, session))) throw notFound('session');
+    return present(session, new Date());
+  }
+
+  async end(user: User, id: string, sourceAddress: string | null): Promise<SessionRecord> {
+    const session = await this.get(user, id);
+    await this.#permissions.requireEndSession(user, session);
+    return this.#finish(user, session, 'ended', sourceAddress);
+  }
+
+  async revoke(user: User, id: string, sourceAddress: string | null): Promise<SessionRecord> {
+    const session = await this.get(user, id);
+    await this.#permissions.requireRevokeSession(user, session);
+    return this.#finish(user, session, 'revoked', sourceAddress);
+  }
+
+  /** Marks every overdue active session expired and tells the relay. */
+  async expireDue(): Promise<SessionRecord[]> {
+    const expired = await this.#store.sessions.expireDue(new Date());
+    for (const session of expired) {
+      this.#relay.endSession(session.id, 'expired');
+      await this.#audit({ actor: null, action: 'session.expire', targetType: 'session', targetId: session.id, sourceAddress: null });
+    }
+    if (expired.length > 0) log.info({ count: expired.length }, 'sessions expired');
+    return expired;
+  }
+
+  async #finish(user: User, session: SessionRecord, status: 'ended' | 'revoked', sourceAddress: string | null): Promise<SessionRecord> {
+    if (session.status !== 'active') return session; // already over: ending twice is harmless
+    const finished = await this.#store.sessions.finish(session.id, status, new Date());
+    if (!finished) return present((await this.#store.sessions.findById(session.id)) ?? session, new Date());
+    this.#relay.endSession(session.id, status);
+    await this.#audit({ actor: user, action: status === 'ended' ? 'session.end' : 'session.revoke', targetType: 'session', targetId: session.id, sourceAddress });
+    return finished;
+  }
+}
+
+/** The status a reader should see: the scheduler may not have run yet for an overdue session. */
+export function present(session: SessionRecord, now: Date): SessionRecord {
+  if (session.status === 'active' && session.expiresAt.getTime() <= now.getTime()) {
+    return { ...session, status: 'expired', endedAt: session.expiresAt };
+  }
+  return session;
+}

@@ -4,7 +4,7 @@ import { ErrorCodes, type ErrorCode } from '../../proxy-core/src/errors.ts';
 import { createLogger } from '../../proxy-core/src/log.ts';
 import { createRecorder } from '../../proxy-core/src/recorder/index.ts';
 import type { DisconnectReason } from '../../proxy-core/src/recorder/events.ts';
-import { peerIdentity, serverTlsOptionsForSessions } from '../../proxy-core/src/tls/tls-options.ts';
+import { serverTlsOptionsForSessions } from '../../proxy-core/src/tls/tls-options.ts';
 import type { GatewayStreamMeta } from '../../proxy-core/src/tunnel/meta.ts';
 import type { MuxStream } from '../../proxy-core/src/tunnel/stream.ts';
 import { sendCancel, serveClientStream, type CloseReason } from '../../proxy-core/src/upstream/index.ts';
@@ -12,6 +12,7 @@ import { readCancelRequest } from './cancel-stream.ts';
 import { CancelKeys } from './cancel-keys.ts';
 import type { EventLog } from './event-log.ts';
 import type { GatewayIdentity } from './identity.ts';
+import { verifiedPeerIdentity } from './peer-session.ts';
 import { SessionRegistry, type SessionEndReason } from './session-registry.ts';
 
 const log = createLogger('gateway.streams');
@@ -58,7 +59,7 @@ export class StreamDispatcher {
     });
     tlsSocket.once('secure', () => {
       clearTimeout(handshakeTimer);
-      const peer = peerIdentity(tlsSocket);
+      const peer = verifiedPeerIdentity(tlsSocket, this.identity.caPem);
       if (peer?.kind !== 'session' || peer.id !== meta.sessionId) {
         log.warn({ sessionId: meta.sessionId, peer }, 'refusing a stream: the client certificate is not for this session');
         tlsSocket.destroy();

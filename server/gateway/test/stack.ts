@@ -1,0 +1,174 @@
+/**
+ * A gateway under test: a real relay (its HTTP server on 127.0.0.1), in-memory RelayDeps that
+ * verify the gateway's link signature with its certificate, a real PostgreSQL, and a minimal
+ * client side (TCP listener → Mux stream → E2E TLS with a session certificate) so any PG
+ * driver can connect through the whole path.
+ */
+import { createServer, type Server as HttpServer } from 'node:http';
+import { createServer as createNetServer, type Server as NetServer, type AddressInfo } from 'node:net';
+import { createPublicKey, verify, X509Certificate } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect as tlsConnect } from 'node:tls';
+import { WebSocket } from 'ws';
+import { ErrorCodes, GatehouseError } from '../../../proxy-core/src/errors.ts';
+import type { SessionEvent } from '../../../proxy-core/src/recorder/events.ts';
+import { CertificateAuthority } from '../../../proxy-core/src/tls/ca.ts';
+import { identityUri } from '../../../proxy-core/src/tls/identity.ts';
+import { generateKeyPair } from '../../../proxy-core/src/tls/keys.ts';
+import { clientTlsOptionsForGateway } from '../../../proxy-core/src/tls/tls-options.ts';
+import { Mux } from '../../../proxy-core/src/tunnel/mux.ts';
+import { Relay } from '../../control/relay/relay.ts';
+import type { RelayDeps } from '../../control/relay/types.ts';
+import { saveIdentity, type GatewayIdentity } from '../identity.ts';
+import { linkSigningInput } from '../link-signature.ts';
+
+export const GATEWAY_ID = 'gw-test';
+
+export interface SessionSpec {
+  id: string;
+  expiresAt: Date;
+  target: { host: string; port: number; database: string; username: string; password: string };
+}
+
+export interface ControlPlaneStub {
+  url: string;
+  port: number;
+  relay: Relay;
+  /** Events stored, by seq (idempotent like the real store). */
+  stored: Map<number, SessionEvent>;
+  storeCalls: number;
+  close(): Promise<void>;
+}
+
+export interface Pki {
+  ca: CertificateAuthority;
+  gateway: GatewayIdentity;
+  sessionCert(sessionId: string, notAfter: Date): Promise<{ keyPem: string; certPem: string }>;
+}
+
+export async function createPki(): Promise<Pki> {
+  const ca = await CertificateAuthority.create({ commonName: 'test CA' });
+  const gwKey = generateKeyPair();
+  const gwCert = await ca.issue({ publicKeyPem: gwKey.publicKeyPem, commonName: GATEWAY_ID, uri: identityUri({ kind: 'gateway', id: GATEWAY_ID }), notAfter: new Date(Date.now() + 86_400_000), usage: 'both' });
+  return {
+    ca,
+    gateway: { gatewayId: GATEWAY_ID, keyPem: gwKey.privateKeyPem, certPem: gwCert, caPem: ca.certPem },
+    async sessionCert(sessionId, notAfter) {
+      const key = generateKeyPair();
+      const certPem = await ca.issue({ publicKeyPem: key.publicKeyPem, commonName: sessionId, uri: identityUri({ kind: 'session', id: sessionId }), notAfter, usage: 'client' });
+      return { keyPem: key.privateKeyPem, certPem };
+    },
+  };
+}
+
+export async function gatewayDataDir(pki: Pki): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'gatehouse-gw-'));
+  await saveIdentity(dir, pki.gateway);
+  return dir;
+}
+
+export function removeDir(dir: string): Promise<void> {
+  return rm(dir, { recursive: true, force: true });
+}
+
+/** The relay with in-memory deps; `port` reuses a port (control plane restart). */
+export async function startControlPlane(pki: Pki, sessions: Map<string, SessionSpec>, port = 0, stored = new Map<number, SessionEvent>()): Promise<ControlPlaneStub> {
+  const gatewayKey = createPublicKey(new X509Certificate(pki.gateway.certPem).publicKey.export({ type: 'spki', format: 'pem' }));
+  const stub = { stored, storeCalls: 0 } as ControlPlaneStub;
+  const deps: RelayDeps = {
+    async authenticateGateway(headers) {
+      const id = String(headers['x-gatehouse-gateway-id']);
+      const ts = String(headers['x-gatehouse-timestamp']);
+      const sig = Buffer.from(String(headers['x-gatehouse-signature']), 'base64');
+      const fresh = Math.abs(Date.now() - Number(ts)) < 60_000;
+      if (id !== GATEWAY_ID || !fresh || !verify('sha256', linkSigningInput(id, ts), gatewayKey, sig)) {
+        throw new GatehouseError(ErrorCodes.UNAUTHENTICATED, 'bad gateway signature');
+      }
+      return { gatewayId: id };
+    },
+    async authorizeTunnel(sessionId, authorization) {
+      const s = sessions.get(sessionId);
+      if (authorization !== `Bearer ${sessionId}` || !s) throw new GatehouseError(ErrorCodes.UNAUTHENTICATED, 'no');
+      const expiresAt = s.expiresAt.toISOString();
+      return {
+        gatewayId: GATEWAY_ID,
+        expiresAt,
+        meta: {
+          sessionId,
+          target: { ...s.target, ssl: { enabled: false, rejectUnauthorized: false } },
+          session: { expiresAt, userEmail: 'ann@example.com', accountName: 'acct', resourceName: 'db' },
+          recording: { redactBindParams: true },
+        },
+      };
+    },
+    async storeEvents(_gatewayId, events) {
+      stub.storeCalls += 1;
+      for (const e of events) stub.stored.set(e.seq, e);
+    },
+    async setGatewayConnected() {},
+  };
+  const relay = new Relay(deps, { endGraceMs: 500 });
+  const server: HttpServer = createServer((_req, res) => res.writeHead(404).end());
+  server.on('upgrade', (req, socket, head) => {
+    const path = new URL(req.url ?? '/', 'http://x').pathname;
+    const m = /^\/api\/v1\/sessions\/([^/]+)\/tunnel$/.exec(path);
+    if (path === '/api/v1/gateways/link') relay.handleGatewayLink(req, socket, head);
+    else if (m) relay.handleSessionTunnel(req, socket, head, m[1]);
+    else socket.destroy();
+  });
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  stub.port = (server.address() as AddressInfo).port;
+  stub.url = `http://127.0.0.1:${stub.port}`;
+  stub.relay = relay;
+  stub.close = async () => {
+    await relay.close();
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  };
+  return stub;
+}
+
+export interface TestClient {
+  port: number;
+  controls: Array<Record<string, unknown>>;
+  close(): Promise<void>;
+}
+
+/** A minimal local proxy: each TCP connection becomes a Mux stream with E2E TLS inside. */
+export async function startClient(cp: ControlPlaneStub, pki: Pki, sessionId: string, cert: { keyPem: string; certPem: string }): Promise<TestClient> {
+  const ws = new WebSocket(`${cp.url.replace('http', 'ws')}/api/v1/sessions/${sessionId}/tunnel`, { headers: { authorization: `Bearer ${sessionId}` }, perMessageDeflate: false });
+  await new Promise((resolve, reject) => {
+    ws.once('open', resolve);
+    ws.once('error', reject);
+  });
+  const mux = new Mux(ws, { initiator: true });
+  const controls: Array<Record<string, unknown>> = [];
+  mux.on('control', (m) => controls.push(m));
+  const server: NetServer = createNetServer((socket) => {
+    const stream = mux.openStream({ kind: 'pg', clientAddress: `${socket.remoteAddress}:${socket.remotePort}` });
+    const tls = tlsConnect({ socket: stream, ...clientTlsOptionsForGateway({ ...cert, caPem: pki.ca.certPem, gatewayId: GATEWAY_ID }) });
+    for (const s of [socket, tls, stream]) s.on('error', () => socket.destroy());
+    tls.on('close', () => socket.destroy());
+    socket.on('close', () => tls.destroy());
+    socket.pipe(tls).pipe(socket);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    controls,
+    async close() {
+      await mux.close();
+      await new Promise((r) => server.close(r));
+    },
+  };
+}
+
+export async function until(check: () => boolean, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('timed out waiting for a condition');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

@@ -13,6 +13,8 @@ import { stackMissing, startE2eStack, type Stack } from './stack.ts';
 
 const skipReason = chromiumMissing ?? stackMissing;
 
+if (skipReason) console.info(`[e2e] ${import.meta.url.split('/').pop()} skipped: ${skipReason}`);
+
 describe.skipIf(skipReason)(`desktop app flows${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => {
   let stack: Stack;
   let renderer: Awaited<ReturnType<typeof buildRenderer>>;

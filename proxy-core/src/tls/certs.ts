@@ -12,3 +12,4 @@ export {
   GATEWAY_SERVERNAME,
   type TlsIdentityPem,
 } from './tls-options.ts';
+export { acceptSessionTls, connectGatewayTls, type AcceptedSessionTls } from './session-tls.ts';

@@ -40,9 +40,11 @@ export function clientTlsOptionsForGateway(opts: TlsIdentityPem & { gatewayId: s
 }
 
 /**
- * Options for the gateway's TLS server side (`new tls.TLSSocket(stream, { isServer: true, ...opts })`
- * or `tls.createServer(opts)`): require a client cert chained to the CA. The caller must
- * still check that `peerIdentity(socket)` is the session of the stream.
+ * Options for the gateway's TLS server side: require a client cert chained to the CA.
+ * With `tls.createServer(opts)` node enforces this. With a bare
+ * `new tls.TLSSocket(stream, { isServer: true, ...opts })` it does NOT (any client cert
+ * completes the handshake): use `acceptSessionTls` for tunnel streams. Either way, check
+ * that the session id in the client cert is the stream's session.
  */
 export function serverTlsOptionsForSessions(opts: TlsIdentityPem): TlsOptions {
   return {

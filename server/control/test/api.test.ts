@@ -1,5 +1,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import { FrameType, decodeFrame, encodeFrame } from '../../../proxy-core/src/tunnel/frames.ts';
 import { generateKeyPair } from '../../../proxy-core/src/tls/certs.ts';
 import { identityFromCertificate } from '../../../proxy-core/src/tls/certs.ts';
 import { ADMIN, call, connectGateway, createMember, login, openLink, startTestPlane, waitFor, type TestGateway, type TestPlane } from './helpers.ts';
@@ -293,6 +295,34 @@ describe('resources, accounts and sessions', () => {
     expect((await call(t.url, 'GET', `/api/v1/sessions/${id}`, { token: member.token })).body.session.status).toBe('expired');
   });
 
+  it('relays a tunnel only for the owner of an active session; the password goes to the gateway alone', async () => {
+    const { publicKeyPem } = generateKeyPair();
+    const res = await call(t.url, 'POST', '/api/v1/sessions', { token: member.token, body: { projectId: t.projectId, resource: 'orders', account: 'readonly', duration: '15m', publicKeyPem } });
+    const id = res.body.session.id;
+    const stranger = await login(t.url, 'stranger@example.com', 'member password 1');
+    await expect(openTunnel(t.url, id, stranger.accessToken)).rejects.toThrow(/404/);
+    await expect(openTunnel(t.url, id, 'forged')).rejects.toThrow(/401/);
+
+    const client = await openTunnel(t.url, id, member.token);
+    const clientBytes: Buffer[] = [];
+    client.on('message', (data) => clientBytes.push(Buffer.from(data as Buffer)));
+    const opened = new Promise<Record<string, any>>((resolve) =>
+      gateway.ws.on('message', (data, isBinary) => {
+        if (!isBinary) return;
+        const frame = decodeFrame(Buffer.from(data as Buffer));
+        if (frame.type === FrameType.OPEN) resolve(JSON.parse(frame.payload.toString('utf8')));
+      }),
+    );
+    client.send(encodeFrame(FrameType.OPEN, 1, JSON.stringify({ kind: 'pg', clientAddress: '127.0.0.1:5555' })));
+    const meta = await opened;
+    expect(meta).toMatchObject({ kind: 'pg', sessionId: id, target: { host: '127.0.0.1', port: 5433, database: 'orders', username: 'ro', password: `${DB_PASSWORD}-2` } });
+    expect(Buffer.concat(clientBytes).toString('latin1')).not.toContain(DB_PASSWORD);
+    client.terminate();
+
+    await call(t.url, 'POST', `/api/v1/sessions/${id}/end`, { token: member.token });
+    await expect(openTunnel(t.url, id, member.token)).rejects.toThrow(/410/);
+  });
+
   it('stores gateway events idempotently and pages them in the logs', async () => {
     const { publicKeyPem } = generateKeyPair();
     const res = await call(t.url, 'POST', '/api/v1/sessions', { token: member.token, body: { projectId: t.projectId, resource: 'orders', account: 'readonly', duration: '15m', publicKeyPem } });
@@ -323,3 +353,12 @@ describe('resources, accounts and sessions', () => {
     expect((await call(t.url, 'GET', `/api/v1/sessions/${sessionId}/logs`, { token: auditor.token })).body.events).toHaveLength(4);
   });
 });
+
+function openTunnel(url: string, sessionId: string, token: string): Promise<WebSocket> {
+  const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/api/v1/sessions/${sessionId}/tunnel`, { headers: { authorization: `Bearer ${token}` }, perMessageDeflate: false });
+  return new Promise((resolve, reject) => {
+    ws.once('open', () => resolve(ws));
+    ws.once('unexpected-response', (_req, r) => reject(new Error(`tunnel refused: ${r.statusCode}`)));
+    ws.once('error', reject);
+  });
+}

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import pg from 'pg';
+import type { WebSocket } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient } from '../api/api-client.ts';
 import { MemoryTokenProvider } from '../api/token-providers.ts';
@@ -122,6 +123,47 @@ describe.skipIf(missing.length > 0)(title, () => {
     }
   });
 
+  it('a dropped tunnel: the open connection fails clearly, new connections work over a new tunnel', async () => {
+    const tapped = new TappedApi({ domain: stack.domain, tokens: api.tokens });
+    const m = new SessionManager({ api: tapped, settings, backoff: { initialDelayMs: 100, maxDelayMs: 500 } });
+    try {
+      const ready = await m.start({ projectId: stack.projectId, resource: stack.resource, account: 'readonly', duration: '10m' });
+      const before = new pg.Client({ connectionString: ready.url });
+      const beforeError = new Promise<Error>((r) => before.on('error', r));
+      await before.connect();
+      await before.query('SELECT 1');
+      expect(tapped.sockets).toHaveLength(1);
+      tapped.sockets[0]!.terminate(); // the network drops under the tunnel
+      const err = await Promise.race([beforeError, before.query('SELECT 1').then(() => new Error('query succeeded'), (e: Error) => e)]);
+      expect(err.message).not.toBe('query succeeded');
+      await before.end().catch(() => undefined);
+
+      await waitUntil(() => tapped.sockets.length === 2 && tapped.sockets[1]!.readyState === 1);
+      const after = new pg.Client({ connectionString: ready.url });
+      await after.connect();
+      expect((await after.query('SELECT 42 AS n')).rows[0].n).toBe(42);
+      await after.end();
+      expect(m.list()[0]).toMatchObject({ state: 'ready' });
+    } finally {
+      await m.close();
+      await tapped.close();
+    }
+  });
+
+  it('at expiry the session ends here with endReason expired and the port is released', async () => {
+    const ready = await manager.start({ projectId: stack.projectId, resource: stack.resource, account: 'readonly', duration: 3 });
+    const client = new pg.Client({ connectionString: ready.url });
+    const clientError = new Promise<Error>((r) => client.on('error', r));
+    await client.connect();
+    await waitUntil(() => manager.list().find((s) => s.sessionId === ready.sessionId)!.state === 'ended', 15_000);
+    expect(manager.list().find((s) => s.sessionId === ready.sessionId)).toMatchObject({ endReason: 'expired' });
+    const err = await Promise.race([clientError, client.query('SELECT 1').then(() => new Error('query succeeded'), (e: Error) => e)]);
+    expect(err.message).toMatch(/expired|terminat|ended|closed/i);
+    await client.end().catch(() => undefined);
+    const { isPortFree } = await import('../settings/port-allocation.ts');
+    expect(await isPortFree(ready.port)).toBe(true);
+  });
+
   it('the CLI: login, db access --json prints one line when ready, psql-less query works, Ctrl+C ends the session and exits 0', async () => {
     const home = join(dir, 'cli-home');
     const env = { ...process.env, GATEHOUSE_HOME: home, GATEHOUSE_SECRET_STORE: 'file', GATEHOUSE_LOG_LEVEL: 'warn' };
@@ -153,6 +195,16 @@ describe.skipIf(missing.length > 0)(title, () => {
     expect((await api.getSession(ready.sessionId)).status).toBe('ended');
   });
 });
+
+/** The real ApiClient, keeping a handle on each tunnel WebSocket so a test can drop it. */
+class TappedApi extends ApiClient {
+  readonly sockets: WebSocket[] = [];
+  override async openTunnel(sessionId: string): Promise<WebSocket> {
+    const ws = await super.openTunnel(sessionId);
+    this.sockets.push(ws);
+    return ws;
+  }
+}
 
 async function waitUntil<T>(check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 10_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;

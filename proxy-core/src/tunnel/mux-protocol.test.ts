@@ -169,3 +169,29 @@ describe('Mux against a misbehaving peer', () => {
     expect(peer.mux.streamCount).toBe(0);
   });
 });
+
+describe('Mux stream limit', () => {
+  it('refuses OPEN beyond maxStreams and accepts again once a stream is gone', async () => {
+    const wss = await startWsServer();
+    const serverSocket = wss.nextServerSocket();
+    const ws = await connectClient(wss.url);
+    const mux = new Mux(await serverSocket, { initiator: false, maxStreams: 2 });
+    cleanups.push(async () => {
+      ws.terminate();
+      await mux.close();
+      await wss.close();
+    });
+    const accepted: MuxStream[] = [];
+    mux.on('stream', (s) => accepted.push(s.on('error', () => {})));
+    const resets: Frame[] = [];
+    ws.on('message', (d: Buffer) => resets.push(decodeFrame(d)));
+    for (const id of [1, 3, 5]) ws.send(open(id, 'sink'));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(accepted.map((s) => s.id)).toEqual([1, 3]);
+    expect(resets.filter((f) => f.type === FrameType.RST).map((f) => f.streamId)).toEqual([5]);
+    ws.send(encodeFrame(FrameType.RST, 1, JSON.stringify({ code: ErrorCodes.TUNNEL_CLOSED, message: 'bye' })));
+    ws.send(open(7, 'sink'));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(accepted.map((s) => s.id)).toEqual([1, 3, 7]);
+  });
+});

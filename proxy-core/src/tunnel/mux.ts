@@ -28,7 +28,7 @@ export interface MuxOptions {
   heartbeatIntervalMs?: number;
   /** Close the link when nothing (pong or message) arrives this long after a ping. Default 30 s. */
   heartbeatTimeoutMs?: number;
-  /** Streams the peer may have open at once. Default 4096. */
+  /** Streams the peer may have open at once (each may buffer up to initialWindow). Default 1024. */
   maxStreams?: number;
   /** Writers pause while `ws.bufferedAmount` is above this. Default 1 MiB. */
   highWaterMark?: number;
@@ -80,7 +80,7 @@ export class Mux extends EventEmitter<MuxEvents> implements StreamLink {
     this.#ws = ws;
     this.#initiator = options.initiator;
     this.#initialWindow = options.initialWindow ?? INITIAL_WINDOW;
-    this.#maxStreams = options.maxStreams ?? 4096;
+    this.#maxStreams = options.maxStreams ?? 1024;
     this.#highWaterMark = options.highWaterMark ?? 1024 * 1024;
     this.#lowWaterMark = Math.min(options.lowWaterMark ?? 256 * 1024, this.#highWaterMark);
     this.#heartbeatTimeoutMs = options.heartbeatTimeoutMs ?? 30_000;

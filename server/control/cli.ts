@@ -4,10 +4,7 @@
  * Returns the exit code; output for people on stdout, one-line reasons on stderr.
  */
 import { serializeError } from '../../proxy-core/src/errors.ts';
-import { createControlPlane } from './app.ts';
-import { bootstrap } from './bootstrap.ts';
 import { configFromArgs, parseFlags } from './config.ts';
-import { openStore, storeTarget } from './store/store.ts';
 
 const USAGE = `usage:
   gatehouse-server start [--data-dir DIR] [--host HOST] [--port PORT] [--public-url URL]
@@ -34,7 +31,9 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 async function start(flags: Record<string, string>): Promise<number> {
-  const plane = createControlPlane(configFromArgs(flags, process.env));
+  const config = configFromArgs(flags, process.env);
+  const { createControlPlane } = await import('./app.ts'); // heavy: loaded only when needed
+  const plane = createControlPlane(config);
   const { url } = await plane.start();
   process.stdout.write(`gatehouse-server listening on ${url}\n`);
   await new Promise<void>((resolve) => {
@@ -58,6 +57,8 @@ async function runBootstrap(flags: Record<string, string>): Promise<number> {
     return 2;
   }
   const config = configFromArgs(flags, process.env);
+  const { openStore, storeTarget } = await import('./store/store.ts');
+  const { bootstrap } = await import('./bootstrap.ts');
   const store = await openStore(storeTarget(config));
   try {
     const result = await bootstrap(store, { email, password, projectName: flags.project && flags.project !== 'true' ? flags.project : 'default' });

@@ -24,6 +24,7 @@ export function gatewayRoutes(s: Services): AnyRoute[] {
       path: '/api/v1/gateways',
       handler: async ({ user }) => {
         const projectIds = await s.permissions.projectsWhere(user, 'manage');
+        if (projectIds !== undefined && projectIds.length === 0) return ok({ gateways: [] }); // not an admin anywhere
         const list = await s.store.gateways.list(projectIds === undefined ? undefined : { projectIds });
         return ok({ gateways: list.map((g) => gatewayDto(g, s.relay.isGatewayConnected(g.id))) });
       },

@@ -114,7 +114,8 @@ export class ClientConnection {
 
   /** Injects a NoticeResponse at the next server message boundary. */
   notify(notice: Buffer): void {
-    if (this.state !== 'open' || this.noticeSent) return;
+    // before the server's first bytes the notice is picked up from the host when they come
+    if (this.state !== 'open' || this.noticeSent || !this.serverAnswered) return;
     this.noticeSent = true;
     this.pending.push(notice);
     this.flushIfAtBoundary();
@@ -125,6 +126,7 @@ export class ClientConnection {
     if (this.state === 'negotiating') return; // refused with the reason once it says who it is
     if (this.state === 'connecting') return this.refuse(sessionEndedError(reason));
     if (this.state !== 'open') return;
+    if (!this.serverAnswered) return this.refuse(sessionEndedError(reason));
     this.closeAfterInjection = true;
     this.pending.push(sessionEndedError(reason));
     this.forceTimer = setTimeout(() => this.destroy(), CLOSE_GRACE_MS);
@@ -242,14 +244,6 @@ export class ClientConnection {
 
   private fromGateway(chunk: Buffer): void {
     if (this.state !== 'open' && this.state !== 'connecting') return;
-    if (!this.serverAnswered) {
-      this.serverAnswered = true;
-      const notice = this.host.expiryNotice();
-      if (notice && !this.noticeSent) {
-        this.noticeSent = true;
-        this.pending.push(notice);
-      }
-    }
     this.host.count('bytesOut', chunk.length);
     let rest = chunk;
     try {
@@ -267,6 +261,12 @@ export class ClientConnection {
       return this.destroy();
     }
     this.toClient(rest);
+    if (!this.serverAnswered) {
+      // injections only ever follow the server's first bytes (AuthenticationOk comes first)
+      this.serverAnswered = true;
+      const notice = this.host.expiryNotice();
+      if (notice) this.notify(notice);
+    }
   }
 
   private toClient(buf: Buffer): void {

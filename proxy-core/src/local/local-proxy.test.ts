@@ -272,6 +272,21 @@ describe('LocalProxy with real clients', () => {
     expect(proxy.stats().connections).toBe(0);
   });
 
+  it('injects "expires in 5 minutes" into an open connection 5 minutes before expiry', async () => {
+    const expiresAt = new Date(Date.now() + 5 * 60_000 + 1200);
+    const { port } = await startProxy({ expiresAt });
+    const c = pgClient(port);
+    const notices: string[] = [];
+    c.on('notice', (n) => notices.push(n.message ?? ''));
+    await c.connect();
+    expect(notices).toEqual([]);
+    await new Promise((r) => setTimeout(r, 1500));
+    const hhmm = expiresAt.toISOString().slice(11, 16);
+    expect(notices).toEqual([`Gatehouse session expires in 5 minutes (at ${hhmm} UTC)`]);
+    expect((await c.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]); // the stream is intact
+    await c.end();
+  });
+
   it('end("revoked") closes a busy connection at a message boundary', async () => {
     const { proxy, port } = await startProxy();
     const c = pgClient(port);

@@ -24,6 +24,8 @@ export interface ControlPlaneConfig {
   enrollmentTokenTtlSeconds: number;
   /** How often the expiry scheduler looks for sessions past `expires_at`. */
   expirySweepMs: number;
+  /** Record Bind parameter values in session logs (off: they are logged as 'redacted'). */
+  recordBindParams: boolean;
 }
 
 export const DEFAULT_CONFIG: ControlPlaneConfig = {
@@ -35,6 +37,7 @@ export const DEFAULT_CONFIG: ControlPlaneConfig = {
   refreshTokenTtlSeconds: 30 * 86_400,
   enrollmentTokenTtlSeconds: 3600,
   expirySweepMs: 1000,
+  recordBindParams: false,
 };
 
 /** A full config from a partial one (programmatic use and tests). */
@@ -55,6 +58,7 @@ export function configFromArgs(flags: Record<string, string | undefined>, env: N
     rootKeyBase64: emptyToUndefined(env.GATEHOUSE_ROOT_KEY),
     publicUrl: flags['public-url'] ?? emptyToUndefined(env.GATEHOUSE_PUBLIC_URL),
     maxSessionSeconds: maxText === undefined ? undefined : parseInteger(maxText, 'max-session', 1, 30 * 86_400),
+    recordBindParams: (flags['record-bind-params'] ?? env.GATEHOUSE_RECORD_BIND_PARAMS ?? 'false') === 'true',
   });
 }
 

@@ -21,6 +21,8 @@ export interface RelayDepsOptions {
   box: SecretBox;
   /** Live gateway ids on this replica, for metrics. */
   connectedGateways: Set<string>;
+  /** Keep Bind parameter values in session logs instead of 'redacted'. */
+  recordBindParams: boolean;
 }
 
 export function createRelayDeps(options: RelayDepsOptions): RelayDeps {
@@ -56,7 +58,7 @@ export function createRelayDeps(options: RelayDepsOptions): RelayDeps {
             ssl: { enabled: resource.ssl.enabled, rejectUnauthorized: resource.ssl.rejectUnauthorized, ...(resource.ssl.ca !== undefined && { ca: resource.ssl.ca }) },
           },
           session: { expiresAt, userEmail: session.userEmail, accountName: session.accountName, resourceName: session.resourceName },
-          recording: { redactBindParams: false },
+          recording: { redactBindParams: !options.recordBindParams },
         },
       };
     },

@@ -27,7 +27,8 @@ type PgError = { code?: string; message?: string };
 function whenClosed(client: pg.Client): Promise<{ at: number; error?: PgError }> {
   return new Promise((resolve) => {
     let error: PgError | undefined;
-    client.on('error', (e: PgError) => (error = e));
+    // pg reports the server's FATAL first, then "Connection terminated unexpectedly": keep the first.
+    client.on('error', (e: PgError) => (error ??= e));
     client.on('end', () => resolve({ at: Date.now(), error }));
   });
 }

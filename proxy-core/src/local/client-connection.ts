@@ -31,6 +31,7 @@ export const STARTUP_TIMEOUT_MS = 30_000;
 /** After the final ErrorResponse, the socket is destroyed if still open after this. */
 const CLOSE_GRACE_MS = 900;
 const CANCEL_TIMEOUT_MS = 5_000;
+const GATEWAY_HANDSHAKE_TIMEOUT_MS = 15_000;
 const FALSE_VALUES = new Set(['', '0', 'false', 'off', 'no']);
 
 /** What a connection needs from its proxy. */
@@ -207,6 +208,12 @@ export class ClientConnection {
     }
     const gw = tlsConnect({ ...this.host.gatewayTls, socket: stream });
     this.gateway = gw;
+    const handshakeTimer = setTimeout(
+      () => gw.destroy(new GatehouseError(ErrorCodes.TIMEOUT, `the gateway did not complete the TLS handshake within ${GATEWAY_HANDSHAKE_TIMEOUT_MS / 1000} s`)),
+      GATEWAY_HANDSHAKE_TIMEOUT_MS,
+    );
+    gw.once('secureConnect', () => clearTimeout(handshakeTimer));
+    gw.once('close', () => clearTimeout(handshakeTimer));
     stream.on('error', (err) => gw.destroy(err));
     stream.once('close', () => setImmediate(() => gw.destroy()));
     gw.once('secureConnect', () => {

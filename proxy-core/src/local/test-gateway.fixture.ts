@@ -14,6 +14,8 @@ import { CertificateAuthority } from '../tls/ca.ts';
 import { identityUri } from '../tls/identity.ts';
 import { generateKeyPair } from '../tls/keys.ts';
 import { peerIdentity, serverTlsOptionsForSessions } from '../tls/tls-options.ts';
+import { acceptSessionTls } from '../tls/session-tls.ts';
+import type { Mux } from '../tunnel/mux.ts';
 import type { StreamOpenMeta } from '../tunnel/meta.ts';
 import { sendCancel } from '../upstream/cancel.ts';
 import { serveClientStream } from '../upstream/serve.ts';
@@ -24,6 +26,8 @@ export interface TestGateway {
   /** Session TLS identity for LocalProxy's `tls` option. */
   tls: { keyPem: string; certPem: string; caPem: string; gatewayId: string };
   metas: StreamOpenMeta[];
+  /** Serve the streams a real Mux receives (the gateway end of a tunnel). */
+  serveMux(mux: Mux): void;
   events: UnsequencedSessionEvent[];
   /** 'reset': streams are cut right after they open (before the server answers). */
   mode: 'serve' | 'reset';
@@ -51,6 +55,14 @@ export async function startTestGateway(target: UpstreamTarget, sessionId = 'sess
     },
     tls: { keyPem: sessKeys.privateKeyPem, certPem: sessCert, caPem: ca.certPem, gatewayId: 'gw1' },
     metas: [],
+    serveMux: (mux) => {
+      mux.on('stream', (stream: Duplex, meta: Record<string, unknown>) => {
+        gw.metas.push(meta as StreamOpenMeta);
+        acceptSessionTls(stream, { ...serverIdentity, expectedSessionId: sessionId })
+          .then(({ socket }) => serve(socket, meta as StreamOpenMeta))
+          .catch(() => stream.destroy());
+      });
+    },
     events: [],
     mode: 'serve',
     close: () =>
@@ -60,8 +72,22 @@ export async function startTestGateway(target: UpstreamTarget, sessionId = 'sess
       }),
   };
   let connections = 0;
+  const serve = (tls: Duplex, meta: StreamOpenMeta | undefined): void => {
+    if (meta?.kind === 'cancel') return void serveCancel(tls, target);
+    const rec = createRecorder({ sessionId, connectionId: `c${++connections}`, emit: (e) => gw.events.push(e) });
+    serveClientStream(tls, target, {
+      readStartup: true,
+      recorderHooks: {
+        onClientData: (b) => rec.onClientData(b),
+        onServerData: (b) => rec.onServerData(b),
+        onConnect: (info) => rec.onConnect({ backendPid: info.backendKey?.processId }),
+        onClose: (r) => rec.onClose(r.by === 'client' || r.by === 'server' ? r.by : 'error', r),
+      },
+    });
+  };
+  const serverIdentity = { keyPem: gwKeys.privateKeyPem, certPem: gwCert, caPem: ca.certPem };
   const server: Server = createTlsServer(
-    serverTlsOptionsForSessions({ keyPem: gwKeys.privateKeyPem, certPem: gwCert, caPem: ca.certPem }),
+    serverTlsOptionsForSessions(serverIdentity),
     (tls) => {
       sockets.add(tls);
       tls.on('close', () => sockets.delete(tls));
@@ -69,17 +95,7 @@ export async function startTestGateway(target: UpstreamTarget, sessionId = 'sess
       const meta = gw.metas[gw.metas.length - 1];
       const who = peerIdentity(tls);
       if (who?.kind !== 'session' || who.id !== sessionId) return void tls.destroy();
-      if (meta?.kind === 'cancel') return void serveCancel(tls, target);
-      const rec = createRecorder({ sessionId, connectionId: `c${++connections}`, emit: (e) => gw.events.push(e) });
-      serveClientStream(tls, target, {
-        readStartup: true,
-        recorderHooks: {
-          onClientData: (b) => rec.onClientData(b),
-          onServerData: (b) => rec.onServerData(b),
-          onConnect: (info) => rec.onConnect({ backendPid: info.backendKey?.processId }),
-          onClose: (r) => rec.onClose(r.by === 'client' || r.by === 'server' ? r.by : 'error', r),
-        },
-      });
+      serve(tls, meta);
     },
   );
   // 'reset' mode: cut the TCP connection before TLS
@@ -94,7 +110,7 @@ export async function startTestGateway(target: UpstreamTarget, sessionId = 'sess
   return gw;
 }
 
-function serveCancel(tls: TLSSocket, target: UpstreamTarget): void {
+function serveCancel(tls: Duplex, target: UpstreamTarget): void {
   let buf: Buffer = Buffer.alloc(0);
   tls.on('data', (chunk: Buffer) => {
     buf = Buffer.concat([buf, chunk]);

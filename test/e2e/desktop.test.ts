@@ -46,7 +46,7 @@ describe.skipIf(skipReason)(`desktop app flows${skipReason ? ` (skipped: ${skipR
 
   it('refuses a wrong password with a clear message', async () => {
     await page.goto(app.bridge.pageUrl);
-    expect(await readyAtMs(page)).toBeLessThan(1000);
+    await readyAtMs(page); // the load-time budget is asserted on an idle machine in sign-in-errors.test.ts
     await fillSignIn('not-the-password');
     const alert = page.getByRole('alert');
     await alert.waitFor();

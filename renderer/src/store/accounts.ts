@@ -49,18 +49,28 @@ function matches(text: string, query: string): boolean {
   return text.toLowerCase().includes(query);
 }
 
+function filterGroups(groups: AccountGroup[], query: string): AccountGroup[] {
+  const q = query.trim().toLowerCase();
+  if (!q) return groups;
+  return groups
+    .map((g) => (matches(`${g.resource.name} ${g.resource.database} ${g.projectName}`, q) ? g
+      : { ...g, accounts: g.accounts.filter((a) => matches(`${a.name} ${a.username} ${a.description}`, q)) }))
+    .filter((g) => g.accounts.length > 0);
+}
+
+/** The last filter result, so the selector returns the same array for the same input. */
+let filterMemo: { groups: AccountGroup[]; query: string; result: AccountGroup[] } = { groups: [], query: '', result: [] };
+
 export const accountSelectors = {
   status: (s: AccountsStore) => s.status,
   error: (s: AccountsStore) => s.error,
   query: (s: AccountsStore) => s.query,
-  /** Groups with only the accounts matching the search (a resource name match keeps all). Use with useShallow. */
+  /** Groups with only the accounts matching the search (a resource name match keeps all); memoized. */
   filteredGroups: (s: AccountsStore): AccountGroup[] => {
-    const q = s.query.trim().toLowerCase();
-    if (!q) return s.groups;
-    return s.groups
-      .map((g) => (matches(`${g.resource.name} ${g.resource.database} ${g.projectName}`, q) ? g
-        : { ...g, accounts: g.accounts.filter((a) => matches(`${a.name} ${a.username} ${a.description}`, q)) }))
-      .filter((g) => g.accounts.length > 0);
+    if (filterMemo.groups !== s.groups || filterMemo.query !== s.query) {
+      filterMemo = { groups: s.groups, query: s.query, result: filterGroups(s.groups, s.query) };
+    }
+    return filterMemo.result;
   },
   count: (s: AccountsStore) => s.groups.reduce((n, g) => n + g.accounts.length, 0),
 };

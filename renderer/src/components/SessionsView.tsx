@@ -18,14 +18,14 @@ export function SessionsView() {
   if (ids.length === 0) {
     return (
       <section aria-labelledby="sessions-title">
-        <header className="view-header"><h2 id="sessions-title">Active sessions</h2></header>
+        <header className="view-header"><h2 id="sessions-title">Sessions</h2></header>
         <p className="empty">No sessions yet. Pick an account and click <strong>Access</strong>.</p>
       </section>
     );
   }
   return (
     <section aria-labelledby="sessions-title" className="sessions">
-      <header className="view-header"><h2 id="sessions-title">Active sessions</h2></header>
+      <header className="view-header"><h2 id="sessions-title">Sessions</h2></header>
       <div className="split">
         <ul className="session-list" role="listbox" aria-label="Sessions">
           {ids.map((id) => <SessionRow key={id} id={id} selected={id === current} />)}

@@ -12,7 +12,7 @@ import { SettingsView } from './SettingsView.tsx';
 
 const NAV: { view: View; label: string }[] = [
   { view: 'accounts', label: 'Accounts' },
-  { view: 'sessions', label: 'Active sessions' },
+  { view: 'sessions', label: 'Sessions' },
   { view: 'history', label: 'My sessions' },
   { view: 'settings', label: 'Settings' },
 ];

@@ -16,10 +16,32 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   [ErrorCodes.PAYLOAD_TOO_LARGE]: 413,
   [ErrorCodes.UNSUPPORTED_MEDIA_TYPE]: 415,
   [ErrorCodes.GATEWAY_UNAVAILABLE]: 503,
+  [ErrorCodes.MFA_REQUIRED]: 403,
+  [ErrorCodes.MFA_INVALID]: 401,
+  [ErrorCodes.LOCKED_OUT]: 429,
+  [ErrorCodes.RATE_LIMITED]: 429,
+  [ErrorCodes.USER_DISABLED]: 401,
+  [ErrorCodes.INVITATION_INVALID]: 400,
+  [ErrorCodes.POLICY_DENIED]: 403,
+  [ErrorCodes.APPROVAL_REQUIRED]: 403,
+  [ErrorCodes.SELF_APPROVAL]: 403,
+  [ErrorCodes.REQUEST_NOT_PENDING]: 409,
 };
 
 export interface ErrorBody {
   error: { code: string; message: string; field?: string };
+}
+
+/**
+ * An error whose response carries more top-level fields next to `error`
+ * (`challenge` for MFA_REQUIRED, `approval` for APPROVAL_REQUIRED, `retryAfterSeconds`, …).
+ */
+export class ErrorWithBody extends GatehouseError {
+  readonly extra: Record<string, unknown>;
+  constructor(code: ErrorCode, message: string, extra: Record<string, unknown>) {
+    super(code, message);
+    this.extra = extra;
+  }
 }
 
 /** A validation failure naming the offending field. */
@@ -34,7 +56,8 @@ export class InvalidInputError extends GatehouseError {
 export function errorResponse(err: unknown): { status: number; body: ErrorBody } {
   if (err instanceof GatehouseError) {
     const field = err instanceof InvalidInputError && err.field !== undefined ? { field: err.field } : {};
-    return { status: STATUS[err.code] ?? 500, body: { error: { code: err.code, message: err.message, ...field } } };
+    const extra = err instanceof ErrorWithBody ? err.extra : {};
+    return { status: STATUS[err.code] ?? 500, body: { ...extra, error: { code: err.code, message: err.message, ...field } } };
   }
   return { status: 500, body: { error: { code: ErrorCodes.INTERNAL, message: 'internal error' } } };
 }

@@ -28,6 +28,7 @@ export class AuthService {
     const user = await this.#store.users.findByEmail(email);
     const ok = user ? await verifyPassword(user.passwordHash, password) : await verifyAgainstDummy(password);
     if (!user || !ok) throw new GatehouseError(ErrorCodes.INVALID_CREDENTIALS, 'wrong email or password');
+    if (user.disabled) throw userDisabled();
     return this.#issue(user);
   }
 
@@ -36,6 +37,7 @@ export class AuthService {
     const consumed = await this.#store.refreshTokens.consume(hashOpaqueToken(refreshToken), new Date());
     const user = consumed && (await this.#store.users.findById(consumed.userId));
     if (!user) throw new GatehouseError(ErrorCodes.UNAUTHENTICATED, 'the refresh token is not valid (used, expired or revoked); sign in again');
+    if (user.disabled) throw userDisabled();
     return this.#issue(user);
   }
 
@@ -50,6 +52,8 @@ export class AuthService {
     const claims = this.#accessTokens.verify(match[1]);
     const user = await this.#store.users.findById(claims.sub);
     if (!user) throw new GatehouseError(ErrorCodes.UNAUTHENTICATED, 'the account behind this token no longer exists');
+    // Read per request (no process cache), so disabling a user refuses their tokens at once.
+    if (user.disabled) throw userDisabled();
     return user;
   }
 
@@ -65,4 +69,8 @@ export class AuthService {
       user: { id: user.id, email: user.email, name: user.name, isAdmin: user.isAdmin },
     };
   }
+}
+
+function userDisabled(): GatehouseError {
+  return new GatehouseError(ErrorCodes.USER_DISABLED, 'this user has been disabled by an administrator');
 }

@@ -3,6 +3,7 @@
  * never edit one that has shipped.
  */
 import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { accessControlMigration } from './access-migration.ts';
 
 const initial: Migration = {
   // Migrations run before the typed schema exists, hence Kysely<unknown>.
@@ -155,6 +156,7 @@ const initial: Migration = {
 
 export const migrations: Record<string, Migration> = {
   '0001_initial': initial,
+  '0002_access_control': accessControlMigration,
 };
 
 export const migrationProvider: MigrationProvider = {

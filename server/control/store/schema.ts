@@ -1,5 +1,6 @@
 /** Table types for kysely. Column names are snake_case as stored; repositories map to camelCase. */
 import type { ColumnType } from 'kysely';
+import type { AccessControlTables } from './access-schema.ts';
 
 /** timestamptz: read as Date, written as Date (or left to the default). */
 type Timestamp = ColumnType<Date, Date | undefined, Date>;
@@ -17,6 +18,7 @@ export interface UsersTable {
   name: string;
   password_hash: string;
   is_admin: boolean;
+  disabled: ColumnType<boolean, boolean | undefined, boolean>;
   created_at: Timestamp;
 }
 
@@ -141,7 +143,7 @@ export interface SettingsTable {
   updated_at: Timestamp;
 }
 
-export interface Database {
+export interface Database extends AccessControlTables {
   users: UsersTable;
   refresh_tokens: RefreshTokensTable;
   projects: ProjectsTable;

@@ -8,6 +8,8 @@ export interface User {
   email: string;
   name: string;
   isAdmin: boolean;
+  /** Disabled users are refused on every request and at sign-in. */
+  disabled: boolean;
   createdAt: Date;
 }
 
@@ -49,5 +51,5 @@ export function normalizeEmail(email: string): string {
 }
 
 function toUser(row: Selectable<UsersTable>): User {
-  return { id: row.id, email: row.email, name: row.name, isAdmin: row.is_admin, createdAt: row.created_at };
+  return { id: row.id, email: row.email, name: row.name, isAdmin: row.is_admin, disabled: row.disabled, createdAt: row.created_at };
 }

@@ -5,6 +5,7 @@ import { UsageError } from '../usage-error.ts';
 import type { AccessStatus } from '../../core/access/types.ts';
 
 const COMMAND = 'db access';
+const ENDED_LINGER_MS = 3_000;
 
 /**
  * Starts access and keeps it until Ctrl+C / SIGTERM / the IO's abort signal (then ends the
@@ -32,7 +33,9 @@ export async function dbAccess(argv: string[], io: CliIo): Promise<number> {
     throw new UsageError('--project-id is required', COMMAND);
   }
   const { SessionManager } = await import('../../core/access/session-manager.ts');
-  const manager = new SessionManager({ api: ctx.api, settings: ctx.settings });
+  // After expiry or revocation the port keeps answering with a clear FATAL for a moment, so
+  // clients that reconnect see why instead of "connection refused".
+  const manager = new SessionManager({ api: ctx.api, settings: ctx.settings, endedLingerMs: ENDED_LINGER_MS });
   try {
     const ended = new Promise<AccessStatus>((resolve) => {
       manager.on('status', (s) => {

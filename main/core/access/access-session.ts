@@ -26,6 +26,11 @@ export interface AccessSessionOptions {
   createProxy: CreateAccessProxy;
   backoff: BackoffOptions;
   statusIntervalMs: number;
+  /**
+   * After expiry or revocation, keep the local port answering new connections with a clear
+   * FATAL for this long before releasing it (instead of "connection refused").
+   */
+  endedLingerMs: number;
 }
 
 /**
@@ -134,10 +139,10 @@ export class AccessSession extends EventEmitter<{ status: [AccessStatus] }> {
         log.warn({ sessionId: this.id, err: (err as Error).message }, 'could not end the session on the server; it ends at its expiry');
       });
     }
-    await withDeadline(
-      Promise.allSettled([this.#mux?.close(), Promise.resolve(this.#proxy?.close())]),
-      STOP_TIMEOUT_MS,
-    );
+    const linger = reason === 'expired' || reason === 'revoked' ? this.#opts.endedLingerMs : 0;
+    await withDeadline(Promise.resolve(this.#mux?.close()), STOP_TIMEOUT_MS);
+    if (linger > 0) await new Promise((r) => setTimeout(r, linger));
+    await withDeadline(Promise.resolve(this.#proxy?.close()), STOP_TIMEOUT_MS);
     if (this.#proxy) this.#lastStats = { ...this.#lastStats, ...this.#proxy.stats() };
     this.#proxy = undefined;
     this.#state = reason === 'error' ? 'error' : 'ended';

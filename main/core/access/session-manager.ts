@@ -17,6 +17,8 @@ export interface SessionManagerOptions {
   backoff?: BackoffOptions;
   /** Minimum time between two 'status' events of one session. Default 250 ms (≤ 4/s). */
   statusIntervalMs?: number;
+  /** See AccessSessionOptions.endedLingerMs (default 0). */
+  endedLingerMs?: number;
   /** How local proxies are made; proxy-core's LocalProxy by default. */
   createProxy?: CreateAccessProxy;
 }
@@ -33,6 +35,7 @@ export class SessionManager extends EventEmitter<{ status: [AccessStatus] }> {
   readonly #settings: SettingsStore;
   readonly #backoff: BackoffOptions;
   readonly #statusIntervalMs: number;
+  readonly #endedLingerMs: number;
   readonly #createProxy: CreateAccessProxy;
   readonly #sessions = new Map<string, AccessSession>();
   #closed = false;
@@ -43,6 +46,7 @@ export class SessionManager extends EventEmitter<{ status: [AccessStatus] }> {
     this.#settings = opts.settings;
     this.#backoff = opts.backoff ?? DEFAULT_BACKOFF;
     this.#statusIntervalMs = opts.statusIntervalMs ?? 250;
+    this.#endedLingerMs = opts.endedLingerMs ?? 0;
     this.#createProxy = opts.createProxy ?? defaultCreateProxy;
   }
 
@@ -61,6 +65,8 @@ export class SessionManager extends EventEmitter<{ status: [AccessStatus] }> {
       account: req.account,
       duration: req.duration,
       publicKeyPem: keyPair.publicKeyPem,
+      ...(req.mfa ? { mfa: req.mfa } : {}),
+      ...(req.accessRequestId ? { accessRequestId: req.accessRequestId } : {}),
     });
     const session = new AccessSession({
       api: this.#api,
@@ -70,6 +76,7 @@ export class SessionManager extends EventEmitter<{ status: [AccessStatus] }> {
       createProxy: this.#createProxy,
       backoff: this.#backoff,
       statusIntervalMs: this.#statusIntervalMs,
+      endedLingerMs: this.#endedLingerMs,
     });
     session.on('status', (status) => this.emit('status', status));
     this.#sessions.set(session.id, session);

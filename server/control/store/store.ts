@@ -15,6 +15,11 @@ import { createSessionsRepo } from './sessions.ts';
 import { createSessionEventsRepo } from './session-events.ts';
 import { createAuditEventsRepo } from './audit-events.ts';
 import { createSettingsRepo } from './settings.ts';
+import { createUserAdminRepo } from './user-admin.ts';
+import { createInvitationsRepo } from './invitations.ts';
+import { createGroupsRepo } from './groups.ts';
+import { createPoliciesRepo } from './policies.ts';
+import { createAccessRequestsRepo } from './access-requests.ts';
 
 export type { DatabaseTarget };
 
@@ -30,6 +35,11 @@ export interface Store {
   sessionEvents: ReturnType<typeof createSessionEventsRepo>;
   auditEvents: ReturnType<typeof createAuditEventsRepo>;
   settings: ReturnType<typeof createSettingsRepo>;
+  userAdmin: ReturnType<typeof createUserAdminRepo>;
+  invitations: ReturnType<typeof createInvitationsRepo>;
+  groups: ReturnType<typeof createGroupsRepo>;
+  policies: ReturnType<typeof createPoliciesRepo>;
+  accessRequests: ReturnType<typeof createAccessRequestsRepo>;
   close(): Promise<void>;
 }
 
@@ -49,6 +59,11 @@ export async function openStore(target: DatabaseTarget): Promise<Store> {
     sessionEvents: createSessionEventsRepo(db),
     auditEvents: createAuditEventsRepo(db),
     settings: createSettingsRepo(db),
+    userAdmin: createUserAdminRepo(db),
+    invitations: createInvitationsRepo(db),
+    groups: createGroupsRepo(db),
+    policies: createPoliciesRepo(db),
+    accessRequests: createAccessRequestsRepo(db),
     close: () => (closing ??= db.destroy()),
   };
 }

@@ -26,7 +26,7 @@ const REFUSAL_CODES: Record<SessionEndReason, ErrorCode> = {
 };
 
 /** The gateway's meta may carry the client's OS user name (passed through from the client's OPEN). */
-type IncomingMeta = GatewayStreamMeta & { clientUser?: string };
+type IncomingMeta = GatewayStreamMeta;
 
 /**
  * Serves each stream the control plane opens: terminates the end-to-end TLS (the client's

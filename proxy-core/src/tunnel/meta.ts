@@ -5,14 +5,9 @@ export type StreamOpenMeta =
   | { kind: 'pg'; clientAddress: string; applicationName?: string; clientUser?: string }
   | { kind: 'cancel' };
 
-export interface UpstreamTarget {
-  host: string;
-  port: number;
-  database: string;
-  username: string;
-  password: string;
-  ssl: { enabled: boolean; rejectUnauthorized: boolean; ca?: string };
-}
+import type { UpstreamTarget } from '../upstream/types.ts';
+
+export type { UpstreamTarget };
 
 /** Control plane → gateway. Carries the password: never sent toward a client. */
 export interface GatewayStreamMeta {
@@ -21,6 +16,8 @@ export interface GatewayStreamMeta {
   connectionId: string;
   clientAddress?: string;
   applicationName?: string;
+  /** The user name the client sent (ignored for authentication, kept for the record). */
+  clientUser?: string;
   target: UpstreamTarget;
   session: { expiresAt: string; userEmail: string; accountName: string; resourceName: string };
   recording: { redactBindParams: boolean };

@@ -1,27 +1,86 @@
-/** Writes audit records for admin changes and accesses (basic form; a hash chain comes later). */
+/**
+ * The one way to write the audit trail: `audit.record(...)` (or calling `audit(...)`, the same).
+ * Every event is appended to the hash chain in the store; listeners (the export stream) are
+ * woken after each local append, and poll the store for appends by other replicas.
+ */
+import type { ActorKind } from './audit/chain.ts';
+import type { AuditEvent } from './store/audit-events.ts';
 import type { Store } from './store/store.ts';
 import type { User } from './store/users.ts';
 
 export interface AuditInput {
-  actor: User | null;
+  actor: Pick<User, 'id' | 'email'> | null;
+  /** When there is no signed-in actor but an email was given (a failed sign-in). */
+  actorEmail?: string | null;
+  /** Defaults to 'user' with an actor or actorEmail, else 'system'. */
+  actorKind?: ActorKind;
   action: string;
   targetType: string;
   targetId: string | null;
+  targetName?: string | null;
+  /** The project the event belongs to (scopes it for project admins and auditors). Derived from the target when left out. */
+  projectId?: string | null;
   sourceAddress: string | null;
+  /** Never secret values; keys naming secrets are redacted anyway. */
   details?: Record<string, unknown>;
 }
 
-export type Audit = (event: AuditInput) => Promise<void>;
+export interface Audit {
+  (event: AuditInput): Promise<void>;
+  record(event: AuditInput): Promise<AuditEvent>;
+  /** Called after each append in this process; returns the unsubscribe function. */
+  onAppend(listener: () => void): () => void;
+}
 
 export function createAudit(store: Store): Audit {
-  return (event) =>
-    store.auditEvents.record({
+  const listeners = new Set<() => void>();
+  const record = async (event: AuditInput): Promise<AuditEvent> => {
+    const projectId = event.projectId !== undefined ? event.projectId : await deriveProjectId(store, event);
+    const stored = await store.auditEvents.record({
       actorId: event.actor?.id ?? null,
-      actorEmail: event.actor?.email ?? null,
+      actorEmail: event.actor?.email ?? (event.actorEmail ? event.actorEmail.trim().toLowerCase().slice(0, 320) : null),
+      actorKind: event.actorKind,
       action: event.action,
       targetType: event.targetType,
       targetId: event.targetId,
+      targetName: event.targetName ?? null,
+      projectId,
       sourceAddress: event.sourceAddress,
       details: event.details,
     });
+    for (const listener of listeners) listener();
+    return stored;
+  };
+  const audit = (async (event: AuditInput) => {
+    await record(event);
+  }) as Audit;
+  audit.record = record;
+  audit.onAppend = (listener) => {
+    listeners.add(listener);
+    return () => listeners.delete(listener);
+  };
+  return audit;
+}
+
+/** The project of the target, for callers that did not say (best effort; null when unknown). */
+async function deriveProjectId(store: Store, event: AuditInput): Promise<string | null> {
+  const fromDetails = event.details?.projectId;
+  if (typeof fromDetails === 'string') return fromDetails;
+  const id = event.targetId;
+  if (id === null) return null;
+  switch (event.targetType) {
+    case 'project':
+      return id;
+    case 'session':
+      return (await store.sessions.findById(id))?.projectId ?? null;
+    case 'gateway':
+      return (await store.gateways.findById(id))?.projectId ?? null;
+    case 'resource':
+      return (await store.resources.findById(id))?.projectId ?? null;
+    case 'account': {
+      return (await store.accounts.findById(id))?.resource.projectId ?? null;
+    }
+    default:
+      return null;
+  }
 }

@@ -4,6 +4,7 @@
  */
 import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import { accessControlMigration } from './access-migration.ts';
+import { mfaAuditMigration } from './mfa-audit-migration.ts';
 
 const initial: Migration = {
   // Migrations run before the typed schema exists, hence Kysely<unknown>.
@@ -157,6 +158,7 @@ const initial: Migration = {
 export const migrations: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_access_control': accessControlMigration,
+  '0003_mfa_audit': mfaAuditMigration,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -1,6 +1,7 @@
 /** Table types for kysely. Column names are snake_case as stored; repositories map to camelCase. */
 import type { ColumnType } from 'kysely';
 import type { AccessControlTables } from './access-schema.ts';
+import type { MfaTables } from './mfa-audit-schema.ts';
 
 /** timestamptz: read as Date, written as Date (or left to the default). */
 type Timestamp = ColumnType<Date, Date | undefined, Date>;
@@ -126,15 +127,22 @@ export interface SessionEventsTable {
 }
 
 export interface AuditEventsTable {
-  id: ColumnType<string | number, never, never>;
+  /** Taken from the sequence inside the append transaction, so it is part of the hash. */
+  id: ColumnType<string | number, number, never>;
+  seq: Int8;
   at: Timestamp;
+  actor_kind: string;
   actor_id: string | null;
   actor_email: string | null;
   action: string;
   target_type: string;
   target_id: string | null;
+  target_name: string | null;
+  project_id: string | null;
   source_address: string | null;
   details: Json<Record<string, unknown>>;
+  prev_hash: string;
+  hash: string;
 }
 
 export interface SettingsTable {
@@ -143,7 +151,7 @@ export interface SettingsTable {
   updated_at: Timestamp;
 }
 
-export interface Database extends AccessControlTables {
+export interface Database extends AccessControlTables, MfaTables {
   users: UsersTable;
   refresh_tokens: RefreshTokensTable;
   projects: ProjectsTable;

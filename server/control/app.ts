@@ -8,6 +8,13 @@ import type { Duplex } from 'node:stream';
 import { createLogger } from '../../proxy-core/src/log.ts';
 import { Relay } from './relay/relay.ts';
 import { createRequestHandler } from './api/dispatcher.ts';
+import { AccessEvaluator } from './access/access-evaluator.ts';
+import { AccessRequestService } from './access/access-requests.ts';
+import { UserService } from './access/users.ts';
+import { accessRequestRoutes } from './api/routes/access-requests.ts';
+import { groupRoutes } from './api/routes/groups.ts';
+import { policyRoutes } from './api/routes/policies.ts';
+import { userRoutes } from './api/routes/users.ts';
 import { authRoutes } from './api/routes/auth.ts';
 import { gatewayRoutes } from './api/routes/gateways.ts';
 import { projectRoutes } from './api/routes/projects.ts';
@@ -113,11 +120,14 @@ async function boot(config: ControlPlaneConfig): Promise<Running> {
     const relay = new Relay(createRelayDeps({ store, auth, gateways, box, connectedGateways, recordBindParams: config.recordBindParams }));
     const permissions = new Permissions(store);
     const audit = createAudit(store);
-    const sessions = new SessionService({ store, ca, relay, permissions, audit, maxSessionSeconds: config.maxSessionSeconds });
+    const access = new AccessEvaluator({ store, permissions, maxSessionSeconds: config.maxSessionSeconds });
+    const accessRequests = new AccessRequestService({ store, permissions, access, audit, maxSessionSeconds: config.maxSessionSeconds });
+    const sessions = new SessionService({ store, ca, relay, permissions, audit, maxSessionSeconds: config.maxSessionSeconds, access, requests: accessRequests });
+    const users = new UserService({ store, permissions, sessions, audit });
     const metrics = createMetrics({ sessionsActive: () => store.sessions.countActive(new Date()), gatewaysConnected: () => connectedGateways.size });
-    const services: Services = { store, auth, permissions, sessions, gateways, box, audit, relay, metrics };
+    const services: Services = { store, auth, permissions, sessions, gateways, box, audit, relay, metrics, users, access, accessRequests };
 
-    const routes = [...systemRoutes(services), ...authRoutes(services), ...projectRoutes(services), ...gatewayRoutes(services), ...resourceRoutes(services), ...sessionRoutes(services)];
+    const routes = [...systemRoutes(services), ...authRoutes(services), ...projectRoutes(services), ...gatewayRoutes(services), ...resourceRoutes(services), ...sessionRoutes(services), ...userRoutes(services), ...groupRoutes(services), ...policyRoutes(services), ...accessRequestRoutes(services)];
     const handle = createRequestHandler({ routes, auth, observer: metrics.observer });
     const server = createServer({ requestTimeout: 30_000, headersTimeout: 15_000 }, (req, res) => void handle(req, res));
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => routeUpgrade(relay, req, socket, head));
@@ -125,7 +135,7 @@ async function boot(config: ControlPlaneConfig): Promise<Running> {
 
     const address = await listen(server, config.host, config.port);
     const url = config.publicUrl ?? `http://${formatHost(address.address)}:${address.port}`;
-    const expiry = new ExpiryScheduler(() => sessions.expireDue(), config.expirySweepMs);
+    const expiry = new ExpiryScheduler(() => Promise.all([sessions.expireDue(), accessRequests.expireDue()]), config.expirySweepMs);
     expiry.start();
     log.info({ url, store: config.databaseUrl ? 'postgres' : 'pglite' }, 'control plane listening');
     return { server, store, relay, services, expiry, url };

@@ -7,6 +7,8 @@ import { randomUUID } from 'node:crypto';
 import type { CertificateAuthority } from '../../proxy-core/src/tls/certs.ts';
 import { ErrorCodes, GatehouseError } from '../../proxy-core/src/errors.ts';
 import { createLogger } from '../../proxy-core/src/log.ts';
+import type { AccessEvaluator } from './access/access-evaluator.ts';
+import type { AccessRequestService } from './access/access-requests.ts';
 import type { Audit } from './audit.ts';
 import type { Permissions } from './auth/permissions.ts';
 import { notFound } from './api/errors.ts';
@@ -29,6 +31,8 @@ export interface CreateSessionInput {
   account: string;
   duration: string | number;
   publicKeyPem: string;
+  /** An approved access request whose window is open, for accounts that require approval. */
+  accessRequestId?: string;
 }
 
 export class SessionService {
@@ -38,14 +42,27 @@ export class SessionService {
   readonly #permissions: Permissions;
   readonly #audit: Audit;
   readonly #maxSeconds: number;
+  readonly #access: AccessEvaluator;
+  readonly #requests: AccessRequestService;
 
-  constructor(options: { store: Store; ca: CertificateAuthority; relay: SessionRelay; permissions: Permissions; audit: Audit; maxSessionSeconds: number }) {
+  constructor(options: {
+    store: Store;
+    ca: CertificateAuthority;
+    relay: SessionRelay;
+    permissions: Permissions;
+    audit: Audit;
+    maxSessionSeconds: number;
+    access: AccessEvaluator;
+    requests: AccessRequestService;
+  }) {
     this.#store = options.store;
     this.#ca = options.ca;
     this.#relay = options.relay;
     this.#permissions = options.permissions;
     this.#audit = options.audit;
     this.#maxSeconds = options.maxSessionSeconds;
+    this.#access = options.access;
+    this.#requests = options.requests;
   }
 
   async create(user: User, input: CreateSessionInput, sourceAddress: string | null) {
@@ -56,14 +73,19 @@ export class SessionService {
     const resource = await this.#store.resources.findInProject(project.id, input.resource);
     if (!resource) throw notFound(`resource "${input.resource}" in project "${project.name}"`);
     const account = await this.#store.accounts.findOnResource(resource.id, input.account);
-    if (!account) throw notFound(`account "${input.account}" on resource "${resource.name}"`);
+    const full = account && (await this.#store.accounts.findById(account.id));
+    if (!account || !full) throw notFound(`account "${input.account}" on resource "${resource.name}"`);
+    // Policies (POLICY_DENIED naming what is missing, or over the policy's max duration), then approval.
+    const grant = await this.#access.grantFor(user, project.id, full, seconds);
+    const approved = grant.approval ? await this.#requests.windowFor(user, full, grant.approval, input.accessRequestId) : undefined;
     if (!this.#relay.isGatewayConnected(resource.gatewayId)) {
       throw new GatehouseError(ErrorCodes.GATEWAY_UNAVAILABLE, `the gateway for "${resource.name}" is not connected; try again when it is back`);
     }
 
     const now = new Date();
     const id = randomUUID();
-    const expiresAt = new Date(now.getTime() + seconds * 1000);
+    const wanted = now.getTime() + seconds * 1000;
+    const expiresAt = new Date(approved ? Math.min(wanted, approved.windowEndsAt.getTime()) : wanted);
     const certificatePem = await this.#ca.issue({
       publicKeyPem: input.publicKeyPem,
       uri: `gatehouse://session/${id}`,
@@ -94,7 +116,13 @@ export class SessionService {
       targetType: 'session',
       targetId: id,
       sourceAddress,
-      details: { projectId: project.id, resource: resource.name, account: account.name, expiresAt: expiresAt.toISOString() },
+      details: {
+        projectId: project.id,
+        resource: resource.name,
+        account: account.name,
+        expiresAt: expiresAt.toISOString(),
+        ...(approved && { accessRequestId: approved.request.id }),
+      },
     });
     return { session, certificatePem, caCertificatePem: this.#ca.certPem, gatewayId: resource.gatewayId };
   }
@@ -116,6 +144,17 @@ export class SessionService {
     const session = await this.get(user, id);
     await this.#permissions.requireRevokeSession(user, session);
     return this.#finish(user, session, 'revoked', sourceAddress);
+  }
+
+  /** Revokes every live session of a user (disabled or deleted); returns how many. */
+  async revokeAllOf(actor: User, userId: string, sourceAddress: string | null): Promise<number> {
+    const live = await this.#store.sessions.list({ userId, status: 'active', limit: 10_000 });
+    let count = 0;
+    for (const session of live) {
+      const finished = await this.#finish(actor, session, 'revoked', sourceAddress);
+      if (finished.status === 'revoked') count += 1;
+    }
+    return count;
   }
 
   /** Marks every overdue active session expired and tells the relay. */

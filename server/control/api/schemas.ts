@@ -1,6 +1,7 @@
 /** Request bodies and queries, validated once at the edge. */
 import { createPublicKey } from 'node:crypto';
 import { z } from 'zod';
+import { approvalRuleBody } from './access-schemas.ts';
 
 const name = z.string().trim().min(1).max(100).regex(/^[A-Za-z0-9][A-Za-z0-9._ -]*$/, 'use letters, digits, ".", "_", "-" and spaces, starting with a letter or digit');
 const id = z.string().min(1).max(200);
@@ -65,6 +66,7 @@ export const createAccountBody = z.object({
   requireMfa: z.boolean().default(false),
 });
 export const updateAccountBody = z.object({
+  requireApproval: approvalRuleBody.optional(),
   name: name.optional(),
   description: z.string().max(1000).optional(),
   username: username.optional(),
@@ -78,6 +80,7 @@ export const createSessionBody = z.object({
   account: z.string().min(1).max(200),
   duration: z.union([z.number(), z.string().max(20)]),
   publicKeyPem,
+  accessRequestId: id.optional(),
 });
 
 const sessionStatus = z.enum(['active', 'ended', 'revoked', 'expired']);

@@ -1,3 +1,6 @@
+import type { AccessEvaluator } from '../access/access-evaluator.ts';
+import type { AccessRequestService } from '../access/access-requests.ts';
+import type { UserService } from '../access/users.ts';
 import type { AuthService } from '../auth/auth-service.ts';
 import type { Permissions } from '../auth/permissions.ts';
 import type { Audit } from '../audit.ts';
@@ -18,4 +21,7 @@ export interface Services {
   audit: Audit;
   relay: SessionRelay;
   metrics: Metrics;
+  users: UserService;
+  access: AccessEvaluator;
+  accessRequests: AccessRequestService;
 }

@@ -1,5 +1,5 @@
 /** Admin-side user queries: listing, updating (disable, rename, admin flag) and deletion. */
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Database } from './schema.ts';
 import type { User } from './users.ts';
 
@@ -28,6 +28,13 @@ export function createUserAdminRepo(db: Kysely<Database>) {
     async delete(id: string): Promise<boolean> {
       const result = await db.deleteFrom('users').where('id', '=', id).executeTakeFirst();
       return Number(result.numDeletedRows) > 0;
+    },
+    /** Users with a confirmed TOTP factor (the MFA tables may come from a later migration). */
+    async withTotp(): Promise<Set<string>> {
+      const exists = await sql<{ t: string | null }>`select to_regclass('user_mfa')::text as t`.execute(db);
+      if (!exists.rows[0]?.t) return new Set();
+      const rows = await sql<{ user_id: string }>`select user_id from user_mfa where totp_secret_sealed is not null`.execute(db);
+      return new Set(rows.rows.map((r) => r.user_id));
     },
   };
 }

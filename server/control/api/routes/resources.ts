@@ -8,6 +8,7 @@ import { InvalidInputError, notFound } from '../errors.ts';
 import { created, ok, route, type AnyRoute } from '../route.ts';
 import { createAccountBody, createResourceBody, updateAccountBody, updateResourceBody } from '../schemas.ts';
 import type { Services } from '../services.ts';
+import { approvalRuleDto } from '../access-dto.ts';
 
 export function resourceRoutes(s: Services): AnyRoute[] {
   /** A resource the user may `manage` (or `read`), else 404/403. */
@@ -114,7 +115,10 @@ export function resourceRoutes(s: Services): AnyRoute[] {
     route({
       method: 'GET',
       path: '/api/v1/accounts/:id',
-      handler: async ({ user, params }) => ok({ account: accountDto(await accountFor(user, params.id)) }),
+      handler: async ({ user, params }) => {
+        const account = await accountFor(user, params.id);
+        return ok({ account: { ...accountDto(account), requireApproval: approvalRuleDto(await s.store.policies.approvalRule(account.id)) } });
+      },
     }),
     route({
       method: 'PATCH',
@@ -122,15 +126,31 @@ export function resourceRoutes(s: Services): AnyRoute[] {
       body: updateAccountBody,
       handler: async ({ user, params, body, sourceAddress }) => {
         const account = await accountFor(user, params.id);
-        const { password, ...rest } = body;
+        const { password, requireApproval, ...rest } = body;
+        if (requireApproval !== undefined) {
+          const rule = requireApproval && { approverUserIds: [...new Set(requireApproval.approverUsers)], approverGroupIds: [...new Set(requireApproval.approverGroups)], requiredApprovals: requireApproval.requiredApprovals };
+          if (rule) {
+            for (const userId of rule.approverUserIds) if (!(await s.store.users.findById(userId))) throw new InvalidInputError(`requireApproval.approverUsers: no user ${userId}`, 'requireApproval.approverUsers');
+            const groups = new Set((await s.store.groups.listByProject(account.resource.projectId)).map((g) => g.id));
+            for (const groupId of rule.approverGroupIds) if (!groups.has(groupId)) throw new InvalidInputError(`requireApproval.approverGroups: no group ${groupId} in this project`, 'requireApproval.approverGroups');
+          }
+          await s.store.policies.setApprovalRule(account.id, rule);
+        }
         const updated = await s.store.accounts.update(
           account.id,
           { ...rest, ...(password !== undefined && { passwordSealed: s.box.seal(password, accountPasswordAad(account.id)) }) },
           new Date(),
         );
         if (!updated) throw notFound('account');
-        await s.audit({ actor: user, action: 'account.update', targetType: 'account', targetId: account.id, sourceAddress, details: { fields: Object.keys(body) } });
-        return ok({ account: accountDto(updated) });
+        await s.audit({
+          actor: user,
+          action: 'account.update',
+          targetType: 'account',
+          targetId: account.id,
+          sourceAddress,
+          details: { fields: Object.keys(body), ...(requireApproval !== undefined && { requireApproval }) },
+        });
+        return ok({ account: { ...accountDto(updated), requireApproval: approvalRuleDto(await s.store.policies.approvalRule(account.id)) } });
       },
     }),
     route({
@@ -151,7 +171,11 @@ export function resourceRoutes(s: Services): AnyRoute[] {
         if (!(await s.permissions.can(user, params.projectId, 'access'))) {
           throw new GatehouseError(ErrorCodes.FORBIDDEN, 'you may not open sessions in this project');
         }
-        return ok({ accounts: (await s.store.accounts.listByProject(params.projectId)).map(accessibleAccountDto) });
+        // Exactly what the caller may access or request, per their role and policies.
+        const grants = await s.access.grants(user, params.projectId);
+        return ok({
+          accounts: grants.map((g) => ({ ...accessibleAccountDto(g.account), requireApproval: g.approval !== undefined, maxDurationSeconds: g.maxDurationSeconds })),
+        });
       },
     }),
   ];

@@ -1,0 +1,50 @@
+/** Bodies and queries of the users, groups, policies and access-request routes. */
+import { z } from 'zod';
+
+const id = z.string().min(1).max(200);
+const email = z.string().trim().max(320).email();
+const name = z.string().trim().min(1).max(100).regex(/^[A-Za-z0-9][A-Za-z0-9._ -]*$/, 'use letters, digits, ".", "_", "-" and spaces, starting with a letter or digit');
+const role = z.enum(['admin', 'member', 'auditor']);
+
+export const inviteBody = z.object({ email, name: z.string().trim().max(200).optional(), projectId: id.optional(), role: role.optional() });
+export const acceptInvitationBody = z.object({ code: z.string().min(1).max(512), password: z.string().min(8).max(1024), name: z.string().trim().max(200).optional() });
+export const updateUserBody = z.object({ disabled: z.boolean().optional(), name: z.string().trim().min(1).max(200).optional(), isAdmin: z.boolean().optional() });
+
+export const createGroupBody = z.object({ name });
+export const groupMemberBody = z.object({ userId: id });
+
+export const createPolicyBody = z
+  .object({
+    name,
+    users: z.array(id).max(1000).default([]),
+    groups: z.array(id).max(1000).default([]),
+    accounts: z.array(id).min(1).max(1000),
+    maxDurationSeconds: z.number().int().min(1).max(366 * 86_400),
+  })
+  .refine((b) => b.users.length + b.groups.length > 0, { message: 'give at least one user or group', path: ['users'] });
+
+export const approvalRuleBody = z
+  .object({
+    approverUsers: z.array(id).max(1000).default([]),
+    approverGroups: z.array(id).max(1000).default([]),
+    requiredApprovals: z.number().int().min(1).max(100),
+  })
+  .nullable();
+
+export const fileAccessRequestBody = z.object({
+  projectId: id,
+  resource: z.string().min(1).max(200),
+  account: z.string().min(1).max(200),
+  duration: z.union([z.number(), z.string().max(20)]),
+  reason: z.string().trim().min(1).max(2000),
+});
+export const listAccessRequestsQuery = z.object({
+  projectId: id.optional(),
+  status: z.enum(['pending', 'approved', 'denied', 'expired']).optional(),
+  mine: z
+    .enum(['true', 'false', '1', '0'])
+    .optional()
+    .transform((v) => v === 'true' || v === '1'),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+});
+export const decisionBody = z.object({ comment: z.string().max(2000).default('') });

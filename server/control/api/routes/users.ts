@@ -1,0 +1,55 @@
+import { adminUserDto, invitationDto } from '../access-dto.ts';
+import { acceptInvitationBody, inviteBody, updateUserBody } from '../access-schemas.ts';
+import { created, ok, publicRoute, route, type AnyRoute } from '../route.ts';
+import type { Services } from '../services.ts';
+
+export function userRoutes(s: Services): AnyRoute[] {
+  return [
+    route({
+      method: 'POST',
+      path: '/api/v1/users/invitations',
+      body: inviteBody,
+      handler: async ({ req, user, body, sourceAddress }) => {
+        const { invitation, code } = await s.users.invite(user, body, sourceAddress);
+        const base = `http://${req.headers.host ?? 'localhost'}`;
+        return created({ invitation: invitationDto(invitation), code, url: `${base}/accept-invitation#code=${encodeURIComponent(code)}` });
+      },
+    }),
+    publicRoute({
+      method: 'POST',
+      path: '/api/v1/auth/accept-invitation',
+      body: acceptInvitationBody,
+      handler: async ({ body, sourceAddress }) => {
+        const user = await s.users.acceptInvitation(body, sourceAddress);
+        return ok(await s.auth.login(user.email, body.password));
+      },
+    }),
+    route({
+      method: 'GET',
+      path: '/api/v1/users',
+      handler: async ({ user }) => {
+        const users = await s.users.list(user);
+        const totp = await s.store.userAdmin.withTotp();
+        return ok({ users: users.map((u) => adminUserDto(u, totp.has(u.id))) });
+      },
+    }),
+    route({
+      method: 'PATCH',
+      path: '/api/v1/users/:id',
+      body: updateUserBody,
+      handler: async ({ user, params, body, sourceAddress }) => {
+        const updated = await s.users.update(user, params.id, body, sourceAddress);
+        const totp = await s.store.userAdmin.withTotp();
+        return ok({ user: adminUserDto(updated, totp.has(updated.id)) });
+      },
+    }),
+    route({
+      method: 'DELETE',
+      path: '/api/v1/users/:id',
+      handler: async ({ user, params, sourceAddress }) => {
+        await s.users.delete(user, params.id, sourceAddress);
+        return ok({ ok: true });
+      },
+    }),
+  ];
+}

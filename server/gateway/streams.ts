@@ -8,12 +8,14 @@ import { serverTlsOptionsForSessions } from '../../proxy-core/src/tls/tls-option
 import type { GatewayStreamMeta } from '../../proxy-core/src/tunnel/meta.ts';
 import type { MuxStream } from '../../proxy-core/src/tunnel/stream.ts';
 import { sendCancel, serveClientStream, type CloseReason } from '../../proxy-core/src/upstream/index.ts';
-import { readCancelRequest } from './cancel-stream.ts';
+import { readPacketOfKind } from '../../proxy-core/src/protocol/read-packet.ts';
 import { CancelKeys } from './cancel-keys.ts';
 import type { EventLog } from './event-log.ts';
 import type { GatewayIdentity } from './identity.ts';
 import { verifiedPeerIdentity } from './peer-session.ts';
 import { SessionRegistry, type SessionEndReason } from './session-registry.ts';
+
+const CANCEL_READ_TIMEOUT_MS = 5_000;
 
 const log = createLogger('gateway.streams');
 
@@ -128,12 +130,12 @@ export class StreamDispatcher {
 
   private async serveCancel(tlsSocket: TLSSocket, meta: IncomingMeta): Promise<void> {
     try {
-      const request = await readCancelRequest(tlsSocket);
+      const { packet: request, raw } = await readPacketOfKind(tlsSocket, 'cancel', CANCEL_READ_TIMEOUT_MS);
       const route = this.cancelKeys.get(request.processId, request.secretKey);
       if (!route || route.sessionId !== meta.sessionId) {
         log.info({ sessionId: meta.sessionId }, 'cancel request for an unknown backend ignored');
       } else {
-        await sendCancel(route.address, route.ssl, request.packet);
+        await sendCancel(route.address, route.ssl, raw);
         log.info({ sessionId: meta.sessionId, pid: request.processId }, 'cancel request forwarded to the database');
       }
     } catch (err) {

@@ -9,7 +9,7 @@ import { TLSSocket } from 'node:tls';
 import { ErrorCodes, GatehouseError } from '../errors.ts';
 import { parseStartupPacket, type StartupPacket } from '../protocol/startup.ts';
 import { localCertificate } from './local-certificate.ts';
-import { readPacket } from './packet-reader.ts';
+import { readPacket } from '../protocol/read-packet.ts';
 
 const SSL_YES = Buffer.from('S');
 const NO = Buffer.from('N');

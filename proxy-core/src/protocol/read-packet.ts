@@ -1,6 +1,6 @@
 import type { Duplex } from 'node:stream';
 import { ErrorCodes, GatehouseError } from '../errors.ts';
-import { readStartupPacket } from '../protocol/startup.ts';
+import { parseStartupPacket, readStartupPacket, type StartupPacket } from './startup.ts';
 
 /** First byte of a TLS record (handshake): a "direct SSL" client (PG 17+). */
 const TLS_HANDSHAKE_BYTE = 0x16;
@@ -8,6 +8,12 @@ const TLS_HANDSHAKE_BYTE = 0x16;
 export type ReadResult =
   | { kind: 'packet'; packet: Buffer; rest: Buffer }
   | { kind: 'tls-client-hello'; buffered: Buffer };
+
+/**
+ * Reading untyped pre-startup packets (StartupMessage, SSLRequest, GSSENCRequest,
+ * CancelRequest) from a stream: the local proxy, the gateway's pg streams and its cancel
+ * streams all read their first packet through here.
+ */
 
 /**
  * Reads one untyped pre-startup packet from `socket`, starting with `buffered` bytes.
@@ -18,12 +24,12 @@ export type ReadResult =
 export function readPacket(
   socket: Duplex,
   buffered: Buffer,
-  opts: { detectTls: boolean; timeoutMs: number },
+  opts: { detectTls: boolean; timeoutMs: number; what?: string },
 ): Promise<ReadResult> {
   return new Promise((resolve, reject) => {
     let buf = buffered;
     const timer = setTimeout(
-      () => finish(new GatehouseError(ErrorCodes.TIMEOUT, 'client sent no startup packet in time')),
+      () => finish(new GatehouseError(ErrorCodes.TIMEOUT, `no ${opts.what ?? 'startup packet'} arrived within ${opts.timeoutMs} ms`)),
       opts.timeoutMs,
     );
     const finish = (err: Error | undefined, result?: ReadResult): void => {
@@ -54,7 +60,8 @@ export function readPacket(
       buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
       attempt();
     };
-    const onEnd = (): void => finish(new GatehouseError(ErrorCodes.TUNNEL_CLOSED, 'client closed the connection before startup'));
+    const onEnd = (): void =>
+      finish(new GatehouseError(ErrorCodes.TUNNEL_CLOSED, `the peer closed the connection before its ${opts.what ?? 'startup packet'}`));
     const onError = (err: Error): void => finish(err);
     if (attempt()) return;
     socket.on('data', onData);
@@ -63,4 +70,21 @@ export function readPacket(
     socket.on('error', onError);
     socket.resume();
   });
+}
+
+/**
+ * Reads one packet of the expected kind (the gateway's streams carry exactly one: a
+ * StartupMessage on a pg stream, a CancelRequest on a cancel stream).
+ */
+export async function readPacketOfKind<K extends StartupPacket['kind']>(
+  stream: Duplex,
+  kind: K,
+  timeoutMs: number,
+): Promise<{ packet: Extract<StartupPacket, { kind: K }>; raw: Buffer; rest: Buffer }> {
+  const what = kind === 'startup' ? 'StartupMessage' : kind === 'cancel' ? 'CancelRequest' : `${kind} request`;
+  const read = await readPacket(stream, Buffer.alloc(0), { detectTls: false, timeoutMs, what });
+  if (read.kind !== 'packet') throw new GatehouseError(ErrorCodes.PROTOCOL, `expected a ${what}`);
+  const packet = parseStartupPacket(read.packet);
+  if (packet.kind !== kind) throw new GatehouseError(ErrorCodes.PROTOCOL, `expected a ${what} on this stream, got a ${packet.kind} request`);
+  return { packet: packet as Extract<StartupPacket, { kind: K }>, raw: Buffer.from(read.packet), rest: Buffer.from(read.rest) };
 }

@@ -7,7 +7,7 @@ import { createErrorResponse } from '../protocol/backend/error-response.ts';
 import { createTerminate } from '../protocol/frontend/terminate.ts';
 import { ADMIN_SHUTDOWN, PROTOCOL_VIOLATION } from '../protocol/sqlstate.ts';
 import { connectUpstream, type ConnectUpstreamOptions, type UpstreamConnection } from './connect.ts';
-import { readClientStartup } from './read-startup.ts';
+import { readPacketOfKind } from '../protocol/read-packet.ts';
 import type { BackendKey, ClientStartup, UpstreamTarget } from './types.ts';
 import { UpstreamError } from './upstream-error.ts';
 
@@ -96,7 +96,8 @@ export function serveClientStream(client: Duplex, target: UpstreamTarget, opts: 
     client.on('error', onClientError);
     client.on('close', onClientClose);
     try {
-      const { startup, rest } = await readClientStartup(client, opts.startupTimeoutMs ?? DEFAULT_STARTUP_TIMEOUT_MS);
+      const { packet, rest } = await readPacketOfKind(client, 'startup', opts.startupTimeoutMs ?? DEFAULT_STARTUP_TIMEOUT_MS);
+      const startup: ClientStartup = { protocolVersion: packet.protocolVersion, parameters: packet.parameters, protocolOptions: packet.protocolOptions };
       const conn = await connectUpstream(target, startup, opts.connect);
       if (state.kind !== 'starting') {
         conn.socket.destroy();

@@ -1,4 +1,5 @@
 import { isGatehouseErrorLike } from '../../proxy-core/src/errors.ts';
+import { retryAfterText } from '../core/api/api-errors.ts';
 import { err, out, processIo, type CliIo } from './io.ts';
 import { usage } from './usage.ts';
 import { EXIT_ERROR, EXIT_USAGE, UsageError } from './usage-error.ts';
@@ -12,8 +13,12 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   'db access': async () => (await import('./commands/db-access.ts')).dbAccess,
   'sessions list': async () => (await import('./commands/sessions.ts')).sessionsList,
   'sessions logs': async () => (await import('./commands/sessions.ts')).sessionsLogs,
+  'mfa enroll': async () => (await import('./commands/mfa.ts')).mfaEnroll,
+  'requests list': async () => (await import('./commands/requests.ts')).requestsList,
+  'requests approve': async () => (await import('./commands/requests.ts')).requestsApprove,
+  'requests deny': async () => (await import('./commands/requests.ts')).requestsDeny,
 };
-const GROUPS = new Set(['db', 'sessions']);
+const GROUPS = new Set(['db', 'sessions', 'mfa', 'requests']);
 
 /**
  * The `gatehouse` CLI. Returns the exit code: 0 done, 1 failed (one line on stderr saying
@@ -70,12 +75,18 @@ function report(io: CliIo, command: string, e: unknown): number {
     return EXIT_USAGE;
   }
   if (isGatehouseErrorLike(e)) {
-    const hint = signInHint(e.code);
+    const hint = signInHint(e.code) + retryHint(e);
     err(io, `gatehouse: ${e.message}${hint}`);
     return EXIT_ERROR;
   }
   err(io, `gatehouse: ${e instanceof Error ? e.message : String(e)}`);
   return EXIT_ERROR;
+}
+
+/** LOCKED_OUT / RATE_LIMITED: when trying again makes sense. */
+function retryHint(e: unknown): string {
+  const seconds = (e as { retryAfterSeconds?: unknown }).retryAfterSeconds;
+  return typeof seconds === 'number' ? ` (${retryAfterText(seconds)})` : '';
 }
 
 function signInHint(code: string): string {

@@ -23,5 +23,7 @@ export function prompt(io: CliIo, question: string, opts: { hidden?: boolean } =
       rl.close();
       reject(new Error('cancelled'));
     });
+    // input ended before an answer (stdin closed): fail instead of waiting forever
+    rl.once('close', () => reject(new Error('no answer: the input ended')));
   });
 }

@@ -1,9 +1,14 @@
 const TOP = `gatehouse — just-in-time, audited access to PostgreSQL
 
 Usage:
-  gatehouse login --domain URL [--email E --password P]
+  gatehouse login --domain URL [--email E --password P] [--mfa-code C] [--mfa-method totp|email|recovery]
   gatehouse logout [--domain URL]
-  gatehouse db access --resource R --account A --project-id P [--duration 1h] [--port N] [--json] [--domain URL]
+  gatehouse mfa enroll [--code C] [--domain URL]
+  gatehouse db access --resource R --account A --project-id P [--duration 1h] [--port N] [--json]
+                      [--mfa-code C] [--mfa-method M] [--reason TEXT] [--request-id ID] [--domain URL]
+  gatehouse requests list [--project-id P] [--status pending|approved|denied|expired|all] [--mine] [--json]
+  gatehouse requests approve <id> [--comment TEXT]
+  gatehouse requests deny <id> [--comment TEXT]
   gatehouse sessions list [--project-id P] [--status active|ended|revoked|expired] [--json] [--domain URL]
   gatehouse sessions logs <session-id> [--json] [--domain URL]
 
@@ -11,11 +16,39 @@ Every command takes --domain; after login the signed-in domain is the default.
 Run 'gatehouse <command> --help' for details.`;
 
 const COMMANDS: Record<string, string> = {
-  login: `Usage: gatehouse login --domain URL [--email E --password P]
+  login: `Usage: gatehouse login --domain URL [--email E --password P] [--mfa-code C] [--mfa-method M]
 
 Signs in to a Gatehouse server and keeps the tokens in the OS keychain (or a 0600 file
 in the config dir when no keychain works). On a terminal, missing email and password are
-prompted for (the password without echo). The domain becomes the default for later commands.`,
+prompted for (the password without echo). The domain becomes the default for later commands.
+
+When the server asks for a second factor, the code is prompted for on a terminal, or
+taken from --mfa-code (scripts). --mfa-method picks the factor: totp (authenticator app,
+the default when enrolled), email (a 6-digit code is mailed first; the command says so)
+or recovery (one of your recovery codes).`,
+  'mfa enroll': `Usage: gatehouse mfa enroll [--code C] [--domain URL]
+
+Turns on TOTP two-factor authentication for your user: prints the otpauth:// URL and the
+secret (and a QR code on a UTF-8 terminal) to add to an authenticator app, then asks for
+the code the app shows (or takes --code; off a terminal the next line of stdin), and prints
+ten recovery codes once — store them somewhere safe.`,
+  requests: `Usage:
+  gatehouse requests list [--project-id P] [--status S] [--mine] [--json]
+  gatehouse requests approve <id> [--comment TEXT]
+  gatehouse requests deny <id> [--comment TEXT]`,
+  'requests list': `Usage: gatehouse requests list [--project-id P] [--status S] [--mine] [--json] [--domain URL]
+
+Lists access requests you may decide (approvers and admins), pending ones by default.
+--status pending|approved|denied|expired|all; --mine lists your own requests instead.
+--json prints one request object per line.`,
+  'requests approve': `Usage: gatehouse requests approve <id> [--comment TEXT] [--json] [--domain URL]
+
+Approves an access request (you must be one of its approvers; never your own request).
+When the approvals reach the required count the requester's access window opens.`,
+  'requests deny': `Usage: gatehouse requests deny <id> [--comment TEXT] [--json] [--domain URL]
+
+Denies an access request; the requester sees your comment.`,
+  mfa: `Usage: gatehouse mfa enroll --help`,
   logout: `Usage: gatehouse logout [--domain URL]
 
 Signs out: the server forgets the refresh token and this machine forgets both tokens.`,
@@ -32,7 +65,21 @@ Options:
   --duration D       how long: 30m, 1h, 8h or seconds (default 1h)
   --port N           local port (remembered for this account from then on)
   --json             print one JSON line {"url","port","sessionId","expiresAt"} when ready
-  --domain URL       the Gatehouse server (default: the signed-in one)`,
+  --mfa-code C       the code for an account that requires MFA (else prompted on a terminal)
+  --mfa-method M     totp (default), email (mails a code first) or recovery
+  --reason TEXT      for an account that requires approval: file an access request with
+                     this reason and wait for the decision (on a terminal it is asked for)
+  --request-id ID    start with this approved access request
+  --domain URL       the Gatehouse server (default: the signed-in one)
+
+Accounts that require approval: an approved request whose window is still open is
+reused, a pending one is waited for, else a new request is filed. The command prints the
+request id and "Waiting for approval…" until approvers decide, then starts the session
+(it ends when the approved window ends at the latest). A denial exits 1 with the
+approver's comment. Ctrl+C stops waiting; the request stays open.
+
+Refusals exit 1 with the server's reason: an account outside your policies
+(POLICY_DENIED), too many failed sign-ins or codes (LOCKED_OUT, with when to retry).`,
   'sessions list': `Usage: gatehouse sessions list [--project-id P] [--status S] [--json] [--domain URL]
 
 Lists your access sessions (all sessions for admins). --json prints one object per line.`,

@@ -1,6 +1,8 @@
+import { startThroughGate } from '../access-gate.ts';
 import { COMMON_OPTIONS, parse, parseDuration, parsePort, requireString } from '../args.ts';
 import { openContext } from '../context.ts';
 import { err, out, type CliIo } from '../io.ts';
+import { MFA_OPTIONS, parseMfaMethod } from '../mfa.ts';
 import { UsageError } from '../usage-error.ts';
 import type { AccessStatus } from '../../core/access/types.ts';
 
@@ -20,7 +22,11 @@ export async function dbAccess(argv: string[], io: CliIo): Promise<number> {
     duration: { type: 'string', default: '1h' },
     port: { type: 'string' },
     json: { type: 'boolean' },
+    reason: { type: 'string' },
+    'request-id': { type: 'string' },
+    ...MFA_OPTIONS,
   });
+  const mfaMethod = parseMfaMethod(COMMAND, values['mfa-method']);
   const resource = requireString(COMMAND, values.resource, '--resource');
   const account = requireString(COMMAND, values.account, '--account');
   const duration = parseDuration(COMMAND, values.duration);
@@ -36,18 +42,24 @@ export async function dbAccess(argv: string[], io: CliIo): Promise<number> {
   // After expiry or revocation the port keeps answering with a clear FATAL for a moment, so
   // clients that reconnect see why instead of "connection refused".
   const manager = new SessionManager({ api: ctx.api, settings: ctx.settings, endedLingerMs: ENDED_LINGER_MS });
+  // Ctrl+C while waiting for approval stops waiting; once running it ends the session.
+  const interrupted = waitForInterrupt(io);
+  const stopWaiting = new AbortController();
+  void interrupted.promise.then(() => stopWaiting.abort());
   try {
     const ended = new Promise<AccessStatus>((resolve) => {
       manager.on('status', (s) => {
         if (s.state === 'ended' || s.state === 'error') resolve(s);
       });
     });
-    const ready = await manager.start({ projectId, resource, account, duration, port });
+    const ready = await startThroughGate(
+      io, ctx.api, { projectId, resource, account, duration, port },
+      { mfaCode: values['mfa-code'], mfaMethod, reason: values.reason, requestId: values['request-id'], signal: stopWaiting.signal },
+      (req) => manager.start(req),
+    );
     printReady(io, ready, values.json === true);
 
-    const interrupted = waitForInterrupt(io);
     const outcome = await Promise.race([ended, interrupted.promise]);
-    interrupted.dispose();
     if (outcome === 'interrupt') {
       await manager.stop(ready.sessionId);
       err(io, 'Session ended.');
@@ -60,6 +72,7 @@ export async function dbAccess(argv: string[], io: CliIo): Promise<number> {
     err(io, `Session ${describeEnd(outcome.endReason)}.`);
     return 0;
   } finally {
+    interrupted.dispose();
     await manager.close();
     await ctx.api.close();
   }

@@ -1,17 +1,25 @@
+import { hasCode } from '../../core/api/api-errors.ts';
+import { isMfaChallenge, type LoginResult, type MfaMethod } from '../../core/api/types.ts';
+import { ErrorCodes } from '../../../proxy-core/src/errors.ts';
 import { COMMON_OPTIONS, parse } from '../args.ts';
-import { openContext } from '../context.ts';
-import { out, type CliIo } from '../io.ts';
+import { openContext, type CliContext } from '../context.ts';
+import { err, out, type CliIo } from '../io.ts';
+import { MFA_OPTIONS, obtainMfaProof, parseMfaMethod } from '../mfa.ts';
 import { prompt } from '../prompt.ts';
 import { UsageError } from '../usage-error.ts';
 
 const COMMAND = 'login';
+/** Wrong codes typed at the prompt before giving up (the server's lockout still applies). */
+const PROMPT_ATTEMPTS = 3;
 
 export async function login(argv: string[], io: CliIo): Promise<number> {
   const { values } = parse(COMMAND, argv, {
     ...COMMON_OPTIONS,
+    ...MFA_OPTIONS,
     email: { type: 'string' },
     password: { type: 'string' },
   });
+  const flagMethod = parseMfaMethod(COMMAND, values['mfa-method']);
   const ctx = await openContext(io, COMMAND, values.domain);
   try {
     let email = values.email;
@@ -23,12 +31,38 @@ export async function login(argv: string[], io: CliIo): Promise<number> {
       email ??= (await prompt(io, 'Email: ')).trim();
       password ??= await prompt(io, 'Password: ', { hidden: true });
     }
-    const result = await ctx.api.login(email, password);
+    const outcome = await ctx.api.login(email, password);
+    const result = isMfaChallenge(outcome)
+      ? await secondFactor(io, ctx, outcome.mfaToken, outcome.methods, values['mfa-code'], flagMethod)
+      : outcome;
     await ctx.settings.setDomain(ctx.domain);
     const where = ctx.secrets.kind === 'keychain' ? 'the OS keychain' : `${ctx.dir}/secrets.json (mode 0600)`;
     out(io, `Signed in to ${ctx.domain} as ${result.user.email}. Tokens are kept in ${where}.`);
     return 0;
   } finally {
     await ctx.api.close();
+  }
+}
+
+async function secondFactor(
+  io: CliIo, ctx: CliContext, mfaToken: string, methods: readonly MfaMethod[],
+  flagCode: string | undefined, flagMethod: MfaMethod | undefined,
+): Promise<LoginResult> {
+  let emailSent = false;
+  for (let attempt = 1; ; attempt++) {
+    const proof = await obtainMfaProof(io, {
+      command: COMMAND, methods, flagCode, flagMethod,
+      sendEmail: async () => {
+        if (emailSent) return; // one mail per sign-in; the code stays valid for 10 minutes
+        await ctx.api.sendEmailCode(mfaToken);
+        emailSent = true;
+      },
+    });
+    try {
+      return await ctx.api.verifyMfa(mfaToken, proof);
+    } catch (e) {
+      if (!proof.prompted || attempt >= PROMPT_ATTEMPTS || !hasCode(e, ErrorCodes.MFA_INVALID)) throw e;
+      err(io, `${(e as Error).message}. Try again.`);
+    }
   }
 }

@@ -1,4 +1,5 @@
 import type { SerializedError } from '../../../proxy-core/src/errors.ts';
+import type { MfaProof } from '../api/types.ts';
 
 export interface AccessRequest {
   projectId: string;
@@ -10,6 +11,10 @@ export interface AccessRequest {
   duration: string | number;
   /** A local port to use (and remember for this account) instead of the remembered one. */
   port?: number;
+  /** A fresh MFA proof, for accounts that require MFA (the server answers MFA_REQUIRED without it). */
+  mfa?: MfaProof;
+  /** An approved access request with an open window, for accounts that require approval. */
+  accessRequestId?: string;
 }
 
 export type AccessState = 'starting' | 'ready' | 'ending' | 'ended' | 'error';

@@ -6,9 +6,11 @@ import { errorFromNetwork, errorFromResponse } from './api-errors.ts';
 import { normalizeDomain } from './domain.ts';
 import { MemoryTokenProvider } from './token-providers.ts';
 import { connectWebSocket } from './tunnel-connect.ts';
-import type {
-  AccessibleAccount, CreateSessionRequest, CreateSessionResult, LoginResult, Me, Session,
-  SessionLogsPage, SessionQuery, TokenProvider, Tokens,
+import {
+  isMfaChallenge,
+  type AccessibleAccount, type AccessRequestInfo, type AccessRequestQuery, type CreateSessionRequest, type CreateSessionResult,
+  type LoginOutcome, type LoginResult, type Me, type MfaProof, type NewAccessRequest, type Session, type SessionLogsPage,
+  type SessionQuery, type TokenProvider, type Tokens, type TotpEnrollment,
 } from './types.ts';
 
 const log = createLogger('api-client');
@@ -51,10 +53,74 @@ export class ApiClient {
 
   // --- auth -------------------------------------------------------------------------------
 
-  async login(email: string, password: string): Promise<LoginResult> {
-    const result = await this.#send<LoginResult>('POST', '/auth/login', { body: { email, password } });
+  /**
+   * Signs in. Resolves with the tokens (kept in the token provider), or with an MFA
+   * challenge when the server asks for a second factor: answer it with `verifyMfa`.
+   */
+  async login(email: string, password: string): Promise<LoginOutcome> {
+    const result = await this.#send<LoginOutcome>('POST', '/auth/login', { body: { email, password } });
+    if (result && isMfaChallenge(result)) {
+      if (typeof result.mfaToken !== 'string' || !Array.isArray(result.methods)) {
+        throw new GatehouseError(ErrorCodes.PROTOCOL, `the Gatehouse server at ${this.domain} sent an incomplete MFA challenge`);
+      }
+      return result;
+    }
     await this.tokens.set(pickTokens(result));
     return result;
+  }
+
+  /** Completes a sign-in that asked for MFA; keeps the tokens. */
+  async verifyMfa(mfaToken: string, proof: MfaProof): Promise<LoginResult> {
+    const result = await this.#send<LoginResult>('POST', '/auth/mfa/verify', { body: { mfaToken, method: proof.method, code: proof.code } });
+    await this.tokens.set(pickTokens(result));
+    return result;
+  }
+
+  /**
+   * Mails a one-time code: during sign-in (with the challenge's `mfaToken`), or, signed in,
+   * for a session on an account that requires MFA.
+   */
+  async sendEmailCode(mfaToken?: string): Promise<void> {
+    if (mfaToken !== undefined) await this.#send('POST', '/auth/mfa/email/send', { body: { mfaToken } });
+    else await this.#authorized('POST', '/me/mfa/email/send', { body: {} });
+  }
+
+  // --- MFA enrollment -----------------------------------------------------------------------
+
+  enrollTotp(): Promise<TotpEnrollment> {
+    return this.#authorized('POST', '/me/mfa/totp/enroll', { body: {} });
+  }
+
+  /** Confirms enrollment with a first code; resolves with the ten recovery codes (shown once). */
+  async confirmTotp(code: string): Promise<string[]> {
+    return (await this.#authorized<{ recoveryCodes: string[] }>('POST', '/me/mfa/totp/confirm', { body: { code } })).recoveryCodes;
+  }
+
+  async removeTotp(code: string): Promise<void> {
+    await this.#authorized('DELETE', '/me/mfa/totp', { body: { code } });
+  }
+
+  // --- access requests ----------------------------------------------------------------------
+
+  async createAccessRequest(req: NewAccessRequest): Promise<AccessRequestInfo> {
+    return (await this.#authorized<{ request: AccessRequestInfo }>('POST', '/access-requests', { body: req })).request;
+  }
+
+  async getAccessRequest(id: string): Promise<AccessRequestInfo> {
+    return (await this.#authorized<{ request: AccessRequestInfo }>('GET', `/access-requests/${enc(id)}`)).request;
+  }
+
+  async listAccessRequests(query: AccessRequestQuery = {}): Promise<AccessRequestInfo[]> {
+    const q: Query = { projectId: query.projectId, status: query.status, mine: query.mine === undefined ? undefined : String(query.mine) };
+    return (await this.#authorized<{ requests: AccessRequestInfo[] }>('GET', '/access-requests', { query: q })).requests;
+  }
+
+  async approveAccessRequest(id: string, comment?: string): Promise<AccessRequestInfo> {
+    return (await this.#authorized<{ request: AccessRequestInfo }>('POST', `/access-requests/${enc(id)}/approve`, { body: comment ? { comment } : {} })).request;
+  }
+
+  async denyAccessRequest(id: string, comment?: string): Promise<AccessRequestInfo> {
+    return (await this.#authorized<{ request: AccessRequestInfo }>('POST', `/access-requests/${enc(id)}/deny`, { body: comment ? { comment } : {} })).request;
   }
 
   /** Trades the refresh token for new tokens (deduplicated when several calls need it). */
@@ -182,14 +248,17 @@ export class ApiClient {
     }
     let statusCode: number;
     let text: string;
+    let retryAfter: string | undefined;
     try {
       const res = await this.#pool.request({ method, path: `/api/v1${path}${queryString(opts.query)}`, headers, body });
       statusCode = res.statusCode;
+      const header = res.headers['retry-after'];
+      retryAfter = Array.isArray(header) ? header[0] : header;
       text = await res.body.text();
     } catch (err) {
       throw errorFromNetwork(this.domain, err);
     }
-    if (statusCode >= 400) throw errorFromResponse(this.domain, statusCode, text);
+    if (statusCode >= 400) throw errorFromResponse(this.domain, statusCode, text, retryAfter);
     if (text === '') return undefined as T;
     try {
       return JSON.parse(text) as T;

@@ -1,13 +1,52 @@
 import { ErrorCodes, GatehouseError, type ErrorCode } from '../../../proxy-core/src/errors.ts';
+import type { MfaMethod } from './types.ts';
 
-/** An error answer from the control plane: the server's code and message, plus the status. */
-export class ApiError extends GatehouseError {
+/** The extra fields some refusals carry (docs/access-control.md). */
+export interface ApiErrorDetails {
+  /** MFA_REQUIRED: the methods the server accepts for the fresh proof. */
+  challenge?: { methods: MfaMethod[] };
+  /** APPROVAL_REQUIRED: how many approvals a request needs. */
+  approval?: { requiredApprovals: number };
+  /** LOCKED_OUT (and RATE_LIMITED when sent): when to try again. */
+  retryAfterSeconds?: number;
+}
+
+/**
+ * An error answer from the control plane: the server's code and message, plus the status
+ * and, for MFA_REQUIRED / APPROVAL_REQUIRED / LOCKED_OUT, the fields that say what to do.
+ */
+export class ApiError extends GatehouseError implements ApiErrorDetails {
   readonly status: number;
-  constructor(status: number, code: ErrorCode, message: string) {
+  readonly challenge?: { methods: MfaMethod[] };
+  readonly approval?: { requiredApprovals: number };
+  readonly retryAfterSeconds?: number;
+  constructor(status: number, code: ErrorCode, message: string, details: ApiErrorDetails = {}) {
     super(code, message);
     this.name = 'ApiError';
     this.status = status;
+    if (details.challenge) this.challenge = details.challenge;
+    if (details.approval) this.approval = details.approval;
+    if (details.retryAfterSeconds !== undefined) this.retryAfterSeconds = details.retryAfterSeconds;
   }
+}
+
+const MFA_METHODS: readonly MfaMethod[] = ['totp', 'email', 'recovery'];
+
+/** The refusal details in an error body (at the top level or inside `error`), validated. */
+export function detailsFrom(body: unknown, retryAfterHeader?: string): ApiErrorDetails {
+  const top = (body ?? {}) as Record<string, unknown>;
+  const inner = (top.error ?? {}) as Record<string, unknown>;
+  const pick = (key: string): unknown => top[key] ?? inner[key];
+  const details: ApiErrorDetails = {};
+  const challenge = pick('challenge') as { methods?: unknown } | undefined;
+  if (challenge && Array.isArray(challenge.methods)) {
+    details.challenge = { methods: challenge.methods.filter((m): m is MfaMethod => MFA_METHODS.includes(m as MfaMethod)) };
+  }
+  const approval = pick('approval') as { requiredApprovals?: unknown } | undefined;
+  if (approval && typeof approval.requiredApprovals === 'number') details.approval = { requiredApprovals: approval.requiredApprovals };
+  const retry = pick('retryAfterSeconds') ?? (retryAfterHeader !== undefined ? Number(retryAfterHeader) : undefined);
+  if (typeof retry === 'number' && Number.isFinite(retry) && retry >= 0) details.retryAfterSeconds = Math.ceil(retry);
+  return details;
 }
 
 const STATUS_CODES: Record<number, ErrorCode> = {
@@ -22,14 +61,14 @@ const STATUS_CODES: Record<number, ErrorCode> = {
 };
 
 /** Maps an HTTP error answer (JSON `{ error: { code, message } }` or anything else) to an ApiError. */
-export function errorFromResponse(domain: string, status: number, bodyText: string): ApiError {
+export function errorFromResponse(domain: string, status: number, bodyText: string, retryAfterHeader?: string): ApiError {
   try {
     const parsed = JSON.parse(bodyText) as { error?: { code?: unknown; message?: unknown } };
     const code = parsed.error?.code;
     const message = parsed.error?.message;
     if (typeof code === 'string' && code.startsWith('GATEHOUSE_ERR_')) {
       // the server may know codes this client does not; keep them as they are
-      return new ApiError(status, code as ErrorCode, typeof message === 'string' ? message : code);
+      return new ApiError(status, code as ErrorCode, typeof message === 'string' ? message : code, detailsFrom(parsed, retryAfterHeader));
     }
   } catch {
     // not JSON: a reverse proxy or a different server answered
@@ -82,4 +121,17 @@ function networkCode(err: unknown): string | undefined {
 export function isSignInRequired(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
   return code === ErrorCodes.UNAUTHENTICATED || code === ErrorCodes.TOKEN_EXPIRED || code === ErrorCodes.NOT_SIGNED_IN;
+}
+
+/** Whether `err` carries the given code (works across IPC and for codes outside ErrorCode). */
+export function hasCode(err: unknown, code: string): boolean {
+  return (err as { code?: unknown } | null)?.code === code;
+}
+
+/** "in 14 minutes" / "in 30 seconds" for a LOCKED_OUT's retryAfterSeconds. */
+export function retryAfterText(seconds: number | undefined): string {
+  if (seconds === undefined) return '';
+  if (seconds < 90) return `try again in ${seconds} second${seconds === 1 ? '' : 's'}`;
+  const minutes = Math.ceil(seconds / 60);
+  return `try again in ${minutes} minute${minutes === 1 ? '' : 's'}`;
 }

@@ -20,6 +20,79 @@ export interface LoginResult extends Tokens {
   user: User;
 }
 
+export type MfaMethod = 'totp' | 'email' | 'recovery';
+
+/** `POST /auth/login` when a second factor is needed: answer with `verifyMfa`. */
+export interface MfaChallenge {
+  mfaRequired: true;
+  mfaToken: string;
+  methods: MfaMethod[];
+}
+
+export type LoginOutcome = LoginResult | MfaChallenge;
+
+export function isMfaChallenge(r: LoginOutcome): r is MfaChallenge {
+  return (r as MfaChallenge).mfaRequired === true;
+}
+
+/** A fresh MFA proof sent with `POST /sessions` for accounts that require MFA. */
+export interface MfaProof {
+  method: MfaMethod;
+  code: string;
+}
+
+export interface TotpEnrollment {
+  secret: string;
+  otpauthUrl: string;
+  qrDataUrl: string;
+}
+
+export type AccessRequestStatus = 'pending' | 'approved' | 'denied' | 'expired';
+
+export interface AccessRequestDecision {
+  userId: string;
+  email: string;
+  decision: 'approve' | 'deny' | 'approved' | 'denied';
+  comment?: string | null;
+  at: string;
+}
+
+/** An access request (docs/access-control.md). */
+export interface AccessRequestInfo {
+  id: string;
+  projectId: string;
+  userId: string;
+  userEmail: string;
+  resource: { id: string; name: string };
+  account: { id: string; name: string };
+  durationSeconds: number;
+  reason: string;
+  status: AccessRequestStatus;
+  approvals: AccessRequestDecision[];
+  requiredApprovals: number;
+  createdAt?: string;
+  approvedAt?: string | null;
+  windowEndsAt?: string | null;
+}
+
+export interface NewAccessRequest {
+  projectId: string;
+  /** Name or id. */
+  resource: string;
+  /** Name or id. */
+  account: string;
+  /** '1h', '30m' or seconds. */
+  duration: string | number;
+  reason: string;
+}
+
+export interface AccessRequestQuery {
+  projectId?: string;
+  status?: AccessRequestStatus;
+  /** Only the caller's own requests. */
+  mine?: boolean;
+}
+
 export interface Me {
   user: User;
   projects: { id: string; name: string; role: string }[];
@@ -31,6 +104,10 @@ export interface AccessibleAccount {
   description?: string | null;
   username: string;
   requireMfa: boolean;
+  /** Sessions need an approved access request. */
+  requireApproval?: boolean;
+  /** The longest session the caller's policies allow. */
+  maxDurationSeconds?: number | null;
   resource: { id: string; name: string; database: string };
 }
 
@@ -58,6 +135,10 @@ export interface CreateSessionRequest {
   /** '1h', '30m' or seconds. */
   duration: string | number;
   publicKeyPem: string;
+  /** A fresh MFA proof, for accounts that require MFA. */
+  mfa?: MfaProof;
+  /** An approved access request whose window is open, for accounts that require approval. */
+  accessRequestId?: string;
 }
 
 export interface CreateSessionResult {

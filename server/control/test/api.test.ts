@@ -195,6 +195,9 @@ describe('resources, accounts and sessions', () => {
     expect(account.status).toBe(201);
     expect(account.body.account).toMatchObject({ name: 'readonly', username: 'ro', hasPassword: true });
     accountId = account.body.account.id;
+    // Members access what a policy grants (docs/access-control.md).
+    const policy = await call(t.url, 'POST', `/api/v1/projects/${t.projectId}/policies`, { token: admin.accessToken, body: { name: 'member-ro', users: [member.id], accounts: [accountId], maxDurationSeconds: 86_400 } });
+    expect(policy.status).toBe(201);
     responses.push(account.text);
     responses.push((await call(t.url, 'GET', `/api/v1/resources/${resourceId}/accounts`, { token: admin.accessToken })).text);
     responses.push((await call(t.url, 'GET', `/api/v1/accounts/${accountId}`, { token: admin.accessToken })).text);
@@ -206,7 +209,9 @@ describe('resources, accounts and sessions', () => {
     responses.push((await call(t.url, 'GET', `/api/v1/projects/${t.projectId}/resources`, { token: admin.accessToken })).text);
     for (const text of responses) expect(text).not.toContain(DB_PASSWORD);
     const accessible = JSON.parse(responses[4]).accounts;
-    expect(accessible).toEqual([{ id: accountId, name: 'readonly', description: 'ro', username: 'ro', requireMfa: false, resource: { id: resourceId, name: 'orders', database: 'orders' } }]);
+    expect(accessible).toEqual([
+      { id: accountId, name: 'readonly', description: 'ro', username: 'ro', requireMfa: false, requireApproval: false, maxDurationSeconds: 86_400, resource: { id: resourceId, name: 'orders', database: 'orders' } },
+    ]);
     // A member may not read the admin view of accounts.
     expect((await call(t.url, 'GET', `/api/v1/resources/${resourceId}/accounts`, { token: member.token })).status).toBe(403);
   });
@@ -266,7 +271,8 @@ describe('resources, accounts and sessions', () => {
 
     const offline = await call(t.url, 'POST', '/api/v1/gateways', { token: admin.accessToken, body: { name: 'gw-offline', projectId: t.projectId } });
     const r = await call(t.url, 'POST', `/api/v1/projects/${t.projectId}/resources`, { token: admin.accessToken, body: { name: 'dark', gatewayId: offline.body.gateway.id, host: 'h', database: 'd' } });
-    await call(t.url, 'POST', `/api/v1/resources/${r.body.resource.id}/accounts`, { token: admin.accessToken, body: { name: 'a', username: 'u', password: 'p' } });
+    const dark = await call(t.url, 'POST', `/api/v1/resources/${r.body.resource.id}/accounts`, { token: admin.accessToken, body: { name: 'a', username: 'u', password: 'p' } });
+    await call(t.url, 'POST', `/api/v1/projects/${t.projectId}/policies`, { token: admin.accessToken, body: { name: 'member-dark', users: [member.id], accounts: [dark.body.account.id], maxDurationSeconds: 3600 } });
     const unavailable = await call(t.url, 'POST', '/api/v1/sessions', { token: member.token, body: { ...body, resource: 'dark', account: 'a', duration: '15m' } });
     expect(unavailable.status).toBe(503);
     expect(unavailable.body.error.code).toBe('GATEHOUSE_ERR_GATEWAY_UNAVAILABLE');

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPostgres, type PgServer } from '../../../test/fixtures/postgres.ts';
+import { migrations } from './migrations.ts';
 import { openStore, type Store } from './store.ts';
 
 type Backend = { name: string; open(): Promise<{ store: Store; cleanup(): Promise<void> }> };
@@ -127,6 +128,6 @@ describe.each(backends)('store on $name', (backend) => {
 
   it('is reopened without re-running migrations', async () => {
     const rows = await sql<{ name: string }>`select name from kysely_migration`.execute(store.db);
-    expect(rows.rows.map((r) => r.name)).toEqual(['0001_initial']);
+    expect(rows.rows.map((r) => r.name)).toEqual(Object.keys(migrations).sort());
   });
 });

@@ -23,6 +23,9 @@ import { sessionRoutes } from './api/routes/sessions.ts';
 import { systemRoutes } from './api/routes/system.ts';
 import type { Services } from './api/services.ts';
 import { createAudit } from './audit.ts';
+import { createMfaServices } from './auth/mfa/wire.ts';
+import { auditRoutes } from './api/routes/audit.ts';
+import { mfaRoutes } from './api/routes/mfa.ts';
 import { AuthService } from './auth/auth-service.ts';
 import { Permissions } from './auth/permissions.ts';
 import { loadOrCreateCa } from './ca.ts';
@@ -125,10 +128,11 @@ async function boot(config: ControlPlaneConfig): Promise<Running> {
     const sessions = new SessionService({ store, ca, relay, permissions, audit, maxSessionSeconds: config.maxSessionSeconds, access, requests: accessRequests });
     const users = new UserService({ store, permissions, sessions, audit });
     const metrics = createMetrics({ sessionsActive: () => store.sessions.countActive(new Date()), gatewaysConnected: () => connectedGateways.size });
-    const services: Services = { store, auth, permissions, sessions, gateways, box, audit, relay, metrics, users, access, accessRequests };
+    const { mfa, signIn, auditStreams } = createMfaServices({ store, auth, box, audit, tokenSigningKey: keys.tokenSigning, config });
+    const services: Services = { store, auth, permissions, sessions, gateways, box, audit, relay, metrics, users, access, accessRequests, mfa, signIn, auditStreams };
 
-    const routes = [...systemRoutes(services), ...authRoutes(services), ...projectRoutes(services), ...gatewayRoutes(services), ...resourceRoutes(services), ...sessionRoutes(services), ...userRoutes(services), ...groupRoutes(services), ...policyRoutes(services), ...accessRequestRoutes(services)];
-    const handle = createRequestHandler({ routes, auth, observer: metrics.observer });
+    const routes = [...systemRoutes(services), ...authRoutes(services), ...projectRoutes(services), ...gatewayRoutes(services), ...resourceRoutes(services), ...sessionRoutes(services), ...userRoutes(services), ...groupRoutes(services), ...policyRoutes(services), ...accessRequestRoutes(services), ...mfaRoutes(services), ...auditRoutes(services)];
+    const handle = createRequestHandler({ routes, auth, observer: metrics.observer, trustProxyHops: config.trustProxyHops });
     const server = createServer({ requestTimeout: 30_000, headersTimeout: 15_000 }, (req, res) => void handle(req, res));
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => routeUpgrade(relay, req, socket, head));
     server.on('clientError', (_err, socket) => socket.destroy());
@@ -154,6 +158,7 @@ function routeUpgrade(relay: Relay, req: IncomingMessage, socket: Duplex, head: 
 }
 
 async function shutdown(r: Running): Promise<void> {
+  r.services.auditStreams.close();
   await r.expiry.stop();
   await r.relay.close().catch((err: unknown) => log.warn({ err }, 'relay close failed'));
   await new Promise<void>((resolve) => {

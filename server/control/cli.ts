@@ -8,7 +8,8 @@ import { configFromArgs, parseFlags } from './config.ts';
 
 const USAGE = `usage:
   gatehouse-server start [--data-dir DIR] [--host HOST] [--port PORT] [--public-url URL]
-  gatehouse-server bootstrap --email EMAIL --password PASSWORD [--project NAME] [--json] [--data-dir DIR]`;
+  gatehouse-server bootstrap --email EMAIL --password PASSWORD [--project NAME] [--json] [--data-dir DIR]
+  gatehouse-server audit verify [--data-dir DIR] [--database-url URL]`;
 
 export async function main(argv: string[]): Promise<number> {
   const { positionals, flags } = parseFlags(argv);
@@ -16,6 +17,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     if (command === 'start') return await start(flags);
     if (command === 'bootstrap') return await runBootstrap(flags);
+    if (command === 'audit' && positionals[1] === 'verify') return await auditVerify(flags);
     if (command === undefined || command === 'help' || flags.help !== undefined) {
       process.stdout.write(`${USAGE}\n`);
       return command === undefined ? 2 : 0;
@@ -68,6 +70,26 @@ async function runBootstrap(flags: Record<string, string>): Promise<number> {
       process.stdout.write(`created admin ${result.email} (id ${result.userId})\ncreated project "${result.projectName}" (id ${result.projectId})\n`);
     }
     return 0;
+  } finally {
+    await store.close();
+  }
+}
+
+/** Exit 0 with the number of events when the chain holds; exit 1 naming the first broken event. */
+async function auditVerify(flags: Record<string, string>): Promise<number> {
+  const config = configFromArgs(flags, process.env);
+  const { openStore, storeTarget } = await import('./store/store.ts');
+  const { verifyAuditChain } = await import('./audit/verify.ts');
+  const store = await openStore(storeTarget(config));
+  try {
+    const verdict = await verifyAuditChain(store.auditEvents);
+    if (verdict.state === 'ok') {
+      process.stdout.write(`audit chain verified: ${verdict.count} events, last hash ${verdict.lastHash}\n`);
+      return 0;
+    }
+    const { event } = verdict;
+    process.stderr.write(`gatehouse-server: audit chain broken at event seq ${event.seq} (id ${event.id}, ${event.action}): ${verdict.reason}; ${verdict.count} events before it verified (GATEHOUSE_ERR_AUDIT_CHAIN_BROKEN)\n`);
+    return 1;
   } finally {
     await store.close();
   }

@@ -26,6 +26,20 @@ export interface ControlPlaneConfig {
   expirySweepMs: number;
   /** Record Bind parameter values in session logs (off: they are logged as 'redacted'). */
   recordBindParams: boolean;
+  /** SMTP for email MFA codes (`smtp://user:pass@host:port`, `smtps://…`); unset: no email codes. */
+  smtpUrl?: string;
+  /** The From address of mails the server sends. */
+  smtpFrom: string;
+  /** Honor X-Forwarded-For for this many trusted proxy hops in front of the server (0: ignore the header). */
+  trustProxyHops: number;
+  /** Failed sign-ins per email + source address within `lockoutMinutes` before a lockout. */
+  loginMaxFailures: number;
+  /** Failed sign-ins per email from any address within `lockoutMinutes` before a lockout. */
+  loginMaxFailuresPerUser: number;
+  /** Failed MFA codes per user within `lockoutMinutes` before a lockout. */
+  mfaMaxFailures: number;
+  /** The failure-counting window and the lockout length. */
+  lockoutMinutes: number;
 }
 
 export const DEFAULT_CONFIG: ControlPlaneConfig = {
@@ -38,6 +52,12 @@ export const DEFAULT_CONFIG: ControlPlaneConfig = {
   enrollmentTokenTtlSeconds: 3600,
   expirySweepMs: 1000,
   recordBindParams: false,
+  smtpFrom: 'Gatehouse <gatehouse@localhost>',
+  trustProxyHops: 0,
+  loginMaxFailures: 5,
+  loginMaxFailuresPerUser: 20,
+  mfaMaxFailures: 5,
+  lockoutMinutes: 15,
 };
 
 /** A full config from a partial one (programmatic use and tests). */
@@ -59,6 +79,7 @@ export function configFromArgs(flags: Record<string, string | undefined>, env: N
     publicUrl: flags['public-url'] ?? emptyToUndefined(env.GATEHOUSE_PUBLIC_URL),
     maxSessionSeconds: maxText === undefined ? undefined : parseInteger(maxText, 'max-session', 1, 30 * 86_400),
     recordBindParams: (flags['record-bind-params'] ?? env.GATEHOUSE_RECORD_BIND_PARAMS ?? 'false') === 'true',
+    ...securityFromArgs(flags, env),
   });
 }
 
@@ -82,6 +103,24 @@ export function parseFlags(argv: readonly string[]): { positionals: string[]; fl
     }
   }
   return { positionals, flags };
+}
+
+/** SMTP, proxy trust and lockout flags (docs/api.md "Server configuration"). */
+function securityFromArgs(flags: Record<string, string | undefined>, env: NodeJS.ProcessEnv): Partial<ControlPlaneConfig> {
+  const int = (flag: string, envName: string, min: number, max: number): number | undefined => {
+    const text = flags[flag] ?? emptyToUndefined(env[envName]);
+    return text === undefined ? undefined : parseInteger(text, flag, min, max);
+  };
+  const trust = flags['trust-proxy'] ?? emptyToUndefined(env.GATEHOUSE_TRUST_PROXY);
+  return {
+    smtpUrl: flags['smtp-url'] ?? emptyToUndefined(env.GATEHOUSE_SMTP_URL),
+    smtpFrom: flags['smtp-from'] ?? emptyToUndefined(env.GATEHOUSE_SMTP_FROM),
+    trustProxyHops: trust === undefined || trust === 'false' ? undefined : trust === 'true' ? 1 : parseInteger(trust, 'trust-proxy', 0, 10),
+    loginMaxFailures: int('login-max-failures', 'GATEHOUSE_LOGIN_MAX_FAILURES', 1, 1000),
+    loginMaxFailuresPerUser: int('login-max-failures-per-user', 'GATEHOUSE_LOGIN_MAX_FAILURES_PER_USER', 1, 10_000),
+    mfaMaxFailures: int('mfa-max-failures', 'GATEHOUSE_MFA_MAX_FAILURES', 1, 1000),
+    lockoutMinutes: int('lockout-minutes', 'GATEHOUSE_LOCKOUT_MINUTES', 1, 7 * 24 * 60),
+  };
 }
 
 function parseInteger(text: string, name: string, min: number, max: number): number {

@@ -7,6 +7,7 @@ import Router, { type HTTPMethod } from 'find-my-way';
 import type { z } from 'zod';
 import { ErrorCodes, GatehouseError } from '../../../proxy-core/src/errors.ts';
 import { createLogger } from '../../../proxy-core/src/log.ts';
+import { sourceAddressOf } from '../audit/source-address.ts';
 import type { AuthService } from '../auth/auth-service.ts';
 import { readJsonBody } from './body.ts';
 import { errorResponse, InvalidInputError } from './errors.ts';
@@ -19,7 +20,7 @@ export interface RequestObserver {
   observe(method: string, route: string, status: number, seconds: number): void;
 }
 
-export function createRequestHandler(options: { routes: AnyRoute[]; auth: AuthService; observer?: RequestObserver }) {
+export function createRequestHandler(options: { routes: AnyRoute[]; auth: AuthService; observer?: RequestObserver; trustProxyHops?: number }) {
   const router = Router({ ignoreTrailingSlash: true });
   const noop = () => undefined;
   for (const r of options.routes) router.on(r.method, r.path, noop, r);
@@ -32,24 +33,31 @@ export function createRequestHandler(options: { routes: AnyRoute[]; auth: AuthSe
     let reply: Reply;
     try {
       if (!found || !spec) throw new GatehouseError(ErrorCodes.NOT_FOUND, `no route for ${req.method} ${url.pathname}`);
-      reply = await run(spec, req, url, found.params, options.auth);
+      reply = await run(spec, req, url, found.params, options.auth, options.trustProxyHops ?? 0);
     } catch (err) {
       if (!(err instanceof GatehouseError)) log.error({ err, path: url.pathname }, 'request failed');
       reply = errorResponse(err);
     }
-    send(req, res, reply);
+    if (reply.stream) {
+      await reply.stream(res).catch((err: unknown) => {
+        log.warn({ err, path: url.pathname }, 'stream failed');
+        res.destroy();
+      });
+    } else {
+      send(req, res, reply);
+    }
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     options.observer?.observe(req.method ?? 'GET', spec?.path ?? 'unmatched', reply.status, seconds);
   };
 }
 
-async function run(spec: AnyRoute, req: IncomingMessage, url: URL, rawParams: Record<string, string | undefined>, auth: AuthService): Promise<Reply> {
+async function run(spec: AnyRoute, req: IncomingMessage, url: URL, rawParams: Record<string, string | undefined>, auth: AuthService, trustProxyHops: number): Promise<Reply> {
   const user = spec.auth ? await auth.authenticate(req.headers.authorization) : undefined;
   const params = Object.fromEntries(Object.entries(rawParams).map(([k, v]) => [k, v ?? '']));
   const rawBody = await readJsonBody(req);
   const body = spec.body ? validate(spec.body, rawBody ?? {}, 'body') : undefined;
   const query = spec.query ? validate(spec.query, Object.fromEntries(url.searchParams), 'query') : undefined;
-  const sourceAddress = req.socket.remoteAddress ?? null;
+  const sourceAddress = sourceAddressOf(req, trustProxyHops);
   return spec.handle({ req, params, body, query, sourceAddress, user: user as NonNullable<typeof user> });
 }
 
@@ -67,6 +75,7 @@ function send(req: IncomingMessage, res: ServerResponse, reply: Reply): void {
   res.setHeader('content-type', reply.contentType ?? 'application/json; charset=utf-8');
   res.setHeader('content-length', Buffer.byteLength(payload));
   res.setHeader('cache-control', 'no-store');
+  for (const [name, value] of Object.entries(reply.headers ?? {})) res.setHeader(name, value);
   // A body we did not read (too large, wrong type) must not be parsed as the next request.
   if (!req.complete) res.setHeader('connection', 'close');
   res.end(payload);

@@ -16,6 +16,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   [ErrorCodes.PAYLOAD_TOO_LARGE]: 413,
   [ErrorCodes.UNSUPPORTED_MEDIA_TYPE]: 415,
   [ErrorCodes.GATEWAY_UNAVAILABLE]: 503,
+  [ErrorCodes.CONFIG]: 503,
   [ErrorCodes.MFA_REQUIRED]: 403,
   [ErrorCodes.MFA_INVALID]: 401,
   [ErrorCodes.LOCKED_OUT]: 429,
@@ -53,11 +54,12 @@ export class InvalidInputError extends GatehouseError {
   }
 }
 
-export function errorResponse(err: unknown): { status: number; body: ErrorBody } {
+export function errorResponse(err: unknown): { status: number; body: ErrorBody; headers?: Record<string, string> } {
   if (err instanceof GatehouseError) {
     const field = err instanceof InvalidInputError && err.field !== undefined ? { field: err.field } : {};
     const extra = err instanceof ErrorWithBody ? err.extra : {};
-    return { status: STATUS[err.code] ?? 500, body: { ...extra, error: { code: err.code, message: err.message, ...field } } };
+    const retryAfter = typeof extra.retryAfterSeconds === 'number' ? { headers: { 'retry-after': String(extra.retryAfterSeconds) } } : {};
+    return { status: STATUS[err.code] ?? 500, body: { ...extra, error: { code: err.code, message: err.message, ...field } }, ...retryAfter };
   }
   return { status: 500, body: { error: { code: ErrorCodes.INTERNAL, message: 'internal error' } } };
 }

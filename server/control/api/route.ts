@@ -2,7 +2,7 @@
  * Route definitions: method, path, whether a bearer token is needed, and zod schemas for
  * the body and query. Validation happens once, here at the edge; handlers get typed input.
  */
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { HTTPMethod } from 'find-my-way';
 import type { z } from 'zod';
 import type { User } from '../store/users.ts';
@@ -12,6 +12,10 @@ export interface Reply {
   body: unknown;
   /** Raw text responses (metrics). */
   contentType?: string;
+  /** Extra response headers (Retry-After). */
+  headers?: Record<string, string>;
+  /** A streamed response (audit export): writes status, headers and body itself. */
+  stream?: (res: ServerResponse) => Promise<void>;
 }
 
 export interface RequestInfo {

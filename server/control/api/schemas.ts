@@ -1,6 +1,7 @@
 /** Request bodies and queries, validated once at the edge. */
 import { createPublicKey } from 'node:crypto';
 import { z } from 'zod';
+import { mfaProofBody } from '../auth/mfa/session-mfa.ts';
 import { approvalRuleBody } from './access-schemas.ts';
 
 const name = z.string().trim().min(1).max(100).regex(/^[A-Za-z0-9][A-Za-z0-9._ -]*$/, 'use letters, digits, ".", "_", "-" and spaces, starting with a letter or digit');
@@ -81,6 +82,8 @@ export const createSessionBody = z.object({
   duration: z.union([z.number(), z.string().max(20)]),
   publicKeyPem,
   accessRequestId: id.optional(),
+  /** A fresh MFA proof for accounts with requireMfa (auth/mfa/session-mfa.ts). */
+  mfa: mfaProofBody.optional(),
 });
 
 const sessionStatus = z.enum(['active', 'ended', 'revoked', 'expired']);

@@ -2,6 +2,7 @@ import type { AccessEvaluator } from '../access/access-evaluator.ts';
 import type { AccessRequestService } from '../access/access-requests.ts';
 import type { UserService } from '../access/users.ts';
 import type { AuthService } from '../auth/auth-service.ts';
+import type { MfaServices } from '../auth/mfa/wire.ts';
 import type { Permissions } from '../auth/permissions.ts';
 import type { Audit } from '../audit.ts';
 import type { SecretBox } from '../crypto/secret-box.ts';
@@ -11,7 +12,7 @@ import type { SessionRelay, SessionService } from '../sessions.ts';
 import type { Store } from '../store/store.ts';
 
 /** What route handlers work with. */
-export interface Services {
+export interface Services extends Omit<MfaServices, 'mailer'> {
   store: Store;
   auth: AuthService;
   permissions: Permissions;

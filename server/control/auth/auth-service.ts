@@ -24,10 +24,25 @@ export class AuthService {
     this.#refreshTtlSeconds = options.refreshTokenTtlSeconds;
   }
 
+  /** Password only, no MFA or lockout: the HTTP sign-in goes through `SignInService` (auth/mfa/sign-in.ts). */
   async login(email: string, password: string): Promise<LoginResult> {
+    const user = await this.checkPassword(email, password);
+    if (!user) throw new GatehouseError(ErrorCodes.INVALID_CREDENTIALS, 'wrong email or password');
+    if (user.disabled) throw userDisabled();
+    return this.#issue(user);
+  }
+
+  /** The user when the password is right; the same time is spent for unknown emails. */
+  async checkPassword(email: string, password: string): Promise<User | undefined> {
     const user = await this.#store.users.findByEmail(email);
     const ok = user ? await verifyPassword(user.passwordHash, password) : await verifyAgainstDummy(password);
-    if (!user || !ok) throw new GatehouseError(ErrorCodes.INVALID_CREDENTIALS, 'wrong email or password');
+    if (!user || !ok) return undefined;
+    const { passwordHash: _hash, ...plain } = user;
+    return plain;
+  }
+
+  /** Tokens for a user who has passed every sign-in step; refuses disabled users. */
+  async issueTokens(user: User): Promise<LoginResult> {
     if (user.disabled) throw userDisabled();
     return this.#issue(user);
   }

@@ -10,14 +10,8 @@ export function authRoutes(s: Services): AnyRoute[] {
       path: '/api/v1/auth/login',
       body: loginBody,
       handler: async ({ body, sourceAddress }) => {
-        try {
-          const result = await s.auth.login(body.email, body.password);
-          await s.audit({ actor: null, action: 'auth.login', targetType: 'user', targetId: result.user.id, sourceAddress, details: { email: result.user.email } });
-          return ok(result);
-        } catch (err) {
-          await s.audit({ actor: null, action: 'auth.login-failed', targetType: 'user', targetId: null, sourceAddress, details: { email: body.email.slice(0, 320) } });
-          throw err;
-        }
+        // Lockout, password, MFA and the audit of each attempt: auth/mfa/sign-in.ts.
+        return ok(await s.signIn.login(body.email, body.password, sourceAddress));
       },
     }),
     publicRoute({

@@ -3,6 +3,7 @@ import { created, ok, route, type AnyRoute } from '../route.ts';
 import { createSessionBody, listSessionsQuery, logsQuery } from '../schemas.ts';
 import type { Services } from '../services.ts';
 import { present } from '../../sessions.ts';
+import { requireSessionMfa } from '../../auth/mfa/session-mfa.ts';
 
 export function sessionRoutes(s: Services): AnyRoute[] {
   return [
@@ -11,6 +12,7 @@ export function sessionRoutes(s: Services): AnyRoute[] {
       path: '/api/v1/sessions',
       body: createSessionBody,
       handler: async ({ user, body, sourceAddress }) => {
+        await requireSessionMfa(s, user, body, sourceAddress);
         const result = await s.sessions.create(user, body, sourceAddress);
         return created({ ...result, session: sessionDto(result.session) });
       },

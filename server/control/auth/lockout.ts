@@ -1,0 +1,80 @@
+/**
+ * Failure counting and lockouts for sign-in and MFA, kept in the store (`auth_throttle`) so
+ * every replica sees the same counters. A key counts failures within a window; reaching the
+ * limit locks the key for the lockout period. Success resets the key.
+ */
+import { sql, type Kysely } from 'kysely';
+import { ErrorCodes } from '../../../proxy-core/src/errors.ts';
+import { ErrorWithBody } from '../api/errors.ts';
+import type { Database } from '../store/schema.ts';
+import { toNumber } from '../store/errors.ts';
+
+export interface LockoutPolicy {
+  windowMs: number;
+  lockMs: number;
+}
+
+export class Lockout {
+  readonly #db: Kysely<Database>;
+  readonly #policy: LockoutPolicy;
+
+  constructor(db: Kysely<Database>, policy: LockoutPolicy) {
+    this.#db = db;
+    this.#policy = policy;
+  }
+
+  /** The latest `locked_until` still in the future among the keys, if any. */
+  async lockedUntil(keys: string[], now = new Date()): Promise<Date | undefined> {
+    const rows = await this.#db.selectFrom('auth_throttle').select('locked_until').where('key', 'in', keys).where('locked_until', '>', now).execute();
+    const times = rows.map((r) => r.locked_until?.getTime() ?? 0);
+    return times.length === 0 ? undefined : new Date(Math.max(...times));
+  }
+
+  /** Throws LOCKED_OUT (429, `retryAfterSeconds`) when any key is locked. */
+  async assertUnlocked(keys: string[], what: string, now = new Date()): Promise<void> {
+    const until = await this.lockedUntil(keys, now);
+    if (until) throw lockedOut(what, until, now);
+  }
+
+  /** Counts one failure; returns the lock end when this failure reached `max`. */
+  async fail(key: string, max: number, now = new Date()): Promise<Date | undefined> {
+    const count = await this.hit(key, now);
+    if (count < max) return undefined;
+    const until = new Date(now.getTime() + this.#policy.lockMs);
+    await this.#db.updateTable('auth_throttle').set({ locked_until: until, failures: 0, window_started_at: now }).where('key', '=', key).execute();
+    return until;
+  }
+
+  /** Counts one event in the key's window and returns the count so far (also for rate limits). */
+  async hit(key: string, now = new Date()): Promise<number> {
+    const windowStart = new Date(now.getTime() - this.#policy.windowMs);
+    const row = await this.#db
+      .insertInto('auth_throttle')
+      .values({ key, failures: 1, window_started_at: now })
+      .onConflict((oc) =>
+        oc.column('key').doUpdateSet({
+          failures: sql`case when auth_throttle.window_started_at < ${windowStart} then 1 else auth_throttle.failures + 1 end`,
+          window_started_at: sql`case when auth_throttle.window_started_at < ${windowStart} then ${now} else auth_throttle.window_started_at end`,
+        }),
+      )
+      .returning('failures')
+      .executeTakeFirstOrThrow();
+    return toNumber(row.failures);
+  }
+
+  async reset(keys: string[]): Promise<void> {
+    if (keys.length > 0) await this.#db.deleteFrom('auth_throttle').where('key', 'in', keys).execute();
+  }
+}
+
+export function lockedOut(what: string, until: Date, now = new Date()): ErrorWithBody {
+  const retryAfterSeconds = Math.max(1, Math.ceil((until.getTime() - now.getTime()) / 1000));
+  return new ErrorWithBody(ErrorCodes.LOCKED_OUT, `too many failed ${what}; try again in ${Math.ceil(retryAfterSeconds / 60)} minute(s)`, { retryAfterSeconds });
+}
+
+export const throttleKeys = {
+  loginSource: (email: string, source: string | null) => `login:${email.trim().toLowerCase()}|${source ?? '-'}`,
+  loginUser: (email: string) => `login-user:${email.trim().toLowerCase()}`,
+  mfa: (userId: string) => `mfa:${userId}`,
+  emailSend: (userId: string) => `mfa-email-send:${userId}`,
+};

@@ -1,0 +1,107 @@
+/**
+ * Test helpers for the access-control CLI tests: users made through invitations, TOTP codes
+ * that never repeat a time step (the server refuses replays), and `gatehouse db access`
+ * spawned with any flags.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { Secret, TOTP } from 'otpauth';
+import { request } from 'undici';
+import type { Stack } from '../../server/demo/stack.ts';
+import { Access, CliUser, ROOT } from '../../test/integration/helpers.ts';
+import { join } from 'node:path';
+
+const CLI = join(ROOT, 'bin', 'gatehouse.mjs');
+const PERIOD_MS = 30_000;
+
+/** Invites `email` into the stack's project as `role`, accepts the invitation; returns the user id. */
+export async function inviteUser(stack: Stack, email: string, password: string, role = 'member'): Promise<string> {
+  const { code } = await stack.api<{ code: string }>('POST', '/users/invitations', { email, projectId: stack.projectId, role });
+  const res = await request(`${stack.domain}/api/v1/auth/accept-invitation`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ code, password }),
+  });
+  const body = (await res.body.json()) as { user?: { id: string }; error?: { message: string } };
+  if (res.statusCode !== 200 || !body.user) throw new Error(`accept-invitation failed (${res.statusCode}): ${body.error?.message}`);
+  return body.user.id;
+}
+
+/**
+ * TOTP codes for one secret, each from a later time step than the last one used (±1 step is
+ * accepted by the server), waiting for the next period only when it has to.
+ */
+export class TotpCodes {
+  readonly #totp: TOTP;
+  #lastStep = -Infinity;
+  constructor(secretBase32: string) {
+    this.#totp = new TOTP({ algorithm: 'SHA1', digits: 6, period: 30, secret: Secret.fromBase32(secretBase32) });
+  }
+  async next(): Promise<string> {
+    for (;;) {
+      const now = Date.now();
+      const current = Math.floor(now / PERIOD_MS);
+      const step = Math.max(this.#lastStep + 1, current - 1);
+      if (step <= current + 1) {
+        this.#lastStep = step;
+        return this.#totp.generate({ timestamp: step * PERIOD_MS + 1_000 });
+      }
+      await new Promise((r) => setTimeout(r, (current + 1) * PERIOD_MS - now + 50));
+    }
+  }
+}
+
+/** `gatehouse db access …` as a child process, with its output collected as it comes. */
+export class AccessRun {
+  stdout = '';
+  stderr = '';
+  readonly exited: Promise<number | null>;
+  constructor(readonly child: ChildProcess) {
+    this.exited = new Promise((r) => child.once('exit', (code) => r(code)));
+    child.stdout?.on('data', (c: Buffer) => (this.stdout += c.toString()));
+    child.stderr?.on('data', (c: Buffer) => (this.stderr += c.toString()));
+  }
+
+  static start(user: CliUser, stack: Stack, account: string, extra: string[]): AccessRun {
+    const args = ['db', 'access', '--resource', stack.resource, '--account', account, '--project-id', stack.projectId, '--duration', '10m', '--json', ...extra];
+    return new AccessRun(spawn(process.execPath, [CLI, ...args], { env: user.env(), stdio: ['ignore', 'pipe', 'pipe'] }));
+  }
+
+  /** Waits until stderr matches `pattern` (or the process exits) and returns the match. */
+  async waitForStderr(pattern: RegExp, timeoutMs = 30_000): Promise<RegExpMatchArray> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const m = this.stderr.match(pattern);
+      if (m) return m;
+      if (this.child.exitCode !== null) throw new Error(`gatehouse db access exited (${this.child.exitCode}) before ${pattern}: ${this.stderr}`);
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${pattern}; stderr: ${this.stderr}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  /** The JSON "ready" line (url, port, sessionId). */
+  async ready(timeoutMs = 30_000): Promise<{ url: string; port: number; sessionId: string }> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.stdout.includes('\n')) {
+      if (this.child.exitCode !== null) throw new Error(`gatehouse db access exited (${this.child.exitCode}): ${this.stderr}`);
+      if (Date.now() > deadline) throw new Error(`gatehouse db access not ready: ${this.stderr}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return JSON.parse(this.stdout.slice(0, this.stdout.indexOf('\n'))) as { url: string; port: number; sessionId: string };
+  }
+
+  /** The exit code, or a failure naming what happened when it keeps running past `ms`. */
+  async exitCode(ms = 20_000): Promise<number | null> {
+    const timeout = new Promise<never>((_, reject) => {
+      const t = setTimeout(() => reject(new Error(`still running after ${ms} ms; stdout: ${this.stdout} stderr: ${this.stderr}`)), ms);
+      void this.exited.then(() => clearTimeout(t));
+    });
+    return Promise.race([this.exited, timeout]);
+  }
+
+  async stop(): Promise<number | null> {
+    if (this.child.exitCode === null) this.child.kill('SIGTERM');
+    return this.exited;
+  }
+}
+
+export { Access, CliUser };

@@ -1,0 +1,180 @@
+/**
+ * The `gatehouse` CLI against the whole product (real control plane, gateway and
+ * PostgreSQL as processes): TOTP enrollment and sign-in with a code, `db access` on an
+ * account that requires MFA, an account that requires approval (filed, waited for,
+ * approved by an admin through the API → a working node-postgres connection; denied →
+ * exit 1 with the comment), a policy refusal and a lockout with its retry time.
+ */
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startStack, type Stack } from '../../server/demo/stack.ts';
+import { ROOT } from '../../test/integration/helpers.ts';
+import { AccessRun, CliUser, inviteUser, TotpCodes } from './access-control.helpers.ts';
+
+const ALICE = { email: 'alice@demo.local', password: 'alice-password-1' };
+
+let stack: Stack;
+let admin: CliUser;
+let alice: CliUser;
+let codes: TotpCodes;
+const runs: AccessRun[] = [];
+
+beforeAll(async () => {
+  stack = await startStack({ env: { GATEHOUSE_LOG_LEVEL: 'warn' } });
+  const me = await stack.api<{ user: { id: string } }>('GET', '/me');
+  const { accounts } = await stack.api<{ accounts: { id: string; name: string; resource: { id: string } }[] }>('GET', `/projects/${stack.projectId}/accounts`);
+  const resourceId = accounts[0]!.resource.id;
+  const ro = stack.roles.readonly;
+  const add = async (name: string, patch: Record<string, unknown>) => {
+    const { account } = await stack.api<{ account: { id: string } }>('POST', `/resources/${resourceId}/accounts`, { name, username: ro.username, password: ro.password });
+    await stack.api('PATCH', `/accounts/${account.id}`, patch);
+    return account.id;
+  };
+  const mfaId = await add('ro-mfa', { requireMfa: true });
+  const approvalId = await add('ro-approval', { requireApproval: { approverUsers: [me.user.id], requiredApprovals: 1 } });
+  const aliceId = await inviteUser(stack, ALICE.email, ALICE.password);
+  await stack.api('POST', `/projects/${stack.projectId}/policies`, { name: 'alice', users: [aliceId], accounts: [mfaId, approvalId], maxDurationSeconds: 3600 });
+  [admin, alice] = await Promise.all([CliUser.login(stack), CliUser.login(stack, ALICE.email, ALICE.password)]);
+}, 180_000);
+
+afterAll(async () => {
+  await Promise.all(runs.map((r) => r.stop()));
+  await admin?.close();
+  await alice?.close();
+  await stack?.close();
+});
+
+function track(run: AccessRun): AccessRun {
+  runs.push(run);
+  return run;
+}
+
+async function query(url: string): Promise<string> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query<{ who: string }>('SELECT current_user AS who')).rows[0]!.who;
+  } finally {
+    await client.end();
+  }
+}
+
+describe('gatehouse with MFA, approvals and refusals', () => {
+  it('mfa enroll shows the otpauth URL, takes a code and prints ten recovery codes', async () => {
+    const child = spawn(process.execPath, [join(ROOT, 'bin', 'gatehouse.mjs'), 'mfa', 'enroll'], { env: alice.env(), stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const exited = new Promise<number | null>((r) => child.once('exit', r));
+    const deadline = Date.now() + 20_000;
+    while (!/Secret:\s+(\S+)/.test(stdout)) {
+      if (child.exitCode !== null || Date.now() > deadline) throw new Error(`mfa enroll: ${stderr}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(stdout).toMatch(/URL:\s+otpauth:\/\/totp\/.*secret=/);
+    codes = new TotpCodes(stdout.match(/Secret:\s+(\S+)/)![1]!);
+    child.stdin.end(`${await codes.next()}\n`);
+    expect(await exited, stderr).toBe(0);
+    const recovery = stdout.slice(stdout.indexOf('Recovery codes')).split('\n').slice(1).map((l) => l.trim()).filter(Boolean);
+    expect(recovery.filter((l) => !l.startsWith('store them'))).toHaveLength(10);
+  });
+
+  it('login asks for the second factor: --mfa-code signs in, a wrong one is refused, none off a terminal is a usage error', async () => {
+    expect((await alice.run(['logout'])).code).toBe(0);
+    const base = ['login', '--domain', stack.domain, '--email', ALICE.email, '--password', ALICE.password];
+
+    const none = await alice.run(base);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('pass --mfa-code');
+
+    const wrong = await alice.run([...base, '--mfa-code', '000000']);
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toMatch(/^gatehouse: .+/);
+
+    const ok = await alice.run([...base, '--mfa-code', await codes.next(), '--mfa-method', 'totp']);
+    expect(ok.stderr).toBe('');
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toContain(`as ${ALICE.email}`);
+  });
+
+  it('db access on an account that requires MFA: refused without a code, works with --mfa-code', async () => {
+    const without = track(AccessRun.start(alice, stack, 'ro-mfa', []));
+    expect(await without.exitCode()).toBe(2);
+    expect(without.stderr).toContain('requires a second factor');
+    expect(without.stderr).toContain('--mfa-code');
+
+    const run = track(AccessRun.start(alice, stack, 'ro-mfa', ['--mfa-code', await codes.next()]));
+    const ready = await run.ready();
+    expect(await query(ready.url)).toBe(stack.roles.readonly.username);
+    expect(await run.stop()).toBe(0);
+  });
+
+  it('a policy refusal exits 1 with the server reason', async () => {
+    const run = track(AccessRun.start(alice, stack, 'readwrite', []));
+    expect(await run.exitCode()).toBe(1);
+    expect(run.stderr).toMatch(/^gatehouse: .*/);
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('db access without --reason off a terminal says to pass one', async () => {
+    const run = track(AccessRun.start(alice, stack, 'ro-approval', []));
+    expect(await run.exitCode()).toBe(2);
+    expect(run.stderr).toContain('requires approval: pass --reason');
+  });
+
+  it('a denied request exits 1 with the approver\'s comment', async () => {
+    const run = track(AccessRun.start(alice, stack, 'ro-approval', ['--reason', 'ticket 41']));
+    const id = (await run.waitForStderr(/Access request (\S+) filed/))[1]!;
+    await run.waitForStderr(/Waiting for approval… 0 of 1/);
+
+    const list = await admin.run(['requests', 'list']);
+    expect(list.code).toBe(0);
+    expect(list.stdout).toMatch(new RegExp(`${id}\\s+${ALICE.email}\\s+${stack.resource}\\s+ro-approval\\s+10m\\s+0/1\\s+pending\\s+ticket 41`));
+
+    const deny = await admin.run(['requests', 'deny', id, '--comment', 'not during the freeze']);
+    expect(deny.code).toBe(0);
+    expect(deny.stdout).toContain(`Request ${id} denied`);
+    expect(await run.exited).toBe(1);
+    expect(run.stderr).toContain(`gatehouse: access request ${id} was denied by ${stack.email}: "not during the freeze"`);
+  });
+
+  it('--reason files a request, waits visibly, and starts the session once an admin approves through the API', async () => {
+    const run = track(AccessRun.start(alice, stack, 'ro-approval', ['--reason', 'ticket 42: fix an order']));
+    const id = (await run.waitForStderr(/Access request (\S+) filed/))[1]!;
+    await run.waitForStderr(/Waiting for approval…/);
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(run.stdout).toBe(''); // still waiting: no session yet
+
+    await stack.api('POST', `/access-requests/${id}/approve`, { comment: 'go ahead' });
+    const ready = await run.ready(15_000);
+    expect(run.stderr).toContain(`Approved by ${stack.email}`);
+    expect(await query(ready.url)).toBe(stack.roles.readonly.username);
+    const session = await stack.api<{ session: { account: { name: string }; userEmail: string } }>('GET', `/sessions/${ready.sessionId}`);
+    expect(session.session).toMatchObject({ account: { name: 'ro-approval' }, userEmail: ALICE.email });
+    expect(await run.stop()).toBe(0);
+
+    // the window is still open: the next run uses the approved request without asking again
+    const again = track(AccessRun.start(alice, stack, 'ro-approval', []));
+    await again.ready();
+    expect(again.stderr).toContain(`Using approved access request ${id}`);
+    expect(await again.stop()).toBe(0);
+  });
+
+  it('too many failed sign-ins lock the account out, and the CLI says when to retry', async () => {
+    const user = await CliUser.login(stack);
+    try {
+      let last = { code: 0, stdout: '', stderr: '' };
+      for (let i = 0; i < 6; i++) {
+        last = await user.run(['login', '--domain', stack.domain, '--email', 'mallory@demo.local', '--password', `wrong-${i}`]);
+        if (/try again in/.test(last.stderr)) break;
+      }
+      expect(last.code).toBe(1);
+      expect(last.stderr).toMatch(/^gatehouse: .*\(try again in \d+ (minutes?|seconds?)\)\n$/);
+    } finally {
+      await user.close();
+    }
+  });
+});

@@ -123,7 +123,9 @@ describe.each(backends)('store on $name', (backend) => {
     expect(Object.fromEntries(await store.settings.getMany(['ca.cert', 'ca.key']))).toEqual({ 'ca.cert': 'c1', 'ca.key': 'k1' });
     await store.auditEvents.record({ actorId: 'u', actorEmail: 'u@example.com', action: 'project.create', targetType: 'project', targetId: 'p', sourceAddress: '127.0.0.1', details: { name: 'x' } });
     const [event] = await store.auditEvents.list({ action: 'project.create', limit: 10 });
-    expect(event).toMatchObject({ actorEmail: 'u@example.com', targetId: 'p', sourceAddress: '127.0.0.1', details: { name: 'x' } });
+    expect(event).toMatchObject({ seq: 1, actor: { kind: 'user', userId: 'u', email: 'u@example.com' }, target: { kind: 'project', id: 'p' }, sourceAddress: '127.0.0.1', details: { name: 'x' } });
+    expect(event.prevHash).toBe('0'.repeat(64));
+    expect(event.hash).toMatch(/^[0-9a-f]{64}$/);
   });
 
   it('is reopened without re-running migrations', async () => {

@@ -4,7 +4,7 @@
  * subscriptions that return their cleanup. Failures reject with an `IpcError` carrying the
  * stable `code`; check it with `isGatehouseErrorLike`, not `instanceof`.
  */
-import { CHANNELS, type ArgsOf, type Channel, type Envelope, type EventName, type IpcEvents, type ResultOf, type SerializedError } from './contract.ts';
+import { CHANNELS, type ArgsOf, type Channel, type Envelope, type EventName, type IpcEvents, type ResultOf, type ErrorDetails, type IpcErrorInfo } from './contract.ts';
 
 /** How requests and events travel: Electron's preload, or the test bridge's WebSocket. */
 export interface IpcTransport {
@@ -16,12 +16,14 @@ export type IpcClient = { [C in Channel]: (...args: ArgsOf<C>) => Promise<Result
   on<E extends EventName>(event: E, listener: (payload: IpcEvents[E]) => void): () => void;
 };
 
-export class IpcError extends Error implements SerializedError {
+export class IpcError extends Error implements IpcErrorInfo {
   readonly code: string;
-  constructor(error: SerializedError) {
+  readonly details?: ErrorDetails;
+  constructor(error: IpcErrorInfo) {
     super(error.message);
     this.name = error.name || 'GatehouseError';
     this.code = error.code;
+    if (error.details) this.details = error.details;
   }
 }
 

@@ -17,10 +17,39 @@ export type AuthState =
   | { state: 'signed-out'; serverUrl?: string; reason?: 'signed-out' | 'expired' }
   | { state: 'signed-in'; serverUrl: string; user: UserInfo; projects: ProjectInfo[] };
 
+export type MfaMethod = 'totp' | 'email' | 'recovery';
+export interface MfaProof { method: MfaMethod; code: string }
+
 export type SignInResult =
   | Extract<AuthState, { state: 'signed-in' }>
-  /** The server asks for a second factor; answer with `auth.submitMfa`. */
-  | { state: 'mfa-required'; challengeId: string; methods: ('totp' | 'webauthn')[] };
+  /** The server asks for a second factor; answer with `auth.submitMfa` (email: `auth.sendEmailCode` first). */
+  | { state: 'mfa-required'; challengeId: string; methods: MfaMethod[] };
+
+/**
+ * What some refusals carry besides `{ name, code, message }`: the MFA methods the server
+ * accepts (MFA_REQUIRED), the approvals an account needs (APPROVAL_REQUIRED), when to try
+ * again (LOCKED_OUT).
+ */
+export interface ErrorDetails {
+  challenge?: { methods: MfaMethod[] };
+  approval?: { requiredApprovals: number };
+  retryAfterSeconds?: number;
+}
+export type IpcErrorInfo = SerializedError & { details?: ErrorDetails };
+
+export type AccessRequestState = 'pending' | 'approved' | 'denied' | 'expired';
+/** An access request as the server shows it (docs/access-control.md). */
+export interface AccessRequestInfo {
+  id: string; projectId: string; userId: string; userEmail: string;
+  resource: { id: string; name: string }; account: { id: string; name: string };
+  durationSeconds: number; reason: string; status: AccessRequestState;
+  approvals: { userId: string; email: string; decision: string; comment?: string | null; at: string }[];
+  requiredApprovals: number; createdAt?: string; approvedAt?: string | null; windowEndsAt?: string | null;
+}
+export interface NewAccessRequest {
+  projectId: string; resource: string; account: string;
+  duration: string | number; reason: string;
+}
 
 export interface AccountInfo {
   id: string; name: string; description: string; username: string;
@@ -40,6 +69,10 @@ export interface AccessRequest {
   duration: string | number;
   port?: number;
   reason?: string;
+  /** A fresh second factor, for accounts that require MFA (asked for after MFA_REQUIRED). */
+  mfa?: MfaProof;
+  /** An approved access request whose window is open, for accounts that require approval. */
+  accessRequestId?: string;
 }
 
 /** Live state of one local proxy (same shape as main/core's `AccessStatus`). */
@@ -97,7 +130,9 @@ export interface AppNotification {
 export interface IpcContract {
   'auth.current': { args: []; result: AuthState };
   'auth.signIn': { args: [{ serverUrl: string; email: string; password: string }]; result: SignInResult };
-  'auth.submitMfa': { args: [{ challengeId: string; code: string }]; result: SignInResult };
+  'auth.submitMfa': { args: [{ challengeId: string; method: MfaMethod; code: string }]; result: SignInResult };
+  /** Mails a one-time code: for the sign-in challenge, or (no challengeId) for an MFA-protected session. */
+  'auth.sendEmailCode': { args: [{ challengeId?: string }]; result: void };
   'auth.signOut': { args: []; result: void };
   'accounts.list': { args: []; result: AccountGroup[] };
   'sessions.start': { args: [AccessRequest]; result: SessionStatus };
@@ -110,6 +145,12 @@ export interface IpcContract {
   'clients.copyJdbcUrl': { args: [{ sessionId: string }]; result: { url: string; copied: boolean } };
   'history.list': { args: [{ limit?: number }]; result: SessionSummary[] };
   'history.events': { args: [{ sessionId: string; after?: number; limit?: number }]; result: { events: SessionEventInfo[]; next?: number } };
+  'requests.create': { args: [NewAccessRequest]; result: AccessRequestInfo };
+  'requests.get': { args: [{ id: string }]; result: AccessRequestInfo };
+  /** `mine`: the person's own; otherwise what they may decide. */
+  'requests.list': { args: [{ status?: AccessRequestState; mine?: boolean }]; result: AccessRequestInfo[] };
+  'requests.approve': { args: [{ id: string; comment?: string }]; result: AccessRequestInfo };
+  'requests.deny': { args: [{ id: string; comment?: string }]; result: AccessRequestInfo };
   'settings.get': { args: []; result: DesktopSettings };
   'settings.set': { args: [Partial<Omit<DesktopSettings, 'ports'>>]; result: DesktopSettings };
 }
@@ -127,10 +168,12 @@ export type ResultOf<C extends Channel> = IpcContract[C]['result'];
 
 /** Every channel name, for the preload's allow-list and the bridge's validation. */
 export const CHANNELS = [
-  'auth.current', 'auth.signIn', 'auth.submitMfa', 'auth.signOut', 'accounts.list',
+  'auth.current', 'auth.signIn', 'auth.submitMfa', 'auth.sendEmailCode', 'auth.signOut', 'accounts.list',
   'sessions.start', 'sessions.stop', 'sessions.list', 'ports.set',
   'clients.openPsql', 'clients.openDbeaver', 'clients.copyJdbcUrl',
-  'history.list', 'history.events', 'settings.get', 'settings.set',
+  'history.list', 'history.events',
+  'requests.create', 'requests.get', 'requests.list', 'requests.approve', 'requests.deny',
+  'settings.get', 'settings.set',
 ] as const satisfies readonly Channel[];
 
 export const EVENTS = ['session-status', 'notification', 'auth-changed'] as const satisfies readonly EventName[];
@@ -148,7 +191,7 @@ export function isEventName(value: unknown): value is EventName {
 }
 
 /** What a request resolves to on the wire: a result or a serialized error, never a thrown object. */
-export type Envelope<T> = { ok: true; result: T } | { ok: false; error: SerializedError };
+export type Envelope<T> = { ok: true; result: T } | { ok: false; error: IpcErrorInfo };
 
 /** The main-process-side prefix for ipcMain channel names. */
 export const IPC_PREFIX = 'gatehouse:';

@@ -9,18 +9,24 @@ const id = z.string().min(1).max(200);
 const name = z.string().min(1).max(200);
 const port = z.number().int().min(1).max(65535);
 const sessionRef = z.tuple([z.strictObject({ sessionId: id })]);
+const mfaMethod = z.enum(['totp', 'email', 'recovery']);
+const duration = z.union([z.string().regex(/^\d+[smhd]?$/), z.number().int().positive()]);
+const decision = z.tuple([z.strictObject({ id, comment: z.string().max(2000).optional() })]);
 
 export const argSchemas: { [C in Channel]: z.ZodType<ArgsOf<C>> } = {
   'auth.current': z.tuple([]),
   'auth.signIn': z.tuple([z.strictObject({ serverUrl: z.string().min(1).max(2000), email: z.string().min(1).max(320), password: z.string().max(1000) })]),
-  'auth.submitMfa': z.tuple([z.strictObject({ challengeId: id, code: z.string().min(1).max(100) })]),
+  'auth.submitMfa': z.tuple([z.strictObject({ challengeId: z.string().min(1).max(4000), method: mfaMethod, code: z.string().trim().min(1).max(100) })]),
+  'auth.sendEmailCode': z.tuple([z.strictObject({ challengeId: z.string().min(1).max(4000).optional() })]),
   'auth.signOut': z.tuple([]),
   'accounts.list': z.tuple([]),
   'sessions.start': z.tuple([z.strictObject({
     projectId: id, resource: name, account: name,
-    duration: z.union([z.string().regex(/^\d+[smhd]?$/), z.number().int().positive()]),
+    duration,
     port: port.optional(),
     reason: z.string().max(1000).optional(),
+    mfa: z.strictObject({ method: mfaMethod, code: z.string().trim().min(1).max(100) }).optional(),
+    accessRequestId: id.optional(),
   })]),
   'sessions.stop': sessionRef,
   'sessions.list': z.tuple([]),
@@ -30,6 +36,11 @@ export const argSchemas: { [C in Channel]: z.ZodType<ArgsOf<C>> } = {
   'clients.copyJdbcUrl': sessionRef,
   'history.list': z.tuple([z.strictObject({ limit: z.number().int().min(1).max(500).optional() })]),
   'history.events': z.tuple([z.strictObject({ sessionId: id, after: z.number().int().min(0).optional(), limit: z.number().int().min(1).max(1000).optional() })]),
+  'requests.create': z.tuple([z.strictObject({ projectId: id, resource: name, account: name, duration, reason: z.string().trim().min(1).max(2000) })]),
+  'requests.get': z.tuple([z.strictObject({ id })]),
+  'requests.list': z.tuple([z.strictObject({ status: z.enum(['pending', 'approved', 'denied', 'expired']).optional(), mine: z.boolean().optional() })]),
+  'requests.approve': decision,
+  'requests.deny': decision,
   'settings.get': z.tuple([]),
   'settings.set': z.tuple([z.strictObject({
     serverUrl: z.string().max(2000).optional(),

@@ -4,15 +4,17 @@
  * SessionManager) and the launchers. No Electron import: the Electron shell and the test
  * bridge both serve this same object through `defineHandlers`.
  */
+import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { ErrorCodes, GatehouseError } from '../../../proxy-core/src/errors.ts';
 import { createLogger } from '../../../proxy-core/src/log.ts';
-import { ApiClient, isSignInRequired, normalizeDomain, SecretStoreTokenProvider } from '../../core/api/index.ts';
+import { ApiClient, hasCode, isMfaChallenge, isSignInRequired, normalizeDomain, SecretStoreTokenProvider } from '../../core/api/index.ts';
 import type { SecretStore } from '../../core/secrets/secret-store.ts';
 import type { SettingsStore } from '../../core/settings/index.ts';
 import { jdbcUrl, openDbeaver, openPsql, type LaunchEnv, type LocalConnection } from '../../launchers/index.ts';
 import type {
-  AccessRequest, AccountGroup, AppNotification, AuthState, DesktopSettings, IpcEvents, SessionStatus, SignInResult,
+  AccessRequest, AccessRequestInfo, AccessRequestState, AccountGroup, AppNotification, AuthState, DesktopSettings, IpcEvents,
+  MfaMethod, NewAccessRequest, SessionStatus, SignInResult,
 } from '../contract.ts';
 import type { IpcEventSource, IpcServices, Listener } from '../handlers.ts';
 import { createSessionNotifier, type SessionNotifier } from './notifier.ts';
@@ -44,6 +46,7 @@ export interface DesktopApiOptions {
 
 /** One server's client core: kept across an expired sign-in so running sessions survive it. */
 type Core = { api: ApiClient; sessions: SessionManagerLike };
+type PendingMfa = { challengeId: string; api: ApiClient; mfaToken: string };
 
 export class DesktopApi implements IpcServices, IpcEventSource {
   readonly #opts: DesktopApiOptions;
@@ -52,6 +55,8 @@ export class DesktopApi implements IpcServices, IpcEventSource {
   readonly #notifier: SessionNotifier;
   #core: Core | undefined;
   #auth: AuthState = { state: 'signed-out' };
+  /** A sign-in waiting for its second factor. */
+  #pendingMfa: PendingMfa | undefined;
   readonly #onStatus = (status: SessionStatus) => {
     this.#notifier.update(status);
     this.#emit('session-status', status);
@@ -95,9 +100,16 @@ export class DesktopApi implements IpcServices, IpcEventSource {
   async 'auth.signIn'(req: { serverUrl: string; email: string; password: string }): Promise<SignInResult> {
     const domain = normalizeDomain(req.serverUrl);
     await this.#opts.settings.setDomain(domain);
+    await this.#dropPendingMfa();
     const api = this.#newApi(domain);
     try {
-      await api.login(req.email, req.password);
+      const outcome = await api.login(req.email, req.password);
+      if (isMfaChallenge(outcome)) {
+        // the server's mfaToken stays here; the renderer gets an opaque id for it
+        const challengeId = randomUUID();
+        this.#pendingMfa = { challengeId, api, mfaToken: outcome.mfaToken };
+        return { state: 'mfa-required', challengeId, methods: outcome.methods };
+      }
       return await this.#completeSignIn(api);
     } catch (err) {
       await api.close();
@@ -105,8 +117,32 @@ export class DesktopApi implements IpcServices, IpcEventSource {
     }
   }
 
-  async 'auth.submitMfa'(): Promise<SignInResult> {
-    throw new GatehouseError(ErrorCodes.INVALID_INPUT, 'this Gatehouse server did not ask for a second factor');
+  async 'auth.submitMfa'(req: { challengeId: string; method: MfaMethod; code: string }): Promise<SignInResult> {
+    const pending = this.#pendingChallenge(req.challengeId);
+    try {
+      await pending.api.verifyMfa(pending.mfaToken, { method: req.method, code: req.code });
+    } catch (err) {
+      // a wrong code may be retried; anything else (expired challenge, lockout) starts over
+      if (!hasCode(err, ErrorCodes.MFA_INVALID)) await this.#dropPendingMfa();
+      throw err;
+    }
+    this.#pendingMfa = undefined;
+    try {
+      return await this.#completeSignIn(pending.api);
+    } catch (err) {
+      await pending.api.close();
+      throw err;
+    }
+  }
+
+  async 'auth.sendEmailCode'(req: { challengeId?: string }): Promise<void> {
+    if (req.challengeId !== undefined) {
+      const pending = this.#pendingChallenge(req.challengeId);
+      await pending.api.sendEmailCode(pending.mfaToken);
+      return;
+    }
+    const { api } = this.#requireSignIn();
+    await this.#guard(() => api.sendEmailCode());
   }
 
   /** Ends every session (here and on the server), forgets the token. */
@@ -149,10 +185,38 @@ export class DesktopApi implements IpcServices, IpcEventSource {
 
   // ---- sessions ----
 
+  /** Refusals come back with their details: MFA_REQUIRED (challenge), APPROVAL_REQUIRED, POLICY_DENIED. */
   async 'sessions.start'(req: AccessRequest): Promise<SessionStatus> {
     const { sessions } = this.#requireSignIn();
     const { reason: _reason, ...access } = req;
     return this.#guard(() => sessions.start(access));
+  }
+
+  // ---- access requests ----
+
+  async 'requests.create'(req: NewAccessRequest): Promise<AccessRequestInfo> {
+    const { api } = this.#requireSignIn();
+    return this.#guard(() => api.createAccessRequest(req));
+  }
+
+  async 'requests.get'({ id }: { id: string }): Promise<AccessRequestInfo> {
+    const { api } = this.#requireSignIn();
+    return this.#guard(() => api.getAccessRequest(id));
+  }
+
+  async 'requests.list'(query: { status?: AccessRequestState; mine?: boolean }): Promise<AccessRequestInfo[]> {
+    const { api } = this.#requireSignIn();
+    return this.#guard(() => api.listAccessRequests(query));
+  }
+
+  async 'requests.approve'({ id, comment }: { id: string; comment?: string }): Promise<AccessRequestInfo> {
+    const { api } = this.#requireSignIn();
+    return this.#guard(() => api.approveAccessRequest(id, comment));
+  }
+
+  async 'requests.deny'({ id, comment }: { id: string; comment?: string }): Promise<AccessRequestInfo> {
+    const { api } = this.#requireSignIn();
+    return this.#guard(() => api.denyAccessRequest(id, comment));
   }
 
   async 'sessions.stop'({ sessionId }: { sessionId: string }): Promise<void> {
@@ -227,6 +291,7 @@ export class DesktopApi implements IpcServices, IpcEventSource {
   /** Quit: ends every running session cleanly. Idempotent. */
   async close(): Promise<void> {
     this.#notifier.close();
+    await this.#dropPendingMfa();
     const core = this.#core;
     this.#core = undefined;
     if (core) await this.#closeCore(core, { logout: false });
@@ -234,6 +299,20 @@ export class DesktopApi implements IpcServices, IpcEventSource {
   }
 
   // ---- plumbing ----
+
+  #pendingChallenge(challengeId: string): PendingMfa {
+    const pending = this.#pendingMfa;
+    if (!pending || pending.challengeId !== challengeId) {
+      throw new GatehouseError(ErrorCodes.INVALID_INPUT, 'this sign-in is no longer waiting for a code; sign in again');
+    }
+    return pending;
+  }
+
+  async #dropPendingMfa(): Promise<void> {
+    const pending = this.#pendingMfa;
+    this.#pendingMfa = undefined;
+    if (pending) await pending.api.close();
+  }
 
   #newApi(domain: string): ApiClient {
     return new ApiClient({ domain, tokens: new SecretStoreTokenProvider(this.#opts.secrets, domain), timeoutMs: this.#opts.apiTimeoutMs });

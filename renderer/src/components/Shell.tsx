@@ -5,6 +5,7 @@ import { sessionSelectors, useSessionsStore } from '../store/sessions.ts';
 import { uiSelectors, useUiStore, type View } from '../store/ui.ts';
 import { AccessDialog } from './AccessDialog.tsx';
 import { AccountsView } from './AccountsView.tsx';
+import { ApprovalsView } from './ApprovalsView.tsx';
 import { HistoryView } from './HistoryView.tsx';
 import { Logo } from './Logo.tsx';
 import { SessionsView } from './SessionsView.tsx';
@@ -13,6 +14,7 @@ import { SettingsView } from './SettingsView.tsx';
 const NAV: { view: View; label: string }[] = [
   { view: 'accounts', label: 'Accounts' },
   { view: 'sessions', label: 'Sessions' },
+  { view: 'approvals', label: 'Approvals' },
   { view: 'history', label: 'My sessions' },
   { view: 'settings', label: 'Settings' },
 ];
@@ -52,6 +54,7 @@ export function Shell() {
       <main className="content">
         {view === 'accounts' && <AccountsView />}
         {view === 'sessions' && <SessionsView />}
+        {view === 'approvals' && <ApprovalsView />}
         {view === 'history' && <HistoryView />}
         {view === 'settings' && <SettingsView />}
       </main>

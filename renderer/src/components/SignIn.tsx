@@ -1,6 +1,8 @@
-import { useState, type FormEvent } from 'react';
+import { useEffect, useState, type FormEvent } from 'react';
+import type { MfaMethod } from '../../../main/ipc/contract.ts';
 import { authSelectors, useAuthStore } from '../store/auth.ts';
 import { Logo } from './Logo.tsx';
+import { MfaFields, orderMethods } from './MfaFields.tsx';
 
 export function SignIn() {
   const rememberedUrl = useAuthStore(authSelectors.serverUrl);
@@ -8,27 +10,34 @@ export function SignIn() {
   const signingIn = useAuthStore(authSelectors.signingIn);
   const error = useAuthStore(authSelectors.error);
   const mfa = useAuthStore(authSelectors.mfa);
-  const { signIn, submitMfa } = useAuthStore.getState();
+  const emailSent = useAuthStore(authSelectors.emailSent);
+  const { signIn, submitMfa, sendEmailCode, cancelMfa } = useAuthStore.getState();
   const [serverUrl, setServerUrl] = useState(rememberedUrl ?? '');
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
   const [code, setCode] = useState('');
+  const [method, setMethod] = useState<MfaMethod>('totp');
+
+  useEffect(() => {
+    if (!mfa) return;
+    setCode('');
+    setMethod(orderMethods(mfa.methods)[0] ?? 'totp');
+  }, [mfa?.challengeId]); // eslint-disable-line react-hooks/exhaustive-deps
 
   function onSubmit(e: FormEvent) {
     e.preventDefault();
-    if (mfa) void submitMfa(code);
+    if (mfa) void submitMfa(method, code.trim());
     else void signIn({ serverUrl, email, password });
   }
 
   return (
     <main className="signin">
       <form className="card signin-card" onSubmit={onSubmit} aria-labelledby="signin-title">
-        <div className="brand"><Logo /><h1 id="signin-title">Sign in to Gatehouse</h1></div>
-        {expired && <p className="notice" role="status">Your sign-in expired. Sign in again; running sessions keep going.</p>}
+        <div className="brand"><Logo /><h1 id="signin-title">{mfa ? 'Verify it’s you' : 'Sign in to Gatehouse'}</h1></div>
+        {expired && !mfa && <p className="notice" role="status">Your sign-in expired. Sign in again; running sessions keep going.</p>}
         {mfa ? (
-          <label>Authentication code
-            <input name="code" inputMode="numeric" autoComplete="one-time-code" autoFocus required value={code} onChange={(e) => setCode(e.target.value)} />
-          </label>
+          <MfaFields methods={mfa.methods} method={method} code={code} emailSent={emailSent}
+            onMethod={(m) => { setMethod(m); setCode(''); }} onCode={setCode} onSendEmail={() => void sendEmailCode()} />
         ) : (
           <>
             <label>Server URL
@@ -45,7 +54,8 @@ export function SignIn() {
           </>
         )}
         {error && <p className="error" role="alert" data-code={error.code}>{error.message}</p>}
-        <button type="submit" className="primary" disabled={signingIn}>{signingIn ? 'Signing in…' : mfa ? 'Verify' : 'Sign in'}</button>
+        <button type="submit" className="primary" disabled={signingIn}>{signingIn ? (mfa ? 'Verifying…' : 'Signing in…') : mfa ? 'Verify' : 'Sign in'}</button>
+        {mfa && <button type="button" className="link back" onClick={cancelMfa}>Back to sign-in</button>}
       </form>
     </main>
   );

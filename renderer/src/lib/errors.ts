@@ -1,17 +1,36 @@
 import { isGatehouseErrorLike } from '../../../proxy-core/src/errors.ts';
+import type { ErrorDetails } from '../../../main/ipc/contract.ts';
 
-export interface UiError { code: string; message: string }
+export interface UiError { code: string; message: string; details?: ErrorDetails }
 
 /** What a person reads when something fails (the server's message says what to do). */
 export function toUiError(err: unknown): UiError {
-  if (isGatehouseErrorLike(err)) return { code: err.code, message: friendly(err.code, err.message) };
+  if (isGatehouseErrorLike(err)) {
+    const details = (err as { details?: ErrorDetails }).details;
+    return { code: err.code, message: friendly(err.code, err.message, details), ...(details ? { details } : {}) };
+  }
   return { code: 'GATEHOUSE_ERR_INTERNAL', message: err instanceof Error ? err.message : String(err) };
 }
 
-function friendly(code: string, message: string): string {
+function friendly(code: string, message: string, details: ErrorDetails | undefined): string {
   switch (code) {
     case 'GATEHOUSE_ERR_INVALID_CREDENTIALS': return 'Wrong email or password.';
     case 'GATEHOUSE_ERR_PORT_IN_USE': return `${message} Pick another port, or stop what uses it.`;
-    default: return message.charAt(0).toUpperCase() + message.slice(1);
+    case 'GATEHOUSE_ERR_LOCKED_OUT': return `${sentence(message)}${retryText(details?.retryAfterSeconds)}`;
+    case 'GATEHOUSE_ERR_POLICY_DENIED': return `${sentence(message)} Ask an administrator for a policy that grants this account.`;
+    default: return sentence(message);
   }
+}
+
+function sentence(message: string): string {
+  const m = message.charAt(0).toUpperCase() + message.slice(1);
+  return /[.!?]$/.test(m) ? m : `${m}.`;
+}
+
+/** " Try again in 14 minutes." */
+export function retryText(seconds: number | undefined): string {
+  if (seconds === undefined) return '';
+  if (seconds < 90) return ` Try again in ${seconds} second${seconds === 1 ? '' : 's'}.`;
+  const minutes = Math.ceil(seconds / 60);
+  return ` Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`;
 }

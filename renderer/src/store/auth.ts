@@ -1,6 +1,6 @@
 /** The auth domain: who is signed in where, and the sign-in form's progress. */
 import { create, type StateCreator } from 'zustand';
-import type { AuthState, SignInResult } from '../../../main/ipc/contract.ts';
+import type { AuthState, MfaMethod, SignInResult } from '../../../main/ipc/contract.ts';
 import { ipc } from '../ipc.ts';
 import { toUiError, type UiError } from '../lib/errors.ts';
 
@@ -12,7 +12,11 @@ interface AuthSlice {
   mfa: Extract<SignInResult, { state: 'mfa-required' }> | undefined;
   init(): Promise<void>;
   signIn(form: { serverUrl: string; email: string; password: string }): Promise<void>;
-  submitMfa(code: string): Promise<void>;
+  /** What the sign-in's MFA step shows: "code sent" after an email went out. */
+  emailSent: boolean;
+  submitMfa(method: MfaMethod, code: string): Promise<void>;
+  sendEmailCode(): Promise<void>;
+  cancelMfa(): void;
   signOut(): Promise<void>;
   setAuth(auth: AuthState): void;
 }
@@ -22,6 +26,7 @@ const authSlice: StateCreator<AuthSlice> = (set, get) => ({
   signingIn: false,
   error: undefined,
   mfa: undefined,
+  emailSent: false,
   async init() {
     try {
       set({ auth: await ipc['auth.current']() });
@@ -33,23 +38,39 @@ const authSlice: StateCreator<AuthSlice> = (set, get) => ({
     set({ signingIn: true, error: undefined });
     try {
       const result = await ipc['auth.signIn'](form);
-      if (result.state === 'mfa-required') set({ mfa: result, signingIn: false });
+      if (result.state === 'mfa-required') set({ mfa: result, signingIn: false, emailSent: false });
       else set({ auth: result, signingIn: false, mfa: undefined });
     } catch (err) {
       set({ signingIn: false, error: toUiError(err) });
     }
   },
-  async submitMfa(code) {
+  async submitMfa(method, code) {
     const mfa = get().mfa;
     if (!mfa) return;
     set({ signingIn: true, error: undefined });
     try {
-      const result = await ipc['auth.submitMfa']({ challengeId: mfa.challengeId, code });
+      const result = await ipc['auth.submitMfa']({ challengeId: mfa.challengeId, method, code });
       if (result.state === 'signed-in') set({ auth: result, mfa: undefined, signingIn: false });
       else set({ mfa: result, signingIn: false });
     } catch (err) {
-      set({ signingIn: false, error: toUiError(err) });
+      const error = toUiError(err);
+      // a wrong code may be retried; an expired challenge or a lockout starts over
+      set({ signingIn: false, error, ...(error.code === 'GATEHOUSE_ERR_MFA_INVALID' ? {} : { mfa: undefined }) });
     }
+  },
+  async sendEmailCode() {
+    const mfa = get().mfa;
+    if (!mfa) return;
+    set({ error: undefined });
+    try {
+      await ipc['auth.sendEmailCode']({ challengeId: mfa.challengeId });
+      set({ emailSent: true });
+    } catch (err) {
+      set({ error: toUiError(err) });
+    }
+  },
+  cancelMfa() {
+    set({ mfa: undefined, error: undefined, emailSent: false });
   },
   async signOut() {
     try {
@@ -74,4 +95,5 @@ export const authSelectors = {
   signingIn: (s: AuthSlice) => s.signingIn,
   error: (s: AuthSlice) => s.error,
   mfa: (s: AuthSlice) => s.mfa,
+  emailSent: (s: AuthSlice) => s.emailSent,
 };

@@ -2,7 +2,7 @@
 import { create } from 'zustand';
 import type { AccountGroup, AccountInfo, AppNotification } from '../../../main/ipc/contract.ts';
 
-export type View = 'accounts' | 'sessions' | 'history' | 'settings';
+export type View = 'accounts' | 'sessions' | 'approvals' | 'history' | 'settings';
 export interface Toast { id: number; kind: 'info' | 'error' | AppNotification['kind']; title: string; body?: string }
 export interface AccessTarget { group: AccountGroup; account: AccountInfo }
 

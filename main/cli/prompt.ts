@@ -14,9 +14,9 @@ export function prompt(io: CliIo, question: string, opts: { hidden?: boolean } =
   const rl = createInterface({ input: io.stdin, output, terminal: Boolean(io.stdin.isTTY) });
   return new Promise<string>((resolve, reject) => {
     rl.question(question, (answer) => {
+      resolve(answer); // before close(): its 'close' event must not reject an answered prompt
       rl.close();
       if (opts.hidden) io.stderr.write('\n');
-      resolve(answer);
     });
     muted = opts.hidden === true;
     rl.once('SIGINT', () => {

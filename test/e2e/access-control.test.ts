@@ -115,7 +115,9 @@ describe.skipIf(skipReason)(`desktop MFA and approvals${skipReason ? ` (skipped:
     await alice.getByRole('listitem', { name: `ro-mfa on ${stack.resource}` }).getByRole('button', { name: 'Access' }).click();
     const dialog = alice.getByRole('dialog', { name: `Access ${stack.resource} as ro-mfa` });
     await dialog.getByRole('button', { name: 'Start access' }).click();
-    await dialog.getByLabel('Authentication code').waitFor();
+    await dialog.getByLabel('Authentication code').waitFor({ timeout: 10_000 }).catch(async (err: Error) => {
+      throw new Error(`${err.message}\ndialog shows: ${await dialog.textContent()}`);
+    });
     await screenshot(alice, '11-access-mfa');
     await dialog.getByLabel('Authentication code').fill(await codes.next());
     await dialog.getByRole('button', { name: 'Verify and start' }).click();

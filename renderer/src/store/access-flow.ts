@@ -65,7 +65,8 @@ export const useAccessFlow = create<AccessFlowStore>()((set, get) => ({
         }
         set({ accessRequestId });
       }
-      const status = await useSessionsStore.getState().start({ ...req, ...(mfa ? { mfa } : {}), ...(accessRequestId ? { accessRequestId } : {}) });
+      const { requireApproval: _needsApproval, ...access } = req;
+      const status = await useSessionsStore.getState().start({ ...access, ...(mfa ? { mfa } : {}), ...(accessRequestId ? { accessRequestId } : {}) });
       if (status) return status;
       const error = useSessionsStore.getState().startError;
       useSessionsStore.getState().clearStartError();

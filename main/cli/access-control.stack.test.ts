@@ -6,6 +6,8 @@
  * exit 1 with the comment), a policy refusal and a lockout with its retry time.
  */
 import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -175,6 +177,35 @@ describe('gatehouse with MFA, approvals and refusals', () => {
       expect(last.stderr).toMatch(/^gatehouse: .*\(try again in \d+ (minutes?|seconds?)\)\n$/);
     } finally {
       await user.close();
+    }
+  });
+
+  it('when the organization enforces TOTP, login enrolls a user who has none and signs them in', async () => {
+    await stack.api('PATCH', '/settings/mfa', { enforce: 'totp' });
+    const home = await mkdtemp(join(tmpdir(), 'gatehouse-cli-bob-'));
+    try {
+      await inviteUser(stack, 'bob@demo.local', 'bob-password-1');
+      const child = spawn(process.execPath, [join(ROOT, 'bin', 'gatehouse.mjs'), 'login', '--domain', stack.domain, '--email', 'bob@demo.local', '--password', 'bob-password-1'],
+        { env: { ...process.env, GATEHOUSE_HOME: home, GATEHOUSE_LOG_LEVEL: 'warn' }, stdio: ['pipe', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+      const exited = new Promise<number | null>((r) => child.once('exit', r));
+      const deadline = Date.now() + 20_000;
+      while (!/Secret:\s+(\S+)/.test(stdout)) {
+        if (child.exitCode !== null || Date.now() > deadline) throw new Error(`login: ${stderr}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(stderr).toContain('requires an authenticator app');
+      child.stdin.end(`${await new TotpCodes(stdout.match(/Secret:\s+(\S+)/)![1]!).next()}\n`);
+      expect(await exited, stderr).toBe(0);
+      expect(stdout).toContain('Recovery codes');
+      expect(stdout).toContain('Signed in to');
+      expect(stdout).toContain('as bob@demo.local');
+    } finally {
+      await stack.api('PATCH', '/settings/mfa', { enforce: 'none' });
+      await rm(home, { recursive: true, force: true });
     }
   });
 });

@@ -6,6 +6,7 @@ import { openContext, type CliContext } from '../context.ts';
 import { err, out, type CliIo } from '../io.ts';
 import { MFA_OPTIONS, obtainMfaProof, parseMfaMethod } from '../mfa.ts';
 import { prompt } from '../prompt.ts';
+import { askEnrollmentCode, printRecoveryCodes, showEnrollment } from './mfa.ts';
 import { UsageError } from '../usage-error.ts';
 
 const COMMAND = 'login';
@@ -32,9 +33,10 @@ export async function login(argv: string[], io: CliIo): Promise<number> {
       password ??= await prompt(io, 'Password: ', { hidden: true });
     }
     const outcome = await ctx.api.login(email, password);
-    const result = isMfaChallenge(outcome)
-      ? await secondFactor(io, ctx, outcome.mfaToken, outcome.methods, values['mfa-code'], flagMethod)
-      : outcome;
+    let result: LoginResult;
+    if (!isMfaChallenge(outcome)) result = outcome;
+    else if (outcome.mfaEnrollmentRequired) result = await enrollFirst(io, ctx, outcome.mfaToken, values['mfa-code']);
+    else result = await secondFactor(io, ctx, outcome.mfaToken, outcome.methods, values['mfa-code'], flagMethod);
     await ctx.settings.setDomain(ctx.domain);
     const where = ctx.secrets.kind === 'keychain' ? 'the OS keychain' : `${ctx.dir}/secrets.json (mode 0600)`;
     out(io, `Signed in to ${ctx.domain} as ${result.user.email}. Tokens are kept in ${where}.`);
@@ -42,6 +44,16 @@ export async function login(argv: string[], io: CliIo): Promise<number> {
   } finally {
     await ctx.api.close();
   }
+}
+
+/** The organization enforces TOTP and this user has none: enroll now, as part of signing in. */
+async function enrollFirst(io: CliIo, ctx: CliContext, mfaToken: string, flagCode: string | undefined): Promise<LoginResult> {
+  err(io, 'Your organization requires an authenticator app (TOTP); set it up now to finish signing in.');
+  await showEnrollment(io, await ctx.api.enrollTotpWithChallenge(mfaToken));
+  const code = flagCode ?? (await askEnrollmentCode(io, COMMAND, '--mfa-code'));
+  const result = await ctx.api.confirmTotpWithChallenge(mfaToken, code.trim());
+  printRecoveryCodes(io, result.recoveryCodes);
+  return result;
 }
 
 async function secondFactor(

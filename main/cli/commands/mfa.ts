@@ -15,32 +15,42 @@ export async function mfaEnroll(argv: string[], io: CliIo): Promise<number> {
   const { values } = parse(COMMAND, argv, { ...COMMON_OPTIONS, code: { type: 'string' }, qr: { type: 'boolean' } });
   const ctx = await openContext(io, COMMAND, values.domain);
   try {
-    const enrollment = await ctx.api.enrollTotp();
-    out(io, 'Add Gatehouse to your authenticator app (Google Authenticator, 1Password, Authy, …):');
-    out(io, '');
-    if (values.qr === true || (values.qr !== false && utf8Terminal(io))) {
-      const qr = await renderQr(enrollment.otpauthUrl);
-      if (qr) out(io, qr);
-    }
-    out(io, `  URL:     ${enrollment.otpauthUrl}`);
-    out(io, `  Secret:  ${enrollment.secret}`);
-    out(io, '');
-    let code = values.code;
-    if (code === undefined) {
-      code = (await prompt(io, 'Code shown by the app: ').catch(() => {
-        throw new UsageError('no code: pass --code, or type the code from your app', COMMAND);
-      })).trim();
-    }
-    const recoveryCodes = await ctx.api.confirmTotp(code.trim());
-    out(io, 'Two-factor authentication is on. Recovery codes (each works once, if you lose the app;');
-    out(io, 'store them somewhere safe — they are not shown again):');
-    out(io, '');
-    for (const rc of recoveryCodes) out(io, `  ${rc}`);
+    await showEnrollment(io, await ctx.api.enrollTotp(), values.qr === true);
+    const code = values.code ?? (await askEnrollmentCode(io, COMMAND, '--code'));
+    printRecoveryCodes(io, await ctx.api.confirmTotp(code.trim()));
     err(io, 'Done. Next sign-ins ask for a code from your app.');
     return 0;
   } finally {
     await ctx.api.close();
   }
+}
+
+/** The otpauth URL and secret, and a QR code on a UTF-8 terminal (or with `forceQr`). */
+export async function showEnrollment(io: CliIo, enrollment: { otpauthUrl: string; secret: string }, forceQr = false): Promise<void> {
+  out(io, 'Add Gatehouse to your authenticator app (Google Authenticator, 1Password, Authy, …):');
+  out(io, '');
+  if (forceQr || utf8Terminal(io)) {
+    const qr = await renderQr(enrollment.otpauthUrl);
+    if (qr) out(io, qr);
+  }
+  out(io, `  URL:     ${enrollment.otpauthUrl}`);
+  out(io, `  Secret:  ${enrollment.secret}`);
+  out(io, '');
+}
+
+/** The first code from the app: asked on the terminal, or the next line of stdin. */
+export async function askEnrollmentCode(io: CliIo, command: string, flag: string): Promise<string> {
+  const code = await prompt(io, 'Code shown by the app: ').catch(() => {
+    throw new UsageError(`no code: pass ${flag}, or type the code from your app`, command);
+  });
+  return code.trim();
+}
+
+export function printRecoveryCodes(io: CliIo, recoveryCodes: string[]): void {
+  out(io, 'Two-factor authentication is on. Recovery codes (each works once, if you lose the app;');
+  out(io, 'store them somewhere safe — they are not shown again):');
+  out(io, '');
+  for (const rc of recoveryCodes) out(io, `  ${rc}`);
 }
 
 /** A UTF-8 locale on a terminal: the half-block QR code renders there. */

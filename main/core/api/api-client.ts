@@ -87,6 +87,18 @@ export class ApiClient {
 
   // --- MFA enrollment -----------------------------------------------------------------------
 
+  /** Enrollment during a sign-in that must enroll first (`mfaEnrollmentRequired`). */
+  enrollTotpWithChallenge(mfaToken: string): Promise<TotpEnrollment> {
+    return this.#send('POST', '/auth/mfa/totp/enroll', { body: { mfaToken } });
+  }
+
+  /** Confirms that enrollment: the sign-in completes (tokens kept) and the recovery codes come back once. */
+  async confirmTotpWithChallenge(mfaToken: string, code: string): Promise<LoginResult & { recoveryCodes: string[] }> {
+    const result = await this.#send<LoginResult & { recoveryCodes: string[] }>('POST', '/auth/mfa/totp/confirm', { body: { mfaToken, code } });
+    await this.tokens.set(pickTokens(result));
+    return result;
+  }
+
   enrollTotp(): Promise<TotpEnrollment> {
     return this.#authorized('POST', '/me/mfa/totp/enroll', { body: {} });
   }

@@ -27,6 +27,11 @@ export interface MfaChallenge {
   mfaRequired: true;
   mfaToken: string;
   methods: MfaMethod[];
+  /**
+   * The organization enforces TOTP and this user has none: the token only works for
+   * `enrollTotpWithChallenge` / `confirmTotpWithChallenge`, which answer the tokens.
+   */
+  mfaEnrollmentRequired?: boolean;
 }
 
 export type LoginOutcome = LoginResult | MfaChallenge;

@@ -104,6 +104,12 @@ export class DesktopApi implements IpcServices, IpcEventSource {
     const api = this.#newApi(domain);
     try {
       const outcome = await api.login(req.email, req.password);
+      if (isMfaChallenge(outcome) && outcome.mfaEnrollmentRequired) {
+        throw new GatehouseError(
+          ErrorCodes.MFA_REQUIRED,
+          'your organization requires an authenticator app and you have none yet: run "gatehouse login" in a terminal once to set it up, then sign in here',
+        );
+      }
       if (isMfaChallenge(outcome)) {
         // the server's mfaToken stays here; the renderer gets an opaque id for it
         const challengeId = randomUUID();

@@ -146,7 +146,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 
     // 2. The control plane, bootstrapped before it starts (the embedded store has one writer).
     const email = 'admin@demo.local';
-    const password = randomBytes(12).toString('base64url');
+    // Letters and digits only: safe to paste after --password in any shell or CLI parser.
+    const password = randomBytes(12).toString('hex');
     const bootstrapOut = await runToCompletion(
       'gatehouse-server.mjs',
       ['bootstrap', '--data-dir', serverDir, '--email', email, '--password', password, '--project', 'demo', '--json'],

@@ -41,7 +41,7 @@ export class CliUser {
   static async login(stack: Stack, email = stack.email, password = stack.password): Promise<CliUser> {
     const home = await mkdtemp(join(tmpdir(), 'gatehouse-cli-home-'));
     const user = new CliUser(home, stack.domain);
-    const res = await user.run(['login', '--domain', stack.domain, '--email', email, '--password', password]);
+    const res = await user.run(['login', '--domain', stack.domain, '--email', email, `--password=${password}`]);
     if (res.code !== 0) throw new Error(`gatehouse login failed (${res.code}): ${res.stderr}`);
     return user;
   }

@@ -151,20 +151,33 @@ export function serveClientStream(client: Duplex, target: UpstreamTarget, opts: 
   function onClientData(buf: Buffer): void {
     if (state.kind !== 'open' || !server) return;
     bytesIn += buf.length;
-    clientTracker.feed(buf);
+    try {
+      clientTracker.feed(buf);
+    } catch (err) {
+      // Like PostgreSQL: a malformed message ends this connection (and only it), with 08P01.
+      log.info({ err: (err as Error).message }, 'client sent an invalid message; closing the connection');
+      void terminate(PROTOCOL_VIOLATION, `invalid message from the client: ${(err as Error).message}`);
+      return;
+    }
     call('onClientData', buf);
     if (!server.write(buf)) client.pause();
   }
 
   function onServerData(buf: Buffer): void {
-    if (state.kind === 'terminating') {
-      const [head] = serverTracker.splitAtBoundary(buf);
-      if (head.length) forwardToClient(head);
-      if (serverTracker.atBoundary) inject();
+    try {
+      if (state.kind === 'terminating') {
+        const [head] = serverTracker.splitAtBoundary(buf);
+        if (head.length) forwardToClient(head);
+        if (serverTracker.atBoundary) inject();
+        return;
+      }
+      if (state.kind !== 'open') return;
+      serverTracker.feed(buf);
+    } catch (err) {
+      log.warn({ err: (err as Error).message }, 'the database sent an invalid message; closing the connection');
+      abort({ by: 'error', sqlstate: PROTOCOL_VIOLATION, message: `invalid message from the database: ${(err as Error).message}`, bytesIn, bytesOut });
       return;
     }
-    if (state.kind !== 'open') return;
-    serverTracker.feed(buf);
     forwardToClient(buf);
   }
 

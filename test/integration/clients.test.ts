@@ -219,7 +219,7 @@ describe('gatehouse db access', () => {
 
     const human = await user.run(['sessions', 'logs', rw.sessionId]);
     expect(human.code).toBe(0);
-    expect(human.stdout).toContain('logged-simple');
+    expect(human.stdout, `the readable log of ${events.length} events (stderr: ${human.stderr})`).toContain('logged-simple');
   });
 
   it('never lets the database password reach the user: API, CLI, logs, proxy bytes', async () => {

@@ -4,13 +4,18 @@
  * everything it started.
  */
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { request } from 'undici';
 import { CliUser, ROOT } from './helpers.ts';
 import type { Stack } from '../../server/demo/stack.ts';
 
-const demo = spawn('npm', ['run', '--silent', 'demo', '--', '--json', '--port', '0'], {
+// Exactly the command `npm run demo` runs (read from package.json), started directly so that
+// the test's SIGTERM reaches the demo itself, as Ctrl+C does in a terminal.
+const script = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { demo: string } }).scripts.demo;
+const demo = spawn('sh', ['-c', `exec ${script} --json --port 0`], {
   cwd: ROOT,
   env: { ...process.env, GATEHOUSE_LOG_LEVEL: 'warn' },
   stdio: ['ignore', 'pipe', 'pipe'],
@@ -26,7 +31,7 @@ afterAll(async () => {
   if (demo.exitCode === null) process.kill(-demo.pid!, 'SIGKILL');
 });
 
-describe('npm run demo --json', () => {
+describe('npm run demo -- --json', () => {
   it('prints exactly one JSON line of the agreed shape, and the product works with it', async () => {
     const deadline = Date.now() + 90_000;
     while (!stdout.includes('\n')) {
@@ -59,7 +64,7 @@ describe('npm run demo --json', () => {
     await access.stop();
     await user.close();
 
-    demo.kill('SIGTERM'); // npm forwards it to the demo, which stops what it started
+    demo.kill('SIGTERM'); // the demo stops everything it started, then exits 0
     expect(await exited).toBe(0);
     const after = await request(`${info.domain as string}/healthz`).then(() => 'up', () => 'down');
     expect(after).toBe('down');

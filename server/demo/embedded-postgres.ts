@@ -68,7 +68,13 @@ function postgresIds(): { uid: number; gid: number } | undefined {
  * and take those handlers back out: whoever starts a cluster stops it.
  */
 let loaded: Promise<typeof EmbeddedPostgresClass> | undefined;
-const HIJACKED_EVENTS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'message'] as const;
+const HIJACKED_EVENTS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'message', 'exit'] as const;
+
+/** Servers still running; a process that exits without stopping them does not leave them behind. */
+const running = new Set<{ kill(signal: NodeJS.Signals): boolean }>();
+process.on('exit', () => {
+  for (const child of running) child.kill('SIGINT');
+});
 function loadEmbeddedPostgres(): Promise<typeof EmbeddedPostgresClass> {
   loaded ??= (async () => {
     const before = new Map(HIJACKED_EVENTS.map((e) => [e, new Set(process.listeners(e as NodeJS.Signals))]));
@@ -108,6 +114,7 @@ export async function startPostgres(options: PgServerOptions = {}): Promise<PgSe
   for (const [k, v] of Object.entries(options.settings ?? {})) flags.push('-c', `${k}=${v}`);
 
   const logs: string[] = [];
+  const stopHooks: Array<() => void> = [];
   const EmbeddedPostgres = await loadEmbeddedPostgres();
   const server = new EmbeddedPostgres({
     databaseDir,
@@ -128,6 +135,9 @@ export async function startPostgres(options: PgServerOptions = {}): Promise<PgSe
   try {
     await server.initialise();
     await server.start();
+    const child = (server as unknown as { process?: { kill(signal: NodeJS.Signals): boolean } }).process;
+    if (child) running.add(child);
+    stopHooks.push(() => child && running.delete(child));
   } catch (err) {
     await rm(root, { recursive: true, force: true });
     throw new Error(`embedded PostgreSQL failed to start: ${String(err)}\n${logs.slice(-20).join('')}`);
@@ -158,6 +168,7 @@ export async function startPostgres(options: PgServerOptions = {}): Promise<PgSe
       if (grants) await query(grants);
     },
     async stop() {
+      for (const fn of stopHooks) fn();
       await server.stop().catch(() => undefined);
       await rm(root, { recursive: true, force: true }).catch(() => undefined);
     },

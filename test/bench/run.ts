@@ -71,7 +71,8 @@ async function concurrentConnections(target: Target, count: number): Promise<{ f
   const started = Date.now();
   const results = await Promise.allSettled(
     Array.from({ length: count }, async () => {
-      const client = new pg.Client({ connectionString: target.url, password: target.env.PGPASSWORD, connectionTimeoutMillis: 60_000 });
+      // node-postgres ignores `password` next to a connection string: the direct URL carries it.
+      const client = new pg.Client({ connectionString: withPassword(target.url, target.env.PGPASSWORD), connectionTimeoutMillis: 60_000 });
       await client.connect();
       try {
         const { rows } = await client.query('select 1 as one');
@@ -84,6 +85,13 @@ async function concurrentConnections(target: Target, count: number): Promise<{ f
   );
   const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
   return { failed: failures.length, ms: Date.now() - started, firstError: failures[0] ? String(failures[0].reason) : undefined };
+}
+
+function withPassword(url: string, password: string | undefined): string {
+  if (!password) return url;
+  const u = new URL(url);
+  u.password = password;
+  return u.toString();
 }
 
 async function startAccess(stack: Stack, home: string): Promise<{ url: string; stop: () => Promise<void> }> {
@@ -173,7 +181,8 @@ async function main(): Promise<void> {
       const g = await concurrentConnections(proxied, CONCURRENT);
       line(
         `${CONCURRENT} concurrent connections: direct ${d.failed} failed in ${d.ms} ms, gatehouse ${g.failed} failed in ${g.ms} ms` +
-          (g.firstError ? ` (first error: ${g.firstError})` : ''),
+          (d.firstError ? ` (direct first error: ${d.firstError})` : '') +
+          (g.firstError ? ` (gatehouse first error: ${g.firstError})` : ''),
       );
     }
   } finally {

@@ -39,10 +39,16 @@ export interface RunningApp {
   close(): Promise<void>;
 }
 
-/** The desktop app's real services (file secret store in a temp config dir) behind the bridge. */
-export async function startApp(staticDir: string): Promise<RunningApp> {
+/**
+ * The desktop app's real services (file secret store in a temp config dir) behind the bridge.
+ * `statusIntervalMs` defaults to 200 (snappy tests); `'app-default'` keeps the app's own.
+ */
+export async function startApp(staticDir: string, opts: { statusIntervalMs?: number | 'app-default' } = {}): Promise<RunningApp> {
   const dir = await mkdtemp(join(tmpdir(), 'gatehouse-app-'));
-  const services = await createDesktopServices({ dir, secrets: 'file', apiTimeoutMs: 5_000, statusIntervalMs: 200 });
+  const interval = opts.statusIntervalMs ?? 200;
+  const services = await createDesktopServices({
+    dir, secrets: 'file', apiTimeoutMs: 5_000, ...(interval === 'app-default' ? {} : { statusIntervalMs: interval }),
+  });
   const bridge = await startTestBridge({ handlers: services.handlers, staticDir });
   return {
     services, bridge, dir,

@@ -7,6 +7,7 @@ import { MfaFields, orderMethods } from './MfaFields.tsx';
 
 const DURATIONS = [
   { value: '15m', label: '15 minutes' }, { value: '1h', label: '1 hour' }, { value: '4h', label: '4 hours' }, { value: '8h', label: '8 hours' },
+  { value: 'custom', label: 'Custom…' },
 ];
 
 /**
@@ -20,6 +21,8 @@ export function AccessDialog() {
   const error = useAccessFlow(accessFlowSelectors.error);
   const emailSent = useAccessFlow(accessFlowSelectors.emailSent);
   const [duration, setDuration] = useState('1h');
+  const [customDuration, setCustomDuration] = useState('');
+  const portInput = useRef<HTMLInputElement>(null);
   const [port, setPort] = useState('');
   const [reason, setReason] = useState('');
   const [method, setMethod] = useState<MfaMethod>('totp');
@@ -34,6 +37,11 @@ export function AccessDialog() {
     useAccessFlow.getState().reset();
     dialog.current?.querySelector<HTMLElement>('select')?.focus();
   }, [target]);
+
+  const portInUse = error?.code === 'GATEHOUSE_ERR_PORT_IN_USE';
+  useEffect(() => {
+    if (portInUse) portInput.current?.select();
+  }, [portInUse, error]);
 
   const methods = flow.step === 'mfa' ? flow.methods : undefined;
   useEffect(() => {
@@ -51,8 +59,9 @@ export function AccessDialog() {
     e.preventDefault();
     if (!target) return;
     const portNumber = port ? Number(port) : undefined;
+    const chosen = duration === 'custom' ? customDuration.replace(/\s+/g, '').toLowerCase() : duration;
     const status = await useAccessFlow.getState().submit({
-      projectId: group.projectId, resource: group.resource.name, account: account.name, duration,
+      projectId: group.projectId, resource: group.resource.name, account: account.name, duration: chosen,
       requireApproval: account.requireApproval,
       ...(portNumber ? { port: portNumber } : {}), ...(reason.trim() ? { reason: reason.trim() } : {}),
     }, flow.step === 'mfa' ? { method, code: code.trim() } : undefined);
@@ -93,8 +102,15 @@ export function AccessDialog() {
                 {DURATIONS.map((d) => <option key={d.value} value={d.value}>{d.label}</option>)}
               </select>
             </label>
+            {duration === 'custom' && (
+              <label>Custom duration <span className="muted small">(e.g. 90s, 45m, 2h)</span>
+                <input type="text" required autoFocus pattern="\s*\d+\s*[smhSMH]?\s*" title="A number of seconds, or a number followed by s, m or h"
+                  placeholder="45m" value={customDuration} onChange={(e) => setCustomDuration(e.target.value)} disabled={flow.step === 'mfa'} />
+              </label>
+            )}
             <label>Local port <span className="muted small">(optional; kept for next time)</span>
-              <input type="number" min={1} max={65535} inputMode="numeric" placeholder="automatic" value={port} onChange={(e) => setPort(e.target.value)} />
+              <input ref={portInput} type="number" min={1} max={65535} inputMode="numeric" placeholder="automatic" value={port} onChange={(e) => setPort(e.target.value)}
+                aria-invalid={portInUse || undefined} aria-describedby={portInUse ? 'access-error' : undefined} />
             </label>
             {account.requireApproval && (
               <label>Reason <span className="muted small">(approvers see it)</span>
@@ -105,7 +121,7 @@ export function AccessDialog() {
               <MfaFields methods={flow.methods} method={method} code={code} emailSent={emailSent} sending={busy}
                 onMethod={(m) => { setMethod(m); setCode(''); }} onCode={setCode} onSendEmail={() => void useAccessFlow.getState().sendEmailCode()} />
             )}
-            {error && <p className="error" role="alert" data-code={error.code}>{error.message}</p>}
+            {error && <p id="access-error" className="error" role="alert" data-code={error.code}>{error.message}</p>}
             <div className="actions">
               <button type="button" onClick={close}>Cancel</button>
               <button type="submit" className="primary" disabled={busy}>

@@ -4,6 +4,7 @@ import { ipc } from '../ipc.ts';
 import { copyText } from '../lib/clipboard.ts';
 import { toUiError, type UiError } from '../lib/errors.ts';
 import { formatBytes } from '../lib/format.ts';
+import { useCommitCount } from '../lib/render-count.ts';
 import { sessionSelectors, useSessionsStore } from '../store/sessions.ts';
 import { useUiStore } from '../store/ui.ts';
 import { StateDot, TimeLeft, stateLabel } from './SessionsView.tsx';
@@ -12,6 +13,7 @@ import { StateDot, TimeLeft, stateLabel } from './SessionsView.tsx';
 export function SessionPanel({ id }: { id: string }) {
   const s = useSessionsStore(sessionSelectors.byId(id));
   const [error, setError] = useState<UiError>();
+  useCommitCount('SessionPanel');
   if (!s) return null;
   const live = s.state === 'ready';
 
@@ -39,6 +41,7 @@ export function SessionPanel({ id }: { id: string }) {
         )}
       </header>
       {s.error && <p className="error" role="alert">{s.error.message}</p>}
+      {s.state === 'ended' && (s.endReason === 'expired' || s.endReason === 'revoked') && <EndedNotice s={s} />}
       <UrlField url={s.url} disabled={!live} />
       <dl className="details">
         <Detail label="Host" value={s.host} />
@@ -54,6 +57,19 @@ export function SessionPanel({ id }: { id: string }) {
       </div>
       {error && <p className="error" role="alert" data-code={error.code}>{error.message}</p>}
     </article>
+  );
+}
+
+/** Why a session the person did not stop is over, and what to do next. */
+function EndedNotice({ s }: { s: SessionStatus }) {
+  const what = s.endReason === 'expired'
+    ? `This session expired at ${new Date(s.expiresAt).toLocaleTimeString()}`
+    : 'An administrator revoked this session';
+  return (
+    <p className="notice" role="status" data-testid="ended-notice">
+      {what}; its connections were closed and the local port no longer accepts new ones.
+      To keep working, go to Accounts and click <strong>Access</strong> again.
+    </p>
   );
 }
 

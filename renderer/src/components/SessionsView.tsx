@@ -1,7 +1,8 @@
 import { memo, useEffect } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { formatTimeLeft } from '../lib/format.ts';
-import { useNow } from '../lib/use-now.ts';
+import { useCommitCount } from '../lib/render-count.ts';
+import { useCountdown } from '../lib/use-countdown.ts';
 import { sessionSelectors, useSessionsStore } from '../store/sessions.ts';
 import { uiSelectors, useUiStore } from '../store/ui.ts';
 import { SessionPanel } from './SessionPanel.tsx';
@@ -9,6 +10,7 @@ import { SessionPanel } from './SessionPanel.tsx';
 export function SessionsView() {
   const ids = useSessionsStore(useShallow(sessionSelectors.ids));
   const selected = useUiStore(uiSelectors.selectedSessionId);
+  useCommitCount('SessionsView');
   const current = selected && ids.includes(selected) ? selected : ids[0];
 
   useEffect(() => {
@@ -39,9 +41,10 @@ export function SessionsView() {
 /** One row; subscribes to its own session only, so other sessions' updates skip it. */
 const SessionRow = memo(function SessionRow({ id, selected }: { id: string; selected: boolean }) {
   const s = useSessionsStore(sessionSelectors.byId(id));
+  useCommitCount(`SessionRow:${id}`);
   if (!s) return null;
   return (
-    <li role="option" aria-selected={selected} tabIndex={0} className={selected ? 'session-row selected' : 'session-row'}
+    <li role="option" data-session-id={id} aria-selected={selected} tabIndex={0} className={selected ? 'session-row selected' : 'session-row'}
       onClick={() => useUiStore.getState().selectSession(id)}
       onKeyDown={(e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); useUiStore.getState().selectSession(id); } }}>
       <div className="row-title"><StateDot state={s.state} /> {s.resourceName} / {s.accountName}</div>
@@ -53,8 +56,8 @@ const SessionRow = memo(function SessionRow({ id, selected }: { id: string; sele
 });
 
 export function TimeLeft({ expiresAt }: { expiresAt: string }) {
-  const now = useNow(1000);
-  return <span className="time-left">{formatTimeLeft(expiresAt, now)} left</span>;
+  const remaining = useCountdown(expiresAt);
+  return <span className="time-left">{formatTimeLeft(expiresAt, Date.parse(expiresAt) - remaining)} left</span>;
 }
 
 export function StateDot({ state }: { state: string }) {

@@ -4,4 +4,8 @@ import { register } from 'tsx/esm/api';
 
 register();
 const { main } = await import('../server/control/cli.ts');
-process.exit(await main(process.argv.slice(2)));
+const code = await main(process.argv.slice(2));
+// Exit once what was written to stdout/stderr has been flushed (a pipe can lag behind), even
+// if something left open would keep the event loop alive.
+await Promise.all([process.stdout, process.stderr].map((s) => new Promise((r) => s.write('', r))));
+process.exit(code);

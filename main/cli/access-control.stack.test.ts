@@ -186,7 +186,7 @@ describe('gatehouse with MFA, approvals and refusals', () => {
     try {
       await inviteUser(stack, 'bob@demo.local', 'bob-password-1');
       const child = spawn(process.execPath, [join(ROOT, 'bin', 'gatehouse.mjs'), 'login', '--domain', stack.domain, '--email', 'bob@demo.local', '--password', 'bob-password-1'],
-        { env: { ...process.env, GATEHOUSE_HOME: home, GATEHOUSE_LOG_LEVEL: 'warn' }, stdio: ['pipe', 'pipe', 'pipe'] });
+        { env: { ...process.env, GATEHOUSE_HOME: home, GATEHOUSE_SECRET_STORE: 'file', GATEHOUSE_LOG_LEVEL: 'warn' }, stdio: ['pipe', 'pipe', 'pipe'] });
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));

@@ -95,7 +95,7 @@ function withPassword(url: string, password: string | undefined): string {
 }
 
 async function startAccess(stack: Stack, home: string): Promise<{ url: string; stop: () => Promise<void> }> {
-  const env = { ...process.env, GATEHOUSE_HOME: home, GATEHOUSE_LOG_LEVEL: 'warn' };
+  const env = { ...process.env, GATEHOUSE_HOME: home, GATEHOUSE_SECRET_STORE: 'file', GATEHOUSE_LOG_LEVEL: 'warn' };
   const cli = join(ROOT, 'bin', 'gatehouse.mjs');
   await run(process.execPath, [cli, 'login', '--domain', stack.domain, '--email', stack.email, '--password', stack.password], { env });
   const child = spawn(

@@ -47,7 +47,9 @@ export class CliUser {
   }
 
   env(): NodeJS.ProcessEnv {
-    return { ...process.env, GATEHOUSE_HOME: this.home, GATEHOUSE_LOG_LEVEL: 'warn' };
+    // Each test user has its own config dir; the file store keeps their tokens apart (the OS
+    // keychain, when the suite runs under one, is shared by every user of the same domain).
+    return { ...process.env, GATEHOUSE_HOME: this.home, GATEHOUSE_SECRET_STORE: 'file', GATEHOUSE_LOG_LEVEL: 'warn' };
   }
 
   async run(args: string[]): Promise<CliResult> {

@@ -1,15 +1,19 @@
-import { createSelfSignedCertificate, type CertificateAndKey } from '../tls/self-signed.ts';
+import { createSecureContext, type SecureContext } from 'node:tls';
+import { createSelfSignedCertificate } from '../tls/self-signed.ts';
 
-let certificate: Promise<CertificateAndKey> | undefined;
+let context: Promise<SecureContext> | undefined;
 
 /**
- * The certificate the local proxy presents to `sslmode=require` clients: self-signed for
- * 127.0.0.1 and localhost, generated once per process.
+ * What the local proxy presents to `sslmode=require` clients: a certificate self-signed for
+ * 127.0.0.1 and localhost, generated once per process, in one TLS context reused by every
+ * connection.
  */
-export function localCertificate(): Promise<CertificateAndKey> {
-  certificate ??= createSelfSignedCertificate({ commonName: '127.0.0.1', altNames: ['127.0.0.1', 'localhost'] });
-  certificate.catch(() => {
-    certificate = undefined;
+export function localTlsContext(): Promise<SecureContext> {
+  context ??= createSelfSignedCertificate({ commonName: '127.0.0.1', altNames: ['127.0.0.1', 'localhost'] }).then(
+    ({ certPem, keyPem }) => createSecureContext({ key: keyPem, cert: certPem }),
+  );
+  context.catch(() => {
+    context = undefined;
   });
-  return certificate;
+  return context;
 }

@@ -8,7 +8,7 @@ import type { Duplex } from 'node:stream';
 import { TLSSocket } from 'node:tls';
 import { ErrorCodes, GatehouseError } from '../errors.ts';
 import { parseStartupPacket, type StartupPacket } from '../protocol/startup.ts';
-import { localCertificate } from './local-certificate.ts';
+import { localTlsContext } from './local-certificate.ts';
 import { readPacket } from '../protocol/read-packet.ts';
 
 const SSL_YES = Buffer.from('S');
@@ -72,11 +72,9 @@ export async function negotiate(raw: Socket, opts: NegotiateOptions, onSocket: (
 }
 
 async function startTls(raw: Socket, direct: boolean): Promise<TLSSocket> {
-  const { certPem, keyPem } = await localCertificate();
   const socket = new TLSSocket(raw, {
     isServer: true,
-    key: keyPem,
-    cert: certPem,
+    secureContext: await localTlsContext(),
     ALPNProtocols: [PG_ALPN],
   });
   await new Promise<void>((resolve, reject) => {

@@ -28,6 +28,19 @@ export function parseIdentityUri(uri: string): CertificateIdentity | undefined {
  * use it on a certificate that TLS has already verified against the CA.
  */
 export function identityFromCertificate(cert: string | Buffer | Uint8Array): CertificateIdentity | undefined {
+  // The same session and gateway certificates come back on every stream: parse each once.
+  const cacheKey = typeof cert === 'string' ? cert : Buffer.from(cert.buffer, cert.byteOffset, cert.byteLength).toString('base64');
+  if (identityCache.has(cacheKey)) return identityCache.get(cacheKey);
+  const identity = parseIdentity(cert);
+  if (identityCache.size >= MAX_CACHED_IDENTITIES) identityCache.delete(identityCache.keys().next().value as string);
+  identityCache.set(cacheKey, identity);
+  return identity;
+}
+
+const MAX_CACHED_IDENTITIES = 256;
+const identityCache = new Map<string, CertificateIdentity | undefined>();
+
+function parseIdentity(cert: string | Buffer | Uint8Array): CertificateIdentity | undefined {
   let parsed: x509.X509Certificate;
   try {
     parsed = new x509.X509Certificate(typeof cert === 'string' ? cert : new Uint8Array(cert));

@@ -1,4 +1,4 @@
-import type { ConnectionOptions, PeerCertificate, TLSSocket, TlsOptions } from 'node:tls';
+import { createSecureContext, type ConnectionOptions, type PeerCertificate, type SecureContext, type TLSSocket, type TlsOptions } from 'node:tls';
 import { identityFromCertificate, type CertificateIdentity } from './identity.ts';
 
 /** ALPN protocol of the end-to-end TLS inside a tunnel stream. */
@@ -14,15 +14,30 @@ export interface TlsIdentityPem {
 }
 
 /**
+ * One SecureContext per identity, reused for every stream of a session: building one parses
+ * the key and the certificates, which cost more than the rest of a handshake.
+ */
+const MAX_CONTEXTS = 64;
+const contexts = new Map<string, SecureContext>();
+function secureContextFor(opts: TlsIdentityPem): SecureContext {
+  const key = `${opts.certPem}\n${opts.caPem}`;
+  let context = contexts.get(key);
+  if (!context) {
+    context = createSecureContext({ key: opts.keyPem, cert: opts.certPem, ca: [opts.caPem], minVersion: 'TLSv1.3' });
+    if (contexts.size >= MAX_CONTEXTS) contexts.delete(contexts.keys().next().value as string);
+    contexts.set(key, context);
+  }
+  return context;
+}
+
+/**
  * `tls.connect` options for the local proxy: present the session cert, trust only the CA,
  * and accept only the certificate whose URI SAN is `gatehouse://gateway/<gatewayId>`.
  * Pass `socket` (the MuxStream) yourself.
  */
 export function clientTlsOptionsForGateway(opts: TlsIdentityPem & { gatewayId: string }): ConnectionOptions {
   return {
-    key: opts.keyPem,
-    cert: opts.certPem,
-    ca: [opts.caPem],
+    secureContext: secureContextFor(opts),
     minVersion: 'TLSv1.3',
     ALPNProtocols: [GATEHOUSE_ALPN],
     servername: GATEWAY_SERVERNAME,
@@ -48,6 +63,8 @@ export function clientTlsOptionsForGateway(opts: TlsIdentityPem & { gatewayId: s
  */
 export function serverTlsOptionsForSessions(opts: TlsIdentityPem): TlsOptions {
   return {
+    // A TLSSocket uses the shared context; tls.createServer builds its own from key/cert/ca.
+    secureContext: secureContextFor(opts),
     key: opts.keyPem,
     cert: opts.certPem,
     ca: [opts.caPem],

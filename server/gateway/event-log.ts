@@ -1,4 +1,5 @@
 import { createReadStream } from 'node:fs';
+import { writeSync } from 'node:fs';
 import { open, readFile, rename, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -57,6 +58,9 @@ export class EventLog {
   private sender: EventSender | undefined;
   private io: Promise<void> = Promise.resolve();
   private writeScheduled = false;
+  private syncScheduled = false;
+  /** While the file is being truncated or rewritten, appends wait in `queued`. */
+  private compacting = false;
   private reloading = false;
   private timer: NodeJS.Timeout;
   private lastAckProgress = Date.now();
@@ -108,16 +112,49 @@ export class EventLog {
     return eventLog;
   }
 
-  /** Assigns the next seq and queues the event for a durable write; returns it with its seq. */
+  /**
+   * Assigns the next seq and writes the event to the log file before returning (a plain
+   * write(2) to the page cache, so the event survives the gateway being killed the moment
+   * after the client saw the statement finish); fdatasync follows in the background for power
+   * loss. Returns the event with its seq.
+   */
   append(event: UnsequencedSessionEvent): SessionEvent {
     const sequenced = { ...event, seq: ++this.lastSeq } as SessionEvent;
-    this.queued.push(`${JSON.stringify(sequenced)}\n`);
+    const line = `${JSON.stringify(sequenced)}\n`;
     if (this.memoryUpTo === sequenced.seq - 1 && this.pendingCount() < this.opts.maxInMemory) {
       this.memory.push(sequenced);
       this.memoryUpTo = sequenced.seq;
     }
-    this.scheduleWrite();
+    if (!this.writeNow(line)) {
+      this.queued.push(line);
+      this.scheduleWrite();
+    }
     return sequenced;
+  }
+
+  /** Writes `line` synchronously when nothing is queued ahead of it; false when it must queue. */
+  private writeNow(line: string): boolean {
+    if (this.compacting || this.closed || this.queued.length > 0 || this.writeScheduled) return false;
+    try {
+      writeSync(this.fh.fd, line);
+    } catch (err) {
+      log.error({ err }, 'could not write a session event; queueing it');
+      return false;
+    }
+    this.fileLines += 1;
+    this.durableSeq += 1;
+    this.scheduleSync();
+    this.pump();
+    return true;
+  }
+
+  private scheduleSync(): void {
+    if (!this.opts.fsync || this.syncScheduled) return;
+    this.syncScheduled = true;
+    void this.enqueueIo(async () => {
+      this.syncScheduled = false;
+      await this.fh.datasync();
+    });
   }
 
   /** Start sending to `sender` (everything unacked goes again), or stop with undefined. */
@@ -257,23 +294,36 @@ export class EventLog {
     if (!allAcked && !canRewrite) return;
     void this.enqueueIo(async () => {
       if (this.queued.length > 0 || this.durableSeq !== this.lastSeq) return; // writes pending: next ack
-      await this.persistAck();
-      const path = join(this.dir, LOG_FILE);
-      if (this.ackedSeq === this.durableSeq) {
-        await this.fh.truncate(0);
-        this.fileLines = 0;
-        return;
+      this.compacting = true;
+      try {
+        await this.compact();
+      } finally {
+        this.compacting = false;
+        if (this.queued.length > 0) this.scheduleWrite();
       }
-      if (this.memoryUpTo < this.durableSeq) return;
-      const keep = this.memory.slice(this.head).filter((e) => e.seq > this.ackedSeq);
-      const tmp = `${path}.compact`;
-      await writeFile(tmp, keep.map((e) => `${JSON.stringify(e)}\n`).join(''), { mode: 0o600 });
-      await rename(tmp, path);
-      await this.fh.close();
-      this.fh = await open(path, 'a', 0o600);
-      this.fileLines = keep.length;
     });
   }
+
+  private async compact(): Promise<void> {
+    await this.persistAck();
+    const path = join(this.dir, LOG_FILE);
+    if (this.ackedSeq === this.durableSeq) {
+      await this.fh.truncate(0);
+      this.fileLines = 0;
+      return;
+    }
+    if (this.memoryUpTo < this.durableSeq) return;
+    // Only what is already in the file: events appended meanwhile wait in `queued`.
+    const upTo = this.durableSeq;
+    const keep = this.memory.slice(this.head).filter((e) => e.seq > this.ackedSeq && e.seq <= upTo);
+    const tmp = `${path}.compact`;
+    await writeFile(tmp, keep.map((e) => `${JSON.stringify(e)}\n`).join(''), { mode: 0o600 });
+    await rename(tmp, path);
+    await this.fh.close();
+    this.fh = await open(path, 'a', 0o600);
+    this.fileLines = keep.length;
+  }
+
 
   /** Makes the ack durable; the log file is only shortened after this. */
   private async persistAck(): Promise<void> {

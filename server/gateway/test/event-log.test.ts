@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -53,6 +54,15 @@ afterEach(async () => {
 });
 
 describe('EventLog', () => {
+  it('has an event in the file by the time append returns (a kill right after loses nothing)', async () => {
+    const dir = await tempDir();
+    const eventLog = await openLog(dir);
+    for (let i = 1; i <= 3; i++) eventLog.append(statement(i));
+    // No await in between: the lines must already be in the file (page cache), not in a queue.
+    const lines = readFileSync(join(dir, 'events.jsonl'), 'utf8').trim().split('\n');
+    expect(lines.map((l) => (JSON.parse(l) as SessionEvent).seq)).toEqual([1, 2, 3]);
+  });
+
   it('numbers events, sends them in batches once durable, and drops them when acked', async () => {
     const dir = await tempDir();
     const eventLog = await openLog(dir, { maxBatch: 100 });

@@ -13,6 +13,30 @@ import { join } from 'node:path';
 const CLI = join(ROOT, 'bin', 'gatehouse.mjs');
 const PERIOD_MS = 30_000;
 
+export const ALICE = { email: 'alice@demo.local', password: 'alice-password-1' };
+
+/**
+ * The access-rules scenario both the CLI and the desktop tests run: two more accounts on the
+ * demo resource (`ro-mfa` requires MFA, `ro-approval` requires one approval by the admin) and
+ * a member, Alice, whose policy grants both for up to an hour.
+ */
+export async function setUpAccessScenario(stack: Stack): Promise<{ mfaId: string; approvalId: string; aliceId: string }> {
+  const me = await stack.api<{ user: { id: string } }>('GET', '/me');
+  const { accounts } = await stack.api<{ accounts: { resource: { id: string } }[] }>('GET', `/projects/${stack.projectId}/accounts`);
+  const resourceId = accounts[0]!.resource.id;
+  const ro = stack.roles.readonly;
+  const add = async (name: string, patch: Record<string, unknown>) => {
+    const { account } = await stack.api<{ account: { id: string } }>('POST', `/resources/${resourceId}/accounts`, { name, username: ro.username, password: ro.password });
+    await stack.api('PATCH', `/accounts/${account.id}`, patch);
+    return account.id;
+  };
+  const mfaId = await add('ro-mfa', { requireMfa: true });
+  const approvalId = await add('ro-approval', { requireApproval: { approverUsers: [me.user.id], requiredApprovals: 1 } });
+  const aliceId = await inviteUser(stack, ALICE.email, ALICE.password);
+  await stack.api('POST', `/projects/${stack.projectId}/policies`, { name: 'alice', users: [aliceId], accounts: [mfaId, approvalId], maxDurationSeconds: 3600 });
+  return { mfaId, approvalId, aliceId };
+}
+
 /** Invites `email` into the stack's project as `role`, accepts the invitation; returns the user id. */
 export async function inviteUser(stack: Stack, email: string, password: string, role = 'member'): Promise<string> {
   const { code } = await stack.api<{ code: string }>('POST', '/users/invitations', { email, projectId: stack.projectId, role });
@@ -66,14 +90,28 @@ export class AccessRun {
     return new AccessRun(spawn(process.execPath, [CLI, ...args], { env: user.env(), stdio: ['ignore', 'pipe', 'pipe'] }));
   }
 
+  /** Any `gatehouse` command, with stdin open for answers to its prompts. */
+  static spawnCli(args: string[], env: NodeJS.ProcessEnv): AccessRun {
+    return new AccessRun(spawn(process.execPath, [CLI, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] }));
+  }
+
   /** Waits until stderr matches `pattern` (or the process exits) and returns the match. */
-  async waitForStderr(pattern: RegExp, timeoutMs = 30_000): Promise<RegExpMatchArray> {
+  waitForStderr(pattern: RegExp, timeoutMs = 30_000): Promise<RegExpMatchArray> {
+    return this.waitFor('stderr', pattern, timeoutMs);
+  }
+
+  /** Waits until stdout matches `pattern` (or the process exits) and returns the match. */
+  waitForStdout(pattern: RegExp, timeoutMs = 30_000): Promise<RegExpMatchArray> {
+    return this.waitFor('stdout', pattern, timeoutMs);
+  }
+
+  private async waitFor(stream: 'stdout' | 'stderr', pattern: RegExp, timeoutMs: number): Promise<RegExpMatchArray> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const m = this.stderr.match(pattern);
+      const m = this[stream].match(pattern);
       if (m) return m;
-      if (this.child.exitCode !== null) throw new Error(`gatehouse db access exited (${this.child.exitCode}) before ${pattern}: ${this.stderr}`);
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${pattern}; stderr: ${this.stderr}`);
+      if (this.child.exitCode !== null) throw new Error(`gatehouse exited (${this.child.exitCode}) before ${pattern}: ${this.stderr}`);
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${pattern} on ${stream}; stderr: ${this.stderr}`);
       await new Promise((r) => setTimeout(r, 50));
     }
   }

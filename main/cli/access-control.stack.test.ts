@@ -5,17 +5,13 @@
  * approved by an admin through the API → a working node-postgres connection; denied →
  * exit 1 with the comment), a policy refusal and a lockout with its retry time.
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type Stack } from '../../server/demo/stack.ts';
-import { ROOT } from '../../test/integration/helpers.ts';
-import { AccessRun, CliUser, inviteUser, TotpCodes } from './access-control.helpers.ts';
-
-const ALICE = { email: 'alice@demo.local', password: 'alice-password-1' };
+import { ALICE, AccessRun, CliUser, inviteUser, setUpAccessScenario, TotpCodes } from './access-control.helpers.ts';
 
 let stack: Stack;
 let admin: CliUser;
@@ -25,19 +21,7 @@ const runs: AccessRun[] = [];
 
 beforeAll(async () => {
   stack = await startStack({ env: { GATEHOUSE_LOG_LEVEL: 'warn' } });
-  const me = await stack.api<{ user: { id: string } }>('GET', '/me');
-  const { accounts } = await stack.api<{ accounts: { id: string; name: string; resource: { id: string } }[] }>('GET', `/projects/${stack.projectId}/accounts`);
-  const resourceId = accounts[0]!.resource.id;
-  const ro = stack.roles.readonly;
-  const add = async (name: string, patch: Record<string, unknown>) => {
-    const { account } = await stack.api<{ account: { id: string } }>('POST', `/resources/${resourceId}/accounts`, { name, username: ro.username, password: ro.password });
-    await stack.api('PATCH', `/accounts/${account.id}`, patch);
-    return account.id;
-  };
-  const mfaId = await add('ro-mfa', { requireMfa: true });
-  const approvalId = await add('ro-approval', { requireApproval: { approverUsers: [me.user.id], requiredApprovals: 1 } });
-  const aliceId = await inviteUser(stack, ALICE.email, ALICE.password);
-  await stack.api('POST', `/projects/${stack.projectId}/policies`, { name: 'alice', users: [aliceId], accounts: [mfaId, approvalId], maxDurationSeconds: 3600 });
+  await setUpAccessScenario(stack);
   [admin, alice] = await Promise.all([CliUser.login(stack), CliUser.login(stack, ALICE.email, ALICE.password)]);
 }, 180_000);
 
@@ -65,21 +49,13 @@ async function query(url: string): Promise<string> {
 
 describe('gatehouse with MFA, approvals and refusals', () => {
   it('mfa enroll shows the otpauth URL, takes a code and prints ten recovery codes', async () => {
-    const child = spawn(process.execPath, [join(ROOT, 'bin', 'gatehouse.mjs'), 'mfa', 'enroll'], { env: alice.env(), stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const exited = new Promise<number | null>((r) => child.once('exit', r));
-    const deadline = Date.now() + 20_000;
-    while (!/Secret:\s+(\S+)/.test(stdout)) {
-      if (child.exitCode !== null || Date.now() > deadline) throw new Error(`mfa enroll: ${stderr}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    expect(stdout).toMatch(/URL:\s+otpauth:\/\/totp\/.*secret=/);
-    codes = new TotpCodes(stdout.match(/Secret:\s+(\S+)/)![1]!);
-    child.stdin.end(`${await codes.next()}\n`);
-    expect(await exited, stderr).toBe(0);
+    const run = AccessRun.spawnCli(['mfa', 'enroll'], alice.env());
+    const [, secret] = await run.waitForStdout(/Secret:\s+(\S+)/, 20_000);
+    expect(run.stdout).toMatch(/URL:\s+otpauth:\/\/totp\/.*secret=/);
+    codes = new TotpCodes(secret!);
+    run.child.stdin!.end(`${await codes.next()}\n`);
+    expect(await run.exited, run.stderr).toBe(0);
+    const stdout = run.stdout;
     const recovery = stdout.slice(stdout.indexOf('Recovery codes')).split('\n').slice(1).map((l) => l.trim()).filter(Boolean);
     expect(recovery.filter((l) => !l.startsWith('store them'))).toHaveLength(10);
   });
@@ -185,24 +161,17 @@ describe('gatehouse with MFA, approvals and refusals', () => {
     const home = await mkdtemp(join(tmpdir(), 'gatehouse-cli-bob-'));
     try {
       await inviteUser(stack, 'bob@demo.local', 'bob-password-1');
-      const child = spawn(process.execPath, [join(ROOT, 'bin', 'gatehouse.mjs'), 'login', '--domain', stack.domain, '--email', 'bob@demo.local', '--password', 'bob-password-1'],
-        { env: { ...process.env, GATEHOUSE_HOME: home, GATEHOUSE_SECRET_STORE: 'file', GATEHOUSE_LOG_LEVEL: 'warn' }, stdio: ['pipe', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-      const exited = new Promise<number | null>((r) => child.once('exit', r));
-      const deadline = Date.now() + 20_000;
-      while (!/Secret:\s+(\S+)/.test(stdout)) {
-        if (child.exitCode !== null || Date.now() > deadline) throw new Error(`login: ${stderr}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      expect(stderr).toContain('requires an authenticator app');
-      child.stdin.end(`${await new TotpCodes(stdout.match(/Secret:\s+(\S+)/)![1]!).next()}\n`);
-      expect(await exited, stderr).toBe(0);
-      expect(stdout).toContain('Recovery codes');
-      expect(stdout).toContain('Signed in to');
-      expect(stdout).toContain('as bob@demo.local');
+      const run = AccessRun.spawnCli(
+        ['login', '--domain', stack.domain, '--email', 'bob@demo.local', '--password', 'bob-password-1'],
+        { ...process.env, GATEHOUSE_HOME: home, GATEHOUSE_SECRET_STORE: 'file', GATEHOUSE_LOG_LEVEL: 'warn' },
+      );
+      const [, secret] = await run.waitForStdout(/Secret:\s+(\S+)/, 20_000);
+      expect(run.stderr).toContain('requires an authenticator app');
+      run.child.stdin!.end(`${await new TotpCodes(secret!).next()}\n`);
+      expect(await run.exited, run.stderr).toBe(0);
+      expect(run.stdout).toContain('Recovery codes');
+      expect(run.stdout).toContain('Signed in to');
+      expect(run.stdout).toContain('as bob@demo.local');
     } finally {
       await stack.api('PATCH', '/settings/mfa', { enforce: 'none' });
       await rm(home, { recursive: true, force: true });

@@ -9,14 +9,12 @@ import pg from 'pg';
 import type { Browser, Page } from 'playwright-core';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inviteUser, TotpCodes } from '../../main/cli/access-control.helpers.ts';
-import { buildRenderer, chromiumMissing, launchChromium, screenshot, startApp, type RunningApp } from './harness.ts';
+import { ALICE, setUpAccessScenario, TotpCodes } from '../../main/cli/access-control.helpers.ts';
+import { buildRenderer, chromiumMissing, launchChromium, screenshot, startApp, submitSignIn, type RunningApp } from './harness.ts';
 import { stackMissing, startE2eStack, type Stack } from './stack.ts';
 
 const skipReason = chromiumMissing ?? stackMissing;
 if (skipReason) console.info(`[e2e] ${import.meta.url.split('/').pop()} skipped: ${skipReason}`);
-
-const ALICE = { email: 'alice@demo.local', password: 'alice-password-1' };
 
 async function post<T>(domain: string, path: string, body: unknown, token?: string): Promise<T> {
   const res = await request(`${domain}/api/v1${path}`, {
@@ -41,18 +39,7 @@ describe.skipIf(skipReason)(`desktop MFA and approvals${skipReason ? ` (skipped:
 
   beforeAll(async () => {
     [stack, renderer] = await Promise.all([startE2eStack(), buildRenderer()]);
-    const me = await stack.api<{ user: { id: string } }>('GET', '/me');
-    const { accounts } = await stack.api<{ accounts: { resource: { id: string } }[] }>('GET', `/projects/${stack.projectId}/accounts`);
-    const ro = stack.roles.readonly;
-    const add = async (name: string, patch: Record<string, unknown>) => {
-      const { account } = await stack.api<{ account: { id: string } }>('POST', `/resources/${accounts[0]!.resource.id}/accounts`, { name, username: ro.username, password: ro.password });
-      await stack.api('PATCH', `/accounts/${account.id}`, patch);
-      return account.id;
-    };
-    const mfaId = await add('ro-mfa', { requireMfa: true });
-    const approvalId = await add('ro-approval', { requireApproval: { approverUsers: [me.user.id], requiredApprovals: 1 } });
-    const aliceId = await inviteUser(stack, ALICE.email, ALICE.password);
-    await stack.api('POST', `/projects/${stack.projectId}/policies`, { name: 'alice', users: [aliceId], accounts: [mfaId, approvalId], maxDurationSeconds: 3600 });
+    await setUpAccessScenario(stack);
     // Alice turns on TOTP through the API (the CLI test covers `gatehouse mfa enroll`)
     const login = await post<{ accessToken: string }>(stack.domain, '/auth/login', ALICE);
     const enrollment = await post<{ secret: string }>(stack.domain, '/me/mfa/totp/enroll', {}, login.accessToken);
@@ -75,10 +62,7 @@ describe.skipIf(skipReason)(`desktop MFA and approvals${skipReason ? ` (skipped:
 
   async function signIn(page: Page, app: RunningApp, email: string, password: string) {
     await page.goto(app.bridge.pageUrl);
-    await page.getByLabel('Server URL').fill(stack.domain);
-    await page.getByLabel('Email').fill(email);
-    await page.getByLabel('Password').fill(password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await submitSignIn(page, { domain: stack.domain, email, password });
   }
 
   async function query(url: string): Promise<string> {

@@ -8,7 +8,7 @@
 import pg from 'pg';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildRenderer, chromiumMissing, launchChromium, readyAtMs, screenshot, startApp, type RunningApp } from './harness.ts';
+import { buildRenderer, chromiumMissing, launchChromium, readyAtMs, screenshot, startApp, submitSignIn, type RunningApp } from './harness.ts';
 import { stackMissing, startE2eStack, type Stack } from './stack.ts';
 
 const skipReason = chromiumMissing ?? stackMissing;
@@ -37,17 +37,10 @@ describe.skipIf(skipReason)(`desktop app flows${skipReason ? ` (skipped: ${skipR
     await stack?.close();
   });
 
-  async function fillSignIn(password: string) {
-    await page.getByLabel('Server URL').fill(stack.domain);
-    await page.getByLabel('Email').fill(stack.email);
-    await page.getByLabel('Password').fill(password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-  }
-
   it('refuses a wrong password with a clear message', async () => {
     await page.goto(app.bridge.pageUrl);
     await readyAtMs(page); // the load-time budget is asserted on an idle machine in sign-in-errors.test.ts
-    await fillSignIn('not-the-password');
+    await submitSignIn(page, { ...stack, password: 'not-the-password' });
     const alert = page.getByRole('alert');
     await alert.waitFor();
     expect(await alert.getAttribute('data-code')).toBe('GATEHOUSE_ERR_INVALID_CREDENTIALS');
@@ -56,7 +49,7 @@ describe.skipIf(skipReason)(`desktop app flows${skipReason ? ` (skipped: ${skipR
   });
 
   it('signs in and lists the accounts grouped by resource, searchable', async () => {
-    await fillSignIn(stack.password);
+    await submitSignIn(page, stack);
     const group = page.getByRole('list', { name: `Accounts on ${stack.resource}` });
     await group.waitFor();
     expect(await group.getByRole('listitem').count()).toBe(2);

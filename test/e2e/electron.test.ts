@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { _electron, type ElectronApplication, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT, screenshot } from './harness.ts';
+import { REPO_ROOT, screenshot, submitSignIn } from './harness.ts';
 import { stackMissing, startE2eStack, type Stack } from './stack.ts';
 
 /** The Electron binary, without `require('electron')` (which tries to download it). */
@@ -62,13 +62,9 @@ describe.skipIf(skipReason)(`desktop app in Electron${skipReason ? ` (skipped: $
   });
 
   it('refuses a wrong password, then signs in and lists the accounts', async () => {
-    await page.getByLabel('Server URL').fill(stack.domain);
-    await page.getByLabel('Email').fill(stack.email);
-    await page.getByLabel('Password').fill('wrong');
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await submitSignIn(page, { ...stack, password: 'wrong' });
     await page.getByText('Wrong email or password.').waitFor();
-    await page.getByLabel('Password').fill(stack.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await submitSignIn(page, stack);
     await page.getByRole('list', { name: `Accounts on ${stack.resource}` }).waitFor();
     await screenshot(page, 'electron-accounts');
   });

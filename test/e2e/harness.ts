@@ -70,3 +70,11 @@ export async function readyAtMs(page: Page): Promise<number> {
   await page.waitForFunction(() => document.documentElement.dataset.readyAt !== undefined);
   return Number(await page.evaluate(() => document.documentElement.dataset.readyAt));
 }
+
+/** Fills in and submits the sign-in form (the page must show it). */
+export async function submitSignIn(page: Page, form: { domain: string; email: string; password: string }): Promise<void> {
+  await page.getByLabel('Server URL').fill(form.domain);
+  await page.getByLabel('Email').fill(form.email);
+  await page.getByLabel('Password').fill(form.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import type { SessionStatus } from '../../main/ipc/contract.ts';
 import type { BridgeMessage } from '../../main/ipc/ws-protocol.ts';
-import { buildRenderer, chromiumMissing, launchChromium, screenshot, startApp, type RunningApp } from './harness.ts';
+import { buildRenderer, chromiumMissing, launchChromium, screenshot, startApp, submitSignIn, type RunningApp } from './harness.ts';
 import { stackMissing, startE2eStack, type Stack } from './stack.ts';
 
 const skipReason = chromiumMissing ?? stackMissing;
@@ -42,10 +42,7 @@ describe.skipIf(skipReason)(`20 concurrent sessions${skipReason ? ` (skipped: ${
     page = await (await browser.newContext({ viewport: { width: 1180, height: 900 } })).newPage();
     await page.addInitScript(() => { window.__gatehouseRenders = {}; });
     await page.goto(app.bridge.pageUrl);
-    await page.getByLabel('Server URL').fill(stack.domain);
-    await page.getByLabel('Email').fill(stack.email);
-    await page.getByLabel('Password').fill(stack.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await submitSignIn(page, stack);
     await page.getByRole('list', { name: `Accounts on ${stack.resource}` }).waitFor();
   }, 120_000);
   afterAll(async () => {

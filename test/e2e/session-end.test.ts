@@ -10,7 +10,7 @@ import { createServer, type Server } from 'node:net';
 import pg from 'pg';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildRenderer, chromiumMissing, launchChromium, screenshot, startApp, type RunningApp } from './harness.ts';
+import { buildRenderer, chromiumMissing, launchChromium, screenshot, startApp, submitSignIn, type RunningApp } from './harness.ts';
 import { stackMissing, startE2eStack, type Stack } from './stack.ts';
 
 const skipReason = chromiumMissing ?? stackMissing;
@@ -40,10 +40,7 @@ describe.skipIf(skipReason)(`session expiry and a port in use${skipReason ? ` (s
     browser = await launchChromium();
     page = await (await browser.newContext({ viewport: { width: 1180, height: 760 } })).newPage();
     await page.goto(app.bridge.pageUrl);
-    await page.getByLabel('Server URL').fill(stack.domain);
-    await page.getByLabel('Email').fill(stack.email);
-    await page.getByLabel('Password').fill(stack.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await submitSignIn(page, stack);
     await page.getByRole('list', { name: `Accounts on ${stack.resource}` }).waitFor();
   }, 120_000);
   afterAll(async () => {

@@ -3,27 +3,21 @@
  * Every event is appended to the hash chain in the store; listeners (the export stream) are
  * woken after each local append, and poll the store for appends by other replicas.
  */
-import type { ActorKind } from './audit/chain.ts';
-import type { AuditEvent } from './store/audit-events.ts';
+import type { AuditEvent, AuditEventInput } from './store/audit-events.ts';
 import type { Store } from './store/store.ts';
 import type { User } from './store/users.ts';
 
-export interface AuditInput {
+/**
+ * What a caller records: the stored event's fields, with the signed-in user instead of raw
+ * actor columns. `projectId` (which scopes the event for project admins and auditors) is
+ * derived from the target when left out. `details` never hold secret values; keys naming
+ * secrets are redacted anyway.
+ */
+export type AuditInput = Omit<AuditEventInput, 'actorId' | 'actorEmail'> & {
   actor: Pick<User, 'id' | 'email'> | null;
   /** When there is no signed-in actor but an email was given (a failed sign-in). */
   actorEmail?: string | null;
-  /** Defaults to 'user' with an actor or actorEmail, else 'system'. */
-  actorKind?: ActorKind;
-  action: string;
-  targetType: string;
-  targetId: string | null;
-  targetName?: string | null;
-  /** The project the event belongs to (scopes it for project admins and auditors). Derived from the target when left out. */
-  projectId?: string | null;
-  sourceAddress: string | null;
-  /** Never secret values; keys naming secrets are redacted anyway. */
-  details?: Record<string, unknown>;
-}
+};
 
 export interface Audit {
   (event: AuditInput): Promise<void>;
@@ -36,17 +30,13 @@ export function createAudit(store: Store): Audit {
   const listeners = new Set<() => void>();
   const record = async (event: AuditInput): Promise<AuditEvent> => {
     const projectId = event.projectId !== undefined ? event.projectId : await deriveProjectId(store, event);
+    const { actor, actorEmail, ...rest } = event;
     const stored = await store.auditEvents.record({
-      actorId: event.actor?.id ?? null,
-      actorEmail: event.actor?.email ?? (event.actorEmail ? event.actorEmail.trim().toLowerCase().slice(0, 320) : null),
-      actorKind: event.actorKind,
-      action: event.action,
-      targetType: event.targetType,
-      targetId: event.targetId,
+      ...rest,
+      actorId: actor?.id ?? null,
+      actorEmail: actor?.email ?? (actorEmail ? actorEmail.trim().toLowerCase().slice(0, 320) : null),
       targetName: event.targetName ?? null,
       projectId,
-      sourceAddress: event.sourceAddress,
-      details: event.details,
     });
     for (const listener of listeners) listener();
     return stored;

@@ -6,6 +6,7 @@ import { createLogger } from '../../proxy-core/src/log.ts';
 import type { GatewayStreamMeta } from '../../proxy-core/src/tunnel/meta.ts';
 import { Mux, type ControlMessage } from '../../proxy-core/src/tunnel/mux.ts';
 import type { MuxStream } from '../../proxy-core/src/tunnel/stream.ts';
+import { tunnelClientOptions } from '../../proxy-core/src/tunnel/ws-client-options.ts';
 import { backoffDelay } from './backoff.ts';
 import type { GatewayIdentity } from './identity.ts';
 import { signedLinkHeaders } from './link-signature.ts';
@@ -109,8 +110,8 @@ export class GatewayLink extends EventEmitter<GatewayLinkEvents> {
     this.current = { state: 'connecting', attempt: this.attempt };
     const { identity } = this.opts;
     const ws = new WebSocket(this.url, {
+      ...tunnelClientOptions(this.url),
       headers: signedLinkHeaders(identity.gatewayId, identity.keyPem),
-      perMessageDeflate: false,
       maxPayload: MAX_PAYLOAD,
       handshakeTimeout: 15_000,
     });

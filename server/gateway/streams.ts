@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { TLSSocket } from 'node:tls';
+import type { TLSSocket } from 'node:tls';
 import { ErrorCodes, type ErrorCode } from '../../proxy-core/src/errors.ts';
 import { createLogger } from '../../proxy-core/src/log.ts';
 import { createRecorder } from '../../proxy-core/src/recorder/index.ts';
 import type { DisconnectReason } from '../../proxy-core/src/recorder/events.ts';
-import { serverTlsOptionsForSessions } from '../../proxy-core/src/tls/tls-options.ts';
+import { acceptSessionTls } from '../../proxy-core/src/tls/session-tls.ts';
 import type { GatewayStreamMeta } from '../../proxy-core/src/tunnel/meta.ts';
 import type { MuxStream } from '../../proxy-core/src/tunnel/stream.ts';
 import { sendCancel, serveClientStream, type CloseReason } from '../../proxy-core/src/upstream/index.ts';
@@ -12,7 +12,6 @@ import { readPacketOfKind } from '../../proxy-core/src/protocol/read-packet.ts';
 import { CancelKeys } from './cancel-keys.ts';
 import type { EventLog } from './event-log.ts';
 import type { GatewayIdentity } from './identity.ts';
-import { verifiedPeerIdentity } from './peer-session.ts';
 import { SessionRegistry, type SessionEndReason } from './session-registry.ts';
 
 const CANCEL_READ_TIMEOUT_MS = 5_000;
@@ -52,25 +51,21 @@ export class StreamDispatcher {
     const refusal = this.sessions.refusal(meta.sessionId, expiresAt);
     if (refusal) return stream.reset(REFUSAL_CODES[refusal], `the access session has ${refusal === 'revoked' ? 'been revoked' : refusal}`);
 
-    const tlsSocket = new TLSSocket(stream, { isServer: true, ...serverTlsOptionsForSessions({ keyPem: this.identity.keyPem, certPem: this.identity.certPem, caPem: this.identity.caPem }) });
-    const handshakeTimer = setTimeout(() => tlsSocket.destroy(), TLS_HANDSHAKE_TIMEOUT_MS);
-    tlsSocket.on('error', (err) => log.info({ sessionId: meta.sessionId, err: err.message }, 'end-to-end TLS error'));
-    tlsSocket.once('close', () => {
-      clearTimeout(handshakeTimer);
-      if (!stream.destroyed) stream.end();
-    });
-    tlsSocket.once('secure', () => {
-      clearTimeout(handshakeTimer);
-      const peer = verifiedPeerIdentity(tlsSocket, this.identity.caPem);
-      if (peer?.kind !== 'session' || peer.id !== meta.sessionId) {
-        log.warn({ sessionId: meta.sessionId, peer }, 'refusing a stream: the client certificate is not for this session');
-        tlsSocket.destroy();
-        stream.reset(ErrorCodes.FORBIDDEN, 'the client certificate does not belong to this session');
-        return;
-      }
-      if (meta.kind === 'cancel') void this.serveCancel(tlsSocket, meta);
-      else this.servePg(tlsSocket, meta, expiresAt);
-    });
+    const tlsIdentity = { keyPem: this.identity.keyPem, certPem: this.identity.certPem, caPem: this.identity.caPem };
+    acceptSessionTls(stream, { ...tlsIdentity, expectedSessionId: meta.sessionId, handshakeTimeoutMs: TLS_HANDSHAKE_TIMEOUT_MS }).then(
+      ({ socket }) => {
+        socket.on('error', (err) => log.info({ sessionId: meta.sessionId, err: err.message }, 'end-to-end TLS error'));
+        socket.once('close', () => {
+          if (!stream.destroyed) stream.end();
+        });
+        if (meta.kind === 'cancel') void this.serveCancel(socket, meta);
+        else this.servePg(socket, meta, expiresAt);
+      },
+      (err: Error) => {
+        log.warn({ sessionId: meta.sessionId, err: err.message }, 'refusing a stream: end-to-end TLS with the client failed');
+        stream.reset(ErrorCodes.FORBIDDEN, err.message);
+      },
+    );
   }
 
   /** Ends a session: new streams are refused and open connections get 57P01. */

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { WebSocket } from 'ws';
 import { ErrorCodes, GatehouseError } from '../../../proxy-core/src/errors.ts';
+import { tunnelClientOptions } from '../../../proxy-core/src/tunnel/ws-client-options.ts';
 import { errorFromNetwork, errorFromResponse } from './api-errors.ts';
 
 const MAX_ERROR_BODY = 64 * 1024;
@@ -19,7 +20,7 @@ export function connectWebSocket(opts: {
 }): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(opts.url, {
-      perMessageDeflate: false,
+      ...tunnelClientOptions(opts.url),
       headers: { authorization: `Bearer ${opts.accessToken}` },
       handshakeTimeout: opts.timeoutMs,
     });

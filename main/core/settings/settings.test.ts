@@ -57,7 +57,10 @@ describe('SettingsStore ports', () => {
     await occupy(preferred);
     const port = await new SettingsStore({ dir }).portFor(D, 'p1', 'shop-db', 'admin');
     expect(port).not.toBe(preferred);
-    expect(port).toBe(preferred === PORT_RANGE.max ? PORT_RANGE.min : preferred + 1);
+    // the next free port upward (other test files may hold the one right above it)
+    const above = port > preferred ? port - preferred : port - PORT_RANGE.min + 1 + PORT_RANGE.max - preferred;
+    expect(above).toBeGreaterThanOrEqual(1);
+    expect(above).toBeLessThanOrEqual(20);
     // later, even when the preferred port is free again, the remembered one stays
     await Promise.all(servers.splice(0).map((s) => new Promise((r) => s.close(r))));
     expect(await new SettingsStore({ dir }).portFor(D, 'p1', 'shop-db', 'admin')).toBe(port);

@@ -85,7 +85,7 @@ export class ScramClient {
     const authMessage = `${this.clientFirstBare},${serverFirst},${withoutProof}`;
 
     const password = preparePassword(this.options.password);
-    const salted = await pbkdf2Async(password, salt, iterations, KEY_LENGTH, 'sha256');
+    const salted = await saltedPassword(password, salt, iterations);
     const clientKey = hmac(salted, 'Client Key');
     const storedKey = createHash('sha256').update(clientKey).digest();
     const clientSignature = hmac(storedKey, authMessage);
@@ -104,6 +104,25 @@ export class ScramClient {
       throw authError('the server signature is wrong (the server does not know the password)');
     }
   }
+}
+
+/**
+ * SaltedPassword per (password, salt, iterations). PBKDF2 is the costly part of SCRAM (4096
+ * rounds by default) and its result only changes with the password or the server's salt, so it
+ * runs once per account and server, not once per connection (pgbouncer caches it too). The
+ * cache lives in this process's memory only, which already holds the passwords it uses.
+ */
+const saltedCache = new Map<string, Buffer>();
+const SALTED_CACHE_MAX = 256;
+
+async function saltedPassword(password: string, salt: Buffer, iterations: number): Promise<Buffer> {
+  const key = createHash('sha256').update(password, 'utf8').update('\0').update(salt).update(`\0${iterations}`).digest('base64');
+  const cached = saltedCache.get(key);
+  if (cached !== undefined) return cached;
+  const salted = await pbkdf2Async(password, salt, iterations, KEY_LENGTH, 'sha256');
+  if (saltedCache.size >= SALTED_CACHE_MAX) saltedCache.delete(saltedCache.keys().next().value as string);
+  saltedCache.set(key, salted);
+  return salted;
 }
 
 function hmac(key: Buffer, data: string): Buffer {

@@ -6,12 +6,13 @@
  */
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from 'node:tls';
+import type { TLSSocket } from 'node:tls';
 import { ErrorCodes, GatehouseError, isGatehouseErrorLike } from '../errors.ts';
 import { createLogger } from '../log.ts';
 import { BoundaryTracker } from '../protocol/boundary.ts';
 import { FrontendCode } from '../protocol/constants.ts';
 import { MessageWalker } from '../recorder/message-walker.ts';
+import { coalesceWritesThisTurn } from '../coalesce-writes.ts';
 import type { StreamOpenMeta } from '../tunnel/meta.ts';
 import {
   connectionFailure,
@@ -38,7 +39,8 @@ const FALSE_VALUES = new Set(['', '0', 'false', 'off', 'no']);
 export interface ConnectionHost {
   readonly database: string;
   readonly localTls: boolean;
-  readonly gatewayTls: ConnectionOptions;
+  /** TLS toward the gateway over a tunnel stream (see startGatewayTls). */
+  startGatewayTls(stream: Duplex): TLSSocket;
   openStream(meta: StreamOpenMeta): Duplex;
   /** Set once the session is over: new connections are refused with it. */
   endReason(): EndReason | undefined;
@@ -174,7 +176,7 @@ export class ClientConnection {
   private async forwardCancel(packet: Buffer): Promise<void> {
     this.state = 'closing';
     try {
-      const gw = tlsConnect({ ...this.host.gatewayTls, socket: this.host.openStream({ kind: 'cancel' }) });
+      const gw = this.host.startGatewayTls(this.host.openStream({ kind: 'cancel' }));
       await new Promise<void>((resolve) => {
         const timer = setTimeout(() => gw.destroy(), CANCEL_TIMEOUT_MS);
         gw.once('secureConnect', () => gw.end(packet));
@@ -206,7 +208,7 @@ export class ClientConnection {
     } catch (err) {
       return this.refuse(connectionFailure(describe(err)));
     }
-    const gw = tlsConnect({ ...this.host.gatewayTls, socket: stream });
+    const gw = this.host.startGatewayTls(stream);
     this.gateway = gw;
     const handshakeTimer = setTimeout(
       () => gw.destroy(new GatehouseError(ErrorCodes.TIMEOUT, `the gateway did not complete the TLS handshake within ${GATEWAY_HANDSHAKE_TIMEOUT_MS / 1000} s`)),
@@ -277,7 +279,10 @@ export class ClientConnection {
   }
 
   private toClient(buf: Buffer): void {
-    if (buf.length > 0 && !this.client.write(buf)) this.gateway?.pause();
+    if (buf.length === 0) return;
+    // One TLS record of the tunnel decrypts to one chunk; a turn's chunks go out as one write.
+    coalesceWritesThisTurn(this.client);
+    if (!this.client.write(buf)) this.gateway?.pause();
   }
 
   private flushIfAtBoundary(): void {

@@ -8,7 +8,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { ErrorCodes, GatehouseError } from '../errors.ts';
 import { createLogger } from '../log.ts';
-import { clientTlsOptionsForGateway } from '../tls/tls-options.ts';
+import { startGatewayTls } from '../tls/session-tls.ts';
 import type { StreamOpenMeta } from '../tunnel/meta.ts';
 import { expiryNotice, type EndReason } from './client-errors.ts';
 import { ClientConnection, type ConnectionHost } from './client-connection.ts';
@@ -50,6 +50,8 @@ export interface LocalProxyEvents {
   closed: [];
 }
 
+const CLIENT_SOCKET_BUFFER = 64 * 1024;
+
 export class LocalProxy extends EventEmitter<LocalProxyEvents> {
   private readonly options: LocalProxyOptions;
   private readonly host: ConnectionHost;
@@ -74,7 +76,7 @@ export class LocalProxy extends EventEmitter<LocalProxyEvents> {
     this.host = {
       database: options.database,
       localTls: options.localTls ?? true,
-      gatewayTls: clientTlsOptionsForGateway(options.tls),
+      startGatewayTls: (stream) => startGatewayTls(stream, options.tls),
       openStream: (meta) => this.options.openStream(meta),
       endReason: () => this.ended,
       expiryNotice: () => (this.warned && !this.ended ? expiryNotice(this.options.expiresAt) : undefined),
@@ -88,7 +90,9 @@ export class LocalProxy extends EventEmitter<LocalProxyEvents> {
   /** Starts listening; resolves with the port. */
   async listen(): Promise<number> {
     if (this.server) throw new GatehouseError(ErrorCodes.CONFLICT, 'local proxy is already listening');
-    const server = createServer({ noDelay: true }, (socket) => this.accept(socket));
+    // 64 KiB buffers: one tunnel frame decrypts to up to four 16 KiB TLS records, and they
+    // should reach the client in one write, not four (see coalesceWritesThisTurn).
+    const server = createServer({ noDelay: true, highWaterMark: CLIENT_SOCKET_BUFFER }, (socket) => this.accept(socket));
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err: NodeJS.ErrnoException) => {

@@ -18,12 +18,16 @@ export interface TlsIdentityPem {
  * the key and the certificates, which cost more than the rest of a handshake.
  */
 const MAX_CONTEXTS = 64;
+const SESSION_ID_CONTEXT = 'gatehouse-e2e';
 const contexts = new Map<string, SecureContext>();
 function secureContextFor(opts: TlsIdentityPem): SecureContext {
   const key = `${opts.certPem}\n${opts.caPem}`;
   let context = contexts.get(key);
   if (!context) {
     context = createSecureContext({ key: opts.keyPem, cert: opts.certPem, ca: [opts.caPem], minVersion: 'TLSv1.3' });
+    // A server that asks for client certificates resumes sessions only with a session id
+    // context (tls.Server sets one; a bare server TLSSocket must have it on its context).
+    (context as SecureContext & { context: { setSessionIdContext(id: string): void } }).context.setSessionIdContext(SESSION_ID_CONTEXT);
     if (contexts.size >= MAX_CONTEXTS) contexts.delete(contexts.keys().next().value as string);
     contexts.set(key, context);
   }

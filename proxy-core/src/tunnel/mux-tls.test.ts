@@ -111,6 +111,45 @@ describe('TLS inside a MuxStream', () => {
     await once(secure, 'close');
   }, 30_000);
 
+  it('a second stream resumes the TLS session, and the gateway still checks the session certificate it remembers', async () => {
+    const { pair, identities } = await gatewayPair();
+    const echo = async (secure: tls.TLSSocket) => {
+      secure.write('ping');
+      const [reply] = (await once(secure, 'data')) as [Buffer];
+      expect(reply.toString()).toBe('ping');
+    };
+    const first = await connectGatewayTls(pair.client.openStream({ kind: 'pg', clientAddress: '127.0.0.1:1' }), { ...session, caPem: ca.certPem, gatewayId: 'gw-1' });
+    first.on('error', () => {});
+    await echo(first); // a ticket arrives after each handshake
+    const second = await connectGatewayTls(pair.client.openStream({ kind: 'pg', clientAddress: '127.0.0.1:2' }), { ...session, caPem: ca.certPem, gatewayId: 'gw-1' });
+    second.on('error', () => {});
+    await echo(second);
+    expect(second.isSessionReused()).toBe(true);
+    expect(identities).toEqual(Array(4).fill({ kind: 'session', id: 'sess-1' }));
+    first.end();
+    second.end();
+  });
+
+  it('a resumed session of another session id is refused by a gateway expecting a different session', async () => {
+    const other = await issue('session', 'sess-resume');
+    const { pair } = await gatewayPair('sess-resume');
+    const first = await connectGatewayTls(pair.client.openStream({ kind: 'pg', clientAddress: '127.0.0.1:1' }), { ...other, caPem: ca.certPem, gatewayId: 'gw-1' });
+    first.on('error', () => {});
+    first.write('ping');
+    await once(first, 'data');
+    // The same client (and so the same ticket) now reaches a gateway that expects sess-1.
+    const { pair: strict, identities, refusals } = await gatewayPair('sess-1');
+    const stream = strict.client.openStream({ kind: 'pg', clientAddress: '127.0.0.1:2' });
+    stream.on('error', () => {});
+    const resumed = await connectGatewayTls(stream, { ...other, caPem: ca.certPem, gatewayId: 'gw-1' });
+    resumed.on('error', () => {});
+    expect(resumed.isSessionReused()).toBe(true);
+    await new Promise((resolve) => resumed.once('close', resolve));
+    expect(identities).toEqual([]);
+    expect(refusals[0]?.message).toContain('another session');
+    first.end();
+  });
+
   it('the client refuses a gateway with another identity inside the tunnel', async () => {
     const { pair } = await gatewayPair();
     const stream = pair.client.openStream({ kind: 'pg', clientAddress: '127.0.0.1:1' });

@@ -15,6 +15,7 @@ import {
   type Frame,
 } from './frames.ts';
 import type { StreamMeta } from './meta.ts';
+import { CoalescingSender } from '../coalesce-writes.ts';
 import { MuxStream, type StreamLink } from './stream.ts';
 
 const log = createLogger('tunnel');
@@ -59,6 +60,7 @@ const CLOSE_GRACE_MS = 2_000;
  */
 export class Mux extends EventEmitter<MuxEvents> implements StreamLink {
   readonly #ws: WebSocket;
+  readonly #sender: CoalescingSender;
   readonly #initiator: boolean;
   readonly #initialWindow: number;
   readonly #maxStreams: number;
@@ -78,6 +80,7 @@ export class Mux extends EventEmitter<MuxEvents> implements StreamLink {
   constructor(ws: WebSocket, options: MuxOptions) {
     super();
     this.#ws = ws;
+    this.#sender = new CoalescingSender(ws);
     this.#initiator = options.initiator;
     this.#initialWindow = options.initialWindow ?? INITIAL_WINDOW;
     this.#maxStreams = options.maxStreams ?? 1024;
@@ -175,7 +178,7 @@ export class Mux extends EventEmitter<MuxEvents> implements StreamLink {
 
   #send(data: Buffer | string): boolean {
     if (this.#ws.readyState !== WebSocket.OPEN) return false;
-    this.#ws.send(data, this.#onSent);
+    this.#sender.send(data, this.#onSent);
     return true;
   }
 

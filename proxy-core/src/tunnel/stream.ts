@@ -78,6 +78,16 @@ export class MuxStream extends Duplex {
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (err?: Error | null) => void): void {
+    this.#enqueue(chunk, callback);
+  }
+
+  /** Chunks written together (a corked TLS socket flushing its records) become one frame. */
+  override _writev(chunks: Array<{ chunk: Buffer }>, callback: (err?: Error | null) => void): void {
+    const chunk = chunks.length === 1 ? chunks[0].chunk : Buffer.concat(chunks.map((c) => c.chunk));
+    this.#enqueue(chunk, callback);
+  }
+
+  #enqueue(chunk: Buffer, callback: (err?: Error | null) => void): void {
     this.#pending = { chunk, offset: 0, callback };
     this.resumeWriting();
   }

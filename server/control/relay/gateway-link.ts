@@ -1,6 +1,7 @@
 import type { RawData, WebSocket } from 'ws';
 import { ErrorCodes } from '../../../proxy-core/src/errors.ts';
 import { createLogger } from '../../../proxy-core/src/log.ts';
+import { CoalescingSender } from '../../../proxy-core/src/coalesce-writes.ts';
 import { FrameType, decodeFrame, encodeFrame } from '../../../proxy-core/src/tunnel/frames.ts';
 import type { RelayStats } from './counters.ts';
 import { EventAckTracker } from './event-acks.ts';
@@ -20,6 +21,7 @@ export class GatewayLinkConnection implements FrameSink {
   private nextStreamId = 2;
   private storing: Promise<void> = Promise.resolve();
   private readonly acks = new EventAckTracker();
+  private readonly sender: CoalescingSender;
 
   constructor(
     readonly gatewayId: string,
@@ -27,6 +29,7 @@ export class GatewayLinkConnection implements FrameSink {
     private readonly deps: RelayDeps,
     private readonly stats: RelayStats,
   ) {
+    this.sender = new CoalescingSender(ws);
     ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
   }
 
@@ -43,11 +46,11 @@ export class GatewayLinkConnection implements FrameSink {
   }
 
   sendFrame(frame: Buffer): void {
-    if (this.open) this.ws.send(frame, { binary: true });
+    if (this.open) this.sender.send(frame);
   }
 
   sendControl(message: Record<string, unknown>): void {
-    if (this.open) this.ws.send(JSON.stringify(message), { binary: false });
+    if (this.open) this.sender.send(JSON.stringify(message));
   }
 
   /** Resolves when every events batch received so far has been stored or has failed. */

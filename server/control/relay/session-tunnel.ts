@@ -1,5 +1,6 @@
 import type { RawData, WebSocket } from 'ws';
 import { createLogger } from '../../../proxy-core/src/log.ts';
+import { CoalescingSender } from '../../../proxy-core/src/coalesce-writes.ts';
 import { FrameType, decodeFrame } from '../../../proxy-core/src/tunnel/frames.ts';
 import { toBuffer } from './gateway-link.ts';
 import type { FrameSink, RelayedStream } from './relayed-stream.ts';
@@ -18,6 +19,7 @@ export class SessionTunnelConnection implements FrameSink {
   readonly expiresAt: Date;
   /** Set once the session is over: no new streams, the tunnel closes shortly. */
   endReason: SessionEndReason | undefined;
+  private readonly sender: CoalescingSender;
 
   constructor(
     readonly sessionId: string,
@@ -26,6 +28,7 @@ export class SessionTunnelConnection implements FrameSink {
     private readonly onOpen: (tunnel: SessionTunnelConnection, streamId: number, payload: Buffer) => void,
   ) {
     this.expiresAt = new Date(authorization.expiresAt);
+    this.sender = new CoalescingSender(ws);
     ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
   }
 
@@ -38,11 +41,11 @@ export class SessionTunnelConnection implements FrameSink {
   }
 
   sendFrame(frame: Buffer): void {
-    if (this.open) this.ws.send(frame, { binary: true });
+    if (this.open) this.sender.send(frame);
   }
 
   sendControl(message: Record<string, unknown>): void {
-    if (this.open) this.ws.send(JSON.stringify(message), { binary: false });
+    if (this.open) this.sender.send(JSON.stringify(message));
   }
 
   close(code: number, reason: string): void {

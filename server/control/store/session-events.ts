@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Database } from './schema.ts';
 import { toNumber } from './errors.ts';
 
@@ -19,17 +19,16 @@ export function createSessionEventsRepo(db: Kysely<Database>) {
     /** Inserts events; a (gatewayId, seq) already stored is skipped, so retries are harmless. */
     async insert(gatewayId: string, events: readonly StoredSessionEvent[]): Promise<number> {
       if (events.length === 0) return 0;
-      const result = await db
-        .insertInto('session_events')
-        .values(
-          events.map((event) => {
-            const { seq, sessionId, connectionId, at, type, ...data } = event;
-            return { gateway_id: gatewayId, seq, session_id: sessionId, connection_id: connectionId, at: new Date(at), type, data: JSON.stringify(data) };
-          }),
-        )
-        .onConflict((oc) => oc.columns(['gateway_id', 'seq']).doNothing())
-        .executeTakeFirst();
-      return Number(result.numInsertedOrUpdatedRows ?? 0);
+      // One JSON parameter expanded by the database: a batch of hundreds of events costs one
+      // bind value instead of seven per event (about 3× less CPU per event on PGlite).
+      const rows = events.map(({ seq, sessionId, connectionId, at, type, ...data }) => ({ seq, session_id: sessionId, connection_id: connectionId, at, type, data }));
+      const result = await sql`
+        insert into session_events (gateway_id, seq, session_id, connection_id, at, type, data)
+        select ${gatewayId}, r.seq, r.session_id, r.connection_id, r.at, r.type, r.data
+        from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
+          as r(seq bigint, session_id text, connection_id text, at timestamptz, type text, data jsonb)
+        on conflict (gateway_id, seq) do nothing`.execute(db);
+      return Number(result.numAffectedRows ?? 0);
     },
     /** One page of a session's events in gateway order, after `afterSeq`. */
     async page(sessionId: string, afterSeq: number, limit: number): Promise<{ events: StoredSessionEvent[]; next?: number }> {

@@ -12,7 +12,7 @@
  * --concurrent N (default 500), --skip copy,concurrent.
  */
 import { execFile, spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -53,17 +53,14 @@ async function pgbench(target: Target, args: string[]): Promise<{ tps: number; l
 
 async function copyOut(target: Target, megabytes: number): Promise<number> {
   const rows = megabytes * 1024; // 1 KiB per row
-  const sql = `COPY (SELECT repeat('x', 1023) FROM generate_series(1, ${rows})) TO STDOUT`;
+  // \copy runs COPY … TO STDOUT on the wire; `wc -c` drains it as fast as psql writes and
+  // counts it, so neither side pays for a slow consumer.
+  const sql = `\\copy (SELECT repeat('x', 1023) FROM generate_series(1, ${rows})) TO PROGRAM 'wc -c'`;
   const started = process.hrtime.bigint();
-  await new Promise<void>((resolveCopy, reject) => {
-    const child = spawn('psql', [target.url, '-X', '-q', '-c', sql], { env: { ...process.env, ...target.env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let bytes = 0;
-    let err = '';
-    child.stdout.on('data', (c: Buffer) => (bytes += c.length));
-    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-    child.once('exit', (code) => (code === 0 && bytes >= rows * 1024 ? resolveCopy() : reject(new Error(`psql COPY failed (${code}, ${bytes} bytes): ${err}`))));
-  });
+  const { stdout } = await run('psql', [target.url, '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-c', sql], { env: { ...process.env, ...target.env } });
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const bytes = Number(stdout.trim());
+  if (bytes < rows * 1024) throw new Error(`psql COPY delivered ${bytes} bytes, expected ${rows * 1024}`);
   return megabytes / seconds;
 }
 
@@ -122,6 +119,35 @@ async function startAccess(stack: Stack, home: string): Promise<{ url: string; s
   };
 }
 
+/** Busy and total jiffies of the whole machine, or undefined where /proc is not available. */
+async function machineJiffies(): Promise<{ busy: number; total: number } | undefined> {
+  try {
+    const cpu = (await readFile('/proc/stat', 'utf8')).split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    const total = cpu.reduce((a, b) => a + b, 0);
+    return { busy: total - cpu[3] - (cpu[4] ?? 0), total }; // minus idle and iowait
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Waits until the machine is quiet (under 10% busy for a second) after flushing dirty pages,
+ * so each measure runs alone: after a pgbench run, recording still stores that run's session
+ * events for several seconds and the kernel writes them back, and neither may be charged to
+ * the next measure. At most 60 s.
+ */
+async function settle(): Promise<void> {
+  await run('sync').catch(() => undefined);
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    const before = await machineJiffies();
+    await new Promise((r) => setTimeout(r, 1000));
+    const after = await machineJiffies();
+    if (before === undefined || after === undefined) return;
+    if ((after.busy - before.busy) / Math.max(1, after.total - before.total) < 0.1) return;
+  }
+}
+
 function fmt(n: number, digits = 2): string {
   return n.toFixed(digits);
 }
@@ -130,7 +156,7 @@ async function main(): Promise<void> {
   const home = await mkdtemp(join(tmpdir(), 'gatehouse-bench-home-'));
   process.stderr.write('bench: starting PostgreSQL, control plane, gateway…\n');
   const stack = await startStack({ pgTls: false, env: { GATEHOUSE_LOG_LEVEL: 'warn' } });
-  let access: { url: string; stop: () => Promise<void> } | undefined;
+  let access: Awaited<ReturnType<typeof startAccess>> | undefined;
   try {
     // pgbench tables, and an account that may use them.
     const direct: Target = {
@@ -142,7 +168,10 @@ async function main(): Promise<void> {
     const [resource] = (await stack.api<{ resources: Array<{ id: string; name: string }> }>('GET', `/projects/${stack.projectId}/resources`)).resources;
     await stack.api('POST', `/resources/${resource.id}/accounts`, { name: 'bench', username: 'postgres', password: stack.pg.superuserPassword });
     access = await startAccess(stack, home);
-    const proxied: Target = { label: 'gatehouse', url: access.url, env: {} };
+    // The local leg is loopback: TLS there protects nothing (anyone who can read loopback can
+    // connect to the port) and the direct target has none, so the client skips it. The tunnel
+    // behind the local proxy is end-to-end TLS either way.
+    const proxied: Target = { label: 'gatehouse', url: `${access.url}?sslmode=disable`, env: {} };
 
     const rows: string[] = [];
     const line = (s: string) => {
@@ -152,6 +181,7 @@ async function main(): Promise<void> {
     line(`Gatehouse benchmark — ${new Date().toISOString()} — ${SECONDS}s per pgbench run, 2 cores`);
 
     for (const clients of [8, 1]) {
+      await settle();
       const args = ['-n', '-S', '-c', String(clients), '-j', String(Math.min(clients, 2)), '-T', String(SECONDS)];
       const d = await pgbench(direct, args);
       const g = await pgbench(proxied, args);
@@ -160,6 +190,7 @@ async function main(): Promise<void> {
     }
 
     {
+      await settle();
       const args = ['-n', '-S', '-C', '-c', '1', '-T', String(Math.max(3, Math.round(SECONDS / 2)))];
       const d = await pgbench(direct, args);
       const g = await pgbench(proxied, args);
@@ -171,12 +202,14 @@ async function main(): Promise<void> {
     }
 
     if (!SKIP.has('copy')) {
+      await settle();
       const d = await copyOut(direct, COPY_MB);
       const g = await copyOut(proxied, COPY_MB);
       line(`COPY TO STDOUT ${COPY_MB} MB: direct ${fmt(d, 0)} MB/s, gatehouse ${fmt(g, 0)} MB/s → ${fmt(g / d)}×`);
     }
 
     if (!SKIP.has('concurrent')) {
+      await settle();
       const d = await concurrentConnections(direct, CONCURRENT);
       const g = await concurrentConnections(proxied, CONCURRENT);
       line(

@@ -12,7 +12,7 @@ import { createLogger } from '../log.ts';
 import { BoundaryTracker } from '../protocol/boundary.ts';
 import { FrontendCode } from '../protocol/constants.ts';
 import { MessageWalker } from '../recorder/message-walker.ts';
-import { coalesceWritesThisTurn } from '../coalesce-writes.ts';
+import { coalesceWritesThisTurn, relayWrite } from '../write-path.ts';
 import type { StreamOpenMeta } from '../tunnel/meta.ts';
 import {
   connectionFailure,
@@ -248,7 +248,7 @@ export class ClientConnection {
         this.counting = false; // not our job to judge; the server will
       }
     }
-    if (!this.gateway.write(chunk)) this.client.pause();
+    if (!relayWrite(this.gateway, chunk)) this.client.pause();
   }
 
   private fromGateway(chunk: Buffer): void {
@@ -282,7 +282,7 @@ export class ClientConnection {
     if (buf.length === 0) return;
     // One TLS record of the tunnel decrypts to one chunk; a turn's chunks go out as one write.
     coalesceWritesThisTurn(this.client);
-    if (!this.client.write(buf)) this.gateway?.pause();
+    if (!relayWrite(this.client, buf)) this.gateway?.pause();
   }
 
   private flushIfAtBoundary(): void {

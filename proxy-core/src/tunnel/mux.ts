@@ -15,7 +15,7 @@ import {
   type Frame,
 } from './frames.ts';
 import type { StreamMeta } from './meta.ts';
-import { CoalescingSender } from '../coalesce-writes.ts';
+import { CoalescingSender } from '../write-path.ts';
 import { MuxStream, type StreamLink } from './stream.ts';
 
 const log = createLogger('tunnel');

@@ -10,6 +10,7 @@ import { connectUpstream, type ConnectUpstreamOptions, type UpstreamConnection }
 import { readPacketOfKind } from '../protocol/read-packet.ts';
 import type { BackendKey, ClientStartup, UpstreamTarget } from './types.ts';
 import { UpstreamError } from './upstream-error.ts';
+import { relayWrite } from '../write-path.ts';
 
 const log = createLogger('upstream.serve');
 
@@ -160,7 +161,7 @@ export function serveClientStream(client: Duplex, target: UpstreamTarget, opts: 
       return;
     }
     call('onClientData', buf);
-    if (!server.write(buf)) client.pause();
+    if (!relayWrite(server, buf)) client.pause();
   }
 
   function onServerData(buf: Buffer): void {
@@ -184,7 +185,7 @@ export function serveClientStream(client: Duplex, target: UpstreamTarget, opts: 
   function forwardToClient(buf: Buffer): void {
     bytesOut += buf.length;
     call('onServerData', buf);
-    if (!client.write(buf)) server?.pause();
+    if (!relayWrite(client, buf)) server?.pause();
   }
 
   function onClientEnd(): void {

@@ -42,3 +42,16 @@ export class CoalescingSender {
     this.#ws.send(data, { binary: typeof data !== 'string' }, callback);
   }
 }
+
+/**
+ * Bytes a relaying connection lets pile up in a destination before it pauses the source. A
+ * stream's own high-water mark (16 KiB) would pause the source after every 64 KiB read of a
+ * bulk transfer; each pause and resume of a socket costs two epoll_ctl calls and a turn.
+ */
+export const RELAY_BUFFER_BYTES = 256 * 1024;
+
+/** Writes `chunk` to `destination`; false when the source should pause until 'drain'. */
+export function relayWrite(destination: Writable, chunk: Buffer): boolean {
+  destination.write(chunk);
+  return destination.writableLength < RELAY_BUFFER_BYTES;
+}

@@ -1,7 +1,7 @@
 import type { RawData, WebSocket } from 'ws';
 import { ErrorCodes } from '../../../proxy-core/src/errors.ts';
 import { createLogger } from '../../../proxy-core/src/log.ts';
-import { CoalescingSender } from '../../../proxy-core/src/coalesce-writes.ts';
+import { CoalescingSender } from '../../../proxy-core/src/write-path.ts';
 import { FrameType, decodeFrame, encodeFrame } from '../../../proxy-core/src/tunnel/frames.ts';
 import type { RelayStats } from './counters.ts';
 import { EventAckTracker } from './event-acks.ts';

@@ -1,6 +1,6 @@
 import type { RawData, WebSocket } from 'ws';
 import { createLogger } from '../../../proxy-core/src/log.ts';
-import { CoalescingSender } from '../../../proxy-core/src/coalesce-writes.ts';
+import { CoalescingSender } from '../../../proxy-core/src/write-path.ts';
 import { FrameType, decodeFrame } from '../../../proxy-core/src/tunnel/frames.ts';
 import { toBuffer } from './gateway-link.ts';
 import type { FrameSink, RelayedStream } from './relayed-stream.ts';

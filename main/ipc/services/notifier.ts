@@ -4,9 +4,11 @@
  * revoked, ended elsewhere, failed). Plain Node: the Electron shell shows them natively,
  * the renderer shows them as toasts.
  */
+import { describeTimeLeft } from '../../../proxy-core/src/local/client-errors.ts';
+import { EXPIRY_WARNING_MS } from '../../../proxy-core/src/local/local-proxy.ts';
 import type { AppNotification, SessionStatus } from '../contract.ts';
 
-export const EXPIRY_WARNING_MS = 5 * 60_000;
+export { EXPIRY_WARNING_MS };
 
 export interface SessionNotifier {
   /** Feed every status change here. */
@@ -34,8 +36,8 @@ export function createSessionNotifier(
         const expiresAt = Date.parse(s.expiresAt);
         const delay = Math.max(0, expiresAt - warnBeforeMs - now());
         const timer = setTimeout(() => {
-          const minutes = Math.max(1, Math.round((expiresAt - now()) / 60_000));
-          notify({ kind: 'expiring', sessionId: s.sessionId, title: `Access to ${label(s)} ends soon`, body: `The session expires in ${minutes} min. Finish your work or request access again.` });
+          const left = describeTimeLeft(expiresAt - now());
+          notify({ kind: 'expiring', sessionId: s.sessionId, title: `Access to ${label(s)} ends soon`, body: `The session expires in ${left}. Finish your work or request access again.` });
         }, delay);
         timer.unref?.();
         warnings.set(s.sessionId, timer);

@@ -61,11 +61,20 @@ export function connectionLost(what: string): Buffer {
 
 /** "Gatehouse session expires in 5 minutes (at 14:05 UTC)". */
 export function expiryNotice(expiresAt: Date, now = Date.now()): Buffer {
-  const minutes = Math.max(1, Math.round((expiresAt.getTime() - now) / 60_000));
   const hhmm = expiresAt.toISOString().slice(11, 16);
   return createNoticeResponse({
     severity: 'WARNING',
     code: WARNING,
-    message: `Gatehouse session expires in ${minutes} minute${minutes === 1 ? '' : 's'} (at ${hhmm} UTC)`,
+    message: `Gatehouse session expires in ${describeTimeLeft(expiresAt.getTime() - now)} (at ${hhmm} UTC)`,
   });
+}
+
+/** "5 minutes", "1 minute", "40 seconds": whole minutes from 90 s up, seconds below. */
+export function describeTimeLeft(ms: number): string {
+  if (ms >= 90_000) {
+    const minutes = Math.round(ms / 60_000);
+    return `${minutes} minute${minutes === 1 ? '' : 's'}`;
+  }
+  const seconds = Math.max(1, Math.round(ms / 1000));
+  return `${seconds} second${seconds === 1 ? '' : 's'}`;
 }

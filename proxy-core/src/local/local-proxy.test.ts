@@ -12,6 +12,7 @@ import { GSSENC_REQUEST_CODE, PROTOCOL_3_0, SSL_REQUEST_CODE } from '../protocol
 import { MessageFramer } from '../protocol/framing.ts';
 import { createStartupMessage } from '../protocol/startup.ts';
 import { LocalProxy, type LocalProxyOptions } from './local-proxy.ts';
+import { describeTimeLeft } from './client-errors.ts';
 import { startTestGateway, type TestGateway } from './test-gateway.fixture.ts';
 
 const run = promisify(execFile);
@@ -261,7 +262,8 @@ describe('LocalProxy with real clients', () => {
     await c.connect();
     await c.query('SELECT 1');
     await new Promise((r) => setTimeout(r, 300));
-    expect(notices.join()).toMatch(/Gatehouse session expires in 3 minutes|Gatehouse session expires in \d+ minutes? \(at \d\d:\d\d UTC\)/);
+    // a 2.5 s session is not "1 minute" from its end
+    expect(notices.join()).toMatch(/^Gatehouse session expires in [1-3] seconds? \(at \d\d:\d\d UTC\)$/);
     await new Promise((r) => setTimeout(r, expiresAt.getTime() - Date.now() + 1100));
     expect(errors[0]).toMatchObject({ code: '57P01', message: 'Gatehouse session has expired; run gatehouse db access again' });
     expect(endedAt).toBeGreaterThan(0);
@@ -331,5 +333,16 @@ describe('LocalProxy with real clients', () => {
     await proxy.close();
     const sock = connect(port, '127.0.0.1');
     await expect(new Promise((resolve, reject) => (sock.once('connect', resolve), sock.once('error', reject)))).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+  });
+});
+
+describe('describeTimeLeft (the expiry notice and desktop warning)', () => {
+  it('says minutes from 90 seconds up and seconds below, never "1 minute" for a few seconds', () => {
+    expect(describeTimeLeft(5 * 60_000)).toBe('5 minutes');
+    expect(describeTimeLeft(90_000)).toBe('2 minutes');
+    expect(describeTimeLeft(89_000)).toBe('89 seconds');
+    expect(describeTimeLeft(20_000)).toBe('20 seconds');
+    expect(describeTimeLeft(400)).toBe('1 second');
+    expect(describeTimeLeft(-5)).toBe('1 second');
   });
 });

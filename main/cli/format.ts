@@ -1,9 +1,45 @@
 /** Left-aligned columns separated by two spaces; the last column is not padded. */
 export function table(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) =>
-    cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ').trimEnd();
-  return [line(header), ...rows.map(line)].join('\n');
+  const widths = widen(header.map((h) => h.length), rows);
+  return [header, ...rows].map((cells) => tableLine(cells, widths)).join('\n');
+}
+
+/**
+ * A table printed page by page, for listings too long to hold: only one page is in memory.
+ * The header goes out with the first page; columns widen when a later page has wider cells.
+ */
+export class PagedTable {
+  #widths: number[];
+  #started = false;
+
+  constructor(
+    private readonly header: string[],
+    private readonly write: (text: string) => void,
+  ) {
+    this.#widths = header.map((h) => h.length);
+  }
+
+  /** True until a page with rows was printed. */
+  get empty(): boolean {
+    return !this.#started;
+  }
+
+  add(rows: string[][]): void {
+    if (rows.length === 0) return;
+    this.#widths = widen(this.#widths, rows);
+    const lines = rows.map((cells) => tableLine(cells, this.#widths));
+    if (!this.#started) lines.unshift(tableLine(this.header, this.#widths));
+    this.#started = true;
+    this.write(lines.join('\n'));
+  }
+}
+
+function widen(widths: number[], rows: string[][]): number[] {
+  return widths.map((w, i) => Math.max(w, ...rows.map((r) => (r[i] ?? '').length)));
+}
+
+function tableLine(cells: string[], widths: number[]): string {
+  return cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ').trimEnd();
 }
 
 /** One line, whitespace collapsed, cut to `max` characters with an ellipsis. */

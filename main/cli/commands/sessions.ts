@@ -1,7 +1,7 @@
 import type { SessionEvent, SessionStatus } from '../../core/api/types.ts';
 import { COMMON_OPTIONS, parse } from '../args.ts';
 import { openContext } from '../context.ts';
-import { localTime, oneLine, table } from '../format.ts';
+import { PagedTable, localTime, oneLine, table } from '../format.ts';
 import { out, type CliIo } from '../io.ts';
 import { UsageError } from '../usage-error.ts';
 
@@ -52,18 +52,16 @@ export async function sessionsLogs(argv: string[], io: CliIo): Promise<number> {
   if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`, command);
   const ctx = await openContext(io, command, values.domain);
   try {
-    const rows: string[][] = [];
+    const listing = new PagedTable(['TIME', 'CONNECTION', 'STATEMENT', 'OUTCOME', 'DURATION'], (text) => out(io, text));
     let after: number | undefined;
     for (;;) {
       const page = await ctx.api.sessionLogs(id, { after, limit: PAGE });
-      for (const event of page.events) {
-        if (values.json) out(io, JSON.stringify(event));
-        else rows.push(eventRow(event));
-      }
+      if (values.json) for (const event of page.events) out(io, JSON.stringify(event));
+      else listing.add(page.events.map(eventRow));
       if (page.next === undefined || page.events.length === 0) break;
       after = page.next;
     }
-    if (!values.json) out(io, rows.length ? table(['TIME', 'CONNECTION', 'STATEMENT', 'OUTCOME', 'DURATION'], rows) : 'No events yet.');
+    if (!values.json && listing.empty) out(io, 'No events yet.');
     return 0;
   } finally {
     await ctx.api.close();

@@ -34,6 +34,8 @@ export interface ErrorDetails {
   challenge?: { methods: MfaMethod[] };
   approval?: { requiredApprovals: number };
   retryAfterSeconds?: number;
+  /** PORT_IN_USE: the local port that another program holds. */
+  port?: number;
 }
 export type IpcErrorInfo = SerializedError & { details?: ErrorDetails };
 

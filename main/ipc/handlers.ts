@@ -54,7 +54,7 @@ function failure(err: unknown): Envelope<never> {
   return { ok: false, error: { ...serializeError(err), ...(details ? { details } : {}) } };
 }
 
-/** The refusal details an ApiError carries (challenge, approval, retryAfterSeconds), if any. */
+/** The details an error carries (an ApiError's challenge, approval, retryAfterSeconds; a taken port), if any. */
 function detailsOf(err: unknown): ErrorDetails | undefined {
   if (!(err instanceof GatehouseError)) return undefined;
   const e = err as GatehouseError & ErrorDetails;
@@ -62,5 +62,6 @@ function detailsOf(err: unknown): ErrorDetails | undefined {
   if (e.challenge) details.challenge = { methods: [...e.challenge.methods] };
   if (e.approval) details.approval = { requiredApprovals: e.approval.requiredApprovals };
   if (typeof e.retryAfterSeconds === 'number') details.retryAfterSeconds = e.retryAfterSeconds;
+  if (typeof e.port === 'number') details.port = e.port;
   return Object.keys(details).length > 0 ? details : undefined;
 }

@@ -231,8 +231,9 @@ function portError(err: unknown, port: number): unknown {
   return err;
 }
 
-export function portInUse(port: number, cause?: unknown): GatehouseError {
-  return new GatehouseError(ErrorCodes.PORT_IN_USE, `port ${port} is in use; pick another with --port`, { cause });
+/** PORT_IN_USE, carrying the port (the desktop app names it and offers another). */
+export function portInUse(port: number, cause?: unknown): GatehouseError & { port: number } {
+  return Object.assign(new GatehouseError(ErrorCodes.PORT_IN_USE, `port ${port} is in use; pick another with --port`, { cause }), { port });
 }
 
 async function withDeadline(work: Promise<unknown>, ms: number): Promise<void> {

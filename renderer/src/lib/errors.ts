@@ -15,17 +15,16 @@ export function toUiError(err: unknown): UiError {
 function friendly(code: string, message: string, details: ErrorDetails | undefined): string {
   switch (code) {
     case 'GATEHOUSE_ERR_INVALID_CREDENTIALS': return 'Wrong email or password.';
-    case 'GATEHOUSE_ERR_PORT_IN_USE': return portInUse(message);
+    case 'GATEHOUSE_ERR_PORT_IN_USE': return portInUse(message, details?.port);
     case 'GATEHOUSE_ERR_LOCKED_OUT': return `${sentence(message)}${retryText(details?.retryAfterSeconds)}`;
     case 'GATEHOUSE_ERR_POLICY_DENIED': return `${sentence(message)} Ask an administrator for a policy that grants this account.`;
     default: return sentence(message);
   }
 }
 
-/** The core says "port N is in use; pick another with --port" (CLI words): say it for the app. */
-function portInUse(message: string): string {
-  const port = /port (\d+)/.exec(message)?.[1];
-  if (!port) return `${sentence(message)} Enter another number in “Local port”, or stop the program using it.`;
+/** The core's message is in CLI words ("pick another with --port"): say it for the app. */
+function portInUse(message: string, port: number | undefined): string {
+  if (port === undefined) return `${sentence(message)} Enter another number in “Local port”, or stop the program using it.`;
   return `Port ${port} is already in use by another program. Enter another number in “Local port” (it is kept for next time), or stop the program using port ${port}.`;
 }
 

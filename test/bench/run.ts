@@ -9,9 +9,9 @@
  *   500 concurrent connections through one gateway → failures (must be 0)
  *
  * Options: --seconds N (per pgbench run, default 10), --copy-mb N (default 1024),
- * --concurrent N (default 500), --skip copy,concurrent.
+ * --concurrent N (default 500), --skip copy,concurrent,plain (plain: the reference relay).
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile, fork, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
@@ -148,6 +148,25 @@ async function settle(): Promise<void> {
   }
 }
 
+/**
+ * The reference the targets are read against: three Node processes piping TCP to the same
+ * server (no TLS, no recording, no parsing), the fewest hops a relay through a local proxy,
+ * a control plane and a gateway can have.
+ */
+async function startPlainRelay(pgPort: number): Promise<{ port: number; stop: () => void }> {
+  const hops: ChildProcess[] = [];
+  let target = pgPort;
+  for (let i = 0; i < 3; i += 1) {
+    const hop = fork(join(ROOT, 'test', 'bench', 'plain-relay-hop.mjs'), [String(target)], { stdio: 'ignore' });
+    hops.push(hop);
+    target = await new Promise<number>((resolvePort, reject) => {
+      hop.once('message', (m: { port: number }) => resolvePort(m.port));
+      hop.once('exit', (code) => reject(new Error(`plain relay hop exited with ${code}`)));
+    });
+  }
+  return { port: target, stop: () => hops.forEach((h) => h.kill()) };
+}
+
 function fmt(n: number, digits = 2): string {
   return n.toFixed(digits);
 }
@@ -180,13 +199,23 @@ async function main(): Promise<void> {
     };
     line(`Gatehouse benchmark — ${new Date().toISOString()} — ${SECONDS}s per pgbench run, 2 cores`);
 
-    for (const clients of [8, 1]) {
-      await settle();
-      const args = ['-n', '-S', '-c', String(clients), '-j', String(Math.min(clients, 2)), '-T', String(SECONDS)];
-      const d = await pgbench(direct, args);
-      const g = await pgbench(proxied, args);
-      const added = clients === 1 ? `, +${fmt((g.latencyMs - d.latencyMs) * 1000, 0)} µs per query` : '';
-      line(`select-only ${clients} client(s): direct ${fmt(d.tps, 0)} tps, gatehouse ${fmt(g.tps, 0)} tps → ${fmt(g.tps / d.tps)}×${added}`);
+    const plain = SKIP.has('plain') ? undefined : await startPlainRelay(stack.pg.port);
+    try {
+      for (const clients of [8, 1]) {
+        await settle();
+        const args = ['-n', '-S', '-c', String(clients), '-j', String(Math.min(clients, 2)), '-T', String(SECONDS)];
+        const d = await pgbench(direct, args);
+        const g = await pgbench(proxied, args);
+        const added = (r: { latencyMs: number }) => (clients === 1 ? `, +${fmt((r.latencyMs - d.latencyMs) * 1000, 0)} µs per query` : '');
+        line(`select-only ${clients} client(s): direct ${fmt(d.tps, 0)} tps, gatehouse ${fmt(g.tps, 0)} tps → ${fmt(g.tps / d.tps)}×${added(g)}`);
+        if (plain) {
+          await settle();
+          const p = await pgbench({ ...direct, url: direct.url.replace(`:${stack.pg.port}/`, `:${plain.port}/`) }, args);
+          line(`  reference, a plain 3-process TCP relay (no TLS, no recording): ${fmt(p.tps, 0)} tps → ${fmt(p.tps / d.tps)}×${added(p)}`);
+        }
+      }
+    } finally {
+      plain?.stop();
     }
 
     {

@@ -1,5 +1,5 @@
 /** Table types for MFA, sign-in throttling (see mfa-audit-migration.ts). */
-import type { ColumnType } from 'kysely';
+import type { ColumnType, Generated } from 'kysely';
 
 type Timestamp = ColumnType<Date, Date | undefined, Date>;
 type NullableTimestamp = ColumnType<Date | null, Date | null | undefined, Date | null>;
@@ -45,7 +45,15 @@ export interface AuthThrottleTable {
   locked_until: NullableTimestamp;
 }
 
+/** mfaTokens that completed a sign-in (single use). */
+export interface MfaTokenUsesTable {
+  jti: string;
+  expires_at: Date;
+  used_at: Generated<Date>;
+}
+
 export interface MfaTables {
+  mfa_token_uses: MfaTokenUsesTable;
   user_mfa: UserMfaTable;
   mfa_recovery_codes: MfaRecoveryCodesTable;
   mfa_email_codes: MfaEmailCodesTable;

@@ -149,10 +149,22 @@ describe('TOTP', () => {
     const used = await call(t.url, 'POST', '/api/v1/auth/mfa/verify', { body: { mfaToken: start.body.mfaToken, method: 'recovery', code: recoveryCodes[0].toUpperCase() } });
     expect(used.status).toBe(200);
     expect(typeof used.body.accessToken).toBe('string');
-    const reused = await call(t.url, 'POST', '/api/v1/auth/mfa/verify', { body: { mfaToken: start.body.mfaToken, method: 'recovery', code: recoveryCodes[0] } });
+    const fresh = await call(t.url, 'POST', '/api/v1/auth/login', { body: { email: 'alice@example.com', password: PASSWORD } });
+    const reused = await call(t.url, 'POST', '/api/v1/auth/mfa/verify', { body: { mfaToken: fresh.body.mfaToken, method: 'recovery', code: recoveryCodes[0] } });
     expect(reused.status).toBe(401);
     expect(reused.body.error.code).toBe('GATEHOUSE_ERR_MFA_INVALID');
     expect((await call(t.url, 'GET', '/api/v1/me/mfa', { token: used.body.accessToken })).body.recoveryCodesLeft).toBe(9);
+  });
+
+  it('an mfaToken completes one sign-in: after that it is refused before any code is spent', async () => {
+    const start = await call(t.url, 'POST', '/api/v1/auth/login', { body: { email: 'alice@example.com', password: PASSWORD } });
+    const first = await call(t.url, 'POST', '/api/v1/auth/mfa/verify', { body: { mfaToken: start.body.mfaToken, method: 'recovery', code: recoveryCodes[1] } });
+    expect(first.status).toBe(200);
+    const again = await call(t.url, 'POST', '/api/v1/auth/mfa/verify', { body: { mfaToken: start.body.mfaToken, method: 'recovery', code: recoveryCodes[2] } });
+    expect(again.status).toBe(401);
+    expect(again.body.error).toMatchObject({ code: 'GATEHOUSE_ERR_UNAUTHENTICATED', message: expect.stringContaining('already completed') });
+    expect((await call(t.url, 'POST', '/api/v1/auth/mfa/email/send', { body: { mfaToken: start.body.mfaToken } })).status).toBe(401);
+    expect((await call(t.url, 'GET', '/api/v1/me/mfa', { token: first.body.accessToken })).body.recoveryCodesLeft).toBe(8);
   });
 
   it('falls back to an email code sent through the SMTP server; the code works once', async () => {
@@ -167,8 +179,10 @@ describe('TOTP', () => {
     expect(wrong.status).toBe(401);
     const ok = await call(t.url, 'POST', '/api/v1/auth/mfa/verify', { body: { mfaToken: start.body.mfaToken, method: 'email', code } });
     expect(ok.status).toBe(200);
-    const twice = await call(t.url, 'POST', '/api/v1/auth/mfa/verify', { body: { mfaToken: start.body.mfaToken, method: 'email', code } });
+    const fresh = await call(t.url, 'POST', '/api/v1/auth/login', { body: { email: 'alice@example.com', password: PASSWORD } });
+    const twice = await call(t.url, 'POST', '/api/v1/auth/mfa/verify', { body: { mfaToken: fresh.body.mfaToken, method: 'email', code } });
     expect(twice.status).toBe(401);
+    expect(twice.body.error.code).toBe('GATEHOUSE_ERR_MFA_INVALID');
   });
 
   it('locks MFA after the configured number of wrong codes, even for a right one, and audits it', async () => {

@@ -55,6 +55,20 @@ export function createMfaRepo(db: Kysely<Database>) {
         await trx.deleteFrom('mfa_recovery_codes').where('user_id', '=', userId).execute();
       });
     },
+    async signInTokenUsed(jti: string): Promise<boolean> {
+      return (await db.selectFrom('mfa_token_uses').select('jti').where('jti', '=', jti).executeTakeFirst()) !== undefined;
+    },
+    /** Records a sign-in's mfaToken as used; false when it was used already (tokens work once). */
+    async claimSignInToken(jti: string, expiresAt: Date, now = new Date()): Promise<boolean> {
+      await db.deleteFrom('mfa_token_uses').where('expires_at', '<', now).execute();
+      const row = await db
+        .insertInto('mfa_token_uses')
+        .values({ jti, expires_at: expiresAt })
+        .onConflict((oc) => oc.column('jti').doNothing())
+        .returning('jti')
+        .executeTakeFirst();
+      return row !== undefined;
+    },
     /** Records `step` as used unless it (or a later one) was used already: a TOTP code works once. */
     async claimTotpStep(userId: string, step: number): Promise<boolean> {
       const row = await db

@@ -86,6 +86,7 @@ export class SignInService {
   async verify(mfaToken: string, method: MfaMethod, code: string, sourceAddress: string | null): Promise<LoginResult> {
     const user = await this.#userOf(mfaToken, 'login');
     await this.#o.mfa.verify(user, method, code, 'login', sourceAddress);
+    await this.#consume(mfaToken);
     return this.#complete(user, sourceAddress, method);
   }
 
@@ -100,11 +101,23 @@ export class SignInService {
   async confirmTotp(mfaToken: string, code: string, sourceAddress: string | null): Promise<LoginResult & { recoveryCodes: string[] }> {
     const user = await this.#userOf(mfaToken, 'enroll');
     const { recoveryCodes } = await this.#o.mfa.confirmTotp(user, code, sourceAddress);
+    await this.#consume(mfaToken);
     return { ...(await this.#complete(user, sourceAddress, 'totp')), recoveryCodes };
+  }
+
+  /**
+   * An mfaToken completes one sign-in. A wrong code leaves it usable (the person types again);
+   * once a code was accepted, the same token is refused, so a copy of it is worth nothing.
+   */
+  async #consume(mfaToken: string): Promise<void> {
+    const claims = this.#o.tokens.verify(mfaToken, ['login', 'enroll']);
+    if (!(await this.#o.mfa.repo.claimSignInToken(claims.jti, new Date(claims.exp * 1000)))) throw alreadyCompleted();
   }
 
   async #userOf(mfaToken: string, purpose: 'login' | 'enroll'): Promise<User> {
     const claims = this.#o.tokens.verify(mfaToken, [purpose]);
+    // Checked before any code is looked at, so a copy of a used token cannot even spend codes.
+    if (await this.#o.mfa.repo.signInTokenUsed(claims.jti)) throw alreadyCompleted();
     const user = await this.#o.store.users.findById(claims.sub);
     if (!user) throw new GatehouseError(ErrorCodes.UNAUTHENTICATED, 'the account behind this sign-in no longer exists');
     if (user.disabled) throw new GatehouseError(ErrorCodes.USER_DISABLED, 'this user has been disabled by an administrator');
@@ -120,4 +133,8 @@ export class SignInService {
   #audit(user: User, action: string, sourceAddress: string | null, details?: Record<string, unknown>): Promise<void> {
     return this.#o.audit({ actor: user, action, targetType: 'user', targetId: user.id, targetName: user.email, projectId: null, sourceAddress, details });
   }
+}
+
+function alreadyCompleted(): GatehouseError {
+  return new GatehouseError(ErrorCodes.UNAUTHENTICATED, 'this sign-in step was already completed; sign in with your password again');
 }

@@ -1,11 +1,13 @@
 /**
- * User administration: invitations (one-time code, 72 h), listing, disabling and deletion.
+ * User administration: invitations (one-time code, 72 h), listing, disabling, MFA reset and
+ * deletion.
  * Disabling or deleting a user ends their live sessions at once; their tokens are refused
  * from the next request on (the authenticator reads `disabled` on every request).
  */
 import { ErrorCodes, GatehouseError } from '../../../proxy-core/src/errors.ts';
 import { InvalidInputError, notFound } from '../api/errors.ts';
 import type { Audit } from '../audit.ts';
+import { createMfaRepo } from '../auth/mfa/mfa-repo.ts';
 import { createOpaqueToken, hashOpaqueToken } from '../auth/opaque-tokens.ts';
 import { hashPassword } from '../auth/passwords.ts';
 import type { Permissions } from '../auth/permissions.ts';
@@ -111,6 +113,20 @@ export class UserService {
     const ended = patch.disabled === true ? await this.#sessions.revokeAllOf(actor, user.id, sourceAddress) : 0;
     await this.#audit({ actor, action: 'user.update', targetType: 'user', targetId: user.id, sourceAddress, details: { email: user.email, ...patch, ...(ended > 0 && { sessionsEnded: ended }) } });
     return user;
+  }
+
+  /**
+   * Removes another user's TOTP and recovery codes (a lost phone): their next sign-in asks for
+   * enrollment again where the organization enforces TOTP. Not for yourself: turning off your
+   * own TOTP needs a code (DELETE /me/mfa/totp), so an admin's stolen password cannot skip it.
+   */
+  async resetMfa(actor: User, id: string, sourceAddress: string | null): Promise<void> {
+    this.#permissions.requireInstanceAdmin(actor);
+    if (id === actor.id) throw new GatehouseError(ErrorCodes.FORBIDDEN, 'you cannot reset your own MFA; turn TOTP off with a code, or ask another admin');
+    const user = await this.#store.users.findById(id);
+    if (!user) throw notFound('user');
+    await createMfaRepo(this.#store.db).disable(id);
+    await this.#audit({ actor, action: 'user.mfa_reset', targetType: 'user', targetId: id, sourceAddress, details: { email: user.email } });
   }
 
   async delete(actor: User, id: string, sourceAddress: string | null): Promise<void> {

@@ -202,6 +202,23 @@ describe('TOTP', () => {
     const verifications = (await auditEvents(`actor=${alice.id}&action=mfa.*`)).map((e) => e.action);
     expect(verifications).toEqual(expect.arrayContaining(['mfa.totp_enroll_started', 'mfa.totp_enrolled', 'mfa.verify', 'mfa.recovery_used', 'mfa.email_sent', 'mfa.verify_failed']));
   });
+
+  it('an admin resets a member who lost their phone: the next sign-in needs no code, it is audited, and nobody resets their own', async () => {
+    const adminId = (await call(t.url, 'GET', '/api/v1/me', { token: admin })).body.user.id as string;
+    const self = await call(t.url, 'DELETE', `/api/v1/users/${adminId}/mfa`, { token: admin });
+    expect(self.status).toBe(403);
+    expect(self.body.error.message).toContain('ask another admin');
+    const byMember = await call(t.url, 'DELETE', `/api/v1/users/${alice.id}/mfa`, { token: alice.token });
+    expect(byMember.status).toBe(403);
+    const reset = await call(t.url, 'DELETE', `/api/v1/users/${alice.id}/mfa`, { token: admin });
+    expect(reset.status).toBe(200);
+    const signIn = await call(t.url, 'POST', '/api/v1/auth/login', { body: { email: 'alice@example.com', password: PASSWORD } });
+    expect(signIn.status).toBe(200);
+    expect(typeof signIn.body.accessToken).toBe('string');
+    expect((await call(t.url, 'GET', '/api/v1/me/mfa', { token: signIn.body.accessToken })).body).toMatchObject({ totp: false, recoveryCodesLeft: 0 });
+    expect((await auditEvents(`action=user.mfa_reset`)).at(-1)).toMatchObject({ actor: { email: ADMIN.email }, details: { email: 'alice@example.com' } });
+    expect((await call(t.url, 'DELETE', '/api/v1/users/no-such-user/mfa', { token: admin })).status).toBe(404);
+  });
 });
 
 describe('sign-in lockout', () => {

@@ -66,6 +66,7 @@ const MATRIX: [string, () => Promise<Call>, Expect[]][] = [
   ['users: update', async () => ({ method: 'PATCH', path: `/api/v1/users/${await newUser()}`, body: { name: 'Renamed' } }), [200, 403, 403, 403, 403, 403, 401, 401]],
   ['users: disable', async () => ({ method: 'PATCH', path: `/api/v1/users/${await newUser()}`, body: { disabled: true } }), [200, 403, 403, 403, 403, 403, 401, 401]],
   ['users: delete', async () => ({ method: 'DELETE', path: `/api/v1/users/${await newUser()}` }), [200, 403, 403, 403, 403, 403, 401, 401]],
+  ['users: reset MFA', async () => ({ method: 'DELETE', path: `/api/v1/users/${await newUser()}/mfa` }), [200, 403, 403, 403, 403, 403, 401, 401]],
   ['invitations: into the project', async () => ({ method: 'POST', path: '/api/v1/users/invitations', body: { email: `${fresh('inv')}@example.com`, projectId: P(), role: 'member' } }), [201, 201, 403, 403, 403, 404, 401, 401]],
   ['invitations: instance-wide', async () => ({ method: 'POST', path: '/api/v1/users/invitations', body: { email: `${fresh('inv')}@example.com` } }), [201, 403, 403, 403, 403, 403, 401, 401]],
   ['members: list', async () => ({ method: 'GET', path: `/api/v1/projects/${P()}/members` }), [200, 200, 403, 403, 403, 403, 401, 401]],

@@ -45,6 +45,14 @@ export function userRoutes(s: Services): AnyRoute[] {
     }),
     route({
       method: 'DELETE',
+      path: '/api/v1/users/:id/mfa',
+      handler: async ({ user, params, sourceAddress }) => {
+        await s.users.resetMfa(user, params.id, sourceAddress);
+        return ok({ ok: true });
+      },
+    }),
+    route({
+      method: 'DELETE',
       path: '/api/v1/users/:id',
       handler: async ({ user, params, sourceAddress }) => {
         await s.users.delete(user, params.id, sourceAddress);

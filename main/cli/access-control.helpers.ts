@@ -4,6 +4,7 @@
  * spawned with any flags.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import pg from 'pg';
 import { Secret, TOTP } from 'otpauth';
 import { request } from 'undici';
 import type { Stack } from '../../server/demo/stack.ts';
@@ -149,3 +150,14 @@ export class AccessRun {
 }
 
 export { Access, CliUser };
+
+/** Connects to `url` without a password and answers who the database says we are. */
+export async function currentUser(url: string): Promise<string> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query<{ who: string }>('SELECT current_user AS who')).rows[0]!.who;
+  } finally {
+    await client.end();
+  }
+}

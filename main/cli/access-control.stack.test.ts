@@ -8,10 +8,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type Stack } from '../../server/demo/stack.ts';
-import { ALICE, AccessRun, CliUser, inviteUser, setUpAccessScenario, TotpCodes } from './access-control.helpers.ts';
+import { ALICE, AccessRun, CliUser, currentUser, inviteUser, setUpAccessScenario, TotpCodes } from './access-control.helpers.ts';
 
 let stack: Stack;
 let admin: CliUser;
@@ -35,16 +34,6 @@ afterAll(async () => {
 function track(run: AccessRun): AccessRun {
   runs.push(run);
   return run;
-}
-
-async function query(url: string): Promise<string> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query<{ who: string }>('SELECT current_user AS who')).rows[0]!.who;
-  } finally {
-    await client.end();
-  }
 }
 
 describe('gatehouse with MFA, approvals and refusals', () => {
@@ -86,7 +75,7 @@ describe('gatehouse with MFA, approvals and refusals', () => {
 
     const run = track(AccessRun.start(alice, stack, 'ro-mfa', ['--mfa-code', await codes.next()]));
     const ready = await run.ready();
-    expect(await query(ready.url)).toBe(stack.roles.readonly.username);
+    expect(await currentUser(ready.url)).toBe(stack.roles.readonly.username);
     expect(await run.stop()).toBe(0);
   });
 
@@ -129,7 +118,7 @@ describe('gatehouse with MFA, approvals and refusals', () => {
     await stack.api('POST', `/access-requests/${id}/approve`, { comment: 'go ahead' });
     const ready = await run.ready(15_000);
     expect(run.stderr).toContain(`Approved by ${stack.email}`);
-    expect(await query(ready.url)).toBe(stack.roles.readonly.username);
+    expect(await currentUser(ready.url)).toBe(stack.roles.readonly.username);
     const session = await stack.api<{ session: { account: { name: string }; userEmail: string } }>('GET', `/sessions/${ready.sessionId}`);
     expect(session.session).toMatchObject({ account: { name: 'ro-approval' }, userEmail: ALICE.email });
     expect(await run.stop()).toBe(0);

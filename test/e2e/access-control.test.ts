@@ -5,15 +5,14 @@
  * (the dialog waits, showing the request's status) while an admin, in a second app
  * window, denies one request and approves the next from the Approvals view.
  */
-import pg from 'pg';
 import type { Browser, Page } from 'playwright-core';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ALICE, setUpAccessScenario, TotpCodes } from '../../main/cli/access-control.helpers.ts';
+import { ALICE, currentUser, setUpAccessScenario, TotpCodes } from '../../main/cli/access-control.helpers.ts';
 import { buildRenderer, chromiumMissing, launchChromium, screenshot, startApp, submitSignIn, type RunningApp } from './harness.ts';
-import { stackMissing, startE2eStack, type Stack } from './stack.ts';
+import { startE2eStack, type Stack } from './stack.ts';
 
-const skipReason = chromiumMissing ?? stackMissing;
+const skipReason = chromiumMissing;
 if (skipReason) console.info(`[e2e] ${import.meta.url.split('/').pop()} skipped: ${skipReason}`);
 
 async function post<T>(domain: string, path: string, body: unknown, token?: string): Promise<T> {
@@ -65,15 +64,6 @@ describe.skipIf(skipReason)(`desktop MFA and approvals${skipReason ? ` (skipped:
     await submitSignIn(page, { domain: stack.domain, email, password });
   }
 
-  async function query(url: string): Promise<string> {
-    const client = new pg.Client({ connectionString: url });
-    await client.connect();
-    try {
-      return (await client.query<{ who: string }>('SELECT current_user AS who')).rows[0]!.who;
-    } finally {
-      await client.end();
-    }
-  }
 
   it('sign-in asks for the second factor; a wrong code is refused, the right one signs in', async () => {
     await signIn(alice, aliceApp, ALICE.email, ALICE.password);
@@ -106,7 +96,7 @@ describe.skipIf(skipReason)(`desktop MFA and approvals${skipReason ? ` (skipped:
     await dialog.getByLabel('Authentication code').fill(await codes.next());
     await dialog.getByRole('button', { name: 'Verify and start' }).click();
     await alice.getByTestId('session-state').filter({ hasText: 'Ready' }).waitFor({ timeout: 20_000 });
-    expect(await query(await alice.getByLabel('Connection URL').inputValue())).toBe(stack.roles.readonly.username);
+    expect(await currentUser(await alice.getByLabel('Connection URL').inputValue())).toBe(stack.roles.readonly.username);
     await alice.getByRole('button', { name: 'Stop' }).click();
     await alice.getByTestId('session-state').filter({ hasText: 'Stopped' }).waitFor({ timeout: 10_000 });
   });
@@ -153,7 +143,7 @@ describe.skipIf(skipReason)(`desktop MFA and approvals${skipReason ? ` (skipped:
 
     await alice.getByTestId('session-state').filter({ hasText: 'Ready' }).waitFor({ timeout: 20_000 });
     expect(await alice.getByRole('dialog').count()).toBe(0);
-    expect(await query(await alice.getByLabel('Connection URL').inputValue())).toBe(stack.roles.readonly.username);
+    expect(await currentUser(await alice.getByLabel('Connection URL').inputValue())).toBe(stack.roles.readonly.username);
     await screenshot(alice, '15-approved-session');
   });
 });

@@ -6,35 +6,27 @@
  * revocation by an admin, sign out.
  */
 import pg from 'pg';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildRenderer, chromiumMissing, launchChromium, readyAtMs, screenshot, startApp, submitSignIn, type RunningApp } from './harness.ts';
-import { stackMissing, startE2eStack, type Stack } from './stack.ts';
+import { chromiumMissing, readyAtMs, screenshot, submitSignIn, type RunningApp } from './harness.ts';
+import { startDesktopRun, type DesktopRun, type Stack } from './stack.ts';
 
-const skipReason = chromiumMissing ?? stackMissing;
+const skipReason = chromiumMissing;
 
 if (skipReason) console.info(`[e2e] ${import.meta.url.split('/').pop()} skipped: ${skipReason}`);
 
 describe.skipIf(skipReason)(`desktop app flows${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => {
+  let run: DesktopRun;
   let stack: Stack;
-  let renderer: Awaited<ReturnType<typeof buildRenderer>>;
   let app: RunningApp;
-  let browser: Browser;
   let page: Page;
 
   beforeAll(async () => {
-    [stack, renderer] = await Promise.all([startE2eStack(), buildRenderer()]);
-    app = await startApp(renderer.dir);
-    browser = await launchChromium();
-    const context = await browser.newContext({ viewport: { width: 1180, height: 760 } });
-    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(app.bridge.pageUrl).origin });
-    page = await context.newPage();
+    run = await startDesktopRun({ clipboard: true });
+    ({ stack, app, page } = run);
   }, 180_000);
   afterAll(async () => {
-    await browser?.close();
-    await app?.close();
-    await renderer?.close();
-    await stack?.close();
+    await run?.close();
   });
 
   it('refuses a wrong password with a clear message', async () => {

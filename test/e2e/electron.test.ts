@@ -12,7 +12,7 @@ import pg from 'pg';
 import { _electron, type ElectronApplication, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, screenshot, submitSignIn } from './harness.ts';
-import { stackMissing, startE2eStack, type Stack } from './stack.ts';
+import { startE2eStack, type Stack } from './stack.ts';
 
 /** The Electron binary, without `require('electron')` (which tries to download it). */
 function electronBinary(): { path?: string; problem?: string } {
@@ -28,7 +28,7 @@ function electronBinary(): { path?: string; problem?: string } {
 }
 
 const electron = electronBinary();
-const skipReason = electron.problem ?? stackMissing;
+const skipReason = electron.problem;
 
 if (skipReason) console.info(`[e2e] ${import.meta.url.split('/').pop()} skipped: ${skipReason}`);
 

@@ -6,50 +6,47 @@
  * status at most ~4 times a second however many statements run (counted on the bridge).
  */
 import pg from 'pg';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import type { SessionStatus } from '../../main/ipc/contract.ts';
 import type { BridgeMessage } from '../../main/ipc/ws-protocol.ts';
-import { buildRenderer, chromiumMissing, launchChromium, screenshot, startApp, submitSignIn, type RunningApp } from './harness.ts';
-import { stackMissing, startE2eStack, type Stack } from './stack.ts';
+import { chromiumMissing, screenshot, type RunningApp } from './harness.ts';
+import { signIn, startDesktopRun, type DesktopRun, type Stack } from './stack.ts';
 
-const skipReason = chromiumMissing ?? stackMissing;
+const skipReason = chromiumMissing;
 if (skipReason) console.info(`[e2e] ${import.meta.url.split('/').pop()} skipped: ${skipReason}`);
 
 const SESSIONS = 20;
 const BURST_MS = 3_000;
 
 describe.skipIf(skipReason)(`20 concurrent sessions${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => {
+  let run: DesktopRun;
   let stack: Stack;
-  let renderer: Awaited<ReturnType<typeof buildRenderer>>;
   let app: RunningApp;
-  let browser: Browser;
   let page: Page;
   const accounts = ['readonly', 'readwrite'];
 
   beforeAll(async () => {
-    [stack, renderer] = await Promise.all([startE2eStack(), buildRenderer()]);
-    const { accounts: existing } = await stack.api<{ accounts: { resource: { id: string } }[] }>('GET', `/projects/${stack.projectId}/accounts`);
-    const ro = stack.roles.readonly;
-    for (let i = accounts.length + 1; i <= SESSIONS; i++) {
-      const name = `ro-${String(i).padStart(2, '0')}`;
-      await stack.api('POST', `/resources/${existing[0]!.resource.id}/accounts`, { name, username: ro.username, password: ro.password });
-      accounts.push(name);
-    }
-    app = await startApp(renderer.dir, { statusIntervalMs: 'app-default' }); // the Electron app's throttle (250 ms)
-    browser = await launchChromium();
-    page = await (await browser.newContext({ viewport: { width: 1180, height: 900 } })).newPage();
+    run = await startDesktopRun({
+      viewport: { width: 1180, height: 900 },
+      app: { statusIntervalMs: 'app-default' }, // the Electron app's throttle (250 ms)
+      prepare: async (s) => {
+        const { accounts: existing } = await s.api<{ accounts: { resource: { id: string } }[] }>('GET', `/projects/${s.projectId}/accounts`);
+        const ro = s.roles.readonly;
+        for (let i = accounts.length + 1; i <= SESSIONS; i++) {
+          const name = `ro-${String(i).padStart(2, '0')}`;
+          await s.api('POST', `/resources/${existing[0]!.resource.id}/accounts`, { name, username: ro.username, password: ro.password });
+          accounts.push(name);
+        }
+      },
+    });
+    ({ stack, app, page } = run);
     await page.addInitScript(() => { window.__gatehouseRenders = {}; });
-    await page.goto(app.bridge.pageUrl);
-    await submitSignIn(page, stack);
-    await page.getByRole('list', { name: `Accounts on ${stack.resource}` }).waitFor();
+    await signIn(run);
   }, 120_000);
   afterAll(async () => {
-    await browser?.close();
-    await app?.close();
-    await renderer?.close();
-    await stack?.close();
+    await run?.close();
   });
 
   const renders = () => page.evaluate(() => ({ ...window.__gatehouseRenders }));

@@ -8,12 +8,13 @@
  */
 import { createServer, type Server } from 'node:net';
 import pg from 'pg';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildRenderer, chromiumMissing, launchChromium, screenshot, startApp, submitSignIn, type RunningApp } from './harness.ts';
-import { stackMissing, startE2eStack, type Stack } from './stack.ts';
+import { chromiumMissing, screenshot, type RunningApp } from './harness.ts';
+import { signIn, startDesktopRun, type DesktopRun, type Stack } from './stack.ts';
+import { currentUser } from '../../main/cli/access-control.helpers.ts';
 
-const skipReason = chromiumMissing ?? stackMissing;
+const skipReason = chromiumMissing;
 if (skipReason) console.info(`[e2e] ${import.meta.url.split('/').pop()} skipped: ${skipReason}`);
 
 const SECONDS = 12;
@@ -28,26 +29,18 @@ function listen(port: number): Promise<Server> {
 const closeServer = (s: Server) => new Promise<void>((r) => s.close(() => r()));
 
 describe.skipIf(skipReason)(`session expiry and a port in use${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => {
+  let run: DesktopRun;
   let stack: Stack;
-  let renderer: Awaited<ReturnType<typeof buildRenderer>>;
   let app: RunningApp;
-  let browser: Browser;
   let page: Page;
 
   beforeAll(async () => {
-    [stack, renderer] = await Promise.all([startE2eStack(), buildRenderer()]);
-    app = await startApp(renderer.dir);
-    browser = await launchChromium();
-    page = await (await browser.newContext({ viewport: { width: 1180, height: 760 } })).newPage();
-    await page.goto(app.bridge.pageUrl);
-    await submitSignIn(page, stack);
-    await page.getByRole('list', { name: `Accounts on ${stack.resource}` }).waitFor();
+    run = await startDesktopRun();
+    ({ stack, app, page } = run);
+    await signIn(run);
   }, 120_000);
   afterAll(async () => {
-    await browser?.close();
-    await app?.close();
-    await renderer?.close();
-    await stack?.close();
+    await run?.close();
   });
 
   const row = (account: string) => page.getByRole('listitem', { name: `${account} on ${stack.resource}` });
@@ -144,10 +137,7 @@ describe.skipIf(skipReason)(`session expiry and a port in use${skipReason ? ` (s
       await page.getByTestId('session-state').filter({ hasText: 'Ready' }).waitFor({ timeout: 20_000 });
       const url = await page.getByLabel('Connection URL').inputValue();
       expect(new URL(url).port).toBe(String(otherPort));
-      const client = new pg.Client({ connectionString: url });
-      await client.connect();
-      expect((await client.query<{ who: string }>('SELECT current_user AS who')).rows[0]!.who).toBe(stack.roles.readonly.username);
-      await client.end();
+      expect(await currentUser(url)).toBe(stack.roles.readonly.username);
       await page.getByRole('button', { name: 'Stop' }).click();
       await page.getByTestId('session-state').filter({ hasText: 'Stopped' }).waitFor({ timeout: 10_000 });
       // and the new port is the one remembered for next time

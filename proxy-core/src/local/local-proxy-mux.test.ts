@@ -7,10 +7,10 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startPostgres, type PgServer } from '../../../test/fixtures/postgres.ts';
+import type { PgServer } from '../../../test/fixtures/postgres.ts';
 import { startMuxPair, type MuxPair } from '../tunnel/test-pair.ts';
 import { LocalProxy } from './local-proxy.ts';
-import { startTestGateway, type TestGateway } from './test-gateway.fixture.ts';
+import { startShopGateway, type TestGateway } from './test-gateway.fixture.ts';
 
 const run = promisify(execFile);
 let server: PgServer;
@@ -20,12 +20,7 @@ let proxy: LocalProxy;
 let port: number;
 
 beforeAll(async () => {
-  server = await startPostgres({ authMethod: 'scram-sha-256' });
-  await server.query('CREATE DATABASE shop');
-  gateway = await startTestGateway({
-    host: server.host, port: server.port, database: 'shop', username: 'postgres', password: server.superuserPassword,
-    ssl: { enabled: false, rejectUnauthorized: false },
-  });
+  ({ server, gateway } = await startShopGateway());
   mux = await startMuxPair();
   gateway.serveMux(mux.server);
   proxy = new LocalProxy({

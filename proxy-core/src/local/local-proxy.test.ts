@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import pg from 'pg';
 import postgres from 'postgres';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startPostgres, type PgServer } from '../../../test/fixtures/postgres.ts';
+import type { PgServer } from '../../../test/fixtures/postgres.ts';
 import { ErrorCodes } from '../errors.ts';
 import { parseErrorFields } from '../protocol/backend/error-response.ts';
 import { GSSENC_REQUEST_CODE, PROTOCOL_3_0, SSL_REQUEST_CODE } from '../protocol/constants.ts';
@@ -13,7 +13,7 @@ import { MessageFramer } from '../protocol/framing.ts';
 import { createStartupMessage } from '../protocol/startup.ts';
 import { LocalProxy, type LocalProxyOptions } from './local-proxy.ts';
 import { describeTimeLeft } from './client-errors.ts';
-import { startTestGateway, type TestGateway } from './test-gateway.fixture.ts';
+import { startShopGateway, type TestGateway } from './test-gateway.fixture.ts';
 
 const run = promisify(execFile);
 let server: PgServer;
@@ -21,12 +21,7 @@ let gateway: TestGateway;
 const proxies: LocalProxy[] = [];
 
 beforeAll(async () => {
-  server = await startPostgres({ authMethod: 'scram-sha-256' });
-  await server.query('CREATE DATABASE shop');
-  gateway = await startTestGateway({
-    host: server.host, port: server.port, database: 'shop', username: 'postgres', password: server.superuserPassword,
-    ssl: { enabled: false, rejectUnauthorized: false },
-  });
+  ({ server, gateway } = await startShopGateway());
 });
 afterAll(async () => {
   await gateway?.close();

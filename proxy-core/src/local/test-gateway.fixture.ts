@@ -20,6 +20,7 @@ import type { StreamOpenMeta } from '../tunnel/meta.ts';
 import { sendCancel } from '../upstream/cancel.ts';
 import { serveClientStream } from '../upstream/serve.ts';
 import type { UpstreamTarget } from '../upstream/types.ts';
+import { startPostgres, type PgServer } from '../../../test/fixtures/postgres.ts';
 
 export interface TestGateway {
   openStream(meta: StreamOpenMeta): Duplex;
@@ -119,4 +120,15 @@ function serveCancel(tls: Duplex, target: UpstreamTarget): void {
     tls.removeAllListeners('data');
     void sendCancel({ host: target.host, port: target.port }, target.ssl, got.packet).finally(() => tls.end());
   });
+}
+
+/** A real PostgreSQL (SCRAM) with a `shop` database and a test gateway in front of it as `postgres`. */
+export async function startShopGateway(): Promise<{ server: PgServer; gateway: TestGateway }> {
+  const server = await startPostgres({ authMethod: 'scram-sha-256' });
+  await server.query('CREATE DATABASE shop');
+  const gateway = await startTestGateway({
+    host: server.host, port: server.port, database: 'shop', username: 'postgres', password: server.superuserPassword,
+    ssl: { enabled: false, rejectUnauthorized: false },
+  });
+  return { server, gateway };
 }

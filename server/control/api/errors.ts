@@ -54,6 +54,11 @@ export class InvalidInputError extends GatehouseError {
   }
 }
 
+/** The HTTP status for an error code, or undefined for codes that are not a caller's error (500). */
+export function httpStatusOf(code: ErrorCode): number | undefined {
+  return STATUS[code];
+}
+
 export function errorResponse(err: unknown): { status: number; body: ErrorBody; headers?: Record<string, string> } {
   if (err instanceof GatehouseError) {
     const field = err instanceof InvalidInputError && err.field !== undefined ? { field: err.field } : {};

@@ -1,20 +1,7 @@
 import type { Duplex } from 'node:stream';
 import { STATUS_CODES } from 'node:http';
 import { ErrorCodes, GatehouseError, isGatehouseErrorLike, type ErrorCode } from '../../../proxy-core/src/errors.ts';
-
-/** HTTP status for an error refusing a WebSocket upgrade. Stable: clients show these. */
-const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
-  [ErrorCodes.UNAUTHENTICATED]: 401,
-  [ErrorCodes.TOKEN_EXPIRED]: 401,
-  [ErrorCodes.INVALID_CREDENTIALS]: 401,
-  [ErrorCodes.FORBIDDEN]: 403,
-  [ErrorCodes.NOT_FOUND]: 404,
-  [ErrorCodes.SESSION_EXPIRED]: 410,
-  [ErrorCodes.SESSION_REVOKED]: 410,
-  [ErrorCodes.SESSION_ENDED]: 410,
-  [ErrorCodes.INVALID_INPUT]: 400,
-  [ErrorCodes.GATEWAY_UNAVAILABLE]: 503,
-};
+import { httpStatusOf } from '../api/errors.ts';
 
 export interface UpgradeRefusal {
   status: number;
@@ -22,11 +9,11 @@ export interface UpgradeRefusal {
   message: string;
 }
 
-/** What to answer for an error thrown while authorizing an upgrade. Unknown errors are 500 without detail. */
+/** What to answer for an error thrown while authorizing an upgrade. Errors with no status are 500 without detail. */
 export function refusalFor(err: unknown): UpgradeRefusal {
   if (isGatehouseErrorLike(err)) {
     const code = err.code as ErrorCode;
-    const status = STATUS_BY_CODE[code];
+    const status = httpStatusOf(code); // the same status the JSON API gives the code
     if (status !== undefined) return { status, code, message: err.message };
   }
   const internal = new GatehouseError(ErrorCodes.INTERNAL, 'internal error');

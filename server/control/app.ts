@@ -125,10 +125,10 @@ async function boot(config: ControlPlaneConfig): Promise<Running> {
     const audit = createAudit(store);
     const access = new AccessEvaluator({ store, permissions, maxSessionSeconds: config.maxSessionSeconds });
     const accessRequests = new AccessRequestService({ store, permissions, access, audit, maxSessionSeconds: config.maxSessionSeconds });
-    const sessions = new SessionService({ store, ca, relay, permissions, audit, maxSessionSeconds: config.maxSessionSeconds, access, requests: accessRequests });
+    const { mfa, signIn, auditStreams } = createMfaServices({ store, auth, box, audit, tokenSigningKey: keys.tokenSigning, config });
+    const sessions = new SessionService({ store, ca, relay, permissions, audit, maxSessionSeconds: config.maxSessionSeconds, access, requests: accessRequests, mfa });
     const users = new UserService({ store, permissions, sessions, audit });
     const metrics = createMetrics({ sessionsActive: () => store.sessions.countActive(new Date()), gatewaysConnected: () => connectedGateways.size });
-    const { mfa, signIn, auditStreams } = createMfaServices({ store, auth, box, audit, tokenSigningKey: keys.tokenSigning, config });
     const services: Services = { store, auth, permissions, sessions, gateways, box, audit, relay, metrics, users, access, accessRequests, mfa, signIn, auditStreams };
 
     const routes = [...systemRoutes(services), ...authRoutes(services), ...projectRoutes(services), ...gatewayRoutes(services), ...resourceRoutes(services), ...sessionRoutes(services), ...userRoutes(services), ...groupRoutes(services), ...policyRoutes(services), ...accessRequestRoutes(services), ...mfaRoutes(services), ...auditRoutes(services)];

@@ -1,5 +1,8 @@
 /**
  * Access sessions: creation (with the client certificate), ending, revoking and expiry.
+ * `create` is the one way to open a session, whoever asks (HTTP, Web Access, tests): it
+ * resolves the account once, then checks the grant (policy and maximum duration), the
+ * fresh second factor an account may require, approval and the gateway, in that order.
  * Whoever ends a session also tells the relay, which closes the tunnels and the gateway's
  * connections for it.
  */
@@ -11,8 +14,10 @@ import type { AccessEvaluator } from './access/access-evaluator.ts';
 import type { AccessRequestService } from './access/access-requests.ts';
 import type { Audit } from './audit.ts';
 import type { Permissions } from './auth/permissions.ts';
-import { notFound } from './api/errors.ts';
+import type { MfaService } from './auth/mfa/mfa-service.ts';
+import { ErrorWithBody, notFound } from './api/errors.ts';
 import { durationSeconds } from './duration.ts';
+import type { SessionStatus } from './store/schema.ts';
 import type { SessionRecord } from './store/sessions.ts';
 import type { Store } from './store/store.ts';
 import type { User } from './store/users.ts';
@@ -33,7 +38,12 @@ export interface CreateSessionInput {
   publicKeyPem: string;
   /** An approved access request whose window is open, for accounts that require approval. */
   accessRequestId?: string;
+  /** A fresh second factor, for accounts with requireMfa. */
+  mfa?: { method: 'totp' | 'email'; code: string };
 }
+
+/** The part of MFA that opening a session needs. */
+export type SessionMfa = Pick<MfaService, 'methodsFor' | 'verify'>;
 
 export class SessionService {
   readonly #store: Store;
@@ -44,6 +54,7 @@ export class SessionService {
   readonly #maxSeconds: number;
   readonly #access: AccessEvaluator;
   readonly #requests: AccessRequestService;
+  readonly #mfa: SessionMfa;
 
   constructor(options: {
     store: Store;
@@ -54,6 +65,7 @@ export class SessionService {
     maxSessionSeconds: number;
     access: AccessEvaluator;
     requests: AccessRequestService;
+    mfa: SessionMfa;
   }) {
     this.#store = options.store;
     this.#ca = options.ca;
@@ -63,6 +75,7 @@ export class SessionService {
     this.#maxSeconds = options.maxSessionSeconds;
     this.#access = options.access;
     this.#requests = options.requests;
+    this.#mfa = options.mfa;
   }
 
   async create(user: User, input: CreateSessionInput, sourceAddress: string | null) {
@@ -72,12 +85,14 @@ export class SessionService {
     await this.#permissions.require(user, project.id, 'access');
     const resource = await this.#store.resources.findInProject(project.id, input.resource);
     if (!resource) throw notFound(`resource "${input.resource}" in project "${project.name}"`);
-    const account = await this.#store.accounts.findOnResource(resource.id, input.account);
-    const full = account && (await this.#store.accounts.findById(account.id));
-    if (!account || !full) throw notFound(`account "${input.account}" on resource "${resource.name}"`);
-    // Policies (POLICY_DENIED naming what is missing, or over the policy's max duration), then approval.
-    const grant = await this.#access.grantFor(user, project.id, full, seconds);
-    const approved = grant.approval ? await this.#requests.windowFor(user, full, grant.approval, input.accessRequestId) : undefined;
+    const found = await this.#store.accounts.findOnResource(resource.id, input.account);
+    const account = found && (await this.#store.accounts.findById(found.id));
+    if (!account) throw notFound(`account "${input.account}" on resource "${resource.name}"`);
+    // Policies first (POLICY_DENIED naming what is missing, or over the policy's max duration):
+    // nobody is asked for a code for an account they may not use. Then MFA, then approval.
+    const grant = await this.#access.grantFor(user, project.id, account, seconds);
+    if (account.requireMfa) await this.#requireMfa(user, project.id, account, input.mfa, sourceAddress);
+    const approved = grant.approval ? await this.#requests.windowFor(user, account, grant.approval, input.accessRequestId) : undefined;
     if (!this.#relay.isGatewayConnected(resource.gatewayId)) {
       throw new GatehouseError(ErrorCodes.GATEWAY_UNAVAILABLE, `the gateway for "${resource.name}" is not connected; try again when it is back`);
     }
@@ -125,6 +140,29 @@ export class SessionService {
       },
     });
     return { session, certificatePem, caCertificatePem: this.#ca.certPem, gatewayId: resource.gatewayId };
+  }
+
+  /** MFA_REQUIRED with the methods to answer, or the proof checked (each code works once). */
+  async #requireMfa(user: User, projectId: string, account: { id: string; name: string }, proof: CreateSessionInput['mfa'], sourceAddress: string | null): Promise<void> {
+    if (proof !== undefined) return this.#mfa.verify(user, proof.method, proof.code, 'access', sourceAddress);
+    const methods = await this.#mfa.methodsFor(user, 'access');
+    await this.#audit({ actor: user, action: 'session.mfa_required', targetType: 'account', targetId: account.id, targetName: account.name, projectId, sourceAddress });
+    throw new ErrorWithBody(ErrorCodes.MFA_REQUIRED, `the account "${account.name}" requires MFA: send mfa: { method, code } (${methods.join(' or ')})`, {
+      challenge: { methods, emailSendPath: methods.includes('email') ? '/api/v1/me/mfa/email/send' : undefined },
+    });
+  }
+
+  /** The caller's own sessions and every session in projects they may audit, newest first. */
+  async list(user: User, query: { projectId?: string; status?: SessionStatus; limit: number }): Promise<SessionRecord[]> {
+    const auditable = await this.#permissions.projectsWhere(user, 'audit');
+    const own = await this.#store.sessions.list({ userId: user.id, projectId: query.projectId, status: query.status, limit: query.limit });
+    const others = auditable === undefined || auditable.length > 0 ? await this.#store.sessions.list({ projectIds: auditable, projectId: query.projectId, status: query.status, limit: query.limit }) : [];
+    const now = new Date();
+    const byId = new Map([...own, ...others].map((session) => [session.id, present(session, now)]));
+    return [...byId.values()]
+      .filter((session) => query.status === undefined || session.status === query.status)
+      .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())
+      .slice(0, query.limit);
   }
 
   /** A session the caller may see, with an overdue `active` shown as `expired`. */

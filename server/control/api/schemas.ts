@@ -1,7 +1,6 @@
 /** Request bodies and queries, validated once at the edge. */
 import { createPublicKey } from 'node:crypto';
 import { z } from 'zod';
-import { mfaProofBody } from '../auth/mfa/session-mfa.ts';
 import { approvalRuleBody } from './access-schemas.ts';
 
 const name = z.string().trim().min(1).max(100).regex(/^[A-Za-z0-9][A-Za-z0-9._ -]*$/, 'use letters, digits, ".", "_", "-" and spaces, starting with a letter or digit');
@@ -75,6 +74,9 @@ export const updateAccountBody = z.object({
   requireMfa: z.boolean().optional(),
 });
 
+/** A fresh second factor for `POST /sessions` on an account with requireMfa. */
+const mfaProofBody = z.object({ method: z.enum(['totp', 'email']), code: z.string().trim().min(1).max(64) });
+
 export const createSessionBody = z.object({
   projectId: id,
   resource: z.string().min(1).max(200),
@@ -82,7 +84,7 @@ export const createSessionBody = z.object({
   duration: z.union([z.number(), z.string().max(20)]),
   publicKeyPem,
   accessRequestId: id.optional(),
-  /** A fresh MFA proof for accounts with requireMfa (auth/mfa/session-mfa.ts). */
+  /** A fresh MFA proof for accounts with requireMfa (checked in SessionService.create). */
   mfa: mfaProofBody.optional(),
 });
 

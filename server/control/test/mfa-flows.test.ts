@@ -269,6 +269,23 @@ describe('Require MFA for Access', () => {
   });
   afterAll(() => gateway?.close());
 
+  it('SessionService.create, called directly (not through HTTP), asks for MFA too', async () => {
+    const user = await t.plane.store.users.findById(bob.id);
+    if (!user) throw new Error('bob is missing');
+    const created = t.plane.services.sessions.create(user, session(), null);
+    await expect(created).rejects.toMatchObject({ code: 'GATEHOUSE_ERR_MFA_REQUIRED', extra: { challenge: { methods: ['email'] } } });
+  });
+
+  it('checks the policy, including its maximum duration, before it asks for a code', async () => {
+    const carl = await createMember(t, admin, 'carl@example.com', 'member');
+    const noPolicy = await call(t.url, 'POST', '/api/v1/sessions', { token: carl.token, body: session() });
+    expect(noPolicy.body.error.code).toBe('GATEHOUSE_ERR_POLICY_DENIED');
+    // Over the server's maximum (bob is an admin, so that is his cap): refused before any code is asked.
+    const tooLong = await call(t.url, 'POST', '/api/v1/sessions', { token: bob.token, body: session({ duration: '1000h' }) });
+    expect(tooLong.status).toBe(400);
+    expect(tooLong.body.error.code).toBe('GATEHOUSE_ERR_INVALID_INPUT');
+  });
+
   it('refuses a session without MFA with a challenge, and accepts one with a fresh email code', async () => {
     const refused = await call(t.url, 'POST', '/api/v1/sessions', { token: bob.token, body: session() });
     expect(refused.status).toBe(403);

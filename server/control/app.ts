@@ -7,7 +7,11 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { createLogger } from '../../proxy-core/src/log.ts';
 import { Relay } from './relay/relay.ts';
+import { answerClientError } from './api/client-error.ts';
 import { createRequestHandler } from './api/dispatcher.ts';
+import { parseRequestTarget } from './api/request-target.ts';
+import { refusalFor, rejectUpgrade } from './relay/http-reject.ts';
+import { ErrorCodes, GatehouseError } from '../../proxy-core/src/errors.ts';
 import { AccessEvaluator } from './access/access-evaluator.ts';
 import { AccessRequestService } from './access/access-requests.ts';
 import { UserService } from './access/users.ts';
@@ -134,8 +138,8 @@ async function boot(config: ControlPlaneConfig): Promise<Running> {
     const routes = [...systemRoutes(services), ...authRoutes(services), ...projectRoutes(services), ...gatewayRoutes(services), ...resourceRoutes(services), ...sessionRoutes(services), ...userRoutes(services), ...groupRoutes(services), ...policyRoutes(services), ...accessRequestRoutes(services), ...mfaRoutes(services), ...auditRoutes(services)];
     const handle = createRequestHandler({ routes, auth, observer: metrics.observer, trustProxyHops: config.trustProxyHops });
     const server = createServer({ requestTimeout: 30_000, headersTimeout: 15_000 }, (req, res) => void handle(req, res));
-    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => routeUpgrade(relay, req, socket, head));
-    server.on('clientError', (_err, socket) => socket.destroy());
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => void routeUpgrade(relay, req, socket, head));
+    server.on('clientError', answerClientError);
 
     const address = await listen(server, config.host, config.port);
     const url = config.publicUrl ?? `http://${formatHost(address.address)}:${address.port}`;
@@ -149,12 +153,18 @@ async function boot(config: ControlPlaneConfig): Promise<Running> {
   }
 }
 
-function routeUpgrade(relay: Relay, req: IncomingMessage, socket: Duplex, head: Buffer): void {
-  const pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
-  if (pathname === GATEWAY_LINK_PATH) return relay.handleGatewayLink(req, socket, head);
-  const tunnel = SESSION_TUNNEL_PATH.exec(pathname);
-  if (tunnel) return relay.handleSessionTunnel(req, socket, head, tunnel[1]);
-  socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+/** Hands a WebSocket upgrade to the relay. Never rejects: a failure is logged and answered (400 for a bad path, else 500). */
+async function routeUpgrade(relay: Relay, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+  try {
+    const { pathname } = parseRequestTarget(req.url);
+    if (pathname === GATEWAY_LINK_PATH) return await relay.handleGatewayLink(req, socket, head);
+    const tunnel = SESSION_TUNNEL_PATH.exec(pathname);
+    if (tunnel) return await relay.handleSessionTunnel(req, socket, head, tunnel[1]);
+    rejectUpgrade(socket, refusalFor(new GatehouseError(ErrorCodes.NOT_FOUND, `no WebSocket endpoint at ${pathname}`)));
+  } catch (err) {
+    if (!(err instanceof GatehouseError)) log.error({ err }, 'WebSocket upgrade failed');
+    rejectUpgrade(socket, refusalFor(err));
+  }
 }
 
 async function shutdown(r: Running): Promise<void> {

@@ -2,7 +2,7 @@
 import { createPublicKey } from 'node:crypto';
 import { z } from 'zod';
 import { mfaProofBody } from '../auth/mfa/session-mfa.ts';
-import { approvalRuleBody } from './access-schemas.ts';
+import { approvalRuleBody, somePatch } from './access-schemas.ts';
 
 const name = z.string().trim().min(1).max(100).regex(/^[A-Za-z0-9][A-Za-z0-9._ -]*$/, 'use letters, digits, ".", "_", "-" and spaces, starting with a letter or digit');
 const id = z.string().min(1).max(200);
@@ -55,7 +55,7 @@ export const createResourceBody = z.object({
   database,
   ssl: ssl.default({ enabled: true, rejectUnauthorized: true }),
 });
-export const updateResourceBody = z.object({ name: name.optional(), gatewayId: id.optional(), host: host.optional(), port: port.optional(), database: database.optional(), ssl: ssl.optional() });
+export const updateResourceBody = somePatch({ name: name.optional(), gatewayId: id.optional(), host: host.optional(), port: port.optional(), database: database.optional(), ssl: ssl.optional() });
 
 const username = z.string().min(1).max(63);
 const secret = z.string().min(1).max(4096);
@@ -66,7 +66,7 @@ export const createAccountBody = z.object({
   password: secret,
   requireMfa: z.boolean().default(false),
 });
-export const updateAccountBody = z.object({
+export const updateAccountBody = somePatch({
   requireApproval: approvalRuleBody.optional(),
   name: name.optional(),
   description: z.string().max(1000).optional(),

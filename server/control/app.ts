@@ -4,6 +4,7 @@
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
 import type { Duplex } from 'node:stream';
 import { createLogger } from '../../proxy-core/src/log.ts';
 import { Relay } from './relay/relay.ts';
@@ -51,7 +52,8 @@ const SESSION_TUNNEL_PATH = /^\/api\/v1\/sessions\/([A-Za-z0-9._~-]{1,128})\/tun
 const CLOSE_TIMEOUT_MS = 3000;
 
 export interface ControlPlane {
-  start(): Promise<{ url: string }>;
+  /** `url`: the public URL (`--public-url`, else the listening address); `listenUrl`: where it listens. */
+  start(): Promise<{ url: string; listenUrl: string }>;
   close(): Promise<void>;
   /** Available once `start()` has resolved. */
   readonly store: Store;
@@ -69,6 +71,7 @@ interface Running {
   services: Services;
   expiry: ExpiryScheduler;
   url: string;
+  listenUrl: string;
 }
 
 export function createControlPlane(partial: Partial<ControlPlaneConfig> = {}): ControlPlane {
@@ -87,7 +90,7 @@ export function createControlPlane(partial: Partial<ControlPlaneConfig> = {}): C
       if (closing) throw new Error('the control plane is closed');
       starting ??= boot(config);
       running = await starting;
-      return { url: running.url };
+      return { url: running.url, listenUrl: running.listenUrl };
     },
     close() {
       closing ??= (async () => {
@@ -133,20 +136,23 @@ async function boot(config: ControlPlaneConfig): Promise<Running> {
     const users = new UserService({ store, permissions, sessions, audit });
     const metrics = createMetrics({ sessionsActive: () => store.sessions.countActive(new Date()), gatewaysConnected: () => connectedGateways.size });
     const { mfa, signIn, auditStreams } = createMfaServices({ store, auth, box, audit, tokenSigningKey: keys.tokenSigning, config });
-    const services: Services = { store, auth, permissions, sessions, gateways, box, audit, relay, metrics, users, access, accessRequests, mfa, signIn, auditStreams };
+    let publicUrl = config.publicUrl; // known once listening when not configured
+    const services: Services = { store, auth, permissions, sessions, gateways, box, audit, relay, metrics, users, access, accessRequests, mfa, signIn, auditStreams, publicUrl: () => publicUrl ?? '' };
 
-    const routes = [...systemRoutes(services), ...authRoutes(services), ...projectRoutes(services), ...gatewayRoutes(services), ...resourceRoutes(services), ...sessionRoutes(services), ...userRoutes(services), ...groupRoutes(services), ...policyRoutes(services), ...accessRequestRoutes(services), ...mfaRoutes(services), ...auditRoutes(services)];
+    const routes = [...systemRoutes(services, { metricsToken: config.metricsToken }), ...authRoutes(services), ...projectRoutes(services), ...gatewayRoutes(services), ...resourceRoutes(services), ...sessionRoutes(services), ...userRoutes(services), ...groupRoutes(services), ...policyRoutes(services), ...accessRequestRoutes(services), ...mfaRoutes(services), ...auditRoutes(services)];
     const handle = createRequestHandler({ routes, auth, observer: metrics.observer, trustProxyHops: config.trustProxyHops });
     const server = createServer({ requestTimeout: 30_000, headersTimeout: 15_000 }, (req, res) => void handle(req, res));
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => void routeUpgrade(relay, req, socket, head));
     server.on('clientError', answerClientError);
 
     const address = await listen(server, config.host, config.port);
-    const url = config.publicUrl ?? `http://${formatHost(address.address)}:${address.port}`;
+    const listenUrl = `http://${address.address.includes(':') ? `[${address.address}]` : address.address}:${address.port}`;
+    publicUrl ??= defaultPublicUrl(address);
+    const url = publicUrl;
     const expiry = new ExpiryScheduler(() => Promise.all([sessions.expireDue(), accessRequests.expireDue()]), config.expirySweepMs);
     expiry.start();
-    log.info({ url, store: config.databaseUrl ? 'postgres' : 'pglite' }, 'control plane listening');
-    return { server, store, relay, services, expiry, url };
+    log.info({ url: listenUrl, publicUrl, store: config.databaseUrl ? 'postgres' : 'pglite' }, 'control plane listening');
+    return { server, store, relay, services, expiry, url, listenUrl };
   } catch (err) {
     await store.close().catch(() => undefined);
     throw err;
@@ -197,6 +203,10 @@ function listen(server: Server, host: string, port: number): Promise<AddressInfo
   });
 }
 
-function formatHost(address: string): string {
-  return address.includes(':') ? `[${address}]` : address;
+/** The listening address; on all interfaces, this machine's host name (with a warning: set --public-url). */
+function defaultPublicUrl(address: AddressInfo): string {
+  const wildcard = address.address === '0.0.0.0' || address.address === '::';
+  if (wildcard) log.warn({ hostname: hostname() }, 'listening on all interfaces without --public-url: links the server hands out name this host; set --public-url (GATEHOUSE_PUBLIC_URL)');
+  const host = wildcard ? hostname() : address.address.includes(':') ? `[${address.address}]` : address.address;
+  return `http://${host}:${address.port}`;
 }

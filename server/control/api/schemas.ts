@@ -1,22 +1,24 @@
 /** Request bodies and queries, validated once at the edge. */
-import { createPublicKey } from 'node:crypto';
 import { z } from 'zod';
+import { publicKeyDer } from '../../../proxy-core/src/tls/keys.ts';
 import { mfaProofBody } from '../auth/mfa/session-mfa.ts';
 import { approvalRuleBody, somePatch } from './access-schemas.ts';
 
 const name = z.string().trim().min(1).max(100).regex(/^[A-Za-z0-9][A-Za-z0-9._ -]*$/, 'use letters, digits, ".", "_", "-" and spaces, starting with a letter or digit');
 const id = z.string().min(1).max(200);
 const email = z.string().trim().max(320).email();
+/** The key a certificate is issued for (gateway, session): what the CA accepts, checked before anything is spent. */
 const publicKeyPem = z
   .string()
   .max(10_000)
   .refine((pem) => {
     try {
-      return createPublicKey(pem).asymmetricKeyType !== undefined;
+      publicKeyDer(pem);
+      return true;
     } catch {
       return false;
     }
-  }, 'must be a PEM-encoded public key (SPKI)');
+  }, 'must be a PEM-encoded ECDSA P-256 public key (SPKI)');
 
 export const loginBody = z.object({ email: z.string().max(320), password: z.string().max(1024) });
 export const refreshBody = z.object({ refreshToken: z.string().min(1).max(512) });

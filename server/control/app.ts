@@ -26,6 +26,7 @@ import { projectRoutes } from './api/routes/projects.ts';
 import { resourceRoutes } from './api/routes/resources.ts';
 import { sessionRoutes } from './api/routes/sessions.ts';
 import { systemRoutes } from './api/routes/system.ts';
+import type { AnyRoute } from './api/route.ts';
 import type { Services } from './api/services.ts';
 import { createAudit } from './audit.ts';
 import { createMfaServices } from './auth/mfa/wire.ts';
@@ -139,11 +140,13 @@ async function boot(config: ControlPlaneConfig): Promise<Running> {
     let publicUrl = config.publicUrl; // known once listening when not configured
     const services: Services = { store, auth, permissions, sessions, gateways, box, audit, relay, metrics, users, access, accessRequests, mfa, signIn, auditStreams, publicUrl: () => publicUrl ?? '' };
 
-    const routes = [...systemRoutes(services, { metricsToken: config.metricsToken }), ...authRoutes(services), ...projectRoutes(services), ...gatewayRoutes(services), ...resourceRoutes(services), ...sessionRoutes(services), ...userRoutes(services), ...groupRoutes(services), ...policyRoutes(services), ...accessRequestRoutes(services), ...mfaRoutes(services), ...auditRoutes(services)];
+    const routes = apiRoutes(services, { metricsToken: config.metricsToken });
     const handle = createRequestHandler({ routes, auth, observer: metrics.observer, trustProxyHops: config.trustProxyHops });
     const server = createServer({ requestTimeout: 30_000, headersTimeout: 15_000 }, (req, res) => void handle(req, res));
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => void routeUpgrade(relay, req, socket, head));
     server.on('clientError', answerClientError);
+    // No proxying here: CONNECT is answered like any request for a method the API lacks.
+    server.on('connect', (_req: IncomingMessage, socket: Duplex) => rejectUpgrade(socket, { status: 405, code: ErrorCodes.INVALID_INPUT, message: 'CONNECT is not supported' }));
 
     const address = await listen(server, config.host, config.port);
     const listenUrl = `http://${address.address.includes(':') ? `[${address.address}]` : address.address}:${address.port}`;
@@ -157,6 +160,12 @@ async function boot(config: ControlPlaneConfig): Promise<Running> {
     await store.close().catch(() => undefined);
     throw err;
   }
+}
+
+/** Every HTTP route of the control plane (the HTTP fuzz test walks this table too). */
+export function apiRoutes(services: Services, options: { metricsToken?: string } = {}): AnyRoute[] {
+  const s = services;
+  return [...systemRoutes(s, options), ...authRoutes(s), ...projectRoutes(s), ...gatewayRoutes(s), ...resourceRoutes(s), ...sessionRoutes(s), ...userRoutes(s), ...groupRoutes(s), ...policyRoutes(s), ...accessRequestRoutes(s), ...mfaRoutes(s), ...auditRoutes(s)];
 }
 
 /** Hands a WebSocket upgrade to the relay. Never rejects: a failure is logged and answered (400 for a bad path, else 500). */

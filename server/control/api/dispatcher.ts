@@ -46,7 +46,8 @@ export function createRequestHandler(options: { routes: AnyRoute[]; auth: AuthSe
     if (reply.stream) {
       await reply.stream(res).catch((err: unknown) => {
         log.warn({ err, path }, 'stream failed');
-        res.destroy();
+        if (res.headersSent) res.destroy(); // the client sees the body cut short
+        else send(req, res, errorResponse(err));
       });
     } else {
       send(req, res, reply);

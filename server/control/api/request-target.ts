@@ -46,7 +46,7 @@ export function parseRequestTarget(raw: string | undefined): RequestTarget {
  * and NUL are refused. `req.url` holds the raw bytes as latin1 characters, so they are read back
  * that way.
  */
-export function decodeComponent(text: string, where: string, field?: string): string {
+function decodeComponent(text: string, where: string, field?: string): string {
   if (MALFORMED_ESCAPE.test(text)) throw new InvalidInputError(`${where}: "%" must start a two-digit hex escape`, field);
   const bytes = Buffer.from(text.replace(/%([0-9A-Fa-f]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16))), 'latin1');
   let decoded: string;

@@ -8,6 +8,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateKeyPair } from '../../../proxy-core/src/tls/certs.ts';
 import { ADMIN, call, createMember, login, startTestPlane, type TestPlane } from './helpers.ts';
+import { rawExchange, rawRequest } from './raw-http.ts';
 
 const PUBLIC_URL = 'https://gatehouse.example.com/gh';
 const METRICS_TOKEN = 'metrics-token-0123456789abcdef';
@@ -127,5 +128,31 @@ describe('issue 10 item 17: an enrollment token is not spent on a public key the
     expect(good.body.gatewayId).toBe(created.body.gateway.id);
     const again = await call(plain.url, 'POST', '/api/v1/gateways/enroll', { body: { token, publicKeyPem: generateKeyPair().publicKeyPem } });
     expect(again.status).toBe(401);
+  });
+});
+
+describe('issue 16: a failure on the WebSocket upgrade path is answered, never fatal', () => {
+  const upgrade = { Upgrade: 'websocket', Connection: 'Upgrade', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==' };
+
+  it('answers 500 when the relay throws or rejects, 400 for a path it cannot parse, and keeps serving', async () => {
+    const relay = plain.plane.relay;
+    const original = { tunnel: relay.handleSessionTunnel, link: relay.handleGatewayLink };
+    // Fault injection: the relay's upgrade handlers fail the two ways a bug could make them.
+    relay.handleSessionTunnel = () => {
+      throw new TypeError('a bug in the tunnel upgrade');
+    };
+    relay.handleGatewayLink = () => Promise.reject(new Error('a bug in the link upgrade'));
+    try {
+      for (const path of ['/api/v1/sessions/abc/tunnel', '/api/v1/gateways/link']) {
+        const outcome = await rawExchange(Number(new URL(plain.url).port), rawRequest('GET', path, upgrade));
+        expect(outcome.kind === 'answered' && { status: outcome.status, body: JSON.parse(outcome.body) }).toEqual({ status: 500, body: { error: { code: 'GATEHOUSE_ERR_INTERNAL', message: 'internal error' } } });
+      }
+    } finally {
+      relay.handleSessionTunnel = original.tunnel;
+      relay.handleGatewayLink = original.link;
+    }
+    const bad = await rawExchange(Number(new URL(plain.url).port), rawRequest('GET', '/api/v1/sessions/%zz/tunnel', upgrade));
+    expect(bad.kind === 'answered' && bad.status).toBe(400);
+    expect((await call(plain.url, 'GET', '/healthz')).status).toBe(200);
   });
 });

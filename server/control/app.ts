@@ -149,7 +149,7 @@ async function boot(config: ControlPlaneConfig): Promise<Running> {
     server.on('connect', (_req: IncomingMessage, socket: Duplex) => rejectUpgrade(socket, { status: 405, code: ErrorCodes.INVALID_INPUT, message: 'CONNECT is not supported' }));
 
     const address = await listen(server, config.host, config.port);
-    const listenUrl = `http://${address.address.includes(':') ? `[${address.address}]` : address.address}:${address.port}`;
+    const listenUrl = `http://${formatHost(address.address)}:${address.port}`;
     publicUrl ??= defaultPublicUrl(address);
     const url = publicUrl;
     const expiry = new ExpiryScheduler(() => Promise.all([sessions.expireDue(), accessRequests.expireDue()]), config.expirySweepMs);
@@ -216,6 +216,9 @@ function listen(server: Server, host: string, port: number): Promise<AddressInfo
 function defaultPublicUrl(address: AddressInfo): string {
   const wildcard = address.address === '0.0.0.0' || address.address === '::';
   if (wildcard) log.warn({ hostname: hostname() }, 'listening on all interfaces without --public-url: links the server hands out name this host; set --public-url (GATEHOUSE_PUBLIC_URL)');
-  const host = wildcard ? hostname() : address.address.includes(':') ? `[${address.address}]` : address.address;
-  return `http://${host}:${address.port}`;
+  return `http://${wildcard ? hostname() : formatHost(address.address)}:${address.port}`;
+}
+
+function formatHost(address: string): string {
+  return address.includes(':') ? `[${address}]` : address;
 }

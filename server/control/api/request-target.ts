@@ -13,7 +13,7 @@ export interface RequestTarget {
   query: Record<string, string>;
 }
 
-const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }); // ignoreBOM: keep a BOM as text, never drop it silently
 const PRINTABLE_ASCII = /^[\x21-\x7e]*$/;
 const MALFORMED_ESCAPE = /%(?![0-9A-Fa-f]{2})/;
 /** NUL, or a UTF-16 surrogate without its pair (not encodable as UTF-8). */

@@ -4,10 +4,15 @@
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
 import type { Duplex } from 'node:stream';
 import { createLogger } from '../../proxy-core/src/log.ts';
 import { Relay } from './relay/relay.ts';
+import { answerClientError } from './api/client-error.ts';
 import { createRequestHandler } from './api/dispatcher.ts';
+import { parseRequestTarget } from './api/request-target.ts';
+import { refusalFor, rejectUpgrade } from './relay/http-reject.ts';
+import { ErrorCodes, GatehouseError } from '../../proxy-core/src/errors.ts';
 import { AccessEvaluator } from './access/access-evaluator.ts';
 import { AccessRequestService } from './access/access-requests.ts';
 import { UserService } from './access/users.ts';
@@ -21,6 +26,7 @@ import { projectRoutes } from './api/routes/projects.ts';
 import { resourceRoutes } from './api/routes/resources.ts';
 import { sessionRoutes } from './api/routes/sessions.ts';
 import { systemRoutes } from './api/routes/system.ts';
+import type { AnyRoute } from './api/route.ts';
 import type { Services } from './api/services.ts';
 import { createAudit } from './audit.ts';
 import { createMfaServices } from './auth/mfa/wire.ts';
@@ -47,7 +53,8 @@ const SESSION_TUNNEL_PATH = /^\/api\/v1\/sessions\/([A-Za-z0-9._~-]{1,128})\/tun
 const CLOSE_TIMEOUT_MS = 3000;
 
 export interface ControlPlane {
-  start(): Promise<{ url: string }>;
+  /** `url`: the public URL (`--public-url`, else the listening address); `listenUrl`: where it listens. */
+  start(): Promise<{ url: string; listenUrl: string }>;
   close(): Promise<void>;
   /** Available once `start()` has resolved. */
   readonly store: Store;
@@ -65,6 +72,7 @@ interface Running {
   services: Services;
   expiry: ExpiryScheduler;
   url: string;
+  listenUrl: string;
 }
 
 export function createControlPlane(partial: Partial<ControlPlaneConfig> = {}): ControlPlane {
@@ -83,7 +91,7 @@ export function createControlPlane(partial: Partial<ControlPlaneConfig> = {}): C
       if (closing) throw new Error('the control plane is closed');
       starting ??= boot(config);
       running = await starting;
-      return { url: running.url };
+      return { url: running.url, listenUrl: running.listenUrl };
     },
     close() {
       closing ??= (async () => {
@@ -129,32 +137,49 @@ async function boot(config: ControlPlaneConfig): Promise<Running> {
     const sessions = new SessionService({ store, ca, relay, permissions, audit, maxSessionSeconds: config.maxSessionSeconds, access, requests: accessRequests, mfa });
     const users = new UserService({ store, permissions, sessions, audit });
     const metrics = createMetrics({ sessionsActive: () => store.sessions.countActive(new Date()), gatewaysConnected: () => connectedGateways.size });
-    const services: Services = { store, auth, permissions, sessions, gateways, box, audit, relay, metrics, users, access, accessRequests, mfa, signIn, auditStreams };
+    let publicUrl = config.publicUrl; // known once listening when not configured
+    const services: Services = { store, auth, permissions, sessions, gateways, box, audit, relay, metrics, users, access, accessRequests, mfa, signIn, auditStreams, publicUrl: () => publicUrl ?? '' };
 
-    const routes = [...systemRoutes(services), ...authRoutes(services), ...projectRoutes(services), ...gatewayRoutes(services), ...resourceRoutes(services), ...sessionRoutes(services), ...userRoutes(services), ...groupRoutes(services), ...policyRoutes(services), ...accessRequestRoutes(services), ...mfaRoutes(services), ...auditRoutes(services)];
+    const routes = apiRoutes(services, { metricsToken: config.metricsToken });
     const handle = createRequestHandler({ routes, auth, observer: metrics.observer, trustProxyHops: config.trustProxyHops });
     const server = createServer({ requestTimeout: 30_000, headersTimeout: 15_000 }, (req, res) => void handle(req, res));
-    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => routeUpgrade(relay, req, socket, head));
-    server.on('clientError', (_err, socket) => socket.destroy());
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => void routeUpgrade(relay, req, socket, head));
+    server.on('clientError', answerClientError);
+    // No proxying here: CONNECT is answered like any request for a method the API lacks.
+    server.on('connect', (_req: IncomingMessage, socket: Duplex) => rejectUpgrade(socket, { status: 405, code: ErrorCodes.INVALID_INPUT, message: 'CONNECT is not supported' }));
 
     const address = await listen(server, config.host, config.port);
-    const url = config.publicUrl ?? `http://${formatHost(address.address)}:${address.port}`;
+    const listenUrl = `http://${formatHost(address.address)}:${address.port}`;
+    publicUrl ??= defaultPublicUrl(address);
+    const url = publicUrl;
     const expiry = new ExpiryScheduler(() => Promise.all([sessions.expireDue(), accessRequests.expireDue()]), config.expirySweepMs);
     expiry.start();
-    log.info({ url, store: config.databaseUrl ? 'postgres' : 'pglite' }, 'control plane listening');
-    return { server, store, relay, services, expiry, url };
+    log.info({ url: listenUrl, publicUrl, store: config.databaseUrl ? 'postgres' : 'pglite' }, 'control plane listening');
+    return { server, store, relay, services, expiry, url, listenUrl };
   } catch (err) {
     await store.close().catch(() => undefined);
     throw err;
   }
 }
 
-function routeUpgrade(relay: Relay, req: IncomingMessage, socket: Duplex, head: Buffer): void {
-  const pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
-  if (pathname === GATEWAY_LINK_PATH) return relay.handleGatewayLink(req, socket, head);
-  const tunnel = SESSION_TUNNEL_PATH.exec(pathname);
-  if (tunnel) return relay.handleSessionTunnel(req, socket, head, tunnel[1]);
-  socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+/** Every HTTP route of the control plane (the HTTP fuzz test walks this table too). */
+export function apiRoutes(services: Services, options: { metricsToken?: string } = {}): AnyRoute[] {
+  const s = services;
+  return [...systemRoutes(s, options), ...authRoutes(s), ...projectRoutes(s), ...gatewayRoutes(s), ...resourceRoutes(s), ...sessionRoutes(s), ...userRoutes(s), ...groupRoutes(s), ...policyRoutes(s), ...accessRequestRoutes(s), ...mfaRoutes(s), ...auditRoutes(s)];
+}
+
+/** Hands a WebSocket upgrade to the relay. Never rejects: a failure is logged and answered (400 for a bad path, else 500). */
+async function routeUpgrade(relay: Relay, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+  try {
+    const { pathname } = parseRequestTarget(req.url);
+    if (pathname === GATEWAY_LINK_PATH) return await relay.handleGatewayLink(req, socket, head);
+    const tunnel = SESSION_TUNNEL_PATH.exec(pathname);
+    if (tunnel) return await relay.handleSessionTunnel(req, socket, head, tunnel[1]);
+    rejectUpgrade(socket, refusalFor(new GatehouseError(ErrorCodes.NOT_FOUND, `no WebSocket endpoint at ${pathname}`)));
+  } catch (err) {
+    if (!(err instanceof GatehouseError)) log.error({ err }, 'WebSocket upgrade failed');
+    rejectUpgrade(socket, refusalFor(err));
+  }
 }
 
 async function shutdown(r: Running): Promise<void> {
@@ -185,6 +210,13 @@ function listen(server: Server, host: string, port: number): Promise<AddressInfo
       resolve(server.address() as AddressInfo);
     });
   });
+}
+
+/** The listening address; on all interfaces, this machine's host name (with a warning: set --public-url). */
+function defaultPublicUrl(address: AddressInfo): string {
+  const wildcard = address.address === '0.0.0.0' || address.address === '::';
+  if (wildcard) log.warn({ hostname: hostname() }, 'listening on all interfaces without --public-url: links the server hands out name this host; set --public-url (GATEHOUSE_PUBLIC_URL)');
+  return `http://${wildcard ? hostname() : formatHost(address.address)}:${address.port}`;
 }
 
 function formatHost(address: string): string {

@@ -36,8 +36,8 @@ async function start(flags: Record<string, string>): Promise<number> {
   const config = configFromArgs(flags, process.env);
   const { createControlPlane } = await import('./app.ts'); // heavy: loaded only when needed
   const plane = createControlPlane(config);
-  const { url } = await plane.start();
-  process.stdout.write(`gatehouse-server listening on ${url}\n`);
+  const { url, listenUrl } = await plane.start();
+  process.stdout.write(`gatehouse-server listening on ${listenUrl}${url === listenUrl ? '' : ` (public URL ${url})`}\n`);
   await new Promise<void>((resolve) => {
     const stop = () => {
       process.off('SIGINT', stop);

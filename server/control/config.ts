@@ -15,8 +15,14 @@ export interface ControlPlaneConfig {
   databaseUrl?: string;
   /** Base64 of 32 bytes (GATEHOUSE_ROOT_KEY); otherwise `<dataDir>/root.key` is used or created. */
   rootKeyBase64?: string;
-  /** The URL clients use to reach this server; defaults to the listening address. */
+  /**
+   * The URL people and clients use to reach this server (`https://gatehouse.example.com`):
+   * links the server hands out (invitations) are built from it, never from a request's Host
+   * header. Unset: the listening address (the host name when listening on all interfaces).
+   */
   publicUrl?: string;
+  /** Serve `/metrics` to `Authorization: Bearer <this>`; unset: `/metrics` is off (404). */
+  metricsToken?: string;
   /** Longest session a user may ask for. */
   maxSessionSeconds: number;
   accessTokenTtlSeconds: number;
@@ -63,10 +69,29 @@ export const DEFAULT_CONFIG: ControlPlaneConfig = {
 /** A full config from a partial one (programmatic use and tests). */
 export function resolveConfig(partial: Partial<ControlPlaneConfig> = {}): ControlPlaneConfig {
   const config = { ...DEFAULT_CONFIG, ...stripUndefined(partial) };
-  return { ...config, dataDir: resolve(config.dataDir) };
+  if (config.metricsToken !== undefined && config.metricsToken.length < MIN_METRICS_TOKEN_LENGTH) {
+    throw new GatehouseError(ErrorCodes.CONFIG, `--metrics-token must be at least ${MIN_METRICS_TOKEN_LENGTH} characters`);
+  }
+  return { ...config, dataDir: resolve(config.dataDir), ...(config.publicUrl !== undefined && { publicUrl: normalizePublicUrl(config.publicUrl) }) };
 }
 
-/** Flags (`--data-dir`, `--host`, `--port`, `--public-url`, `--max-session`) over env over defaults. */
+const MIN_METRICS_TOKEN_LENGTH = 16;
+
+/** An http(s) origin with an optional path prefix, without a trailing slash, query or fragment. */
+export function normalizePublicUrl(text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new GatehouseError(ErrorCodes.CONFIG, `--public-url must be an absolute http(s) URL such as https://gatehouse.example.com (got "${text}")`);
+  }
+  if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') {
+    throw new GatehouseError(ErrorCodes.CONFIG, `--public-url must be an http(s) URL without credentials, query or fragment (got "${text}")`);
+  }
+  return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
+}
+
+/** Flags (`--data-dir`, `--host`, `--port`, `--public-url`, `--max-session`, `--metrics-token`) over env over defaults. */
 export function configFromArgs(flags: Record<string, string | undefined>, env: NodeJS.ProcessEnv): ControlPlaneConfig {
   const portText = flags.port ?? env.PORT;
   const maxText = flags['max-session'] ?? env.GATEHOUSE_MAX_SESSION_SECONDS;
@@ -77,6 +102,7 @@ export function configFromArgs(flags: Record<string, string | undefined>, env: N
     databaseUrl: flags['database-url'] ?? emptyToUndefined(env.DATABASE_URL),
     rootKeyBase64: emptyToUndefined(env.GATEHOUSE_ROOT_KEY),
     publicUrl: flags['public-url'] ?? emptyToUndefined(env.GATEHOUSE_PUBLIC_URL),
+    metricsToken: flags['metrics-token'] ?? emptyToUndefined(env.GATEHOUSE_METRICS_TOKEN),
     maxSessionSeconds: maxText === undefined ? undefined : parseInteger(maxText, 'max-session', 1, 30 * 86_400),
     recordBindParams: (flags['record-bind-params'] ?? env.GATEHOUSE_RECORD_BIND_PARAMS ?? 'false') === 'true',
     ...securityFromArgs(flags, env),

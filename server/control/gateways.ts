@@ -6,6 +6,7 @@ import { X509Certificate, createPublicKey, verify } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { CertificateAuthority } from '../../proxy-core/src/tls/certs.ts';
 import { ErrorCodes, GatehouseError } from '../../proxy-core/src/errors.ts';
+import { publicKeyDer } from '../../proxy-core/src/tls/keys.ts';
 import { createOpaqueToken, hashOpaqueToken } from './auth/opaque-tokens.ts';
 import type { Gateway } from './store/gateways.ts';
 import type { Store } from './store/store.ts';
@@ -37,8 +38,9 @@ export class GatewayService {
     return { gateway, enrollmentToken: token, expiresAt };
   }
 
-  /** Spends the one-time token and certifies the gateway's public key. */
+  /** Certifies the gateway's public key, spending the one-time token only once the key is known to be usable. */
   async enroll(token: string, publicKeyPem: string) {
+    publicKeyDer(publicKeyPem); // a key the CA refuses must leave the token usable: INVALID_INPUT before it is spent
     const now = new Date();
     const gatewayId = await this.#store.gateways.consumeEnrollmentToken(hashOpaqueToken(token), now);
     const gateway = gatewayId && (await this.#store.gateways.findById(gatewayId));

@@ -97,6 +97,9 @@ export const CANCEL_REQUEST_CODE = 80877102;
 export const PROTOCOL_3_0 = 196608; // 3 << 16 | 0
 export const PROTOCOL_3_2 = 196610; // 3 << 16 | 2
 
+/** PostgreSQL's NAMEDATALEN: a name (user, database, application_name) holds at most NAMEDATALEN − 1 bytes. */
+export const NAMEDATALEN = 64;
+
 /** PostgreSQL's own MAX_STARTUP_PACKET_LENGTH. */
 export const MAX_STARTUP_PACKET_LENGTH = 10_000;
 /** Default cap for one typed message (PostgreSQL allows up to 1 GiB - 1). */

@@ -8,6 +8,7 @@ import {
   createStartupMessage,
   parseStartupPacket,
   readStartupPacket,
+  truncateName,
 } from './startup.ts';
 import { PROTOCOL_3_0, PROTOCOL_3_2 } from './constants.ts';
 
@@ -41,6 +42,18 @@ describe('startup packets', () => {
       parameters: { user: 'a' },
       protocolOptions: { '_pq_.test_protocol_negotiation': '' },
     });
+  });
+
+  it('issue 16 item 3: over-long user, database and application_name are cut to 63 bytes like PostgreSQL, not refused', () => {
+    const long = 'a'.repeat(300);
+    const parsed = parseStartupPacket(createStartupMessage(PROTOCOL_3_0, { user: long, database: long, application_name: long, options: long }));
+    if (parsed.kind !== 'startup') throw new Error('not a startup packet');
+    expect(parsed.parameters).toEqual({ user: 'a'.repeat(63), database: 'a'.repeat(63), application_name: 'a'.repeat(63), options: long });
+    // 62 ASCII bytes then a 2-byte character: it does not fit whole, so the name ends before it
+    expect(truncateName(`${'b'.repeat(62)}é`)).toBe('b'.repeat(62));
+    expect(truncateName(`${'b'.repeat(61)}é`)).toBe(`${'b'.repeat(61)}é`);
+    expect(Buffer.byteLength(truncateName('€'.repeat(100)))).toBe(63);
+    expect(truncateName('psql')).toBe('psql');
   });
 
   it('readStartupPacket waits for the whole packet and returns the rest', () => {

@@ -11,6 +11,7 @@ import {
   GSSENC_REQUEST_CODE,
   MAX_CANCEL_KEY_LENGTH,
   MAX_STARTUP_PACKET_LENGTH,
+  NAMEDATALEN,
   SSL_REQUEST_CODE,
   STARTUP_HEADER_LENGTH,
 } from './constants.ts';
@@ -27,6 +28,8 @@ export type StartupPacket =
     };
 
 const PROTOCOL_OPTION_PREFIX = '_pq_.';
+/** The startup parameters PostgreSQL cuts to NAMEDATALEN − 1 bytes instead of refusing them. */
+const NAME_PARAMETERS = new Set(['user', 'database', 'application_name']);
 const MIN_PACKET_LENGTH = 8;
 
 /**
@@ -47,6 +50,12 @@ export function readStartupPacket(buf: Buffer): { packet: Buffer; rest: Buffer }
   return { packet: buf.subarray(0, length), rest: buf.subarray(length) };
 }
 
+/**
+ * Parses one untyped packet. Like PostgreSQL, an over-long `user`, `database` or
+ * `application_name` is truncated to NAMEDATALEN − 1 bytes (never inside a UTF-8 character)
+ * rather than refused, so everyone downstream (the tunnel metadata, the gateway's recorder,
+ * the upstream StartupMessage) sees the name the database will use.
+ */
 export function parseStartupPacket(packet: Buffer): StartupPacket {
   const r = new BufferReader(packet, 'startup packet');
   const length = r.int32();
@@ -79,10 +88,19 @@ export function parseStartupPacket(packet: Buffer): StartupPacket {
     if (name === '') break;
     const value = r.cstring();
     if (name.startsWith(PROTOCOL_OPTION_PREFIX)) protocolOptions[name] = value;
-    else parameters[name] = value;
+    else parameters[name] = NAME_PARAMETERS.has(name) ? truncateName(value) : value;
   }
   r.end();
   return { kind: 'startup', protocolVersion: code, parameters: { ...parameters }, protocolOptions: { ...protocolOptions } };
+}
+
+/** `value` cut to at most NAMEDATALEN − 1 UTF-8 bytes, on a character boundary (PostgreSQL's pg_mbcliplen). */
+export function truncateName(value: string): string {
+  const bytes = Buffer.from(value, 'utf8');
+  if (bytes.length < NAMEDATALEN) return value;
+  let end = NAMEDATALEN - 1;
+  while (end > 0 && (bytes[end] & 0xc0) === 0x80) end--; // bytes[end] continues the character before it
+  return bytes.toString('utf8', 0, end);
 }
 
 export function createStartupMessage(

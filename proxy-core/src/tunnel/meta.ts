@@ -1,6 +1,9 @@
 /** What travels in OPEN frames (docs/architecture.md, "Tunnel"). */
 
-/** Client → control plane. */
+/**
+ * Client → control plane. `applicationName` and `clientUser` are the startup parameters as
+ * PostgreSQL would use them: at most NAMEDATALEN − 1 = 63 bytes (protocol/startup.ts truncates).
+ */
 export type StreamOpenMeta =
   | { kind: 'pg'; clientAddress: string; applicationName?: string; clientUser?: string }
   | { kind: 'cancel' };

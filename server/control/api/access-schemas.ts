@@ -8,7 +8,13 @@ const role = z.enum(['admin', 'member', 'auditor']);
 
 export const inviteBody = z.object({ email, name: z.string().trim().max(200).optional(), projectId: id.optional(), role: role.optional() });
 export const acceptInvitationBody = z.object({ code: z.string().min(1).max(512), password: z.string().min(8).max(1024), name: z.string().trim().max(200).optional() });
-export const updateUserBody = z.object({ disabled: z.boolean().optional(), name: z.string().trim().min(1).max(200).optional(), isAdmin: z.boolean().optional() });
+/** A PATCH body must change something: `{}` (or only unknown fields, which are dropped) is a 400. */
+export function somePatch<T extends z.ZodRawShape>(shape: T) {
+  const fields = Object.keys(shape);
+  return z.object(shape).refine((b) => Object.values(b).some((v) => v !== undefined), { message: `give at least one of ${fields.join(', ')}` });
+}
+
+export const updateUserBody = somePatch({ disabled: z.boolean().optional(), name: z.string().trim().min(1).max(200).optional(), isAdmin: z.boolean().optional() });
 
 export const createGroupBody = z.object({ name });
 export const groupMemberBody = z.object({ userId: id });

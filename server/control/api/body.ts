@@ -1,7 +1,11 @@
-/** Reads a JSON request body: at most `limit` bytes, `application/json` only. */
+/**
+ * Reads a JSON request body: at most `limit` bytes, `application/json` only, strict UTF-8, and
+ * no string holding NUL or an unpaired surrogate (request-target.ts).
+ */
 import type { IncomingMessage } from 'node:http';
 import { ErrorCodes, GatehouseError } from '../../../proxy-core/src/errors.ts';
 import { InvalidInputError } from './errors.ts';
+import { assertCleanJsonText, decodeBodyText } from './request-target.ts';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -17,17 +21,27 @@ export async function readJsonBody(req: IncomingMessage, limit = MAX_BODY_BYTES)
   }
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) throw tooLarge(limit);
-    chunks.push(chunk as Buffer);
+  try {
+    for await (const chunk of req) {
+      size += (chunk as Buffer).length;
+      if (size > limit) throw tooLarge(limit);
+      chunks.push(chunk as Buffer);
+    }
+  } catch (err) {
+    if (err instanceof GatehouseError) throw err;
+    // The client went away mid-body: a caller's error, not the server's.
+    throw new InvalidInputError('the request body was cut short', 'body');
   }
   if (size === 0) return undefined;
+  let value: unknown;
   try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
-  } catch {
+    value = JSON.parse(decodeBodyText(Buffer.concat(chunks)));
+  } catch (err) {
+    if (err instanceof InvalidInputError) throw err;
     throw new InvalidInputError('the request body is not valid JSON');
   }
+  assertCleanJsonText(value);
+  return value;
 }
 
 function tooLarge(limit: number): GatehouseError {

@@ -1,21 +1,23 @@
 /** Request bodies and queries, validated once at the edge. */
-import { createPublicKey } from 'node:crypto';
 import { z } from 'zod';
-import { approvalRuleBody } from './access-schemas.ts';
+import { publicKeyDer } from '../../../proxy-core/src/tls/keys.ts';
+import { approvalRuleBody, somePatch } from './access-schemas.ts';
 
 const name = z.string().trim().min(1).max(100).regex(/^[A-Za-z0-9][A-Za-z0-9._ -]*$/, 'use letters, digits, ".", "_", "-" and spaces, starting with a letter or digit');
 const id = z.string().min(1).max(200);
 const email = z.string().trim().max(320).email();
+/** The key a certificate is issued for (gateway, session): what the CA accepts, checked before anything is spent. */
 const publicKeyPem = z
   .string()
   .max(10_000)
   .refine((pem) => {
     try {
-      return createPublicKey(pem).asymmetricKeyType !== undefined;
+      publicKeyDer(pem);
+      return true;
     } catch {
       return false;
     }
-  }, 'must be a PEM-encoded public key (SPKI)');
+  }, 'must be a PEM-encoded ECDSA P-256 public key (SPKI)');
 
 export const loginBody = z.object({ email: z.string().max(320), password: z.string().max(1024) });
 export const refreshBody = z.object({ refreshToken: z.string().min(1).max(512) });
@@ -54,7 +56,7 @@ export const createResourceBody = z.object({
   database,
   ssl: ssl.default({ enabled: true, rejectUnauthorized: true }),
 });
-export const updateResourceBody = z.object({ name: name.optional(), gatewayId: id.optional(), host: host.optional(), port: port.optional(), database: database.optional(), ssl: ssl.optional() });
+export const updateResourceBody = somePatch({ name: name.optional(), gatewayId: id.optional(), host: host.optional(), port: port.optional(), database: database.optional(), ssl: ssl.optional() });
 
 const username = z.string().min(1).max(63);
 const secret = z.string().min(1).max(4096);
@@ -65,7 +67,7 @@ export const createAccountBody = z.object({
   password: secret,
   requireMfa: z.boolean().default(false),
 });
-export const updateAccountBody = z.object({
+export const updateAccountBody = somePatch({
   requireApproval: approvalRuleBody.optional(),
   name: name.optional(),
   description: z.string().max(1000).optional(),

@@ -25,4 +25,6 @@ export interface Services extends Omit<MfaServices, 'mailer'> {
   users: UserService;
   access: AccessEvaluator;
   accessRequests: AccessRequestService;
+  /** The configured public URL (`--public-url`), else the listening address; no trailing slash. */
+  publicUrl(): string;
 }

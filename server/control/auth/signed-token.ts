@@ -10,12 +10,17 @@ export function signToken(key: Buffer, claims: object): string {
   return `${body}.${mac(key, body)}`;
 }
 
-/** The claims of a token signed with `key`; undefined when malformed or forged (constant-time check). */
+/**
+ * The claims of a token signed with `key`; undefined when malformed or forged (constant-time check).
+ * The signature is compared as text, not decoded: base64url decoding ignores the unused low bits
+ * of the last character (and stray characters), so decoding first would accept several
+ * spellings of one signature.
+ */
 export function readSignedToken(key: Buffer, token: string): Record<string, unknown> | undefined {
   const [body, signature, extra] = token.split('.');
   if (!body || !signature || extra !== undefined) return undefined;
-  const expected = Buffer.from(mac(key, body), 'base64url');
-  const given = Buffer.from(signature, 'base64url');
+  const expected = Buffer.from(mac(key, body), 'latin1');
+  const given = Buffer.from(signature, 'latin1');
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
   try {
     const claims: unknown = JSON.parse(Buffer.from(body, 'base64url').toString('utf8'));

@@ -57,13 +57,16 @@ export class Relay {
   }
 
   /** Upgrade `GET /api/v1/gateways/link` once the gateway's signed headers check out. */
-  handleGatewayLink(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+  handleGatewayLink(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     socket.on('error', () => socket.destroy());
-    if (this.closing) return rejectUpgrade(socket, refusalFor(unavailable()));
-    this.track(
+    if (this.closing) return Promise.resolve(rejectUpgrade(socket, refusalFor(unavailable())));
+    return this.track(
       this.deps.authenticateGateway(req.headers).then(
         ({ gatewayId }) => {
-          if (this.closing || socket.destroyed) return socket.destroy();
+          if (this.closing || socket.destroyed) {
+            socket.destroy();
+            return;
+          }
           this.gatewayServer.handleUpgrade(req, socket, head, (ws) => this.attachGateway(gatewayId, ws));
         },
         (err: unknown) => {
@@ -75,13 +78,16 @@ export class Relay {
   }
 
   /** Upgrade `GET /api/v1/sessions/:id/tunnel` once the bearer token may use the session. */
-  handleSessionTunnel(req: IncomingMessage, socket: Duplex, head: Buffer, sessionId: string): void {
+  handleSessionTunnel(req: IncomingMessage, socket: Duplex, head: Buffer, sessionId: string): Promise<void> {
     socket.on('error', () => socket.destroy());
-    if (this.closing) return rejectUpgrade(socket, refusalFor(unavailable()));
-    this.track(
+    if (this.closing) return Promise.resolve(rejectUpgrade(socket, refusalFor(unavailable())));
+    return this.track(
       this.deps.authorizeTunnel(sessionId, req.headers.authorization).then(
         (auth) => {
-          if (this.closing || socket.destroyed) return socket.destroy();
+          if (this.closing || socket.destroyed) {
+            socket.destroy();
+            return;
+          }
           if (!(Date.parse(auth.expiresAt) > Date.now())) {
             return rejectUpgrade(socket, refusalFor(new GatehouseError(ErrorCodes.SESSION_EXPIRED, 'the session has expired')));
           }
@@ -243,9 +249,12 @@ export class Relay {
     }
   }
 
-  private track(promise: Promise<unknown>): void {
+  /** Keeps `promise` until it settles (close() waits for it) and returns it; the caller handles a rejection. */
+  private track<T>(promise: Promise<T>): Promise<T> {
     this.pending.add(promise);
-    void promise.finally(() => this.pending.delete(promise));
+    const settled = () => this.pending.delete(promise);
+    promise.then(settled, settled);
+    return promise;
   }
 }
 

@@ -97,15 +97,13 @@ describe('request validation', () => {
     expect((await call(t.url, 'GET', '/healthz')).status).toBe(200);
   });
 
-  it('answers unknown routes with 404 JSON and serves metrics', async () => {
+  it('answers unknown routes with 404 JSON; /metrics is off without --metrics-token (served: control-edge.test.ts)', async () => {
     const res = await call(t.url, 'GET', '/api/v1/nope', { token: admin.accessToken });
     expect(res.status).toBe(404);
     expect(res.body.error.code).toBe('GATEHOUSE_ERR_NOT_FOUND');
     const metrics = await call(t.url, 'GET', '/metrics');
-    expect(metrics.status).toBe(200);
-    expect(metrics.text).toContain('gatehouse_http_requests_total');
-    expect(metrics.text).toContain('gatehouse_sessions_active');
-    expect(metrics.text).toContain('gatehouse_gateways_connected');
+    expect(metrics.status).toBe(404);
+    expect(metrics.text).not.toContain('gatehouse_http_requests_total');
   });
 
   it('refuses a duplicate project name with 409', async () => {

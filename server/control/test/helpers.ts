@@ -24,7 +24,7 @@ export interface TestPlane {
 export async function startTestPlane(config: Partial<ControlPlaneConfig> = {}): Promise<TestPlane> {
   const dataDir = await mkdtemp(join(tmpdir(), 'gatehouse-control-'));
   const plane = createControlPlane({ dataDir, port: 0, expirySweepMs: 100, ...config });
-  const { url } = await plane.start();
+  const { listenUrl: url } = await plane.start();
   const { projectId } = await bootstrap(plane.store, { ...ADMIN, projectName: 'default' });
   return {
     plane,

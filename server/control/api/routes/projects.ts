@@ -43,6 +43,11 @@ export function projectRoutes(s: Services): AnyRoute[] {
       handler: async ({ user, params, body, sourceAddress }) => {
         await s.permissions.require(user, params.projectId, 'manage');
         if (!(await s.store.projects.findById(params.projectId))) throw notFound('project');
+        // Looking accounts up by email is for instance admins (who list every user anyway): a
+        // project admin must not learn from the answer whether an email has an account.
+        if (body.userId === undefined && !user.isAdmin) {
+          throw new GatehouseError(ErrorCodes.FORBIDDEN, 'project admins add members by userId; to add someone by email, invite them (POST /api/v1/users/invitations with projectId and role)');
+        }
         const member = body.userId !== undefined ? await s.store.users.findById(body.userId) : await s.store.users.findByEmail(body.email ?? '');
         if (!member) throw notFound('user');
         await s.store.projects.setMember(params.projectId, member.id, body.role);

@@ -9,10 +9,10 @@ export function userRoutes(s: Services): AnyRoute[] {
       method: 'POST',
       path: '/api/v1/users/invitations',
       body: inviteBody,
-      handler: async ({ req, user, body, sourceAddress }) => {
+      handler: async ({ user, body, sourceAddress }) => {
         const { invitation, code } = await s.users.invite(user, body, sourceAddress);
-        const base = `http://${req.headers.host ?? 'localhost'}`;
-        return created({ invitation: invitationDto(invitation), code, url: `${base}/accept-invitation#code=${encodeURIComponent(code)}` });
+        // From the configured public URL, never the request's Host header (which the caller chooses).
+        return created({ invitation: invitationDto(invitation), code, url: `${s.publicUrl()}/accept-invitation#code=${encodeURIComponent(code)}` });
       },
     }),
     publicRoute({

@@ -68,7 +68,7 @@ describe('sign-in and tokens', () => {
     const { deriveKeys } = await import('../crypto/keys.ts');
     const { loadRootKey } = await import('../crypto/root-key.ts');
     const keys = deriveKeys(await loadRootKey({ dataDir: t.dataDir }));
-    const expired = new AccessTokens(keys.tokenSigning, 900).issue(claims.sub, new Date(Date.now() - 3600_000)).token;
+    const expired = new AccessTokens(keys.tokenSigning, 900).issue(claims.sub, { sid: claims.sid, mfa: null }, new Date(Date.now() - 3600_000)).token;
     const res = await call(t.url, 'GET', '/api/v1/me', { token: expired });
     expect(res.status).toBe(401);
     expect(res.body.error.code).toBe('GATEHOUSE_ERR_TOKEN_EXPIRED');

@@ -23,6 +23,8 @@ import { sessionRoutes } from './api/routes/sessions.ts';
 import { systemRoutes } from './api/routes/system.ts';
 import type { Services } from './api/services.ts';
 import { createAudit } from './audit.ts';
+import { CheckpointSigner } from './audit/checkpoint.ts';
+import { AuditCheckpointer } from './audit/checkpointer.ts';
 import { createMfaServices } from './auth/mfa/wire.ts';
 import { auditRoutes } from './api/routes/audit.ts';
 import { mfaRoutes } from './api/routes/mfa.ts';
@@ -56,6 +58,8 @@ export interface ControlPlane {
   readonly services: Services;
   readonly relay: Relay;
   readonly expiry: ExpiryScheduler;
+  /** Available once `start()` has resolved (tests: a checkpoint now). */
+  readonly checkpointer: AuditCheckpointer;
 }
 
 interface Running {
@@ -64,6 +68,7 @@ interface Running {
   relay: Relay;
   services: Services;
   expiry: ExpiryScheduler;
+  checkpointer: AuditCheckpointer;
   url: string;
 }
 
@@ -107,6 +112,9 @@ export function createControlPlane(partial: Partial<ControlPlaneConfig> = {}): C
     get expiry() {
       return need().expiry;
     },
+    get checkpointer() {
+      return need().checkpointer;
+    },
   };
 }
 
@@ -141,8 +149,10 @@ async function boot(config: ControlPlaneConfig): Promise<Running> {
     const url = config.publicUrl ?? `http://${formatHost(address.address)}:${address.port}`;
     const expiry = new ExpiryScheduler(() => Promise.all([sessions.expireDue(), accessRequests.expireDue()]), config.expirySweepMs);
     expiry.start();
+    const checkpointer = new AuditCheckpointer({ audit, signer: new CheckpointSigner(keys.auditSigningSeed), dataDir: config.dataDir, intervalMs: config.auditCheckpointSeconds * 1000 });
+    checkpointer.start();
     log.info({ url, store: config.databaseUrl ? 'postgres' : 'pglite' }, 'control plane listening');
-    return { server, store, relay, services, expiry, url };
+    return { server, store, relay, services, expiry, checkpointer, url };
   } catch (err) {
     await store.close().catch(() => undefined);
     throw err;
@@ -173,6 +183,8 @@ async function shutdown(r: Running): Promise<void> {
     });
     r.server.closeIdleConnections();
   });
+  // The last checkpoint covers everything recorded up to shutdown.
+  await r.checkpointer.close();
   await r.store.close();
   log.info('control plane closed');
 }

@@ -93,7 +93,7 @@ async function auditVerify(flags: Record<string, string>): Promise<number> {
     const verdict = await verifyAuditChain(store.auditEvents, { publicKey, checkpoints });
     if (verdict.state === 'ok') {
       const anchored = verdict.latestCheckpoint
-        ? `${verdict.checkpoints} signed checkpoints hold, the latest at seq ${verdict.latestCheckpoint.seq} (${verdict.latestCheckpoint.at})`
+        ? `${verdict.checkpoints} signed checkpoint(s) hold, the latest at seq ${verdict.latestCheckpoint.seq} (${verdict.latestCheckpoint.at})`
         : 'no signed checkpoint yet (a truncation of the newest events could not be told)';
       process.stdout.write(`audit chain verified: ${verdict.count} events, last hash ${verdict.lastHash}; ${anchored}\n`);
       return 0;

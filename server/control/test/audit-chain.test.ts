@@ -137,7 +137,7 @@ describe('audit trail', () => {
     expect(good.code).toBe(0);
     // Shutdown appended one signed checkpoint of the chain head (issue 10 item 9).
     expect(good.stdout).toContain(`audit chain verified: ${total + 1} events`);
-    expect(good.stdout).toContain('1 signed checkpoints hold');
+    expect(good.stdout).toContain('1 signed checkpoint(s) hold');
 
     // An attacker with database access: the trigger refuses plain updates, so they disable it.
     const store = await openStore({ kind: 'pglite', dataDir: t.dataDir });

@@ -118,7 +118,7 @@ describe('issue 10 item 9: signed checkpoints of the audit chain', () => {
     const good = await runCli(['audit', 'verify', '--data-dir', t.dataDir]);
     expect(good.stderr).toBe('');
     expect(good.code).toBe(0);
-    expect(good.stdout).toMatch(/signed checkpoints hold, the latest at seq \d+/);
+    expect(good.stdout).toMatch(/signed checkpoint\(s\) hold, the latest at seq \d+/);
 
     const dir = await copyDataDir();
     const store = await openStore({ kind: 'pglite', dataDir: dir });

@@ -83,9 +83,9 @@ export class AuthService {
       });
       throw new GatehouseError(ErrorCodes.UNAUTHENTICATED, 'this refresh token was already used: every token of this sign-in is now revoked; sign in again');
     }
-    const user = consumed.state === 'ok' ? await this.#store.users.findById(consumed.userId) : undefined;
+    const user = consumed.state === 'invalid' ? undefined : await this.#store.users.findById(consumed.userId);
+    if (user?.disabled) throw userDisabled();
     if (consumed.state !== 'ok' || !user) throw new GatehouseError(ErrorCodes.UNAUTHENTICATED, 'the refresh token is not valid (used, expired or revoked); sign in again');
-    if (user.disabled) throw userDisabled();
     const enforce = await this.#store.refreshTokens.mfaEnforcement();
     if (!mfaSatisfies(enforce, consumed.mfaMethod)) {
       await this.#store.refreshTokens.revokeSession(consumed.sessionId, 'mfa_enforced', now);

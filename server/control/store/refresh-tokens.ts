@@ -12,6 +12,8 @@ export type ConsumeResult =
   | { state: 'ok'; userId: string; sessionId: string; mfaMethod: string | null }
   /** An already-used token came back; `familyWasLive` is whether this call ended the family. */
   | { state: 'reused'; userId: string; sessionId: string; familyWasLive: boolean }
+  /** An unused token of a family that was ended (logout, reuse, user disabled). */
+  | { state: 'ended'; userId: string }
   | { state: 'invalid' };
 
 /** What authenticating an access token needs, read in one query. */
@@ -46,7 +48,8 @@ export function createRefreshTokensRepo(db: Kysely<Database>) {
 
     /**
      * Atomically marks a live token of a live family used. A token that was already used ends
-     * its family ('reused'); unknown, expired or revoked-by-logout tokens are 'invalid'.
+     * its family ('reused'); an unused one of an ended family is 'ended'; unknown or expired
+     * tokens are 'invalid'.
      */
     async consume(tokenHash: string, now: Date): Promise<ConsumeResult> {
       const used = await sql<{ user_id: string; session_id: string; mfa_method: string | null }>`
@@ -57,8 +60,9 @@ export function createRefreshTokensRepo(db: Kysely<Database>) {
         returning rt.user_id, rt.session_id, s.mfa_method`.execute(db);
       const row = used.rows[0];
       if (row) return { state: 'ok', userId: row.user_id, sessionId: row.session_id, mfaMethod: row.mfa_method };
-      const known = await db.selectFrom('refresh_tokens').select(['user_id', 'session_id', 'revoked_at']).where('token_hash', '=', tokenHash).executeTakeFirst();
-      if (!known || known.revoked_at === null) return { state: 'invalid' };
+      const known = await db.selectFrom('refresh_tokens').select(['user_id', 'session_id', 'revoked_at', 'expires_at']).where('token_hash', '=', tokenHash).executeTakeFirst();
+      if (!known) return { state: 'invalid' };
+      if (known.revoked_at === null) return known.expires_at > now ? { state: 'ended', userId: known.user_id } : { state: 'invalid' };
       const familyWasLive = await this.revokeSession(known.session_id, 'refresh_reuse', now);
       return { state: 'reused', userId: known.user_id, sessionId: known.session_id, familyWasLive };
     },
@@ -71,6 +75,12 @@ export function createRefreshTokensRepo(db: Kysely<Database>) {
     async revokeSession(sessionId: string, reason: string, now: Date): Promise<boolean> {
       const ended = await db.updateTable('auth_sessions').set({ revoked_at: now, revoked_reason: reason }).where('id', '=', sessionId).where('revoked_at', 'is', null).executeTakeFirst();
       return Number(ended.numUpdatedRows) > 0;
+    },
+
+    /** Ends every live sign-in of a user (disabled): re-enabling them does not revive old tokens. */
+    async revokeAllOf(userId: string, reason: string, now: Date): Promise<number> {
+      const ended = await db.updateTable('auth_sessions').set({ revoked_at: now, revoked_reason: reason }).where('user_id', '=', userId).where('revoked_at', 'is', null).executeTakeFirst();
+      return Number(ended.numUpdatedRows);
     },
 
     /** The session a refresh token of this user belongs to (logout by refresh token). */

@@ -59,7 +59,7 @@ describe.each(backends)('store on $name', (backend) => {
     await store.refreshTokens.create({ userId: user.id, sessionId, tokenHash: 'old', expiresAt: new Date(now.getTime() - 1) });
     expect(await store.refreshTokens.consume('live', now)).toEqual({ state: 'ok', userId: user.id, sessionId, mfaMethod: 'totp' });
     expect(await store.refreshTokens.consume('live', now)).toEqual({ state: 'reused', userId: user.id, sessionId, familyWasLive: true });
-    expect(await store.refreshTokens.consume('next', now)).toEqual({ state: 'invalid' });
+    expect(await store.refreshTokens.consume('next', now)).toEqual({ state: 'ended', userId: user.id });
     expect(await store.refreshTokens.consume('old', now)).toEqual({ state: 'invalid' });
     expect((await store.refreshTokens.principal(user.id, sessionId))?.session).toEqual({ revoked: true, mfaMethod: 'totp' });
   });

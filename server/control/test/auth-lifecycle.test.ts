@@ -87,6 +87,19 @@ describe('issue 10 item 6: refresh-token reuse revokes the family; logout ends t
   });
 });
 
+describe('disabling a user ends their sign-ins', () => {
+  it('re-enabled, the user\'s old access and refresh tokens stay refused; a new sign-in works', async () => {
+    const id = await createUser('paused@example.com');
+    const old = await login(t.url, 'paused@example.com', PASSWORD);
+    expect((await call(t.url, 'PATCH', `/api/v1/users/${id}`, { token: admin, body: { disabled: true } })).status).toBe(200);
+    expect((await call(t.url, 'POST', '/api/v1/auth/refresh', { body: { refreshToken: old.refreshToken } })).body.error.code).toBe('GATEHOUSE_ERR_USER_DISABLED');
+    expect((await call(t.url, 'PATCH', `/api/v1/users/${id}`, { token: admin, body: { disabled: false } })).status).toBe(200);
+    expect((await call(t.url, 'GET', '/api/v1/me', { token: old.accessToken })).status).toBe(401);
+    expect((await call(t.url, 'POST', '/api/v1/auth/refresh', { body: { refreshToken: old.refreshToken } })).status).toBe(401);
+    expect((await call(t.url, 'GET', '/api/v1/me', { token: (await login(t.url, 'paused@example.com', PASSWORD)).accessToken })).status).toBe(200);
+  });
+});
+
 describe('issue 10 item 12: a disabled user\'s right password is answered like a wrong one', () => {
   it('same status, code and message as a wrong password or an unknown email, after the same work', async () => {
     const id = await createUser('gone@example.com');

@@ -6,9 +6,8 @@
  * a checkpoint past the end of the chain.
  */
 import type { KeyObject } from 'node:crypto';
-import { eventHash, GENESIS_HASH } from './chain.ts';
+import { eventHash, GENESIS_HASH, type ChainedEvent } from './chain.ts';
 import { asCheckpoint, CHECKPOINT_ACTION, checkpointSignatureValid, type AuditCheckpoint } from './checkpoint.ts';
-import type { AuditEventsRepo } from '../store/audit-events.ts';
 
 export type ChainVerdict =
   | { state: 'ok'; count: number; lastHash: string; checkpoints: number; latestCheckpoint?: { seq: number; at: string } }
@@ -19,9 +18,19 @@ export interface VerifyOptions {
   publicKey?: KeyObject;
   /** Checkpoints kept outside the database (data dir file, log or SIEM export). */
   checkpoints?: AuditCheckpoint[];
+  /**
+   * Where the events begin when older ones were removed (an export after retention): the first
+   * event's seq and prevHash. Default: seq 1 after the genesis hash.
+   */
+  start?: { seq: number; prevHash: string };
 }
 
-export async function verifyAuditChain(events: Pick<AuditEventsRepo, 'scan'>, options: VerifyOptions = {}): Promise<ChainVerdict> {
+/** Events in chain order: the store's `scan()`, or an export's lines read back. */
+export interface ChainSource {
+  scan(): AsyncIterable<ChainedEvent & { storedHash?: string }>;
+}
+
+export async function verifyAuditChain(events: ChainSource, options: VerifyOptions = {}): Promise<ChainVerdict> {
   const { publicKey } = options;
   const external = options.checkpoints ?? [];
   if (publicKey) {
@@ -30,8 +39,8 @@ export async function verifyAuditChain(events: Pick<AuditEventsRepo, 'scan'>, op
   }
   const wanted = new Map<number, AuditCheckpoint>();
   for (const c of external) wanted.set(c.seq, c);
-  let prevHash = GENESIS_HASH;
-  let expectedSeq = 1;
+  let prevHash = options.start?.prevHash ?? GENESIS_HASH;
+  let expectedSeq = options.start?.seq ?? 1;
   let count = 0;
   const checked = new Set<number>();
   let latest: AuditCheckpoint | undefined;
@@ -40,7 +49,8 @@ export async function verifyAuditChain(events: Pick<AuditEventsRepo, 'scan'>, op
     if (!latest || c.seq > latest.seq) latest = c;
   };
   for await (const stored of events.scan()) {
-    const { hash: _hash, storedHash, ...body } = stored;
+    const { hash, storedHash: fromStore, ...body } = stored;
+    const storedHash = fromStore ?? hash;
     const at = { id: stored.id, seq: stored.seq, action: stored.action };
     if (stored.seq !== expectedSeq) return { state: 'broken', count, event: at, reason: `expected seq ${expectedSeq} (an event is missing or was inserted)` };
     if (stored.prevHash !== prevHash) return { state: 'broken', count, event: at, reason: 'prevHash does not match the hash of the event before' };
@@ -65,7 +75,7 @@ export async function verifyAuditChain(events: Pick<AuditEventsRepo, 'scan'>, op
   }
   const beyond = [...wanted.values()].sort((a, b) => b.seq - a.seq)[0];
   if (beyond) {
-    return { state: 'broken', count, reason: `the chain was truncated: it ends at seq ${count}, but the checkpoint of ${beyond.at} signed seq ${beyond.seq}` };
+    return { state: 'broken', count, reason: `the chain was truncated: it ends at seq ${expectedSeq - 1}, but the checkpoint of ${beyond.at} signed seq ${beyond.seq}` };
   }
   return { state: 'ok', count, lastHash: prevHash, checkpoints: checked.size, ...(latest && { latestCheckpoint: { seq: latest.seq, at: latest.at } }) };
 }

@@ -29,6 +29,8 @@ import { systemRoutes } from './api/routes/system.ts';
 import type { AnyRoute } from './api/route.ts';
 import type { Services } from './api/services.ts';
 import { createAudit } from './audit.ts';
+import { CheckpointSigner } from './audit/checkpoint.ts';
+import { AuditCheckpointer } from './audit/checkpointer.ts';
 import { createMfaServices } from './auth/mfa/wire.ts';
 import { auditRoutes } from './api/routes/audit.ts';
 import { mfaRoutes } from './api/routes/mfa.ts';
@@ -63,6 +65,8 @@ export interface ControlPlane {
   readonly services: Services;
   readonly relay: Relay;
   readonly expiry: ExpiryScheduler;
+  /** Available once `start()` has resolved (tests: a checkpoint now). */
+  readonly checkpointer: AuditCheckpointer;
 }
 
 interface Running {
@@ -71,6 +75,7 @@ interface Running {
   relay: Relay;
   services: Services;
   expiry: ExpiryScheduler;
+  checkpointer: AuditCheckpointer;
   url: string;
   listenUrl: string;
 }
@@ -115,6 +120,9 @@ export function createControlPlane(partial: Partial<ControlPlaneConfig> = {}): C
     get expiry() {
       return need().expiry;
     },
+    get checkpointer() {
+      return need().checkpointer;
+    },
   };
 }
 
@@ -125,12 +133,12 @@ async function boot(config: ControlPlaneConfig): Promise<Running> {
   const store = await openStore(storeTarget(config));
   try {
     const ca = await loadOrCreateCa(store, box);
-    const auth = new AuthService({ store, tokenSigningKey: keys.tokenSigning, accessTokenTtlSeconds: config.accessTokenTtlSeconds, refreshTokenTtlSeconds: config.refreshTokenTtlSeconds });
+    const audit = createAudit(store);
+    const auth = new AuthService({ store, audit, tokenSigningKey: keys.tokenSigning, accessTokenTtlSeconds: config.accessTokenTtlSeconds, refreshTokenTtlSeconds: config.refreshTokenTtlSeconds });
     const gateways = new GatewayService({ store, ca, enrollmentTokenTtlSeconds: config.enrollmentTokenTtlSeconds });
     const connectedGateways = new Set<string>();
     const relay = new Relay(createRelayDeps({ store, auth, gateways, box, connectedGateways, recordBindParams: config.recordBindParams }));
     const permissions = new Permissions(store);
-    const audit = createAudit(store);
     const access = new AccessEvaluator({ store, permissions, maxSessionSeconds: config.maxSessionSeconds });
     const accessRequests = new AccessRequestService({ store, permissions, access, audit, maxSessionSeconds: config.maxSessionSeconds });
     const { mfa, signIn, auditStreams } = createMfaServices({ store, auth, box, audit, tokenSigningKey: keys.tokenSigning, config });
@@ -154,8 +162,10 @@ async function boot(config: ControlPlaneConfig): Promise<Running> {
     const url = publicUrl;
     const expiry = new ExpiryScheduler(() => Promise.all([sessions.expireDue(), accessRequests.expireDue()]), config.expirySweepMs);
     expiry.start();
+    const checkpointer = new AuditCheckpointer({ audit, signer: new CheckpointSigner(keys.auditSigningSeed), dataDir: config.dataDir, intervalMs: config.auditCheckpointSeconds * 1000 });
+    checkpointer.start();
     log.info({ url: listenUrl, publicUrl, store: config.databaseUrl ? 'postgres' : 'pglite' }, 'control plane listening');
-    return { server, store, relay, services, expiry, url, listenUrl };
+    return { server, store, relay, services, expiry, checkpointer, url, listenUrl };
   } catch (err) {
     await store.close().catch(() => undefined);
     throw err;
@@ -198,6 +208,8 @@ async function shutdown(r: Running): Promise<void> {
     });
     r.server.closeIdleConnections();
   });
+  // The last checkpoint covers everything recorded up to shutdown.
+  await r.checkpointer.close();
   await r.store.close();
   log.info('control plane closed');
 }

@@ -3,6 +3,7 @@
  * Every event is appended to the hash chain in the store; listeners (the export stream) are
  * woken after each local append, and poll the store for appends by other replicas.
  */
+import type { AuditCheckpoint, CheckpointSigner } from './audit/checkpoint.ts';
 import type { AuditEvent, AuditEventInput } from './store/audit-events.ts';
 import type { Store } from './store/store.ts';
 import type { User } from './store/users.ts';
@@ -24,6 +25,8 @@ export interface Audit {
   record(event: AuditInput): Promise<AuditEvent>;
   /** Called after each append in this process; returns the unsubscribe function. */
   onAppend(listener: () => void): () => void;
+  /** Appends a signed checkpoint of the chain head, unless nothing was appended since the last one (audit/checkpointer.ts). */
+  checkpoint(signer: CheckpointSigner): Promise<AuditCheckpoint | undefined>;
 }
 
 export function createAudit(store: Store): Audit {
@@ -45,6 +48,11 @@ export function createAudit(store: Store): Audit {
     await record(event);
   }) as Audit;
   audit.record = record;
+  audit.checkpoint = async (signer) => {
+    const made = await store.auditEvents.appendCheckpoint((head) => signer.sign(head));
+    if (made) for (const listener of listeners) listener();
+    return made?.checkpoint;
+  };
   audit.onAppend = (listener) => {
     listeners.add(listener);
     return () => listeners.delete(listener);
@@ -52,7 +60,11 @@ export function createAudit(store: Store): Audit {
   return audit;
 }
 
-/** The project of the target, for callers that did not say (best effort; null when unknown). */
+/**
+ * The project of the target, for callers that did not say (best effort; null when unknown).
+ * A target already deleted cannot be looked up: callers recording a deletion pass `projectId`
+ * read before the delete, or the project's admins and auditors would never see the event.
+ */
 async function deriveProjectId(store: Store, event: AuditInput): Promise<string | null> {
   const fromDetails = event.details?.projectId;
   if (typeof fromDetails === 'string') return fromDetails;

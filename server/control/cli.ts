@@ -9,7 +9,7 @@ import { configFromArgs, parseFlags } from './config.ts';
 const USAGE = `usage:
   gatehouse-server start [--data-dir DIR] [--host HOST] [--port PORT] [--public-url URL]
   gatehouse-server bootstrap --email EMAIL --password PASSWORD [--project NAME] [--json] [--data-dir DIR]
-  gatehouse-server audit verify [--data-dir DIR] [--database-url URL]`;
+  gatehouse-server audit verify [--data-dir DIR] [--database-url URL] [--checkpoints FILE] [--public-key FILE]`;
 
 export async function main(argv: string[]): Promise<number> {
   const { positionals, flags } = parseFlags(argv);
@@ -75,20 +75,32 @@ async function runBootstrap(flags: Record<string, string>): Promise<number> {
   }
 }
 
-/** Exit 0 with the number of events when the chain holds; exit 1 naming the first broken event. */
+/**
+ * Exit 0 with the number of events and checkpoints when the chain holds; exit 1 naming the first
+ * broken event, the truncation or the rewrite. Checkpoints come from the chain itself, from
+ * `<dataDir>/audit-checkpoints.ndjson` and from `--checkpoints FILE` (a log or SIEM export);
+ * they are checked with the key derived from the root key, or `--public-key FILE` (PEM).
+ */
 async function auditVerify(flags: Record<string, string>): Promise<number> {
   const config = configFromArgs(flags, process.env);
   const { openStore, storeTarget } = await import('./store/store.ts');
   const { verifyAuditChain } = await import('./audit/verify.ts');
+  const { readCheckpointKey, readCheckpointFiles } = await import('./audit/verify-inputs.ts');
+  const publicKey = await readCheckpointKey(config, flags['public-key']);
+  const checkpoints = await readCheckpointFiles(config.dataDir, flags.checkpoints);
   const store = await openStore(storeTarget(config));
   try {
-    const verdict = await verifyAuditChain(store.auditEvents);
+    const verdict = await verifyAuditChain(store.auditEvents, { publicKey, checkpoints });
     if (verdict.state === 'ok') {
-      process.stdout.write(`audit chain verified: ${verdict.count} events, last hash ${verdict.lastHash}\n`);
+      const anchored = verdict.latestCheckpoint
+        ? `${verdict.checkpoints} signed checkpoint(s) hold, the latest at seq ${verdict.latestCheckpoint.seq} (${verdict.latestCheckpoint.at})`
+        : 'no signed checkpoint yet (a truncation of the newest events could not be told)';
+      process.stdout.write(`audit chain verified: ${verdict.count} events, last hash ${verdict.lastHash}; ${anchored}\n`);
       return 0;
     }
     const { event } = verdict;
-    process.stderr.write(`gatehouse-server: audit chain broken at event seq ${event.seq} (id ${event.id}, ${event.action}): ${verdict.reason}; ${verdict.count} events before it verified (GATEHOUSE_ERR_AUDIT_CHAIN_BROKEN)\n`);
+    const where = event ? ` at event seq ${event.seq} (id ${event.id}, ${event.action})` : '';
+    process.stderr.write(`gatehouse-server: audit chain broken${where}: ${verdict.reason}; ${verdict.count} events before it verified (GATEHOUSE_ERR_AUDIT_CHAIN_BROKEN)\n`);
     return 1;
   } finally {
     await store.close();

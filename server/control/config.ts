@@ -46,6 +46,8 @@ export interface ControlPlaneConfig {
   mfaMaxFailures: number;
   /** The failure-counting window and the lockout length. */
   lockoutMinutes: number;
+  /** How often a signed checkpoint of the audit chain head is emitted (and once at shutdown). */
+  auditCheckpointSeconds: number;
 }
 
 export const DEFAULT_CONFIG: ControlPlaneConfig = {
@@ -64,6 +66,7 @@ export const DEFAULT_CONFIG: ControlPlaneConfig = {
   loginMaxFailuresPerUser: 20,
   mfaMaxFailures: 5,
   lockoutMinutes: 15,
+  auditCheckpointSeconds: 300,
 };
 
 /** A full config from a partial one (programmatic use and tests). */
@@ -146,6 +149,7 @@ function securityFromArgs(flags: Record<string, string | undefined>, env: NodeJS
     loginMaxFailuresPerUser: int('login-max-failures-per-user', 'GATEHOUSE_LOGIN_MAX_FAILURES_PER_USER', 1, 10_000),
     mfaMaxFailures: int('mfa-max-failures', 'GATEHOUSE_MFA_MAX_FAILURES', 1, 1000),
     lockoutMinutes: int('lockout-minutes', 'GATEHOUSE_LOCKOUT_MINUTES', 1, 7 * 24 * 60),
+    auditCheckpointSeconds: int('audit-checkpoint-seconds', 'GATEHOUSE_AUDIT_CHECKPOINT_SECONDS', 1, 86_400),
   };
 }
 

@@ -110,6 +110,7 @@ export class UserService {
     }
     const user = await this.#store.userAdmin.update(id, patch);
     if (!user) throw notFound('user');
+    if (patch.disabled === true) await this.#store.refreshTokens.revokeAllOf(user.id, 'user_disabled', new Date());
     const ended = patch.disabled === true ? await this.#sessions.revokeAllOf(actor, user.id, sourceAddress) : 0;
     await this.#audit({ actor, action: 'user.update', targetType: 'user', targetId: user.id, sourceAddress, details: { email: user.email, ...patch, ...(ended > 0 && { sessionsEnded: ended }) } });
     return user;

@@ -2,6 +2,9 @@
  * Failure counting and lockouts for sign-in and MFA, kept in the store (`auth_throttle`) so
  * every replica sees the same counters. A key counts failures within a window; reaching the
  * limit locks the key for the lockout period. Success resets the key.
+ *
+ * Sign-in reserves its attempt before the password is checked (`reserve`, one atomic upsert):
+ * however many requests race, at most `max` passwords are checked per key and window.
  */
 import { sql, type Kysely } from 'kysely';
 import { ErrorCodes } from '../../../proxy-core/src/errors.ts';
@@ -34,6 +37,57 @@ export class Lockout {
   async assertUnlocked(keys: string[], what: string, now = new Date()): Promise<void> {
     const until = await this.lockedUntil(keys, now);
     if (until) throw lockedOut(what, until, now);
+  }
+
+  /**
+   * Reserves one attempt on the key before the password check, atomically: refused when the
+   * key is locked or `max` attempts of this window are already taken (parallel requests
+   * included). A refusal past the limit locks the key. The caller resets the key on success
+   * and calls `lockIfReached` on failure.
+   */
+  async reserve(key: string, max: number, now = new Date()): Promise<{ allowed: true; attempt: number } | { allowed: false; until: Date }> {
+    const windowStart = new Date(now.getTime() - this.#policy.windowMs);
+    const row = await this.#db
+      .insertInto('auth_throttle')
+      .values({ key, failures: 1, window_started_at: now })
+      .onConflict((oc) =>
+        oc.column('key').doUpdateSet({
+          failures: sql`case when auth_throttle.locked_until > ${now} then auth_throttle.failures
+            when auth_throttle.window_started_at < ${windowStart} then 1 else auth_throttle.failures + 1 end`,
+          window_started_at: sql`case when (auth_throttle.locked_until is null or auth_throttle.locked_until <= ${now}) and auth_throttle.window_started_at < ${windowStart}
+            then ${now} else auth_throttle.window_started_at end`,
+        }),
+      )
+      .returning(['failures', 'locked_until'])
+      .executeTakeFirstOrThrow();
+    if (row.locked_until !== null && row.locked_until > now) return { allowed: false, until: row.locked_until };
+    const attempt = toNumber(row.failures);
+    if (attempt <= max) return { allowed: true, attempt };
+    return { allowed: false, until: await this.#lock(key, now) };
+  }
+
+  /** After a failed reserved attempt: locks the key when that attempt was the `max`-th. */
+  async lockIfReached(key: string, attempt: number, max: number, now = new Date()): Promise<Date | undefined> {
+    return attempt >= max ? this.#lock(key, now) : undefined;
+  }
+
+  /** Failures counted on the key in the current window (0 when none). */
+  async count(key: string, now = new Date()): Promise<number> {
+    const row = await this.#db.selectFrom('auth_throttle').select(['failures', 'window_started_at']).where('key', '=', key).executeTakeFirst();
+    if (!row || row.window_started_at.getTime() < now.getTime() - this.#policy.windowMs) return 0;
+    return toNumber(row.failures);
+  }
+
+  /** Locks the key (unless it already is) and returns the lock end. */
+  async #lock(key: string, now: Date): Promise<Date> {
+    const until = new Date(now.getTime() + this.#policy.lockMs);
+    const row = await this.#db
+      .updateTable('auth_throttle')
+      .set({ locked_until: sql`case when auth_throttle.locked_until > ${now} then auth_throttle.locked_until else ${until} end`, failures: 0, window_started_at: now })
+      .where('key', '=', key)
+      .returning('locked_until')
+      .executeTakeFirst();
+    return row?.locked_until ?? until;
   }
 
   /** Counts one failure; returns the lock end when this failure reached `max`. */
@@ -75,6 +129,9 @@ export function lockedOut(what: string, until: Date, now = new Date()): ErrorWit
 export const throttleKeys = {
   loginSource: (email: string, source: string | null) => `login:${email.trim().toLowerCase()}|${source ?? '-'}`,
   loginUser: (email: string) => `login-user:${email.trim().toLowerCase()}`,
+  /** Unauthenticated sign-in events from one source / from anywhere, for audit aggregation. */
+  loginAuditSource: (source: string | null) => `login-audit:${source ?? '-'}`,
+  loginAuditAll: () => 'login-audit:*',
   mfa: (userId: string) => `mfa:${userId}`,
   emailSend: (userId: string) => `mfa-email-send:${userId}`,
 };

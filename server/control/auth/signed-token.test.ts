@@ -42,13 +42,13 @@ describe('signed tokens', () => {
   it('an access token never passes as an MFA token, nor the reverse', () => {
     const access = new AccessTokens(key, 60);
     const mfa = new MfaTokens(key, 60);
-    const { token } = access.issue('u1');
+    const { token } = access.issue('u1', { sid: 's1', mfa: null });
     expect(access.verify(token).sub).toBe('u1');
     expect(() => mfa.verify(`ghm.${token}`, ['login'])).toThrow(expect.objectContaining({ code: 'GATEHOUSE_ERR_UNAUTHENTICATED' }));
     const challenge = mfa.issue('u1', 'login');
     expect(mfa.verify(challenge, ['login']).purpose).toBe('login');
     expect(() => mfa.verify(challenge, ['enroll'])).toThrow(expect.objectContaining({ code: 'GATEHOUSE_ERR_UNAUTHENTICATED' }));
     expect(() => access.verify(challenge.slice(4))).toThrow(expect.objectContaining({ code: 'GATEHOUSE_ERR_UNAUTHENTICATED' }));
-    expect(() => access.verify(access.issue('u1', new Date(Date.now() - 120_000)).token)).toThrow(expect.objectContaining({ code: 'GATEHOUSE_ERR_TOKEN_EXPIRED' }));
+    expect(() => access.verify(access.issue('u1', { sid: 's1', mfa: null }, new Date(Date.now() - 120_000)).token)).toThrow(expect.objectContaining({ code: 'GATEHOUSE_ERR_TOKEN_EXPIRED' }));
   });
 });

@@ -63,8 +63,8 @@ describe('access tokens', () => {
   const tokens = new AccessTokens(randomBytes(32), 900);
 
   it('verifies its own tokens, refuses forged and expired ones', () => {
-    const { token } = tokens.issue('user-1');
-    expect(tokens.verify(token)).toMatchObject({ sub: 'user-1' });
+    const { token } = tokens.issue('user-1', { sid: 'session-1', mfa: null });
+    expect(tokens.verify(token)).toMatchObject({ sub: 'user-1', sid: 'session-1' });
     const [body] = token.split('.');
     const forgedBody = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(body, 'base64url').toString()), sub: 'admin' })).toString('base64url');
     expect(() => tokens.verify(`${forgedBody}.${token.split('.')[1]}`)).toThrow(expect.objectContaining({ code: 'GATEHOUSE_ERR_UNAUTHENTICATED' }));

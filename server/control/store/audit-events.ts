@@ -6,6 +6,7 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
 import { ErrorCodes, GatehouseError } from '../../../proxy-core/src/errors.ts';
 import { eventHash, GENESIS_HASH, type ActorKind, type ChainedEvent, type ChainedEventBody } from '../audit/chain.ts';
+import { CHECKPOINT_ACTION, type AuditCheckpoint } from '../audit/checkpoint.ts';
 import { redactDetails } from '../audit/redact.ts';
 import type { AuditEventsTable, Database } from './schema.ts';
 import { toNumber } from './errors.ts';
@@ -47,52 +48,80 @@ export interface AuditFilter {
 
 export type AuditEventsRepo = ReturnType<typeof createAuditEventsRepo>;
 
+type Head = { seq: number; hash: string; action: string } | undefined;
+
+async function head(trx: Kysely<Database>): Promise<Head> {
+  const last = await trx.selectFrom('audit_events').select(['seq', 'hash', 'action']).orderBy('seq', 'desc').limit(1).executeTakeFirst();
+  return last && { seq: toNumber(last.seq), hash: last.hash, action: last.action };
+}
+
+/** Appends after `last`; the caller holds the append lock in `trx`. */
+async function append(trx: Kysely<Database>, input: AuditEventInput, last: Head): Promise<AuditEvent> {
+  const next = await sql<{ id: string | number }>`select nextval(pg_get_serial_sequence('audit_events', 'id')) as id`.execute(trx);
+  const body: ChainedEventBody = {
+    id: String(next.rows[0].id),
+    seq: last ? last.seq + 1 : 1,
+    at: new Date().toISOString(),
+    actor: {
+      kind: input.actorKind ?? (input.actorId !== null || input.actorEmail !== null ? 'user' : 'system'),
+      userId: input.actorId,
+      email: input.actorEmail,
+    },
+    action: input.action,
+    target: { kind: input.targetType, id: input.targetId, name: input.targetName ?? null },
+    projectId: input.projectId ?? null,
+    sourceAddress: input.sourceAddress,
+    details: redactDetails(input.details),
+    prevHash: last?.hash ?? GENESIS_HASH,
+  };
+  const hash = eventHash(body);
+  await trx
+    .insertInto('audit_events')
+    .values({
+      id: Number(body.id),
+      seq: body.seq,
+      at: new Date(body.at),
+      actor_kind: body.actor.kind,
+      actor_id: body.actor.userId,
+      actor_email: body.actor.email,
+      action: body.action,
+      target_type: body.target.kind,
+      target_id: body.target.id,
+      target_name: body.target.name,
+      project_id: body.projectId,
+      source_address: body.sourceAddress,
+      details: JSON.stringify(body.details),
+      prev_hash: body.prevHash,
+      hash,
+    })
+    .execute();
+  return { ...body, hash };
+}
+
 export function createAuditEventsRepo(db: Kysely<Database>) {
   return {
     /** Appends one event to the chain and returns it as stored. */
     async record(input: AuditEventInput): Promise<AuditEvent> {
       return db.transaction().execute(async (trx) => {
         await sql`select pg_advisory_xact_lock(${APPEND_LOCK_KEY})`.execute(trx);
-        const last = await trx.selectFrom('audit_events').select(['seq', 'hash']).orderBy('seq', 'desc').limit(1).executeTakeFirst();
-        const next = await sql<{ id: string | number }>`select nextval(pg_get_serial_sequence('audit_events', 'id')) as id`.execute(trx);
-        const body: ChainedEventBody = {
-          id: String(next.rows[0].id),
-          seq: last ? toNumber(last.seq) + 1 : 1,
-          at: new Date().toISOString(),
-          actor: {
-            kind: input.actorKind ?? (input.actorId !== null || input.actorEmail !== null ? 'user' : 'system'),
-            userId: input.actorId,
-            email: input.actorEmail,
-          },
-          action: input.action,
-          target: { kind: input.targetType, id: input.targetId, name: input.targetName ?? null },
-          projectId: input.projectId ?? null,
-          sourceAddress: input.sourceAddress,
-          details: redactDetails(input.details),
-          prevHash: last?.hash ?? GENESIS_HASH,
-        };
-        const hash = eventHash(body);
-        await trx
-          .insertInto('audit_events')
-          .values({
-            id: Number(body.id),
-            seq: body.seq,
-            at: new Date(body.at),
-            actor_kind: body.actor.kind,
-            actor_id: body.actor.userId,
-            actor_email: body.actor.email,
-            action: body.action,
-            target_type: body.target.kind,
-            target_id: body.target.id,
-            target_name: body.target.name,
-            project_id: body.projectId,
-            source_address: body.sourceAddress,
-            details: JSON.stringify(body.details),
-            prev_hash: body.prevHash,
-            hash,
-          })
-          .execute();
-        return { ...body, hash };
+        return append(trx, input, await head(trx));
+      });
+    },
+
+    /**
+     * Appends an `audit.checkpoint` event whose details are `build(head)`: the head signed
+     * (audit/checkpoint.ts). Under the append lock, so the head signed is the event right before
+     * it, on every replica. Nothing is appended when the head is itself a checkpoint (nothing new
+     * since) or the chain is empty.
+     */
+    async appendCheckpoint(build: (head: { seq: number; hash: string }) => AuditCheckpoint): Promise<{ event: AuditEvent; checkpoint: AuditCheckpoint } | undefined> {
+      return db.transaction().execute(async (trx) => {
+        await sql`select pg_advisory_xact_lock(${APPEND_LOCK_KEY})`.execute(trx);
+        const last = await head(trx);
+        if (!last || last.action === CHECKPOINT_ACTION) return undefined;
+        const checkpoint = build({ seq: last.seq, hash: last.hash });
+        const input: AuditEventInput = { actorId: null, actorEmail: null, actorKind: 'system', action: CHECKPOINT_ACTION, targetType: 'audit', targetId: String(last.seq), sourceAddress: null, projectId: null, details: checkpoint };
+        return { event: await append(trx, input, last), checkpoint };
       });
     },
 

@@ -4,6 +4,7 @@
  */
 import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import { accessControlMigration } from './access-migration.ts';
+import { authLifecycleMigration } from './auth-lifecycle-migration.ts';
 import { mfaAuditMigration } from './mfa-audit-migration.ts';
 import { mfaTokenUsesMigration } from './mfa-token-uses-migration.ts';
 
@@ -161,6 +162,7 @@ export const migrations: Record<string, Migration> = {
   '0002_access_control': accessControlMigration,
   '0003_mfa_audit': mfaAuditMigration,
   '0004_mfa_token_uses': mfaTokenUsesMigration,
+  '0005_auth_lifecycle': authLifecycleMigration,
 };
 
 export const migrationProvider: MigrationProvider = {

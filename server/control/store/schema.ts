@@ -1,6 +1,7 @@
 /** Table types for kysely. Column names are snake_case as stored; repositories map to camelCase. */
 import type { ColumnType } from 'kysely';
 import type { AccessControlTables } from './access-schema.ts';
+import type { AuthLifecycleTables } from './auth-lifecycle-schema.ts';
 import type { MfaTables } from './mfa-audit-schema.ts';
 
 /** timestamptz: read as Date, written as Date (or left to the default). */
@@ -29,7 +30,10 @@ export interface RefreshTokensTable {
   token_hash: string;
   expires_at: Date;
   created_at: Timestamp;
+  /** Set when the token was used (rotated); its family's end is `auth_sessions.revoked_at`. */
   revoked_at: NullableTimestamp;
+  /** The sign-in (auth_sessions row) this token belongs to: its family. */
+  session_id: string;
 }
 
 export interface ProjectsTable {
@@ -151,7 +155,7 @@ export interface SettingsTable {
   updated_at: Timestamp;
 }
 
-export interface Database extends AccessControlTables, MfaTables {
+export interface Database extends AccessControlTables, MfaTables, AuthLifecycleTables {
   users: UsersTable;
   refresh_tokens: RefreshTokensTable;
   projects: ProjectsTable;

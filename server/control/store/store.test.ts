@@ -50,14 +50,18 @@ describe.each(backends)('store on $name', (backend) => {
     expect(await store.users.count()).toBe(1);
   });
 
-  it('consumes a refresh token exactly once and refuses an expired one', async () => {
+  it('consumes a refresh token exactly once (a second use ends its family) and refuses an expired one', async () => {
     const user = await store.users.create({ email: 'r@example.com', name: 'R', passwordHash: 'h', isAdmin: false });
     const now = new Date();
-    await store.refreshTokens.create({ userId: user.id, tokenHash: 'live', expiresAt: new Date(now.getTime() + 60_000) });
-    await store.refreshTokens.create({ userId: user.id, tokenHash: 'old', expiresAt: new Date(now.getTime() - 1) });
-    expect(await store.refreshTokens.consume('live', now)).toEqual({ userId: user.id });
-    expect(await store.refreshTokens.consume('live', now)).toBeUndefined();
-    expect(await store.refreshTokens.consume('old', now)).toBeUndefined();
+    const sessionId = await store.refreshTokens.startSession({ userId: user.id, mfaMethod: 'totp', sourceAddress: null });
+    await store.refreshTokens.create({ userId: user.id, sessionId, tokenHash: 'live', expiresAt: new Date(now.getTime() + 60_000) });
+    await store.refreshTokens.create({ userId: user.id, sessionId, tokenHash: 'next', expiresAt: new Date(now.getTime() + 60_000) });
+    await store.refreshTokens.create({ userId: user.id, sessionId, tokenHash: 'old', expiresAt: new Date(now.getTime() - 1) });
+    expect(await store.refreshTokens.consume('live', now)).toEqual({ state: 'ok', userId: user.id, sessionId, mfaMethod: 'totp' });
+    expect(await store.refreshTokens.consume('live', now)).toEqual({ state: 'reused', userId: user.id, sessionId, familyWasLive: true });
+    expect(await store.refreshTokens.consume('next', now)).toEqual({ state: 'ended', userId: user.id });
+    expect(await store.refreshTokens.consume('old', now)).toEqual({ state: 'invalid' });
+    expect((await store.refreshTokens.principal(user.id, sessionId))?.session).toEqual({ revoked: true, mfaMethod: 'totp' });
   });
 
   it('keeps projects, members, gateways, resources and accounts', async () => {

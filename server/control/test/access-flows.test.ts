@@ -108,7 +108,7 @@ describe('disabling and deleting users', () => {
     expect(old.status).toBe(401);
     expect(old.body.error.code).toBe('GATEHOUSE_ERR_USER_DISABLED');
     expect((await call(t.url, 'POST', '/api/v1/auth/refresh', { body: { refreshToken: tokens.refreshToken } })).body.error.code).toBe('GATEHOUSE_ERR_USER_DISABLED');
-    expect((await call(t.url, 'POST', '/api/v1/auth/login', { body: { email, password: 'user password 1' } })).body.error.code).toBe('GATEHOUSE_ERR_USER_DISABLED');
+    expect((await call(t.url, 'POST', '/api/v1/auth/login', { body: { email, password: 'user password 1' } })).body.error.code).toBe('GATEHOUSE_ERR_INVALID_CREDENTIALS');
     expect((await closed) - disabledAt).toBeLessThan(1000);
     expect((await as(admin, 'GET', `/api/v1/sessions/${live.body.session.id}`)).session.status).toBe('revoked');
     // The gateway was told to close the session's connections.

@@ -39,7 +39,7 @@ describe('sign-in and tokens', () => {
     expect(wrong.body.error.code).toBe('GATEHOUSE_ERR_INVALID_CREDENTIALS');
   });
 
-  it('rotates refresh tokens: the old one is refused after use', async () => {
+  it('rotates refresh tokens: the old one is refused after use, and its reuse ends the whole sign-in', async () => {
     const first = await login(t.url, ADMIN.email, ADMIN.password);
     const rotated = await call(t.url, 'POST', '/api/v1/auth/refresh', { body: { refreshToken: first.refreshToken } });
     expect(rotated.status).toBe(200);
@@ -47,11 +47,12 @@ describe('sign-in and tokens', () => {
     const reused = await call(t.url, 'POST', '/api/v1/auth/refresh', { body: { refreshToken: first.refreshToken } });
     expect(reused.status).toBe(401);
     expect(reused.body.error.code).toBe('GATEHOUSE_ERR_UNAUTHENTICATED');
-    const again = await call(t.url, 'POST', '/api/v1/auth/refresh', { body: { refreshToken: rotated.body.refreshToken } });
-    expect(again.status).toBe(200);
+    // The reuse revoked the family: the rotated token no longer works either (issue 10 item 6).
+    expect((await call(t.url, 'POST', '/api/v1/auth/refresh', { body: { refreshToken: rotated.body.refreshToken } })).status).toBe(401);
     // Logout revokes the given refresh token.
-    await call(t.url, 'POST', '/api/v1/auth/logout', { token: again.body.accessToken, body: { refreshToken: again.body.refreshToken } });
-    expect((await call(t.url, 'POST', '/api/v1/auth/refresh', { body: { refreshToken: again.body.refreshToken } })).status).toBe(401);
+    const fresh = await login(t.url, ADMIN.email, ADMIN.password);
+    await call(t.url, 'POST', '/api/v1/auth/logout', { token: fresh.accessToken, body: { refreshToken: fresh.refreshToken } });
+    expect((await call(t.url, 'POST', '/api/v1/auth/refresh', { body: { refreshToken: fresh.refreshToken } })).status).toBe(401);
   });
 
   it('refuses missing, forged and expired access tokens with 401', async () => {
@@ -68,7 +69,7 @@ describe('sign-in and tokens', () => {
     const { deriveKeys } = await import('../crypto/keys.ts');
     const { loadRootKey } = await import('../crypto/root-key.ts');
     const keys = deriveKeys(await loadRootKey({ dataDir: t.dataDir }));
-    const expired = new AccessTokens(keys.tokenSigning, 900).issue(claims.sub, new Date(Date.now() - 3600_000)).token;
+    const expired = new AccessTokens(keys.tokenSigning, 900).issue(claims.sub, { sid: claims.sid, mfa: null }, new Date(Date.now() - 3600_000)).token;
     const res = await call(t.url, 'GET', '/api/v1/me', { token: expired });
     expect(res.status).toBe(401);
     expect(res.body.error.code).toBe('GATEHOUSE_ERR_TOKEN_EXPIRED');

@@ -135,7 +135,9 @@ describe('audit trail', () => {
     const good = await runCli(['audit', 'verify', '--data-dir', t.dataDir]);
     expect(good.stderr).toBe('');
     expect(good.code).toBe(0);
-    expect(good.stdout).toContain(`audit chain verified: ${total} events`);
+    // Shutdown appended one signed checkpoint of the chain head (issue 10 item 9).
+    expect(good.stdout).toContain(`audit chain verified: ${total + 1} events`);
+    expect(good.stdout).toContain('1 signed checkpoint(s) hold');
 
     // An attacker with database access: the trigger refuses plain updates, so they disable it.
     const store = await openStore({ kind: 'pglite', dataDir: t.dataDir });

@@ -330,6 +330,13 @@ describe('organization enforcement', () => {
     await createMember(t, admin, 'dave@example.com', 'member');
     const set = await call(t.url, 'PATCH', '/api/v1/settings/mfa', { token: admin, body: { enforce: 'totp' } });
     expect(set.status).toBe(200);
+    // The admin's own password-only sign-in no longer works either: they enroll like everyone.
+    expect((await call(t.url, 'GET', '/api/v1/me', { token: admin })).status).toBe(401);
+    const adminStart = await call(t.url, 'POST', '/api/v1/auth/login', { body: ADMIN });
+    const adminEnroll = await call(t.url, 'POST', '/api/v1/auth/mfa/totp/enroll', { body: { mfaToken: adminStart.body.mfaToken } });
+    const adminConfirm = await call(t.url, 'POST', '/api/v1/auth/mfa/totp/confirm', { body: { mfaToken: adminStart.body.mfaToken, code: totpCode(adminEnroll.body.secret) } });
+    expect(adminConfirm.status).toBe(200);
+    admin = adminConfirm.body.accessToken;
     try {
       const start = await call(t.url, 'POST', '/api/v1/auth/login', { body: { email: 'dave@example.com', password: PASSWORD } });
       expect(start.status).toBe(200);

@@ -18,14 +18,15 @@ export function authRoutes(s: Services): AnyRoute[] {
       method: 'POST',
       path: '/api/v1/auth/refresh',
       body: refreshBody,
-      handler: async ({ body }) => ok(await s.auth.refresh(body.refreshToken)),
+      handler: async ({ body, sourceAddress }) => ok(await s.auth.refresh(body.refreshToken, sourceAddress)),
     }),
     route({
       method: 'POST',
       path: '/api/v1/auth/logout',
       body: logoutBody,
-      handler: async ({ user, body }) => {
-        await s.auth.logout(user, body.refreshToken);
+      handler: async ({ req, user, body, sourceAddress }) => {
+        // Ends this access token's sign-in (and the refresh token's, when given) at once.
+        await s.auth.logout(user, body.refreshToken, { authorization: req.headers.authorization, sourceAddress });
         return ok({ ok: true });
       },
     }),

@@ -79,7 +79,8 @@ export function resourceRoutes(s: Services): AnyRoute[] {
       handler: async ({ user, params, sourceAddress }) => {
         const resource = await resourceFor(user, params.id, 'manage');
         await s.store.resources.delete(resource.id);
-        await s.audit({ actor: user, action: 'resource.delete', targetType: 'resource', targetId: resource.id, sourceAddress, details: { name: resource.name } });
+        // projectId from the row read before the delete: the audit cannot look it up afterwards.
+        await s.audit({ actor: user, action: 'resource.delete', targetType: 'resource', targetId: resource.id, projectId: resource.projectId, sourceAddress, details: { name: resource.name } });
         return ok({ ok: true });
       },
     }),
@@ -159,7 +160,7 @@ export function resourceRoutes(s: Services): AnyRoute[] {
       handler: async ({ user, params, sourceAddress }) => {
         const account = await accountFor(user, params.id);
         await s.store.accounts.delete(account.id);
-        await s.audit({ actor: user, action: 'account.delete', targetType: 'account', targetId: account.id, sourceAddress, details: { name: account.name } });
+        await s.audit({ actor: user, action: 'account.delete', targetType: 'account', targetId: account.id, projectId: account.resource.projectId, sourceAddress, details: { name: account.name, resourceId: account.resource.id } });
         return ok({ ok: true });
       },
     }),

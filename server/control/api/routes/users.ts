@@ -21,7 +21,8 @@ export function userRoutes(s: Services): AnyRoute[] {
       body: acceptInvitationBody,
       handler: async ({ body, sourceAddress }) => {
         const user = await s.users.acceptInvitation(body, sourceAddress);
-        return ok(await s.auth.login(user.email, body.password));
+        // The same steps as after a right password at sign-in: enforced MFA applies here too.
+        return ok(await s.signIn.afterPassword(user, sourceAddress));
       },
     }),
     route({

@@ -2,10 +2,11 @@
 import { randomUUID } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import type { MfaCodePurpose } from '../../store/mfa-audit-schema.ts';
+import { MFA_ENFORCE_SETTING } from '../../store/refresh-tokens.ts';
 import type { Database } from '../../store/schema.ts';
 
 export type MfaEnforcement = 'none' | 'totp' | 'email';
-const ENFORCE_KEY = 'mfa.enforce';
+const ENFORCE_KEY = MFA_ENFORCE_SETTING;
 
 export interface TotpState {
   secretSealed: string | null;

@@ -36,6 +36,16 @@ export interface SignInOptions {
   audit: Audit;
   loginMaxFailures: number;
   loginMaxFailuresPerUser: number;
+  /** The lockout window (for the flood audit rows' details). */
+  windowMs: number;
+}
+
+/** Unauthenticated sign-in events audited one row each, per source and in all, per window. */
+const FLOOD_ROWS_PER_SOURCE = 10;
+const FLOOD_ROWS_TOTAL = 200;
+
+function isPowerOfTwo(n: number): boolean {
+  return n > 0 && (n & (n - 1)) === 0;
 }
 
 export class SignInService {
@@ -45,31 +55,46 @@ export class SignInService {
     this.#o = options;
   }
 
+  /**
+   * Password sign-in. Lockout (see docs/security.md "Sign-in lockout"):
+   * - per email + source address: at most `loginMaxFailures` password checks per window,
+   *   reserved atomically before the check, then a lock of that pair only;
+   * - per email from anywhere: past `loginMaxFailuresPerUser` failures in the window, every
+   *   source is held to one attempt per window for that email (slower, never a hard lock, so an
+   *   attacker without the password cannot lock the real user out from their own address).
+   * A disabled user's right password gets the same answer as a wrong one, after the same work.
+   */
   async login(email: string, password: string, sourceAddress: string | null): Promise<LoginAnswer> {
-    const { lockout, audit } = this.#o;
-    const keys = [throttleKeys.loginSource(email, sourceAddress), throttleKeys.loginUser(email)];
-    const lockedUntil = await lockout.lockedUntil(keys);
-    if (lockedUntil) {
-      await audit({ actor: null, actorEmail: email, action: 'auth.login_locked_out', targetType: 'user', targetId: null, projectId: null, sourceAddress });
-      throw lockedOut('sign-ins', lockedUntil);
+    const { lockout } = this.#o;
+    const sourceKey = throttleKeys.loginSource(email, sourceAddress);
+    const userKey = throttleKeys.loginUser(email);
+    const underAttack = (await lockout.count(userKey)) >= this.#o.loginMaxFailuresPerUser;
+    const limit = underAttack ? 1 : this.#o.loginMaxFailures;
+    const reserved = await lockout.reserve(sourceKey, limit);
+    if (!reserved.allowed) {
+      await this.#auditUnauthenticated(email, sourceAddress, [{ action: 'auth.login_locked_out', details: { scope: underAttack ? 'email' : 'email+source' } }]);
+      throw lockedOut('sign-ins', reserved.until);
     }
     const user = await this.#o.auth.checkPassword(email, password);
-    if (!user) {
-      await audit({ actor: null, actorEmail: email, action: 'auth.login_failed', targetType: 'user', targetId: null, projectId: null, sourceAddress, details: { reason: 'wrong email or password' } });
-      const bySource = await lockout.fail(keys[0], this.#o.loginMaxFailures);
-      const byUser = await lockout.fail(keys[1], this.#o.loginMaxFailuresPerUser);
-      const until = bySource ?? byUser;
-      if (until) {
-        const scope = bySource ? 'email+source' : 'email';
-        await audit({ actor: null, actorEmail: email, action: 'auth.lockout', targetType: 'user', targetId: null, projectId: null, sourceAddress, details: { scope, lockedUntil: until.toISOString() } });
-      }
+    if (!user || user.disabled) {
+      const reason = user ? 'user disabled' : 'wrong email or password';
+      await lockout.hit(userKey);
+      const until = await lockout.lockIfReached(sourceKey, reserved.attempt, limit);
+      await this.#auditUnauthenticated(email, sourceAddress, [
+        { action: 'auth.login_failed', details: { reason } },
+        ...(until ? [{ action: 'auth.lockout', details: { scope: underAttack ? 'email' : 'email+source', lockedUntil: until.toISOString() } }] : []),
+      ]);
       throw new GatehouseError(ErrorCodes.INVALID_CREDENTIALS, 'wrong email or password');
     }
-    if (user.disabled) {
-      await this.#audit(user, 'auth.login_failed', sourceAddress, { reason: 'user disabled' });
-      throw new GatehouseError(ErrorCodes.USER_DISABLED, 'this user has been disabled by an administrator');
-    }
-    await lockout.reset(keys);
+    await lockout.reset([sourceKey]);
+    return this.afterPassword(user, sourceAddress);
+  }
+
+  /**
+   * The steps after a right password, for sign-in and for an accepted invitation alike: an
+   * MFA challenge, an enrollment challenge when the organization enforces TOTP, or tokens.
+   */
+  async afterPassword(user: User, sourceAddress: string | null): Promise<LoginAnswer> {
     const { needed, enrollmentRequired } = await this.#o.mfa.signInNeedsMfa(user);
     if (enrollmentRequired) {
       await this.#audit(user, 'auth.mfa_enrollment_required', sourceAddress);
@@ -81,6 +106,29 @@ export class SignInService {
       return { mfaRequired: true, mfaToken: this.#o.tokens.issue(user.id, 'login'), methods };
     }
     return this.#complete(user, sourceAddress, undefined);
+  }
+
+  /**
+   * Audit for sign-in attempts nobody has proven to own: one row each while a source (and the
+   * whole server) sees few of them in the lockout window; past that, one `auth.login_flood` row
+   * each time the count reaches a power of two, so a flood costs a logarithmic number of rows.
+   */
+  async #auditUnauthenticated(email: string, sourceAddress: string | null, events: { action: string; details: Record<string, unknown> }[]): Promise<void> {
+    const { lockout, audit } = this.#o;
+    const fromSource = await lockout.hit(throttleKeys.loginAuditSource(sourceAddress));
+    const fromAll = await lockout.hit(throttleKeys.loginAuditAll());
+    const base = { actor: null, actorEmail: email, targetType: 'user', targetId: null, projectId: null, sourceAddress } as const;
+    if (fromSource <= FLOOD_ROWS_PER_SOURCE && fromAll <= FLOOD_ROWS_TOTAL) {
+      for (const event of events) await audit({ ...base, ...event });
+      return;
+    }
+    const scope = isPowerOfTwo(fromSource) ? 'source' : isPowerOfTwo(fromAll) ? 'all' : undefined;
+    if (scope === undefined) return;
+    await audit({
+      ...base,
+      action: 'auth.login_flood',
+      details: { scope, attemptsFromSource: fromSource, attemptsFromAll: fromAll, windowMinutes: Math.round(this.#o.windowMs / 60_000), last: events.map((e) => e.action) },
+    });
   }
 
   async verify(mfaToken: string, method: MfaMethod, code: string, sourceAddress: string | null): Promise<LoginResult> {
@@ -125,7 +173,7 @@ export class SignInService {
   }
 
   async #complete(user: User, sourceAddress: string | null, mfa: MfaMethod | undefined): Promise<LoginResult> {
-    const result = await this.#o.auth.issueTokens(user);
+    const result = await this.#o.auth.issueTokens(user, { mfaMethod: mfa ?? null, sourceAddress });
     await this.#audit(user, 'auth.login', sourceAddress, mfa ? { mfa } : {});
     return result;
   }

@@ -38,6 +38,7 @@ export function createMfaServices(options: { store: Store; auth: AuthService; bo
     audit,
     loginMaxFailures: config.loginMaxFailures,
     loginMaxFailuresPerUser: config.loginMaxFailuresPerUser,
+    windowMs: minutes,
   });
   return { mfa, signIn, auditStreams: new AuditStreams({ events: store.auditEvents, audit }), mailer };
 }

@@ -120,9 +120,9 @@ async function boot(config: ControlPlaneConfig): Promise<Running> {
     const auth = new AuthService({ store, tokenSigningKey: keys.tokenSigning, accessTokenTtlSeconds: config.accessTokenTtlSeconds, refreshTokenTtlSeconds: config.refreshTokenTtlSeconds });
     const gateways = new GatewayService({ store, ca, enrollmentTokenTtlSeconds: config.enrollmentTokenTtlSeconds });
     const connectedGateways = new Set<string>();
-    const relay = new Relay(createRelayDeps({ store, auth, gateways, box, connectedGateways, recordBindParams: config.recordBindParams }));
-    const permissions = new Permissions(store);
     const audit = createAudit(store);
+    const relay = new Relay(createRelayDeps({ store, auth, gateways, box, audit, connectedGateways, recordBindParams: config.recordBindParams }));
+    const permissions = new Permissions(store);
     const access = new AccessEvaluator({ store, permissions, maxSessionSeconds: config.maxSessionSeconds });
     const accessRequests = new AccessRequestService({ store, permissions, access, audit, maxSessionSeconds: config.maxSessionSeconds });
     const sessions = new SessionService({ store, ca, relay, permissions, audit, maxSessionSeconds: config.maxSessionSeconds, access, requests: accessRequests });

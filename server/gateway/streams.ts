@@ -6,12 +6,14 @@ import { createRecorder } from '../../proxy-core/src/recorder/index.ts';
 import type { DisconnectReason } from '../../proxy-core/src/recorder/events.ts';
 import { acceptSessionTls } from '../../proxy-core/src/tls/session-tls.ts';
 import type { GatewayStreamMeta } from '../../proxy-core/src/tunnel/meta.ts';
+import type { UpstreamTarget } from '../../proxy-core/src/upstream/types.ts';
 import type { MuxStream } from '../../proxy-core/src/tunnel/stream.ts';
 import { sendCancel, serveClientStream, type CloseReason } from '../../proxy-core/src/upstream/index.ts';
 import { readPacketOfKind } from '../../proxy-core/src/protocol/read-packet.ts';
 import { CancelKeys } from './cancel-keys.ts';
 import type { EventLog } from './event-log.ts';
 import type { GatewayIdentity } from './identity.ts';
+import { TargetOpener } from './sealed-target.ts';
 import { SessionRegistry, type SessionEndReason } from './session-registry.ts';
 
 const CANCEL_READ_TIMEOUT_MS = 5_000;
@@ -37,11 +39,14 @@ type IncomingMeta = GatewayStreamMeta;
 export class StreamDispatcher {
   readonly sessions = new SessionRegistry();
   private readonly cancelKeys = new CancelKeys();
+  private readonly targets: TargetOpener;
 
   constructor(
     private readonly identity: GatewayIdentity,
     private readonly eventLog: EventLog,
-  ) {}
+  ) {
+    this.targets = new TargetOpener(identity);
+  }
 
   handle(stream: MuxStream, rawMeta: GatewayStreamMeta): void {
     stream.on('error', (err) => log.debug({ err: err.message, stream: stream.id }, 'stream error'));
@@ -50,6 +55,13 @@ export class StreamDispatcher {
     const expiresAt = Date.parse(meta.session.expiresAt);
     const refusal = this.sessions.refusal(meta.sessionId, expiresAt);
     if (refusal) return stream.reset(REFUSAL_CODES[refusal], `the access session has ${refusal === 'revoked' ? 'been revoked' : refusal}`);
+    let target: UpstreamTarget;
+    try {
+      target = this.targets.open(meta.target, meta.sessionId);
+    } catch (err) {
+      log.warn({ sessionId: meta.sessionId, err: (err as Error).message }, 'refusing a stream: its target password is not sealed to this gateway');
+      return stream.reset(ErrorCodes.DECRYPT_FAILED, 'the target password is not sealed to this gateway\'s key');
+    }
 
     const tlsIdentity = { keyPem: this.identity.keyPem, certPem: this.identity.certPem, caPem: this.identity.caPem };
     acceptSessionTls(stream, { ...tlsIdentity, expectedSessionId: meta.sessionId, handshakeTimeoutMs: TLS_HANDSHAKE_TIMEOUT_MS }).then(
@@ -59,7 +71,7 @@ export class StreamDispatcher {
           if (!stream.destroyed) stream.end();
         });
         if (meta.kind === 'cancel') void this.serveCancel(socket, meta);
-        else this.servePg(socket, meta, expiresAt);
+        else this.servePg(socket, meta, target, expiresAt);
       },
       (err: Error) => {
         log.warn({ sessionId: meta.sessionId, err: err.message }, 'refusing a stream: end-to-end TLS with the client failed');
@@ -77,14 +89,14 @@ export class StreamDispatcher {
     return this.sessions.closeAll();
   }
 
-  private servePg(tlsSocket: TLSSocket, meta: IncomingMeta, expiresAt: number): void {
+  private servePg(tlsSocket: TLSSocket, meta: IncomingMeta, target: UpstreamTarget, expiresAt: number): void {
     const { sessionId } = meta;
     const connectionId = meta.connectionId || randomUUID();
     const emit = this.eventLog.append.bind(this.eventLog);
     const recorder = createRecorder({ sessionId, connectionId, redactBindParams: meta.recording.redactBindParams, emit });
     let cancelKey: string | undefined;
     let endedBy: SessionEndReason | undefined;
-    const handle = serveClientStream(tlsSocket, meta.target, {
+    const handle = serveClientStream(tlsSocket, target, {
       readStartup: true,
       recorderHooks: {
         onClientData: (buf) => recorder.onClientData(buf),
@@ -150,7 +162,7 @@ function disconnectReason(reason: CloseReason, endedBy: SessionEndReason | undef
 function validMeta(meta: GatewayStreamMeta): IncomingMeta | undefined {
   const m = meta as Partial<IncomingMeta> | undefined;
   if (!m || (m.kind !== 'pg' && m.kind !== 'cancel') || typeof m.sessionId !== 'string' || m.sessionId.length === 0) return undefined;
-  if (!m.target || typeof m.target.host !== 'string' || typeof m.target.port !== 'number' || !m.target.ssl) return undefined;
+  if (!m.target || typeof m.target.host !== 'string' || typeof m.target.port !== 'number' || !m.target.ssl || typeof m.target.passwordSealed !== 'string') return undefined;
   if (!m.session || typeof m.session.expiresAt !== 'string' || Number.isNaN(Date.parse(m.session.expiresAt))) return undefined;
   if (!m.recording) return undefined;
   return m as IncomingMeta;

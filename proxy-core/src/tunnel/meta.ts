@@ -9,7 +9,13 @@ import type { UpstreamTarget } from '../upstream/types.ts';
 
 export type { UpstreamTarget };
 
-/** Control plane → gateway. Carries the password: never sent toward a client. */
+/**
+ * The target as it travels to the gateway: the password only sealed to the enrolled gateway's
+ * key (`sealed-secret.ts`, context `targetPasswordContext(gatewayId, sessionId)`).
+ */
+export type SealedUpstreamTarget = Omit<UpstreamTarget, 'password'> & { passwordSealed: string };
+
+/** Control plane → gateway. Carries the password sealed to the gateway's key: never sent toward a client. */
 export interface GatewayStreamMeta {
   kind: 'pg' | 'cancel';
   sessionId: string;
@@ -18,7 +24,7 @@ export interface GatewayStreamMeta {
   applicationName?: string;
   /** The user name the client sent (ignored for authentication, kept for the record). */
   clientUser?: string;
-  target: UpstreamTarget;
+  target: SealedUpstreamTarget;
   session: { expiresAt: string; userEmail: string; accountName: string; resourceName: string };
   recording: { redactBindParams: boolean };
 }

@@ -64,7 +64,7 @@ export class Relay {
       this.deps.authenticateGateway(req.headers).then(
         ({ gatewayId }) => {
           if (this.closing || socket.destroyed) return socket.destroy();
-          this.gatewayServer.handleUpgrade(req, socket, head, (ws) => this.attachGateway(gatewayId, ws));
+          this.gatewayServer.handleUpgrade(req, socket, head, (ws) => this.attachGateway(gatewayId, ws, req.socket.remoteAddress));
         },
         (err: unknown) => {
           log.info({ code: refusalFor(err).code }, 'gateway link refused');
@@ -130,7 +130,7 @@ export class Relay {
     this.tunnelServer.close();
   }
 
-  private attachGateway(gatewayId: string, ws: WebSocket): void {
+  private attachGateway(gatewayId: string, ws: WebSocket, remoteAddress: string | undefined): void {
     const link = new GatewayLinkConnection(gatewayId, ws, this.deps, this.counters);
     const previous = this.links.get(gatewayId);
     this.links.set(gatewayId, link);
@@ -144,6 +144,8 @@ export class Relay {
     ws.once('close', () => this.detachGateway(link));
     log.info({ gatewayId }, 'gateway connected');
     this.track(this.deps.setGatewayConnected(gatewayId, true).catch((err) => log.error({ gatewayId, err }, 'could not record gateway as connected')));
+    const linked = this.deps.gatewayLinked?.(gatewayId, { replaced: previous !== undefined, remoteAddress });
+    if (linked) this.track(linked.catch((err) => log.error({ gatewayId, err }, 'could not audit the gateway link')));
     this.broadcastGatewayStatus(gatewayId, true);
   }
 

@@ -18,22 +18,19 @@ export interface PasswordMethodPolicy {
 
 /** Throws unless the policy lets the gateway answer `method` with the account's password. */
 export function assertPasswordMethodAllowed(method: 'md5' | 'cleartext', policy: PasswordMethodPolicy): void {
+  const { where } = policy;
   if (method === 'md5') {
     if (policy.authMethods?.md5 === true) return;
-    throw refused(policy.where, 'MD5', 'An instance admin can allow MD5 on this resource (allowMd5), or configure scram-sha-256 for the gateway in pg_hba.conf (recommended).');
+    throw refused(`the database server at ${where} asks for MD5 authentication, which this resource does not allow`, 'An instance admin can allow MD5 on this resource (allowMd5), or configure scram-sha-256 for the gateway in pg_hba.conf (recommended).');
   }
   if (policy.authMethods?.cleartext !== true) {
-    throw refused(policy.where, 'cleartext password', 'An instance admin can allow cleartext on this resource (allowCleartext, verified TLS only), or configure scram-sha-256 for the gateway in pg_hba.conf (recommended).');
+    throw refused(`the database server at ${where} asks for a cleartext password, which this resource does not allow`, 'An instance admin can allow cleartext on this resource (allowCleartext, verified TLS only), or configure scram-sha-256 for the gateway in pg_hba.conf (recommended).');
   }
   if (!policy.tlsVerified) {
-    throw refused(policy.where, 'cleartext password', 'Cleartext passwords are only sent over TLS that verifies the server: enable ssl with rejectUnauthorized on this resource, or use scram-sha-256.');
+    throw refused(`the database server at ${where} asks for a cleartext password, which is sent only over TLS that verifies the server`, 'Enable ssl with rejectUnauthorized on this resource (and a ca if needed), or use scram-sha-256.');
   }
 }
 
-function refused(where: string, what: string, hint: string): UpstreamError {
-  return new UpstreamError(
-    ErrorCodes.UNSUPPORTED_AUTH,
-    `the database server at ${where} asks for ${what} authentication, which this resource does not allow; the gateway sent no password`,
-    { sqlstate: INVALID_AUTHORIZATION, hint },
-  );
+function refused(why: string, hint: string): UpstreamError {
+  return new UpstreamError(ErrorCodes.UNSUPPORTED_AUTH, `${why}; the gateway sent no password`, { sqlstate: INVALID_AUTHORIZATION, hint });
 }

@@ -32,6 +32,8 @@ export interface SessionSpec {
   id: string;
   expiresAt: Date;
   target: { host: string; port: number; database: string; username: string; password: string };
+  /** The session's user (ann@example.com by default). */
+  userEmail?: string;
   /** Weaker password methods the resource allows; SCRAM only by default. */
   authMethods?: { md5: boolean; cleartext: boolean };
 }
@@ -104,7 +106,7 @@ export async function startControlPlane(pki: Pki, sessions: Map<string, SessionS
             ssl: { enabled: false, rejectUnauthorized: false },
             authMethods: s.authMethods ?? { md5: false, cleartext: false },
           },
-          session: { expiresAt, userEmail: 'ann@example.com', accountName: 'acct', resourceName: 'db' },
+          session: { expiresAt, userEmail: s.userEmail ?? 'ann@example.com', accountName: 'acct', resourceName: 'db' },
           recording: { redactBindParams: true },
         },
       };

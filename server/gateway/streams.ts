@@ -134,6 +134,9 @@ export class StreamDispatcher {
             applicationName: info.startup.parameters.application_name ?? meta.applicationName,
             clientAddress: meta.clientAddress,
             clientUser: meta.clientUser,
+            clientOsUser: meta.clientOsUser,
+            clientPid: meta.clientPid,
+            clientProcess: meta.clientProcess,
             backendPid: info.backendKey?.processId,
           });
         },

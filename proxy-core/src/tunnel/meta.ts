@@ -2,7 +2,16 @@
 
 /** Client → control plane. */
 export type StreamOpenMeta =
-  | { kind: 'pg'; clientAddress: string; applicationName?: string; clientUser?: string }
+  | {
+      kind: 'pg';
+      clientAddress: string;
+      applicationName?: string;
+      clientUser?: string;
+      /** The OS user and process that connected to the local proxy, when the OS tells (issue 10 item 4). */
+      clientOsUser?: string;
+      clientPid?: number;
+      clientProcess?: string;
+    }
   | { kind: 'cancel' };
 
 import type { UpstreamTarget } from '../upstream/types.ts';
@@ -24,6 +33,10 @@ export interface GatewayStreamMeta {
   applicationName?: string;
   /** The user name the client sent (ignored for authentication, kept for the record). */
   clientUser?: string;
+  /** As the client's local proxy saw them (self-reported by the session's owner). */
+  clientOsUser?: string;
+  clientPid?: number;
+  clientProcess?: string;
   target: SealedUpstreamTarget;
   session: { expiresAt: string; userEmail: string; accountName: string; resourceName: string };
   recording: { redactBindParams: boolean };

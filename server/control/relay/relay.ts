@@ -229,6 +229,9 @@ export class Relay {
       ...(clientMeta.clientAddress !== undefined && { clientAddress: clientMeta.clientAddress }),
       ...(clientMeta.applicationName !== undefined && { applicationName: clientMeta.applicationName }),
       ...(clientMeta.clientUser !== undefined && { clientUser: clientMeta.clientUser }),
+      ...(clientMeta.clientOsUser !== undefined && { clientOsUser: clientMeta.clientOsUser }),
+      ...(clientMeta.clientPid !== undefined && { clientPid: clientMeta.clientPid }),
+      ...(clientMeta.clientProcess !== undefined && { clientProcess: clientMeta.clientProcess }),
     };
     const gatewayStreamId = link.openStream(meta);
     const stream = new RelayedStream(tunnel.sessionId, clientId, gatewayStreamId, tunnel, link, this.counters, () => {

@@ -2,6 +2,10 @@
  * Issue 10 item 1: gateway link authentication is replay-proof, every link and replacement is
  * audited, and a link that is not the enrolled gateway never sees a plaintext password.
  */
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { ErrorCodes } from '../../../proxy-core/src/errors.ts';
@@ -9,7 +13,10 @@ import { generateKeyPair } from '../../../proxy-core/src/tls/certs.ts';
 import { FrameType, decodeFrame } from '../../../proxy-core/src/tunnel/frames.ts';
 import { Mux } from '../../../proxy-core/src/tunnel/mux.ts';
 import { openSealed, targetPasswordContext } from '../../../proxy-core/src/tunnel/sealed-secret.ts';
+import { startPostgres } from '../../../test/fixtures/postgres.ts';
 import { signedLinkHeaders } from '../../gateway/link-signature.ts';
+import { createControlPlane } from '../app.ts';
+import { bootstrap } from '../bootstrap.ts';
 import { ADMIN, call, createMember, linkChallenge, login, openLinkWithHeaders, startTestPlane, waitFor, type TestPlane } from './helpers.ts';
 
 const DB_PASSWORD = 'the-real-db-password-1';
@@ -130,4 +137,37 @@ describe('issue 10 item 1: a link opened with a forged identity never sees a pla
     expect(() => openSealed(sealed, gw.privateKeyPem, targetPasswordContext(gw.id, 'another-session'))).toThrow(expect.objectContaining({ code: ErrorCodes.DECRYPT_FAILED }));
     await mux.close();
   });
+});
+
+describe('issue 10 item 1: link challenges hold across replicas sharing one store', () => {
+  it('a challenge from one replica opens a link on another once; the replay is refused on both', async () => {
+    const pgStore = await startPostgres();
+    const databaseUrl = `postgres://postgres:${encodeURIComponent(pgStore.superuserPassword)}@127.0.0.1:${pgStore.port}/postgres`;
+    const rootKeyBase64 = randomBytes(32).toString('base64');
+    const dirs = [await mkdtemp(join(tmpdir(), 'gatehouse-replica-')), await mkdtemp(join(tmpdir(), 'gatehouse-replica-'))];
+    const a = createControlPlane({ dataDir: dirs[0], port: 0, databaseUrl, rootKeyBase64 });
+    const b = createControlPlane({ dataDir: dirs[1], port: 0, databaseUrl, rootKeyBase64 });
+    try {
+      const urlA = (await a.start()).url;
+      const urlB = (await b.start()).url;
+      const { projectId } = await bootstrap(a.store, { ...ADMIN, projectName: 'replicas' });
+      const token = (await login(urlA, ADMIN.email, ADMIN.password)).accessToken;
+      const created = await call(urlA, 'POST', '/api/v1/gateways', { token, body: { name: 'gw-replicas', projectId } });
+      const keys = generateKeyPair();
+      const enrolled = await call(urlB, 'POST', '/api/v1/gateways/enroll', { body: { token: created.body.enrollmentToken, publicKeyPem: keys.publicKeyPem } });
+      const gatewayId: string = enrolled.body.gatewayId;
+
+      const headers = signedLinkHeaders(gatewayId, keys.privateKeyPem, await linkChallenge(urlA, gatewayId));
+      const link = track(await openLinkWithHeaders(urlB, headers));
+      await waitFor(() => b.relay.isGatewayConnected(gatewayId));
+      await expect(openLinkWithHeaders(urlA, headers)).rejects.toThrow(/401/);
+      await expect(openLinkWithHeaders(urlB, headers)).rejects.toThrow(/401/);
+      link.terminate();
+    } finally {
+      await a.close();
+      await b.close();
+      await pgStore.stop();
+      for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+    }
+  }, 90_000);
 });

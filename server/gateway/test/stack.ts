@@ -34,6 +34,8 @@ export interface SessionSpec {
   target: { host: string; port: number; database: string; username: string; password: string };
   /** The session's user (ann@example.com by default). */
   userEmail?: string;
+  /** Seal the password to this public key instead of the gateway's (a wrong seal). */
+  sealTo?: string;
   /** Weaker password methods the resource allows; SCRAM only by default. */
   authMethods?: { md5: boolean; cleartext: boolean };
 }
@@ -102,7 +104,7 @@ export async function startControlPlane(pki: Pki, sessions: Map<string, SessionS
           sessionId,
           target: {
             ...targetWithout(s.target),
-            passwordSealed: sealToPublicKey(s.target.password, gatewayKey, targetPasswordContext(GATEWAY_ID, sessionId)),
+            passwordSealed: sealToPublicKey(s.target.password, s.sealTo ?? gatewayKey, targetPasswordContext(GATEWAY_ID, sessionId)),
             ssl: { enabled: false, rejectUnauthorized: false },
             authMethods: s.authMethods ?? { md5: false, cleartext: false },
           },
@@ -156,7 +158,7 @@ export interface TestClient {
 }
 
 /** A minimal local proxy: each TCP connection becomes a Mux stream with E2E TLS inside. */
-export async function startClient(cp: ControlPlaneStub, pki: Pki, sessionId: string, cert: { keyPem: string; certPem: string }): Promise<TestClient> {
+export async function startClient(cp: ControlPlaneStub, pki: Pki, sessionId: string, cert: { keyPem: string; certPem: string }, extraMeta: Record<string, unknown> = {}): Promise<TestClient> {
   const ws = new WebSocket(`${cp.url.replace('http', 'ws')}/api/v1/sessions/${sessionId}/tunnel`, { headers: { authorization: `Bearer ${sessionId}` }, perMessageDeflate: false });
   await new Promise((resolve, reject) => {
     ws.once('open', resolve);
@@ -166,7 +168,7 @@ export async function startClient(cp: ControlPlaneStub, pki: Pki, sessionId: str
   const controls: Array<Record<string, unknown>> = [];
   mux.on('control', (m) => controls.push(m));
   const server: NetServer = createNetServer((socket) => {
-    const stream = mux.openStream({ kind: 'pg', clientAddress: `${socket.remoteAddress}:${socket.remotePort}` });
+    const stream = mux.openStream({ kind: 'pg', clientAddress: `${socket.remoteAddress}:${socket.remotePort}`, ...extraMeta });
     const tls = tlsConnect({ socket: stream, ...clientTlsOptionsForGateway({ ...cert, caPem: pki.ca.certPem, gatewayId: GATEWAY_ID }) });
     for (const s of [socket, tls, stream]) s.on('error', () => socket.destroy());
     tls.on('close', () => socket.destroy());

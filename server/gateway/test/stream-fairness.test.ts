@@ -74,7 +74,7 @@ describe('issue 10 item 3: stream exhaustion by one member only hurts that membe
     const victim = addSession('sess-victim', 'ann@example.com');
     const abuse = await flood('sess-abuser', FLOOD);
     // The gateway refuses what is over the abuser's share right away.
-    await until(() => (abuse.refusals.get(ErrorCodes.RATE_LIMITED) ?? 0) >= FLOOD - 128, 15_000);
+    await until(() => (abuse.refusals.get(ErrorCodes.RATE_LIMITED) ?? 0) >= FLOOD - 128, 30_000);
 
     const client = await startClient(cp, pki, 'sess-victim', await pki.sessionCert('sess-victim', victim.expiresAt));
     cleanups.push(() => client.close());
@@ -86,10 +86,24 @@ describe('issue 10 item 3: stream exhaustion by one member only hurts that membe
     const elapsed = Date.now() - started;
     await c.end();
     expect(rows).toEqual([{ one: 1 }]);
-    expect(elapsed).toBeLessThan(3_000); // not the ~12 s of the flood, and well under the handshake deadline
+    expect(elapsed).toBeLessThan(5_000); // not refused, not the ~12 s of the flood (generous: the machine is shared)
 
     // The abuser's pending streams end at the short handshake deadline.
-    await until(() => abuse.resets() === FLOOD, HANDSHAKE_MS + 10_000);
-    expect(abuse.refusals.get(ErrorCodes.RATE_LIMITED)).toBe(FLOOD - 64);
-  }, 60_000);
+    await until(() => abuse.resets() === FLOOD, HANDSHAKE_MS + 30_000);
+    // Every stream over the share was refused at once; the admitted ones (64 at a time, more as
+    // earlier ones time out) ended at the deadline.
+    const limited = abuse.refusals.get(ErrorCodes.RATE_LIMITED) ?? 0;
+    expect(limited).toBeGreaterThan(FLOOD / 2);
+    expect(new Set(abuse.refusals.keys())).toEqual(new Set([ErrorCodes.RATE_LIMITED, ErrorCodes.TUNNEL_CLOSED])); // refused, or reset at the deadline
+
+    // Once the flood is over, the abuser's share is free again: their own real client connects.
+    const abuserSpec = sessions.get('sess-abuser')!;
+    const own = await startClient(cp, pki, 'sess-abuser', await pki.sessionCert('sess-abuser', abuserSpec.expiresAt));
+    cleanups.push(() => own.close());
+    const again = new pg.Client({ host: '127.0.0.1', port: own.port, user: 'mallory', database: 'postgres', ssl: false });
+    again.on('error', () => undefined);
+    await again.connect();
+    expect((await again.query('select 2 as two')).rows).toEqual([{ two: 2 }]);
+    await again.end();
+  }, 120_000);
 });

@@ -4,12 +4,17 @@
  * shared machines.
  */
 import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { connect, createServer, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { PgServer } from '../../../test/fixtures/postgres.ts';
 import { LocalProxy, type LocalProxyOptions } from './local-proxy.ts';
 import { generateLocalPassword } from './local-password.ts';
+import { parseEndpoint, sameUserPeerCheck } from './peer-identity.ts';
 import { startShopGateway, type TestGateway } from './test-gateway.fixture.ts';
 
 const run = promisify(execFile);
@@ -116,5 +121,41 @@ describe('issue 10 item 4: per-session local password for shared machines', () =
     // psql with the URL the CLI prints, over local TLS too.
     const { stdout } = await run('psql', ['-X', '-At', `postgres://x:${password}@127.0.0.1:${port}/shop?sslmode=require`, '-c', 'select 7'], { timeout: 20_000 });
     expect(stdout.trim()).toBe('7');
+  });
+});
+
+describe('issue 10 item 4: reading the socket owner from /proc/net/tcp{,6}', () => {
+  it('decodes IPv4, IPv4-mapped and IPv6 loopback endpoints', () => {
+    expect(parseEndpoint('0100007F:1F90')).toEqual({ address: '127.0.0.1', port: 8080 });
+    expect(parseEndpoint('0000000000000000FFFF00000100007F:1F90')).toEqual({ address: '127.0.0.1', port: 8080 });
+    expect(parseEndpoint('00000000000000000000000001000000:0016')).toEqual({ address: '::1', port: 22 });
+  });
+
+  it('refuses the connection when the row of its client socket belongs to another uid, allows its own (any OS, via a /proc copy)', async () => {
+    const proc = await mkdtemp(join(tmpdir(), 'gatehouse-proc-'));
+    await mkdir(join(proc, 'net'));
+    const server = createServer();
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const accepted = new Promise<Socket>((r) => server.once('connection', r));
+    const client = connect((server.address() as { port: number }).port, '127.0.0.1');
+    const socket = await accepted;
+    const hex = (port: number) => port.toString(16).toUpperCase().padStart(4, '0');
+    const row = (uid: number) =>
+      `   0: 0100007F:${hex(socket.remotePort!)} 0100007F:${hex(socket.localPort!)} 01 00000000:00000000 00:00000000 00000000 ${uid} 0 999999 1 0000000000000000 20 4 30 10 -1\n`;
+    const header = '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n';
+    try {
+      await writeFile(join(proc, 'net/tcp'), header + row(54321));
+      const other = await sameUserPeerCheck({ procRoot: proc, uid: 1000 })(socket);
+      expect(other).toMatchObject({ allowed: false, peer: { uid: 54321 }, reason: expect.stringContaining('uid 54321') });
+      await writeFile(join(proc, 'net/tcp'), header + row(1000));
+      expect(await sameUserPeerCheck({ procRoot: proc, uid: 1000 })(socket)).toMatchObject({ allowed: true, peer: { uid: 1000 } });
+      await writeFile(join(proc, 'net/tcp'), header);
+      expect(await sameUserPeerCheck({ procRoot: proc, uid: 1000 })(socket)).toMatchObject({ allowed: false, reason: expect.stringMatching(/could not tell/) });
+    } finally {
+      client.destroy();
+      socket.destroy();
+      server.close();
+      await rm(proc, { recursive: true, force: true });
+    }
   });
 });

@@ -70,6 +70,9 @@ Options:
   --reason TEXT      for an account that requires approval: file an access request with
                      this reason and wait for the decision (on a terminal it is asked for)
   --request-id ID    start with this approved access request
+  --local-password   for shared machines: clients must give a password generated for this
+                     session (printed once, in the URL); other OS users are refused anyway
+                     where the OS can tell (Linux)
   --domain URL       the Gatehouse server (default: the signed-in one)
 
 Accounts that require approval: an approved request whose window is still open is

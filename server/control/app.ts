@@ -137,7 +137,7 @@ async function boot(config: ControlPlaneConfig): Promise<Running> {
     const auth = new AuthService({ store, audit, tokenSigningKey: keys.tokenSigning, accessTokenTtlSeconds: config.accessTokenTtlSeconds, refreshTokenTtlSeconds: config.refreshTokenTtlSeconds });
     const gateways = new GatewayService({ store, ca, enrollmentTokenTtlSeconds: config.enrollmentTokenTtlSeconds });
     const connectedGateways = new Set<string>();
-    const relay = new Relay(createRelayDeps({ store, auth, gateways, box, connectedGateways, recordBindParams: config.recordBindParams }));
+    const relay = new Relay(createRelayDeps({ store, auth, gateways, box, audit, connectedGateways, recordBindParams: config.recordBindParams }));
     const permissions = new Permissions(store);
     const access = new AccessEvaluator({ store, permissions, maxSessionSeconds: config.maxSessionSeconds });
     const accessRequests = new AccessRequestService({ store, permissions, access, audit, maxSessionSeconds: config.maxSessionSeconds });

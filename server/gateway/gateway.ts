@@ -7,7 +7,7 @@ import { EventLog, type EventLogOptions } from './event-log.ts';
 import { ensureDataDir, loadIdentity, type GatewayIdentity } from './identity.ts';
 import { GatewayLink, type GatewayLinkOptions, type LinkState } from './link.ts';
 import type { SessionEndReason } from './session-registry.ts';
-import { StreamDispatcher } from './streams.ts';
+import { StreamDispatcher, type StreamDispatcherOptions } from './streams.ts';
 
 const log = createLogger('gateway');
 
@@ -19,6 +19,8 @@ export interface GatewayOptions {
   token?: string;
   eventLog?: EventLogOptions;
   link?: Pick<GatewayLinkOptions, 'heartbeatMs' | 'maxBackoffMs' | 'baseBackoffMs'>;
+  /** Per-session and per-user stream limits and the TLS handshake deadline (issue 10 item 3). */
+  streams?: StreamDispatcherOptions;
 }
 
 export interface GatewayEvents {
@@ -107,7 +109,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     this.identityValue = identity;
     const eventLog = await EventLog.open(dataDir, this.opts.eventLog);
     this.eventLogValue = eventLog;
-    const dispatcher = new StreamDispatcher(identity, eventLog);
+    const dispatcher = new StreamDispatcher(identity, eventLog, this.opts.streams);
     this.dispatcher = dispatcher;
     const link = new GatewayLink({ domain, identity, ...this.opts.link });
     this.link = link;

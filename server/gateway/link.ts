@@ -9,7 +9,7 @@ import type { MuxStream } from '../../proxy-core/src/tunnel/stream.ts';
 import { tunnelClientOptions } from '../../proxy-core/src/tunnel/ws-client-options.ts';
 import { backoffDelay } from './backoff.ts';
 import type { GatewayIdentity } from './identity.ts';
-import { signedLinkHeaders } from './link-signature.ts';
+import { linkAuthHeaders } from './link-auth.ts';
 
 const log = createLogger('gateway.link');
 
@@ -43,8 +43,8 @@ export interface GatewayLinkEvents {
 const MAX_PAYLOAD = 1024 * 1024;
 
 /**
- * The gateway's outbound link: dials `ws(s)://<domain>/api/v1/gateways/link` with signed
- * headers, runs a `Mux` over it (the gateway is the initiator), pings it, and redials with
+ * The gateway's outbound link: dials `ws(s)://<domain>/api/v1/gateways/link` with a signed
+ * single-use challenge, runs a `Mux` over it (the gateway is the initiator), pings it, and redials with
  * exponential backoff and full jitter whenever it drops.
  */
 export class GatewayLink extends EventEmitter<GatewayLinkEvents> {
@@ -108,10 +108,23 @@ export class GatewayLink extends EventEmitter<GatewayLinkEvents> {
   private dial(): void {
     if (this.current.state === 'closed') return;
     this.current = { state: 'connecting', attempt: this.attempt };
+    // Each attempt answers a fresh single-use challenge (link-auth.ts).
+    linkAuthHeaders(this.opts.domain, this.opts.identity).then(
+      (headers) => this.openSocket(headers),
+      (err: Error) => {
+        if (this.current.state === 'closed') return;
+        log.warn({ err: err.message }, 'could not get a link challenge from the control plane');
+        this.scheduleRedial(err.message);
+      },
+    );
+  }
+
+  private openSocket(headers: Record<string, string>): void {
+    if (this.current.state === 'closed') return;
     const { identity } = this.opts;
     const ws = new WebSocket(this.url, {
       ...tunnelClientOptions(this.url),
-      headers: signedLinkHeaders(identity.gatewayId, identity.keyPem),
+      headers,
       maxPayload: MAX_PAYLOAD,
       handshakeTimeout: 15_000,
     });

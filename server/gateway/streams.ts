@@ -6,19 +6,29 @@ import { createRecorder } from '../../proxy-core/src/recorder/index.ts';
 import type { DisconnectReason } from '../../proxy-core/src/recorder/events.ts';
 import { acceptSessionTls } from '../../proxy-core/src/tls/session-tls.ts';
 import type { GatewayStreamMeta } from '../../proxy-core/src/tunnel/meta.ts';
+import type { UpstreamTarget } from '../../proxy-core/src/upstream/types.ts';
 import type { MuxStream } from '../../proxy-core/src/tunnel/stream.ts';
 import { sendCancel, serveClientStream, type CloseReason } from '../../proxy-core/src/upstream/index.ts';
 import { readPacketOfKind } from '../../proxy-core/src/protocol/read-packet.ts';
 import { CancelKeys } from './cancel-keys.ts';
 import type { EventLog } from './event-log.ts';
 import type { GatewayIdentity } from './identity.ts';
+import { TargetOpener } from './sealed-target.ts';
+import { StreamQuota, type StreamLimits } from '../../proxy-core/src/tunnel/stream-quota.ts';
 import { SessionRegistry, type SessionEndReason } from './session-registry.ts';
 
 const CANCEL_READ_TIMEOUT_MS = 5_000;
 
 const log = createLogger('gateway.streams');
 
-const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
+/** A stream that has not finished its end-to-end TLS handshake by then is reset (issue 10 item 3). */
+export const TLS_HANDSHAKE_TIMEOUT_MS = 5_000;
+
+export interface StreamDispatcherOptions {
+  /** Each session's and user's share of the link (stream-quota.ts). */
+  limits?: Partial<StreamLimits>;
+  handshakeTimeoutMs?: number;
+}
 
 const REFUSAL_CODES: Record<SessionEndReason, ErrorCode> = {
   expired: ErrorCodes.SESSION_EXPIRED,
@@ -37,11 +47,19 @@ type IncomingMeta = GatewayStreamMeta;
 export class StreamDispatcher {
   readonly sessions = new SessionRegistry();
   private readonly cancelKeys = new CancelKeys();
+  private readonly targets: TargetOpener;
+  readonly quota: StreamQuota;
+  private readonly handshakeTimeoutMs: number;
 
   constructor(
     private readonly identity: GatewayIdentity,
     private readonly eventLog: EventLog,
-  ) {}
+    options: StreamDispatcherOptions = {},
+  ) {
+    this.targets = new TargetOpener(identity);
+    this.quota = new StreamQuota(options.limits);
+    this.handshakeTimeoutMs = options.handshakeTimeoutMs ?? TLS_HANDSHAKE_TIMEOUT_MS;
+  }
 
   handle(stream: MuxStream, rawMeta: GatewayStreamMeta): void {
     stream.on('error', (err) => log.debug({ err: err.message, stream: stream.id }, 'stream error'));
@@ -50,16 +68,31 @@ export class StreamDispatcher {
     const expiresAt = Date.parse(meta.session.expiresAt);
     const refusal = this.sessions.refusal(meta.sessionId, expiresAt);
     if (refusal) return stream.reset(REFUSAL_CODES[refusal], `the access session has ${refusal === 'revoked' ? 'been revoked' : refusal}`);
+    const admission = this.quota.admit(meta.sessionId, meta.session.userEmail.toLowerCase());
+    if (!admission.ok) {
+      log.info({ sessionId: meta.sessionId }, `refusing a stream: ${admission.message}`);
+      return stream.reset(ErrorCodes.RATE_LIMITED, admission.message);
+    }
+    const { lease } = admission;
+    stream.once('close', () => lease.release());
+    let target: UpstreamTarget;
+    try {
+      target = this.targets.open(meta.target, meta.sessionId);
+    } catch (err) {
+      log.warn({ sessionId: meta.sessionId, err: (err as Error).message }, 'refusing a stream: its target password is not sealed to this gateway');
+      return stream.reset(ErrorCodes.DECRYPT_FAILED, 'the target password is not sealed to this gateway\'s key');
+    }
 
     const tlsIdentity = { keyPem: this.identity.keyPem, certPem: this.identity.certPem, caPem: this.identity.caPem };
-    acceptSessionTls(stream, { ...tlsIdentity, expectedSessionId: meta.sessionId, handshakeTimeoutMs: TLS_HANDSHAKE_TIMEOUT_MS }).then(
+    acceptSessionTls(stream, { ...tlsIdentity, expectedSessionId: meta.sessionId, handshakeTimeoutMs: this.handshakeTimeoutMs }).then(
       ({ socket }) => {
+        lease.established();
         socket.on('error', (err) => log.info({ sessionId: meta.sessionId, err: err.message }, 'end-to-end TLS error'));
         socket.once('close', () => {
           if (!stream.destroyed) stream.end();
         });
         if (meta.kind === 'cancel') void this.serveCancel(socket, meta);
-        else this.servePg(socket, meta, expiresAt);
+        else this.servePg(socket, meta, target, expiresAt);
       },
       (err: Error) => {
         log.warn({ sessionId: meta.sessionId, err: err.message }, 'refusing a stream: end-to-end TLS with the client failed');
@@ -77,14 +110,14 @@ export class StreamDispatcher {
     return this.sessions.closeAll();
   }
 
-  private servePg(tlsSocket: TLSSocket, meta: IncomingMeta, expiresAt: number): void {
+  private servePg(tlsSocket: TLSSocket, meta: IncomingMeta, target: UpstreamTarget, expiresAt: number): void {
     const { sessionId } = meta;
     const connectionId = meta.connectionId || randomUUID();
     const emit = this.eventLog.append.bind(this.eventLog);
     const recorder = createRecorder({ sessionId, connectionId, redactBindParams: meta.recording.redactBindParams, emit });
     let cancelKey: string | undefined;
     let endedBy: SessionEndReason | undefined;
-    const handle = serveClientStream(tlsSocket, meta.target, {
+    const handle = serveClientStream(tlsSocket, target, {
       readStartup: true,
       recorderHooks: {
         onClientData: (buf) => recorder.onClientData(buf),
@@ -101,6 +134,9 @@ export class StreamDispatcher {
             applicationName: info.startup.parameters.application_name ?? meta.applicationName,
             clientAddress: meta.clientAddress,
             clientUser: meta.clientUser,
+            clientOsUser: meta.clientOsUser,
+            clientPid: meta.clientPid,
+            clientProcess: meta.clientProcess,
             backendPid: info.backendKey?.processId,
           });
         },
@@ -150,8 +186,8 @@ function disconnectReason(reason: CloseReason, endedBy: SessionEndReason | undef
 function validMeta(meta: GatewayStreamMeta): IncomingMeta | undefined {
   const m = meta as Partial<IncomingMeta> | undefined;
   if (!m || (m.kind !== 'pg' && m.kind !== 'cancel') || typeof m.sessionId !== 'string' || m.sessionId.length === 0) return undefined;
-  if (!m.target || typeof m.target.host !== 'string' || typeof m.target.port !== 'number' || !m.target.ssl) return undefined;
-  if (!m.session || typeof m.session.expiresAt !== 'string' || Number.isNaN(Date.parse(m.session.expiresAt))) return undefined;
+  if (!m.target || typeof m.target.host !== 'string' || typeof m.target.port !== 'number' || !m.target.ssl || typeof m.target.passwordSealed !== 'string') return undefined;
+  if (!m.session || typeof m.session.expiresAt !== 'string' || Number.isNaN(Date.parse(m.session.expiresAt)) || typeof m.session.userEmail !== 'string') return undefined;
   if (!m.recording) return undefined;
   return m as IncomingMeta;
 }

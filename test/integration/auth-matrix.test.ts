@@ -23,16 +23,28 @@ interface Case {
   serverTls: boolean;
   ssl: { enabled: boolean; rejectUnauthorized: boolean; ca?: 'trusted' | 'other' };
   storedPassword?: 'wrong';
+  /** Weaker methods the resource allows (issue 10 item 2: SCRAM only unless an instance admin allows more). */
+  allow?: { md5?: boolean; cleartext?: boolean };
   expect: { ok: true } | { code: string; message: RegExp };
 }
 
 const CASES: Case[] = [
   { name: 'scram, no TLS', authMethod: 'scram-sha-256', serverTls: false, ssl: { enabled: false, rejectUnauthorized: false }, expect: { ok: true } },
   { name: 'scram, TLS verified with custom CA (SCRAM-SHA-256-PLUS)', authMethod: 'scram-sha-256', serverTls: true, ssl: { enabled: true, rejectUnauthorized: true, ca: 'trusted' }, expect: { ok: true } },
-  { name: 'md5, TLS verified with custom CA', authMethod: 'md5', serverTls: true, ssl: { enabled: true, rejectUnauthorized: true, ca: 'trusted' }, expect: { ok: true } },
-  { name: 'md5, no TLS', authMethod: 'md5', serverTls: false, ssl: { enabled: false, rejectUnauthorized: false }, expect: { ok: true } },
-  { name: 'cleartext, TLS without verification', authMethod: 'password', serverTls: true, ssl: { enabled: true, rejectUnauthorized: false }, expect: { ok: true } },
-  { name: 'cleartext, no TLS', authMethod: 'password', serverTls: false, ssl: { enabled: false, rejectUnauthorized: false }, expect: { ok: true } },
+  { name: 'md5 (allowed), TLS verified with custom CA', authMethod: 'md5', serverTls: true, ssl: { enabled: true, rejectUnauthorized: true, ca: 'trusted' }, allow: { md5: true }, expect: { ok: true } },
+  { name: 'md5 (allowed), no TLS', authMethod: 'md5', serverTls: false, ssl: { enabled: false, rejectUnauthorized: false }, allow: { md5: true }, expect: { ok: true } },
+  { name: 'md5 not allowed: refused, no password sent', authMethod: 'md5', serverTls: false, ssl: { enabled: false, rejectUnauthorized: false }, expect: { code: '28000', message: /MD5.*does not allow.*sent no password/ } },
+  { name: 'cleartext (allowed), TLS verified with custom CA', authMethod: 'password', serverTls: true, ssl: { enabled: true, rejectUnauthorized: true, ca: 'trusted' }, allow: { cleartext: true }, expect: { ok: true } },
+  {
+    name: 'cleartext (allowed), TLS without verification: refused, no password sent',
+    authMethod: 'password', serverTls: true, ssl: { enabled: true, rejectUnauthorized: false }, allow: { cleartext: true },
+    expect: { code: '28000', message: /cleartext.*only over TLS that verifies the server/ },
+  },
+  {
+    name: 'cleartext not allowed, no TLS: refused, no password sent',
+    authMethod: 'password', serverTls: false, ssl: { enabled: false, rejectUnauthorized: false },
+    expect: { code: '28000', message: /cleartext.*does not allow/ },
+  },
   {
     name: 'TLS required but the server has none: refused, never plaintext',
     authMethod: 'scram-sha-256', serverTls: false, ssl: { enabled: true, rejectUnauthorized: true },
@@ -87,6 +99,8 @@ describe('gateway authentication matrix', () => {
         rejectUnauthorized: c.ssl.rejectUnauthorized,
         ...(c.ssl.ca ? { ca: (c.ssl.ca === 'trusted' ? trustedCa : otherCa).certPem } : {}),
       },
+      allowMd5: c.allow?.md5 === true,
+      allowCleartext: c.allow?.cleartext === true,
     });
     await stack.api('POST', `/resources/${resource.id}/accounts`, {
       name: 'app',

@@ -4,6 +4,7 @@ import { openContext } from '../context.ts';
 import { err, out, type CliIo } from '../io.ts';
 import { MFA_OPTIONS, parseMfaMethod } from '../mfa.ts';
 import { UsageError } from '../usage-error.ts';
+import { connectionUrl } from '../../core/access/connection-url.ts';
 import type { AccessStatus } from '../../core/access/types.ts';
 
 const COMMAND = 'db access';
@@ -24,6 +25,7 @@ export async function dbAccess(argv: string[], io: CliIo): Promise<number> {
     json: { type: 'boolean' },
     reason: { type: 'string' },
     'request-id': { type: 'string' },
+    'local-password': { type: 'boolean' },
     ...MFA_OPTIONS,
   });
   const mfaMethod = parseMfaMethod(COMMAND, values['mfa-method']);
@@ -53,7 +55,7 @@ export async function dbAccess(argv: string[], io: CliIo): Promise<number> {
       });
     });
     const ready = await startThroughGate(
-      io, ctx.api, { projectId, resource, account, duration, port },
+      io, ctx.api, { projectId, resource, account, duration, port, ...(values['local-password'] === true && { localPassword: true }) },
       { mfaCode: values['mfa-code'], mfaMethod, reason: values.reason, requestId: values['request-id'], signal: stopWaiting.signal },
       (req) => manager.start(req),
     );
@@ -78,18 +80,25 @@ export async function dbAccess(argv: string[], io: CliIo): Promise<number> {
   }
 }
 
-function printReady(io: CliIo, s: AccessStatus, json: boolean): void {
+/** Prints how to connect; a local password (--local-password) is printed here once, in the URL. */
+function printReady(io: CliIo, s: AccessStatus & { localPassword?: string }, json: boolean): void {
+  const url = s.localPassword !== undefined ? connectionUrl({ username: s.username, port: s.port, database: s.database, password: s.localPassword }) : s.url;
   if (json) {
-    out(io, JSON.stringify({ url: s.url, port: s.port, sessionId: s.sessionId, expiresAt: s.expiresAt }));
+    out(io, JSON.stringify({ url, port: s.port, sessionId: s.sessionId, expiresAt: s.expiresAt, ...(s.localPassword !== undefined && { localPassword: true }) }));
     return;
   }
+  const jdbcPassword = s.localPassword !== undefined ? `&password=${encodeURIComponent(s.localPassword)}` : '';
   out(io, `Access to ${s.accountName} on ${s.resourceName} is ready until ${new Date(s.expiresAt).toLocaleString()}.`);
   out(io, '');
-  out(io, `  URL:   ${s.url}`);
-  out(io, `  psql:  psql "${s.url}"`);
-  out(io, `  JDBC:  jdbc:postgresql://127.0.0.1:${s.port}/${encodeURIComponent(s.database)}?user=${encodeURIComponent(s.username)}`);
+  out(io, `  URL:   ${url}`);
+  out(io, `  psql:  psql "${url}"`);
+  out(io, `  JDBC:  jdbc:postgresql://127.0.0.1:${s.port}/${encodeURIComponent(s.database)}?user=${encodeURIComponent(s.username)}${jdbcPassword}`);
   out(io, '');
-  out(io, `Session ${s.sessionId}. No password needed. Press Ctrl+C to end the session.`);
+  if (s.localPassword !== undefined) {
+    out(io, `Session ${s.sessionId}. The local password for this session is in the URL above; it is not shown again. Press Ctrl+C to end the session.`);
+  } else {
+    out(io, `Session ${s.sessionId}. No password needed. Press Ctrl+C to end the session.`);
+  }
 }
 
 function describeEnd(reason: AccessStatus['endReason']): string {

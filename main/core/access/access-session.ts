@@ -31,6 +31,8 @@ export interface AccessSessionOptions {
    * FATAL for this long before releasing it (instead of "connection refused").
    */
   endedLingerMs: number;
+  /** Local password mode (issue 10 item 4); never part of a status report. */
+  localPassword?: string;
 }
 
 /**
@@ -98,6 +100,7 @@ export class AccessSession extends EventEmitter<{ status: [AccessStatus] }> {
       openStream: (meta) => this.#openStream(meta),
       tls: { keyPem: keyPair.privateKeyPem, certPem: created.certificatePem, caPem: created.caCertificatePem, gatewayId: created.gatewayId },
       expiresAt: this.#expiresAt,
+      ...(this.#opts.localPassword !== undefined && { localPassword: this.#opts.localPassword }),
     });
     this.#proxy = proxy;
     const onActivity = () => this.#throttle.request();

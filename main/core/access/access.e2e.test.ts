@@ -194,6 +194,39 @@ describe.skipIf(missing.length > 0)(title, () => {
     expect(more).toEqual([]); // stdout had exactly one line
     expect((await api.getSession(ready.sessionId)).status).toBe('ended');
   });
+
+  it('issue 10 item 4: db access --local-password prints the generated password once, in the URL; clients without it get 28P01', async () => {
+    const home = join(dir, 'cli-home-local-password');
+    const env = { ...process.env, GATEHOUSE_HOME: home, GATEHOUSE_SECRET_STORE: 'file', GATEHOUSE_LOG_LEVEL: 'warn' };
+    const bin = join(ROOT, 'bin/gatehouse.mjs');
+    const login = spawn(process.execPath, [bin, 'login', '--domain', stack.domain, '--email', stack.email, '--password', stack.password], { env });
+    expect(await exitCode(login)).toBe(0);
+
+    const child = spawn(process.execPath, [bin, 'db', 'access', '--resource', stack.resource, '--account', 'readonly', '--project-id', stack.projectId, '--duration', '15m', '--local-password', '--json'], { env });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const lines = createInterface({ input: child.stdout });
+    const first = await new Promise<string>((r, j) => {
+      lines.once('line', r);
+      child.once('exit', (code) => j(new Error(`exited ${code}: ${stderr}`)));
+    });
+    const ready = JSON.parse(first) as { url: string; port: number; sessionId: string; localPassword: boolean };
+    expect(ready.localPassword).toBe(true);
+    const url = new URL(ready.url);
+    expect(url.password).toMatch(/^[A-Za-z0-9_-]{32}$/);
+
+    const client = new pg.Client({ connectionString: ready.url });
+    await client.connect();
+    expect((await client.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+    await client.end();
+    url.password = 'not-the-password';
+    const refused = await new pg.Client({ connectionString: url.toString() }).connect().then(() => undefined, (e: { code?: string }) => e);
+    expect(refused?.code).toBe('28P01');
+
+    child.kill('SIGINT');
+    expect(await exitCode(child)).toBe(0);
+    expect(stderr).not.toContain(new URL(ready.url).password);
+  });
 });
 
 /** The real ApiClient, keeping a handle on each tunnel WebSocket so a test can drop it. */

@@ -17,6 +17,8 @@ export interface AccessProxyOptions {
   openStream: (meta: StreamOpenMeta) => Duplex;
   tls: { keyPem: string; certPem: string; caPem: string; gatewayId: string };
   expiresAt: Date;
+  /** Local password mode: clients prove this password to the local proxy (SCRAM). */
+  localPassword?: string;
 }
 
 export type CreateAccessProxy = (opts: AccessProxyOptions) => AccessProxy;

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { ErrorCodes, GatehouseError } from '../../../proxy-core/src/errors.ts';
 import { LocalProxy } from '../../../proxy-core/src/local/index.ts';
 import { generateKeyPair } from '../../../proxy-core/src/tls/certs.ts';
+import { generateLocalPassword } from '../../../proxy-core/src/local/local-password.ts';
 import type { ApiClient } from '../api/api-client.ts';
 import { isPortFree } from '../settings/port-allocation.ts';
 import type { SettingsStore } from '../settings/settings-store.ts';
@@ -50,8 +51,11 @@ export class SessionManager extends EventEmitter<{ status: [AccessStatus] }> {
     this.#createProxy = opts.createProxy ?? defaultCreateProxy;
   }
 
-  /** Resolves once the local proxy listens (state 'ready'). */
-  async start(req: AccessRequest): Promise<AccessStatus> {
+  /**
+   * Resolves once the local proxy listens (state 'ready'). With `req.localPassword`, the
+   * generated password is in this answer only (to print once), never in status events.
+   */
+  async start(req: AccessRequest): Promise<AccessStatus & { localPassword?: string }> {
     if (this.#closed) throw new GatehouseError(ErrorCodes.INVALID_INPUT, 'the session manager is closed');
     const domain = this.#api.domain;
     const key = { domain, projectId: req.projectId, resource: req.resource, account: req.account };
@@ -59,6 +63,7 @@ export class SessionManager extends EventEmitter<{ status: [AccessStatus] }> {
     if (!(await isPortFree(port))) throw portInUse(port); // before a session exists on the server
 
     const keyPair = generateKeyPair();
+    const localPassword = req.localPassword === true ? generateLocalPassword() : undefined;
     const created = await this.#api.createSession({
       projectId: req.projectId,
       resource: req.resource,
@@ -77,6 +82,7 @@ export class SessionManager extends EventEmitter<{ status: [AccessStatus] }> {
       backoff: this.#backoff,
       statusIntervalMs: this.#statusIntervalMs,
       endedLingerMs: this.#endedLingerMs,
+      ...(localPassword !== undefined && { localPassword }),
     });
     session.on('status', (status) => this.emit('status', status));
     this.#sessions.set(session.id, session);
@@ -89,7 +95,7 @@ export class SessionManager extends EventEmitter<{ status: [AccessStatus] }> {
     }
     if (req.port !== undefined) await this.#settings.setPort(key, req.port);
     await this.#settings.setLastProject(domain, req.projectId);
-    return session.status();
+    return { ...session.status(), ...(localPassword !== undefined && { localPassword }) };
   }
 
   /** Ends the session on the server and closes its proxy and tunnel. */

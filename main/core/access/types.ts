@@ -15,6 +15,8 @@ export interface AccessRequest {
   mfa?: MfaProof;
   /** An approved access request with an open window, for accounts that require approval. */
   accessRequestId?: string;
+  /** Shared machine: generate a per-session local password every client must give (issue 10 item 4). */
+  localPassword?: boolean;
 }
 
 export type AccessState = 'starting' | 'ready' | 'ending' | 'ended' | 'error';

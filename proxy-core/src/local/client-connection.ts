@@ -21,9 +21,13 @@ import {
   replicationRefused,
   sessionEndedError,
   wrongDatabase,
+  localPasswordFailed,
+  peerRefused,
   type EndReason,
 } from './client-errors.ts';
 import { negotiate, type Negotiated } from './negotiate.ts';
+import type { LocalPasswordVerifier } from './local-password.ts';
+import type { LocalPeer, PeerVerdict } from './peer-identity.ts';
 
 const log = createLogger('local-proxy');
 
@@ -47,6 +51,10 @@ export interface ConnectionHost {
   /** The expiry warning, once due (sent to every connection once). */
   expiryNotice(): Buffer | undefined;
   count(stat: 'statements' | 'bytesIn' | 'bytesOut', n: number): void;
+  /** May this connection's OS user use the session (peer-identity.ts)? */
+  checkPeer(socket: Socket): Promise<PeerVerdict>;
+  /** Set in local password mode: every client proves the session's local password first. */
+  readonly localPassword: LocalPasswordVerifier | undefined;
 }
 
 type State = 'negotiating' | 'connecting' | 'open' | 'closing' | 'closed';
@@ -90,6 +98,11 @@ export class ClientConnection {
   }
 
   async run(): Promise<void> {
+    // Who connects is looked up while the client negotiates; nothing reaches the gateway before.
+    const verdict = this.host.checkPeer(this.raw).catch((err: unknown): PeerVerdict => {
+      log.warn({ err, id: this.id }, 'could not check the OS user of a connection; refusing it');
+      return { allowed: false, reason: 'the local proxy could not tell which OS user opened this connection, so it refuses it' };
+    });
     let neg: Negotiated;
     try {
       neg = await negotiate(this.raw, { localTls: this.host.localTls, timeoutMs: STARTUP_TIMEOUT_MS }, (s) => {
@@ -102,6 +115,14 @@ export class ClientConnection {
       return this.closed;
     }
     if (this.state !== 'negotiating') return this.closed;
+    const peer = await verdict;
+    if (this.state !== 'negotiating') return this.closed;
+    if (!peer.allowed) {
+      log.warn({ id: this.id, uid: peer.peer?.uid, user: peer.peer?.user }, 'refused a connection from another OS user');
+      if (neg.kind === 'cancel') this.destroy();
+      else this.refuse(peerRefused(peer.reason));
+      return this.closed;
+    }
     if (neg.kind === 'cancel') {
       await this.forwardCancel(neg.packet);
       return this.closed;
@@ -111,7 +132,18 @@ export class ClientConnection {
       this.refuse(refusal);
       return this.closed;
     }
-    this.connect(neg.packet, neg.rest, neg.startup.parameters);
+    let rest = neg.rest;
+    if (this.host.localPassword) {
+      try {
+        rest = await this.host.localPassword.authenticate(this.client, neg.rest, STARTUP_TIMEOUT_MS);
+      } catch (err) {
+        log.info({ id: this.id, err: (err as Error).message }, 'refused a connection without the session\'s local password');
+        this.refuse(localPasswordFailed((err as Error).message));
+        return this.closed;
+      }
+      if (this.state !== 'negotiating') return this.closed;
+    }
+    this.connect(neg.packet, rest, neg.startup.parameters, peer.peer);
     return this.closed;
   }
 
@@ -197,11 +229,16 @@ export class ClientConnection {
 
   // ---- through the gateway ---------------------------------------------------------
 
-  private connect(startupPacket: Buffer, rest: Buffer, params: Record<string, string>): void {
+  private connect(startupPacket: Buffer, rest: Buffer, params: Record<string, string>, peer: LocalPeer | undefined): void {
     this.state = 'connecting';
     const meta: StreamOpenMeta = { kind: 'pg', clientAddress: this.clientAddress };
     if (params.application_name) meta.applicationName = params.application_name;
     if (params.user) meta.clientUser = params.user;
+    // For the session log's connect event: which OS user and process connected (when known).
+    if (peer?.user !== undefined) meta.clientOsUser = peer.user;
+    else if (peer) meta.clientOsUser = `uid ${peer.uid}`;
+    if (peer?.pid !== undefined) meta.clientPid = peer.pid;
+    if (peer?.comm !== undefined) meta.clientProcess = peer.comm;
     let stream: Duplex;
     try {
       stream = this.host.openStream(meta);

@@ -33,6 +33,26 @@ export function wrongDatabase(requested: string, database: string): Buffer {
   });
 }
 
+/** Another OS user tried to use this session's port (issue 10 item 4). */
+export function peerRefused(reason: string): Buffer {
+  return createErrorResponse({
+    severity: 'FATAL',
+    code: SqlState.INVALID_AUTHORIZATION,
+    message: `connection refused by Gatehouse: ${reason}`,
+    hint: 'Run gatehouse db access as your own OS user to get your own session.',
+  });
+}
+
+/** Local password mode: the client did not prove the session's local password. */
+export function localPasswordFailed(why: string): Buffer {
+  return createErrorResponse({
+    severity: 'FATAL',
+    code: SqlState.INVALID_PASSWORD,
+    message: `password authentication failed for this Gatehouse session (${why})`,
+    hint: 'Use the connection URL that gatehouse db access --local-password printed; it holds the session\'s local password.',
+  });
+}
+
 export function replicationRefused(): Buffer {
   return createErrorResponse({
     severity: 'FATAL',

@@ -12,6 +12,8 @@ import { startGatewayTls } from '../tls/session-tls.ts';
 import type { StreamOpenMeta } from '../tunnel/meta.ts';
 import { expiryNotice, type EndReason } from './client-errors.ts';
 import { ClientConnection, type ConnectionHost } from './client-connection.ts';
+import { LocalPasswordVerifier } from './local-password.ts';
+import { defaultPeerCheck, type PeerCheck } from './peer-identity.ts';
 
 const log = createLogger('local-proxy');
 
@@ -34,6 +36,13 @@ export interface LocalProxyOptions {
   expiresAt: Date;
   /** Answer SSLRequest with 'S' (self-signed certificate). Default true. */
   localTls?: boolean;
+  /**
+   * Which local OS users may connect (issue 10 item 4). Default: on Linux only the user running
+   * the proxy (others get FATAL 28000); elsewhere anyone, with a warning (peer-identity.ts).
+   */
+  peerCheck?: PeerCheck;
+  /** Local password mode for shared machines: every client proves this password (SCRAM) first. */
+  localPassword?: string;
 }
 
 /** bytesIn: from clients toward the database; bytesOut: toward clients. */
@@ -77,6 +86,8 @@ export class LocalProxy extends EventEmitter<LocalProxyEvents> {
       database: options.database,
       localTls: options.localTls ?? true,
       startGatewayTls: (stream) => startGatewayTls(stream, options.tls),
+      checkPeer: options.peerCheck ?? defaultPeerCheck(),
+      localPassword: options.localPassword !== undefined ? new LocalPasswordVerifier(options.localPassword) : undefined,
       openStream: (meta) => this.options.openStream(meta),
       endReason: () => this.ended,
       expiryNotice: () => (this.warned && !this.ended ? expiryNotice(this.options.expiresAt) : undefined),

@@ -18,7 +18,17 @@ export interface CopyTotals {
 }
 
 export type SessionEventBody =
-  | { type: 'connect'; applicationName?: string; clientAddress?: string; clientUser?: string; backendPid?: number }
+  | {
+      type: 'connect';
+      applicationName?: string;
+      clientAddress?: string;
+      clientUser?: string;
+      /** The OS user and process that connected to the local proxy, when its OS tells. */
+      clientOsUser?: string;
+      clientPid?: number;
+      clientProcess?: string;
+      backendPid?: number;
+    }
   | { type: 'connect-failed'; sqlstate: string; message: string }
   | { type: 'disconnect'; reason: DisconnectReason; bytesIn: number; bytesOut: number }
   | {

@@ -52,6 +52,9 @@ export interface ConnectInfo {
   applicationName?: string;
   clientAddress?: string;
   clientUser?: string;
+  clientOsUser?: string;
+  clientPid?: number;
+  clientProcess?: string;
   backendPid?: number;
 }
 

@@ -5,14 +5,29 @@
  * PostgreSQL would use them: at most NAMEDATALEN − 1 = 63 bytes (protocol/startup.ts truncates).
  */
 export type StreamOpenMeta =
-  | { kind: 'pg'; clientAddress: string; applicationName?: string; clientUser?: string }
+  | {
+      kind: 'pg';
+      clientAddress: string;
+      applicationName?: string;
+      clientUser?: string;
+      /** The OS user and process that connected to the local proxy, when the OS tells (issue 10 item 4). */
+      clientOsUser?: string;
+      clientPid?: number;
+      clientProcess?: string;
+    }
   | { kind: 'cancel' };
 
 import type { UpstreamTarget } from '../upstream/types.ts';
 
 export type { UpstreamTarget };
 
-/** Control plane → gateway. Carries the password: never sent toward a client. */
+/**
+ * The target as it travels to the gateway: the password only sealed to the enrolled gateway's
+ * key (`sealed-secret.ts`, context `targetPasswordContext(gatewayId, sessionId)`).
+ */
+export type SealedUpstreamTarget = Omit<UpstreamTarget, 'password'> & { passwordSealed: string };
+
+/** Control plane → gateway. Carries the password sealed to the gateway's key: never sent toward a client. */
 export interface GatewayStreamMeta {
   kind: 'pg' | 'cancel';
   sessionId: string;
@@ -21,7 +36,11 @@ export interface GatewayStreamMeta {
   applicationName?: string;
   /** The user name the client sent (ignored for authentication, kept for the record). */
   clientUser?: string;
-  target: UpstreamTarget;
+  /** As the client's local proxy saw them (self-reported by the session's owner). */
+  clientOsUser?: string;
+  clientPid?: number;
+  clientProcess?: string;
+  target: SealedUpstreamTarget;
   session: { expiresAt: string; userEmail: string; accountName: string; resourceName: string };
   recording: { redactBindParams: boolean };
 }

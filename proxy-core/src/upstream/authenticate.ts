@@ -10,7 +10,9 @@ import type { Message } from '../protocol/framing.ts';
 import { md5PasswordResponse } from '../auth/md5.ts';
 import { ScramClient, SCRAM_SHA_256, SCRAM_SHA_256_PLUS } from '../auth/scram.ts';
 import { tlsServerEndPoint } from '../auth/channel-binding.ts';
+import { assertPasswordMethodAllowed } from './auth-policy.ts';
 import type { MessageReader } from './message-reader.ts';
+import type { UpstreamAuthMethods } from './types.ts';
 import { UpstreamError } from './upstream-error.ts';
 
 export interface AuthContext {
@@ -21,6 +23,10 @@ export interface AuthContext {
   /** Server certificate DER when on TLS. */
   peerCertificate: Buffer | undefined;
   tls: boolean;
+  /** TLS verified the server's chain and host name (cleartext needs it). */
+  tlsVerified: boolean;
+  /** Weaker methods this resource allows; SCRAM only when absent. */
+  authMethods: UpstreamAuthMethods | undefined;
   where: string;
   maxScramIterations?: number;
 }
@@ -53,10 +59,12 @@ export async function authenticate(ctx: AuthContext): Promise<AuthResult> {
         if (scram && !scramDone) throw protocolError(ctx, 'the server skipped SCRAM server verification');
         return { negotiate, ok: msg, method };
       case 'cleartext':
+        assertPasswordMethodAllowed('cleartext', ctx);
         method = 'cleartext';
         ctx.socket.write(createPasswordMessage(ctx.password));
         break;
       case 'md5':
+        assertPasswordMethodAllowed('md5', ctx);
         method = 'md5';
         ctx.socket.write(createPasswordMessage(md5PasswordResponse(ctx.username, ctx.password, req.salt)));
         break;

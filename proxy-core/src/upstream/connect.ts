@@ -98,6 +98,8 @@ async function handshake(
     password: target.password,
     peerCertificate: dialed.peerCertificate,
     tls: target.ssl.enabled,
+    tlsVerified: target.ssl.enabled && target.ssl.rejectUnauthorized,
+    authMethods: target.authMethods,
     where,
     maxScramIterations: opts.maxScramIterations,
   });

@@ -6,6 +6,17 @@ export interface UpstreamTarget {
   username: string;
   password: string;
   ssl: UpstreamSsl;
+  /**
+   * Password methods weaker than SCRAM the gateway may answer (issue 10 item 2). Absent or
+   * false: SCRAM only, so a server that asks for MD5 or cleartext gets no password.
+   * Cleartext is sent only over TLS that verifies the server (`ssl.rejectUnauthorized`).
+   */
+  authMethods?: UpstreamAuthMethods;
+}
+
+export interface UpstreamAuthMethods {
+  md5: boolean;
+  cleartext: boolean;
 }
 
 export interface UpstreamSsl {

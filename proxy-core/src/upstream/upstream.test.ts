@@ -4,6 +4,7 @@ import { startPostgres, type PgServer } from '../../../test/fixtures/postgres.ts
 import { BackendCode, PROTOCOL_3_0, PROTOCOL_3_2 } from '../protocol/constants.ts';
 import { createCancelRequest } from '../protocol/startup.ts';
 import { parseNegotiateProtocolVersion } from '../protocol/backend/negotiate-protocol-version.ts';
+import { createAuthenticationCleartextPassword, createAuthenticationMD5Password } from '../protocol/backend/authentication.ts';
 import { connectUpstream } from './connect.ts';
 import { serveClientStream, type ClientStreamHandle, type CloseReason, type ServeClientStreamOptions } from './serve.ts';
 import { sendCancel } from './cancel.ts';
@@ -27,7 +28,7 @@ beforeAll(async () => {
   [scram, md5, cleartext, tlsPg] = await Promise.all([
     startPostgres({ authMethod: 'scram-sha-256' }),
     startPostgres({ authMethod: 'md5' }),
-    startPostgres({ authMethod: 'password' }),
+    startPostgres({ authMethod: 'password', tls: { certPem: certs.certPem, keyPem: certs.keyPem } }),
     startPostgres({ authMethod: 'scram-sha-256', tls: { certPem: certs.certPem, keyPem: certs.keyPem } }),
   ]);
   await Promise.all([scram, md5, cleartext, tlsPg].map((pg) => pg.createRole(ACCOUNT, PASSWORD)));
@@ -99,12 +100,17 @@ describe('serveClientStream against real PostgreSQL', () => {
   });
 
   it('md5 and cleartext password servers', async () => {
-    for (const [pg, method] of [[md5, 'md5'], [cleartext, 'cleartext']] as const) {
-      const conn = await connectUpstream(target(pg), { protocolVersion: PROTOCOL_3_0, parameters: {}, protocolOptions: {} });
+    // Each resource explicitly allows the weaker method; cleartext only over verified TLS (issue 10 item 2).
+    const allowed = {
+      md5: target(md5, { authMethods: { md5: true, cleartext: false } }),
+      cleartext: target(cleartext, { authMethods: { md5: false, cleartext: true }, ssl: { enabled: true, rejectUnauthorized: true, ca: certs.caPem } }),
+    };
+    for (const [t, method] of [[allowed.md5, 'md5'], [allowed.cleartext, 'cleartext']] as const) {
+      const conn = await connectUpstream(t, { protocolVersion: PROTOCOL_3_0, parameters: {}, protocolOptions: {} });
       expect(conn.authMethod).toBe(method);
       expect(conn.startupReply.at(-6)).toBe(BackendCode.ReadyForQuery);
       conn.socket.destroy();
-      const { client } = await through(target(pg));
+      const { client } = await through(t);
       await client.startup(CLIENT_PARAMS);
       expect((await client.query('select current_user')).rows).toEqual([[ACCOUNT]]);
       client.stream.end();
@@ -122,7 +128,7 @@ describe('serveClientStream against real PostgreSQL', () => {
   });
 
   it('md5 server with a wrong password, and an unknown database (3D000)', async () => {
-    const bad = connectUpstream(target(md5, { password: 'nope' }), { protocolVersion: PROTOCOL_3_0, parameters: {}, protocolOptions: {} });
+    const bad = connectUpstream(target(md5, { password: 'nope', authMethods: { md5: true, cleartext: false } }), { protocolVersion: PROTOCOL_3_0, parameters: {}, protocolOptions: {} });
     await expect(bad).rejects.toMatchObject({ sqlstate: '28P01' });
     const { client } = await through(target(scram, { database: 'nosuchdb' }));
     const { error } = await client.startup(CLIENT_PARAMS);
@@ -281,5 +287,68 @@ describe('cancel, protocol 3.2 and terminate', () => {
     for (let m = await client.next(); m; m = await client.next()) last = m;
     expect(last?.code).toBe(BackendCode.ErrorResponse);
     expect(last?.payload.toString()).toContain('57P01');
+  });
+});
+
+/** A fake server at a host a project admin controls: asks for `request`, records every byte it gets back. */
+async function fakeServer(request: Buffer): Promise<{ port: number; received: () => Buffer }> {
+  const chunks: Buffer[] = [];
+  const server = createServer((sock) => {
+    let startupSeen = false;
+    let buffered = Buffer.alloc(0);
+    sock.on('error', () => undefined);
+    sock.on('data', (chunk: Buffer) => {
+      if (startupSeen) return void chunks.push(chunk);
+      buffered = Buffer.concat([buffered, chunk]);
+      if (buffered.length < 4 || buffered.length < buffered.readUInt32BE(0)) return;
+      startupSeen = true;
+      const rest = buffered.subarray(buffered.readUInt32BE(0));
+      if (rest.length > 0) chunks.push(rest);
+      sock.write(request);
+    });
+  });
+  servers.push(server);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { port: (server.address() as { port: number }).port, received: () => Buffer.concat(chunks) };
+}
+
+const STARTUP = { protocolVersion: PROTOCOL_3_0, parameters: {}, protocolOptions: {} };
+
+describe('issue 10 item 2: the gateway uses SCRAM only unless the resource allows MD5 or cleartext', () => {
+  it('a real MD5 server gets no password by default: 28000 naming the setting, and the client sees it as FATAL', async () => {
+    await expect(connectUpstream(target(md5), STARTUP)).rejects.toMatchObject({ sqlstate: '28000', code: 'GATEHOUSE_ERR_UNSUPPORTED_AUTH', message: expect.stringMatching(/MD5.*does not allow.*sent no password/) });
+    const { client } = await through(target(md5));
+    const { error } = await client.startup(CLIENT_PARAMS);
+    expect(error).toMatchObject({ severity: 'FATAL', code: '28000' });
+    expect(error?.hint).toMatch(/allowMd5/);
+  });
+
+  it('a real cleartext server gets the password only when allowed and over TLS that verifies it', async () => {
+    const verified = { enabled: true, rejectUnauthorized: true, ca: certs.caPem };
+    await expect(connectUpstream(target(cleartext, { ssl: verified }), STARTUP)).rejects.toMatchObject({ sqlstate: '28000', message: expect.stringMatching(/cleartext/) });
+    const allow = { md5: false, cleartext: true };
+    await expect(connectUpstream(target(cleartext, { authMethods: allow }), STARTUP)).rejects.toMatchObject({ sqlstate: '28000', message: expect.stringMatching(/only over TLS that verifies the server/) });
+    await expect(connectUpstream(target(cleartext, { authMethods: allow, ssl: { enabled: true, rejectUnauthorized: false } }), STARTUP)).rejects.toMatchObject({ sqlstate: '28000' });
+    const ok = await connectUpstream(target(cleartext, { authMethods: allow, ssl: verified }), STARTUP);
+    expect(ok.authMethod).toBe('cleartext');
+    ok.socket.destroy();
+  });
+
+  it('a fake server asking for cleartext or MD5 never receives the password or its hash', async () => {
+    const cases: Array<[Buffer, Partial<UpstreamTarget>]> = [
+      [createAuthenticationCleartextPassword(), {}],
+      [createAuthenticationCleartextPassword(), { authMethods: { md5: true, cleartext: true } }], // allowed, but no verified TLS
+      [createAuthenticationMD5Password(Buffer.from([1, 2, 3, 4])), {}],
+    ];
+    for (const [request, overrides] of cases) {
+      const fake = await fakeServer(request);
+      const attempt = connectUpstream({ ...target(scram, overrides), port: fake.port }, { ...STARTUP, parameters: { application_name: 'x' } });
+      await expect(attempt).rejects.toMatchObject({ sqlstate: '28000', code: 'GATEHOUSE_ERR_UNSUPPORTED_AUTH' });
+      await new Promise((r) => setTimeout(r, 50));
+      const got = fake.received();
+      expect(got.includes(Buffer.from(PASSWORD))).toBe(false);
+      expect(got.includes(Buffer.from('md5'))).toBe(false);
+      expect(got.length).toBe(0); // no PasswordMessage at all
+    }
   });
 });

@@ -36,12 +36,14 @@ export function resourceDto(resource: Resource) {
     port: resource.port,
     database: resource.database,
     ssl: resource.ssl,
+    allowMd5: resource.allowMd5,
+    allowCleartext: resource.allowCleartext,
     createdAt: resource.createdAt.toISOString(),
     updatedAt: resource.updatedAt.toISOString(),
   };
 }
 
-/** An account for admins: the password only as `hasPassword: true`. */
+/** An account for admins: the password only as `hasPassword`. */
 export function accountDto(account: Account) {
   return {
     id: account.id,
@@ -50,7 +52,9 @@ export function accountDto(account: Account) {
     description: account.description,
     username: account.username,
     requireMfa: account.requireMfa,
-    hasPassword: true as const,
+    hasPassword: account.passwordSealed !== null,
+    /** The resource's target changed since the password was stored: enter it again (issue 10 item 2). */
+    passwordNeedsReentry: account.passwordSealed === null,
     createdAt: account.createdAt.toISOString(),
     updatedAt: account.updatedAt.toISOString(),
   };

@@ -38,6 +38,7 @@ export const setMemberBody = z.object({ userId: id.optional(), email: email.opti
 
 export const createGatewayBody = z.object({ name, projectId: id.optional() });
 export const enrollBody = z.object({ token: z.string().min(1).max(512), publicKeyPem });
+export const linkChallengeBody = z.object({ gatewayId: id });
 
 const ssl = z.object({
   enabled: z.boolean().default(true),
@@ -55,8 +56,12 @@ export const createResourceBody = z.object({
   port: port.default(5432),
   database,
   ssl: ssl.default({ enabled: true, rejectUnauthorized: true }),
+  /** Let the gateway answer MD5 password requests (SCRAM always). Instance admins only. */
+  allowMd5: z.boolean().default(false),
+  /** Let the gateway send the password in clear over verified TLS. Instance admins only. */
+  allowCleartext: z.boolean().default(false),
 });
-export const updateResourceBody = somePatch({ name: name.optional(), gatewayId: id.optional(), host: host.optional(), port: port.optional(), database: database.optional(), ssl: ssl.optional() });
+export const updateResourceBody = somePatch({ name: name.optional(), gatewayId: id.optional(), host: host.optional(), port: port.optional(), database: database.optional(), ssl: ssl.optional(), allowMd5: z.boolean().optional(), allowCleartext: z.boolean().optional() });
 
 const username = z.string().min(1).max(63);
 const secret = z.string().min(1).max(4096);

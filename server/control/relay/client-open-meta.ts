@@ -4,6 +4,9 @@ export interface ClientOpenMeta {
   clientAddress?: string;
   applicationName?: string;
   clientUser?: string;
+  clientOsUser?: string;
+  clientPid?: number;
+  clientProcess?: string;
 }
 
 const MAX_FIELD_LENGTH = 256;
@@ -30,10 +33,16 @@ export function parseClientOpenMeta(payload: Buffer): ClientOpenMeta | undefined
   const clientAddress = optionalString(m.clientAddress);
   const applicationName = optionalString(m.applicationName);
   const clientUser = optionalString(m.clientUser);
-  if (clientAddress === null || applicationName === null || clientUser === null) return undefined;
+  const clientOsUser = optionalString(m.clientOsUser);
+  const clientProcess = optionalString(m.clientProcess);
+  const clientPid = m.clientPid === undefined ? undefined : Number.isSafeInteger(m.clientPid) && (m.clientPid as number) > 0 ? (m.clientPid as number) : null;
+  if (clientAddress === null || applicationName === null || clientUser === null || clientOsUser === null || clientProcess === null || clientPid === null) return undefined;
   const meta: ClientOpenMeta = { kind: m.kind };
   if (clientAddress !== undefined) meta.clientAddress = clientAddress;
   if (applicationName !== undefined) meta.applicationName = applicationName;
   if (clientUser !== undefined) meta.clientUser = clientUser;
+  if (clientOsUser !== undefined) meta.clientOsUser = clientOsUser;
+  if (clientPid !== undefined) meta.clientPid = clientPid;
+  if (clientProcess !== undefined) meta.clientProcess = clientProcess;
   return meta;
 }

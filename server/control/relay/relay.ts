@@ -67,7 +67,7 @@ export class Relay {
             socket.destroy();
             return;
           }
-          this.gatewayServer.handleUpgrade(req, socket, head, (ws) => this.attachGateway(gatewayId, ws));
+          this.gatewayServer.handleUpgrade(req, socket, head, (ws) => this.attachGateway(gatewayId, ws, req.socket.remoteAddress));
         },
         (err: unknown) => {
           log.info({ code: refusalFor(err).code }, 'gateway link refused');
@@ -136,7 +136,7 @@ export class Relay {
     this.tunnelServer.close();
   }
 
-  private attachGateway(gatewayId: string, ws: WebSocket): void {
+  private attachGateway(gatewayId: string, ws: WebSocket, remoteAddress: string | undefined): void {
     const link = new GatewayLinkConnection(gatewayId, ws, this.deps, this.counters);
     const previous = this.links.get(gatewayId);
     this.links.set(gatewayId, link);
@@ -150,6 +150,8 @@ export class Relay {
     ws.once('close', () => this.detachGateway(link));
     log.info({ gatewayId }, 'gateway connected');
     this.track(this.deps.setGatewayConnected(gatewayId, true).catch((err) => log.error({ gatewayId, err }, 'could not record gateway as connected')));
+    const linked = this.deps.gatewayLinked?.(gatewayId, { replaced: previous !== undefined, remoteAddress });
+    if (linked) this.track(linked.catch((err) => log.error({ gatewayId, err }, 'could not audit the gateway link')));
     this.broadcastGatewayStatus(gatewayId, true);
   }
 
@@ -233,6 +235,9 @@ export class Relay {
       ...(clientMeta.clientAddress !== undefined && { clientAddress: clientMeta.clientAddress }),
       ...(clientMeta.applicationName !== undefined && { applicationName: clientMeta.applicationName }),
       ...(clientMeta.clientUser !== undefined && { clientUser: clientMeta.clientUser }),
+      ...(clientMeta.clientOsUser !== undefined && { clientOsUser: clientMeta.clientOsUser }),
+      ...(clientMeta.clientPid !== undefined && { clientPid: clientMeta.clientPid }),
+      ...(clientMeta.clientProcess !== undefined && { clientProcess: clientMeta.clientProcess }),
     };
     const gatewayStreamId = link.openStream(meta);
     const stream = new RelayedStream(tunnel.sessionId, clientId, gatewayStreamId, tunnel, link, this.counters, () => {

@@ -22,6 +22,8 @@ export interface RelayDeps {
   /** Store events idempotently by (gatewayId, seq); resolves once durable. */
   storeEvents(gatewayId: string, events: SessionEvent[]): Promise<void>;
   setGatewayConnected(gatewayId: string, connected: boolean): Promise<void>;
+  /** A link was accepted (audited as `gateway.linked`, or `gateway.link_replaced` when it replaced a live one). */
+  gatewayLinked?(gatewayId: string, info: { replaced: boolean; remoteAddress: string | undefined }): Promise<void>;
 }
 
 export interface RelayOptions {

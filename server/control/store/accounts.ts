@@ -9,7 +9,8 @@ export interface Account {
   name: string;
   description: string;
   username: string;
-  passwordSealed: string;
+  /** Null once the resource's target changed: the password must be entered again (issue 10 item 2). */
+  passwordSealed: string | null;
   requireMfa: boolean;
   createdAt: Date;
   updatedAt: Date;
@@ -64,6 +65,17 @@ export function createAccountsRepo(db: Kysely<Database>) {
           .executeTakeFirst(),
       );
       return row && toAccount(row);
+    },
+    /** Forgets every stored password of a resource's accounts (its target changed); returns the accounts affected. */
+    async clearPasswordsOfResource(resourceId: string, now: Date): Promise<string[]> {
+      const rows = await db
+        .updateTable('accounts')
+        .set({ password_sealed: null, updated_at: now })
+        .where('resource_id', '=', resourceId)
+        .where('password_sealed', 'is not', null)
+        .returning('id')
+        .execute();
+      return rows.map((r) => r.id);
     },
     async delete(id: string): Promise<boolean> {
       const result = await db.deleteFrom('accounts').where('id', '=', id).executeTakeFirst();

@@ -7,6 +7,7 @@ import { accessControlMigration } from './access-migration.ts';
 import { authLifecycleMigration } from './auth-lifecycle-migration.ts';
 import { mfaAuditMigration } from './mfa-audit-migration.ts';
 import { mfaTokenUsesMigration } from './mfa-token-uses-migration.ts';
+import { linkSecurityMigration } from './link-security-migration.ts';
 
 const initial: Migration = {
   // Migrations run before the typed schema exists, hence Kysely<unknown>.
@@ -163,6 +164,7 @@ export const migrations: Record<string, Migration> = {
   '0003_mfa_audit': mfaAuditMigration,
   '0004_mfa_token_uses': mfaTokenUsesMigration,
   '0005_auth_lifecycle': authLifecycleMigration,
+  '0006_link_security': linkSecurityMigration,
 };
 
 export const migrationProvider: MigrationProvider = {

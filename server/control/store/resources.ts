@@ -12,11 +12,15 @@ export interface Resource {
   port: number;
   database: string;
   ssl: ResourceSsl;
+  /** The gateway may answer an MD5 password request (SCRAM is always allowed). Instance admins only. */
+  allowMd5: boolean;
+  /** The gateway may send the password in clear, and then only over verified TLS. Instance admins only. */
+  allowCleartext: boolean;
   createdAt: Date;
   updatedAt: Date;
 }
 
-export type ResourceInput = Pick<Resource, 'gatewayId' | 'name' | 'host' | 'port' | 'database' | 'ssl'>;
+export type ResourceInput = Pick<Resource, 'gatewayId' | 'name' | 'host' | 'port' | 'database' | 'ssl'> & Partial<Pick<Resource, 'allowMd5' | 'allowCleartext'>>;
 
 export type ResourcesRepo = ReturnType<typeof createResourcesRepo>;
 
@@ -26,7 +30,18 @@ export function createResourcesRepo(db: Kysely<Database>) {
       const row = await conflictOnDuplicate(`a resource named "${input.name}" already exists in this project`, () =>
         db
           .insertInto('resources')
-          .values({ id: randomUUID(), project_id: projectId, gateway_id: input.gatewayId, name: input.name, host: input.host, port: input.port, database: input.database, ssl: JSON.stringify(input.ssl) })
+          .values({
+            id: randomUUID(),
+            project_id: projectId,
+            gateway_id: input.gatewayId,
+            name: input.name,
+            host: input.host,
+            port: input.port,
+            database: input.database,
+            ssl: JSON.stringify(input.ssl),
+            allow_md5: input.allowMd5 ?? false,
+            allow_cleartext: input.allowCleartext ?? false,
+          })
           .returningAll()
           .executeTakeFirstOrThrow(),
       );
@@ -44,6 +59,8 @@ export function createResourcesRepo(db: Kysely<Database>) {
             ...(patch.port !== undefined && { port: patch.port }),
             ...(patch.database !== undefined && { database: patch.database }),
             ...(patch.ssl !== undefined && { ssl: JSON.stringify(patch.ssl) }),
+            ...(patch.allowMd5 !== undefined && { allow_md5: patch.allowMd5 }),
+            ...(patch.allowCleartext !== undefined && { allow_cleartext: patch.allowCleartext }),
           })
           .where('id', '=', id)
           .returningAll()
@@ -87,6 +104,8 @@ function toResource(row: Selectable<ResourcesTable>): Resource {
     port: row.port,
     database: row.database,
     ssl: row.ssl,
+    allowMd5: row.allow_md5,
+    allowCleartext: row.allow_cleartext,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };

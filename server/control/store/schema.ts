@@ -84,6 +84,10 @@ export interface ResourcesTable {
   port: number;
   database: string;
   ssl: Json<ResourceSsl>;
+  /** The gateway may answer an MD5 password request (migration 0006). */
+  allow_md5: ColumnType<boolean, boolean | undefined, boolean>;
+  /** The gateway may send the password in clear, over verified TLS only (migration 0006). */
+  allow_cleartext: ColumnType<boolean, boolean | undefined, boolean>;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
@@ -94,8 +98,8 @@ export interface AccountsTable {
   name: string;
   description: string;
   username: string;
-  /** SecretBox-sealed, AAD `account:<id>:password`. */
-  password_sealed: string;
+  /** SecretBox-sealed, AAD `account:<id>:password`; NULL once the resource's target changed (re-enter it). */
+  password_sealed: string | null;
   require_mfa: boolean;
   created_at: Timestamp;
   updated_at: Timestamp;
@@ -149,6 +153,13 @@ export interface AuditEventsTable {
   hash: string;
 }
 
+export interface GatewayLinkChallengesTable {
+  nonce_hash: string;
+  gateway_id: string;
+  expires_at: Timestamp;
+  created_at: Timestamp;
+}
+
 export interface SettingsTable {
   key: string;
   value: string;
@@ -168,4 +179,5 @@ export interface Database extends AccessControlTables, MfaTables, AuthLifecycleT
   session_events: SessionEventsTable;
   audit_events: AuditEventsTable;
   settings: SettingsTable;
+  gateway_link_challenges: GatewayLinkChallengesTable;
 }

@@ -20,6 +20,7 @@ import { createInvitationsRepo } from './invitations.ts';
 import { createGroupsRepo } from './groups.ts';
 import { createPoliciesRepo } from './policies.ts';
 import { createAccessRequestsRepo } from './access-requests.ts';
+import { createGatewayLinkChallengesRepo } from './gateway-link-challenges.ts';
 
 export type { DatabaseTarget };
 
@@ -40,6 +41,7 @@ export interface Store {
   groups: ReturnType<typeof createGroupsRepo>;
   policies: ReturnType<typeof createPoliciesRepo>;
   accessRequests: ReturnType<typeof createAccessRequestsRepo>;
+  gatewayLinkChallenges: ReturnType<typeof createGatewayLinkChallengesRepo>;
   close(): Promise<void>;
 }
 
@@ -64,6 +66,7 @@ export async function openStore(target: DatabaseTarget): Promise<Store> {
     groups: createGroupsRepo(db),
     policies: createPoliciesRepo(db),
     accessRequests: createAccessRequestsRepo(db),
+    gatewayLinkChallenges: createGatewayLinkChallengesRepo(db),
     close: () => (closing ??= db.destroy()),
   };
 }

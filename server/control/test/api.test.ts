@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
+import { openSealed, targetPasswordContext } from '../../../proxy-core/src/tunnel/sealed-secret.ts';
 import { FrameType, decodeFrame, encodeFrame } from '../../../proxy-core/src/tunnel/frames.ts';
 import { generateKeyPair } from '../../../proxy-core/src/tls/certs.ts';
 import { identityFromCertificate } from '../../../proxy-core/src/tls/certs.ts';
@@ -204,7 +205,12 @@ describe('resources, accounts and sessions', () => {
     expect(patched.status).toBe(200);
     responses.push(patched.text);
     responses.push((await call(t.url, 'GET', `/api/v1/projects/${t.projectId}/accounts`, { token: member.token })).text);
-    responses.push((await call(t.url, 'PATCH', `/api/v1/resources/${resourceId}`, { token: admin.accessToken, body: { port: 5433 } })).text);
+    const moved = await call(t.url, 'PATCH', `/api/v1/resources/${resourceId}`, { token: admin.accessToken, body: { port: 5433 } });
+    responses.push(moved.text);
+    // A new target does not inherit the stored passwords (issue 10 item 2): they are entered again.
+    expect(moved.body.passwordsCleared.accountIds).toEqual([accountId]);
+    expect((await call(t.url, 'GET', `/api/v1/accounts/${accountId}`, { token: admin.accessToken })).body.account).toMatchObject({ hasPassword: false, passwordNeedsReentry: true });
+    responses.push((await call(t.url, 'PATCH', `/api/v1/accounts/${accountId}`, { token: admin.accessToken, body: { password: `${DB_PASSWORD}-2` } })).text);
     responses.push((await call(t.url, 'GET', `/api/v1/projects/${t.projectId}/resources`, { token: admin.accessToken })).text);
     for (const text of responses) expect(text).not.toContain(DB_PASSWORD);
     const accessible = JSON.parse(responses[4]).accounts;
@@ -320,7 +326,10 @@ describe('resources, accounts and sessions', () => {
     );
     client.send(encodeFrame(FrameType.OPEN, 1, JSON.stringify({ kind: 'pg', clientAddress: '127.0.0.1:5555' })));
     const meta = await opened;
-    expect(meta).toMatchObject({ kind: 'pg', sessionId: id, target: { host: '127.0.0.1', port: 5433, database: 'orders', username: 'ro', password: `${DB_PASSWORD}-2` } });
+    expect(meta).toMatchObject({ kind: 'pg', sessionId: id, target: { host: '127.0.0.1', port: 5433, database: 'orders', username: 'ro' } });
+    // The password travels sealed to the gateway's key (issue 10 item 1).
+    expect(JSON.stringify(meta)).not.toContain(DB_PASSWORD);
+    expect(openSealed(meta.target.passwordSealed, gateway.privateKeyPem, targetPasswordContext(gateway.id, id))).toBe(`${DB_PASSWORD}-2`);
     expect(Buffer.concat(clientBytes).toString('latin1')).not.toContain(DB_PASSWORD);
     client.terminate();
 

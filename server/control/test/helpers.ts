@@ -1,5 +1,4 @@
 /** Test helpers: a real control plane on port 0, a small JSON client, a real gateway link. */
-import { sign } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +8,7 @@ import { generateKeyPair } from '../../../proxy-core/src/tls/certs.ts';
 import { createControlPlane, type ControlPlane } from '../app.ts';
 import { bootstrap } from '../bootstrap.ts';
 import type { ControlPlaneConfig } from '../config.ts';
-import { linkSigningPayload } from '../gateways.ts';
+import { signedLinkHeaders } from '../../gateway/link-signature.ts';
 
 export const ADMIN = { email: 'admin@example.com', password: 'correct horse battery' };
 
@@ -87,6 +86,8 @@ export async function createMember(t: TestPlane, adminToken: string, email: stri
 
 export interface TestGateway {
   id: string;
+  /** The gateway's enrolled private key (to open what was sealed to it). */
+  privateKeyPem: string;
   ws: WebSocket;
   messages: Record<string, unknown>[];
   nextMessage(predicate: (m: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
@@ -114,6 +115,7 @@ export async function connectGateway(t: TestPlane, adminToken: string, name: str
   });
   return {
     id,
+    privateKeyPem: keys.privateKeyPem,
     ws,
     messages,
     nextMessage(predicate, timeoutMs = 5000) {
@@ -128,17 +130,26 @@ export async function connectGateway(t: TestPlane, adminToken: string, name: str
   };
 }
 
-export function openLink(url: string, gatewayId: string, privateKeyPem: string, timestamp = Date.now()): Promise<WebSocket> {
-  const signature = sign('sha256', linkSigningPayload(gatewayId, timestamp), privateKeyPem).toString('base64');
-  const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/api/v1/gateways/link`, {
-    headers: { 'x-gatehouse-gateway-id': gatewayId, 'x-gatehouse-timestamp': String(timestamp), 'x-gatehouse-signature': signature },
-    perMessageDeflate: false,
-  });
+/** A fresh single-use link challenge for `gatewayId` (what a gateway fetches before each dial). */
+export async function linkChallenge(url: string, gatewayId: string): Promise<string> {
+  const res = await call(url, 'POST', '/api/v1/gateways/link-challenge', { body: { gatewayId } });
+  if (res.status !== 200) throw new Error(`link challenge refused: ${res.status} ${res.text}`);
+  return res.body.nonce;
+}
+
+/** Opens a gateway link with these headers; rejects with the HTTP status when refused. */
+export function openLinkWithHeaders(url: string, headers: Record<string, string>): Promise<WebSocket> {
+  const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/api/v1/gateways/link`, { headers, perMessageDeflate: false });
   return new Promise((resolve, reject) => {
     ws.once('open', () => resolve(ws));
     ws.once('unexpected-response', (_req, res) => reject(new Error(`link refused: ${res.statusCode}`)));
     ws.once('error', reject);
   });
+}
+
+/** Opens a gateway link the way a real gateway does: challenge, signature with `privateKeyPem`, upgrade. */
+export async function openLink(url: string, gatewayId: string, privateKeyPem: string): Promise<WebSocket> {
+  return openLinkWithHeaders(url, signedLinkHeaders(gatewayId, privateKeyPem, await linkChallenge(url, gatewayId)));
 }
 
 export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {

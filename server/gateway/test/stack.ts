@@ -6,7 +6,7 @@
  */
 import { createServer, type Server as HttpServer } from 'node:http';
 import { createServer as createNetServer, type Server as NetServer, type AddressInfo } from 'node:net';
-import { createPublicKey, verify, X509Certificate } from 'node:crypto';
+import { X509Certificate } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,7 +22,9 @@ import { Mux } from '../../../proxy-core/src/tunnel/mux.ts';
 import { Relay } from '../../control/relay/relay.ts';
 import type { RelayDeps } from '../../control/relay/types.ts';
 import { saveIdentity, type GatewayIdentity } from '../identity.ts';
-import { linkSigningInput } from '../link-signature.ts';
+import { LinkAuthenticator, memoryLinkNonces } from '../../control/gateway-link-auth.ts';
+import { sealToPublicKey, targetPasswordContext } from '../../../proxy-core/src/tunnel/sealed-secret.ts';
+import { LINK_CHALLENGE_PATH } from '../link-auth.ts';
 
 export const GATEWAY_ID = 'gw-test';
 
@@ -30,6 +32,17 @@ export interface SessionSpec {
   id: string;
   expiresAt: Date;
   target: { host: string; port: number; database: string; username: string; password: string };
+  /** The session's user (ann@example.com by default). */
+  userEmail?: string;
+  /** Seal the password to this public key instead of the gateway's (a wrong seal). */
+  sealTo?: string;
+  /** Weaker password methods the resource allows; SCRAM only by default. */
+  authMethods?: { md5: boolean; cleartext: boolean };
+}
+
+function targetWithout(target: SessionSpec['target']): Omit<SessionSpec['target'], 'password'> {
+  const { password: _password, ...rest } = target;
+  return rest;
 }
 
 export interface ControlPlaneStub {
@@ -75,19 +88,11 @@ export function removeDir(dir: string): Promise<void> {
 
 /** The relay with in-memory deps; `port` reuses a port (control plane restart). */
 export async function startControlPlane(pki: Pki, sessions: Map<string, SessionSpec>, port = 0, stored = new Map<number, SessionEvent>()): Promise<ControlPlaneStub> {
-  const gatewayKey = createPublicKey(new X509Certificate(pki.gateway.certPem).publicKey.export({ type: 'spki', format: 'pem' }));
+  const links = new LinkAuthenticator({ nonces: memoryLinkNonces(), certificateOf: async (id) => (id === GATEWAY_ID ? pki.gateway.certPem : undefined) });
+  const gatewayKey = new X509Certificate(pki.gateway.certPem).publicKey;
   const stub = { stored, storeCalls: 0 } as ControlPlaneStub;
   const deps: RelayDeps = {
-    async authenticateGateway(headers) {
-      const id = String(headers['x-gatehouse-gateway-id']);
-      const ts = String(headers['x-gatehouse-timestamp']);
-      const sig = Buffer.from(String(headers['x-gatehouse-signature']), 'base64');
-      const fresh = Math.abs(Date.now() - Number(ts)) < 60_000;
-      if (id !== GATEWAY_ID || !fresh || !verify('sha256', linkSigningInput(id, ts), gatewayKey, sig)) {
-        throw new GatehouseError(ErrorCodes.UNAUTHENTICATED, 'bad gateway signature');
-      }
-      return { gatewayId: id };
-    },
+    authenticateGateway: (headers) => links.authenticate(headers),
     async authorizeTunnel(sessionId, authorization) {
       const s = sessions.get(sessionId);
       if (authorization !== `Bearer ${sessionId}` || !s) throw new GatehouseError(ErrorCodes.UNAUTHENTICATED, 'no');
@@ -97,8 +102,13 @@ export async function startControlPlane(pki: Pki, sessions: Map<string, SessionS
         expiresAt,
         meta: {
           sessionId,
-          target: { ...s.target, ssl: { enabled: false, rejectUnauthorized: false } },
-          session: { expiresAt, userEmail: 'ann@example.com', accountName: 'acct', resourceName: 'db' },
+          target: {
+            ...targetWithout(s.target),
+            passwordSealed: sealToPublicKey(s.target.password, s.sealTo ?? gatewayKey, targetPasswordContext(GATEWAY_ID, sessionId)),
+            ssl: { enabled: false, rejectUnauthorized: false },
+            authMethods: s.authMethods ?? { md5: false, cleartext: false },
+          },
+          session: { expiresAt, userEmail: s.userEmail ?? 'ann@example.com', accountName: 'acct', resourceName: 'db' },
           recording: { redactBindParams: true },
         },
       };
@@ -110,7 +120,18 @@ export async function startControlPlane(pki: Pki, sessions: Map<string, SessionS
     async setGatewayConnected() {},
   };
   const relay = new Relay(deps, { endGraceMs: 500 });
-  const server: HttpServer = createServer((_req, res) => res.writeHead(404).end());
+  const server: HttpServer = createServer((req, res) => {
+    if (req.method !== 'POST' || req.url !== LINK_CHALLENGE_PATH) return res.writeHead(404).end();
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const { gatewayId } = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { gatewayId: string };
+      links.issueChallenge(gatewayId).then(
+        ({ nonce }) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ nonce })),
+        () => res.writeHead(401).end(),
+      );
+    });
+  });
   server.on('upgrade', (req, socket, head) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     const m = /^\/api\/v1\/sessions\/([^/]+)\/tunnel$/.exec(path);
@@ -137,7 +158,7 @@ export interface TestClient {
 }
 
 /** A minimal local proxy: each TCP connection becomes a Mux stream with E2E TLS inside. */
-export async function startClient(cp: ControlPlaneStub, pki: Pki, sessionId: string, cert: { keyPem: string; certPem: string }): Promise<TestClient> {
+export async function startClient(cp: ControlPlaneStub, pki: Pki, sessionId: string, cert: { keyPem: string; certPem: string }, extraMeta: Record<string, unknown> = {}): Promise<TestClient> {
   const ws = new WebSocket(`${cp.url.replace('http', 'ws')}/api/v1/sessions/${sessionId}/tunnel`, { headers: { authorization: `Bearer ${sessionId}` }, perMessageDeflate: false });
   await new Promise((resolve, reject) => {
     ws.once('open', resolve);
@@ -147,7 +168,7 @@ export async function startClient(cp: ControlPlaneStub, pki: Pki, sessionId: str
   const controls: Array<Record<string, unknown>> = [];
   mux.on('control', (m) => controls.push(m));
   const server: NetServer = createNetServer((socket) => {
-    const stream = mux.openStream({ kind: 'pg', clientAddress: `${socket.remoteAddress}:${socket.remotePort}` });
+    const stream = mux.openStream({ kind: 'pg', clientAddress: `${socket.remoteAddress}:${socket.remotePort}`, ...extraMeta });
     const tls = tlsConnect({ socket: stream, ...clientTlsOptionsForGateway({ ...cert, caPem: pki.ca.certPem, gatewayId: GATEWAY_ID }) });
     for (const s of [socket, tls, stream]) s.on('error', () => socket.destroy());
     tls.on('close', () => socket.destroy());

@@ -1,7 +1,7 @@
 import { gatewayDto } from '../dto.ts';
 import { notFound } from '../errors.ts';
 import { created, ok, publicRoute, route, type AnyRoute } from '../route.ts';
-import { createGatewayBody, enrollBody } from '../schemas.ts';
+import { createGatewayBody, enrollBody, linkChallengeBody } from '../schemas.ts';
 import type { Services } from '../services.ts';
 
 export function gatewayRoutes(s: Services): AnyRoute[] {
@@ -37,6 +37,15 @@ export function gatewayRoutes(s: Services): AnyRoute[] {
         const result = await s.gateways.enroll(body.token, body.publicKeyPem);
         await s.audit({ actor: null, action: 'gateway.enroll', targetType: 'gateway', targetId: result.gatewayId, sourceAddress });
         return ok(result);
+      },
+    }),
+    publicRoute({
+      method: 'POST',
+      path: '/api/v1/gateways/link-challenge',
+      body: linkChallengeBody,
+      handler: async ({ body }) => {
+        const { nonce, expiresAt } = await s.gateways.issueLinkChallenge(body.gatewayId);
+        return ok({ nonce, expiresAt: expiresAt.toISOString() });
       },
     }),
   ];

@@ -9,6 +9,7 @@ import { created, ok, route, type AnyRoute } from '../route.ts';
 import { createAccountBody, createResourceBody, updateAccountBody, updateResourceBody } from '../schemas.ts';
 import type { Services } from '../services.ts';
 import { approvalRuleDto } from '../access-dto.ts';
+import { assertMayAllowWeakAuth, targetChanges, weakAuthChanges } from '../../resource-target-policy.ts';
 
 export function resourceRoutes(s: Services): AnyRoute[] {
   /** A resource the user may `manage` (or `read`), else 404/403. */
@@ -42,8 +43,9 @@ export function resourceRoutes(s: Services): AnyRoute[] {
         await s.permissions.require(user, params.projectId, 'manage');
         if (!(await s.store.projects.findById(params.projectId))) throw notFound('project');
         await checkGateway(params.projectId, body.gatewayId);
+        assertMayAllowWeakAuth(user, body);
         const resource = await s.store.resources.create(params.projectId, body);
-        await s.audit({ actor: user, action: 'resource.create', targetType: 'resource', targetId: resource.id, sourceAddress, details: { name: resource.name } });
+        await s.audit({ actor: user, action: 'resource.create', targetType: 'resource', targetId: resource.id, sourceAddress, details: { name: resource.name, allowMd5: resource.allowMd5, allowCleartext: resource.allowCleartext } });
         return created({ resource: resourceDto(resource) });
       },
     }),
@@ -67,10 +69,30 @@ export function resourceRoutes(s: Services): AnyRoute[] {
       handler: async ({ user, params, body, sourceAddress }) => {
         const resource = await resourceFor(user, params.id, 'manage');
         if (body.gatewayId !== undefined) await checkGateway(resource.projectId, body.gatewayId);
-        const updated = await s.store.resources.update(resource.id, body, new Date());
+        assertMayAllowWeakAuth(user, body, resource);
+        const now = new Date();
+        const moved = targetChanges(resource, body);
+        // Forget the passwords before the target changes, so none ever reaches the new one.
+        const cleared = moved.length > 0 ? await s.store.accounts.clearPasswordsOfResource(resource.id, now) : [];
+        const updated = await s.store.resources.update(resource.id, body, now);
         if (!updated) throw notFound('resource');
         await s.audit({ actor: user, action: 'resource.update', targetType: 'resource', targetId: resource.id, sourceAddress, details: { fields: Object.keys(body) } });
-        return ok({ resource: resourceDto(updated) });
+        const authChange = weakAuthChanges(resource, body);
+        if (authChange) {
+          await s.audit({ actor: user, action: 'resource.auth_methods_change', targetType: 'resource', targetId: resource.id, projectId: resource.projectId, sourceAddress, details: authChange });
+        }
+        if (cleared.length > 0) {
+          await s.audit({ actor: user, action: 'resource.passwords_clear', targetType: 'resource', targetId: resource.id, projectId: resource.projectId, sourceAddress, details: { changed: moved, accountIds: cleared } });
+        }
+        return ok({
+          resource: resourceDto(updated),
+          ...(cleared.length > 0 && {
+            passwordsCleared: {
+              accountIds: cleared,
+              message: `the stored passwords of ${cleared.length} account(s) were cleared because the resource's ${moved.join(', ')} changed; enter them again (PATCH /api/v1/accounts/:id with a password) before opening sessions`,
+            },
+          }),
+        });
       },
     }),
     route({

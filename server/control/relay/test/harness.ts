@@ -19,7 +19,7 @@ export const GOOD_TOKEN = 'Bearer good-token';
 
 export const SESSION_META: Omit<GatewayStreamMeta, 'kind' | 'connectionId' | 'clientAddress' | 'applicationName'> = {
   sessionId: SESSION_ID,
-  target: { host: '127.0.0.1', port: 5432, database: 'shop', username: 'readonly', password: 'db-secret', ssl: { enabled: false, rejectUnauthorized: false } },
+  target: { host: '127.0.0.1', port: 5432, database: 'shop', username: 'readonly', passwordSealed: 'ghseal1.sealed-db-secret', ssl: { enabled: false, rejectUnauthorized: false } },
   session: { expiresAt: '', userEmail: 'ann@example.com', accountName: 'readonly', resourceName: 'shop' },
   recording: { redactBindParams: true },
 };

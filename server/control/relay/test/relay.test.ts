@@ -87,7 +87,7 @@ describe('Relay', () => {
 
     expect(metas).toHaveLength(1);
     expect(metas[0]).toMatchObject({ kind: 'pg', sessionId: SESSION_ID, clientAddress: '127.0.0.1:50000', applicationName: 'psql' });
-    expect(metas[0].target.password).toBe('db-secret');
+    expect(metas[0].target.passwordSealed).toBe('ghseal1.sealed-db-secret');
     expect(metas[0].connectionId).toMatch(/^[0-9a-f-]{36}$/);
     const stats = h.relay.stats();
     expect(stats.bytesClientToGateway).toBe(payload.length);

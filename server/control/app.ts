@@ -6,6 +6,8 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { createLogger } from '../../proxy-core/src/log.ts';
+import { hostname } from 'node:os';
+import { Cluster } from './cluster/cluster.ts';
 import { Relay } from './relay/relay.ts';
 import { createRequestHandler } from './api/dispatcher.ts';
 import { AccessEvaluator } from './access/access-evaluator.ts';
@@ -56,9 +58,12 @@ export interface ControlPlane {
   readonly services: Services;
   readonly relay: Relay;
   readonly expiry: ExpiryScheduler;
+  /** This replica in the cluster (one node on PGlite). */
+  readonly cluster: Cluster;
 }
 
 interface Running {
+  cluster: Cluster;
   server: Server;
   store: Store;
   relay: Relay;
@@ -107,6 +112,9 @@ export function createControlPlane(partial: Partial<ControlPlaneConfig> = {}): C
     get expiry() {
       return need().expiry;
     },
+    get cluster() {
+      return need().cluster;
+    },
   };
 }
 
@@ -115,21 +123,28 @@ async function boot(config: ControlPlaneConfig): Promise<Running> {
   const keys = deriveKeys(rootKey);
   const box = new SecretBox(keys.encryption);
   const store = await openStore(storeTarget(config));
+  let closeOnFailure: () => Promise<void> = async () => undefined;
   try {
     const ca = await loadOrCreateCa(store, box);
     const auth = new AuthService({ store, tokenSigningKey: keys.tokenSigning, accessTokenTtlSeconds: config.accessTokenTtlSeconds, refreshTokenTtlSeconds: config.refreshTokenTtlSeconds });
     const gateways = new GatewayService({ store, ca, enrollmentTokenTtlSeconds: config.enrollmentTokenTtlSeconds });
     const connectedGateways = new Set<string>();
-    const relay = new Relay(createRelayDeps({ store, auth, gateways, box, connectedGateways, recordBindParams: config.recordBindParams }));
+    const cluster = await Cluster.open({ store, databaseUrl: config.databaseUrl, heartbeatMs: config.replicaHeartbeatMs });
+    const relay = new Relay(
+      createRelayDeps({ store, auth, gateways, box, connectedGateways, presence: cluster.presence, recordBindParams: config.recordBindParams }),
+      { cluster },
+    );
+    closeOnFailure = () => cluster.close();
     const permissions = new Permissions(store);
     const audit = createAudit(store);
     const access = new AccessEvaluator({ store, permissions, maxSessionSeconds: config.maxSessionSeconds });
     const accessRequests = new AccessRequestService({ store, permissions, access, audit, maxSessionSeconds: config.maxSessionSeconds });
-    const sessions = new SessionService({ store, ca, relay, permissions, audit, maxSessionSeconds: config.maxSessionSeconds, access, requests: accessRequests });
+    const sessionRelay = clusterSessionRelay(relay, cluster);
+    const sessions = new SessionService({ store, ca, relay: sessionRelay, permissions, audit, maxSessionSeconds: config.maxSessionSeconds, access, requests: accessRequests });
     const users = new UserService({ store, permissions, sessions, audit });
     const metrics = createMetrics({ sessionsActive: () => store.sessions.countActive(new Date()), gatewaysConnected: () => connectedGateways.size });
     const { mfa, signIn, auditStreams } = createMfaServices({ store, auth, box, audit, tokenSigningKey: keys.tokenSigning, config });
-    const services: Services = { store, auth, permissions, sessions, gateways, box, audit, relay, metrics, users, access, accessRequests, mfa, signIn, auditStreams };
+    const services: Services = { store, auth, permissions, sessions, gateways, box, audit, relay: sessionRelay, metrics, users, access, accessRequests, mfa, signIn, auditStreams };
 
     const routes = [...systemRoutes(services), ...authRoutes(services), ...projectRoutes(services), ...gatewayRoutes(services), ...resourceRoutes(services), ...sessionRoutes(services), ...userRoutes(services), ...groupRoutes(services), ...policyRoutes(services), ...accessRequestRoutes(services), ...mfaRoutes(services), ...auditRoutes(services)];
     const handle = createRequestHandler({ routes, auth, observer: metrics.observer, trustProxyHops: config.trustProxyHops });
@@ -139,11 +154,13 @@ async function boot(config: ControlPlaneConfig): Promise<Running> {
 
     const address = await listen(server, config.host, config.port);
     const url = config.publicUrl ?? `http://${formatHost(address.address)}:${address.port}`;
+    await cluster.join(relay, config.advertiseUrl ?? defaultAdvertiseUrl(config.host, address.port));
     const expiry = new ExpiryScheduler(() => Promise.all([sessions.expireDue(), accessRequests.expireDue()]), config.expirySweepMs);
     expiry.start();
-    log.info({ url, store: config.databaseUrl ? 'postgres' : 'pglite' }, 'control plane listening');
-    return { server, store, relay, services, expiry, url };
+    log.info({ url, store: config.databaseUrl ? 'postgres' : 'pglite', replicaId: cluster.replicaId }, 'control plane listening');
+    return { server, store, relay, services, expiry, url, cluster };
   } catch (err) {
+    await closeOnFailure().catch(() => undefined);
     await store.close().catch(() => undefined);
     throw err;
   }
@@ -160,6 +177,8 @@ function routeUpgrade(relay: Relay, req: IncomingMessage, socket: Duplex, head: 
 async function shutdown(r: Running): Promise<void> {
   r.services.auditStreams.close();
   await r.expiry.stop();
+  // Leave the cluster first: the other replicas and the gateways stop counting on this one.
+  await r.cluster.close().catch((err: unknown) => log.warn({ err }, 'leaving the cluster failed'));
   await r.relay.close().catch((err: unknown) => log.warn({ err }, 'relay close failed'));
   await new Promise<void>((resolve) => {
     const force = setTimeout(() => {
@@ -185,6 +204,20 @@ function listen(server: Server, host: string, port: number): Promise<AddressInfo
       resolve(server.address() as AddressInfo);
     });
   });
+}
+
+/** Sessions end on every replica: here at once, elsewhere through the cluster bus. */
+function clusterSessionRelay(relay: Relay, cluster: Cluster) {
+  return {
+    isGatewayConnected: async (gatewayId: string) => relay.isGatewayConnected(gatewayId) || (await cluster.presence.isLinkedAnywhere(gatewayId)),
+    endSession: (sessionId: string, reason: 'revoked' | 'ended' | 'expired') => cluster.endSession(sessionId, reason),
+  };
+}
+
+/** Where gateways reach this replica when --advertise-url is not set. */
+function defaultAdvertiseUrl(host: string, port: number): string {
+  const reachable = host === '0.0.0.0' || host === '::' || host === '' ? hostname() : host;
+  return `http://${formatHost(reachable)}:${port}`;
 }
 
 function formatHost(address: string): string {

@@ -2,6 +2,7 @@
 import type { ColumnType } from 'kysely';
 import type { AccessControlTables } from './access-schema.ts';
 import type { MfaTables } from './mfa-audit-schema.ts';
+import type { ClusterTables } from './cluster-schema.ts';
 
 /** timestamptz: read as Date, written as Date (or left to the default). */
 type Timestamp = ColumnType<Date, Date | undefined, Date>;
@@ -151,7 +152,7 @@ export interface SettingsTable {
   updated_at: Timestamp;
 }
 
-export interface Database extends AccessControlTables, MfaTables {
+export interface Database extends AccessControlTables, MfaTables, ClusterTables {
   users: UsersTable;
   refresh_tokens: RefreshTokensTable;
   projects: ProjectsTable;

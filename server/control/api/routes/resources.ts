@@ -69,6 +69,9 @@ export function resourceRoutes(s: Services): AnyRoute[] {
         if (body.gatewayId !== undefined) await checkGateway(resource.projectId, body.gatewayId);
         const updated = await s.store.resources.update(resource.id, body, new Date());
         if (!updated) throw notFound('resource');
+        // Sessions were set up for the old target: they end with it (issue 10 item 7).
+        const retargeted = (['gatewayId', 'host', 'port', 'database', 'ssl'] as const).filter((f) => body[f] !== undefined && JSON.stringify(body[f]) !== JSON.stringify(resource[f]));
+        if (retargeted.length > 0) await s.sessions.revokeSessionsOf(user, { resourceId: resource.id }, `resource ${retargeted.join(', ')} changed`, sourceAddress);
         await s.audit({ actor: user, action: 'resource.update', targetType: 'resource', targetId: resource.id, sourceAddress, details: { fields: Object.keys(body) } });
         return ok({ resource: resourceDto(updated) });
       },
@@ -78,6 +81,7 @@ export function resourceRoutes(s: Services): AnyRoute[] {
       path: '/api/v1/resources/:id',
       handler: async ({ user, params, sourceAddress }) => {
         const resource = await resourceFor(user, params.id, 'manage');
+        await s.sessions.revokeSessionsOf(user, { resourceId: resource.id }, 'resource deleted', sourceAddress);
         await s.store.resources.delete(resource.id);
         await s.audit({ actor: user, action: 'resource.delete', targetType: 'resource', targetId: resource.id, sourceAddress, details: { name: resource.name } });
         return ok({ ok: true });
@@ -142,6 +146,9 @@ export function resourceRoutes(s: Services): AnyRoute[] {
           new Date(),
         );
         if (!updated) throw notFound('account');
+        if (password !== undefined || (rest.username !== undefined && rest.username !== account.username)) {
+          await s.sessions.revokeSessionsOf(user, { accountId: account.id }, password !== undefined ? 'account password changed' : 'account username changed', sourceAddress);
+        }
         await s.audit({
           actor: user,
           action: 'account.update',
@@ -158,6 +165,7 @@ export function resourceRoutes(s: Services): AnyRoute[] {
       path: '/api/v1/accounts/:id',
       handler: async ({ user, params, sourceAddress }) => {
         const account = await accountFor(user, params.id);
+        await s.sessions.revokeSessionsOf(user, { accountId: account.id }, 'account deleted', sourceAddress);
         await s.store.accounts.delete(account.id);
         await s.audit({ actor: user, action: 'account.delete', targetType: 'account', targetId: account.id, sourceAddress, details: { name: account.name } });
         return ok({ ok: true });

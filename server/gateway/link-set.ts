@@ -88,7 +88,7 @@ export class LinkSet extends EventEmitter<LinkSetEvents> {
 
   snapshot(): LinkSnapshot[] {
     const all: Array<[GatewayLink, 'seed' | 'direct']> = [[this.seed, 'seed'], ...[...this.direct.values()].map((l): [GatewayLink, 'direct'] => [l, 'direct'])];
-    return all.map(([link, role]) => ({ url: link.url, role, ...(link.replicaId !== undefined && { replicaId: link.replicaId }), state: link.state, counters: { ...link.counters } }));
+    return all.map(([link, role]) => ({ url: link.target, role, ...(link.replicaId !== undefined && { replicaId: link.replicaId }), state: link.state, counters: { ...link.counters } }));
   }
 
   knownReplicas(): ReplicaInfo[] {
@@ -125,7 +125,7 @@ export class LinkSet extends EventEmitter<LinkSetEvents> {
   private onReplicas(link: GatewayLink, role: 'seed' | 'direct', raw: ControlMessage): void {
     const parsed = replicasMessage.safeParse(raw);
     if (!parsed.success) {
-      log.warn({ url: link.url }, 'malformed replicas message ignored');
+      log.warn({ url: link.target }, 'malformed replicas message ignored');
       return;
     }
     const { self, replicas } = parsed.data;
@@ -134,6 +134,19 @@ export class LinkSet extends EventEmitter<LinkSetEvents> {
     if (role === 'seed') {
       const twin = this.direct.get(self);
       if (twin) this.drop(self, twin, 'the seed link reached the same replica');
+    } else {
+      // A replica restarted at the same advertised URL comes back with a new id: keep the link.
+      const key = [...this.direct].find(([, l]) => l === link)?.[0];
+      if (key !== undefined && key !== self) {
+        this.direct.delete(key);
+        const twin = this.direct.get(self);
+        if (twin || (this.seed.connected && this.seed.replicaId === self)) {
+          log.info({ replicaId: self, url: link.target }, `closing a second link to replica ${self}`);
+          void link.close();
+        } else {
+          this.direct.set(self, link);
+        }
+      }
     }
     this.reconcile();
   }
@@ -170,7 +183,7 @@ export class LinkSet extends EventEmitter<LinkSetEvents> {
 
   private drop(replicaId: string, link: GatewayLink, why: string): void {
     if (this.direct.get(replicaId) === link) this.direct.delete(replicaId);
-    log.info({ replicaId, url: link.url }, `closing the link to replica ${replicaId}: ${why}`);
+    log.info({ replicaId, url: link.target }, `closing the link to replica ${replicaId}: ${why}`);
     void link.close();
   }
 

@@ -57,6 +57,8 @@ export class GatewayLink extends EventEmitter<GatewayLinkEvents> {
   private attempt = 0;
   private retryTimer: NodeJS.Timeout | undefined;
   readonly url: string;
+  /** The control plane's URL as configured (`--domain`, or a replica's advertised URL), for people. */
+  readonly target: string;
   /** The control plane replica at the other end, once it has said so (`replicas` control message). */
   replicaId: string | undefined;
   /** Dial attempts and successful links since the process started (metrics). */
@@ -67,6 +69,7 @@ export class GatewayLink extends EventEmitter<GatewayLinkEvents> {
     const url = new URL('/api/v1/gateways/link', opts.domain);
     url.protocol = url.protocol === 'https:' ? 'wss:' : url.protocol === 'http:' ? 'ws:' : url.protocol;
     this.url = url.toString();
+    this.target = opts.domain.replace(/\/+$/, '');
   }
 
   get state(): LinkState {
@@ -169,7 +172,7 @@ export class GatewayLink extends EventEmitter<GatewayLinkEvents> {
       this.mux.on('stream', (stream: MuxStream, meta: unknown) => this.emit('stream', stream, meta as GatewayStreamMeta));
       this.mux.on('control', (message) => this.emit('control', message));
       this.current = { state: 'connected', since: new Date(), attempts };
-      log.info({ url: this.url, gatewayId: identity.gatewayId, attempts }, `linked to the control plane at ${this.url}${attempts > 1 ? ` after ${attempts} attempts` : ''}`);
+      log.info({ url: this.url, gatewayId: identity.gatewayId, attempts }, `linked to the control plane at ${this.target}${attempts > 1 ? ` after ${attempts} attempts` : ''}`);
       this.emit('connected');
     });
     ws.once('close', (code: number, reason: Buffer) => {
@@ -178,14 +181,15 @@ export class GatewayLink extends EventEmitter<GatewayLinkEvents> {
       this.mux = undefined;
       this.ws = undefined;
       this.replicaId = undefined;
+      // Redial first, so that whoever hears 'disconnected' sees the link as not connected
+      // (and may park or close it, which cancels the redial).
+      this.scheduleRedial(wasConnected ? undefined : lastError, wasConnected);
       if (wasConnected) {
         this.counters.disconnects += 1;
         const why = reason.length > 0 ? reason.toString() : `close code ${code}`;
-        log.warn({ url: this.url, code, reason: reason.toString() }, `link to the control plane at ${this.url} lost (${why}); reconnecting`);
-        lastError = undefined;
+        log.warn({ url: this.url, code, reason: reason.toString() }, `link to the control plane at ${this.target} lost (${why}); reconnecting`);
         this.emit('disconnected', { code, reason: reason.toString() });
       }
-      this.scheduleRedial(lastError, wasConnected);
     });
   }
 
@@ -201,7 +205,7 @@ export class GatewayLink extends EventEmitter<GatewayLinkEvents> {
     if (!justLost) {
       log.warn(
         { url: this.url, attempt: this.attempt, retryInMs: delay, err: lastError },
-        `cannot reach the control plane at ${this.url} (${lastError ?? 'connection closed'}); attempt ${this.attempt} failed, retrying in ${formatDelay(delay)}`,
+        `cannot reach the control plane at ${this.target} (${lastError ?? 'connection closed'}); attempt ${this.attempt} failed, retrying in ${formatDelay(delay)}`,
       );
     }
     this.retryTimer = setTimeout(() => this.dial(), delay);

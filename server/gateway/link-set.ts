@@ -156,6 +156,9 @@ export class LinkSet extends EventEmitter<LinkSetEvents> {
     if (this.closed) return;
     const live = new Set(this.replicas.map((r) => r.id));
     for (const [id, link] of this.direct) if (!live.has(id)) this.drop(id, link, 'the replica left the cluster');
+    // With no link up the seed alone looks for the cluster (a second dial to the same replica
+    // would only replace it there); the list it brings back is fresh.
+    if (!this.links().some((l) => l.connected)) return;
     const seedReplica = this.seed.connected ? this.seed.replicaId : undefined;
     for (const replica of this.replicas) {
       if (replica.id === seedReplica || this.direct.has(replica.id)) continue;

@@ -21,17 +21,31 @@ import { ACCOUNT, RESOURCE, CounterWorkload, gatewayHealth, loggedInserts, sessi
 
 let stack: ClusterStack;
 let user: CliUser;
+/** The client core in this process (what `db access` and the desktop app run), for sessions whose process start-up time must not count. */
+let core: { api: ApiClient; manager: SessionManager; home: string };
 
 beforeAll(async () => {
   stack = await startClusterStack({ replicas: 2 });
   user = await CliUser.login(stack.asStack);
+  const home = await mkdtemp(join(tmpdir(), 'gatehouse-replicas-'));
+  const api = new ApiClient({ domain: stack.lb.url, tokens: new MemoryTokenProvider() });
+  await api.login(stack.asStack.email, stack.asStack.password);
+  core = { api, home, manager: new SessionManager({ api, settings: new SettingsStore({ dir: home }) }) };
 }, 180_000);
 
 afterAll(async () => {
-  stack.lb.route = undefined;
+  if (stack) stack.lb.route = undefined;
+  await core?.manager.close();
+  await core?.api.close();
+  if (core) await rm(core.home, { recursive: true, force: true });
   await user?.close();
   await stack?.close();
 }, 60_000);
+
+/** Timings for the report (stderr; the assertions hold the limits). */
+function measured(what: string, ms: number): void {
+  process.stderr.write(`[replicas] ${what}: ${ms} ms\n`);
+}
 
 /** API calls go to replica `api`, tunnels to replica `tunnel` (by the first request line). */
 function pin(api: number, tunnel: number): void {
@@ -54,7 +68,7 @@ describe('issue 9: control plane replicas are one service', () => {
   }, 30_000);
 
   it('a session created on either replica works through a tunnel on either', async () => {
-    for (const [api, tunnel] of [[0, 1], [1, 0], [0, 0], [1, 1]]) {
+    for (const [api, tunnel] of [[0, 1], [1, 0]]) {
       pin(api, tunnel);
       const before = stack.lb.served.length;
       const access = await user.access(stack.asStack, { account: ACCOUNT, port: await freePort() });
@@ -87,6 +101,7 @@ describe('issue 9: control plane replicas are one service', () => {
     const res = await stack.api<{ session: { status: string } }>('POST', `/sessions/${access.sessionId}/revoke`, undefined, 0);
     expect(res.body.session.status).toBe('revoked');
     const { at, error } = await closed;
+    measured('revoke on replica 0 → connection via replica 1 closed', at - revokedAt);
     expect(at - revokedAt).toBeLessThan(1_000);
     expect(error?.code).toBe('57P01');
     expect(error?.message).toMatch(/revoked/);
@@ -95,9 +110,9 @@ describe('issue 9: control plane replicas are one service', () => {
 });
 
 /** A session on `account` whose tunnel runs through replica 1, with one open connection. */
-async function held(account: string, resource?: string) {
+async function held(account: string, resource = RESOURCE) {
   pin(1, 1);
-  const access = await user.access(stack.asStack, { account, ...(resource && { resource }), port: await freePort() });
+  const access = await core.manager.start({ projectId: stack.asStack.projectId, resource, account, duration: '1h', port: await freePort() });
   stack.lb.route = undefined;
   const client = new pg.Client({ connectionString: access.url });
   await client.connect();
@@ -124,10 +139,11 @@ async function expectEndsWithin1s(h: Awaited<ReturnType<typeof held>>, change: (
   const res = await change();
   expect(res.status).toBeLessThan(300);
   const closed = await h.closed;
+  measured(`${expect.getState().currentTestName?.split(' > ').pop()}: connection closed after the change`, closed.at - at);
   expect(closed.at - at).toBeLessThan(1_000);
   expect(closed.error?.code).toBe('57P01');
   expect(closed.error?.message).toMatch(/revoked/);
-  expect(await h.access.exited).toBe(0);
+  await until('the local session to end as revoked', () => core.manager.list().find((s) => s.sessionId === h.access.sessionId)?.endReason === 'revoked', 5_000);
 }
 
 describe('issue 10 item 7: changing or deleting an account or resource ends its active sessions (on every replica)', () => {
@@ -174,22 +190,19 @@ describe('issue 9: losing a replica', () => {
     const work = new CounterWorkload(first.url).start();
     await until('queries running', () => work.ok.length >= 30, 20_000);
 
-    // The new session is made by the client core in this process (what `db access` and the
-    // desktop app run), so the measure is Gatehouse's and not a CLI process's start-up time.
-    const home = await mkdtemp(join(tmpdir(), 'gatehouse-replicas-'));
-    const api = new ApiClient({ domain: stack.lb.url, tokens: new MemoryTokenProvider() });
-    await api.login(stack.asStack.email, stack.asStack.password);
-    const manager = new SessionManager({ api, settings: new SettingsStore({ dir: home }) });
+    // The new session is made by the client core in this process, so the measure is
+    // Gatehouse's and not a CLI process's start-up time.
     const port = await freePort();
 
     await stack.replicas[0].proc.kill('SIGKILL');
     const killedAt = Date.now();
-    const second = await manager.start({ projectId: stack.asStack.projectId, resource: RESOURCE, account: ACCOUNT, duration: '1h', port });
+    const second = await core.manager.start({ projectId: stack.asStack.projectId, resource: RESOURCE, account: ACCOUNT, duration: '1h', port });
     const work2 = new CounterWorkload(second.url, 1_000_000).start();
     const newSessionOk = await work2.firstOkAfter(killedAt, 20_000);
+    measured('SIGKILL of replica 0 → first query of a new session', newSessionOk - killedAt);
     expect(newSessionOk - killedAt, `first query of a new session ${newSessionOk - killedAt} ms after the kill`).toBeLessThan(5_000);
     // The running session moved to the live replica by itself.
-    await work.firstOkAfter(killedAt + 200, 20_000);
+    measured('SIGKILL of replica 0 → the running session (tunnel was on it) queries again', (await work.firstOkAfter(killedAt + 200, 20_000)) - killedAt);
     await new Promise((r) => setTimeout(r, 500));
     await Promise.all([work.stop(), work2.stop()]);
     expect(first.stderr).toContain('connection to Gatehouse lost, reconnecting…');
@@ -203,8 +216,6 @@ describe('issue 9: losing a replica', () => {
     for (const { n } of [...work.ok, ...work2.ok]) expect(ran).toContain(n);
     const { body } = await stack.api<{ gateways: Array<{ id: string; connected: boolean }> }>('GET', '/gateways', undefined, 1);
     expect(body.gateways.find((g) => g.id === stack.gatewayId)?.connected).toBe(true);
-    await Promise.all([first.stop(), manager.close()]);
-    await api.close();
-    await rm(home, { recursive: true, force: true });
+    await first.stop();
   }, 120_000);
 });

@@ -20,7 +20,7 @@ import { generateKeyPair } from '../../../proxy-core/src/tls/keys.ts';
 import { clientTlsOptionsForGateway } from '../../../proxy-core/src/tls/tls-options.ts';
 import { Mux } from '../../../proxy-core/src/tunnel/mux.ts';
 import { Relay } from '../../control/relay/relay.ts';
-import type { RelayDeps } from '../../control/relay/types.ts';
+import type { RelayCluster, RelayDeps } from '../../control/relay/types.ts';
 import { saveIdentity, type GatewayIdentity } from '../identity.ts';
 import { linkSigningInput } from '../link-signature.ts';
 
@@ -74,7 +74,7 @@ export function removeDir(dir: string): Promise<void> {
 }
 
 /** The relay with in-memory deps; `port` reuses a port (control plane restart). */
-export async function startControlPlane(pki: Pki, sessions: Map<string, SessionSpec>, port = 0, stored = new Map<number, SessionEvent>()): Promise<ControlPlaneStub> {
+export async function startControlPlane(pki: Pki, sessions: Map<string, SessionSpec>, port = 0, stored = new Map<number, SessionEvent>(), cluster?: RelayCluster): Promise<ControlPlaneStub> {
   const gatewayKey = createPublicKey(new X509Certificate(pki.gateway.certPem).publicKey.export({ type: 'spki', format: 'pem' }));
   const stub = { stored, storeCalls: 0 } as ControlPlaneStub;
   const deps: RelayDeps = {
@@ -109,7 +109,7 @@ export async function startControlPlane(pki: Pki, sessions: Map<string, SessionS
     },
     async setGatewayConnected() {},
   };
-  const relay = new Relay(deps, { endGraceMs: 500 });
+  const relay = new Relay(deps, { endGraceMs: 500, ...(cluster && { cluster }) });
   const server: HttpServer = createServer((_req, res) => res.writeHead(404).end());
   server.on('upgrade', (req, socket, head) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;

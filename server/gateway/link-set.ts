@@ -171,14 +171,16 @@ export class LinkSet extends EventEmitter<LinkSetEvents> {
 
   private onDisconnected(link: GatewayLink, role: 'seed' | 'direct', code: number): void {
     if (this.closed) return;
-    if (code === REPLACED) {
-      // Our own other link to the same replica won: this one is redundant.
-      const replicaOf = role === 'direct' ? [...this.direct].find(([, l]) => l === link)?.[0] : undefined;
-      const other = this.links().find((l) => l !== link && l.connected && (l.replicaId === replicaOf || replicaOf === undefined));
-      if (other && role === 'seed') this.seed.park();
-      else if (other && replicaOf !== undefined && other.replicaId === replicaOf) this.drop(replicaOf, link, 'another link of ours reached the same replica');
+    const othersUp = this.links().some((l) => l !== link && l.connected);
+    if (role === 'seed' && othersUp) {
+      // Its replica died or another link of ours replaced it there: the direct links serve.
+      this.seed.park();
+    } else if (role === 'direct' && code === REPLACED) {
+      // Replaced by our own other link to the same replica (the seed landed there): keep that one.
+      const replicaOf = [...this.direct].find(([, l]) => l === link)?.[0];
+      const twin = this.links().find((l) => l !== link && l.connected && l.replicaId === replicaOf);
+      if (replicaOf !== undefined && twin) this.drop(replicaOf, link, 'another link of ours reached the same replica');
     }
-    if (role === 'seed' && this.links().some((l) => l !== this.seed && l.connected)) this.seed.park();
     this.choosePrimary();
     this.reconcile();
     if (!this.links().some((l) => l.connected) && this.seed.state.state === 'idle') this.seed.start();

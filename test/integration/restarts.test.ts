@@ -96,5 +96,9 @@ describe('issue 9: a gateway that never gives up', () => {
     expect(Date.now() - listening).toBeLessThan(5_000);
     const { body } = await stack.api<{ gateways: Array<{ id: string; connected: boolean }> }>('GET', '/gateways');
     expect(body.gateways.find((g) => g.id === stack.gatewayId)?.connected).toBe(true);
+    const metrics = await (await fetch(`http://127.0.0.1:${stack.healthPort}/metrics`)).text();
+    expect(metrics).toMatch(/^gatehouse_gateway_linked 1$/m);
+    expect(Number(/^gatehouse_gateway_link_attempts_total (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(3);
+    expect(metrics).toMatch(/^gatehouse_gateway_events_unacked \d+$/m);
   }, 60_000);
 });

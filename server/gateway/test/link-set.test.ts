@@ -34,6 +34,7 @@ describe('issue 9: gateway links to every control plane replica', () => {
     await gateway.start();
     await gateway.waitConnected(10_000);
     await until(() => a.relay.isGatewayConnected('gw-test') && b.relay.isGatewayConnected('gw-test'));
+    await until(() => gateway.links.filter((l) => l.state.state === 'connected' && l.replicaId !== undefined).length === 2);
     const up = gateway.links.filter((l) => l.state.state === 'connected');
     expect(up.map((l) => [l.role, l.replicaId]).sort()).toEqual([['direct', 'replica-b'], ['seed', 'replica-a']]);
 

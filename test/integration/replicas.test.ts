@@ -216,6 +216,12 @@ describe('issue 9: losing a replica', () => {
     for (const { n } of [...work.ok, ...work2.ok]) expect(ran).toContain(n);
     const { body } = await stack.api<{ gateways: Array<{ id: string; connected: boolean }> }>('GET', '/gateways', undefined, 1);
     expect(body.gateways.find((g) => g.id === stack.gatewayId)?.connected).toBe(true);
+    // The dead replica leaves the cluster by itself (3 missed heartbeats): the gateway stops dialing it.
+    await until('the gateway to drop the dead replica', async () => {
+      const { body: health } = await gatewayHealth(stack.healthPort);
+      return !health.links.some((l) => (l as { url?: string }).url === stack.replicas[0].url) && health.links.some((l) => l.state === 'connected');
+    }, 10_000);
+    measured('SIGKILL of replica 0 → the gateway stopped dialing it', Date.now() - killedAt);
     await first.stop();
   }, 120_000);
 });

@@ -58,3 +58,17 @@ describe('issue 9: gateway links to every control plane replica', () => {
     expect(gateway.links.filter((l) => l.state.state === 'connected').map((l) => l.replicaId)).toEqual(['replica-b']);
   }, 30_000);
 });
+
+describe('issue 9: redial backoff', () => {
+  it('grows exponentially, stays within [ceiling/2, ceiling], and never exceeds the 4 s cap', async () => {
+    const { backoffDelay } = await import('../backoff.ts');
+    expect(backoffDelay(0, 250, 4_000, () => 0)).toBe(125);
+    expect(backoffDelay(0, 250, 4_000, () => 0.999)).toBeLessThanOrEqual(250);
+    expect(backoffDelay(3, 250, 4_000, () => 0)).toBe(1_000);
+    for (let attempt = 0; attempt < 100; attempt += 1) {
+      const delay = backoffDelay(attempt);
+      expect(delay).toBeGreaterThanOrEqual(Math.min(4_000, 250 * 2 ** attempt) / 2);
+      expect(delay).toBeLessThanOrEqual(4_000);
+    }
+  });
+});

@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import type { Duplex } from 'node:stream';
 import { createLogger } from '../../proxy-core/src/log.ts';
+import { Cluster } from './cluster/cluster.ts';
 import { Relay } from './relay/relay.ts';
 import { answerClientError } from './api/client-error.ts';
 import { createRequestHandler } from './api/dispatcher.ts';
@@ -67,9 +68,12 @@ export interface ControlPlane {
   readonly expiry: ExpiryScheduler;
   /** Available once `start()` has resolved (tests: a checkpoint now). */
   readonly checkpointer: AuditCheckpointer;
+  /** This replica in the cluster (one node on PGlite). */
+  readonly cluster: Cluster;
 }
 
 interface Running {
+  cluster: Cluster;
   server: Server;
   store: Store;
   relay: Relay;
@@ -123,6 +127,9 @@ export function createControlPlane(partial: Partial<ControlPlaneConfig> = {}): C
     get checkpointer() {
       return need().checkpointer;
     },
+    get cluster() {
+      return need().cluster;
+    },
   };
 }
 
@@ -131,22 +138,29 @@ async function boot(config: ControlPlaneConfig): Promise<Running> {
   const keys = deriveKeys(rootKey);
   const box = new SecretBox(keys.encryption);
   const store = await openStore(storeTarget(config));
+  let closeOnFailure: () => Promise<void> = async () => undefined;
   try {
     const ca = await loadOrCreateCa(store, box);
     const audit = createAudit(store);
     const auth = new AuthService({ store, audit, tokenSigningKey: keys.tokenSigning, accessTokenTtlSeconds: config.accessTokenTtlSeconds, refreshTokenTtlSeconds: config.refreshTokenTtlSeconds });
     const gateways = new GatewayService({ store, ca, enrollmentTokenTtlSeconds: config.enrollmentTokenTtlSeconds });
     const connectedGateways = new Set<string>();
-    const relay = new Relay(createRelayDeps({ store, auth, gateways, box, audit, connectedGateways, recordBindParams: config.recordBindParams }));
+    const cluster = await Cluster.open({ store, databaseUrl: config.databaseUrl, heartbeatMs: config.replicaHeartbeatMs });
+    const relay = new Relay(
+      createRelayDeps({ store, auth, gateways, box, audit, connectedGateways, presence: cluster.presence, recordBindParams: config.recordBindParams }),
+      { cluster },
+    );
+    closeOnFailure = () => cluster.close();
     const permissions = new Permissions(store);
     const access = new AccessEvaluator({ store, permissions, maxSessionSeconds: config.maxSessionSeconds });
     const accessRequests = new AccessRequestService({ store, permissions, access, audit, maxSessionSeconds: config.maxSessionSeconds });
     const { mfa, signIn, auditStreams } = createMfaServices({ store, auth, box, audit, tokenSigningKey: keys.tokenSigning, config });
-    const sessions = new SessionService({ store, ca, relay, permissions, audit, maxSessionSeconds: config.maxSessionSeconds, access, requests: accessRequests, mfa });
+    const sessionRelay = clusterSessionRelay(relay, cluster);
+    const sessions = new SessionService({ store, ca, relay: sessionRelay, permissions, audit, maxSessionSeconds: config.maxSessionSeconds, access, requests: accessRequests, mfa });
     const users = new UserService({ store, permissions, sessions, audit });
     const metrics = createMetrics({ sessionsActive: () => store.sessions.countActive(new Date()), gatewaysConnected: () => connectedGateways.size });
     let publicUrl = config.publicUrl; // known once listening when not configured
-    const services: Services = { store, auth, permissions, sessions, gateways, box, audit, relay, metrics, users, access, accessRequests, mfa, signIn, auditStreams, publicUrl: () => publicUrl ?? '' };
+    const services: Services = { store, auth, permissions, sessions, gateways, box, audit, relay: sessionRelay, metrics, users, access, accessRequests, mfa, signIn, auditStreams, publicUrl: () => publicUrl ?? '' };
 
     const routes = apiRoutes(services, { metricsToken: config.metricsToken });
     const handle = createRequestHandler({ routes, auth, observer: metrics.observer, trustProxyHops: config.trustProxyHops });
@@ -160,13 +174,15 @@ async function boot(config: ControlPlaneConfig): Promise<Running> {
     const listenUrl = `http://${formatHost(address.address)}:${address.port}`;
     publicUrl ??= defaultPublicUrl(address);
     const url = publicUrl;
+    await cluster.join(relay, config.advertiseUrl ?? defaultAdvertiseUrl(config.host, address.port));
     const expiry = new ExpiryScheduler(() => Promise.all([sessions.expireDue(), accessRequests.expireDue()]), config.expirySweepMs);
     expiry.start();
     const checkpointer = new AuditCheckpointer({ audit, signer: new CheckpointSigner(keys.auditSigningSeed), dataDir: config.dataDir, intervalMs: config.auditCheckpointSeconds * 1000 });
     checkpointer.start();
-    log.info({ url: listenUrl, publicUrl, store: config.databaseUrl ? 'postgres' : 'pglite' }, 'control plane listening');
-    return { server, store, relay, services, expiry, checkpointer, url, listenUrl };
+    log.info({ url: listenUrl, publicUrl, store: config.databaseUrl ? 'postgres' : 'pglite', replicaId: cluster.replicaId }, 'control plane listening');
+    return { server, store, relay, services, expiry, checkpointer, url, listenUrl, cluster };
   } catch (err) {
+    await closeOnFailure().catch(() => undefined);
     await store.close().catch(() => undefined);
     throw err;
   }
@@ -195,6 +211,8 @@ async function routeUpgrade(relay: Relay, req: IncomingMessage, socket: Duplex, 
 async function shutdown(r: Running): Promise<void> {
   r.services.auditStreams.close();
   await r.expiry.stop();
+  // Leave the cluster first: the other replicas and the gateways stop counting on this one.
+  await r.cluster.close().catch((err: unknown) => log.warn({ err }, 'leaving the cluster failed'));
   await r.relay.close().catch((err: unknown) => log.warn({ err }, 'relay close failed'));
   await new Promise<void>((resolve) => {
     const force = setTimeout(() => {
@@ -229,6 +247,20 @@ function defaultPublicUrl(address: AddressInfo): string {
   const wildcard = address.address === '0.0.0.0' || address.address === '::';
   if (wildcard) log.warn({ hostname: hostname() }, 'listening on all interfaces without --public-url: links the server hands out name this host; set --public-url (GATEHOUSE_PUBLIC_URL)');
   return `http://${wildcard ? hostname() : formatHost(address.address)}:${address.port}`;
+}
+
+/** Sessions end on every replica: here at once, elsewhere through the cluster bus. */
+function clusterSessionRelay(relay: Relay, cluster: Cluster) {
+  return {
+    isGatewayConnected: async (gatewayId: string) => relay.isGatewayConnected(gatewayId) || (await cluster.presence.isLinkedAnywhere(gatewayId)),
+    endSession: (sessionId: string, reason: 'revoked' | 'ended' | 'expired') => cluster.endSession(sessionId, reason),
+  };
+}
+
+/** Where gateways reach this replica when --advertise-url is not set. */
+function defaultAdvertiseUrl(host: string, port: number): string {
+  const reachable = host === '0.0.0.0' || host === '::' || host === '' ? hostname() : host;
+  return `http://${formatHost(reachable)}:${port}`;
 }
 
 function formatHost(address: string): string {

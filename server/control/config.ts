@@ -23,6 +23,14 @@ export interface ControlPlaneConfig {
   publicUrl?: string;
   /** Serve `/metrics` to `Authorization: Bearer <this>`; unset: `/metrics` is off (404). */
   metricsToken?: string;
+  /**
+   * Where gateways reach THIS replica directly (several replicas on one `databaseUrl`); each
+   * gateway links to every replica at its advertised URL. Defaults to http://<host>:<port>
+   * (the machine's hostname when listening on every interface).
+   */
+  advertiseUrl?: string;
+  /** How often a replica beats its heartbeat in the store; silent for 3 beats, it is pruned. */
+  replicaHeartbeatMs: number;
   /** Longest session a user may ask for. */
   maxSessionSeconds: number;
   accessTokenTtlSeconds: number;
@@ -59,6 +67,7 @@ export const DEFAULT_CONFIG: ControlPlaneConfig = {
   refreshTokenTtlSeconds: 30 * 86_400,
   enrollmentTokenTtlSeconds: 3600,
   expirySweepMs: 1000,
+  replicaHeartbeatMs: 2000,
   recordBindParams: false,
   smtpFrom: 'Gatehouse <gatehouse@localhost>',
   trustProxyHops: 0,
@@ -106,6 +115,11 @@ export function configFromArgs(flags: Record<string, string | undefined>, env: N
     rootKeyBase64: emptyToUndefined(env.GATEHOUSE_ROOT_KEY),
     publicUrl: flags['public-url'] ?? emptyToUndefined(env.GATEHOUSE_PUBLIC_URL),
     metricsToken: flags['metrics-token'] ?? emptyToUndefined(env.GATEHOUSE_METRICS_TOKEN),
+    advertiseUrl: parseUrl(flags['advertise-url'] ?? emptyToUndefined(env.GATEHOUSE_ADVERTISE_URL), 'advertise-url'),
+    replicaHeartbeatMs: (() => {
+      const text = flags['replica-heartbeat-ms'] ?? emptyToUndefined(env.GATEHOUSE_REPLICA_HEARTBEAT_MS);
+      return text === undefined ? undefined : parseInteger(text, 'replica-heartbeat-ms', 100, 60_000);
+    })(),
     maxSessionSeconds: maxText === undefined ? undefined : parseInteger(maxText, 'max-session', 1, 30 * 86_400),
     recordBindParams: (flags['record-bind-params'] ?? env.GATEHOUSE_RECORD_BIND_PARAMS ?? 'false') === 'true',
     ...securityFromArgs(flags, env),
@@ -159,6 +173,18 @@ function parseInteger(text: string, name: string, min: number, max: number): num
     throw new GatehouseError(ErrorCodes.CONFIG, `--${name} must be an integer between ${min} and ${max} (got "${text}")`);
   }
   return value;
+}
+
+function parseUrl(text: string | undefined, name: string): string | undefined {
+  if (text === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new GatehouseError(ErrorCodes.CONFIG, `--${name} must be an http(s) URL (got "${text}")`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new GatehouseError(ErrorCodes.CONFIG, `--${name} must be an http(s) URL (got "${text}")`);
+  return url.origin;
 }
 
 function emptyToUndefined(value: string | undefined): string | undefined {

@@ -11,6 +11,7 @@ import type { Audit } from './audit.ts';
 import type { RelayDeps, SessionEvent } from './relay/types.ts';
 import type { AuthService } from './auth/auth-service.ts';
 import type { SecretBox } from './crypto/secret-box.ts';
+import type { GatewayPresence } from './cluster/gateway-presence.ts';
 import type { GatewayService } from './gateways.ts';
 import { accountPasswordAad } from './store/accounts.ts';
 import type { StoredSessionEvent } from './store/session-events.ts';
@@ -26,6 +27,8 @@ export interface RelayDepsOptions {
   audit: Audit;
   /** Live gateway ids on this replica, for metrics. */
   connectedGateways: Set<string>;
+  /** Gateway links per replica in the store (cluster-wide `connected`). */
+  presence: GatewayPresence;
   /** Keep Bind parameter values in session logs instead of 'redacted'. */
   recordBindParams: boolean;
 }
@@ -99,7 +102,7 @@ export function createRelayDeps(options: RelayDepsOptions): RelayDeps {
     async setGatewayConnected(gatewayId, connected) {
       if (connected) connectedGateways.add(gatewayId);
       else connectedGateways.delete(gatewayId);
-      await store.gateways.setConnected(gatewayId, connected, new Date());
+      await options.presence.setLinked(gatewayId, connected);
     },
   };
 }

@@ -26,7 +26,9 @@ const log = createLogger('sessions');
 
 /** The part of the relay that sessions need. */
 export interface SessionRelay {
-  isGatewayConnected(gatewayId: string): boolean;
+  /** True while any control plane replica holds a link of the gateway. */
+  isGatewayConnected(gatewayId: string): boolean | Promise<boolean>;
+  /** Ends the session's tunnels and connections on every replica (server/control/cluster). */
   endSession(sessionId: string, reason: 'revoked' | 'ended' | 'expired'): void;
 }
 
@@ -93,7 +95,7 @@ export class SessionService {
     const grant = await this.#access.grantFor(user, project.id, account, seconds);
     if (account.requireMfa) await this.#requireMfa(user, project.id, account, input.mfa, sourceAddress);
     const approved = grant.approval ? await this.#requests.windowFor(user, account, grant.approval, input.accessRequestId) : undefined;
-    if (!this.#relay.isGatewayConnected(resource.gatewayId)) {
+    if (!(await this.#relay.isGatewayConnected(resource.gatewayId))) {
       throw new GatehouseError(ErrorCodes.GATEWAY_UNAVAILABLE, `the gateway for "${resource.name}" is not connected; try again when it is back`);
     }
 
@@ -195,6 +197,22 @@ export class SessionService {
     return count;
   }
 
+  /**
+   * Revokes every live session of a resource or account whose target or password changed or
+   * which is being deleted: the tunnel was set up with the old target and password, so its
+   * sessions must not outlive the change (issue 10 item 7). Returns how many ended.
+   */
+  async revokeSessionsOf(actor: User, of: { resourceId: string } | { accountId: string }, cause: string, sourceAddress: string | null): Promise<number> {
+    const live = await this.#store.sessions.list({ ...of, status: 'active', limit: 10_000 });
+    let count = 0;
+    for (const session of live) {
+      const finished = await this.#finish(actor, session, 'revoked', sourceAddress, { cause });
+      if (finished.status === 'revoked') count += 1;
+    }
+    if (count > 0) log.info({ ...of, count, cause }, 'sessions revoked because their resource or account changed');
+    return count;
+  }
+
   /** Marks every overdue active session expired and tells the relay. */
   async expireDue(): Promise<SessionRecord[]> {
     const expired = await this.#store.sessions.expireDue(new Date());
@@ -206,12 +224,12 @@ export class SessionService {
     return expired;
   }
 
-  async #finish(user: User, session: SessionRecord, status: 'ended' | 'revoked', sourceAddress: string | null): Promise<SessionRecord> {
+  async #finish(user: User, session: SessionRecord, status: 'ended' | 'revoked', sourceAddress: string | null, details?: Record<string, unknown>): Promise<SessionRecord> {
     if (session.status !== 'active') return session; // already over: ending twice is harmless
     const finished = await this.#store.sessions.finish(session.id, status, new Date());
     if (!finished) return present((await this.#store.sessions.findById(session.id)) ?? session, new Date());
     this.#relay.endSession(session.id, status);
-    await this.#audit({ actor: user, action: status === 'ended' ? 'session.end' : 'session.revoke', targetType: 'session', targetId: session.id, sourceAddress });
+    await this.#audit({ actor: user, action: status === 'ended' ? 'session.end' : 'session.revoke', targetType: 'session', targetId: session.id, sourceAddress, ...(details && { details }) });
     return finished;
   }
 }

@@ -3,18 +3,25 @@ import { isGatehouseErrorLike } from '../../proxy-core/src/errors.ts';
 import { createLogger } from '../../proxy-core/src/log.ts';
 import { enrollGateway } from './enroll.ts';
 import { createGateway } from './gateway.ts';
+import { startHealthServer } from './health.ts';
 import { ensureDataDir, loadIdentity, resolveDataDir } from './identity.ts';
 
 const log = createLogger('gateway.cli');
 
 const USAGE = `Usage:
   gatehouse-gateway enroll --domain URL --token TOKEN [--data-dir DIR]
-  gatehouse-gateway start  --domain URL [--data-dir DIR] [--token TOKEN]
+  gatehouse-gateway start  --domain URL [--data-dir DIR] [--token TOKEN] [--health-port PORT]
 
 Options:
   --domain URL     the control plane (e.g. https://gatehouse.example.com); env GATEHOUSE_DOMAIN
   --token TOKEN    one-time enrollment token from "POST /api/v1/gateways"; env GATEHOUSE_GATEWAY_TOKEN
   --data-dir DIR   identity and event log (default ./.gatehouse-gateway); env GATEHOUSE_GATEWAY_DATA_DIR
+  --health-port P  serve GET /healthz (200 linked, 503 reconnecting) and GET /metrics on
+                   127.0.0.1:P (--health-host to change); env GATEHOUSE_GATEWAY_HEALTH_PORT
+
+The gateway never gives up on the control plane: when the link drops (restart, deploy,
+network) or the control plane is not up yet, it redials with capped exponential backoff
+(at most 4 s apart) and logs one line per attempt, until it is stopped.
 `;
 
 /** `gatehouse-gateway` entry point; returns the exit code. */
@@ -28,6 +35,8 @@ export async function main(argv: string[]): Promise<number> {
         domain: { type: 'string' },
         token: { type: 'string' },
         'data-dir': { type: 'string' },
+        'health-port': { type: 'string' },
+        'health-host': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -48,9 +57,16 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`--domain is required\n\n${USAGE}`);
     return 2;
   }
+  const healthText = values['health-port'] ?? emptyToUndefined(process.env.GATEHOUSE_GATEWAY_HEALTH_PORT);
+  const healthPort = healthText === undefined ? undefined : Number(healthText);
+  if (healthPort !== undefined && (!/^\d+$/.test(healthText ?? '') || healthPort > 65535)) {
+    process.stderr.write(`--health-port must be a port number (got "${healthText}")\n\n${USAGE}`);
+    return 2;
+  }
+  const health = healthPort === undefined ? undefined : { port: healthPort, host: values['health-host'] ?? '127.0.0.1' };
   try {
     if (command === 'enroll') return await enroll(domain, token, dataDir);
-    if (command === 'start') return await start(domain, token, dataDir);
+    if (command === 'start') return await start(domain, token, dataDir, health);
     process.stderr.write(`unknown command "${command}"\n\n${USAGE}`);
     return 2;
   } catch (err) {
@@ -77,15 +93,21 @@ async function enroll(domain: string, token: string | undefined, dataDir: string
   return 0;
 }
 
-async function start(domain: string, token: string | undefined, dataDir: string): Promise<number> {
+async function start(domain: string, token: string | undefined, dataDir: string, health: { port: number; host: string } | undefined): Promise<number> {
   const gateway = createGateway({ domain, dataDir, token });
   await gateway.start();
+  const healthServer = health ? await startHealthServer(gateway, health.port, health.host) : undefined;
   const stop = new Promise<string>((resolve) => {
     process.once('SIGINT', () => resolve('SIGINT'));
     process.once('SIGTERM', () => resolve('SIGTERM'));
   });
   const signal = await stop;
   log.info({ signal }, 'stopping');
+  await healthServer?.close();
   await gateway.close();
   return 0;
+}
+
+function emptyToUndefined(value: string | undefined): string | undefined {
+  return value === undefined || value === '' ? undefined : value;
 }

@@ -5,7 +5,8 @@ import type { ControlMessage } from '../../proxy-core/src/tunnel/mux.ts';
 import { enrollGateway } from './enroll.ts';
 import { EventLog, type EventLogOptions } from './event-log.ts';
 import { ensureDataDir, loadIdentity, type GatewayIdentity } from './identity.ts';
-import { GatewayLink, type GatewayLinkOptions, type LinkState } from './link.ts';
+import type { GatewayLinkOptions, LinkState } from './link.ts';
+import { LinkSet, type LinkSnapshot, type ReplicaInfo } from './link-set.ts';
 import type { SessionEndReason } from './session-registry.ts';
 import { StreamDispatcher, type StreamDispatcherOptions } from './streams.ts';
 
@@ -37,7 +38,7 @@ const END_REASONS = new Set<string>(['revoked', 'ended', 'expired']);
 export class Gateway extends EventEmitter<GatewayEvents> {
   private identityValue: GatewayIdentity | undefined;
   private eventLogValue: EventLog | undefined;
-  private link: GatewayLink | undefined;
+  private link: LinkSet | undefined;
   private dispatcher: StreamDispatcher | undefined;
   private starting: Promise<void> | undefined;
   private closing: Promise<void> | undefined;
@@ -52,6 +53,16 @@ export class Gateway extends EventEmitter<GatewayEvents> {
 
   get linkState(): LinkState {
     return this.link?.state ?? { state: 'idle' };
+  }
+
+  /** Every link (seed and one per other control plane replica), for the health endpoint. */
+  get links(): LinkSnapshot[] {
+    return this.link?.snapshot() ?? [];
+  }
+
+  /** The live control plane replicas, as the last one we heard from listed them. */
+  get replicas(): ReplicaInfo[] {
+    return this.link?.knownReplicas() ?? [];
   }
 
   get gatewayId(): string | undefined {
@@ -111,12 +122,13 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     this.eventLogValue = eventLog;
     const dispatcher = new StreamDispatcher(identity, eventLog, this.opts.streams);
     this.dispatcher = dispatcher;
-    const link = new GatewayLink({ domain, identity, ...this.opts.link });
+    const link = new LinkSet({ domain, identity, ...this.opts.link });
     this.link = link;
 
     link.on('stream', (stream, meta) => dispatcher.handle(stream, meta));
     link.on('control', (message) => this.onControl(message));
     link.on('connected', () => {
+      // A new primary link: everything not yet acknowledged goes again (stored by seq, once).
       eventLog.setSender((events) => link.sendControl({ type: 'events', events }));
       this.emit('connected');
     });

@@ -7,19 +7,22 @@ import type { GatewayStreamMeta } from '../../proxy-core/src/tunnel/meta.ts';
 import { Mux, type ControlMessage } from '../../proxy-core/src/tunnel/mux.ts';
 import type { MuxStream } from '../../proxy-core/src/tunnel/stream.ts';
 import { tunnelClientOptions } from '../../proxy-core/src/tunnel/ws-client-options.ts';
-import { backoffDelay } from './backoff.ts';
+import { backoffDelay, formatDelay } from './backoff.ts';
 import type { GatewayIdentity } from './identity.ts';
 import { linkAuthHeaders } from './link-auth.ts';
 
 const log = createLogger('gateway.link');
 
+/** Redials are at most this far apart, so the link is back within 5 s of the control plane. */
+export const DEFAULT_MAX_BACKOFF_MS = 4_000;
+
 export interface GatewayLinkOptions {
-  /** The control plane, `http(s)://host[:port]`. */
+  /** The control plane, `http(s)://host[:port]` (the domain, or one replica's advertised URL). */
   domain: string;
   identity: GatewayIdentity;
   /** Ping interval; a link silent for two intervals is dropped and redialed. Default 15 s. */
   heartbeatMs?: number;
-  /** Backoff ceiling between reconnect attempts. Default 10 s. */
+  /** Backoff ceiling between reconnect attempts. Default 4 s: back within 5 s of the control plane. */
   maxBackoffMs?: number;
   /** First backoff step. Default 250 ms. */
   baseBackoffMs?: number;
@@ -28,7 +31,7 @@ export interface GatewayLinkOptions {
 export type LinkState =
   | { state: 'idle' }
   | { state: 'connecting'; attempt: number }
-  | { state: 'connected'; since: Date }
+  | { state: 'connected'; since: Date; attempts: number }
   | { state: 'waiting'; attempt: number; retryAt: Date; lastError?: string }
   | { state: 'closed' };
 
@@ -53,13 +56,20 @@ export class GatewayLink extends EventEmitter<GatewayLinkEvents> {
   private mux: Mux | undefined;
   private attempt = 0;
   private retryTimer: NodeJS.Timeout | undefined;
-  private readonly url: string;
+  readonly url: string;
+  /** The control plane's URL as configured (`--domain`, or a replica's advertised URL), for people. */
+  readonly target: string;
+  /** The control plane replica at the other end, once it has said so (`replicas` control message). */
+  replicaId: string | undefined;
+  /** Dial attempts and successful links since the process started (metrics). */
+  readonly counters = { attempts: 0, connects: 0, disconnects: 0 };
 
   constructor(private readonly opts: GatewayLinkOptions) {
     super();
     const url = new URL('/api/v1/gateways/link', opts.domain);
     url.protocol = url.protocol === 'https:' ? 'wss:' : url.protocol === 'http:' ? 'ws:' : url.protocol;
     this.url = url.toString();
+    this.target = opts.domain.replace(/\/+$/, '');
   }
 
   get state(): LinkState {
@@ -73,6 +83,27 @@ export class GatewayLink extends EventEmitter<GatewayLinkEvents> {
   start(): void {
     if (this.current.state !== 'idle') return;
     this.dial();
+  }
+
+  /**
+   * Stops dialing and drops the socket, but can `start()` again later (a link that another
+   * link to the same replica made redundant, or the seed link while direct links are up).
+   */
+  park(): void {
+    if (this.current.state === 'closed' || this.current.state === 'idle') return;
+    const wasConnected = this.connected;
+    clearTimeout(this.retryTimer);
+    this.current = { state: 'idle' };
+    this.attempt = 0;
+    const ws = this.ws;
+    this.ws = undefined;
+    this.mux = undefined;
+    this.replicaId = undefined;
+    if (ws) {
+      if (ws.readyState === WebSocket.OPEN) ws.close(1000, 'redundant link');
+      else ws.terminate();
+    }
+    if (wasConnected) this.emit('disconnected', { code: 1000, reason: 'redundant link' });
   }
 
   /** Sends a control message; false when the link is down (the caller keeps it for later). */
@@ -108,13 +139,14 @@ export class GatewayLink extends EventEmitter<GatewayLinkEvents> {
   private dial(): void {
     if (this.current.state === 'closed') return;
     this.current = { state: 'connecting', attempt: this.attempt };
+    this.counters.attempts += 1;
     // Each attempt answers a fresh single-use challenge (link-auth.ts).
     linkAuthHeaders(this.opts.domain, this.opts.identity).then(
       (headers) => this.openSocket(headers),
       (err: Error) => {
         if (this.current.state === 'closed') return;
-        log.warn({ err: err.message }, 'could not get a link challenge from the control plane');
-        this.scheduleRedial(err.message);
+        const cause = (err as { cause?: unknown }).cause;
+        this.scheduleRedial(cause instanceof Error ? describeDialError(cause) : err.message, false);
       },
     );
   }
@@ -135,25 +167,25 @@ export class GatewayLink extends EventEmitter<GatewayLinkEvents> {
     ws.on('unexpected-response', (_req, res) => {
       void readRefusal(res).then((message) => {
         refused = true;
-        lastError = message;
-        log.error({ status: res.statusCode, message }, 'the control plane refused the gateway link');
+        lastError = `refused: ${message}`;
         ws.terminate();
       });
     });
     ws.on('error', (err) => {
       if (refused) return;
-      lastError = err.message;
-      log.warn({ err: err.message }, 'gateway link error');
+      lastError = describeDialError(err);
     });
     ws.once('open', () => {
       if (this.ws !== ws) return;
+      const attempts = this.attempt + 1;
       this.attempt = 0;
+      this.counters.connects += 1;
       const heartbeatMs = this.opts.heartbeatMs ?? 15_000;
       this.mux = new Mux(ws, { initiator: true, heartbeatIntervalMs: heartbeatMs, heartbeatTimeoutMs: 2 * heartbeatMs });
       this.mux.on('stream', (stream: MuxStream, meta: unknown) => this.emit('stream', stream, meta as GatewayStreamMeta));
       this.mux.on('control', (message) => this.emit('control', message));
-      this.current = { state: 'connected', since: new Date() };
-      log.info({ url: this.url, gatewayId: identity.gatewayId }, 'linked to the control plane');
+      this.current = { state: 'connected', since: new Date(), attempts };
+      log.info({ url: this.url, gatewayId: identity.gatewayId, attempts }, `linked to the control plane at ${this.target}${attempts > 1 ? ` after ${attempts} attempts` : ''}`);
       this.emit('connected');
     });
     ws.once('close', (code: number, reason: Buffer) => {
@@ -161,21 +193,35 @@ export class GatewayLink extends EventEmitter<GatewayLinkEvents> {
       const wasConnected = this.current.state === 'connected';
       this.mux = undefined;
       this.ws = undefined;
+      this.replicaId = undefined;
+      // Redial first, so that whoever hears 'disconnected' sees the link as not connected
+      // (and may park or close it, which cancels the redial).
+      this.scheduleRedial(wasConnected ? undefined : lastError, wasConnected);
       if (wasConnected) {
-        log.warn({ code, reason: reason.toString() }, 'link to the control plane lost');
+        this.counters.disconnects += 1;
+        const why = reason.length > 0 ? reason.toString() : `close code ${code}`;
+        log.warn({ url: this.url, code, reason: reason.toString() }, `link to the control plane at ${this.target} lost (${why}); reconnecting`);
         this.emit('disconnected', { code, reason: reason.toString() });
       }
-      this.scheduleRedial(lastError);
     });
   }
 
-  private scheduleRedial(lastError: string | undefined): void {
-    if (this.current.state === 'closed') return;
-    const delay = backoffDelay(this.attempt, this.opts.baseBackoffMs ?? 250, this.opts.maxBackoffMs ?? 10_000);
+  /**
+   * Redials forever. The timer is deliberately not unref()ed: it is what keeps a gateway
+   * process alive while the control plane is away. One log line per failed attempt.
+   */
+  private scheduleRedial(lastError: string | undefined, justLost: boolean): void {
+    if (this.current.state === 'closed' || this.current.state === 'idle') return;
+    const delay = backoffDelay(this.attempt, this.opts.baseBackoffMs ?? 250, this.opts.maxBackoffMs ?? DEFAULT_MAX_BACKOFF_MS);
     this.attempt += 1;
-    this.current = { state: 'waiting', attempt: this.attempt, retryAt: new Date(Date.now() + delay), lastError };
+    this.current = { state: 'waiting', attempt: this.attempt, retryAt: new Date(Date.now() + delay), ...(lastError !== undefined && { lastError }) };
+    if (!justLost) {
+      log.warn(
+        { url: this.url, attempt: this.attempt, retryInMs: delay, err: lastError },
+        `cannot reach the control plane at ${this.target} (${lastError ?? 'connection closed'}); attempt ${this.attempt} failed, retrying in ${formatDelay(delay)}`,
+      );
+    }
     this.retryTimer = setTimeout(() => this.dial(), delay);
-    this.retryTimer.unref();
   }
 }
 
@@ -192,4 +238,15 @@ async function readRefusal(res: IncomingMessage): Promise<string> {
     // not JSON
   }
   return `HTTP ${res.statusCode ?? 0}`;
+}
+
+/** "connection refused", "timed out": the reason of a failed dial, without a stack. */
+function describeDialError(err: Error): string {
+  const code = (err as { code?: unknown }).code;
+  if (code === 'ECONNREFUSED') return 'connection refused';
+  if (code === 'ECONNRESET') return 'connection reset';
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `host not found (${String(code)})`;
+  if (code === 'ETIMEDOUT') return 'timed out';
+  if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH') return 'host unreachable';
+  return err.message;
 }

@@ -49,6 +49,11 @@ export async function dbAccess(argv: string[], io: CliIo): Promise<number> {
   const stopWaiting = new AbortController();
   void interrupted.promise.then(() => stopWaiting.abort());
   try {
+    // The tunnel to the server dropped (server restart, network, a replica gone) and comes back by itself.
+    manager.on('tunnel', (notice) => {
+      if (notice.state === 'lost') err(io, 'gatehouse: connection to Gatehouse lost, reconnecting…');
+      else err(io, 'gatehouse: reconnected to Gatehouse.');
+    });
     const ended = new Promise<AccessStatus>((resolve) => {
       manager.on('status', (s) => {
         if (s.state === 'ended' || s.state === 'error') resolve(s);

@@ -12,7 +12,7 @@ import { connectionUrl } from './connection-url.ts';
 import { controlEndReason, terminalReasonFor } from './end-reason.ts';
 import type { AccessProxy, CreateAccessProxy } from './local-proxy-port.ts';
 import { Throttle } from './throttle.ts';
-import type { AccessEndReason, AccessState, AccessStatus } from './types.ts';
+import type { AccessEndReason, AccessState, AccessStatus, TunnelNotice } from './types.ts';
 
 const log = createLogger('access');
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -40,7 +40,7 @@ export interface AccessSessionOptions {
  * is active), the local proxy on its port, the expiry timer and throttled status reports.
  * Emits 'status' (AccessStatus) at most once per `statusIntervalMs`.
  */
-export class AccessSession extends EventEmitter<{ status: [AccessStatus] }> {
+export class AccessSession extends EventEmitter<{ status: [AccessStatus]; tunnel: [TunnelNotice] }> {
   readonly id: string;
   readonly #opts: AccessSessionOptions;
   readonly #expiresAt: Date;
@@ -54,6 +54,7 @@ export class AccessSession extends EventEmitter<{ status: [AccessStatus] }> {
   #expiryTimer: NodeJS.Timeout | undefined;
   #reconnectTimer: NodeJS.Timeout | undefined;
   #reconnecting = false;
+  #tunnelLost = false;
   #finishing: Promise<void> | undefined;
 
   constructor(opts: AccessSessionOptions) {
@@ -83,6 +84,7 @@ export class AccessSession extends EventEmitter<{ status: [AccessStatus] }> {
       url: connectionUrl({ username: session.account.username, port: this.#opts.port, database: session.resource.database }),
       expiresAt: session.expiresAt,
       state: this.#state,
+      ...(this.#state === 'ready' && { tunnel: this.#tunnelLost ? 'reconnecting' : 'connected' }),
       ...(this.#endReason ? { endReason: this.#endReason } : {}),
       ...(this.#error ? { error: this.#error } : {}),
       ...this.#lastStats,
@@ -154,7 +156,12 @@ export class AccessSession extends EventEmitter<{ status: [AccessStatus] }> {
 
   #openStream(meta: StreamOpenMeta): Duplex {
     const mux = this.#mux;
-    if (!mux) throw new GatehouseError(ErrorCodes.TUNNEL_CLOSED, 'the tunnel to the Gatehouse server is not open');
+    if (!mux) {
+      throw new GatehouseError(
+        ErrorCodes.TUNNEL_CLOSED,
+        this.#tunnelLost ? 'the connection to Gatehouse was lost and is being re-established; try again in a few seconds' : 'the tunnel to the Gatehouse server is not open',
+      );
+    }
     return mux.openStream(meta);
   }
 
@@ -181,7 +188,12 @@ export class AccessSession extends EventEmitter<{ status: [AccessStatus] }> {
 
   #onTunnelClosed(mux: Mux, err: GatehouseError): void {
     if (mux !== this.#mux || this.#finishing || this.#state !== 'ready') return;
-    log.warn({ sessionId: this.id, err: err.message }, 'tunnel dropped; reconnecting');
+    // Said in words by the CLI and shown by the desktop app (the 'tunnel' event), not as a log warning.
+    log.info({ sessionId: this.id, err: err.message }, 'tunnel dropped; reconnecting');
+    this.#mux = undefined;
+    this.#tunnelLost = true;
+    this.emit('tunnel', { sessionId: this.id, state: 'lost', attempt: 0, reason: err.message });
+    this.#throttle.request();
     this.#scheduleReconnect(0);
   }
 
@@ -201,13 +213,18 @@ export class AccessSession extends EventEmitter<{ status: [AccessStatus] }> {
     try {
       await this.#connectTunnel();
       log.info({ sessionId: this.id, attempt }, 'tunnel reconnected');
+      if (this.#tunnelLost && !this.#finishing) {
+        this.#tunnelLost = false;
+        this.emit('tunnel', { sessionId: this.id, state: 'reconnected', attempt: attempt + 1 });
+        this.#throttle.request();
+      }
     } catch (err) {
       const terminal = terminalReasonFor(err);
       if (terminal) {
         void this.finish(terminal.reason, { error: terminal.reason === 'error' ? err : undefined });
         return;
       }
-      log.warn({ sessionId: this.id, attempt, err: (err as Error).message }, 'tunnel reconnect failed');
+      log.info({ sessionId: this.id, attempt, err: (err as Error).message }, 'tunnel reconnect failed');
       this.#reconnecting = false;
       this.#scheduleReconnect(attempt + 1);
       return;

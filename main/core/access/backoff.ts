@@ -3,7 +3,8 @@ export interface BackoffOptions {
   maxDelayMs: number;
 }
 
-export const DEFAULT_BACKOFF: BackoffOptions = { initialDelayMs: 250, maxDelayMs: 10_000 };
+/** Capped low so a tunnel is back within a few seconds of the server (queries within 5 s). */
+export const DEFAULT_BACKOFF: BackoffOptions = { initialDelayMs: 250, maxDelayMs: 3_000 };
 
 /** Exponential backoff with ±20 % jitter: attempt 0 waits about `initialDelayMs`. */
 export function backoffDelay(attempt: number, opts: BackoffOptions = DEFAULT_BACKOFF): number {

@@ -9,7 +9,7 @@ import type { SettingsStore } from '../settings/settings-store.ts';
 import { AccessSession, portInUse } from './access-session.ts';
 import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.ts';
 import type { CreateAccessProxy } from './local-proxy-port.ts';
-import type { AccessRequest, AccessStatus } from './types.ts';
+import type { AccessRequest, AccessStatus, TunnelNotice } from './types.ts';
 
 export interface SessionManagerOptions {
   api: ApiClient;
@@ -31,7 +31,7 @@ const defaultCreateProxy: CreateAccessProxy = (opts) => new LocalProxy(opts);
  * session on the control plane, its tunnel and a local proxy on the account's stable port.
  * Emits 'status' (AccessStatus), throttled per session.
  */
-export class SessionManager extends EventEmitter<{ status: [AccessStatus] }> {
+export class SessionManager extends EventEmitter<{ status: [AccessStatus]; tunnel: [TunnelNotice] }> {
   readonly #api: ApiClient;
   readonly #settings: SettingsStore;
   readonly #backoff: BackoffOptions;
@@ -85,6 +85,7 @@ export class SessionManager extends EventEmitter<{ status: [AccessStatus] }> {
       ...(localPassword !== undefined && { localPassword }),
     });
     session.on('status', (status) => this.emit('status', status));
+    session.on('tunnel', (notice) => this.emit('tunnel', notice));
     this.#sessions.set(session.id, session);
     try {
       await session.open();

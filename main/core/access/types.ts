@@ -34,10 +34,22 @@ export interface AccessStatus {
   url: string;
   expiresAt: string;
   state: AccessState;
+  /** While ready: 'reconnecting' when the tunnel to Gatehouse dropped and is being re-established. */
+  tunnel?: 'connected' | 'reconnecting';
   endReason?: AccessEndReason;
   error?: SerializedError;
   connections: number;
   statements: number;
   bytesIn: number;
   bytesOut: number;
+}
+
+/** The tunnel of a ready session dropped ('lost') or is back ('reconnected'), for people to read. */
+export interface TunnelNotice {
+  sessionId: string;
+  state: 'lost' | 'reconnected';
+  /** Reconnect attempts so far (0 when just lost). */
+  attempt: number;
+  /** Why it dropped or why the last attempt failed. */
+  reason?: string;
 }

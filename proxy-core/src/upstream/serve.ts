@@ -17,6 +17,12 @@ const log = createLogger('upstream.serve');
 const DEFAULT_STARTUP_TIMEOUT_MS = 10_000;
 /** Terminate waits this long for a message boundary, then closes both sides anyway. */
 const TERMINATE_GRACE_MS = 1_000;
+/**
+ * A client that vanished (tunnel lost) leaves the statement it sent running: the database is
+ * asked to finish it and quit (Terminate), and its answer is still read and recorded for this
+ * long, so the session log holds every statement that ran. Then both sides are closed anyway.
+ */
+const CLIENT_LOSS_DRAIN_MS = 5_000;
 
 export interface ConnectInfo {
   startup: ClientStartup;
@@ -78,6 +84,8 @@ export function serveClientStream(client: Duplex, target: UpstreamTarget, opts: 
   let clientClosed = false;
   let serverClosed = false;
   let forceTimer: NodeJS.Timeout | undefined;
+  /** The client is gone: server data is still recorded, no longer forwarded. */
+  let draining = false;
 
   let resolveClosed!: (r: CloseReason) => void;
   const closed = new Promise<CloseReason>((r) => (resolveClosed = r));
@@ -185,7 +193,27 @@ export function serveClientStream(client: Duplex, target: UpstreamTarget, opts: 
   function forwardToClient(buf: Buffer): void {
     bytesOut += buf.length;
     call('onServerData', buf);
+    if (draining || client.destroyed) return;
     if (!relayWrite(client, buf)) server?.pause();
+  }
+
+  /** The client vanished mid-connection: let the database finish what it was sent, record it, then close. */
+  function drainAfterClientLoss(reason: CloseReason): void {
+    setReason(reason);
+    if (draining) return;
+    if (state.kind !== 'open' || !server || serverClosed) {
+      abort(reason);
+      return;
+    }
+    draining = true;
+    client.off('data', onClientData);
+    client.destroy();
+    server.resume();
+    // A partial message stays partial (the database drops it at EOF); a whole one runs to its end.
+    if (clientTracker.atBoundary) server.write(createTerminate());
+    server.end();
+    armForceClose(CLIENT_LOSS_DRAIN_MS);
+    finishIfClosed();
   }
 
   function onClientEnd(): void {
@@ -207,7 +235,9 @@ export function serveClientStream(client: Duplex, target: UpstreamTarget, opts: 
 
   function onClientError(err: Error): void {
     log.debug({ err: err.message }, 'client stream error');
-    abort({ by: 'error', sqlstate: '08006', message: `client stream error: ${err.message}`, bytesIn, bytesOut });
+    const reason: CloseReason = { by: 'error', sqlstate: '08006', message: `client stream error: ${err.message}`, bytesIn, bytesOut };
+    if (state.kind === 'open') drainAfterClientLoss(reason);
+    else abort(reason);
   }
 
   function onServerError(err: Error): void {
@@ -220,9 +250,11 @@ export function serveClientStream(client: Duplex, target: UpstreamTarget, opts: 
     if (state.kind === 'starting') {
       state = { kind: 'closed', reason: { by: 'client', bytesIn, bytesOut } };
     } else if (state.kind === 'open') {
-      setReason({ by: 'client', bytesIn, bytesOut });
-      if (!clientEnded) server?.destroy();
-      else armForceClose();
+      if (!clientEnded) drainAfterClientLoss({ by: 'client', bytesIn, bytesOut });
+      else {
+        setReason({ by: 'client', bytesIn, bytesOut });
+        armForceClose();
+      }
     }
     finishIfClosed();
   }
@@ -270,7 +302,7 @@ export function serveClientStream(client: Duplex, target: UpstreamTarget, opts: 
     finishIfClosed();
   }
 
-  function armForceClose(): void {
+  function armForceClose(ms = TERMINATE_GRACE_MS): void {
     if (forceTimer) return;
     forceTimer = setTimeout(() => {
       client.destroy();
@@ -279,7 +311,7 @@ export function serveClientStream(client: Duplex, target: UpstreamTarget, opts: 
       clientClosed = clientClosed || client.destroyed;
       serverClosed = serverClosed || !server || server.destroyed;
       finishIfClosed();
-    }, TERMINATE_GRACE_MS);
+    }, ms);
     forceTimer.unref();
   }
 

@@ -12,9 +12,9 @@ import { Heartbeat } from './heartbeat.ts';
 import { refusalFor, rejectUpgrade } from './http-reject.ts';
 import { RelayedStream } from './relayed-stream.ts';
 import { SessionTunnelConnection, type TunnelAuthorization } from './session-tunnel.ts';
-import { CloseCodes, type GatewayStreamMeta, type RelayDeps, type RelayOptions, type SessionEndReason } from './types.ts';
+import { CloseCodes, type GatewayStreamMeta, type RelayCluster, type RelayDeps, type RelayOptions, type SessionEndReason } from './types.ts';
 
-export type { RelayDeps, RelayOptions, SessionEndReason } from './types.ts';
+export type { RelayCluster, RelayDeps, RelayOptions, SessionEndReason } from './types.ts';
 export type { RelayStats } from './counters.ts';
 
 const log = createLogger('relay');
@@ -43,6 +43,7 @@ export class Relay {
   private readonly heartbeat: Heartbeat;
   private readonly endGraceMs: number;
   private readonly counters: RelayStats = emptyStats();
+  private readonly cluster: RelayCluster | undefined;
   private closing: Promise<void> | undefined;
 
   constructor(
@@ -54,6 +55,7 @@ export class Relay {
     this.tunnelServer = new WebSocketServer({ ...common, maxPayload: options.maxTunnelPayload ?? MAX_FRAME_LENGTH });
     this.heartbeat = new Heartbeat(options.heartbeatMs ?? 20_000);
     this.endGraceMs = options.endGraceMs ?? 250;
+    this.cluster = options.cluster;
   }
 
   /** Upgrade `GET /api/v1/gateways/link` once the gateway's signed headers check out. */
@@ -113,6 +115,16 @@ export class Relay {
     return this.links.get(gatewayId)?.open === true;
   }
 
+  /** Tells every linked gateway the current set of replicas (it links to the new ones, drops the gone). */
+  announceReplicas(): void {
+    for (const link of this.links.values()) this.sendReplicas(link);
+  }
+
+  /** Sessions with a client tunnel on this replica (the cluster re-checks them after missed messages). */
+  openSessionIds(): string[] {
+    return [...this.tunnels.keys()];
+  }
+
   /** A snapshot of the counters (for /metrics). */
   stats(): RelayStats {
     let tunnels = 0;
@@ -149,6 +161,7 @@ export class Relay {
     ws.on('error', (err) => log.warn({ gatewayId, err }, 'gateway link error'));
     ws.once('close', () => this.detachGateway(link));
     log.info({ gatewayId }, 'gateway connected');
+    this.sendReplicas(link);
     this.track(this.deps.setGatewayConnected(gatewayId, true).catch((err) => log.error({ gatewayId, err }, 'could not record gateway as connected')));
     const linked = this.deps.gatewayLinked?.(gatewayId, { replaced: previous !== undefined, remoteAddress });
     if (linked) this.track(linked.catch((err) => log.error({ gatewayId, err }, 'could not audit the gateway link')));
@@ -246,6 +259,12 @@ export class Relay {
     });
     tunnel.streams.set(clientId, stream);
     link.streams.set(gatewayStreamId, stream);
+  }
+
+  private sendReplicas(link: GatewayLinkConnection): void {
+    const replicas = this.cluster?.replicas() ?? [];
+    if (!this.cluster || replicas.length === 0) return;
+    link.sendControl({ type: 'replicas', self: this.cluster.replicaId, replicas });
   }
 
   private broadcastGatewayStatus(gatewayId: string, connected: boolean): void {

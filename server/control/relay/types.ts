@@ -26,7 +26,16 @@ export interface RelayDeps {
   gatewayLinked?(gatewayId: string, info: { replaced: boolean; remoteAddress: string | undefined }): Promise<void>;
 }
 
+/** The control plane replicas this relay belongs to (server/control/cluster). */
+export interface RelayCluster {
+  replicaId: string;
+  /** Live replicas, this one included; empty until this replica has joined. */
+  replicas(): Array<{ id: string; url: string }>;
+}
+
 export interface RelayOptions {
+  /** Tell each gateway which replica it reached and every live one, so it links to each. */
+  cluster?: RelayCluster;
   /** Largest WebSocket message accepted on a gateway link (event batches). Default 32 MiB. */
   maxGatewayPayload?: number;
   /** Largest WebSocket message accepted on a client tunnel. Default: the largest frame. */

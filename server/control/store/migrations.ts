@@ -8,6 +8,7 @@ import { authLifecycleMigration } from './auth-lifecycle-migration.ts';
 import { mfaAuditMigration } from './mfa-audit-migration.ts';
 import { mfaTokenUsesMigration } from './mfa-token-uses-migration.ts';
 import { linkSecurityMigration } from './link-security-migration.ts';
+import { clusterMigration } from './cluster-migration.ts';
 
 const initial: Migration = {
   // Migrations run before the typed schema exists, hence Kysely<unknown>.
@@ -165,6 +166,7 @@ export const migrations: Record<string, Migration> = {
   '0004_mfa_token_uses': mfaTokenUsesMigration,
   '0005_auth_lifecycle': authLifecycleMigration,
   '0006_link_security': linkSecurityMigration,
+  '0007_control_replicas': clusterMigration,
 };
 
 export const migrationProvider: MigrationProvider = {

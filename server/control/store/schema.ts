@@ -3,6 +3,7 @@ import type { ColumnType } from 'kysely';
 import type { AccessControlTables } from './access-schema.ts';
 import type { AuthLifecycleTables } from './auth-lifecycle-schema.ts';
 import type { MfaTables } from './mfa-audit-schema.ts';
+import type { ClusterTables } from './cluster-schema.ts';
 
 /** timestamptz: read as Date, written as Date (or left to the default). */
 type Timestamp = ColumnType<Date, Date | undefined, Date>;
@@ -166,7 +167,7 @@ export interface SettingsTable {
   updated_at: Timestamp;
 }
 
-export interface Database extends AccessControlTables, MfaTables, AuthLifecycleTables {
+export interface Database extends AccessControlTables, MfaTables, AuthLifecycleTables, ClusterTables {
   users: UsersTable;
   refresh_tokens: RefreshTokensTable;
   projects: ProjectsTable;

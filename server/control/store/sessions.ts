@@ -50,9 +50,11 @@ export function createSessionsRepo(db: Kysely<Database>) {
       const row = await db.selectFrom('sessions').selectAll().where('id', '=', id).executeTakeFirst();
       return row && toSession(row);
     },
-    async list(filter: { userId?: string; projectIds?: string[]; projectId?: string; status?: SessionStatus; limit: number }): Promise<SessionRecord[]> {
+    async list(filter: { userId?: string; projectIds?: string[]; projectId?: string; resourceId?: string; accountId?: string; status?: SessionStatus; limit: number }): Promise<SessionRecord[]> {
       let query = db.selectFrom('sessions').selectAll().orderBy('created_at', 'desc').orderBy('id').limit(filter.limit);
       if (filter.userId !== undefined) query = query.where('user_id', '=', filter.userId);
+      if (filter.resourceId !== undefined) query = query.where('resource_id', '=', filter.resourceId);
+      if (filter.accountId !== undefined) query = query.where('account_id', '=', filter.accountId);
       if (filter.projectId !== undefined) query = query.where('project_id', '=', filter.projectId);
       if (filter.projectIds !== undefined) {
         if (filter.projectIds.length === 0) return [];

@@ -20,7 +20,7 @@ import { generateKeyPair } from '../../../proxy-core/src/tls/keys.ts';
 import { clientTlsOptionsForGateway } from '../../../proxy-core/src/tls/tls-options.ts';
 import { Mux } from '../../../proxy-core/src/tunnel/mux.ts';
 import { Relay } from '../../control/relay/relay.ts';
-import type { RelayDeps } from '../../control/relay/types.ts';
+import type { RelayCluster, RelayDeps } from '../../control/relay/types.ts';
 import { saveIdentity, type GatewayIdentity } from '../identity.ts';
 import { LinkAuthenticator, memoryLinkNonces } from '../../control/gateway-link-auth.ts';
 import { sealToPublicKey, targetPasswordContext } from '../../../proxy-core/src/tunnel/sealed-secret.ts';
@@ -87,7 +87,7 @@ export function removeDir(dir: string): Promise<void> {
 }
 
 /** The relay with in-memory deps; `port` reuses a port (control plane restart). */
-export async function startControlPlane(pki: Pki, sessions: Map<string, SessionSpec>, port = 0, stored = new Map<number, SessionEvent>()): Promise<ControlPlaneStub> {
+export async function startControlPlane(pki: Pki, sessions: Map<string, SessionSpec>, port = 0, stored = new Map<number, SessionEvent>(), cluster?: RelayCluster): Promise<ControlPlaneStub> {
   const links = new LinkAuthenticator({ nonces: memoryLinkNonces(), certificateOf: async (id) => (id === GATEWAY_ID ? pki.gateway.certPem : undefined) });
   const gatewayKey = new X509Certificate(pki.gateway.certPem).publicKey;
   const stub = { stored, storeCalls: 0 } as ControlPlaneStub;
@@ -119,7 +119,7 @@ export async function startControlPlane(pki: Pki, sessions: Map<string, SessionS
     },
     async setGatewayConnected() {},
   };
-  const relay = new Relay(deps, { endGraceMs: 500 });
+  const relay = new Relay(deps, { endGraceMs: 500, ...(cluster && { cluster }) });
   const server: HttpServer = createServer((req, res) => {
     if (req.method !== 'POST' || req.url !== LINK_CHALLENGE_PATH) return res.writeHead(404).end();
     const chunks: Buffer[] = [];

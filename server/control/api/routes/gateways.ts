@@ -26,7 +26,8 @@ export function gatewayRoutes(s: Services): AnyRoute[] {
         const projectIds = await s.permissions.projectsWhere(user, 'manage');
         if (projectIds !== undefined && projectIds.length === 0) return ok({ gateways: [] }); // not an admin anywhere
         const list = await s.store.gateways.list(projectIds === undefined ? undefined : { projectIds });
-        return ok({ gateways: list.map((g) => gatewayDto(g, s.relay.isGatewayConnected(g.id))) });
+        // `connected` is cluster-wide: a live link to this replica, or to any other (stored per replica).
+        return ok({ gateways: await Promise.all(list.map(async (g) => gatewayDto(g, g.connected || (await s.relay.isGatewayConnected(g.id))))) });
       },
     }),
     publicRoute({

@@ -76,6 +76,9 @@ export function resourceRoutes(s: Services): AnyRoute[] {
         const cleared = moved.length > 0 ? await s.store.accounts.clearPasswordsOfResource(resource.id, now) : [];
         const updated = await s.store.resources.update(resource.id, body, now);
         if (!updated) throw notFound('resource');
+        // Sessions were set up for the old target: they end with it (issue 10 item 7).
+        const retargeted = (['gatewayId', 'host', 'port', 'database', 'ssl'] as const).filter((f) => body[f] !== undefined && JSON.stringify(body[f]) !== JSON.stringify(resource[f]));
+        if (retargeted.length > 0) await s.sessions.revokeSessionsOf(user, { resourceId: resource.id }, `resource ${retargeted.join(', ')} changed`, sourceAddress);
         await s.audit({ actor: user, action: 'resource.update', targetType: 'resource', targetId: resource.id, sourceAddress, details: { fields: Object.keys(body) } });
         const authChange = weakAuthChanges(resource, body);
         if (authChange) {
@@ -100,6 +103,7 @@ export function resourceRoutes(s: Services): AnyRoute[] {
       path: '/api/v1/resources/:id',
       handler: async ({ user, params, sourceAddress }) => {
         const resource = await resourceFor(user, params.id, 'manage');
+        await s.sessions.revokeSessionsOf(user, { resourceId: resource.id }, 'resource deleted', sourceAddress);
         await s.store.resources.delete(resource.id);
         // projectId from the row read before the delete: the audit cannot look it up afterwards.
         await s.audit({ actor: user, action: 'resource.delete', targetType: 'resource', targetId: resource.id, projectId: resource.projectId, sourceAddress, details: { name: resource.name } });
@@ -165,6 +169,9 @@ export function resourceRoutes(s: Services): AnyRoute[] {
           new Date(),
         );
         if (!updated) throw notFound('account');
+        if (password !== undefined || (rest.username !== undefined && rest.username !== account.username)) {
+          await s.sessions.revokeSessionsOf(user, { accountId: account.id }, password !== undefined ? 'account password changed' : 'account username changed', sourceAddress);
+        }
         await s.audit({
           actor: user,
           action: 'account.update',
@@ -181,6 +188,7 @@ export function resourceRoutes(s: Services): AnyRoute[] {
       path: '/api/v1/accounts/:id',
       handler: async ({ user, params, sourceAddress }) => {
         const account = await accountFor(user, params.id);
+        await s.sessions.revokeSessionsOf(user, { accountId: account.id }, 'account deleted', sourceAddress);
         await s.store.accounts.delete(account.id);
         await s.audit({ actor: user, action: 'account.delete', targetType: 'account', targetId: account.id, projectId: account.resource.projectId, sourceAddress, details: { name: account.name, resourceId: account.resource.id } });
         return ok({ ok: true });

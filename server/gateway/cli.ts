@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
-import { isGatehouseErrorLike } from '../../proxy-core/src/errors.ts';
+import { ErrorCodes, GatehouseError, isGatehouseErrorLike } from '../../proxy-core/src/errors.ts';
 import { createLogger } from '../../proxy-core/src/log.ts';
 import { enrollGateway } from './enroll.ts';
+import type { EventLogOptions } from './event-log.ts';
 import { createGateway } from './gateway.ts';
 import { ensureDataDir, loadIdentity, resolveDataDir } from './identity.ts';
 
@@ -15,6 +16,10 @@ Options:
   --domain URL     the control plane (e.g. https://gatehouse.example.com); env GATEHOUSE_DOMAIN
   --token TOKEN    one-time enrollment token from "POST /api/v1/gateways"; env GATEHOUSE_GATEWAY_TOKEN
   --data-dir DIR   identity and event log (default ./.gatehouse-gateway); env GATEHOUSE_GATEWAY_DATA_DIR
+  --warn-free-mb N  warn (log line, metric) when the data dir has less than N MiB free (default 512)
+  --min-free-mb N   below N MiB free, refuse statements and connections (53100) rather than
+                    run them unrecorded (default 64); resumes by itself when space returns
+  --reserve-mb N    space held back for the events of running statements when the disk fills (default 16)
 `;
 
 /** `gatehouse-gateway` entry point; returns the exit code. */
@@ -28,6 +33,9 @@ export async function main(argv: string[]): Promise<number> {
         domain: { type: 'string' },
         token: { type: 'string' },
         'data-dir': { type: 'string' },
+        'warn-free-mb': { type: 'string' },
+        'min-free-mb': { type: 'string' },
+        'reserve-mb': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -50,7 +58,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   try {
     if (command === 'enroll') return await enroll(domain, token, dataDir);
-    if (command === 'start') return await start(domain, token, dataDir);
+    if (command === 'start') return await start(domain, token, dataDir, diskLimits(values));
     process.stderr.write(`unknown command "${command}"\n\n${USAGE}`);
     return 2;
   } catch (err) {
@@ -77,8 +85,22 @@ async function enroll(domain: string, token: string | undefined, dataDir: string
   return 0;
 }
 
-async function start(domain: string, token: string | undefined, dataDir: string): Promise<number> {
-  const gateway = createGateway({ domain, dataDir, token });
+const MIB = 1024 * 1024;
+
+/** The event log's disk thresholds from `--warn-free-mb`, `--min-free-mb`, `--reserve-mb`. */
+function diskLimits(values: Record<string, string | boolean | undefined>): EventLogOptions {
+  const mib = (name: string): number | undefined => {
+    const raw = values[name];
+    if (raw === undefined) return undefined;
+    const n = Number(raw);
+    if (typeof raw !== 'string' || !Number.isFinite(n) || n < 0) throw new GatehouseError(ErrorCodes.CONFIG, `--${name} must be a number of MiB (got ${String(raw)})`);
+    return Math.round(n * MIB);
+  };
+  return { warnFreeBytes: mib('warn-free-mb'), minFreeBytes: mib('min-free-mb'), reserveBytes: mib('reserve-mb') };
+}
+
+async function start(domain: string, token: string | undefined, dataDir: string, eventLog: EventLogOptions): Promise<number> {
+  const gateway = createGateway({ domain, dataDir, token, eventLog });
   await gateway.start();
   const stop = new Promise<string>((resolve) => {
     process.once('SIGINT', () => resolve('SIGINT'));

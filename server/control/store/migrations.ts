@@ -6,6 +6,7 @@ import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely
 import { accessControlMigration } from './access-migration.ts';
 import { mfaAuditMigration } from './mfa-audit-migration.ts';
 import { mfaTokenUsesMigration } from './mfa-token-uses-migration.ts';
+import { retentionMigration } from './retention-migration.ts';
 
 const initial: Migration = {
   // Migrations run before the typed schema exists, hence Kysely<unknown>.
@@ -161,6 +162,7 @@ export const migrations: Record<string, Migration> = {
   '0002_access_control': accessControlMigration,
   '0003_mfa_audit': mfaAuditMigration,
   '0004_mfa_token_uses': mfaTokenUsesMigration,
+  '0008_retention': retentionMigration,
 };
 
 export const migrationProvider: MigrationProvider = {

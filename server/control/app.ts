@@ -3,6 +3,7 @@
  * `start()` listens; `close()` is idempotent and stops everything in reverse order.
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { createLogger } from '../../proxy-core/src/log.ts';
@@ -37,6 +38,7 @@ import { ExpiryScheduler } from './expiry-scheduler.ts';
 import { GatewayService } from './gateways.ts';
 import { createMetrics } from './metrics.ts';
 import { createRelayDeps } from './relay-deps.ts';
+import { Retention } from './retention.ts';
 import { SessionService } from './sessions.ts';
 import { openStore, storeTarget, type Store } from './store/store.ts';
 
@@ -64,6 +66,7 @@ interface Running {
   relay: Relay;
   services: Services;
   expiry: ExpiryScheduler;
+  retention: Retention;
   url: string;
 }
 
@@ -141,8 +144,10 @@ async function boot(config: ControlPlaneConfig): Promise<Running> {
     const url = config.publicUrl ?? `http://${formatHost(address.address)}:${address.port}`;
     const expiry = new ExpiryScheduler(() => Promise.all([sessions.expireDue(), accessRequests.expireDue()]), config.expirySweepMs);
     expiry.start();
+    const retention = new Retention(store, { sessionEventDays: config.retentionDays, auditDays: config.auditRetentionDays, auditExportDir: config.auditExportDir ?? join(config.dataDir, 'audit-export') });
+    retention.start();
     log.info({ url, store: config.databaseUrl ? 'postgres' : 'pglite' }, 'control plane listening');
-    return { server, store, relay, services, expiry, url };
+    return { server, store, relay, services, expiry, retention, url };
   } catch (err) {
     await store.close().catch(() => undefined);
     throw err;
@@ -160,6 +165,7 @@ function routeUpgrade(relay: Relay, req: IncomingMessage, socket: Duplex, head: 
 async function shutdown(r: Running): Promise<void> {
   r.services.auditStreams.close();
   await r.expiry.stop();
+  await r.retention.stop();
   await r.relay.close().catch((err: unknown) => log.warn({ err }, 'relay close failed'));
   await new Promise<void>((resolve) => {
     const force = setTimeout(() => {

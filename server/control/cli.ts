@@ -8,6 +8,7 @@ import { configFromArgs, parseFlags } from './config.ts';
 
 const USAGE = `usage:
   gatehouse-server start [--data-dir DIR] [--host HOST] [--port PORT] [--public-url URL]
+                         [--retention-days N] [--audit-retention-days N] [--audit-export-dir DIR]
   gatehouse-server bootstrap --email EMAIL --password PASSWORD [--project NAME] [--json] [--data-dir DIR]
   gatehouse-server audit verify [--data-dir DIR] [--database-url URL]`;
 
@@ -80,11 +81,15 @@ async function auditVerify(flags: Record<string, string>): Promise<number> {
   const config = configFromArgs(flags, process.env);
   const { openStore, storeTarget } = await import('./store/store.ts');
   const { verifyAuditChain } = await import('./audit/verify.ts');
+  const { readPrunedThrough } = await import('./retention.ts');
   const store = await openStore(storeTarget(config));
   try {
-    const verdict = await verifyAuditChain(store.auditEvents);
+    // After retention the stored chain starts after the last exported event.
+    const pruned = await readPrunedThrough(store);
+    const verdict = await verifyAuditChain(store.auditEvents, pruned ? { seq: pruned.seq + 1, prevHash: pruned.hash } : undefined);
     if (verdict.state === 'ok') {
-      process.stdout.write(`audit chain verified: ${verdict.count} events, last hash ${verdict.lastHash}\n`);
+      const from = pruned ? ` (from seq ${pruned.seq + 1}; earlier events were exported to ${pruned.file} and before)` : '';
+      process.stdout.write(`audit chain verified: ${verdict.count} events${from}, last hash ${verdict.lastHash}\n`);
       return 0;
     }
     const { event } = verdict;

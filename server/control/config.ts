@@ -40,6 +40,12 @@ export interface ControlPlaneConfig {
   mfaMaxFailures: number;
   /** The failure-counting window and the lockout length. */
   lockoutMinutes: number;
+  /** Delete session events this many days after their session is over (unset: keep). */
+  retentionDays?: number;
+  /** Export, then delete audit rows older than this many days (unset: keep). */
+  auditRetentionDays?: number;
+  /** Where audit rows go before retention deletes them; default `<dataDir>/audit-export`. */
+  auditExportDir?: string;
 }
 
 export const DEFAULT_CONFIG: ControlPlaneConfig = {
@@ -80,6 +86,7 @@ export function configFromArgs(flags: Record<string, string | undefined>, env: N
     maxSessionSeconds: maxText === undefined ? undefined : parseInteger(maxText, 'max-session', 1, 30 * 86_400),
     recordBindParams: (flags['record-bind-params'] ?? env.GATEHOUSE_RECORD_BIND_PARAMS ?? 'false') === 'true',
     ...securityFromArgs(flags, env),
+    ...retentionFromArgs(flags, env),
   });
 }
 
@@ -120,6 +127,20 @@ function securityFromArgs(flags: Record<string, string | undefined>, env: NodeJS
     loginMaxFailuresPerUser: int('login-max-failures-per-user', 'GATEHOUSE_LOGIN_MAX_FAILURES_PER_USER', 1, 10_000),
     mfaMaxFailures: int('mfa-max-failures', 'GATEHOUSE_MFA_MAX_FAILURES', 1, 1000),
     lockoutMinutes: int('lockout-minutes', 'GATEHOUSE_LOCKOUT_MINUTES', 1, 7 * 24 * 60),
+  };
+}
+
+/** `--retention-days`, `--audit-retention-days`, `--audit-export-dir` (README "Retention"). */
+function retentionFromArgs(flags: Record<string, string | undefined>, env: NodeJS.ProcessEnv): Partial<ControlPlaneConfig> {
+  const days = (flag: string, envName: string): number | undefined => {
+    const text = flags[flag] ?? emptyToUndefined(env[envName]);
+    return text === undefined ? undefined : parseInteger(text, flag, 1, 100 * 365);
+  };
+  const exportDir = flags['audit-export-dir'] ?? emptyToUndefined(env.GATEHOUSE_AUDIT_EXPORT_DIR);
+  return {
+    retentionDays: days('retention-days', 'GATEHOUSE_RETENTION_DAYS'),
+    auditRetentionDays: days('audit-retention-days', 'GATEHOUSE_AUDIT_RETENTION_DAYS'),
+    auditExportDir: exportDir === undefined ? undefined : resolve(exportDir),
   };
 }
 

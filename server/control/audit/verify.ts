@@ -6,9 +6,10 @@ export type ChainVerdict =
   | { state: 'ok'; count: number; lastHash: string }
   | { state: 'broken'; count: number; event: { id: string; seq: number; action: string }; reason: string };
 
-export async function verifyAuditChain(events: AuditEventsRepo): Promise<ChainVerdict> {
-  let prevHash = GENESIS_HASH;
-  let expectedSeq = 1;
+/** `start`: where the stored chain begins once retention exported and deleted its oldest rows. */
+export async function verifyAuditChain(events: AuditEventsRepo, start: { seq: number; prevHash: string } = { seq: 1, prevHash: GENESIS_HASH }): Promise<ChainVerdict> {
+  let prevHash = start.prevHash;
+  let expectedSeq = start.seq;
   let count = 0;
   for await (const stored of events.scan()) {
     const { hash: _hash, storedHash, ...body } = stored;

@@ -31,7 +31,7 @@ export interface PgliteWalOptions {
 
 const MIB = 1024 * 1024;
 export const PGLITE_WAL_DEFAULTS: Required<PgliteWalOptions> = { checkpointBytes: 64 * MIB, checkIntervalMs: 10_000 };
-/** Written with ALTER SYSTEM (postgresql.auto.conf in the data dir); they apply from the next start. */
+/** Written with ALTER SYSTEM (postgresql.auto.conf in the data dir); they apply from the next start (no restart just for them). */
 const PGLITE_SETTINGS: Record<string, string> = { min_wal_size: '32MB', max_wal_size: '64MB', wal_compression: 'on' };
 
 export async function openDatabase(target: DatabaseTarget): Promise<Kysely<Database>> {
@@ -60,15 +60,13 @@ async function pgliteDialect(dataDir: string | undefined, wal: PgliteWalOptions 
   if (dataDir === undefined) return serialized((await KyselyPGlite.create()).dialect);
   const path = join(dataDir, 'pgdata');
   await mkdir(path, { recursive: true, mode: 0o700 });
-  let pglite = await KyselyPGlite.create(path);
-  if (await applySettings(pglite.client)) {
-    await pglite.client.close();
-    pglite = await KyselyPGlite.create(path);
-  }
+  const pglite = await KyselyPGlite.create(path);
+  // From the next start; until then the checkpoints below keep pg_wal bounded anyway.
+  await applySettings(pglite.client);
   return serialized(pglite.dialect, { walDir: join(path, 'pg_wal'), ...PGLITE_WAL_DEFAULTS, ...stripUndefined(wal) });
 }
 
-/** Writes PGLITE_SETTINGS that differ from the running ones; true when a restart applies them. */
+/** Writes PGLITE_SETTINGS that differ from the running ones; true when it wrote any. */
 async function applySettings(client: { query: <T>(q: string, params?: unknown[]) => Promise<{ rows: T[] }>; exec: (q: string) => Promise<unknown> }): Promise<boolean> {
   const names = Object.keys(PGLITE_SETTINGS);
   const { rows } = await client.query<{ name: string; setting: string; unit: string | null }>('select name, setting, unit from pg_settings where name = any($1)', [names]);

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -183,4 +184,43 @@ describe.skipIf(smallFs !== undefined)(`issue 9 item 1: the event log on a full 
     await rm(join(fs.dir, 'ballast2'));
     await until(() => eventLog.refusal() === undefined);
   });
+});
+
+describe.skipIf(smallFs !== undefined)(`issue 9 item 1: what the operator reads in the gateway's log${smallFs ? ` (skipped: ${smallFs})` : ''}`, () => {
+  it('logs the repaired torn tail at start, a low-space warning well before refusing, the refusal, and the recovery', async () => {
+    const fs = (await mountSmallFs(1024 * 1024)) as SmallFs;
+    mounts.push(fs);
+    await writeFile(join(fs.dir, 'events.jsonl'), line(1) + line(2).slice(0, 30));
+    const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'event-log-child.ts'), fs.dir, String(640 * 1024), String(256 * 1024), String(64 * 1024)], {
+      env: { ...process.env, GATEHOUSE_LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    try {
+      await until(() => stdout.includes('ready'), 20_000);
+      expect(stdout).toContain('ready 1');
+      const logLines = () => stderr.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { level: number; msg: string; [k: string]: unknown });
+      expect(logLines().find((l) => /torn write/.test(l.msg))).toMatchObject({ level: 40, droppedLines: 1, tornTail: true });
+
+      await writeFile(join(fs.dir, 'ballast'), Buffer.alloc(400 * 1024));
+      await until(() => logLines().some((l) => /low on space/.test(l.msg)), 5000);
+      const warning = logLines().find((l) => /low on space/.test(l.msg))!;
+      expect(warning).toMatchObject({ level: 40, warnFreeBytes: 640 * 1024, minFreeBytes: 256 * 1024 });
+      expect(warning.msg).toMatch(/MiB free; recording stops \(statements refused\) below 0\.\d MiB/);
+      expect(logLines().some((l) => /recording unavailable/.test(l.msg))).toBe(false);
+
+      await writeFile(join(fs.dir, 'ballast2'), Buffer.alloc(400 * 1024));
+      await until(() => logLines().some((l) => /recording unavailable/.test(l.msg)), 5000);
+      expect(logLines().find((l) => /recording unavailable/.test(l.msg))).toMatchObject({ level: 50, cause: 'low-space' });
+
+      await rm(join(fs.dir, 'ballast2'));
+      await until(() => logLines().some((l) => /recording is available again/.test(l.msg)), 5000);
+    } finally {
+      child.kill('SIGKILL');
+      await new Promise((r) => child.once('exit', r));
+    }
+  }, 40_000);
 });

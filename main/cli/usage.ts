@@ -10,7 +10,7 @@ Usage:
   gatehouse requests approve <id> [--comment TEXT]
   gatehouse requests deny <id> [--comment TEXT]
   gatehouse sessions list [--project-id P] [--status active|ended|revoked|expired] [--json] [--domain URL]
-  gatehouse sessions logs <session-id> [--json] [--domain URL]
+  gatehouse sessions logs <session-id> [--tail N | --after SEQ] [--limit N] [--follow] [--json] [--domain URL]
 
 Every command takes --domain; after login the signed-in domain is the default.
 Run 'gatehouse <command> --help' for details.`;
@@ -86,14 +86,19 @@ Refusals exit 1 with the server's reason: an account outside your policies
   'sessions list': `Usage: gatehouse sessions list [--project-id P] [--status S] [--json] [--domain URL]
 
 Lists your access sessions (all sessions for admins). --json prints one object per line.`,
-  'sessions logs': `Usage: gatehouse sessions logs <session-id> [--json] [--domain URL]
+  'sessions logs': `Usage: gatehouse sessions logs <session-id> [--tail N | --after SEQ] [--limit N] [--follow] [--json] [--domain URL]
 
-Prints a session's log: connections and statements with their outcome and duration.
+Prints a session's log: connections and statements with their outcome and duration, one line
+each in 80 columns (errors on a second line; colour on a terminal only).
+  --tail N      only the newest N events (at most 1000)
+  --after SEQ   only events after this seq (the "seq" of --json output)
+  --limit N     stop after N events
+  --follow, -f  keep printing new events until the session is over (Ctrl+C to stop)
 --json prints one JSON object per event per line.`,
   db: `Usage: gatehouse db access --help`,
   sessions: `Usage:
   gatehouse sessions list [--json]
-  gatehouse sessions logs <session-id> [--json]`,
+  gatehouse sessions logs <session-id> [--tail N] [--follow] [--json]`,
 };
 
 export function usage(command?: string): string {

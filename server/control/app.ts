@@ -3,6 +3,7 @@
  * `start()` listens; `close()` is idempotent and stops everything in reverse order.
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import type { Duplex } from 'node:stream';
@@ -46,6 +47,7 @@ import { ExpiryScheduler } from './expiry-scheduler.ts';
 import { GatewayService } from './gateways.ts';
 import { createMetrics } from './metrics.ts';
 import { createRelayDeps } from './relay-deps.ts';
+import { Retention } from './retention.ts';
 import { SessionService } from './sessions.ts';
 import { openStore, storeTarget, type Store } from './store/store.ts';
 
@@ -80,6 +82,7 @@ interface Running {
   services: Services;
   expiry: ExpiryScheduler;
   checkpointer: AuditCheckpointer;
+  retention: Retention;
   url: string;
   listenUrl: string;
 }
@@ -179,8 +182,10 @@ async function boot(config: ControlPlaneConfig): Promise<Running> {
     expiry.start();
     const checkpointer = new AuditCheckpointer({ audit, signer: new CheckpointSigner(keys.auditSigningSeed), dataDir: config.dataDir, intervalMs: config.auditCheckpointSeconds * 1000 });
     checkpointer.start();
+    const retention = new Retention(store, { sessionEventDays: config.retentionDays, auditDays: config.auditRetentionDays, auditExportDir: config.auditExportDir ?? join(config.dataDir, 'audit-export') });
+    retention.start();
     log.info({ url: listenUrl, publicUrl, store: config.databaseUrl ? 'postgres' : 'pglite', replicaId: cluster.replicaId }, 'control plane listening');
-    return { server, store, relay, services, expiry, checkpointer, url, listenUrl, cluster };
+    return { server, store, relay, services, expiry, checkpointer, retention, url, listenUrl, cluster };
   } catch (err) {
     await closeOnFailure().catch(() => undefined);
     await store.close().catch(() => undefined);
@@ -211,6 +216,7 @@ async function routeUpgrade(relay: Relay, req: IncomingMessage, socket: Duplex, 
 async function shutdown(r: Running): Promise<void> {
   r.services.auditStreams.close();
   await r.expiry.stop();
+  await r.retention.stop();
   // Leave the cluster first: the other replicas and the gateways stop counting on this one.
   await r.cluster.close().catch((err: unknown) => log.warn({ err }, 'leaving the cluster failed'));
   await r.relay.close().catch((err: unknown) => log.warn({ err }, 'relay close failed'));

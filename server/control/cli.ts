@@ -8,6 +8,7 @@ import { configFromArgs, parseFlags } from './config.ts';
 
 const USAGE = `usage:
   gatehouse-server start [--data-dir DIR] [--host HOST] [--port PORT] [--public-url URL]
+                         [--retention-days N] [--audit-retention-days N] [--audit-export-dir DIR]
   gatehouse-server bootstrap --email EMAIL --password PASSWORD [--project NAME] [--json] [--data-dir DIR]
   gatehouse-server audit verify [--data-dir DIR] [--database-url URL] [--checkpoints FILE] [--public-key FILE]`;
 
@@ -86,16 +87,20 @@ async function auditVerify(flags: Record<string, string>): Promise<number> {
   const { openStore, storeTarget } = await import('./store/store.ts');
   const { verifyAuditChain } = await import('./audit/verify.ts');
   const { readCheckpointKey, readCheckpointFiles } = await import('./audit/verify-inputs.ts');
+  const { readPrunedThrough } = await import('./retention.ts');
   const publicKey = await readCheckpointKey(config, flags['public-key']);
   const checkpoints = await readCheckpointFiles(config.dataDir, flags.checkpoints);
   const store = await openStore(storeTarget(config));
   try {
-    const verdict = await verifyAuditChain(store.auditEvents, { publicKey, checkpoints });
+    // After retention the stored chain starts after the last exported event.
+    const pruned = await readPrunedThrough(store);
+    const verdict = await verifyAuditChain(store.auditEvents, { publicKey, checkpoints, ...(pruned && { start: { seq: pruned.seq + 1, prevHash: pruned.hash } }) });
     if (verdict.state === 'ok') {
+      const from = pruned ? ` (from seq ${pruned.seq + 1}; earlier events were exported to ${pruned.file} and before)` : '';
       const anchored = verdict.latestCheckpoint
         ? `${verdict.checkpoints} signed checkpoint(s) hold, the latest at seq ${verdict.latestCheckpoint.seq} (${verdict.latestCheckpoint.at})`
         : 'no signed checkpoint yet (a truncation of the newest events could not be told)';
-      process.stdout.write(`audit chain verified: ${verdict.count} events, last hash ${verdict.lastHash}; ${anchored}\n`);
+      process.stdout.write(`audit chain verified: ${verdict.count} events${from}, last hash ${verdict.lastHash}; ${anchored}\n`);
       return 0;
     }
     const { event } = verdict;

@@ -56,6 +56,12 @@ export interface ControlPlaneConfig {
   lockoutMinutes: number;
   /** How often a signed checkpoint of the audit chain head is emitted (and once at shutdown). */
   auditCheckpointSeconds: number;
+  /** Delete session events this many days after their session is over (unset: keep). */
+  retentionDays?: number;
+  /** Export, then delete audit rows older than this many days (unset: keep). */
+  auditRetentionDays?: number;
+  /** Where audit rows go before retention deletes them; default `<dataDir>/audit-export`. */
+  auditExportDir?: string;
 }
 
 export const DEFAULT_CONFIG: ControlPlaneConfig = {
@@ -123,6 +129,7 @@ export function configFromArgs(flags: Record<string, string | undefined>, env: N
     maxSessionSeconds: maxText === undefined ? undefined : parseInteger(maxText, 'max-session', 1, 30 * 86_400),
     recordBindParams: (flags['record-bind-params'] ?? env.GATEHOUSE_RECORD_BIND_PARAMS ?? 'false') === 'true',
     ...securityFromArgs(flags, env),
+    ...retentionFromArgs(flags, env),
   });
 }
 
@@ -164,6 +171,20 @@ function securityFromArgs(flags: Record<string, string | undefined>, env: NodeJS
     mfaMaxFailures: int('mfa-max-failures', 'GATEHOUSE_MFA_MAX_FAILURES', 1, 1000),
     lockoutMinutes: int('lockout-minutes', 'GATEHOUSE_LOCKOUT_MINUTES', 1, 7 * 24 * 60),
     auditCheckpointSeconds: int('audit-checkpoint-seconds', 'GATEHOUSE_AUDIT_CHECKPOINT_SECONDS', 1, 86_400),
+  };
+}
+
+/** `--retention-days`, `--audit-retention-days`, `--audit-export-dir` (README "Retention"). */
+function retentionFromArgs(flags: Record<string, string | undefined>, env: NodeJS.ProcessEnv): Partial<ControlPlaneConfig> {
+  const days = (flag: string, envName: string): number | undefined => {
+    const text = flags[flag] ?? emptyToUndefined(env[envName]);
+    return text === undefined ? undefined : parseInteger(text, flag, 1, 100 * 365);
+  };
+  const exportDir = flags['audit-export-dir'] ?? emptyToUndefined(env.GATEHOUSE_AUDIT_EXPORT_DIR);
+  return {
+    retentionDays: days('retention-days', 'GATEHOUSE_RETENTION_DAYS'),
+    auditRetentionDays: days('audit-retention-days', 'GATEHOUSE_AUDIT_RETENTION_DAYS'),
+    auditExportDir: exportDir === undefined ? undefined : resolve(exportDir),
   };
 }
 

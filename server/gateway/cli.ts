@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
-import { isGatehouseErrorLike } from '../../proxy-core/src/errors.ts';
+import { ErrorCodes, GatehouseError, isGatehouseErrorLike } from '../../proxy-core/src/errors.ts';
 import { createLogger } from '../../proxy-core/src/log.ts';
 import { enrollGateway } from './enroll.ts';
+import type { EventLogOptions } from './event-log.ts';
 import { createGateway } from './gateway.ts';
 import { startHealthServer } from './health.ts';
 import { ensureDataDir, loadIdentity, resolveDataDir } from './identity.ts';
@@ -22,6 +23,12 @@ Options:
 The gateway never gives up on the control plane: when the link drops (restart, deploy,
 network) or the control plane is not up yet, it redials with capped exponential backoff
 (at most 4 s apart) and logs one line per attempt, until it is stopped.
+
+Event log (fail closed):
+  --warn-free-mb N  warn (log line, metric) when the data dir has less than N MiB free (default 512)
+  --min-free-mb N   below N MiB free, refuse statements and connections (53100) rather than
+                    run them unrecorded (default 64); resumes by itself when space returns
+  --reserve-mb N    space held back for the events of running statements when the disk fills (default 16)
 `;
 
 /** `gatehouse-gateway` entry point; returns the exit code. */
@@ -37,6 +44,9 @@ export async function main(argv: string[]): Promise<number> {
         'data-dir': { type: 'string' },
         'health-port': { type: 'string' },
         'health-host': { type: 'string' },
+        'warn-free-mb': { type: 'string' },
+        'min-free-mb': { type: 'string' },
+        'reserve-mb': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -66,7 +76,7 @@ export async function main(argv: string[]): Promise<number> {
   const health = healthPort === undefined ? undefined : { port: healthPort, host: values['health-host'] ?? '127.0.0.1' };
   try {
     if (command === 'enroll') return await enroll(domain, token, dataDir);
-    if (command === 'start') return await start(domain, token, dataDir, health);
+    if (command === 'start') return await start(domain, token, dataDir, health, diskLimits(values));
     process.stderr.write(`unknown command "${command}"\n\n${USAGE}`);
     return 2;
   } catch (err) {
@@ -93,8 +103,22 @@ async function enroll(domain: string, token: string | undefined, dataDir: string
   return 0;
 }
 
-async function start(domain: string, token: string | undefined, dataDir: string, health: { port: number; host: string } | undefined): Promise<number> {
-  const gateway = createGateway({ domain, dataDir, token });
+const MIB = 1024 * 1024;
+
+/** The event log's disk thresholds from `--warn-free-mb`, `--min-free-mb`, `--reserve-mb`. */
+function diskLimits(values: Record<string, string | boolean | undefined>): EventLogOptions {
+  const mib = (name: string): number | undefined => {
+    const raw = values[name];
+    if (raw === undefined) return undefined;
+    const n = Number(raw);
+    if (typeof raw !== 'string' || !Number.isFinite(n) || n < 0) throw new GatehouseError(ErrorCodes.CONFIG, `--${name} must be a number of MiB (got ${String(raw)})`);
+    return Math.round(n * MIB);
+  };
+  return { warnFreeBytes: mib('warn-free-mb'), minFreeBytes: mib('min-free-mb'), reserveBytes: mib('reserve-mb') };
+}
+
+async function start(domain: string, token: string | undefined, dataDir: string, health: { port: number; host: string } | undefined, eventLog: EventLogOptions): Promise<number> {
+  const gateway = createGateway({ domain, dataDir, token, eventLog });
   await gateway.start();
   const healthServer = health ? await startHealthServer(gateway, health.port, health.host) : undefined;
   const stop = new Promise<string>((resolve) => {

@@ -1,10 +1,7 @@
-import { createReadStream } from 'node:fs';
-import { writeSync } from 'node:fs';
-import { open, readFile, rename, stat, writeFile, type FileHandle } from 'node:fs/promises';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { createLogger } from '../../proxy-core/src/log.ts';
+import { DISK_FULL, IO_ERROR } from '../../proxy-core/src/protocol/sqlstate.ts';
 import type { SessionEvent, UnsequencedSessionEvent } from '../../proxy-core/src/recorder/events.ts';
+import { EventFile, EventWriteError, type RecoveryReport } from './event-file.ts';
 
 const log = createLogger('gateway.event-log');
 
@@ -30,54 +27,103 @@ export interface EventLogOptions {
    * Default 50 ms.
    */
   syncIntervalMs?: number;
+  /**
+   * Space held back in `events.reserve`. When a write fails for lack of space the reserve is
+   * released so the events of statements already running are still written. Default 16 MiB.
+   */
+  reserveBytes?: number;
+  /** Below this much free space recording stops (statements are refused) before the disk is full. Default 64 MiB. */
+  minFreeBytes?: number;
+  /** Below this much free space the gateway warns (log line, `lowSpace` flag). Default 512 MiB. */
+  warnFreeBytes?: number;
+  /** How often free space is checked and, while recording is unavailable, recovery tried. Default 1 s. */
+  diskCheckIntervalMs?: number;
 }
 
 export type EventSender = (events: SessionEvent[]) => void;
 
-const LOG_FILE = 'events.jsonl';
-const ACK_FILE = 'events.ack';
+export type RecordingCause = 'disk-full' | 'low-space' | 'io-error';
+
+/** Whether the gateway can record: while `unavailable`, no statement may run. */
+export type RecordingState = { state: 'available' } | { state: 'unavailable'; cause: RecordingCause; errno?: string; since: string };
+
+/** What a PG client is told when recording is unavailable. */
+export interface RecordingRefusal {
+  sqlstate: string;
+  message: string;
+  hint: string;
+}
+
+export interface EventLogHealth {
+  recording: RecordingState;
+  /** Free bytes on the data dir's filesystem at the last check. */
+  freeBytes: number;
+  totalBytes: number;
+  /** Free space under `warnFreeBytes`. */
+  lowSpace: boolean;
+  minFreeBytes: number;
+  warnFreeBytes: number;
+  /** Events waiting to be written (only while writes fail). */
+  pendingWrites: number;
+}
+
 const MAX_BATCH_BYTES = 4 * 1024 * 1024;
+const MIB = 1024 * 1024;
+
+interface Pending {
+  seq: number;
+  line: string;
+}
 
 /**
- * The gateway's durable session event log. Each event gets the next `seq` (monotonic across
- * restarts) and is appended to `events.jsonl` before it may be sent. Batches go to the
- * current sender while there is one; an ack drops everything up to its seq. After a restart
- * or a reconnect every unacked event is sent again (the control plane stores by seq, so a
- * resend is harmless). Memory stays bounded: past `maxInMemory` unacked events the rest are
- * read back from disk as acks make room.
+ * The gateway's session event log: the send window over the durable file (`EventFile`).
+ * Each event gets the next `seq` (monotonic across restarts) and is written to
+ * `events.jsonl` before it may be sent. Batches go to the current sender while there is one;
+ * an ack drops everything up to its seq. After a restart or a reconnect every unacked event
+ * is sent again (the control plane stores by seq, so a resend is harmless). Memory stays
+ * bounded: past `maxInMemory` unacked events the rest are read back from disk as acks make room.
+ *
+ * Recording fails closed: when an event cannot be written (ENOSPC, EIO, …) or free space
+ * drops under `minFreeBytes`, `refusal()` returns what to tell clients and the gateway runs
+ * no statement until writes succeed again; events that failed keep their seq and order and
+ * are written first (no seq gap). Recovery is automatic once space returns.
  */
 export class EventLog {
   private readonly opts: Required<EventLogOptions>;
-  /** Unacked events in memory, contiguous from `ackedSeq + 1` (index `head` onward). */
-  private memory: SessionEvent[] = [];
+  /** Unacked events in memory, in seq order, from index `head`. */
+  private memory: SessionEvent[];
   private head = 0;
-  /** Events not yet written. */
-  private queued: string[] = [];
+  /** Index in `memory` of the next event to send. */
+  private sendIdx = 0;
+  /** Events assigned a seq but not yet written (a write failed or the file is being compacted). */
+  private queued: Pending[] = [];
   private lastSeq: number;
   private durableSeq: number;
   private ackedSeq: number;
   private persistedAck: number;
   /** Highest seq in memory; below `lastSeq` while the backlog spills to disk. */
   private memoryUpTo: number;
-  private sentSeq: number;
   private maxSentSeq: number;
   private fileLines: number;
   private sender: EventSender | undefined;
   private io: Promise<void> = Promise.resolve();
-  private writeScheduled = false;
   private syncTimer: NodeJS.Timeout | undefined;
-  /** While the file is being truncated or rewritten, appends wait in `queued`. */
   private compacting = false;
   private reloading = false;
-  private timer: NodeJS.Timeout;
+  private readonly timer: NodeJS.Timeout;
+  private readonly diskTimer: NodeJS.Timeout;
+  private checkingDisk: Promise<void> | undefined;
   private lastAckProgress = Date.now();
   private closed = false;
+  private recordingState: RecordingState = { state: 'available' };
+  private reserveHeld = false;
+  private disk = { freeBytes: Number.NaN, totalBytes: Number.NaN, lowSpace: false };
 
   private constructor(
-    private readonly dir: string,
-    private fh: FileHandle,
-    state: { ackedSeq: number; events: SessionEvent[]; lastSeq: number; fileLines: number },
+    private readonly file: EventFile,
+    state: { ackedSeq: number; events: SessionEvent[]; lastSeq: number; lines: number },
     options: EventLogOptions,
+    readonly recovery: RecoveryReport,
   ) {
     this.opts = {
       maxBatch: options.maxBatch ?? 500,
@@ -88,35 +134,29 @@ export class EventLog {
       compactAfter: options.compactAfter ?? 20_000,
       fsync: options.fsync ?? true,
       syncIntervalMs: options.syncIntervalMs ?? 50,
+      reserveBytes: options.reserveBytes ?? 16 * MIB,
+      minFreeBytes: options.minFreeBytes ?? 64 * MIB,
+      warnFreeBytes: options.warnFreeBytes ?? 512 * MIB,
+      diskCheckIntervalMs: options.diskCheckIntervalMs ?? 1_000,
     };
     this.ackedSeq = this.persistedAck = state.ackedSeq;
     this.memory = state.events;
     this.lastSeq = this.durableSeq = state.lastSeq;
     this.memoryUpTo = state.events.length > 0 ? state.events[state.events.length - 1].seq : state.ackedSeq;
-    this.sentSeq = this.maxSentSeq = state.ackedSeq;
-    this.fileLines = state.fileLines;
+    this.maxSentSeq = state.ackedSeq;
+    this.fileLines = state.lines;
     this.timer = setInterval(() => this.tick(), this.opts.flushIntervalMs);
     this.timer.unref();
+    this.diskTimer = setInterval(() => void this.checkDisk(), this.opts.diskCheckIntervalMs);
+    this.diskTimer.unref();
   }
 
-  /** Opens (or creates) the log in `dir` and loads every unacked event. */
+  /** Opens (or creates) the log in `dir`, repairs a torn tail, loads every unacked event and checks the disk. */
   static async open(dir: string, options: EventLogOptions = {}): Promise<EventLog> {
-    const maxInMemory = options.maxInMemory ?? 20_000;
-    const ackedSeq = await readAck(join(dir, ACK_FILE));
-    const path = join(dir, LOG_FILE);
-    await dropPartialLastLine(path);
-    const events: SessionEvent[] = [];
-    let lastSeq = ackedSeq;
-    let fileLines = 0;
-    for await (const event of readEvents(path)) {
-      fileLines += 1;
-      if (event.seq <= lastSeq) continue;
-      lastSeq = event.seq;
-      if (events.length < maxInMemory) events.push(event);
-    }
-    const fh = await open(path, 'a', 0o600);
-    const eventLog = new EventLog(dir, fh, { ackedSeq, events, lastSeq, fileLines }, options);
-    if (lastSeq > ackedSeq) log.info({ unacked: lastSeq - ackedSeq, ackedSeq }, 'loaded unacked session events; they will be resent');
+    const loaded = await EventFile.open(dir, options.maxInMemory ?? 20_000);
+    const eventLog = new EventLog(loaded.file, loaded, options, loaded.report);
+    if (loaded.lastSeq > loaded.ackedSeq) log.info({ unacked: loaded.lastSeq - loaded.ackedSeq, ackedSeq: loaded.ackedSeq }, 'loaded unacked session events; they will be resent');
+    await eventLog.checkDisk();
     return eventLog;
   }
 
@@ -124,53 +164,54 @@ export class EventLog {
    * Assigns the next seq and writes the event to the log file before returning (a plain
    * write(2) to the page cache, so the event survives the gateway being killed the moment
    * after the client saw the statement finish); fdatasync follows in the background for power
-   * loss. Returns the event with its seq.
+   * loss. If the write fails the event stays queued (same seq, same order) and recording
+   * becomes unavailable until it is written. Returns the event with its seq.
    */
   append(event: UnsequencedSessionEvent): SessionEvent {
     const sequenced = { ...event, seq: ++this.lastSeq } as SessionEvent;
-    const line = `${JSON.stringify(sequenced)}\n`;
     if (this.memoryUpTo === sequenced.seq - 1 && this.pendingCount() < this.opts.maxInMemory) {
       this.memory.push(sequenced);
       this.memoryUpTo = sequenced.seq;
     }
-    if (!this.writeNow(line)) {
-      this.queued.push(line);
-      this.scheduleWrite();
-    }
+    this.queued.push({ seq: sequenced.seq, line: `${JSON.stringify(sequenced)}\n` });
+    this.drain();
     return sequenced;
   }
 
-  /** Writes `line` synchronously when nothing is queued ahead of it; false when it must queue. */
-  private writeNow(line: string): boolean {
-    if (this.compacting || this.closed || this.queued.length > 0 || this.writeScheduled) return false;
-    try {
-      writeSync(this.fh.fd, line);
-    } catch (err) {
-      log.error({ err }, 'could not write a session event; queueing it');
-      return false;
+  /** Undefined while recording works; otherwise what to tell a client whose statement is refused. */
+  refusal(): RecordingRefusal | undefined {
+    const r = this.recordingState;
+    if (r.state === 'available') return undefined;
+    if (r.cause === 'io-error') {
+      return {
+        sqlstate: IO_ERROR,
+        message: `recording is unavailable: the gateway cannot write its session event log (${r.errno ?? 'I/O error'}), so the statement was not run`,
+        hint: "Check the disk that holds the gateway's data dir (see the gateway's log); it accepts statements again by itself once writes succeed.",
+      };
     }
-    this.fileLines += 1;
-    this.durableSeq += 1;
-    this.scheduleSync();
-    this.pump();
-    return true;
+    return {
+      sqlstate: DISK_FULL,
+      message: "recording is unavailable: the gateway's data dir is out of disk space, so the statement was not run",
+      hint: "Free space on the disk that holds the gateway's data dir; it accepts statements again by itself, no restart needed.",
+    };
   }
 
-  private scheduleSync(): void {
-    if (!this.opts.fsync || this.syncTimer !== undefined) return;
-    this.syncTimer = setTimeout(() => {
-      void this.enqueueIo(async () => {
-        this.syncTimer = undefined;
-        await this.fh.datasync();
-      });
-    }, this.opts.syncIntervalMs);
-    this.syncTimer.unref();
+  get health(): EventLogHealth {
+    return {
+      recording: this.recordingState,
+      freeBytes: this.disk.freeBytes,
+      totalBytes: this.disk.totalBytes,
+      lowSpace: this.disk.lowSpace,
+      minFreeBytes: this.opts.minFreeBytes,
+      warnFreeBytes: this.opts.warnFreeBytes,
+      pendingWrites: this.queued.length,
+    };
   }
 
   /** Start sending to `sender` (everything unacked goes again), or stop with undefined. */
   setSender(sender: EventSender | undefined): void {
     this.sender = sender;
-    this.sentSeq = this.ackedSeq;
+    this.sendIdx = this.head;
     this.lastAckProgress = Date.now();
     if (sender) this.pump();
   }
@@ -181,11 +222,12 @@ export class EventLog {
     const acked = Math.min(seq, this.maxSentSeq, this.durableSeq);
     if (acked <= this.ackedSeq) return;
     this.ackedSeq = acked;
-    if (this.sentSeq < acked) this.sentSeq = acked;
     this.lastAckProgress = Date.now();
     while (this.head < this.memory.length && this.memory[this.head].seq <= acked) this.head += 1;
+    if (this.sendIdx < this.head) this.sendIdx = this.head;
     if (this.head > 1024 && this.head * 2 > this.memory.length) {
       this.memory = this.memory.slice(this.head);
+      this.sendIdx -= this.head;
       this.head = 0;
     }
     if (this.memoryUpTo < acked) this.memoryUpTo = acked;
@@ -194,12 +236,10 @@ export class EventLog {
     this.pump();
   }
 
-  /** Resolves once every event appended so far is on disk. */
+  /** Writes what is queued (when the disk lets it) and waits for pending file work. */
   async flush(): Promise<void> {
-    while (this.queued.length > 0 || this.writeScheduled) {
-      this.scheduleWrite();
-      await this.io;
-    }
+    await this.io;
+    this.drain();
     await this.io;
   }
 
@@ -211,17 +251,135 @@ export class EventLog {
   async close(): Promise<void> {
     if (this.closed) return;
     await this.flush();
+    await this.checkingDisk;
     this.closed = true;
     clearInterval(this.timer);
+    clearInterval(this.diskTimer);
+    if (this.queued.length > 0) {
+      log.error({ count: this.queued.length, firstSeq: this.queued[0].seq }, 'session events could not be written before closing (the disk is full or failing); they are lost');
+    }
     if (this.syncTimer !== undefined) {
       clearTimeout(this.syncTimer);
       this.syncTimer = undefined;
-      if (this.opts.fsync) await this.enqueueIo(() => this.fh.datasync());
+      if (this.opts.fsync) await this.enqueueIo(() => this.file.datasync());
     }
     this.sender = undefined;
     await this.enqueueIo(() => this.persistAck());
     await this.io;
-    await this.fh.close();
+    this.file.close();
+  }
+
+  /** Writes queued events in order, all in one write; on failure they stay queued. */
+  private drain(): void {
+    if (this.compacting || this.closed || this.queued.length === 0) return;
+    const pending = this.queued;
+    try {
+      this.file.append(pending.length === 1 ? pending[0].line : pending.map((p) => p.line).join(''));
+    } catch (err) {
+      if (!(err instanceof EventWriteError)) throw err;
+      this.onWriteFailure(err);
+      return;
+    }
+    this.queued = [];
+    this.fileLines += pending.length;
+    this.durableSeq = pending[pending.length - 1].seq;
+    this.scheduleSync();
+    this.pump();
+  }
+
+  private onWriteFailure(err: EventWriteError): void {
+    const cause: RecordingCause = err.errno === 'ENOSPC' || err.errno === 'EDQUOT' ? 'disk-full' : 'io-error';
+    this.setUnavailable(cause, err.errno);
+    if (!this.reserveHeld) return;
+    // Spend the reserve on the events of statements that are already running.
+    this.reserveHeld = false;
+    void this.enqueueIo(async () => {
+      await this.file.releaseReserve();
+      log.warn({ pending: this.queued.length }, 'released the event log reserve to write the events of running statements');
+      this.drain();
+    });
+  }
+
+  private setUnavailable(cause: RecordingCause, errno?: string): void {
+    const r = this.recordingState;
+    if (r.state === 'unavailable' && (r.cause === cause || cause === 'low-space')) return;
+    this.recordingState = { state: 'unavailable', cause, errno, since: new Date().toISOString() };
+    log.error(
+      { cause, errno, freeBytes: this.disk.freeBytes, minFreeBytes: this.opts.minFreeBytes, dir: this.file.dir },
+      cause === 'io-error'
+        ? 'recording unavailable: the session event log cannot be written; statements and new connections are refused until it can'
+        : "recording unavailable: the gateway's data dir is out of space; statements and new connections are refused until space returns",
+    );
+  }
+
+  /** Checks free space (warning and fail-closed thresholds) and, while unavailable, tries to recover. */
+  private checkDisk(): Promise<void> {
+    this.checkingDisk ??= this.doCheckDisk().finally(() => (this.checkingDisk = undefined));
+    return this.checkingDisk;
+  }
+
+  private async doCheckDisk(): Promise<void> {
+    if (this.closed) return;
+    let free: number;
+    try {
+      const s = await this.file.freeBytes();
+      free = s.free;
+      this.disk.totalBytes = s.total;
+    } catch (err) {
+      log.warn({ err: (err as Error).message }, 'could not read free space on the data dir');
+      return;
+    }
+    this.disk.freeBytes = free;
+    const low = free < this.opts.warnFreeBytes;
+    if (low !== this.disk.lowSpace) {
+      this.disk.lowSpace = low;
+      if (low) log.warn({ freeBytes: free, warnFreeBytes: this.opts.warnFreeBytes, minFreeBytes: this.opts.minFreeBytes, dir: this.file.dir }, `the gateway's data dir is low on space: ${mib(free)} free; recording stops (statements refused) below ${mib(this.opts.minFreeBytes)}`);
+      else log.info({ freeBytes: free }, "the gateway's data dir has enough free space again");
+    }
+    if (this.recordingState.state === 'available') {
+      if (free < this.opts.minFreeBytes) this.setUnavailable('low-space');
+      else if (!this.reserveHeld && this.queued.length === 0) this.reserveHeld = await this.file.ensureReserve(this.opts.reserveBytes).catch(() => false);
+      return;
+    }
+    await this.tryRecover(free);
+  }
+
+  private async tryRecover(free: number): Promise<void> {
+    this.drain();
+    if (this.queued.length > 0) return;
+    if (!this.reserveHeld) {
+      if (free < this.opts.minFreeBytes + this.opts.reserveBytes) return;
+      if (!(await this.file.ensureReserve(this.opts.reserveBytes).catch(() => false))) return;
+      this.reserveHeld = true;
+      free -= this.opts.reserveBytes;
+    }
+    if (free < this.opts.minFreeBytes) return;
+    if (this.opts.fsync) {
+      try {
+        await this.file.datasync();
+      } catch {
+        return;
+      }
+    }
+    const was = this.recordingState;
+    this.recordingState = { state: 'available' };
+    log.info({ freeBytes: free, was }, 'recording is available again; statements and new connections are accepted');
+  }
+
+  private scheduleSync(): void {
+    if (!this.opts.fsync || this.syncTimer !== undefined) return;
+    this.syncTimer = setTimeout(() => {
+      void this.enqueueIo(async () => {
+        this.syncTimer = undefined;
+        try {
+          await this.file.datasync();
+        } catch (err) {
+          this.setUnavailable('io-error', (err as NodeJS.ErrnoException).code);
+          throw err;
+        }
+      });
+    }, this.opts.syncIntervalMs);
+    this.syncTimer.unref();
   }
 
   private pendingCount(): number {
@@ -229,54 +387,57 @@ export class EventLog {
   }
 
   private tick(): void {
-    if (this.sender && this.sentSeq > this.ackedSeq && Date.now() - this.lastAckProgress > this.opts.ackTimeoutMs) {
-      log.warn({ ackedSeq: this.ackedSeq, sentSeq: this.sentSeq }, 'no ack for a while; resending unacked session events');
-      this.sentSeq = this.ackedSeq;
+    if (this.sender && this.sendIdx > this.head && Date.now() - this.lastAckProgress > this.opts.ackTimeoutMs) {
+      log.warn({ ackedSeq: this.ackedSeq, sentSeq: this.memory[this.sendIdx - 1]?.seq }, 'no ack for a while; resending unacked session events');
+      this.sendIdx = this.head;
       this.lastAckProgress = Date.now();
     }
+    if (this.queued.length > 0) this.drain();
     this.maybeReload();
     this.pump(true);
     if (this.persistedAck < this.ackedSeq) void this.enqueueIo(() => this.persistAck());
+  }
+
+  /** Index just past the last event in memory that is on disk. */
+  private durableEnd(): number {
+    if (this.memoryUpTo <= this.durableSeq) return this.memory.length;
+    let lo = this.sendIdx;
+    let hi = this.memory.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.memory[mid].seq <= this.durableSeq) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
   }
 
   /** Sends full batches now; a partial batch only on the timer (`partial`). */
   private pump(partial = false): void {
     if (!this.sender || this.closed) return;
     for (;;) {
-      const sendable = Math.min(this.durableSeq, this.memoryUpTo) - this.sentSeq;
-      const room = this.ackedSeq + this.opts.maxInFlight - this.sentSeq;
+      const end = this.durableEnd();
+      const sendable = end - this.sendIdx;
+      const room = this.opts.maxInFlight - (this.sendIdx - this.head);
       const count = Math.min(sendable, room, this.opts.maxBatch);
       if (count <= 0 || (count < this.opts.maxBatch && !partial && count === sendable)) return;
-      const start = this.head + (this.sentSeq - this.ackedSeq);
       const batch: SessionEvent[] = [];
       let bytes = 0;
-      for (let i = start; i < start + count; i += 1) {
+      let i = this.sendIdx;
+      for (; i < this.sendIdx + count; i += 1) {
         const event = this.memory[i];
         bytes += event.type === 'statement' ? event.sql.length + 256 : 256;
         if (batch.length > 0 && bytes > MAX_BATCH_BYTES) break;
         batch.push(event);
       }
-      this.sentSeq = batch[batch.length - 1].seq;
-      if (this.sentSeq > this.maxSentSeq) this.maxSentSeq = this.sentSeq;
+      // A seq gap (events lost before this start) must sit inside a batch: the control plane
+      // only acks over batches that follow each other without a hole.
+      while (i < end && this.memory[i].seq !== batch[batch.length - 1].seq + 1) batch.push(this.memory[i++]);
+      this.sendIdx = i;
+      const lastSent = batch[batch.length - 1].seq;
+      if (lastSent > this.maxSentSeq) this.maxSentSeq = lastSent;
       this.sender(batch);
       if (!this.sender) return;
     }
-  }
-
-  private scheduleWrite(): void {
-    if (this.writeScheduled || this.closed) return;
-    this.writeScheduled = true;
-    void this.enqueueIo(async () => {
-      this.writeScheduled = false;
-      if (this.queued.length === 0) return;
-      const lines = this.queued;
-      this.queued = [];
-      await this.fh.write(lines.join(''));
-      if (this.opts.fsync) await this.fh.datasync();
-      this.fileLines += lines.length;
-      this.durableSeq += lines.length;
-      this.pump();
-    });
   }
 
   /** When acks made room and the backlog spilled to disk, read the next events back. */
@@ -286,10 +447,8 @@ export class EventLog {
     void this.enqueueIo(async () => {
       try {
         const limit = this.opts.maxInMemory - this.pendingCount();
-        const upTo = this.durableSeq;
-        for await (const event of readEvents(join(this.dir, LOG_FILE))) {
+        for await (const event of this.file.readAfter(this.memoryUpTo, this.durableSeq)) {
           if (event.seq <= this.memoryUpTo) continue;
-          if (event.seq > upTo || event.seq !== this.memoryUpTo + 1) break;
           this.memory.push(event);
           this.memoryUpTo = event.seq;
           if (this.pendingCount() >= limit) break;
@@ -308,22 +467,21 @@ export class EventLog {
     const canRewrite = this.memoryUpTo >= this.lastSeq && ackedLines >= this.opts.compactAfter;
     if (!allAcked && !canRewrite) return;
     void this.enqueueIo(async () => {
-      if (this.queued.length > 0 || this.durableSeq !== this.lastSeq) return; // writes pending: next ack
+      if (this.queued.length > 0 || this.durableSeq !== this.lastSeq || this.closed) return; // writes pending: next ack
       this.compacting = true;
       try {
         await this.compact();
       } finally {
         this.compacting = false;
-        if (this.queued.length > 0) this.scheduleWrite();
+        this.drain();
       }
     });
   }
 
   private async compact(): Promise<void> {
     await this.persistAck();
-    const path = join(this.dir, LOG_FILE);
     if (this.ackedSeq === this.durableSeq) {
-      await this.fh.truncate(0);
+      this.file.truncate();
       this.fileLines = 0;
       return;
     }
@@ -331,22 +489,15 @@ export class EventLog {
     // Only what is already in the file: events appended meanwhile wait in `queued`.
     const upTo = this.durableSeq;
     const keep = this.memory.slice(this.head).filter((e) => e.seq > this.ackedSeq && e.seq <= upTo);
-    const tmp = `${path}.compact`;
-    await writeFile(tmp, keep.map((e) => `${JSON.stringify(e)}\n`).join(''), { mode: 0o600 });
-    await rename(tmp, path);
-    await this.fh.close();
-    this.fh = await open(path, 'a', 0o600);
+    await this.file.rewrite(keep.map((e) => `${JSON.stringify(e)}\n`).join(''));
     this.fileLines = keep.length;
   }
-
 
   /** Makes the ack durable; the log file is only shortened after this. */
   private async persistAck(): Promise<void> {
     if (this.persistedAck === this.ackedSeq) return;
     const seq = this.ackedSeq;
-    const path = join(this.dir, ACK_FILE);
-    await writeFile(`${path}.tmp`, `${seq}\n`, { mode: 0o600 });
-    await rename(`${path}.tmp`, path);
+    await this.file.persistAck(seq);
     this.persistedAck = seq;
   }
 
@@ -357,60 +508,6 @@ export class EventLog {
   }
 }
 
-async function readAck(path: string): Promise<number> {
-  try {
-    const value = Number((await readFile(path, 'utf8')).trim());
-    return Number.isSafeInteger(value) && value > 0 ? value : 0;
-  } catch {
-    return 0;
-  }
-}
-
-/** A process killed mid-write can leave a partial last line; cut it so appends stay line-aligned. */
-async function dropPartialLastLine(path: string): Promise<void> {
-  let size: number;
-  try {
-    size = (await stat(path)).size;
-  } catch {
-    return;
-  }
-  if (size === 0) return;
-  const fh = await open(path, 'r+');
-  try {
-    const tailSize = Math.min(size, 1024 * 1024);
-    const tail = Buffer.alloc(tailSize);
-    await fh.read(tail, 0, tailSize, size - tailSize);
-    if (tail[tailSize - 1] === 0x0a) return;
-    const lastNewline = tail.lastIndexOf(0x0a);
-    const keep = lastNewline === -1 ? (tailSize === size ? 0 : size - tailSize) : size - tailSize + lastNewline + 1;
-    log.warn({ dropped: size - keep }, 'dropping a partially written last line of the event log');
-    await fh.truncate(keep);
-  } finally {
-    await fh.close();
-  }
-}
-
-async function* readEvents(path: string): AsyncGenerator<SessionEvent> {
-  let input;
-  try {
-    await stat(path);
-    input = createReadStream(path, { encoding: 'utf8' });
-  } catch {
-    return;
-  }
-  const lines = createInterface({ input, crlfDelay: Infinity });
-  try {
-    for await (const line of lines) {
-      if (line.length === 0) continue;
-      try {
-        const event = JSON.parse(line) as SessionEvent;
-        if (Number.isSafeInteger(event.seq)) yield event;
-      } catch {
-        log.warn('skipping an unreadable line in the event log');
-      }
-    }
-  } finally {
-    lines.close();
-    input.destroy();
-  }
+function mib(bytes: number): string {
+  return `${(bytes / MIB).toFixed(1)} MiB`;
 }

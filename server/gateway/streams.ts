@@ -117,8 +117,18 @@ export class StreamDispatcher {
     const recorder = createRecorder({ sessionId, connectionId, redactBindParams: meta.recording.redactBindParams, emit });
     let cancelKey: string | undefined;
     let endedBy: SessionEndReason | undefined;
+    let refusedUnrecorded = false;
     const handle = serveClientStream(tlsSocket, target, {
       readStartup: true,
+      // Fail closed: nothing reaches the database while its event could not be recorded.
+      admit: () => {
+        const refusal = this.eventLog.refusal();
+        if (refusal) {
+          refusedUnrecorded = true;
+          log.warn({ sessionId, connectionId, sqlstate: refusal.sqlstate }, 'refused a connection or statement: recording is unavailable');
+        }
+        return refusal;
+      },
       recorderHooks: {
         onClientData: (buf) => recorder.onClientData(buf),
         onServerData: (buf) => recorder.onServerData(buf),
@@ -143,10 +153,12 @@ export class StreamDispatcher {
         onClose: (reason) => {
           if (cancelKey) this.cancelKeys.delete(cancelKey);
           if (reason.by === 'connect-failed') {
+            // Refused because events cannot be written: there is nothing to record it into.
+            if (refusedUnrecorded) return;
             emit({ type: 'connect-failed', sessionId, connectionId, at: new Date().toISOString(), sqlstate: reason.sqlstate, message: reason.message });
             return;
           }
-          recorder.onClose(disconnectReason(reason, endedBy), { bytesIn: reason.bytesIn, bytesOut: reason.bytesOut });
+          recorder.onClose(refusedUnrecorded ? 'error' : disconnectReason(reason, endedBy), { bytesIn: reason.bytesIn, bytesOut: reason.bytesOut });
         },
       },
     });

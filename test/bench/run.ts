@@ -7,9 +7,12 @@
  *   pgbench -C (a new connection per transaction) → added ms per new connection
  *   1 GB COPY … TO STDOUT through psql            → throughput ratio
  *   500 concurrent connections through one gateway → failures (must be 0)
+ *   100,000 statements into the PGlite store      → MB per 100,000 (test/bench/store.ts)
+ *   sessions logs --tail 20 on 785,000 events      → ms (test/bench/store.ts)
  *
  * Options: --seconds N (per pgbench run, default 10), --copy-mb N (default 1024),
- * --concurrent N (default 500), --skip copy,concurrent,plain (plain: the reference relay).
+ * --concurrent N (default 500), --statements N (default 100000), --tail-events N (default 785000),
+ * --skip copy,concurrent,plain,store,tail (plain: the reference relay).
  */
 import { execFile, fork, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -18,7 +21,9 @@ import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import pg from 'pg';
-import { startStack, type Stack } from '../../server/demo/stack.ts';
+import { startStack } from '../../server/demo/stack.ts';
+import { startAccess } from './access.ts';
+import { benchLogTail, benchStoreSize } from './store.ts';
 
 const run = promisify(execFile);
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -29,8 +34,12 @@ const { values: opts } = parseArgs({
     'copy-mb': { type: 'string', default: '1024' },
     concurrent: { type: 'string', default: '500' },
     skip: { type: 'string', default: '' },
+    statements: { type: 'string', default: '100000' },
+    'tail-events': { type: 'string', default: '785000' },
   },
 });
+const STATEMENTS = Number(opts.statements);
+const TAIL_EVENTS = Number(opts['tail-events']);
 const SECONDS = Number(opts.seconds);
 const COPY_MB = Number(opts['copy-mb']);
 const CONCURRENT = Number(opts.concurrent);
@@ -89,34 +98,6 @@ function withPassword(url: string, password: string | undefined): string {
   const u = new URL(url);
   u.password = password;
   return u.toString();
-}
-
-async function startAccess(stack: Stack, home: string): Promise<{ url: string; stop: () => Promise<void> }> {
-  const env = { ...process.env, GATEHOUSE_HOME: home, GATEHOUSE_SECRET_STORE: 'file', GATEHOUSE_LOG_LEVEL: 'warn' };
-  const cli = join(ROOT, 'bin', 'gatehouse.mjs');
-  await run(process.execPath, [cli, 'login', '--domain', stack.domain, '--email', stack.email, '--password', stack.password], { env });
-  const child = spawn(
-    process.execPath,
-    [cli, 'db', 'access', '--resource', stack.resource, '--account', 'bench', '--project-id', stack.projectId, '--duration', '1h', '--json'],
-    { env, stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  const line = await new Promise<string>((resolveLine, reject) => {
-    let buf = '';
-    child.stdout.on('data', (c: Buffer) => {
-      buf += c.toString();
-      const nl = buf.indexOf('\n');
-      if (nl >= 0) resolveLine(buf.slice(0, nl));
-    });
-    child.once('exit', (code) => reject(new Error(`gatehouse db access exited with ${code}`)));
-  });
-  const { url } = JSON.parse(line) as { url: string };
-  return {
-    url,
-    stop: async () => {
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
-    },
-  };
 }
 
 /** Busy and total jiffies of the whole machine, or undefined where /proc is not available. */
@@ -237,6 +218,11 @@ async function main(): Promise<void> {
       line(`COPY TO STDOUT ${COPY_MB} MB: direct ${fmt(d, 0)} MB/s, gatehouse ${fmt(g, 0)} MB/s → ${fmt(g / d)}×`);
     }
 
+    if (!SKIP.has('store')) {
+      await settle();
+      if (!(await benchStoreSize({ stack, proxiedUrl: proxied.url, sessionId: access.sessionId, statements: STATEMENTS, line }))) process.exitCode = 1;
+    }
+
     if (!SKIP.has('concurrent')) {
       await settle();
       const d = await concurrentConnections(direct, CONCURRENT);
@@ -251,6 +237,10 @@ async function main(): Promise<void> {
     await access?.stop().catch(() => undefined);
     await stack.close();
     await rm(home, { recursive: true, force: true });
+  }
+  if (!SKIP.has('tail')) {
+    await settle();
+    if (!(await benchLogTail({ events: TAIL_EVENTS, line: (s) => process.stdout.write(`${s}\n`) }))) process.exitCode = 1;
   }
 }
 

@@ -1,9 +1,10 @@
 import type { SessionEvent, SessionStatus } from '../../core/api/types.ts';
 import { COMMON_OPTIONS, parse } from '../args.ts';
 import { openContext } from '../context.ts';
-import { PagedTable, localTime, oneLine, table } from '../format.ts';
+import { localTime, table } from '../format.ts';
 import { out, type CliIo } from '../io.ts';
 import { UsageError } from '../usage-error.ts';
+import { logHeader, logLines, logViewOptions } from './session-log-view.ts';
 
 const STATUSES: readonly SessionStatus[] = ['active', 'ended', 'revoked', 'expired'];
 const PAGE = 500;
@@ -44,47 +45,103 @@ export async function sessionsList(argv: string[], io: CliIo): Promise<number> {
   }
 }
 
+const MAX_TAIL = 1000;
+const FOLLOW_POLL_MS = 1000;
+
 export async function sessionsLogs(argv: string[], io: CliIo): Promise<number> {
   const command = 'sessions logs';
-  const { values, positionals } = parse(command, argv, { ...COMMON_OPTIONS, json: { type: 'boolean' } }, true);
+  const { values, positionals } = parse(command, argv, {
+    ...COMMON_OPTIONS,
+    json: { type: 'boolean' },
+    after: { type: 'string' },
+    limit: { type: 'string' },
+    tail: { type: 'string' },
+    follow: { type: 'boolean', short: 'f' },
+  }, true);
   const [id, ...extra] = positionals;
   if (!id) throw new UsageError('a session id is required: gatehouse sessions logs <session-id>', command);
   if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`, command);
+  const after = count(command, '--after', values.after, 0);
+  const limit = count(command, '--limit', values.limit, 1);
+  const tail = count(command, '--tail', values.tail, 1);
+  if (tail !== undefined && tail > MAX_TAIL) throw new UsageError(`--tail is at most ${MAX_TAIL}`, command);
+  if (tail !== undefined && after !== undefined) throw new UsageError('--tail and --after do not go together', command);
+
+  const view = logViewOptions(io.stdout as { isTTY?: boolean; columns?: number }, io.env);
+  let printed = 0;
+  let header = false;
+  const print = (events: SessionEvent[]): boolean => {
+    for (const event of events) {
+      if (limit !== undefined && printed >= limit) return false;
+      if (values.json) out(io, JSON.stringify(event));
+      else {
+        if (!header) out(io, logHeader(view));
+        header = true;
+        for (const line of logLines(event, view)) out(io, line);
+      }
+      printed += 1;
+    }
+    return limit === undefined || printed < limit;
+  };
+
   const ctx = await openContext(io, command, values.domain);
   try {
-    const listing = new PagedTable(['TIME', 'CONNECTION', 'STATEMENT', 'OUTCOME', 'DURATION'], (text) => out(io, text));
-    let after: number | undefined;
-    for (;;) {
-      const page = await ctx.api.sessionLogs(id, { after, limit: PAGE });
-      if (values.json) for (const event of page.events) out(io, JSON.stringify(event));
-      else listing.add(page.events.map(eventRow));
-      if (page.next === undefined || page.events.length === 0) break;
-      after = page.next;
+    let cursor = after ?? 0;
+    let more = true;
+    if (tail !== undefined) {
+      const { events } = await ctx.api.sessionLogs(id, { tail });
+      more = print(events);
+      cursor = events.at(-1)?.seq ?? cursor;
+    } else {
+      for (;;) {
+        const page = await ctx.api.sessionLogs(id, { after: cursor, limit: Math.min(PAGE, limit === undefined ? PAGE : limit - printed) });
+        more = print(page.events);
+        cursor = page.events.at(-1)?.seq ?? cursor;
+        if (!more || page.next === undefined || page.events.length === 0) break;
+      }
     }
-    if (!values.json && listing.empty) out(io, 'No events yet.');
+    if (values.follow && more) await follow();
+    if (!values.json && printed === 0) out(io, 'No events yet.');
     return 0;
+
+    /** New events every second until the session is over and drained, --limit, or Ctrl+C. */
+    async function follow(): Promise<void> {
+      for (;;) {
+        const { status } = await ctx.api.getSession(id);
+        for (;;) {
+          const page = await ctx.api.sessionLogs(id, { after: cursor, limit: PAGE });
+          if (!print(page.events)) return;
+          cursor = page.events.at(-1)?.seq ?? cursor;
+          if (page.next === undefined) break;
+        }
+        if (status !== 'active') return;
+        if (!(await sleep(FOLLOW_POLL_MS, io.signal))) return;
+      }
+    }
   } finally {
     await ctx.api.close();
   }
 }
 
-function eventRow(e: SessionEvent): string[] {
-  const time = localTime(e.at);
-  const conn = e.connectionId;
-  switch (e.type) {
-    case 'statement': {
-      const outcome = e.outcome.status === 'ok'
-        ? `ok${e.outcome.tag ? ` ${e.outcome.tag}` : ''}`
-        : `error ${e.outcome.sqlstate}: ${oneLine(e.outcome.message, 60)}`;
-      return [time, conn, oneLine(e.sql, 80), outcome, `${e.durationMs.toFixed(1)} ms`];
-    }
-    case 'connect':
-      return [time, conn, `(connect${e.applicationName ? ` ${e.applicationName}` : ''}${e.clientAddress ? ` from ${e.clientAddress}` : ''})`, 'ok', ''];
-    case 'connect-failed':
-      return [time, conn, '(connect)', `error ${e.sqlstate}: ${oneLine(e.message, 60)}`, ''];
-    case 'disconnect':
-      return [time, conn, `(disconnect: ${e.reason}, ${e.bytesIn} B in, ${e.bytesOut} B out)`, '', ''];
-    default:
-      return [time, conn, '', '', ''];
-  }
+function count(command: string, flag: string, value: string | undefined, min: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < min) throw new UsageError(`${flag} must be a whole number${min > 0 ? ` of at least ${min}` : ''}, got "${value}"`, command);
+  return n;
+}
+
+/** False when `signal` aborted (Ctrl+C) before `ms` passed. */
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<boolean> {
+  if (signal?.aborted) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve(true);
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      resolve(false);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
 }

@@ -188,7 +188,8 @@ export class ApiClient {
     return (await this.#authorized<{ sessions: Session[] }>('GET', '/sessions', { query: { ...query } })).sessions;
   }
 
-  sessionLogs(id: string, page: { after?: number; limit?: number } = {}): Promise<SessionLogsPage> {
+  /** A page after `after`, or with `tail` the newest events (oldest first). */
+  sessionLogs(id: string, page: { after?: number; limit?: number; tail?: number } = {}): Promise<SessionLogsPage> {
     return this.#authorized('GET', `/sessions/${enc(id)}/logs`, { query: page });
   }
 

@@ -50,6 +50,18 @@ export interface ServeClientStreamOptions {
   startupTimeoutMs?: number;
   onUpstreamReady?(conn: UpstreamConnection, startup: ClientStartup): void;
   recorderHooks?: RecorderHooks;
+  /**
+   * Asked before the connection is made and before each chunk of client data is forwarded:
+   * a refusal ends the connection with a FATAL ErrorResponse and the data never reaches the
+   * database (the gateway refuses to run what it cannot record).
+   */
+  admit?(): Refusal | undefined;
+}
+
+export interface Refusal {
+  sqlstate: string;
+  message: string;
+  hint?: string;
 }
 
 export interface ClientStreamHandle {
@@ -107,6 +119,8 @@ export function serveClientStream(client: Duplex, target: UpstreamTarget, opts: 
     try {
       const { packet, rest } = await readPacketOfKind(client, 'startup', opts.startupTimeoutMs ?? DEFAULT_STARTUP_TIMEOUT_MS);
       const startup: ClientStartup = { protocolVersion: packet.protocolVersion, parameters: packet.parameters, protocolOptions: packet.protocolOptions };
+      const refused = opts.admit?.();
+      if (refused) throw new UpstreamError(ErrorCodes.RECORDING_UNAVAILABLE, refused.message, { sqlstate: refused.sqlstate, hint: refused.hint });
       const conn = await connectUpstream(target, startup, opts.connect);
       if (state.kind !== 'starting') {
         conn.socket.destroy();
@@ -159,6 +173,11 @@ export function serveClientStream(client: Duplex, target: UpstreamTarget, opts: 
 
   function onClientData(buf: Buffer): void {
     if (state.kind !== 'open' || !server) return;
+    const refused = opts.admit?.();
+    if (refused) {
+      void terminate(refused.sqlstate, refused.message, refused.hint);
+      return;
+    }
     bytesIn += buf.length;
     try {
       clientTracker.feed(buf);
@@ -330,9 +349,9 @@ export function serveClientStream(client: Duplex, target: UpstreamTarget, opts: 
     resolveClosed(final);
   }
 
-  function terminate(sqlstate: string = ADMIN_SHUTDOWN, message = 'terminating connection: the access session has ended'): Promise<CloseReason> {
+  function terminate(sqlstate: string = ADMIN_SHUTDOWN, message = 'terminating connection: the access session has ended', hint?: string): Promise<CloseReason> {
     const reason: CloseReason = { by: 'terminated', sqlstate, message, bytesIn, bytesOut };
-    const error = createErrorResponse({ severity: 'FATAL', code: sqlstate, message });
+    const error = createErrorResponse({ severity: 'FATAL', code: sqlstate, message, hint });
     if (state.kind === 'starting') {
       state = { kind: 'closed', reason };
       if (!clientClosed) {

@@ -104,4 +104,6 @@ export const listSessionsQuery = z.object({
 export const logsQuery = z.object({
   after: z.coerce.number().int().min(0).default(0),
   limit: z.coerce.number().int().min(1).max(1000).default(200),
+  /** The newest N events instead of a page after `after`. */
+  tail: z.coerce.number().int().min(1).max(1000).optional(),
 });

@@ -9,6 +9,7 @@ import { mfaAuditMigration } from './mfa-audit-migration.ts';
 import { mfaTokenUsesMigration } from './mfa-token-uses-migration.ts';
 import { linkSecurityMigration } from './link-security-migration.ts';
 import { clusterMigration } from './cluster-migration.ts';
+import { retentionMigration } from './retention-migration.ts';
 
 const initial: Migration = {
   // Migrations run before the typed schema exists, hence Kysely<unknown>.
@@ -167,6 +168,7 @@ export const migrations: Record<string, Migration> = {
   '0005_auth_lifecycle': authLifecycleMigration,
   '0006_link_security': linkSecurityMigration,
   '0007_control_replicas': clusterMigration,
+  '0008_retention': retentionMigration,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -41,6 +41,7 @@ export function sessionRoutes(s: Services): AnyRoute[] {
       query: logsQuery,
       handler: async ({ user, params, query }) => {
         const session = await s.sessions.get(user, params.id);
+        if (query.tail !== undefined) return ok({ events: await s.store.sessionEvents.tail(session.id, query.tail) });
         return ok(await s.store.sessionEvents.page(session.id, query.after, query.limit));
       },
     }),

@@ -1,29 +1,53 @@
 /**
- * `gatehouse-server start [--data-dir D] [--host H] [--port P] [--public-url U]`
- * `gatehouse-server bootstrap --email E --password P [--project NAME] [--json] [--data-dir D]`
- * Returns the exit code; output for people on stdout, one-line reasons on stderr.
+ * `gatehouse-server start | bootstrap | audit verify` (flags: cli-flags.ts, `--help`).
+ * Returns the exit code: 0 done, 1 failed (one line on stderr saying why), 2 bad command
+ * line. stdout carries command output; progress and reasons go to stderr.
  */
-import { serializeError } from '../../proxy-core/src/errors.ts';
-import { configFromArgs, parseFlags } from './config.ts';
+import { access } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ErrorCodes, GatehouseError, serializeError } from '../../proxy-core/src/errors.ts';
+import { productVersion } from '../../proxy-core/src/version.ts';
+import { commandUsage, FlagError, parseCommandFlags, SERVER_COMMANDS, SERVER_TOP_USAGE, type CommandSpec } from './cli-flags.ts';
+import { configFromArgs, type ControlPlaneConfig } from './config.ts';
+import { lockDataDir, type DataDirLock } from './data-dir-lock.ts';
 
-const USAGE = `usage:
-  gatehouse-server start [--data-dir DIR] [--host HOST] [--port PORT] [--public-url URL]
-  gatehouse-server bootstrap --email EMAIL --password PASSWORD [--project NAME] [--json] [--data-dir DIR]
-  gatehouse-server audit verify [--data-dir DIR] [--database-url URL]`;
+type Flags = Record<string, string>;
+
+const RUNNERS: Record<string, (flags: Flags) => Promise<number>> = {
+  start,
+  bootstrap: runBootstrap,
+  'audit verify': auditVerify,
+};
 
 export async function main(argv: string[]): Promise<number> {
-  const { positionals, flags } = parseFlags(argv);
-  const command = positionals[0];
-  try {
-    if (command === 'start') return await start(flags);
-    if (command === 'bootstrap') return await runBootstrap(flags);
-    if (command === 'audit' && positionals[1] === 'verify') return await auditVerify(flags);
-    if (command === undefined || command === 'help' || flags.help !== undefined) {
-      process.stdout.write(`${USAGE}\n`);
-      return command === undefined ? 2 : 0;
-    }
-    process.stderr.write(`gatehouse-server: unknown command "${command}"\n${USAGE}\n`);
+  if (argv.includes('--version') || argv[0] === 'version' || argv[0] === '-V') {
+    process.stdout.write(`gatehouse-server ${productVersion()}\n`);
+    return 0;
+  }
+  const wantsHelp = argv.includes('--help') || argv.includes('-h');
+  if (argv[0] === 'help') return help(argv.slice(1).join(' '));
+  const spec = findCommand(argv);
+  if (!spec) {
+    if (argv.length === 0) return help('', 2);
+    if (argv[0] === '--help' || argv[0] === '-h') return help('');
+    const group = argv[0] === 'audit' && (argv[1] === undefined || argv[1].startsWith('-'));
+    if (group && wantsHelp) return help('audit verify');
+    const why = group ? "'audit' needs a subcommand: audit verify" : argv[0].startsWith('-') ? `a command comes first, got "${argv[0]}"` : `unknown command "${argv[0]}"`;
+    process.stderr.write(`gatehouse-server: ${why}. Run 'gatehouse-server --help'.\n`);
     return 2;
+  }
+  if (wantsHelp) return help(spec.name);
+  const rest = argv.slice(spec.name.split(' ').length);
+  let flags: Flags;
+  try {
+    flags = parseCommandFlags(spec, rest);
+  } catch (err) {
+    if (!(err instanceof FlagError)) throw err;
+    process.stderr.write(`gatehouse-server ${spec.name}: ${err.message}\nRun 'gatehouse-server ${spec.name} --help' for its flags.\n`);
+    return 2;
+  }
+  try {
+    return await RUNNERS[spec.name](flags);
   } catch (err) {
     const { code, message } = serializeError(err);
     const reason = code === 'GATEHOUSE_ERR_INTERNAL' && err instanceof Error ? err.message : message;
@@ -32,65 +56,140 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-async function start(flags: Record<string, string>): Promise<number> {
-  const config = configFromArgs(flags, process.env);
-  const { createControlPlane } = await import('./app.ts'); // heavy: loaded only when needed
-  const plane = createControlPlane(config);
-  const { url } = await plane.start();
-  process.stdout.write(`gatehouse-server listening on ${url}\n`);
-  await new Promise<void>((resolve) => {
-    const stop = () => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve();
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
-  await plane.close();
-  return 0;
+/** Every subcommand's name ('start', 'audit verify', ...), for tests and completion. */
+export const SERVER_COMMAND_NAMES: readonly string[] = SERVER_COMMANDS.map((c) => c.name);
+
+function findCommand(argv: string[]): CommandSpec | undefined {
+  return SERVER_COMMANDS.find((c) => c.name.split(' ').every((word, i) => argv[i] === word));
 }
 
-async function runBootstrap(flags: Record<string, string>): Promise<number> {
+function help(name: string, code = 0): number {
+  const spec = SERVER_COMMANDS.find((c) => c.name === name);
+  const text = spec ? commandUsage(spec) : SERVER_TOP_USAGE;
+  (code === 0 ? process.stdout : process.stderr).write(`${text}\n`);
+  return code;
+}
+
+function progress(line: string): void {
+  process.stderr.write(`gatehouse-server: ${line}\n`);
+}
+
+async function start(flags: Flags): Promise<number> {
+  const config = configFromArgs(flags, process.env);
+  progress(`starting ${productVersion()}; ${storeDescription(config)}…`);
+  const lock = await lockEmbeddedStore(config, 'start');
+  try {
+    const { createControlPlane } = await import('./app.ts'); // heavy: loaded only when needed
+    const plane = createControlPlane(config);
+    let url: string;
+    try {
+      ({ url } = await plane.start());
+    } catch (err) {
+      await plane.close().catch(() => undefined);
+      throw listenError(err, config);
+    }
+    process.stdout.write(`gatehouse-server listening on ${url}\n`);
+    progress('ready; press Ctrl+C to stop');
+    await new Promise<void>((resolve) => {
+      const stop = () => {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+        resolve();
+      };
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
+    });
+    progress('stopping…');
+    await plane.close();
+    return 0;
+  } finally {
+    await lock?.release();
+  }
+}
+
+async function runBootstrap(flags: Flags): Promise<number> {
   const email = flags.email;
   const password = flags.password;
-  if (!email || !password || email === 'true' || password === 'true') {
-    process.stderr.write('gatehouse-server: bootstrap needs --email and --password\n');
+  if (!email || !password) {
+    process.stderr.write(`gatehouse-server bootstrap: needs --email and --password\nRun 'gatehouse-server bootstrap --help' for its flags.\n`);
     return 2;
   }
   const config = configFromArgs(flags, process.env);
+  const lock = await lockEmbeddedStore(config, 'bootstrap');
   const { openStore, storeTarget } = await import('./store/store.ts');
   const { bootstrap } = await import('./bootstrap.ts');
-  const store = await openStore(storeTarget(config));
   try {
-    const result = await bootstrap(store, { email, password, projectName: flags.project && flags.project !== 'true' ? flags.project : 'default' });
-    if (flags.json === 'true') {
-      process.stdout.write(`${JSON.stringify({ userId: result.userId, email: result.email, projectId: result.projectId })}\n`);
-    } else {
-      process.stdout.write(`created admin ${result.email} (id ${result.userId})\ncreated project "${result.projectName}" (id ${result.projectId})\n`);
+    const store = await openStore(storeTarget(config));
+    try {
+      const result = await bootstrap(store, { email, password, projectName: flags.project || 'default' });
+      if (flags.json === 'true') {
+        process.stdout.write(`${JSON.stringify({ userId: result.userId, email: result.email, projectId: result.projectId })}\n`);
+      } else {
+        process.stdout.write(`created admin ${result.email} (id ${result.userId})\ncreated project "${result.projectName}" (id ${result.projectId})\n`);
+      }
+      return 0;
+    } finally {
+      await store.close();
     }
-    return 0;
   } finally {
-    await store.close();
+    await lock?.release();
   }
 }
 
 /** Exit 0 with the number of events when the chain holds; exit 1 naming the first broken event. */
-async function auditVerify(flags: Record<string, string>): Promise<number> {
+async function auditVerify(flags: Flags): Promise<number> {
   const config = configFromArgs(flags, process.env);
+  if (config.databaseUrl === undefined) await requireEmbeddedStore(config.dataDir);
+  const lock = await lockEmbeddedStore(config, 'audit verify');
   const { openStore, storeTarget } = await import('./store/store.ts');
   const { verifyAuditChain } = await import('./audit/verify.ts');
-  const store = await openStore(storeTarget(config));
   try {
-    const verdict = await verifyAuditChain(store.auditEvents);
-    if (verdict.state === 'ok') {
-      process.stdout.write(`audit chain verified: ${verdict.count} events, last hash ${verdict.lastHash}\n`);
-      return 0;
+    const store = await openStore(storeTarget(config));
+    try {
+      const verdict = await verifyAuditChain(store.auditEvents);
+      if (verdict.state === 'ok') {
+        process.stdout.write(`audit chain verified: ${verdict.count} events, last hash ${verdict.lastHash}\n`);
+        return 0;
+      }
+      const { event } = verdict;
+      process.stderr.write(`gatehouse-server: audit chain broken at event seq ${event.seq} (id ${event.id}, ${event.action}): ${verdict.reason}; ${verdict.count} events before it verified (GATEHOUSE_ERR_AUDIT_CHAIN_BROKEN)\n`);
+      return 1;
+    } finally {
+      await store.close();
     }
-    const { event } = verdict;
-    process.stderr.write(`gatehouse-server: audit chain broken at event seq ${event.seq} (id ${event.id}, ${event.action}): ${verdict.reason}; ${verdict.count} events before it verified (GATEHOUSE_ERR_AUDIT_CHAIN_BROKEN)\n`);
-    return 1;
   } finally {
-    await store.close();
+    await lock?.release();
   }
+}
+
+/** The embedded store is one process's at a time; a shared PostgreSQL needs no lock. */
+async function lockEmbeddedStore(config: ControlPlaneConfig, command: string): Promise<DataDirLock | undefined> {
+  return config.databaseUrl === undefined ? lockDataDir(config.dataDir, command) : undefined;
+}
+
+/** A store that is not there is a mistyped --data-dir, not an empty audit trail. */
+async function requireEmbeddedStore(dataDir: string): Promise<void> {
+  const pgdata = join(dataDir, 'pgdata');
+  if (await access(pgdata).then(() => true, () => false)) return;
+  throw new GatehouseError(
+    ErrorCodes.STORE_NOT_FOUND,
+    `no Gatehouse store in ${dataDir} (no pgdata/ there); pass the --data-dir that gatehouse-server start uses, or --database-url for PostgreSQL`,
+  );
+}
+
+function storeDescription(config: ControlPlaneConfig): string {
+  return config.databaseUrl === undefined
+    ? `opening the embedded store in ${join(config.dataDir, 'pgdata')} (the first start creates it and takes a few seconds)`
+    : 'connecting to PostgreSQL (DATABASE_URL)';
+}
+
+function listenError(err: unknown, config: ControlPlaneConfig): unknown {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'EADDRINUSE') {
+    return new GatehouseError(ErrorCodes.CONFIG, `port ${config.port} on ${config.host} is in use by another program (another gatehouse-server or demo?); stop it or pass --port N (0: any free port)`, { cause: err });
+  }
+  if (code === 'EACCES') {
+    return new GatehouseError(ErrorCodes.CONFIG, `not allowed to listen on ${config.host}:${config.port}; pick a port above 1024 with --port`, { cause: err });
+  }
+  return err;
 }

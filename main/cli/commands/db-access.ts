@@ -3,7 +3,13 @@ import { COMMON_OPTIONS, parse, parseDuration, parsePort, requireString } from '
 import { openContext } from '../context.ts';
 import { err, out, type CliIo } from '../io.ts';
 import { MFA_OPTIONS, parseMfaMethod } from '../mfa.ts';
-import { UsageError } from '../usage-error.ts';
+import { ErrorCodes } from '../../../proxy-core/src/errors.ts';
+import { describeTimeLeft } from '../../../proxy-core/src/local/client-errors.ts';
+import { EXPIRY_WARNING_MS } from '../../../proxy-core/src/local/local-proxy.ts';
+import { hasCode } from '../../core/api/api-errors.ts';
+import { localTime } from '../format.ts';
+import { resolveProject } from '../project.ts';
+import { RunningSessions, type RunningSession } from '../running-sessions.ts';
 import type { AccessStatus } from '../../core/access/types.ts';
 
 const COMMAND = 'db access';
@@ -33,10 +39,20 @@ export async function dbAccess(argv: string[], io: CliIo): Promise<number> {
   const port = parsePort(COMMAND, values.port);
 
   const ctx = await openContext(io, COMMAND, values.domain);
-  const projectId = values['project-id'] ?? (await ctx.settings.getLastProject(ctx.domain));
-  if (!projectId) {
+  let projectId: string;
+  let running: RunningSessions;
+  try {
+    projectId = (await resolveProject(ctx, COMMAND, values['project-id'])).id;
+    running = new RunningSessions(ctx.dir);
+    const already = await running.forAccount({ domain: ctx.domain, projectId, resource, account });
+    if (already) {
+      err(io, alreadyRunning(already));
+      await ctx.api.close();
+      return 1;
+    }
+  } catch (e) {
     await ctx.api.close();
-    throw new UsageError('--project-id is required', COMMAND);
+    throw e;
   }
   const { SessionManager } = await import('../../core/access/session-manager.ts');
   // After expiry or revocation the port keeps answering with a clear FATAL for a moment, so
@@ -46,6 +62,8 @@ export async function dbAccess(argv: string[], io: CliIo): Promise<number> {
   const interrupted = waitForInterrupt(io);
   const stopWaiting = new AbortController();
   void interrupted.promise.then(() => stopWaiting.abort());
+  let forget: (() => Promise<void>) | undefined;
+  let warning: NodeJS.Timeout | undefined;
   try {
     const ended = new Promise<AccessStatus>((resolve) => {
       manager.on('status', (s) => {
@@ -55,9 +73,17 @@ export async function dbAccess(argv: string[], io: CliIo): Promise<number> {
     const ready = await startThroughGate(
       io, ctx.api, { projectId, resource, account, duration, port },
       { mfaCode: values['mfa-code'], mfaMethod, reason: values.reason, requestId: values['request-id'], signal: stopWaiting.signal },
-      (req) => manager.start(req),
+      (req) => manager.start(req).catch(async (e: unknown) => {
+        const holder = hasCode(e, ErrorCodes.PORT_IN_USE) ? await running.onPort((e as { port: number }).port) : undefined;
+        throw holder ? new Error(alreadyRunning(holder).replace(/^gatehouse: /, '')) : e;
+      }),
     );
     printReady(io, ready, values.json === true);
+    forget = await running.add({
+      pid: process.pid, domain: ctx.domain, projectId, resource, account, resourceName: ready.resourceName,
+      accountName: ready.accountName, port: ready.port, url: ready.url, sessionId: ready.sessionId, expiresAt: ready.expiresAt,
+    });
+    warning = warnBeforeExpiry(io, ready);
 
     const outcome = await Promise.race([ended, interrupted.promise]);
     if (outcome === 'interrupt') {
@@ -72,6 +98,8 @@ export async function dbAccess(argv: string[], io: CliIo): Promise<number> {
     err(io, `Session ${describeEnd(outcome.endReason)}.`);
     return 0;
   } finally {
+    if (warning) clearTimeout(warning);
+    await forget?.();
     interrupted.dispose();
     await manager.close();
     await ctx.api.close();
@@ -90,6 +118,26 @@ function printReady(io: CliIo, s: AccessStatus, json: boolean): void {
   out(io, `  JDBC:  jdbc:postgresql://127.0.0.1:${s.port}/${encodeURIComponent(s.database)}?user=${encodeURIComponent(s.username)}`);
   out(io, '');
   out(io, `Session ${s.sessionId}. No password needed. Press Ctrl+C to end the session.`);
+}
+
+/** Another `db access` on this machine already serves this account: point at it. */
+function alreadyRunning(s: RunningSession): string {
+  return [
+    `gatehouse: ${s.accountName} on ${s.resourceName} already has a running session on this machine (session ${s.sessionId}, until ${localTime(s.expiresAt)}). Use it:`,
+    `  URL:   ${s.url}`,
+    `  psql:  psql "${s.url}"`,
+    `or end it first: Ctrl+C where it runs, or kill ${s.pid}.`,
+  ].join('\n');
+}
+
+/** Like the desktop app: a warning on stderr 5 minutes before expiry (at once for shorter sessions). */
+function warnBeforeExpiry(io: CliIo, s: AccessStatus): NodeJS.Timeout {
+  const expiresAt = Date.parse(s.expiresAt);
+  const timer = setTimeout(() => {
+    err(io, `Session ${s.sessionId} expires in ${describeTimeLeft(expiresAt - Date.now())} (at ${localTime(s.expiresAt)}); open connections are closed then. Run gatehouse db access again for a new one.`);
+  }, Math.max(0, expiresAt - EXPIRY_WARNING_MS - Date.now()));
+  timer.unref();
+  return timer;
 }
 
 function describeEnd(reason: AccessStatus['endReason']): string {

@@ -34,6 +34,8 @@ export interface StackOptions {
   pgTls?: boolean;
   /** Extra environment for the server and gateway processes. */
   env?: NodeJS.ProcessEnv;
+  /** Told before each slow step ('starting PostgreSQL', ...), for a person watching. */
+  onProgress?: (step: string) => void;
 }
 
 export interface Stack {
@@ -126,6 +128,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const gatewayDir = join(dataDir, 'gateway');
   const env: NodeJS.ProcessEnv = { GATEHOUSE_LOG_LEVEL: process.env.GATEHOUSE_LOG_LEVEL ?? 'info', ...options.env };
   const cleanups: Array<() => Promise<void>> = [];
+  const progress = options.onProgress ?? (() => undefined);
   const close = async () => {
     for (const fn of cleanups.reverse()) await fn().catch((err) => log.warn({ err }, 'cleanup failed'));
     cleanups.length = 0;
@@ -134,6 +137,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 
   try {
     // 1. The database the demo gives access to.
+    progress('starting PostgreSQL with the sample database');
     const useTls = options.pgTls ?? true;
     const dbCa = useTls ? await CertificateAuthority.create({ commonName: 'Gatehouse demo database CA' }) : undefined;
     const dbCert = dbCa ? await dbCa.issueServerCertificate({ commonName: '127.0.0.1', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] }) : undefined;
@@ -145,6 +149,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const roles = await createSampleDatabase(pg);
 
     // 2. The control plane, bootstrapped before it starts (the embedded store has one writer).
+    progress('creating the control plane\'s store and its admin');
     const email = 'admin@demo.local';
     // Letters and digits only: safe to paste after --password in any shell or CLI parser.
     const password = randomBytes(12).toString('hex');
@@ -159,6 +164,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 
     const port = options.port || (await freePort());
     const domain = `http://127.0.0.1:${port}`;
+    progress(`starting the control plane on ${domain}`);
     const server = startProcess('gatehouse-server.mjs', ['start', '--data-dir', serverDir, '--host', '127.0.0.1', '--port', String(port)], env);
     cleanups.push(() => server.kill());
     await waitFor('the control plane', async () => {
@@ -195,6 +201,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     };
 
     // 4. A gateway, enrolled with a one-time token, dialing out to the control plane.
+    progress('enrolling and starting a gateway');
     const created = await api<{ gateway: { id: string }; enrollmentToken: string }>('POST', '/gateways', { name: 'demo-gateway', projectId });
     const gatewayId = created.gateway.id;
     const gatewayArgs = ['start', '--domain', domain, '--data-dir', gatewayDir];
@@ -208,6 +215,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     cleanups.push(() => gateway.kill());
 
     // 5. The resource and its two accounts.
+    progress(`registering ${DEMO_RESOURCE} and its accounts`);
     const { resource } = await api<{ resource: { id: string } }>('POST', `/projects/${projectId}/resources`, {
       name: DEMO_RESOURCE,
       gatewayId,

@@ -4,6 +4,7 @@
  * line. stdout carries command output; progress and reasons go to stderr.
  */
 import { access } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { ErrorCodes, GatehouseError, serializeError } from '../../proxy-core/src/errors.ts';
 import { productVersion } from '../../proxy-core/src/version.ts';
@@ -78,6 +79,11 @@ async function start(flags: Flags): Promise<number> {
   const config = configFromArgs(flags, process.env);
   progress(`starting ${productVersion()}; ${storeDescription(config)}…`);
   const lock = await lockEmbeddedStore(config, 'start');
+  const taken = config.port === 0 ? undefined : await probeListen(config.host, config.port);
+  if (taken) {
+    await lock?.release();
+    throw listenError(taken, config); // before the slow store opening
+  }
   try {
     const { createControlPlane } = await import('./app.ts'); // heavy: loaded only when needed
     const plane = createControlPlane(config);
@@ -181,6 +187,15 @@ function storeDescription(config: ControlPlaneConfig): string {
   return config.databaseUrl === undefined
     ? `opening the embedded store in ${join(config.dataDir, 'pgdata')} (the first start creates it and takes a few seconds)`
     : 'connecting to PostgreSQL (DATABASE_URL)';
+}
+
+/** The error listening on host:port would give right now, if any. */
+function probeListen(host: string, port: number): Promise<Error | undefined> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once('error', (err) => resolve(err));
+    probe.listen({ port, host, exclusive: true }, () => probe.close(() => resolve(undefined)));
+  });
 }
 
 function listenError(err: unknown, config: ControlPlaneConfig): unknown {

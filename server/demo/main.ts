@@ -107,21 +107,31 @@ async function main(argv: string[]): Promise<number> {
 }
 
 /**
- * Resolves at the first Ctrl+C / SIGTERM. Later ones are absorbed while the demo stops: a
- * terminal's Ctrl+C reaches npm and the demo both, and npm forwards it once more.
+ * Resolves at the first Ctrl+C / SIGTERM, or when the process that started the demo is gone
+ * (`kill <npm's pid>` ends npm's shell, which does not pass the signal on: the demo would
+ * run on, orphaned). Later signals are absorbed while the demo stops: a terminal's Ctrl+C
+ * reaches npm and the demo both, and npm forwards it once more.
  */
 function onStopSignal(): Promise<void> {
   return new Promise((resolveStop) => {
     let seen = false;
-    const stop = () => {
+    const parent = process.ppid;
+    const orphaned = setInterval(() => {
+      if (process.ppid !== parent) stop();
+    }, ORPHAN_CHECK_MS);
+    orphaned.unref();
+    function stop(): void {
+      clearInterval(orphaned);
       if (seen) return;
       seen = true;
       resolveStop();
-    };
+    }
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
 }
+
+const ORPHAN_CHECK_MS = 500;
 
 function portIsFree(port: number): Promise<boolean> {
   return new Promise((resolveFree) => {

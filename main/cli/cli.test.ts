@@ -37,7 +37,7 @@ describe('gatehouse argument errors and exit codes', () => {
   it('--help prints usage on stdout and exits 0; each command has its own help', async () => {
     const top = await run(['--help']);
     expect(top.code).toBe(0);
-    expect(top.stdout).toContain('gatehouse db access --resource R --account A --project-id P');
+    expect(top.stdout).toContain('gatehouse db access --resource R --account A [--project-id P]');
     const sub = await run(['db', 'access', '--help']);
     expect(sub.code).toBe(0);
     expect(sub.stdout).toContain('--duration D');

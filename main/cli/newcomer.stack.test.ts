@@ -137,6 +137,27 @@ describe('issue 14 CLI: from an invitation to psql with the gatehouse CLI alone'
     expect(await third.stop()).toBe(0);
   });
 
+  it('in two projects: accounts list adds a PROJECT column, and db access on a fresh machine asks which project', async () => {
+    const { project } = await stack.api<{ project: { id: string } }>('POST', '/projects', { name: 'second' });
+    await stack.api('POST', `/projects/${project.id}/members`, { email: NEWCOMER.email, role: 'member' });
+    const listed = await gatehouse(['accounts', 'list']);
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(listed.stdout).toMatch(/PROJECT\s+RESOURCE\s+ACCOUNT/);
+    expect(listed.stdout).toMatch(/demo\s+demo-postgres\s+readonly/);
+    expect(listed.stderr).toContain('--project-id demo');
+
+    const fresh = await mkdtemp(join(tmpdir(), 'gatehouse-newcomer-2-'));
+    try {
+      expect((await gatehouse(['login', '--domain', stack.domain, '--email', NEWCOMER.email, '--password', NEWCOMER.password], fresh)).code).toBe(0);
+      const ask = await gatehouse(['db', 'access', '--resource', 'demo-postgres', '--account', 'readonly'], fresh);
+      expect(ask.code).toBe(2);
+      expect(ask.stderr).toContain(`you are in 2 projects; pick one with --project-id (its id or name): demo (${stack.projectId}, member), second (${project.id}, member)`);
+      expect((await gatehouse(['projects', 'list'], fresh)).stdout).not.toMatch(/yes/); // no default yet
+    } finally {
+      await rm(fresh, { recursive: true, force: true });
+    }
+  });
+
   it('login --domain host:port (no scheme) on a plain-HTTP server hints at http://; logout twice exits 0 both times', async () => {
     const bare = stack.domain.replace(/^http:\/\//, '');
     const hinted = await gatehouse(['login', '--domain', bare, '--email', NEWCOMER.email, '--password', NEWCOMER.password]);

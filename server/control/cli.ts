@@ -10,14 +10,18 @@ import { ErrorCodes, GatehouseError, serializeError } from '../../proxy-core/src
 import { productVersion } from '../../proxy-core/src/version.ts';
 import { commandUsage, FlagError, parseCommandFlags, SERVER_COMMANDS, SERVER_TOP_USAGE, type CommandSpec } from './cli-flags.ts';
 import { configFromArgs, type ControlPlaneConfig } from './config.ts';
-import { lockDataDir, type DataDirLock } from './data-dir-lock.ts';
+import { lockDataDir } from './data-dir-lock.ts';
 
 type Flags = Record<string, string>;
 
+/**
+ * Each command's runner. The embedded store is one process's at a time: every command that
+ * opens it holds the data dir's lock meanwhile (`withStoreLock`).
+ */
 const RUNNERS: Record<string, (flags: Flags) => Promise<number>> = {
-  start,
-  bootstrap: runBootstrap,
-  'audit verify': auditVerify,
+  start: (flags) => withStoreLock(flags, 'start', start),
+  bootstrap: (flags) => withStoreLock(flags, 'bootstrap', runBootstrap),
+  'audit verify': (flags) => withStoreLock(flags, 'audit verify', auditVerify),
 };
 
 export async function main(argv: string[]): Promise<number> {
@@ -75,45 +79,34 @@ function progress(line: string): void {
   process.stderr.write(`gatehouse-server: ${line}\n`);
 }
 
-async function start(flags: Flags): Promise<number> {
+async function start(flags: Record<string, string>): Promise<number> {
   const config = configFromArgs(flags, process.env);
-  progress(`starting ${productVersion()}; ${storeDescription(config)}…`);
-  const lock = await lockEmbeddedStore(config, 'start');
   const taken = config.port === 0 ? undefined : await probeListen(config.host, config.port);
-  if (taken) {
-    await lock?.release();
-    throw listenError(taken, config); // before the slow store opening
-  }
-  try {
-    const { createControlPlane } = await import('./app.ts'); // heavy: loaded only when needed
-    const plane = createControlPlane(config);
-    let url: string;
-    try {
-      ({ url } = await plane.start());
-    } catch (err) {
-      await plane.close().catch(() => undefined);
-      throw listenError(err, config);
-    }
-    process.stdout.write(`gatehouse-server listening on ${url}\n`);
-    progress('ready; press Ctrl+C to stop');
-    await new Promise<void>((resolve) => {
-      const stop = () => {
-        process.off('SIGINT', stop);
-        process.off('SIGTERM', stop);
-        resolve();
-      };
-      process.on('SIGINT', stop);
-      process.on('SIGTERM', stop);
-    });
-    progress('stopping…');
-    await plane.close();
-    return 0;
-  } finally {
-    await lock?.release();
-  }
+  if (taken) throw listenError(taken, config); // before the slow store opening
+  progress(`starting ${productVersion()}; ${storeDescription(config)}…`);
+  const { createControlPlane } = await import('./app.ts'); // heavy: loaded only when needed
+  const plane = createControlPlane(config);
+  const { url } = await plane.start().catch(async (err: unknown) => {
+    await plane.close().catch(() => undefined);
+    throw listenError(err, config);
+  });
+  process.stdout.write(`gatehouse-server listening on ${url}\n`);
+  progress('ready; press Ctrl+C to stop');
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  progress('stopping…');
+  await plane.close();
+  return 0;
 }
 
-async function runBootstrap(flags: Flags): Promise<number> {
+async function runBootstrap(flags: Record<string, string>): Promise<number> {
   const email = flags.email;
   const password = flags.password;
   if (!email || !password) {
@@ -121,56 +114,56 @@ async function runBootstrap(flags: Flags): Promise<number> {
     return 2;
   }
   const config = configFromArgs(flags, process.env);
-  const lock = await lockEmbeddedStore(config, 'bootstrap');
   const { openStore, storeTarget } = await import('./store/store.ts');
   const { bootstrap } = await import('./bootstrap.ts');
+  const store = await openStore(storeTarget(config));
   try {
-    const store = await openStore(storeTarget(config));
-    try {
-      const result = await bootstrap(store, { email, password, projectName: flags.project || 'default' });
-      if (flags.json === 'true') {
-        process.stdout.write(`${JSON.stringify({ userId: result.userId, email: result.email, projectId: result.projectId })}\n`);
-      } else {
-        process.stdout.write(`created admin ${result.email} (id ${result.userId})\ncreated project "${result.projectName}" (id ${result.projectId})\n`);
-      }
-      return 0;
-    } finally {
-      await store.close();
+    const result = await bootstrap(store, { email, password, projectName: flags.project || 'default' });
+    if (flags.json === 'true') {
+      process.stdout.write(`${JSON.stringify({ userId: result.userId, email: result.email, projectId: result.projectId })}\n`);
+    } else {
+      process.stdout.write(`created admin ${result.email} (id ${result.userId})\ncreated project "${result.projectName}" (id ${result.projectId})\n`);
     }
+    return 0;
   } finally {
-    await lock?.release();
+    await store.close();
   }
 }
 
 /** Exit 0 with the number of events when the chain holds; exit 1 naming the first broken event. */
-async function auditVerify(flags: Flags): Promise<number> {
+async function auditVerify(flags: Record<string, string>): Promise<number> {
   const config = configFromArgs(flags, process.env);
-  if (config.databaseUrl === undefined) await requireEmbeddedStore(config.dataDir);
-  const lock = await lockEmbeddedStore(config, 'audit verify');
   const { openStore, storeTarget } = await import('./store/store.ts');
   const { verifyAuditChain } = await import('./audit/verify.ts');
+  const store = await openStore(storeTarget(config));
   try {
-    const store = await openStore(storeTarget(config));
-    try {
-      const verdict = await verifyAuditChain(store.auditEvents);
-      if (verdict.state === 'ok') {
-        process.stdout.write(`audit chain verified: ${verdict.count} events, last hash ${verdict.lastHash}\n`);
-        return 0;
-      }
-      const { event } = verdict;
-      process.stderr.write(`gatehouse-server: audit chain broken at event seq ${event.seq} (id ${event.id}, ${event.action}): ${verdict.reason}; ${verdict.count} events before it verified (GATEHOUSE_ERR_AUDIT_CHAIN_BROKEN)\n`);
-      return 1;
-    } finally {
-      await store.close();
+    const verdict = await verifyAuditChain(store.auditEvents);
+    if (verdict.state === 'ok') {
+      process.stdout.write(`audit chain verified: ${verdict.count} events, last hash ${verdict.lastHash}\n`);
+      return 0;
     }
+    const { event } = verdict;
+    process.stderr.write(`gatehouse-server: audit chain broken at event seq ${event.seq} (id ${event.id}, ${event.action}): ${verdict.reason}; ${verdict.count} events before it verified (GATEHOUSE_ERR_AUDIT_CHAIN_BROKEN)\n`);
+    return 1;
   } finally {
-    await lock?.release();
+    await store.close();
   }
 }
 
-/** The embedded store is one process's at a time; a shared PostgreSQL needs no lock. */
-async function lockEmbeddedStore(config: ControlPlaneConfig, command: string): Promise<DataDirLock | undefined> {
-  return config.databaseUrl === undefined ? lockDataDir(config.dataDir, command) : undefined;
+/**
+ * Runs `run` holding the data dir's lock when the store is the embedded one (a shared
+ * PostgreSQL needs none); `audit verify` first makes sure there is a store to verify.
+ */
+async function withStoreLock(flags: Flags, command: string, run: (flags: Flags) => Promise<number>): Promise<number> {
+  const config = configFromArgs(flags, process.env);
+  if (config.databaseUrl !== undefined) return run(flags);
+  if (command === 'audit verify') await requireEmbeddedStore(config.dataDir);
+  const lock = await lockDataDir(config.dataDir, command);
+  try {
+    return await run(flags);
+  } finally {
+    await lock.release();
+  }
 }
 
 /** A store that is not there is a mistyped --data-dir, not an empty audit trail. */

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -45,6 +45,8 @@ describe('gatehouse-server CLI', () => {
     expect(second.stderr).toContain('already bootstrapped');
 
     const child = spawn(process.execPath, [BIN, 'start', '--data-dir', dataDir, '--port', '0'], { env: { ...process.env, GATEHOUSE_LOG_LEVEL: 'silent' } });
+    let progress = '';
+    child.stderr.on('data', (d) => (progress += d));
     const url = await new Promise<string>((resolve, reject) => {
       let out = '';
       child.stdout.on('data', (d) => {
@@ -54,6 +56,8 @@ describe('gatehouse-server CLI', () => {
       });
       child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
     });
+    // issue 14: it said what it was doing (stderr), before the URL (stdout)
+    expect(progress).toMatch(/gatehouse-server: starting .*; opening the embedded store in .*pgdata/);
     // issue 14: while the server runs, its embedded store is locked: a bootstrap (an admin the
     // server would never see) and an audit verify are refused, naming the running process
     const during = await run(['bootstrap', '--data-dir', dataDir, '--email', 'late@example.com', '--password', 'long enough pw']);
@@ -64,6 +68,7 @@ describe('gatehouse-server CLI', () => {
     expect(verifyDuring.code).toBe(1);
     expect(verifyDuring.stderr).toContain('GATEHOUSE_ERR_DATA_DIR_IN_USE');
     const res = await call(url, 'POST', '/api/v1/auth/login', { body: { email: 'root@example.com', password: 'long enough pw' } });
+    expect(progress).toContain('gatehouse-server: ready; press Ctrl+C to stop'); // written right after the URL
     expect(res.status).toBe(200);
     const me = await call(url, 'GET', '/api/v1/me', { token: res.body.accessToken });
     expect(me.body.projects).toEqual([{ id: made.projectId, name: 'shop', role: 'admin' }]);
@@ -83,18 +88,15 @@ describe('gatehouse-server CLI', () => {
     const dead = spawn(process.execPath, ['-e', '0']);
     await new Promise((r) => dead.once('exit', r));
     await writeFile(join(dataDir, LOCK_FILE_NAME), JSON.stringify({ pid: dead.pid, host: hostname(), command: 'start', since: new Date().toISOString() }));
-    const made = await run(['bootstrap', '--data-dir', dataDir, '--email', 'root@example.com', '--password', 'long enough pw', '--json']);
-    expect(made.code, made.stderr).toBe(0);
-    expect(existsSync(join(dataDir, LOCK_FILE_NAME))).toBe(false); // released after use
+    const taken = await lockDataDir(dataDir, 'bootstrap'); // the dead process's lock is stale
+    expect(JSON.parse(await readFile(join(dataDir, LOCK_FILE_NAME), 'utf8'))).toMatchObject({ pid: process.pid, command: 'bootstrap' });
 
-    const held = await lockDataDir(dataDir, 'start'); // this (live) process holds it
-    try {
-      const refused = await run(['audit', 'verify', '--data-dir', dataDir]);
-      expect(refused.code).toBe(1);
-      expect(refused.stderr).toContain(`pid ${process.pid}`);
-    } finally {
-      await held.release();
-    }
+    // held by a live process (this one): the CLI refuses, naming it
+    const refused = await run(['bootstrap', '--data-dir', dataDir, '--email', 'a@example.com', '--password', 'long enough pw']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`is in use by gatehouse-server bootstrap (pid ${process.pid}`);
+    await taken.release();
+    expect(existsSync(join(dataDir, LOCK_FILE_NAME))).toBe(false);
   });
 
   it('issue 14: audit verify refuses a data dir with no store instead of creating one and reporting 0 events', async () => {
@@ -120,7 +122,7 @@ describe('gatehouse-server CLI', () => {
       child.stderr.on('data', (d) => (stderr += d));
       const code = await new Promise<number | null>((r) => child.once('exit', r));
       expect(code).toBe(1);
-      expect(stderr).toMatch(/gatehouse-server: starting .*opening the embedded store/); // progress first
+      expect(stderr.trim().split('\n')).toHaveLength(1); // refused before the slow store opening
       expect(stderr).toContain(`port ${port} on 127.0.0.1 is in use`);
       expect(existsSync(join(dataDir, LOCK_FILE_NAME))).toBe(false);
     } finally {

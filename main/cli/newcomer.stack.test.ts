@@ -6,6 +6,7 @@
  * same account, a scheme-less --domain on a plain-HTTP server, logging out twice.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
@@ -135,6 +136,18 @@ describe('issue 14 CLI: from an invitation to psql with the gatehouse CLI alone'
     third.child.stdin!.end();
     expect((await third.ready(60_000)).port).toBe(ready.port); // same stable port
     expect(await third.stop()).toBe(0);
+
+    // the usual port held by something that is not a `db access` here (say, the desktop app)
+    const squatter = createServer();
+    await new Promise<void>((r) => squatter.listen(ready.port, '127.0.0.1', r));
+    try {
+      const blocked = await gatehouse(['db', 'access', '--resource', 'demo-postgres', '--account', 'readonly']);
+      expect(blocked.code).toBe(1);
+      expect(blocked.stderr).toContain(`port ${ready.port}, this account's usual one, is in use by another program (the desktop app may have a session`);
+      expect(blocked.stderr).toContain('--port');
+    } finally {
+      squatter.close();
+    }
   });
 
   it('in two projects: accounts list adds a PROJECT column, and db access on a fresh machine asks which project', async () => {

@@ -74,8 +74,11 @@ export async function dbAccess(argv: string[], io: CliIo): Promise<number> {
       io, ctx.api, { projectId, resource, account, duration, port },
       { mfaCode: values['mfa-code'], mfaMethod, reason: values.reason, requestId: values['request-id'], signal: stopWaiting.signal },
       (req) => manager.start(req).catch(async (e: unknown) => {
-        const holder = hasCode(e, ErrorCodes.PORT_IN_USE) ? await running.onPort((e as { port: number }).port) : undefined;
-        throw holder ? new Error(alreadyRunning(holder).replace(/^gatehouse: /, '')) : e;
+        if (!hasCode(e, ErrorCodes.PORT_IN_USE)) throw e;
+        const taken = (e as { port: number }).port;
+        const holder = await running.onPort(taken);
+        if (holder) throw new Error(alreadyRunning(holder).replace(/^gatehouse: /, ''));
+        throw new Error(`port ${taken}${port === undefined ? ', this account\'s usual one,' : ''} is in use by another program (the desktop app may have a session for this account: use or stop that one); or pick another port with --port`);
       }),
     );
     printReady(io, ready, values.json === true);

@@ -58,11 +58,16 @@ export async function main(argv: string[], ioOverrides: Partial<CliIo> = {}): Pr
         out(io, usage(first));
         return 0;
       }
-      err(io, `gatehouse: '${first}' needs a subcommand\n\n${usage(first)}`);
-      return EXIT_USAGE;
+      if (!Object.hasOwn(COMMANDS, `${first} list`)) {
+        err(io, `gatehouse: '${first}' needs a subcommand\n\n${usage(first)}`);
+        return EXIT_USAGE;
+      }
+      name = `${first} list`; // `gatehouse accounts` lists them
+      rest = argv.slice(1);
+    } else {
+      name = `${first} ${second}`;
+      rest = argv.slice(2);
     }
-    name = `${first} ${second}`;
-    rest = argv.slice(2);
   }
   const load = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!load) {

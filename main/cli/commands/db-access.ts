@@ -10,6 +10,7 @@ import { hasCode } from '../../core/api/api-errors.ts';
 import { localTime } from '../format.ts';
 import { resolveProject } from '../project.ts';
 import { RunningSessions, type RunningSession } from '../running-sessions.ts';
+import { UsageError } from '../usage-error.ts';
 import type { AccessStatus } from '../../core/access/types.ts';
 
 const COMMAND = 'db access';
@@ -20,7 +21,7 @@ const ENDED_LINGER_MS = 3_000;
  * session on the server) or until the session ends by itself (expiry, revocation).
  */
 export async function dbAccess(argv: string[], io: CliIo): Promise<number> {
-  const { values } = parse(COMMAND, argv, {
+  const { values, positionals } = parse(COMMAND, argv, {
     ...COMMON_OPTIONS,
     resource: { type: 'string' },
     account: { type: 'string' },
@@ -31,7 +32,10 @@ export async function dbAccess(argv: string[], io: CliIo): Promise<number> {
     reason: { type: 'string' },
     'request-id': { type: 'string' },
     ...MFA_OPTIONS,
-  });
+  }, true);
+  if (positionals.length > 0) {
+    throw new UsageError(`unexpected "${positionals.join(' ')}": name them with flags, e.g. --resource ${positionals[0]} --account ${positionals[1] ?? 'A'}`, COMMAND);
+  }
   const mfaMethod = parseMfaMethod(COMMAND, values['mfa-method']);
   const resource = requireString(COMMAND, values.resource, '--resource');
   const account = requireString(COMMAND, values.account, '--account');

@@ -21,9 +21,10 @@ New here? Accept your invitation, list what you may access, start a session:
   gatehouse accounts list
   gatehouse db access --resource R --account A
 
-'gatehouse projects', 'gatehouse accounts', 'gatehouse sessions' and 'gatehouse requests'
-alone run their list. Every command takes --domain; after login the signed-in domain is the default. --project-id
-takes a project's id or name and defaults to the last project used, or your only project.
+'gatehouse projects', 'accounts', 'sessions' and 'requests' alone run their list.
+Every command takes --domain; after login the signed-in domain is the default.
+--project-id takes a project's id or name and defaults to the last project used, or your
+only project.
 Run 'gatehouse <command> --help' for details.`;
 
 const COMMANDS: Record<string, string> = {

@@ -10,8 +10,8 @@ import { request } from 'undici';
 import { CliUser, ROOT } from './helpers.ts';
 import type { Stack } from '../../server/demo/stack.ts';
 
-// Through npm, as the README says (-s: no npm banner on stdout); the test's SIGTERM goes to
-// npm, which passes it on to the demo.
+// Through npm, as the README says (-s: no npm banner on stdout), in its own process group so
+// that whatever is left at the end can be killed as a group.
 const demo = spawn('npm', ['run', '-s', 'demo', '--', '--json', '--port', '0'], {
   cwd: ROOT,
   env: { ...process.env, GATEHOUSE_LOG_LEVEL: 'warn' },
@@ -27,7 +27,11 @@ const exited = new Promise<number | null>((r) => demo.once('exit', (code) => r(c
 const stderrClosed = new Promise<void>((r) => demo.stderr.once('close', () => r()));
 
 afterAll(async () => {
-  if (demo.exitCode === null) process.kill(-demo.pid!, 'SIGKILL');
+  try {
+    process.kill(-demo.pid!, 'SIGKILL'); // anything of the group still running after a failure
+  } catch {
+    // the group is gone: everything stopped
+  }
 });
 
 describe('npm run demo -- --json', () => {

@@ -67,6 +67,8 @@ export interface ManagedProcess {
 }
 
 const OUTPUT_CAP = 4 * 1024 * 1024;
+/** How long the control plane and the gateway get to come up (a loaded machine needs time). */
+const STEP_TIMEOUT_MS = 90_000;
 
 function startProcess(bin: string, args: string[], env: NodeJS.ProcessEnv): ManagedProcess {
   const child = spawn(process.execPath, [join(REPO_ROOT, 'bin', bin), ...args], {
@@ -171,7 +173,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       const res = await request(`${domain}/healthz`);
       await res.body.dump();
       return res.statusCode === 200 ? true : undefined;
-    }, 30_000, () => exitedReason(server));
+    }, STEP_TIMEOUT_MS, () => exitedReason(server));
 
     // 3. Admin API calls, as a script would make them.
     let token: { value: string; at: number } | undefined;
@@ -210,7 +212,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       waitFor('the gateway to link', async () => {
         const { gateways } = await api<{ gateways: Array<{ id: string; connected: boolean }> }>('GET', '/gateways');
         return gateways.find((g) => g.id === gatewayId)?.connected ? true : undefined;
-      }, 30_000, () => exitedReason(proc));
+      }, STEP_TIMEOUT_MS, () => exitedReason(proc));
     await waitLinked(gateway);
     cleanups.push(() => gateway.kill());
 

@@ -80,7 +80,7 @@ describe('gatehouse-server CLI', () => {
     const verified = await run(['audit', 'verify', '--data-dir', dataDir]);
     expect(verified.code, verified.stderr).toBe(0);
     expect(verified.stdout).toMatch(/audit chain verified: [1-9]\d* events/);
-  });
+  }, 180_000); // four embedded-store openings in turn: slow on a loaded machine
 
   it('issue 14: a lock left by a process that is gone is taken over; one held by a live process is not', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'gatehouse-cli-'));

@@ -37,7 +37,7 @@ describe('gatehouse argument errors and exit codes', () => {
   it('--help prints usage on stdout and exits 0; each command has its own help', async () => {
     const top = await run(['--help']);
     expect(top.code).toBe(0);
-    expect(top.stdout).toContain('gatehouse db access --resource R --account A --project-id P');
+    expect(top.stdout).toContain('gatehouse db access --resource R --account A [--project-id P]');
     const sub = await run(['db', 'access', '--help']);
     expect(sub.code).toBe(0);
     expect(sub.stdout).toContain('--duration D');
@@ -52,6 +52,10 @@ describe('gatehouse argument errors and exit codes', () => {
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain("unknown command 'frobnicate'");
     expect((await run(['db'])).code).toBe(2);
+    // issue 14: a group whose only everyday verb is 'list' runs it
+    const listed = await run(['accounts', '--domain', 'http://127.0.0.1:1']);
+    expect(listed.code).toBe(1);
+    expect(listed.stderr).toMatch(/not signed in to http:\/\/127\.0\.0\.1:1/);
   });
 
   it('bad flags exit 2 and name the problem', async () => {
@@ -64,6 +68,11 @@ describe('gatehouse argument errors and exit codes', () => {
       [['sessions', 'logs', '--domain', 'http://x'], /a session id is required/],
       [['sessions', 'list'], /no domain: pass --domain URL/],
       [['login', '--domain', 'http://127.0.0.1:1'], /--email and --password are required when not on a terminal/],
+      // issue 14: the mistakes a newcomer makes, each answered with what to type instead
+      [['db', 'access', 'demo-postgres', 'readonly'], /unexpected "demo-postgres readonly": name them with flags, e\.g\. --resource demo-postgres --account readonly/],
+      [['accounts', 'list'], /sign in first with gatehouse login --domain URL \(new here\? gatehouse invitations accept/],
+      [['invitations', 'accept', 'https://gh.example.com/accept-invitation'], /the link has no code=/],
+      [['projects', 'list', '--project-id', 'x'], /Unknown option '--project-id'/],
     ];
     for (const [argv, message] of cases) {
       const r = await run(argv);

@@ -1,6 +1,7 @@
 import { isGatehouseErrorLike } from '../../proxy-core/src/errors.ts';
 import { retryAfterText } from '../core/api/api-errors.ts';
 import { err, out, processIo, type CliIo } from './io.ts';
+import { productVersion } from '../../proxy-core/src/version.ts';
 import { usage } from './usage.ts';
 import { EXIT_ERROR, EXIT_USAGE, UsageError } from './usage-error.ts';
 
@@ -9,6 +10,9 @@ type Command = (argv: string[], io: CliIo) => Promise<number>;
 /** Command words → the module that runs them (loaded lazily: `--help` stays instant). */
 const COMMANDS: Record<string, () => Promise<Command>> = {
   login: async () => (await import('./commands/login.ts')).login,
+  'invitations accept': async () => (await import('./commands/invitations.ts')).invitationsAccept,
+  'projects list': async () => (await import('./commands/projects.ts')).projectsList,
+  'accounts list': async () => (await import('./commands/accounts.ts')).accountsList,
   logout: async () => (await import('./commands/logout.ts')).logout,
   'db access': async () => (await import('./commands/db-access.ts')).dbAccess,
   'sessions list': async () => (await import('./commands/sessions.ts')).sessionsList,
@@ -18,7 +22,10 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   'requests approve': async () => (await import('./commands/requests.ts')).requestsApprove,
   'requests deny': async () => (await import('./commands/requests.ts')).requestsDeny,
 };
-const GROUPS = new Set(['db', 'sessions', 'mfa', 'requests']);
+const GROUPS = new Set(Object.keys(COMMANDS).filter((n) => n.includes(' ')).map((n) => n.split(' ')[0]));
+
+/** Every command ('login', 'db access', ...), for tests and completion. */
+export const COMMAND_NAMES: readonly string[] = Object.keys(COMMANDS);
 
 /**
  * The `gatehouse` CLI. Returns the exit code: 0 done, 1 failed (one line on stderr saying
@@ -31,6 +38,10 @@ export async function main(argv: string[], ioOverrides: Partial<CliIo> = {}): Pr
   process.env.GATEHOUSE_LOG_LEVEL ??= 'warn';
 
   const [first, second] = argv;
+  if (first === '--version' || first === '-V' || first === 'version' || (argv.includes('--version') && !argv.includes('--help'))) {
+    out(io, `gatehouse ${productVersion()}`);
+    return 0;
+  }
   if (first === undefined) {
     err(io, usage());
     return EXIT_USAGE;
@@ -47,13 +58,18 @@ export async function main(argv: string[], ioOverrides: Partial<CliIo> = {}): Pr
         out(io, usage(first));
         return 0;
       }
-      err(io, `gatehouse: '${first}' needs a subcommand\n\n${usage(first)}`);
-      return EXIT_USAGE;
+      if (!Object.hasOwn(COMMANDS, `${first} list`)) {
+        err(io, `gatehouse: '${first}' needs a subcommand\n\n${usage(first)}`);
+        return EXIT_USAGE;
+      }
+      name = `${first} list`; // `gatehouse accounts` lists them
+      rest = argv.slice(1);
+    } else {
+      name = `${first} ${second}`;
+      rest = argv.slice(2);
     }
-    name = `${first} ${second}`;
-    rest = argv.slice(2);
   }
-  const load = COMMANDS[name];
+  const load = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!load) {
     err(io, `gatehouse: unknown command '${name}'. Run 'gatehouse --help'.`);
     return EXIT_USAGE;

@@ -48,6 +48,10 @@ export const ErrorCodes = {
   SELF_APPROVAL: 'GATEHOUSE_ERR_SELF_APPROVAL',
   REQUEST_NOT_PENDING: 'GATEHOUSE_ERR_REQUEST_NOT_PENDING',
   AUDIT_CHAIN_BROKEN: 'GATEHOUSE_ERR_AUDIT_CHAIN_BROKEN',
+  /** Another gatehouse-server process holds this data dir (its embedded store has one writer). */
+  DATA_DIR_IN_USE: 'GATEHOUSE_ERR_DATA_DIR_IN_USE',
+  /** No Gatehouse store where one was expected (a mistyped --data-dir). */
+  STORE_NOT_FOUND: 'GATEHOUSE_ERR_STORE_NOT_FOUND',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -1,30 +1,58 @@
 /**
- * `gatehouse-server start [--data-dir D] [--host H] [--port P] [--public-url U]`
- * `gatehouse-server bootstrap --email E --password P [--project NAME] [--json] [--data-dir D]`
- * Returns the exit code; output for people on stdout, one-line reasons on stderr.
+ * `gatehouse-server start | bootstrap | audit verify` (flags: cli-flags.ts, `--help`).
+ * Returns the exit code: 0 done, 1 failed (one line on stderr saying why), 2 bad command
+ * line. stdout carries command output; progress and reasons go to stderr.
  */
-import { serializeError } from '../../proxy-core/src/errors.ts';
-import { configFromArgs, parseFlags } from './config.ts';
+import { access } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { ErrorCodes, GatehouseError, serializeError } from '../../proxy-core/src/errors.ts';
+import { productVersion } from '../../proxy-core/src/version.ts';
+import { commandUsage, FlagError, parseCommandFlags, SERVER_COMMANDS, SERVER_TOP_USAGE, type CommandSpec } from './cli-flags.ts';
+import { configFromArgs, type ControlPlaneConfig } from './config.ts';
+import { lockDataDir } from './data-dir-lock.ts';
 
-const USAGE = `usage:
-  gatehouse-server start [--data-dir DIR] [--host HOST] [--port PORT] [--public-url URL]
-                         [--retention-days N] [--audit-retention-days N] [--audit-export-dir DIR]
-  gatehouse-server bootstrap --email EMAIL --password PASSWORD [--project NAME] [--json] [--data-dir DIR]
-  gatehouse-server audit verify [--data-dir DIR] [--database-url URL] [--checkpoints FILE] [--public-key FILE]`;
+type Flags = Record<string, string>;
+
+/**
+ * Each command's runner. The embedded store is one process's at a time: every command that
+ * opens it holds the data dir's lock meanwhile (`withStoreLock`).
+ */
+const RUNNERS: Record<string, (flags: Flags) => Promise<number>> = {
+  start: (flags) => withStoreLock(flags, 'start', start),
+  bootstrap: (flags) => withStoreLock(flags, 'bootstrap', runBootstrap),
+  'audit verify': (flags) => withStoreLock(flags, 'audit verify', auditVerify),
+};
 
 export async function main(argv: string[]): Promise<number> {
-  const { positionals, flags } = parseFlags(argv);
-  const command = positionals[0];
-  try {
-    if (command === 'start') return await start(flags);
-    if (command === 'bootstrap') return await runBootstrap(flags);
-    if (command === 'audit' && positionals[1] === 'verify') return await auditVerify(flags);
-    if (command === undefined || command === 'help' || flags.help !== undefined) {
-      process.stdout.write(`${USAGE}\n`);
-      return command === undefined ? 2 : 0;
-    }
-    process.stderr.write(`gatehouse-server: unknown command "${command}"\n${USAGE}\n`);
+  if (argv.includes('--version') || argv[0] === 'version' || argv[0] === '-V') {
+    process.stdout.write(`gatehouse-server ${productVersion()}\n`);
+    return 0;
+  }
+  const wantsHelp = argv.includes('--help') || argv.includes('-h');
+  if (argv[0] === 'help') return help(argv.slice(1).join(' '));
+  const spec = findCommand(argv);
+  if (!spec) {
+    if (argv.length === 0) return help('', 2);
+    if (argv[0] === '--help' || argv[0] === '-h') return help('');
+    const group = argv[0] === 'audit' && (argv[1] === undefined || argv[1].startsWith('-'));
+    if (group && wantsHelp) return help('audit verify');
+    const why = group ? "'audit' needs a subcommand: audit verify" : argv[0].startsWith('-') ? `a command comes first, got "${argv[0]}"` : `unknown command "${argv[0]}"`;
+    process.stderr.write(`gatehouse-server: ${why}. Run 'gatehouse-server --help'.\n`);
     return 2;
+  }
+  if (wantsHelp) return help(spec.name);
+  const rest = argv.slice(spec.name.split(' ').length);
+  let flags: Flags;
+  try {
+    flags = parseCommandFlags(spec, rest);
+  } catch (err) {
+    if (!(err instanceof FlagError)) throw err;
+    process.stderr.write(`gatehouse-server ${spec.name}: ${err.message}\nRun 'gatehouse-server ${spec.name} --help' for its flags.\n`);
+    return 2;
+  }
+  try {
+    return await RUNNERS[spec.name](flags);
   } catch (err) {
     const { code, message } = serializeError(err);
     const reason = code === 'GATEHOUSE_ERR_INTERNAL' && err instanceof Error ? err.message : message;
@@ -33,12 +61,37 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+/** Every subcommand's name ('start', 'audit verify', ...), for tests and completion. */
+export const SERVER_COMMAND_NAMES: readonly string[] = SERVER_COMMANDS.map((c) => c.name);
+
+function findCommand(argv: string[]): CommandSpec | undefined {
+  return SERVER_COMMANDS.find((c) => c.name.split(' ').every((word, i) => argv[i] === word));
+}
+
+function help(name: string, code = 0): number {
+  const spec = SERVER_COMMANDS.find((c) => c.name === name);
+  const text = spec ? commandUsage(spec) : SERVER_TOP_USAGE;
+  (code === 0 ? process.stdout : process.stderr).write(`${text}\n`);
+  return code;
+}
+
+function progress(line: string): void {
+  process.stderr.write(`gatehouse-server: ${line}\n`);
+}
+
 async function start(flags: Record<string, string>): Promise<number> {
   const config = configFromArgs(flags, process.env);
+  const taken = config.port === 0 ? undefined : await probeListen(config.host, config.port);
+  if (taken) throw listenError(taken, config); // before the slow store opening
+  progress(`starting ${productVersion()}; ${storeDescription(config)}…`);
   const { createControlPlane } = await import('./app.ts'); // heavy: loaded only when needed
   const plane = createControlPlane(config);
-  const { url, listenUrl } = await plane.start();
+  const { url, listenUrl } = await plane.start().catch(async (err: unknown) => {
+    await plane.close().catch(() => undefined);
+    throw listenError(err, config);
+  });
   process.stdout.write(`gatehouse-server listening on ${listenUrl}${url === listenUrl ? '' : ` (public URL ${url})`}\n`);
+  progress('ready; press Ctrl+C to stop');
   await new Promise<void>((resolve) => {
     const stop = () => {
       process.off('SIGINT', stop);
@@ -48,6 +101,7 @@ async function start(flags: Record<string, string>): Promise<number> {
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
+  progress('stopping…');
   await plane.close();
   return 0;
 }
@@ -55,8 +109,8 @@ async function start(flags: Record<string, string>): Promise<number> {
 async function runBootstrap(flags: Record<string, string>): Promise<number> {
   const email = flags.email;
   const password = flags.password;
-  if (!email || !password || email === 'true' || password === 'true') {
-    process.stderr.write('gatehouse-server: bootstrap needs --email and --password\n');
+  if (!email || !password) {
+    process.stderr.write(`gatehouse-server bootstrap: needs --email and --password\nRun 'gatehouse-server bootstrap --help' for its flags.\n`);
     return 2;
   }
   const config = configFromArgs(flags, process.env);
@@ -64,7 +118,7 @@ async function runBootstrap(flags: Record<string, string>): Promise<number> {
   const { bootstrap } = await import('./bootstrap.ts');
   const store = await openStore(storeTarget(config));
   try {
-    const result = await bootstrap(store, { email, password, projectName: flags.project && flags.project !== 'true' ? flags.project : 'default' });
+    const result = await bootstrap(store, { email, password, projectName: flags.project || 'default' });
     if (flags.json === 'true') {
       process.stdout.write(`${JSON.stringify({ userId: result.userId, email: result.email, projectId: result.projectId })}\n`);
     } else {
@@ -110,4 +164,56 @@ async function auditVerify(flags: Record<string, string>): Promise<number> {
   } finally {
     await store.close();
   }
+}
+
+/**
+ * Runs `run` holding the data dir's lock when the store is the embedded one (a shared
+ * PostgreSQL needs none); `audit verify` first makes sure there is a store to verify.
+ */
+async function withStoreLock(flags: Flags, command: string, run: (flags: Flags) => Promise<number>): Promise<number> {
+  const config = configFromArgs(flags, process.env);
+  if (config.databaseUrl !== undefined) return run(flags);
+  if (command === 'audit verify') await requireEmbeddedStore(config.dataDir);
+  const lock = await lockDataDir(config.dataDir, command);
+  try {
+    return await run(flags);
+  } finally {
+    await lock.release();
+  }
+}
+
+/** A store that is not there is a mistyped --data-dir, not an empty audit trail. */
+async function requireEmbeddedStore(dataDir: string): Promise<void> {
+  const pgdata = join(dataDir, 'pgdata');
+  if (await access(pgdata).then(() => true, () => false)) return;
+  throw new GatehouseError(
+    ErrorCodes.STORE_NOT_FOUND,
+    `no Gatehouse store in ${dataDir} (no pgdata/ there); pass the --data-dir that gatehouse-server start uses, or --database-url for PostgreSQL`,
+  );
+}
+
+function storeDescription(config: ControlPlaneConfig): string {
+  return config.databaseUrl === undefined
+    ? `opening the embedded store in ${join(config.dataDir, 'pgdata')} (the first start creates it and takes a few seconds)`
+    : 'connecting to PostgreSQL (DATABASE_URL)';
+}
+
+/** The error listening on host:port would give right now, if any. */
+function probeListen(host: string, port: number): Promise<Error | undefined> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once('error', (err) => resolve(err));
+    probe.listen({ port, host, exclusive: true }, () => probe.close(() => resolve(undefined)));
+  });
+}
+
+function listenError(err: unknown, config: ControlPlaneConfig): unknown {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'EADDRINUSE') {
+    return new GatehouseError(ErrorCodes.CONFIG, `port ${config.port} on ${config.host} is in use by another program (another gatehouse-server or demo?); stop it or pass --port N (0: any free port)`, { cause: err });
+  }
+  if (code === 'EACCES') {
+    return new GatehouseError(ErrorCodes.CONFIG, `not allowed to listen on ${config.host}:${config.port}; pick a port above 1024 with --port`, { cause: err });
+  }
+  return err;
 }

@@ -34,6 +34,8 @@ export interface StackOptions {
   pgTls?: boolean;
   /** Extra environment for the server and gateway processes. */
   env?: NodeJS.ProcessEnv;
+  /** Told before each slow step ('starting PostgreSQL', ...), for a person watching. */
+  onProgress?: (step: string) => void;
 }
 
 export interface Stack {
@@ -65,6 +67,8 @@ export interface ManagedProcess {
 }
 
 const OUTPUT_CAP = 4 * 1024 * 1024;
+/** How long the control plane and the gateway get to come up (a loaded machine needs time). */
+const STEP_TIMEOUT_MS = 90_000;
 
 function startProcess(bin: string, args: string[], env: NodeJS.ProcessEnv): ManagedProcess {
   const child = spawn(process.execPath, [join(REPO_ROOT, 'bin', bin), ...args], {
@@ -126,6 +130,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const gatewayDir = join(dataDir, 'gateway');
   const env: NodeJS.ProcessEnv = { GATEHOUSE_LOG_LEVEL: process.env.GATEHOUSE_LOG_LEVEL ?? 'info', ...options.env };
   const cleanups: Array<() => Promise<void>> = [];
+  const progress = options.onProgress ?? (() => undefined);
   const close = async () => {
     for (const fn of cleanups.reverse()) await fn().catch((err) => log.warn({ err }, 'cleanup failed'));
     cleanups.length = 0;
@@ -134,6 +139,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 
   try {
     // 1. The database the demo gives access to.
+    progress('starting PostgreSQL with the sample database');
     const useTls = options.pgTls ?? true;
     const dbCa = useTls ? await CertificateAuthority.create({ commonName: 'Gatehouse demo database CA' }) : undefined;
     const dbCert = dbCa ? await dbCa.issueServerCertificate({ commonName: '127.0.0.1', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] }) : undefined;
@@ -145,6 +151,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const roles = await createSampleDatabase(pg);
 
     // 2. The control plane, bootstrapped before it starts (the embedded store has one writer).
+    progress('creating the control plane\'s store and its admin');
     const email = 'admin@demo.local';
     // Letters and digits only: safe to paste after --password in any shell or CLI parser.
     const password = randomBytes(12).toString('hex');
@@ -159,13 +166,14 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 
     const port = options.port || (await freePort());
     const domain = `http://127.0.0.1:${port}`;
+    progress(`starting the control plane on ${domain}`);
     const server = startProcess('gatehouse-server.mjs', ['start', '--data-dir', serverDir, '--host', '127.0.0.1', '--port', String(port)], env);
     cleanups.push(() => server.kill());
     await waitFor('the control plane', async () => {
       const res = await request(`${domain}/healthz`);
       await res.body.dump();
       return res.statusCode === 200 ? true : undefined;
-    }, 30_000, () => exitedReason(server));
+    }, STEP_TIMEOUT_MS, () => exitedReason(server));
 
     // 3. Admin API calls, as a script would make them.
     let token: { value: string; at: number } | undefined;
@@ -195,6 +203,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     };
 
     // 4. A gateway, enrolled with a one-time token, dialing out to the control plane.
+    progress('enrolling and starting a gateway');
     const created = await api<{ gateway: { id: string }; enrollmentToken: string }>('POST', '/gateways', { name: 'demo-gateway', projectId });
     const gatewayId = created.gateway.id;
     const gatewayArgs = ['start', '--domain', domain, '--data-dir', gatewayDir];
@@ -203,11 +212,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       waitFor('the gateway to link', async () => {
         const { gateways } = await api<{ gateways: Array<{ id: string; connected: boolean }> }>('GET', '/gateways');
         return gateways.find((g) => g.id === gatewayId)?.connected ? true : undefined;
-      }, 30_000, () => exitedReason(proc));
+      }, STEP_TIMEOUT_MS, () => exitedReason(proc));
     await waitLinked(gateway);
     cleanups.push(() => gateway.kill());
 
     // 5. The resource and its two accounts.
+    progress(`registering ${DEMO_RESOURCE} and its accounts`);
     const { resource } = await api<{ resource: { id: string } }>('POST', `/projects/${projectId}/resources`, {
       name: DEMO_RESOURCE,
       gatewayId,

@@ -3,6 +3,13 @@ import { COMMON_OPTIONS, parse, parseDuration, parsePort, requireString } from '
 import { openContext } from '../context.ts';
 import { err, out, type CliIo } from '../io.ts';
 import { MFA_OPTIONS, parseMfaMethod } from '../mfa.ts';
+import { ErrorCodes } from '../../../proxy-core/src/errors.ts';
+import { describeTimeLeft } from '../../../proxy-core/src/local/client-errors.ts';
+import { EXPIRY_WARNING_MS } from '../../../proxy-core/src/local/local-proxy.ts';
+import { hasCode } from '../../core/api/api-errors.ts';
+import { localTime } from '../format.ts';
+import { resolveProject } from '../project.ts';
+import { RunningSessions, type RunningSession } from '../running-sessions.ts';
 import { UsageError } from '../usage-error.ts';
 import { connectionUrl } from '../../core/access/connection-url.ts';
 import type { AccessStatus } from '../../core/access/types.ts';
@@ -15,7 +22,7 @@ const ENDED_LINGER_MS = 3_000;
  * session on the server) or until the session ends by itself (expiry, revocation).
  */
 export async function dbAccess(argv: string[], io: CliIo): Promise<number> {
-  const { values } = parse(COMMAND, argv, {
+  const { values, positionals } = parse(COMMAND, argv, {
     ...COMMON_OPTIONS,
     resource: { type: 'string' },
     account: { type: 'string' },
@@ -27,7 +34,10 @@ export async function dbAccess(argv: string[], io: CliIo): Promise<number> {
     'request-id': { type: 'string' },
     'local-password': { type: 'boolean' },
     ...MFA_OPTIONS,
-  });
+  }, true);
+  if (positionals.length > 0) {
+    throw new UsageError(`unexpected "${positionals.join(' ')}": name them with flags, e.g. --resource ${positionals[0]} --account ${positionals[1] ?? 'A'}`, COMMAND);
+  }
   const mfaMethod = parseMfaMethod(COMMAND, values['mfa-method']);
   const resource = requireString(COMMAND, values.resource, '--resource');
   const account = requireString(COMMAND, values.account, '--account');
@@ -35,10 +45,20 @@ export async function dbAccess(argv: string[], io: CliIo): Promise<number> {
   const port = parsePort(COMMAND, values.port);
 
   const ctx = await openContext(io, COMMAND, values.domain);
-  const projectId = values['project-id'] ?? (await ctx.settings.getLastProject(ctx.domain));
-  if (!projectId) {
+  let projectId: string;
+  let running: RunningSessions;
+  try {
+    projectId = (await resolveProject(ctx, COMMAND, values['project-id'])).id;
+    running = new RunningSessions(ctx.dir);
+    const already = await running.forAccount({ domain: ctx.domain, projectId, resource, account });
+    if (already) {
+      err(io, alreadyRunning(already));
+      await ctx.api.close();
+      return 1;
+    }
+  } catch (e) {
     await ctx.api.close();
-    throw new UsageError('--project-id is required', COMMAND);
+    throw e;
   }
   const { SessionManager } = await import('../../core/access/session-manager.ts');
   // After expiry or revocation the port keeps answering with a clear FATAL for a moment, so
@@ -48,6 +68,8 @@ export async function dbAccess(argv: string[], io: CliIo): Promise<number> {
   const interrupted = waitForInterrupt(io);
   const stopWaiting = new AbortController();
   void interrupted.promise.then(() => stopWaiting.abort());
+  let forget: (() => Promise<void>) | undefined;
+  let warning: NodeJS.Timeout | undefined;
   try {
     // The tunnel to the server dropped (server restart, network, a replica gone) and comes back by itself.
     manager.on('tunnel', (notice) => {
@@ -62,9 +84,20 @@ export async function dbAccess(argv: string[], io: CliIo): Promise<number> {
     const ready = await startThroughGate(
       io, ctx.api, { projectId, resource, account, duration, port, ...(values['local-password'] === true && { localPassword: true }) },
       { mfaCode: values['mfa-code'], mfaMethod, reason: values.reason, requestId: values['request-id'], signal: stopWaiting.signal },
-      (req) => manager.start(req),
+      (req) => manager.start(req).catch(async (e: unknown) => {
+        if (!hasCode(e, ErrorCodes.PORT_IN_USE)) throw e;
+        const taken = (e as { port: number }).port;
+        const holder = await running.onPort(taken);
+        if (holder) throw new Error(alreadyRunning(holder).replace(/^gatehouse: /, ''));
+        throw new Error(`port ${taken}${port === undefined ? ', this account\'s usual one,' : ''} is in use by another program (the desktop app may have a session for this account: use or stop that one); or pick another port with --port`);
+      }),
     );
     printReady(io, ready, values.json === true);
+    forget = await running.add({
+      pid: process.pid, domain: ctx.domain, projectId, resource, account, resourceName: ready.resourceName,
+      accountName: ready.accountName, port: ready.port, url: ready.url, sessionId: ready.sessionId, expiresAt: ready.expiresAt,
+    });
+    warning = warnBeforeExpiry(io, ready);
 
     const outcome = await Promise.race([ended, interrupted.promise]);
     if (outcome === 'interrupt') {
@@ -79,6 +112,8 @@ export async function dbAccess(argv: string[], io: CliIo): Promise<number> {
     err(io, `Session ${describeEnd(outcome.endReason)}.`);
     return 0;
   } finally {
+    if (warning) clearTimeout(warning);
+    await forget?.();
     interrupted.dispose();
     await manager.close();
     await ctx.api.close();
@@ -104,6 +139,26 @@ function printReady(io: CliIo, s: AccessStatus & { localPassword?: string }, jso
   } else {
     out(io, `Session ${s.sessionId}. No password needed. Press Ctrl+C to end the session.`);
   }
+}
+
+/** Another `db access` on this machine already serves this account: point at it. */
+function alreadyRunning(s: RunningSession): string {
+  return [
+    `gatehouse: ${s.accountName} on ${s.resourceName} already has a running session on this machine (session ${s.sessionId}, until ${localTime(s.expiresAt)}). Use it:`,
+    `  URL:   ${s.url}`,
+    `  psql:  psql "${s.url}"`,
+    `or end it first: Ctrl+C where it runs, or kill ${s.pid}.`,
+  ].join('\n');
+}
+
+/** Like the desktop app: a warning on stderr 5 minutes before expiry (at once for shorter sessions). */
+function warnBeforeExpiry(io: CliIo, s: AccessStatus): NodeJS.Timeout {
+  const expiresAt = Date.parse(s.expiresAt);
+  const timer = setTimeout(() => {
+    err(io, `Session ${s.sessionId} expires in ${describeTimeLeft(expiresAt - Date.now())} (at ${localTime(s.expiresAt)}); open connections are closed then. Run gatehouse db access again for a new one.`);
+  }, Math.max(0, expiresAt - EXPIRY_WARNING_MS - Date.now()));
+  timer.unref();
+  return timer;
 }
 
 function describeEnd(reason: AccessStatus['endReason']): string {

@@ -1,7 +1,7 @@
 import type { AccessRequestInfo, AccessRequestStatus } from '../../core/api/types.ts';
 import { COMMON_OPTIONS, parse } from '../args.ts';
 import { openContext } from '../context.ts';
-import { localTime, oneLine, table } from '../format.ts';
+import { formatSeconds, localTime, oneLine, table } from '../format.ts';
 import { out, type CliIo } from '../io.ts';
 import { UsageError } from '../usage-error.ts';
 
@@ -87,10 +87,4 @@ function describe(r: AccessRequestInfo): string {
 
 function approvalsOf(r: AccessRequestInfo): number {
   return r.approvals.filter((a) => a.decision === 'approve' || a.decision === 'approved').length;
-}
-
-function formatSeconds(s: number): string {
-  if (s % 3600 === 0) return `${s / 3600}h`;
-  if (s % 60 === 0) return `${s / 60}m`;
-  return `${s}s`;
 }

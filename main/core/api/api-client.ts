@@ -9,7 +9,7 @@ import { connectWebSocket } from './tunnel-connect.ts';
 import {
   isMfaChallenge,
   type AccessibleAccount, type AccessRequestInfo, type AccessRequestQuery, type CreateSessionRequest, type CreateSessionResult,
-  type LoginOutcome, type LoginResult, type Me, type MfaProof, type NewAccessRequest, type Session, type SessionLogsPage,
+  type LoginOutcome, type LoginResult, type Me, type ProjectInfo, type MfaProof, type NewAccessRequest, type Session, type SessionLogsPage,
   type SessionQuery, type TokenProvider, type Tokens, type TotpEnrollment,
 } from './types.ts';
 
@@ -65,6 +65,17 @@ export class ApiClient {
       }
       return result;
     }
+    await this.tokens.set(pickTokens(result));
+    return result;
+  }
+
+  /**
+   * Accepts an invitation: sets the password and signs in (tokens kept), or answers the MFA
+   * challenge the organization's rules ask for (e.g. enroll TOTP first), like `login`.
+   */
+  async acceptInvitation(code: string, password: string, name?: string): Promise<LoginOutcome> {
+    const result = await this.#send<LoginOutcome>('POST', '/auth/accept-invitation', { body: { code, password, ...(name ? { name } : {}) } });
+    if (result && isMfaChallenge(result)) return result;
     await this.tokens.set(pickTokens(result));
     return result;
   }
@@ -161,6 +172,11 @@ export class ApiClient {
 
   me(): Promise<Me> {
     return this.#authorized('GET', '/me');
+  }
+
+  /** The projects the caller belongs to, with their role there (instance admins: all). */
+  async listProjects(): Promise<ProjectInfo[]> {
+    return (await this.#authorized<{ projects: ProjectInfo[] }>('GET', '/projects')).projects;
   }
 
   async listAccessibleAccounts(projectId: string): Promise<AccessibleAccount[]> {

@@ -103,6 +103,14 @@ export interface Me {
   projects: { id: string; name: string; role: string }[];
 }
 
+export interface ProjectInfo {
+  id: string;
+  name: string;
+  /** 'admin' | 'member' | 'auditor' */
+  role: string;
+  createdAt?: string;
+}
+
 export interface AccessibleAccount {
   id: string;
   name: string;

@@ -121,8 +121,8 @@ describe('issue 14 CLI: every subcommand answers --help with its flags and exits
     }
     expect(existsSync(dataDir)).toBe(false);
     const startHelp = (await capture(() => server(['start', '--help']))).stdout;
-    // the flag tables in the README (control plane and "Server flags")
-    const tableFlags = [...README.matchAll(/^\| `(--[a-z-]+)` \|/gm)].map((m) => m[1]);
+    // the flag tables in the README (control plane and "Server flags"; the gateway's has its own check)
+    const tableFlags = [...README.replace(readmeSection('### Gateway'), '').matchAll(/^\| `(--[a-z-]+)` \|/gm)].map((m) => m[1]);
     expect(tableFlags.length).toBeGreaterThanOrEqual(10);
     for (const flag of tableFlags) expect(startHelp, flag).toContain(flag);
     for (const line of readmeLines('gatehouse-server')) {
@@ -144,6 +144,11 @@ describe('issue 14 CLI: every subcommand answers --help with its flags and exits
         for (const flag of flagsOf(line)) expect(r.stdout, `${name}: ${flag}`).toContain(flag);
       }
     }
+    // the gateway's flag table in the README
+    const startHelp = (await capture(() => gateway(['start', '--help']))).stdout;
+    const tableFlags = [...readmeSection('### Gateway').matchAll(/^\| `(--[a-z-]+)` \|/gm)].map((m) => m[1]);
+    expect(tableFlags.length).toBeGreaterThanOrEqual(4);
+    for (const flag of tableFlags) expect(startHelp, flag).toContain(flag);
   });
 
   it('mistakes a newcomer makes exit 2 with a hint: a misspelt server flag, a missing subcommand, an unknown command', async () => {
@@ -215,3 +220,12 @@ describe('issue 14 CLI: a second demo on a taken port, npm start without Electro
     }
   });
 });
+
+/** The README from a heading to the next heading of the same or a higher level. */
+function readmeSection(heading: string): string {
+  const start = README.indexOf(`\n${heading}`);
+  if (start === -1) throw new Error(`README has no "${heading}"`);
+  const level = heading.split(' ')[0];
+  const next = README.slice(start + 1).search(new RegExp(`\\n#{1,${level.length}} `));
+  return next === -1 ? README.slice(start) : README.slice(start, start + 1 + next);
+}

@@ -47,6 +47,7 @@ export const ErrorCodes = {
   SELF_APPROVAL: 'GATEHOUSE_ERR_SELF_APPROVAL',
   REQUEST_NOT_PENDING: 'GATEHOUSE_ERR_REQUEST_NOT_PENDING',
   AUDIT_CHAIN_BROKEN: 'GATEHOUSE_ERR_AUDIT_CHAIN_BROKEN',
+  CSRF: 'GATEHOUSE_ERR_CSRF',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

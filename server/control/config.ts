@@ -40,6 +40,8 @@ export interface ControlPlaneConfig {
   mfaMaxFailures: number;
   /** The failure-counting window and the lockout length. */
   lockoutMinutes: number;
+  /** A built web console to serve (`GATEHOUSE_CONSOLE_DIR`); unset: the checkout's, built on demand. */
+  consoleDir?: string;
 }
 
 export const DEFAULT_CONFIG: ControlPlaneConfig = {
@@ -78,6 +80,7 @@ export function configFromArgs(flags: Record<string, string | undefined>, env: N
     rootKeyBase64: emptyToUndefined(env.GATEHOUSE_ROOT_KEY),
     publicUrl: flags['public-url'] ?? emptyToUndefined(env.GATEHOUSE_PUBLIC_URL),
     maxSessionSeconds: maxText === undefined ? undefined : parseInteger(maxText, 'max-session', 1, 30 * 86_400),
+    consoleDir: flags['console-dir'] ?? emptyToUndefined(env.GATEHOUSE_CONSOLE_DIR),
     recordBindParams: (flags['record-bind-params'] ?? env.GATEHOUSE_RECORD_BIND_PARAMS ?? 'false') === 'true',
     ...securityFromArgs(flags, env),
   });

@@ -9,6 +9,8 @@ export interface DerivedKeys {
   encryption: Buffer;
   /** HMAC-SHA256 key for access tokens. */
   tokenSigning: Buffer;
+  /** HMAC-SHA256 key binding the console's CSRF token to its refresh cookie. */
+  csrf: Buffer;
 }
 
 const SALT = Buffer.from('gatehouse-control-plane');
@@ -17,6 +19,7 @@ export function deriveKeys(rootKey: Buffer): DerivedKeys {
   return {
     encryption: derive(rootKey, 'gatehouse/secrets/aes-256-gcm/v1'),
     tokenSigning: derive(rootKey, 'gatehouse/tokens/hmac-sha256/v1'),
+    csrf: derive(rootKey, 'gatehouse/console/csrf/v1'),
   };
 }
 

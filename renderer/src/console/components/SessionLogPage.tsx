@@ -1,0 +1,177 @@
+/**
+ * One session's log: every event in order, paged from the server as the list scrolls and
+ * rendered as virtualized rows (a 100,000-event session stays light), search within the
+ * session (server-side), new events while it runs, and a JSON-lines export.
+ */
+import { useVirtualizer } from '@tanstack/react-virtual';
+import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
+import { api } from '../api.ts';
+import { uiError, useRole, type UiError } from '../store/session.ts';
+import type { SessionRow } from './SessionsPage.tsx';
+import { download, ErrorText, Link, StatusTag, usePolling, when } from './ui.tsx';
+
+interface LogEvent {
+  seq: number; connectionId: string; at: string; type: string;
+  sql?: string; durationMs?: number; applicationName?: string; reason?: string; sqlstate?: string; message?: string;
+  outcome?: { status: 'ok'; tag?: string; rows?: number } | { status: 'error'; sqlstate: string; message: string };
+}
+interface Page { events: LogEvent[]; next?: number }
+
+const PAGE = 500;
+const ROW_HEIGHT = 34;
+
+function describe(e: LogEvent): string {
+  if (e.type === 'statement') return e.sql ?? '';
+  if (e.type === 'connect') return `connected${e.applicationName ? ` (${e.applicationName})` : ''}`;
+  if (e.type === 'disconnect') return `disconnected: ${e.reason ?? ''}`;
+  if (e.type === 'connect-failed') return `connection refused: ${e.sqlstate ?? ''} ${e.message ?? ''}`;
+  return e.type;
+}
+
+function outcome(e: LogEvent): string {
+  if (!e.outcome) return '';
+  if (e.outcome.status === 'error') return `${e.outcome.sqlstate} ${e.outcome.message}`;
+  return `${e.outcome.tag ?? 'ok'}${e.outcome.rows !== undefined ? ` · ${e.outcome.rows} rows` : ''}`;
+}
+
+export function SessionLogPage({ id }: { id: string }) {
+  const role = useRole();
+  const [session, setSession] = useState<SessionRow>();
+  const [events, setEvents] = useState<LogEvent[]>([]);
+  const [next, setNext] = useState<number | undefined>(0);
+  const [query, setQuery] = useState('');
+  const [searching, setSearching] = useState<string>();
+  const [error, setError] = useState<UiError>();
+  const [exporting, setExporting] = useState(false);
+  const loading = useRef(false);
+  const lastSeq = useRef(0);
+  const parentRef = useRef<HTMLDivElement>(null);
+
+  const base = searching ? `/sessions/${id}/logs/search?q=${encodeURIComponent(searching)}&` : `/sessions/${id}/logs?`;
+  const loadMore = useCallback(async () => {
+    if (loading.current || next === undefined) return;
+    loading.current = true;
+    try {
+      const page = await api<Page>('GET', `${base}after=${next}&limit=${PAGE}`);
+      setEvents((list) => [...list, ...page.events]);
+      // No `next`: the end for now; a live session is polled from the last seq.
+      setNext(page.next);
+      if (page.next === undefined) lastSeq.current = page.events.at(-1)?.seq ?? lastSeq.current;
+    } catch (err) {
+      setError(uiError(err));
+    } finally {
+      loading.current = false;
+    }
+  }, [base, next]);
+
+  useEffect(() => {
+    void api<{ session: SessionRow }>('GET', `/sessions/${id}`).then((r) => setSession(r.session), (err) => setError(uiError(err)));
+  }, [id]);
+  useEffect(() => {
+    setEvents([]);
+    lastSeq.current = 0;
+    setNext(0);
+  }, [base]);
+  useEffect(() => {
+    if (events.length === 0 && next === 0) void loadMore();
+  }, [events.length, next, loadMore]);
+
+  // While the session runs, fetch what was appended after the last event shown.
+  usePolling(async () => {
+    if (searching || next !== undefined || session?.status !== 'active' || loading.current) return;
+    loading.current = true;
+    try {
+      const page = await api<Page>('GET', `/sessions/${id}/logs?after=${lastSeq.current}&limit=${PAGE}`);
+      if (page.events.length > 0) {
+        lastSeq.current = page.events.at(-1)!.seq;
+        setEvents((list) => [...list, ...page.events]);
+      }
+      const fresh = (await api<{ session: SessionRow }>('GET', `/sessions/${id}`)).session;
+      setSession(fresh);
+    } finally {
+      loading.current = false;
+    }
+  }, 2000, [id, searching, next, session?.status]);
+
+  const virtualizer = useVirtualizer({ count: events.length, getScrollElement: () => parentRef.current, estimateSize: () => ROW_HEIGHT, overscan: 12 });
+  const items = virtualizer.getVirtualItems();
+  const lastIndex = items.at(-1)?.index ?? 0;
+  useEffect(() => {
+    if (next !== undefined && events.length > 0 && lastIndex >= events.length - 50) void loadMore();
+  }, [lastIndex, events.length, next, loadMore]);
+
+  const search = (e: FormEvent) => {
+    e.preventDefault();
+    setSearching(query.trim() || undefined);
+  };
+  const exportAll = async () => {
+    setExporting(true);
+    try {
+      const lines: string[] = [];
+      let after = 0;
+      for (;;) {
+        const page = await api<Page>('GET', `/sessions/${id}/logs?after=${after}&limit=1000`);
+        for (const ev of page.events) lines.push(JSON.stringify(ev));
+        if (page.next === undefined) break;
+        after = page.next;
+      }
+      download(`session-${id}.jsonl`, `${lines.join('\n')}\n`);
+    } catch (err) {
+      setError(uiError(err));
+    } finally {
+      setExporting(false);
+    }
+  };
+  const revoke = () => {
+    if (!session || !window.confirm(`Revoke ${session.userEmail}’s session? Their connections close at once.`)) return;
+    void api<{ session: SessionRow }>('POST', `/sessions/${id}/revoke`).then((r) => setSession(r.session), (err) => setError(uiError(err)));
+  };
+
+  return (
+    <section aria-labelledby="log-title" className="log-page">
+      <p className="small"><Link to="/sessions">← Sessions</Link></p>
+      <div className="view-header">
+        <h1 id="log-title">Session log{session ? `: ${session.userEmail} on ${session.resource.name} / ${session.account.name}` : ''}</h1>
+        <div className="actions">
+          {session && <StatusTag status={session.status} />}
+          <button type="button" onClick={() => void exportAll()} disabled={exporting}>{exporting ? 'Exporting…' : 'Export JSON lines'}</button>
+          {session?.status === 'active' && role === 'admin' && <button type="button" className="danger" onClick={revoke}>Revoke</button>}
+        </div>
+      </div>
+      {session && <p className="muted small">Started {when(session.createdAt)} · {session.endedAt ? `ended ${when(session.endedAt)}` : `expires ${when(session.expiresAt)}`}</p>}
+      <form className="filters" role="search" onSubmit={search}>
+        <label>Search this session<input type="search" value={query} onChange={(e) => setQuery(e.target.value)} placeholder="SQL text or SQLSTATE" /></label>
+        <button type="submit">Search</button>
+        {searching && <button type="button" className="link" onClick={() => { setQuery(''); setSearching(undefined); }}>Show all</button>}
+        <span className="muted small" role="status">{events.length} event{events.length === 1 ? '' : 's'}{next !== undefined ? ' loaded (more as you scroll)' : ''}{searching ? ` matching “${searching}”` : ''}</span>
+      </form>
+      <ErrorText error={error} />
+      <div className="log-table" role="table" aria-label="Session events" aria-rowcount={events.length + 1}>
+        <div role="rowgroup">
+          <div role="row" className="log-row log-head" aria-rowindex={1}>
+            <span role="columnheader">Time</span><span role="columnheader">Conn.</span><span role="columnheader">Statement / event</span><span role="columnheader" className="num">ms</span><span role="columnheader">Outcome</span>
+          </div>
+        </div>
+        <div ref={parentRef} className="log-scroll" role="rowgroup" tabIndex={0} aria-label="Events (scroll for more)">
+          <div style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
+            {items.map((v) => {
+              const e = events[v.index];
+              const failed = e.outcome?.status === 'error' || e.type === 'connect-failed';
+              return (
+                <div key={e.seq} role="row" aria-rowindex={v.index + 2} className={`log-row${failed ? ' failed' : ''}`} data-seq={e.seq}
+                  style={{ position: 'absolute', top: 0, left: 0, right: 0, height: v.size, transform: `translateY(${v.start}px)` }}>
+                  <span role="cell" className="time">{new Date(e.at).toLocaleTimeString(undefined, { hour12: false })}</span>
+                  <span role="cell" className="conn">{e.connectionId.slice(0, 6)}</span>
+                  <span role="cell" className="sql" title={describe(e)}>{describe(e)}</span>
+                  <span role="cell" className="num">{e.durationMs ?? ''}</span>
+                  <span role="cell" className="outcome" title={outcome(e)}>{outcome(e)}</span>
+                </div>
+              );
+            })}
+          </div>
+        </div>
+      </div>
+      {events.length === 0 && next === undefined && <p className="empty">No events{searching ? ' match' : ' yet'}.</p>}
+    </section>
+  );
+}

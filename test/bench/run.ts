@@ -8,8 +8,11 @@
  *   1 GB COPY … TO STDOUT through psql            → throughput ratio
  *   500 concurrent connections through one gateway → failures (must be 0)
  *
+ *   web console: first-load gzipped JS and the first page of a 100,000-event session log
+ *                                                 (test/bench/console.ts)
+ *
  * Options: --seconds N (per pgbench run, default 10), --copy-mb N (default 1024),
- * --concurrent N (default 500), --skip copy,concurrent,plain (plain: the reference relay).
+ * --concurrent N (default 500), --skip copy,concurrent,plain,console (plain: the reference relay).
  */
 import { execFile, fork, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -19,6 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import pg from 'pg';
 import { startStack, type Stack } from '../../server/demo/stack.ts';
+import { consoleBench } from './console.ts';
 
 const run = promisify(execFile);
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -172,6 +176,7 @@ function fmt(n: number, digits = 2): string {
 }
 
 async function main(): Promise<void> {
+  if (!SKIP.has('console')) await consoleBench((s) => process.stdout.write(`${s}\n`));
   const home = await mkdtemp(join(tmpdir(), 'gatehouse-bench-home-'));
   process.stderr.write('bench: starting PostgreSQL, control plane, gateway…\n');
   const stack = await startStack({ pgTls: false, env: { GATEHOUSE_LOG_LEVEL: 'warn' } });

@@ -37,68 +37,60 @@ function outcome(e: LogEvent): string {
 export function SessionLogPage({ id }: { id: string }) {
   const role = useRole();
   const [session, setSession] = useState<SessionRow>();
-  const [events, setEvents] = useState<LogEvent[]>([]);
-  const [next, setNext] = useState<number | undefined>(0);
   const [query, setQuery] = useState('');
   const [searching, setSearching] = useState<string>();
+  // One list per (session, search): `next` is where the next page starts, undefined at the end.
+  const [log, setLog] = useState<{ events: LogEvent[]; next: number | undefined }>({ events: [], next: 0 });
   const [error, setError] = useState<UiError>();
   const [exporting, setExporting] = useState(false);
-  const loading = useRef(false);
-  const lastSeq = useRef(0);
+  const generation = useRef(0);
+  const busy = useRef(false);
   const parentRef = useRef<HTMLDivElement>(null);
+  const { events, next } = log;
 
   const base = searching ? `/sessions/${id}/logs/search?q=${encodeURIComponent(searching)}&` : `/sessions/${id}/logs?`;
-  const loadMore = useCallback(async () => {
-    if (loading.current || next === undefined) return;
-    loading.current = true;
+  /** Appends the page after `after`; answers for an older list (search changed) are dropped. */
+  const fetchAfter = useCallback(async (after: number, live: boolean) => {
+    if (busy.current) return;
+    busy.current = true;
+    const mine = generation.current;
     try {
-      const page = await api<Page>('GET', `${base}after=${next}&limit=${PAGE}`);
-      setEvents((list) => [...list, ...page.events]);
-      // No `next`: the end for now; a live session is polled from the last seq.
-      setNext(page.next);
-      if (page.next === undefined) lastSeq.current = page.events.at(-1)?.seq ?? lastSeq.current;
+      const page = await api<Page>('GET', `${base}after=${after}&limit=${PAGE}`);
+      if (mine !== generation.current) return;
+      setLog((l) => ({ events: [...l.events, ...page.events], next: live && page.next === undefined ? undefined : page.next }));
     } catch (err) {
       setError(uiError(err));
     } finally {
-      loading.current = false;
+      busy.current = false;
     }
-  }, [base, next]);
+  }, [base]);
 
   useEffect(() => {
     void api<{ session: SessionRow }>('GET', `/sessions/${id}`).then((r) => setSession(r.session), (err) => setError(uiError(err)));
   }, [id]);
   useEffect(() => {
-    setEvents([]);
-    lastSeq.current = 0;
-    setNext(0);
+    generation.current += 1;
+    busy.current = false;
+    setLog({ events: [], next: 0 });
   }, [base]);
   useEffect(() => {
-    if (events.length === 0 && next === 0) void loadMore();
-  }, [events.length, next, loadMore]);
+    if (events.length === 0 && next === 0) void fetchAfter(0, false);
+  }, [events.length, next, fetchAfter]);
 
-  // While the session runs, fetch what was appended after the last event shown.
+  // While the session runs and the whole log is shown, fetch what was appended since.
   usePolling(async () => {
-    if (searching || next !== undefined || session?.status !== 'active' || loading.current) return;
-    loading.current = true;
-    try {
-      const page = await api<Page>('GET', `/sessions/${id}/logs?after=${lastSeq.current}&limit=${PAGE}`);
-      if (page.events.length > 0) {
-        lastSeq.current = page.events.at(-1)!.seq;
-        setEvents((list) => [...list, ...page.events]);
-      }
-      const fresh = (await api<{ session: SessionRow }>('GET', `/sessions/${id}`)).session;
-      setSession(fresh);
-    } finally {
-      loading.current = false;
-    }
-  }, 2000, [id, searching, next, session?.status]);
+    if (searching || next !== undefined || session?.status !== 'active') return;
+    await fetchAfter(events.at(-1)?.seq ?? 0, true);
+    const fresh = (await api<{ session: SessionRow }>('GET', `/sessions/${id}`)).session;
+    setSession(fresh);
+  }, 2000, [id, searching, next, session?.status, events.length]);
 
   const virtualizer = useVirtualizer({ count: events.length, getScrollElement: () => parentRef.current, estimateSize: () => ROW_HEIGHT, overscan: 12 });
   const items = virtualizer.getVirtualItems();
   const lastIndex = items.at(-1)?.index ?? 0;
   useEffect(() => {
-    if (next !== undefined && events.length > 0 && lastIndex >= events.length - 50) void loadMore();
-  }, [lastIndex, events.length, next, loadMore]);
+    if (next !== undefined && next > 0 && lastIndex >= events.length - 50) void fetchAfter(next, false);
+  }, [lastIndex, events.length, next, fetchAfter]);
 
   const search = (e: FormEvent) => {
     e.preventDefault();

@@ -27,9 +27,8 @@ import { createMfaServices } from './auth/mfa/wire.ts';
 import { auditRoutes } from './api/routes/audit.ts';
 import { consoleRoutes } from './api/routes/console.ts';
 import { cookieAuthRoutes } from './api/routes/cookie-auth.ts';
-import { createConsoleHandler } from './console/console-handler.ts';
+import { withConsole } from './console/console-handler.ts';
 import { CookieSession } from './console/cookie-session.ts';
-import { setSecurityHeaders } from './console/security-headers.ts';
 import { mfaRoutes } from './api/routes/mfa.ts';
 import { AuthService } from './auth/auth-service.ts';
 import { Permissions } from './auth/permissions.ts';
@@ -134,22 +133,14 @@ async function boot(config: ControlPlaneConfig): Promise<Running> {
     const users = new UserService({ store, permissions, sessions, audit });
     const metrics = createMetrics({ sessionsActive: () => store.sessions.countActive(new Date()), gatewaysConnected: () => connectedGateways.size });
     const { mfa, signIn, auditStreams } = createMfaServices({ store, auth, box, audit, tokenSigningKey: keys.tokenSigning, config });
-    const services: Services = { store, auth, permissions, sessions, gateways, box, audit, relay, metrics, users, access, accessRequests, mfa, signIn, auditStreams };
-
     const cookieSession = new CookieSession({ csrfKey: keys.csrf, secure: (config.publicUrl ?? '').startsWith('https:'), refreshTtlSeconds: config.refreshTokenTtlSeconds });
-    const routes = [...cookieAuthRoutes(services, cookieSession), ...consoleRoutes(services), ...systemRoutes(services), ...authRoutes(services), ...projectRoutes(services), ...gatewayRoutes(services), ...resourceRoutes(services), ...sessionRoutes(services), ...userRoutes(services), ...groupRoutes(services), ...policyRoutes(services), ...accessRequestRoutes(services), ...mfaRoutes(services), ...auditRoutes(services)];
+    const services: Services = { store, auth, permissions, sessions, gateways, box, audit, relay, metrics, users, access, accessRequests, mfa, signIn, auditStreams, cookieSession };
+
+    const routes = [...cookieAuthRoutes(services), ...consoleRoutes(services), ...systemRoutes(services), ...authRoutes(services), ...projectRoutes(services), ...gatewayRoutes(services), ...resourceRoutes(services), ...sessionRoutes(services), ...userRoutes(services), ...groupRoutes(services), ...policyRoutes(services), ...accessRequestRoutes(services), ...mfaRoutes(services), ...auditRoutes(services)];
     const handle = createRequestHandler({ routes, auth, observer: metrics.observer, trustProxyHops: config.trustProxyHops });
-    const webConsole = createConsoleHandler({ dir: config.consoleDir });
-    const https = (config.publicUrl ?? '').startsWith('https:');
-    const server = createServer({ requestTimeout: 30_000, headersTimeout: 15_000 }, (req, res) => {
-      // The web console answers its pages and assets; everything else is the API's.
-      setSecurityHeaders(res, 'page', https);
-      void webConsole.handle(req, res).then((served) => {
-        if (served) return;
-        setSecurityHeaders(res, 'api', https);
-        return handle(req, res);
-      }, () => handle(req, res));
-    });
+    // The web console answers its pages and assets (console/console-handler.ts); the rest is the API's.
+    const listener = withConsole(handle, { dir: config.consoleDir, https: (config.publicUrl ?? '').startsWith('https:') });
+    const server = createServer({ requestTimeout: 30_000, headersTimeout: 15_000 }, listener);
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => routeUpgrade(relay, req, socket, head));
     server.on('clientError', (_err, socket) => socket.destroy());
 

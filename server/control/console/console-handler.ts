@@ -11,6 +11,7 @@ import { extname, join, relative, sep } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { createLogger } from '../../../proxy-core/src/log.ts';
 import { CONSOLE_HTML, DEFAULT_CONSOLE_DIR, ensureConsoleBuilt } from './build.ts';
+import { setSecurityHeaders } from './security-headers.ts';
 
 const log = createLogger('console');
 
@@ -154,4 +155,26 @@ function safePathname(url: string | undefined): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The server's request listener: security headers on every response, the console's pages and
+ * assets from `webConsole`, everything else to the API's handler.
+ */
+export function withConsole(
+  api: (req: IncomingMessage, res: ServerResponse) => Promise<void>,
+  options: ConsoleOptions & { https: boolean },
+): (req: IncomingMessage, res: ServerResponse) => void {
+  const webConsole = createConsoleHandler(options);
+  return (req, res) => {
+    setSecurityHeaders(res, 'page', options.https);
+    void webConsole.handle(req, res).then(
+      (served) => {
+        if (served) return;
+        setSecurityHeaders(res, 'api', options.https);
+        return api(req, res);
+      },
+      () => api(req, res),
+    );
+  };
 }

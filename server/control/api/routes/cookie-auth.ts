@@ -5,7 +5,6 @@
  * (console/cookie-session.ts). Bearer-token callers keep using the routes they use today.
  */
 import { z } from 'zod';
-import type { CookieSession } from '../../console/cookie-session.ts';
 import { acceptInvitationBody } from '../access-schemas.ts';
 import { ok, publicRoute, route, type AnyRoute, type Reply } from '../route.ts';
 import { loginBody } from '../schemas.ts';
@@ -26,7 +25,8 @@ export const COOKIE_AUTH_ROUTES = {
   logout: '/api/v1/auth/cookie/logout',
 } as const;
 
-export function cookieAuthRoutes(s: Services, session: CookieSession): AnyRoute[] {
+export function cookieAuthRoutes(s: Services): AnyRoute[] {
+  const session = s.cookieSession;
   /** Tokens → cookies + `{ accessToken, expiresAt, user, csrfToken }`; MFA steps pass through. */
   const browser = (answer: object): Reply => {
     if (!('refreshToken' in answer) || typeof answer.refreshToken !== 'string') return ok(answer);

@@ -11,6 +11,12 @@ interface Filters { actor: string; action: string; from: string; to: string }
 
 const ROW = 34;
 
+/** "gateway eu-west-1": the target's kind and its name (from the event's details when the target has none). */
+function targetLabel(e: AuditEvent): string {
+  const named = e.details && typeof e.details === 'object' && 'name' in e.details ? String((e.details as { name: unknown }).name) : undefined;
+  return `${e.target.kind} ${e.target.name ?? named ?? e.target.id ?? ''}`.trim();
+}
+
 function queryOf(projectId: string | undefined, f: Filters, after: number, limit: number): string {
   const q = new URLSearchParams({ after: String(after), limit: String(limit) });
   if (projectId) q.set('projectId', projectId);
@@ -116,7 +122,7 @@ export function AuditPage() {
                   <span role="cell" className="time">{when(e.at)}</span>
                   <span role="cell">{e.actor.email ?? e.actor.kind}</span>
                   <span role="cell"><code>{e.action}</code></span>
-                  <span role="cell" className="sql" title={JSON.stringify(e.details ?? {})}>{e.target.name ?? e.target.id ?? e.target.kind}</span>
+                  <span role="cell" className="sql" title={JSON.stringify(e.details ?? {})}>{targetLabel(e)}</span>
                   <span role="cell">{e.sourceAddress ?? ''}</span>
                 </div>
               );

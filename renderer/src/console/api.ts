@@ -62,7 +62,11 @@ async function raw<T>(method: string, path: string, body: unknown, headers: Reco
 
 /** Trades the refresh cookie for a new access token; false when there is no usable session. */
 export function refreshSession(): Promise<boolean> {
-  refreshing ??= (async () => {
+  // One refresh at a time across the console's tabs: a refresh token works once, and the
+  // server treats a second use as theft. Inside the lock the cookie is whatever the last
+  // tab's refresh left, so each use is of a fresh token.
+  const exclusive = (fn: () => Promise<boolean>): Promise<boolean> => (navigator.locks ? (navigator.locks.request('gatehouse-refresh', fn) as Promise<unknown> as Promise<boolean>) : fn());
+  refreshing ??= exclusive(async () => {
     const csrf = readCsrfCookie();
     if (!csrf) return false;
     try {
@@ -72,7 +76,7 @@ export function refreshSession(): Promise<boolean> {
     } catch {
       return false;
     }
-  })().finally(() => {
+  }).finally(() => {
     refreshing = undefined;
   });
   return refreshing;

@@ -241,6 +241,10 @@ describe.skipIf(chromiumMissing)('issue 11: the web console, first day from an e
     await row.getByRole('link', { name: 'shop / readonly' }).click();
     await admin.getByRole('heading', { name: /^Session log/ }).waitFor();
     await admin.locator('.log-row', { hasText: 'select count(*) > 0 from customers' }).first().waitFor();
+    // A statement opens in full (the row shows one line), from the mouse or the keyboard.
+    await admin.getByRole('button', { name: /^select name from customers where email like/ }).click();
+    expect(await admin.getByTestId('event-sql').textContent()).toBe("select name from customers where email like '%@example.com' limit 3");
+    expect(await admin.getByRole('region', { name: 'Event details' }).textContent()).toContain('SELECT 3 · 3 rows');
     // Live: a statement run now appears without reloading.
     await client.query('select 42 as live_marker');
     await admin.locator('.log-row', { hasText: 'select 42 as live_marker' }).waitFor({ timeout: 10_000 });
@@ -251,7 +255,7 @@ describe.skipIf(chromiumMissing)('issue 11: the web console, first day from an e
     await check(admin, 'session-log');
 
     admin.once('dialog', (d) => void d.accept());
-    await admin.getByRole('button', { name: 'Revoke' }).click();
+    await admin.getByRole('button', { name: 'Revoke', exact: true }).click();
     await admin.locator('.tag.status-revoked').waitFor();
     const err = await Promise.race([
       closed,
@@ -299,7 +303,7 @@ describe.skipIf(chromiumMissing)('issue 11: the web console, first day from an e
     await check(page, 'auditor-sessions');
     await page.locator(`tr[data-session="${sessionId}"]`).getByRole('link').click();
     await page.locator('.log-row', { hasText: 'select 42 as live_marker' }).waitFor();
-    expect(await page.getByRole('button', { name: 'Revoke' }).count()).toBe(0);
+    expect(await page.getByRole('button', { name: 'Revoke', exact: true }).count()).toBe(0);
     await go(page, 'Resources');
     expect(await page.getByRole('button', { name: 'Add resource' }).count()).toBe(0);
     await page.getByRole('link', { name: 'shop' }).click();

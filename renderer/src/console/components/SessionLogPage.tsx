@@ -12,7 +12,7 @@ import { download, ErrorText, Link, StatusTag, usePolling, when } from './ui.tsx
 
 interface LogEvent {
   seq: number; connectionId: string; at: string; type: string;
-  sql?: string; durationMs?: number; applicationName?: string; reason?: string; sqlstate?: string; message?: string;
+  sql?: string; durationMs?: number; params?: (string | null)[] | 'redacted'; truncated?: true; applicationName?: string; reason?: string; sqlstate?: string; message?: string;
   outcome?: { status: 'ok'; tag?: string; rows?: number } | { status: 'error'; sqlstate: string; message: string };
 }
 interface Page { events: LogEvent[]; next?: number }
@@ -43,6 +43,7 @@ export function SessionLogPage({ id }: { id: string }) {
   const [log, setLog] = useState<{ events: LogEvent[]; next: number | undefined }>({ events: [], next: 0 });
   const [error, setError] = useState<UiError>();
   const [exporting, setExporting] = useState(false);
+  const [selected, setSelected] = useState<LogEvent>();
   const generation = useRef(0);
   const busy = useRef(false);
   const parentRef = useRef<HTMLDivElement>(null);
@@ -154,7 +155,7 @@ export function SessionLogPage({ id }: { id: string }) {
                   style={{ position: 'absolute', top: 0, left: 0, right: 0, height: v.size, transform: `translateY(${v.start}px)` }}>
                   <span role="cell" className="time">{new Date(e.at).toLocaleTimeString(undefined, { hour12: false })}</span>
                   <span role="cell" className="conn">{e.connectionId.slice(0, 6)}</span>
-                  <span role="cell" className="sql" title={describe(e)}>{describe(e)}</span>
+                  <span role="cell" className="sql"><button type="button" className="link row-open" title={describe(e)} aria-pressed={selected?.seq === e.seq} onClick={() => setSelected(e)}>{describe(e)}</button></span>
                   <span role="cell" className="num">{e.durationMs ?? ''}</span>
                   <span role="cell" className="outcome" title={outcome(e)}>{outcome(e)}</span>
                 </div>
@@ -164,6 +165,20 @@ export function SessionLogPage({ id }: { id: string }) {
         </div>
       </div>
       {events.length === 0 && next === undefined && <p className="empty">No events{searching ? ' match' : ' yet'}.</p>}
+      {selected && (
+        <section className="card event-detail" aria-label="Event details">
+          <div className="dialog-head"><h2>Event {selected.seq}</h2><button type="button" className="icon" aria-label="Close details" onClick={() => setSelected(undefined)}>×</button></div>
+          <pre className="sql-full" data-testid="event-sql">{describe(selected)}</pre>
+          <dl className="details">
+            <div><dt>Time</dt><dd>{when(selected.at)}</dd></div>
+            <div><dt>Connection</dt><dd><code>{selected.connectionId}</code></dd></div>
+            <div><dt>Duration</dt><dd>{selected.durationMs === undefined ? '—' : `${selected.durationMs} ms`}</dd></div>
+            <div><dt>Outcome</dt><dd>{outcome(selected) || '—'}</dd></div>
+          </dl>
+          {selected.params !== undefined && <p className="small">Parameters: <code>{selected.params === 'redacted' ? 'redacted (not recorded)' : JSON.stringify(selected.params)}</code></p>}
+          {selected.truncated && <p className="small muted">The statement was cut to the recording limit.</p>}
+        </section>
+      )}
     </section>
   );
 }

@@ -52,6 +52,7 @@ export const ErrorCodes = {
   DATA_DIR_IN_USE: 'GATEHOUSE_ERR_DATA_DIR_IN_USE',
   /** No Gatehouse store where one was expected (a mistyped --data-dir). */
   STORE_NOT_FOUND: 'GATEHOUSE_ERR_STORE_NOT_FOUND',
+  CSRF: 'GATEHOUSE_ERR_CSRF',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -3,7 +3,7 @@ import { createRoot } from 'react-dom/client';
 import { App } from './components/App.tsx';
 import { connectEvents } from './store/events.ts';
 import { useAuthStore } from './store/auth.ts';
-import './styles.css';
+import './shared/styles.css';
 
 connectEvents();
 void useAuthStore.getState().init();

@@ -35,6 +35,10 @@ import { CheckpointSigner } from './audit/checkpoint.ts';
 import { AuditCheckpointer } from './audit/checkpointer.ts';
 import { createMfaServices } from './auth/mfa/wire.ts';
 import { auditRoutes } from './api/routes/audit.ts';
+import { consoleRoutes } from './api/routes/console.ts';
+import { cookieAuthRoutes } from './api/routes/cookie-auth.ts';
+import { withConsole } from './console/console-handler.ts';
+import { CookieSession } from './console/cookie-session.ts';
 import { mfaRoutes } from './api/routes/mfa.ts';
 import { AuthService } from './auth/auth-service.ts';
 import { Permissions } from './auth/permissions.ts';
@@ -162,12 +166,15 @@ async function boot(config: ControlPlaneConfig): Promise<Running> {
     const sessions = new SessionService({ store, ca, relay: sessionRelay, permissions, audit, maxSessionSeconds: config.maxSessionSeconds, access, requests: accessRequests, mfa });
     const users = new UserService({ store, permissions, sessions, audit });
     const metrics = createMetrics({ sessionsActive: () => store.sessions.countActive(new Date()), gatewaysConnected: () => connectedGateways.size });
+    const cookieSession = new CookieSession({ csrfKey: keys.csrf, secure: (config.publicUrl ?? '').startsWith('https:'), refreshTtlSeconds: config.refreshTokenTtlSeconds });
     let publicUrl = config.publicUrl; // known once listening when not configured
-    const services: Services = { store, auth, permissions, sessions, gateways, box, audit, relay: sessionRelay, metrics, users, access, accessRequests, mfa, signIn, auditStreams, publicUrl: () => publicUrl ?? '' };
+    const services: Services = { store, auth, permissions, sessions, gateways, box, audit, relay: sessionRelay, metrics, users, access, accessRequests, mfa, signIn, auditStreams, cookieSession, publicUrl: () => publicUrl ?? '' };
 
     const routes = apiRoutes(services, { metricsToken: config.metricsToken });
     const handle = createRequestHandler({ routes, auth, observer: metrics.observer, trustProxyHops: config.trustProxyHops });
-    const server = createServer({ requestTimeout: 30_000, headersTimeout: 15_000 }, (req, res) => void handle(req, res));
+    // The web console answers its pages and assets (console/console-handler.ts); the rest is the API's.
+    const listener = withConsole(handle, { dir: config.consoleDir, https: (config.publicUrl ?? '').startsWith('https:') });
+    const server = createServer({ requestTimeout: 30_000, headersTimeout: 15_000 }, listener);
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => void routeUpgrade(relay, req, socket, head));
     server.on('clientError', answerClientError);
     // No proxying here: CONNECT is answered like any request for a method the API lacks.
@@ -196,7 +203,7 @@ async function boot(config: ControlPlaneConfig): Promise<Running> {
 /** Every HTTP route of the control plane (the HTTP fuzz test walks this table too). */
 export function apiRoutes(services: Services, options: { metricsToken?: string } = {}): AnyRoute[] {
   const s = services;
-  return [...systemRoutes(s, options), ...authRoutes(s), ...projectRoutes(s), ...gatewayRoutes(s), ...resourceRoutes(s), ...sessionRoutes(s), ...userRoutes(s), ...groupRoutes(s), ...policyRoutes(s), ...accessRequestRoutes(s), ...mfaRoutes(s), ...auditRoutes(s)];
+  return [...cookieAuthRoutes(s), ...consoleRoutes(s), ...systemRoutes(s, options), ...authRoutes(s), ...projectRoutes(s), ...gatewayRoutes(s), ...resourceRoutes(s), ...sessionRoutes(s), ...userRoutes(s), ...groupRoutes(s), ...policyRoutes(s), ...accessRequestRoutes(s), ...mfaRoutes(s), ...auditRoutes(s)];
 }
 
 /** Hands a WebSocket upgrade to the relay. Never rejects: a failure is logged and answered (400 for a bad path, else 500). */

@@ -53,6 +53,7 @@ export const SERVER_COMMANDS: readonly CommandSpec[] = [
       { name: 'retention-days', kind: 'string', value: 'N', env: 'GATEHOUSE_RETENTION_DAYS', default: 'keep', help: 'delete the session events of sessions over for more than N days' },
       { name: 'audit-retention-days', kind: 'string', value: 'N', env: 'GATEHOUSE_AUDIT_RETENTION_DAYS', default: 'keep', help: 'export, then delete audit events older than N days' },
       { name: 'audit-export-dir', kind: 'string', value: 'DIR', env: 'GATEHOUSE_AUDIT_EXPORT_DIR', default: '<data-dir>/audit-export', help: 'where audit events go before retention deletes them' },
+      { name: 'console-dir', kind: 'string', value: 'DIR', env: 'GATEHOUSE_CONSOLE_DIR', default: "the checkout's renderer/dist-console, built when missing or stale", help: 'serve this built web console as is' },
       { name: 'advertise-url', kind: 'string', value: 'URL', env: 'GATEHOUSE_ADVERTISE_URL', default: 'http://<host>:<port>', help: 'where gateways reach this replica directly (several replicas on one DATABASE_URL)' },
       { name: 'replica-heartbeat-ms', kind: 'string', value: 'MS', env: 'GATEHOUSE_REPLICA_HEARTBEAT_MS', default: '2000', help: 'how often a replica beats in the store; silent for 3 beats, it leaves the cluster' },
     ],

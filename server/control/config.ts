@@ -62,6 +62,8 @@ export interface ControlPlaneConfig {
   auditRetentionDays?: number;
   /** Where audit rows go before retention deletes them; default `<dataDir>/audit-export`. */
   auditExportDir?: string;
+  /** A built web console to serve (`GATEHOUSE_CONSOLE_DIR`); unset: the checkout's, built on demand. */
+  consoleDir?: string;
 }
 
 export const DEFAULT_CONFIG: ControlPlaneConfig = {
@@ -127,6 +129,7 @@ export function configFromArgs(flags: Record<string, string | undefined>, env: N
       return text === undefined ? undefined : parseInteger(text, 'replica-heartbeat-ms', 100, 60_000);
     })(),
     maxSessionSeconds: maxText === undefined ? undefined : parseInteger(maxText, 'max-session', 1, 30 * 86_400),
+    consoleDir: flags['console-dir'] ?? emptyToUndefined(env.GATEHOUSE_CONSOLE_DIR),
     recordBindParams: (flags['record-bind-params'] ?? env.GATEHOUSE_RECORD_BIND_PARAMS ?? 'false') === 'true',
     ...securityFromArgs(flags, env),
     ...retentionFromArgs(flags, env),

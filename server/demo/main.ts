@@ -24,8 +24,9 @@ function describe(stack: Stack): string {
     '',
     'Gatehouse demo is running.',
     '',
-    `  Control plane   ${stack.domain}`,
+    `  Web console     ${stack.domain}/   (open it in a browser)`,
     `  Admin sign-in   ${stack.email} / ${stack.password}`,
+    `  Control plane   ${stack.domain}/api/v1`,
     `  Project id      ${stack.projectId}`,
     `  Resource        ${stack.resource} (PostgreSQL on 127.0.0.1:${stack.pg.port}, database "shop", TLS on)`,
     `  Accounts        ${stack.accounts.join(', ')}`,
@@ -85,6 +86,11 @@ async function main(argv: string[]): Promise<number> {
   }
   process.stderr.write(`demo: ready in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
 
+  // The console is built on its first page request when missing or stale: do that now, so
+  // the URL printed below opens at once.
+  const consoleReady = await warmConsole(stack.domain);
+  if (!consoleReady.ok && !args.json) process.stderr.write(`the web console is not available: ${consoleReady.message}\n`);
+
   if (args.json) {
     process.stdout.write(
       `${JSON.stringify({
@@ -139,6 +145,16 @@ function portIsFree(port: number): Promise<boolean> {
     probe.once('error', () => resolveFree(false));
     probe.listen({ port, host: '127.0.0.1', exclusive: true }, () => probe.close(() => resolveFree(true)));
   });
+}
+
+async function warmConsole(domain: string): Promise<{ ok: true } | { ok: false; message: string }> {
+  try {
+    const res = await fetch(`${domain}/`, { headers: { accept: 'text/html' }, signal: AbortSignal.timeout(240_000) });
+    const text = await res.text();
+    return res.ok ? { ok: true } : { ok: false, message: text.trim() };
+  } catch (err) {
+    return { ok: false, message: (err as Error).message };
+  }
 }
 
 process.exit(await main(process.argv.slice(2)));

@@ -10,9 +10,12 @@
  *   100,000 statements into the PGlite store      → MB per 100,000 (test/bench/store.ts)
  *   sessions logs --tail 20 on 785,000 events      → ms (test/bench/store.ts)
  *
+ *   web console: first-load gzipped JS and the first page of a 100,000-event session log
+ *                                                 (test/bench/console.ts)
+ *
  * Options: --seconds N (per pgbench run, default 10), --copy-mb N (default 1024),
  * --concurrent N (default 500), --statements N (default 100000), --tail-events N (default 785000),
- * --skip copy,concurrent,plain,store,tail (plain: the reference relay).
+ * --skip copy,concurrent,plain,store,tail,console (plain: the reference relay).
  */
 import { execFile, fork, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -21,9 +24,10 @@ import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import pg from 'pg';
-import { startStack } from '../../server/demo/stack.ts';
+import { startStack, type Stack } from '../../server/demo/stack.ts';
 import { startAccess } from './access.ts';
 import { benchLogTail, benchStoreSize } from './store.ts';
+import { consoleBench } from './console.ts';
 
 const run = promisify(execFile);
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -153,6 +157,7 @@ function fmt(n: number, digits = 2): string {
 }
 
 async function main(): Promise<void> {
+  if (!SKIP.has('console')) await consoleBench((s) => process.stdout.write(`${s}\n`));
   const home = await mkdtemp(join(tmpdir(), 'gatehouse-bench-home-'));
   process.stderr.write('bench: starting PostgreSQL, control plane, gateway…\n');
   const stack = await startStack({ pgTls: false, env: { GATEHOUSE_LOG_LEVEL: 'warn' } });

@@ -58,6 +58,10 @@ describe('npm run demo -- --json', () => {
     const health = await request(`${info.domain as string}/healthz`);
     expect(health.statusCode).toBe(200);
     await health.body.dump();
+    // The printed domain opens the web console (built by the demo before it printed the line).
+    const page = await request(`${info.domain as string}/`, { headers: { accept: 'text/html' } });
+    expect(page.statusCode).toBe(200);
+    expect(await page.body.text()).toContain('<div id="root">');
 
     const stackLike = { domain: info.domain, email: info.email, password: info.password, projectId: info.projectId, resource: info.resource } as unknown as Stack;
     const user = await CliUser.login(stackLike);

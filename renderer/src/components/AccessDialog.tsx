@@ -3,7 +3,7 @@ import type { AccessRequestInfo, MfaMethod } from '../../../main/ipc/contract.ts
 import { accessFlowSelectors, useAccessFlow } from '../store/access-flow.ts';
 import { useAccountsStore } from '../store/accounts.ts';
 import { uiSelectors, useUiStore } from '../store/ui.ts';
-import { MfaFields, orderMethods } from './MfaFields.tsx';
+import { MfaFields, orderMethods } from '../shared/MfaFields.tsx';
 
 const DURATIONS = [
   { value: '15m', label: '15 minutes' }, { value: '1h', label: '1 hour' }, { value: '4h', label: '4 hours' }, { value: '8h', label: '8 hours' },

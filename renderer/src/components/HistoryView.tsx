@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 import type { SessionEventInfo, SessionSummary } from '../../../main/ipc/contract.ts';
-import { formatDateTime } from '../lib/format.ts';
+import { formatDateTime } from '../shared/format.ts';
 import { sessionSelectors, useSessionsStore } from '../store/sessions.ts';
 
 /** The person's recent sessions; open one to see its statements. */

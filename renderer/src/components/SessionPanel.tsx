@@ -1,9 +1,9 @@
 import { useState } from 'react';
 import type { SessionStatus } from '../../../main/ipc/contract.ts';
 import { ipc } from '../ipc.ts';
-import { copyText } from '../lib/clipboard.ts';
+import { copyText } from '../shared/clipboard.ts';
 import { toUiError, type UiError } from '../lib/errors.ts';
-import { formatBytes } from '../lib/format.ts';
+import { formatBytes } from '../shared/format.ts';
 import { useCommitCount } from '../lib/render-count.ts';
 import { sessionSelectors, useSessionsStore } from '../store/sessions.ts';
 import { useUiStore } from '../store/ui.ts';

@@ -1,6 +1,6 @@
 import { memo, useEffect } from 'react';
 import { useShallow } from 'zustand/react/shallow';
-import { formatTimeLeft } from '../lib/format.ts';
+import { formatTimeLeft } from '../shared/format.ts';
 import { useCommitCount } from '../lib/render-count.ts';
 import { useCountdown } from '../lib/use-countdown.ts';
 import { sessionSelectors, useSessionsStore } from '../store/sessions.ts';

@@ -7,7 +7,7 @@ import { AccessDialog } from './AccessDialog.tsx';
 import { AccountsView } from './AccountsView.tsx';
 import { ApprovalsView } from './ApprovalsView.tsx';
 import { HistoryView } from './HistoryView.tsx';
-import { Logo } from './Logo.tsx';
+import { Logo } from '../shared/Logo.tsx';
 import { SessionsView } from './SessionsView.tsx';
 import { SettingsView } from './SettingsView.tsx';
 

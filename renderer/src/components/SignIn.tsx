@@ -1,8 +1,8 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import type { MfaMethod } from '../../../main/ipc/contract.ts';
 import { authSelectors, useAuthStore } from '../store/auth.ts';
-import { Logo } from './Logo.tsx';
-import { MfaFields, orderMethods } from './MfaFields.tsx';
+import { Logo } from '../shared/Logo.tsx';
+import { MfaFields, orderMethods } from '../shared/MfaFields.tsx';
 
 export function SignIn() {
   const rememberedUrl = useAuthStore(authSelectors.serverUrl);

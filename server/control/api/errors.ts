@@ -27,6 +27,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   [ErrorCodes.APPROVAL_REQUIRED]: 403,
   [ErrorCodes.SELF_APPROVAL]: 403,
   [ErrorCodes.REQUEST_NOT_PENDING]: 409,
+  [ErrorCodes.CSRF]: 403,
 };
 
 export interface ErrorBody {

@@ -12,8 +12,8 @@ export interface Reply {
   body: unknown;
   /** Raw text responses (metrics). */
   contentType?: string;
-  /** Extra response headers (Retry-After). */
-  headers?: Record<string, string>;
+  /** Extra response headers (Retry-After; Set-Cookie takes several values). */
+  headers?: Record<string, string | string[]>;
   /** A streamed response (audit export): writes status, headers and body itself. */
   stream?: (res: ServerResponse) => Promise<void>;
 }

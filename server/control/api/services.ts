@@ -5,6 +5,7 @@ import type { AuthService } from '../auth/auth-service.ts';
 import type { MfaServices } from '../auth/mfa/wire.ts';
 import type { Permissions } from '../auth/permissions.ts';
 import type { Audit } from '../audit.ts';
+import type { CookieSession } from '../console/cookie-session.ts';
 import type { SecretBox } from '../crypto/secret-box.ts';
 import type { GatewayService } from '../gateways.ts';
 import type { Metrics } from '../metrics.ts';
@@ -27,4 +28,6 @@ export interface Services extends Omit<MfaServices, 'mailer'> {
   accessRequests: AccessRequestService;
   /** The configured public URL (`--public-url`), else the listening address; no trailing slash. */
   publicUrl(): string;
+  /** The web console's browser session (refresh cookie + CSRF token). */
+  cookieSession: CookieSession;
 }

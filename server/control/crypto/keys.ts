@@ -11,6 +11,8 @@ export interface DerivedKeys {
   tokenSigning: Buffer;
   /** Seed of the Ed25519 key that signs audit checkpoints (audit/checkpoint.ts). */
   auditSigningSeed: Buffer;
+  /** HMAC-SHA256 key binding the console's CSRF token to its refresh cookie. */
+  csrf: Buffer;
 }
 
 const SALT = Buffer.from('gatehouse-control-plane');
@@ -20,6 +22,7 @@ export function deriveKeys(rootKey: Buffer): DerivedKeys {
     encryption: derive(rootKey, 'gatehouse/secrets/aes-256-gcm/v1'),
     tokenSigning: derive(rootKey, 'gatehouse/tokens/hmac-sha256/v1'),
     auditSigningSeed: derive(rootKey, 'gatehouse/audit-checkpoint/ed25519/v1'),
+    csrf: derive(rootKey, 'gatehouse/console/csrf/v1'),
   };
 }
 

@@ -153,6 +153,12 @@ const MATRIX: [string, () => Promise<Call>, Expect[]][] = [
     [200, 200, [403, 'GATEHOUSE_ERR_SELF_APPROVAL'], 404, 403, 404, 401, 401],
   ],
   ['audit: read', async () => ({ method: 'GET', path: `/api/v1/audit?projectId=${P()}` }), [200, 200, 403, 403, 200, 403, 401, 401]],
+  // Routes the web console added (issue 11). The cookie sign-in routes are public (their
+  // refusals are in test/e2e/console-security.test.ts); sign-out also needs the bearer token.
+  ['console: session counters', async () => ({ method: 'GET', path: `/api/v1/sessions/stats?ids=${ctx.sessionId}` }), [200, 200, 200, 200, 200, 200, 401, 401]],
+  ['console: search a session log', async () => ({ method: 'GET', path: `/api/v1/sessions/${ctx.sessionId}/logs/search?q=select` }), [200, 200, 200, 404, 200, 404, 401, 401]],
+  ['console: audit chain status', async () => ({ method: 'GET', path: '/api/v1/audit/verify' }), [200, 200, 403, 403, 200, 200, 401, 401]],
+  ['console: cookie sign-out without the cookie', async () => ({ method: 'POST', path: '/api/v1/auth/cookie/logout', body: {} }), [401, 401, 401, 401, 401, 401, 401, 401]],
 ];
 
 const CASES = MATRIX.flatMap(([action, build, expected]) =>
@@ -213,6 +219,16 @@ describe('permission matrix (role × route, real HTTP)', () => {
     expect({ status: res.status, code: res.body?.error?.code }).toMatchObject({ status, ...(code && { code }) });
     if (role === 'disabledUser') expect(res.body.error.code).toBe('GATEHOUSE_ERR_USER_DISABLED');
     if (role === 'noToken') expect(res.body.error.code).toBe('GATEHOUSE_ERR_UNAUTHENTICATED');
+  });
+
+  it('issue 11: session counters only answer for sessions the caller may see', async () => {
+    const own = await call(ctx.t.url, 'GET', `/api/v1/sessions/stats?ids=${ctx.sessionId}`, { token: ctx.tokens.memberWithPolicy });
+    expect(Object.keys(own.body.stats)).toEqual([ctx.sessionId]);
+    expect(own.body.stats[ctx.sessionId]).toMatchObject({ connections: 0, statements: 0 });
+    for (const role of ['memberWithout', 'otherProjectAdmin'] as const) {
+      const other = await call(ctx.t.url, 'GET', `/api/v1/sessions/stats?ids=${ctx.sessionId}`, { token: ctx.tokens[role] });
+      expect(other.body.stats).toEqual({});
+    }
   });
 
   it('a member sees exactly the accounts their policies grant, with limits; others see none', async () => {

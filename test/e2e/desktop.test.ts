@@ -21,9 +21,16 @@ describe.skipIf(skipReason)(`desktop app flows${skipReason ? ` (skipped: ${skipR
   let app: RunningApp;
   let page: Page;
 
+  /** Every IPC message between the renderer and the main process (the bridge's WebSocket frames). */
+  const ipcFrames: string[] = [];
+
   beforeAll(async () => {
     run = await startDesktopRun({ clipboard: true });
     ({ stack, app, page } = run);
+    page.on('websocket', (ws) => {
+      ws.on('framereceived', (f) => ipcFrames.push(String(f.payload)));
+      ws.on('framesent', (f) => ipcFrames.push(String(f.payload)));
+    });
   }, 180_000);
   afterAll(async () => {
     await run?.close();
@@ -131,6 +138,13 @@ describe.skipIf(skipReason)(`desktop app flows${skipReason ? ` (skipped: ${skipR
     await page.getByTestId('session-state').filter({ hasText: 'Revoked' }).waitFor({ timeout: 5_000 });
     await page.getByText(`Access to ${stack.resource} / readwrite was revoked`).waitFor({ timeout: 5_000 });
     await screenshot(page, '08-revoked');
+  });
+
+  it('no IPC message carries a database password (DESIGN promise 1)', () => {
+    expect(ipcFrames.length).toBeGreaterThan(10);
+    for (const role of Object.values(stack.roles)) {
+      expect(ipcFrames.filter((f) => f.includes(role.password))).toEqual([]);
+    }
   });
 
   it('signs out back to the sign-in screen, server URL remembered', async () => {

@@ -161,3 +161,22 @@ export async function currentUser(url: string): Promise<string> {
     await client.end();
   }
 }
+
+/** The stack admin enrolls TOTP and signs in with it (a recovery code); returns an API caller on that sign-in. */
+export async function totpAdminApi(stack: Stack): Promise<(method: string, path: string, body?: unknown) => Promise<Record<string, any>>> {
+  const call = async (method: string, path: string, body?: unknown, token?: string) => {
+    const res = await request(`${stack.domain}/api/v1${path}`, {
+      method: method as 'POST',
+      headers: { 'content-type': 'application/json', ...(token && { authorization: `Bearer ${token}` }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const json = (await res.body.json()) as Record<string, any>;
+    if (res.statusCode !== 200) throw new Error(`${method} ${path} → ${res.statusCode}: ${JSON.stringify(json)}`);
+    return json;
+  };
+  const { secret } = await stack.api<{ secret: string }>('POST', '/me/mfa/totp/enroll');
+  const { recoveryCodes } = await stack.api<{ recoveryCodes: string[] }>('POST', '/me/mfa/totp/confirm', { code: await new TotpCodes(secret).next() });
+  const start = await call('POST', '/auth/login', { email: stack.email, password: stack.password });
+  const signedIn = await call('POST', '/auth/mfa/verify', { mfaToken: start.mfaToken, method: 'recovery', code: recoveryCodes[0] });
+  return (method, path, body) => call(method, path, body, signedIn.accessToken as string);
+}

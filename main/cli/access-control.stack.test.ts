@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type Stack } from '../../server/demo/stack.ts';
-import { ALICE, AccessRun, CliUser, currentUser, inviteUser, setUpAccessScenario, TotpCodes } from './access-control.helpers.ts';
+import { ALICE, AccessRun, CliUser, currentUser, inviteUser, setUpAccessScenario, totpAdminApi, TotpCodes } from './access-control.helpers.ts';
 
 let stack: Stack;
 let admin: CliUser;
@@ -150,7 +150,7 @@ describe('gatehouse with MFA, approvals and refusals', () => {
     await inviteUser(stack, 'bob@demo.local', 'bob-password-1');
     // Enforcing TOTP ends every password-only sign-in, the admin's own too (issue 10 item 5):
     // the admin enrolls first and acts through a sign-in that used it.
-    const adminApi = await totpAdminApi();
+    const adminApi = await totpAdminApi(stack);
     await adminApi('PATCH', '/settings/mfa', { enforce: 'totp' });
     const home = await mkdtemp(join(tmpdir(), 'gatehouse-cli-bob-'));
     try {
@@ -172,21 +172,3 @@ describe('gatehouse with MFA, approvals and refusals', () => {
   });
 });
 
-/** The stack admin enrolls TOTP and signs in with it (a recovery code); returns an API caller on that sign-in. */
-async function totpAdminApi(): Promise<(method: string, path: string, body?: unknown) => Promise<Record<string, any>>> {
-  const call = async (method: string, path: string, body?: unknown, token?: string) => {
-    const res = await request(`${stack.domain}/api/v1${path}`, {
-      method: method as 'POST',
-      headers: { 'content-type': 'application/json', ...(token && { authorization: `Bearer ${token}` }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const json = (await res.body.json()) as Record<string, any>;
-    if (res.statusCode !== 200) throw new Error(`${method} ${path} → ${res.statusCode}: ${JSON.stringify(json)}`);
-    return json;
-  };
-  const { secret } = await stack.api<{ secret: string }>('POST', '/me/mfa/totp/enroll');
-  const { recoveryCodes } = await stack.api<{ recoveryCodes: string[] }>('POST', '/me/mfa/totp/confirm', { code: await new TotpCodes(secret).next() });
-  const start = await call('POST', '/auth/login', { email: stack.email, password: stack.password });
-  const signedIn = await call('POST', '/auth/mfa/verify', { mfaToken: start.mfaToken, method: 'recovery', code: recoveryCodes[0] });
-  return (method, path, body) => call(method, path, body, signedIn.accessToken as string);
-}

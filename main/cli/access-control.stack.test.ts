@@ -8,7 +8,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type Stack } from '../../server/demo/stack.ts';
 import { ALICE, AccessRun, CliUser, currentUser, inviteUser, setUpAccessScenario, totpAdminApi, TotpCodes } from './access-control.helpers.ts';

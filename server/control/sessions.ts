@@ -94,6 +94,10 @@ export class SessionService {
     // nobody is asked for a code for an account they may not use. Then MFA, then approval.
     const grant = await this.#access.grantFor(user, project.id, account, seconds);
     if (account.requireMfa) await this.#requireMfa(user, project.id, account, input.mfa, sourceAddress);
+    if (account.passwordSealed === null) {
+      // The resource moved (host, port or TLS) and the password was cleared (issue 10 item 2).
+      throw new GatehouseError(ErrorCodes.CONFLICT, `the password of account "${account.name}" must be entered again (its resource's host, port or TLS settings changed); ask a project admin`);
+    }
     const approved = grant.approval ? await this.#requests.windowFor(user, account, grant.approval, input.accessRequestId) : undefined;
     if (!(await this.#relay.isGatewayConnected(resource.gatewayId))) {
       throw new GatehouseError(ErrorCodes.GATEWAY_UNAVAILABLE, `the gateway for "${resource.name}" is not connected; try again when it is back`);

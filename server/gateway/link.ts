@@ -244,7 +244,7 @@ async function readRefusal(res: IncomingMessage): Promise<string> {
 function describeDialError(err: Error): string {
   const code = (err as { code?: unknown }).code;
   if (code === 'ECONNREFUSED') return 'connection refused';
-  if (code === 'ECONNRESET') return 'connection reset';
+  if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET') return 'connection reset'; // undici: the peer closed before answering
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `host not found (${String(code)})`;
   if (code === 'ETIMEDOUT') return 'timed out';
   if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH') return 'host unreachable';

@@ -76,7 +76,7 @@ describe('issue 10 item 2: MD5 and cleartext are an instance admin setting', () 
 });
 
 describe('issue 10 item 2: a moved resource does not carry its stored passwords to the new target', () => {
-  it('changing host, port or TLS clears the passwords (said in the answer, audited); sessions refuse until re-entered', async () => {
+  it('changing host, port or TLS clears the passwords (said in the answer, audited); no session opens until they are re-entered', async () => {
     const created = await createResource(projectAdmin.token, 'moving');
     const resourceId = created.body.resource.id;
     const account = await call(t.url, 'POST', `/api/v1/resources/${resourceId}/accounts`, { token: projectAdmin.token, body: { name: 'app', username: 'app', password: 'stored-secret' } });
@@ -95,13 +95,14 @@ describe('issue 10 item 2: a moved resource does not carry its stored passwords 
     const audit = (await t.plane.store.auditEvents.list({ targetId: resourceId, limit: 20 })).find((e) => e.action === 'resource.passwords_clear');
     expect(audit).toMatchObject({ actor: { email: 'padmin@example.com' }, projectId: t.projectId, details: { changed: ['host', 'ssl'], accountIds: [accountId] } });
 
-    const session = await call(t.url, 'POST', '/api/v1/sessions', { token: member.token, body: { projectId: t.projectId, resource: 'moving', account: 'app', duration: '10m', publicKeyPem: generateKeyPair().publicKeyPem } });
-    expect(session.status).toBe(201);
-    const refused = await tunnelStatus(session.body.session.id, member.token);
+    const sessionBody = () => ({ projectId: t.projectId, resource: 'moving', account: 'app', duration: '10m', publicKeyPem: generateKeyPair().publicKeyPem });
+    const refused = await call(t.url, 'POST', '/api/v1/sessions', { token: member.token, body: sessionBody() });
     expect(refused.status).toBe(409);
-    expect(JSON.parse(refused.body).error).toMatchObject({ code: ErrorCodes.CONFLICT, message: expect.stringMatching(/must be entered again/) });
+    expect(refused.body.error).toMatchObject({ code: ErrorCodes.CONFLICT, message: expect.stringMatching(/must be entered again/) });
 
     await call(t.url, 'PATCH', `/api/v1/accounts/${accountId}`, { token: projectAdmin.token, body: { password: 'entered-for-the-new-host' } });
+    const session = await call(t.url, 'POST', '/api/v1/sessions', { token: member.token, body: sessionBody() });
+    expect(session.status).toBe(201);
     expect((await tunnelStatus(session.body.session.id, member.token)).status).toBe(101);
     // Port alone counts as a move too.
     const port = await call(t.url, 'PATCH', `/api/v1/resources/${resourceId}`, { token: projectAdmin.token, body: { port: 6543 } });

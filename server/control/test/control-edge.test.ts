@@ -8,6 +8,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateKeyPair } from '../../../proxy-core/src/tls/certs.ts';
+import { createMfaRepo } from '../auth/mfa/mfa-repo.ts';
 import { ADMIN, call, createMember, login, startTestPlane, type TestPlane } from './helpers.ts';
 import { rawExchange, rawRequest } from './raw-http.ts';
 
@@ -176,6 +177,23 @@ describe('issue 10 item 13: invitations do not tell a project admin whether the 
     expect(locked.body.error.code).toBe('GATEHOUSE_ERR_LOCKED_OUT');
     expect((await call(plain.url, 'POST', '/api/v1/auth/login', { body: { email: 'guessed@example.com', password: PW } })).body.error.code).toBe('GATEHOUSE_ERR_LOCKED_OUT');
     expect(await roleOf(id)).toBeUndefined();
+  });
+
+  it('enforced MFA still applies when an existing account joins (the afterPassword path)', async () => {
+    const id = await account('mfa-joiner@example.com');
+    const { code } = (await invite('mfa-joiner@example.com')).body;
+    // Set in the store: while TOTP is enforced, the admins' tokens (without TOTP) are refused.
+    const mfaRepo = createMfaRepo(plain.plane.store.db);
+    await mfaRepo.setEnforcement('totp');
+    try {
+      const accepted = await call(plain.url, 'POST', '/api/v1/auth/accept-invitation', { body: { code, password: PW } });
+      expect(accepted.status).toBe(200);
+      expect(accepted.body).toMatchObject({ mfaRequired: true, mfaEnrollmentRequired: true, methods: ['totp'] });
+      expect(accepted.body.accessToken).toBeUndefined();
+      expect(await roleOf(id)).toBe('member');
+    } finally {
+      await mfaRepo.setEnforcement('none');
+    }
   });
 
   it('a new email still sets its password on accept, and the audit says it was no existing account', async () => {

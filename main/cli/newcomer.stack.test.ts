@@ -190,6 +190,39 @@ describe('issue 14 CLI: from an invitation to psql with the gatehouse CLI alone'
   });
 });
 
+describe('issue 10 item 13: invitations accept for an email that already has an account', () => {
+  it("joins the project with that account's password (a wrong one is refused, nothing joins)", async () => {
+    const olga = { email: 'olga@demo.local', password: 'olga password 1' };
+    const pat = { email: 'pat@demo.local', password: 'pat password 1' };
+    await stack.api('POST', '/users', olga);
+    await stack.api('POST', '/users', pat);
+    await stack.api('POST', `/projects/${stack.projectId}/members`, { email: pat.email, role: 'admin' });
+    const signIn = await request(`${stack.domain}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(pat) });
+    const { accessToken } = (await signIn.body.json()) as { accessToken: string };
+    // A project admin's invitation for an email with an account is created like any other.
+    const invited = await request(`${stack.domain}/api/v1/users/invitations`, {
+      method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${accessToken}` }, body: JSON.stringify({ email: olga.email, projectId: stack.projectId, role: 'member' }),
+    });
+    expect(invited.statusCode).toBe(201);
+    const { url } = (await invited.body.json()) as { url: string };
+    const members = async () => (await stack.api<{ members: { email: string; role: string }[] }>('GET', `/projects/${stack.projectId}/members`)).members.filter((m) => m.email === olga.email);
+
+    const dir = await mkdtemp(join(tmpdir(), 'gatehouse-newcomer-existing-'));
+    try {
+      const wrong = await gatehouse(['invitations', 'accept', url, '--password', 'a brand new password'], dir);
+      expect(wrong.code).toBe(1);
+      expect(wrong.stderr).toContain('already has a Gatehouse account: enter its password');
+      expect(await members()).toEqual([]);
+      const joined = await gatehouse(['invitations', 'accept', url, '--password', olga.password], dir);
+      expect(joined.code, joined.stderr).toBe(0);
+      expect(joined.stdout).toContain(`Signed in to ${stack.domain} as ${olga.email}`);
+      expect(await members()).toEqual([expect.objectContaining({ role: 'member' })]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 /** Whether accepting an invitation under enforced TOTP answers the enrollment challenge (issue 10 item, server side). */
 describe('issue 14 CLI: invitations accept under enforced TOTP', () => {
   it('enrolls the authenticator on the spot (code from stdin), prints recovery codes and signs in', async () => {

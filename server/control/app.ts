@@ -164,7 +164,7 @@ async function boot(config: ControlPlaneConfig): Promise<Running> {
     const { mfa, signIn, auditStreams } = createMfaServices({ store, auth, box, audit, tokenSigningKey: keys.tokenSigning, config });
     const sessionRelay = clusterSessionRelay(relay, cluster);
     const sessions = new SessionService({ store, ca, relay: sessionRelay, permissions, audit, maxSessionSeconds: config.maxSessionSeconds, access, requests: accessRequests, mfa });
-    const users = new UserService({ store, permissions, sessions, audit });
+    const users = new UserService({ store, permissions, sessions, audit, passwords: signIn });
     const metrics = createMetrics({ sessionsActive: () => store.sessions.countActive(new Date()), gatewaysConnected: () => connectedGateways.size });
     const cookieSession = new CookieSession({ csrfKey: keys.csrf, secure: (config.publicUrl ?? '').startsWith('https:'), refreshTtlSeconds: config.refreshTokenTtlSeconds });
     let publicUrl = config.publicUrl; // known once listening when not configured

@@ -1,3 +1,4 @@
+import type { InvitationPreview } from '../../core/api/api-client.ts';
 import { COMMON_OPTIONS, parse } from '../args.ts';
 import { openContext } from '../context.ts';
 import { err, out, type CliIo } from '../io.ts';
@@ -12,7 +13,8 @@ const MIN_PASSWORD = 8;
 const PROMPT_ATTEMPTS = 3;
 
 /**
- * `gatehouse invitations accept <link-or-code>`: sets your password, signs you in (enrolling
+ * `gatehouse invitations accept <link-or-code>`: sets your password (or, when the invited email
+ * already has an account, asks for its password and joins the project), signs you in (enrolling
  * an authenticator first when the organization requires one) and says what to run next.
  * The link carries the server's address; a bare code needs --domain (or a signed-in one).
  */
@@ -27,12 +29,14 @@ export async function invitationsAccept(argv: string[], io: CliIo): Promise<numb
   if (positionals.length > 1) throw new UsageError(`one invitation at a time (got ${positionals.length} arguments; quote the link)`, COMMAND);
   const { code, domain: linkDomain } = parseInvitation(positionals[0]);
   const mfaMethod = parseMfaMethod(COMMAND, values['mfa-method']);
-  const password = values.password ?? (await choosePassword(io));
+  if (values.password === undefined && !io.stdin.isTTY) throw new UsageError('--password is required when not on a terminal', COMMAND);
   const ctx = await openContext(io, COMMAND, values.domain ?? linkDomain);
   try {
-    const outcome = await ctx.api.acceptInvitation(code, password, values.name).catch((e: unknown) => {
+    const hinted = (e: unknown) => {
       throw withSchemeHint(e, values.domain, ctx.domain);
-    });
+    };
+    const password = values.password ?? (await askPassword(io, await ctx.api.previewInvitation(code).catch(hinted)));
+    const outcome = await ctx.api.acceptInvitation(code, password, values.name).catch(hinted);
     await completeSignIn(io, ctx, outcome, { command: COMMAND, mfaCode: values['mfa-code'], mfaMethod });
     out(io, '');
     out(io, 'Next:');
@@ -62,8 +66,17 @@ export function parseInvitation(input: string): { code: string; domain?: string 
   return { code, domain: url.origin };
 }
 
+/** A new account chooses a password; an email that already has one enters its password to join. */
+async function askPassword(io: CliIo, preview: InvitationPreview): Promise<string> {
+  if (!preview.existingAccount) return choosePassword(io);
+  const { email, projectName } = preview.invitation;
+  out(io, `You already have a Gatehouse account (${email}): enter its password to join ${projectName ?? 'the project'}.`);
+  const password = await prompt(io, `Password for ${email}: `, { hidden: true });
+  if (password === '') throw new UsageError('no password given; run the command again', COMMAND);
+  return password;
+}
+
 async function choosePassword(io: CliIo): Promise<string> {
-  if (!io.stdin.isTTY) throw new UsageError('--password is required when not on a terminal', COMMAND);
   for (let attempt = 1; ; attempt++) {
     const first = await prompt(io, `Choose a password (at least ${MIN_PASSWORD} characters): `, { hidden: true });
     const problem = first.length < MIN_PASSWORD

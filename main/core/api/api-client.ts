@@ -15,6 +15,11 @@ import {
 
 const log = createLogger('api-client');
 
+export interface InvitationPreview {
+  invitation: { id: string; email: string; projectId: string | null; projectName: string | null; role: string | null; expiresAt: string };
+  existingAccount: boolean;
+}
+
 export interface ApiClientOptions {
   /** The control plane, e.g. `https://gatehouse.example.com` (a bare host gets https). */
   domain: string;
@@ -70,7 +75,8 @@ export class ApiClient {
   }
 
   /**
-   * Accepts an invitation: sets the password and signs in (tokens kept), or answers the MFA
+   * Accepts an invitation: sets the password (or, for an email that already has an account,
+   * checks that account's password and joins the project) and signs in (tokens kept), or answers the MFA
    * challenge the organization's rules ask for (e.g. enroll TOTP first), like `login`.
    */
   async acceptInvitation(code: string, password: string, name?: string): Promise<LoginOutcome> {
@@ -78,6 +84,14 @@ export class ApiClient {
     if (result && isMfaChallenge(result)) return result;
     await this.tokens.set(pickTokens(result));
     return result;
+  }
+
+  /**
+   * What an invitation is for, for the holder of its code (uses nothing): whether its email
+   * already has an account, in which case accepting takes that account's password.
+   */
+  async previewInvitation(code: string): Promise<InvitationPreview> {
+    return this.#send<InvitationPreview>('POST', '/auth/accept-invitation/preview', { body: { code } });
   }
 
   /** Completes a sign-in that asked for MFA; keeps the tokens. */

@@ -10,6 +10,7 @@ import type { Audit } from '../audit.ts';
 import { createMfaRepo } from '../auth/mfa/mfa-repo.ts';
 import { createOpaqueToken, hashOpaqueToken } from '../auth/opaque-tokens.ts';
 import { hashPassword } from '../auth/passwords.ts';
+import type { SignInService } from '../auth/mfa/sign-in.ts';
 import type { Permissions } from '../auth/permissions.ts';
 import type { SessionService } from '../sessions.ts';
 import type { Invitation } from '../store/invitations.ts';
@@ -18,6 +19,14 @@ import type { Store } from '../store/store.ts';
 import type { User } from '../store/users.ts';
 
 export const INVITATION_TTL_MS = 72 * 3600 * 1000;
+
+/** What the holder of an invitation code may learn about it before accepting. */
+export interface InvitationPreview {
+  invitation: Invitation;
+  projectName: string | null;
+  /** The invited email already has an account: accepting asks for its password, never sets one. */
+  existingAccount: boolean;
+}
 
 export interface InviteInput {
   email: string;
@@ -31,15 +40,23 @@ export class UserService {
   readonly #permissions: Permissions;
   readonly #sessions: SessionService;
   readonly #audit: Audit;
+  readonly #passwords: Pick<SignInService, 'checkPassword'>;
 
-  constructor(options: { store: Store; permissions: Permissions; sessions: SessionService; audit: Audit }) {
+  constructor(options: { store: Store; permissions: Permissions; sessions: SessionService; audit: Audit; passwords: Pick<SignInService, 'checkPassword'> }) {
     this.#store = options.store;
+    this.#passwords = options.passwords;
     this.#permissions = options.permissions;
     this.#sessions = options.sessions;
     this.#audit = options.audit;
   }
 
-  /** Instance admins invite anyone; project admins only into their project. Returns the one-time code. */
+  /**
+   * Instance admins invite anyone; project admins only into their project. Returns the one-time code.
+   * A project admin gets the same answer whether or not the email has an account (issue 10
+   * item 13): an existing account joins the project when its owner accepts with its password.
+   * Instance admins, who list every user anyway, get a 409 for a known email, telling them to
+   * add the account to the project directly.
+   */
   async invite(actor: User, input: InviteInput, sourceAddress: string | null): Promise<{ invitation: Invitation; code: string }> {
     if (input.projectId !== undefined) {
       const project = await this.#store.projects.findById(input.projectId);
@@ -49,7 +66,12 @@ export class UserService {
       if (input.role !== undefined) throw new InvalidInputError('role: give projectId with role', 'role');
       this.#permissions.requireInstanceAdmin(actor);
     }
-    if (await this.#store.users.findByEmail(input.email)) throw new GatehouseError(ErrorCodes.CONFLICT, `a user with email ${input.email} already exists`);
+    if (actor.isAdmin && (await this.#store.users.findByEmail(input.email))) {
+      throw new GatehouseError(
+        ErrorCodes.CONFLICT,
+        `a user with email ${input.email} already exists; add them to a project with POST /api/v1/projects/<id>/members { email, role }`,
+      );
+    }
     const { token: code, hash } = createOpaqueToken('ghi');
     const invitation = await this.#store.invitations.create({
       email: input.email.trim().toLowerCase(),
@@ -71,20 +93,36 @@ export class UserService {
     return { invitation, code };
   }
 
-  /** Uses an invitation once: creates the user with the chosen password and the invited role. */
+  /** For the holder of a code: what the invitation is for, and whether it joins an existing account. */
+  async previewInvitation(code: string, sourceAddress: string | null): Promise<InvitationPreview> {
+    const invitation = await this.#usable(code, sourceAddress);
+    const project = invitation.projectId !== null ? await this.#store.projects.findById(invitation.projectId) : undefined;
+    const existing = await this.#store.users.findByEmail(invitation.email);
+    return { invitation, projectName: project?.name ?? null, existingAccount: existing !== undefined };
+  }
+
+  /**
+   * Uses an invitation once. A new email: creates the user with the chosen password. An email
+   * that already has an account: `password` must be that account's password (checked like a
+   * sign-in, lockout included; never changed), and the account joins the invited project.
+   * Either way the user gets the invited role; the caller signs them in (`afterPassword`).
+   */
   async acceptInvitation(input: { code: string; password: string; name?: string }, sourceAddress: string | null): Promise<User> {
+    const pending = await this.#usable(input.code, sourceAddress);
+    const existing = await this.#store.users.findByEmail(pending.email);
+    // A wrong password throws here, before the invitation is used, so the owner can retry.
+    const joining = existing ? await this.#existingAccount(existing.email, input.password, sourceAddress) : undefined;
     const invitation = await this.#store.invitations.consume(hashOpaqueToken(input.code), new Date());
-    if (!invitation) {
-      await this.#audit({ actor: null, action: 'user.invitation_invalid', targetType: 'invitation', targetId: null, sourceAddress });
-      throw new GatehouseError(ErrorCodes.INVITATION_INVALID, 'this invitation is unknown, already used or expired; ask an admin for a new one');
-    }
-    const user = await this.#store.users.create({
+    if (!invitation) throw await this.#invalid(sourceAddress);
+    const user = joining ?? (await this.#store.users.create({
       email: invitation.email,
       name: input.name ?? invitation.name ?? invitation.email,
       passwordHash: await hashPassword(input.password),
       isAdmin: false,
-    });
+    }));
+    let previousRole: ProjectRole | undefined;
     if (invitation.projectId !== null && invitation.role !== null) {
+      previousRole = await this.#store.projects.roleOf(invitation.projectId, user.id);
       await this.#store.projects.setMember(invitation.projectId, user.id, invitation.role);
     }
     await this.#audit({
@@ -93,9 +131,39 @@ export class UserService {
       targetType: 'user',
       targetId: user.id,
       sourceAddress,
-      details: { invitationId: invitation.id, email: user.email, projectId: invitation.projectId, role: invitation.role },
+      details: {
+        invitationId: invitation.id,
+        email: user.email,
+        projectId: invitation.projectId,
+        role: invitation.role,
+        existingAccount: joining !== undefined,
+        ...(previousRole !== undefined && { previousRole }),
+      },
     });
     return user;
+  }
+
+  /** The code holder learns the account exists (the invitation is theirs), never more than a wrong sign-in tells. */
+  async #existingAccount(email: string, password: string, sourceAddress: string | null): Promise<User> {
+    try {
+      return await this.#passwords.checkPassword(email, password, sourceAddress);
+    } catch (err) {
+      if (err instanceof GatehouseError && err.code === ErrorCodes.INVALID_CREDENTIALS) {
+        throw new GatehouseError(ErrorCodes.INVALID_CREDENTIALS, `${email} already has a Gatehouse account: enter its password (not a new one) to accept this invitation`);
+      }
+      throw err;
+    }
+  }
+
+  async #usable(code: string, sourceAddress: string | null): Promise<Invitation> {
+    const invitation = await this.#store.invitations.findUsable(hashOpaqueToken(code), new Date());
+    if (!invitation) throw await this.#invalid(sourceAddress);
+    return invitation;
+  }
+
+  async #invalid(sourceAddress: string | null): Promise<GatehouseError> {
+    await this.#audit({ actor: null, action: 'user.invitation_invalid', targetType: 'invitation', targetId: null, sourceAddress });
+    return new GatehouseError(ErrorCodes.INVITATION_INVALID, 'this invitation is unknown, already used or expired; ask an admin for a new one');
   }
 
   async list(actor: User): Promise<User[]> {

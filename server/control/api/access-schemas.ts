@@ -7,6 +7,7 @@ const name = z.string().trim().min(1).max(100).regex(/^[A-Za-z0-9][A-Za-z0-9._ -
 const role = z.enum(['admin', 'member', 'auditor']);
 
 export const inviteBody = z.object({ email, name: z.string().trim().max(200).optional(), projectId: id.optional(), role: role.optional() });
+export const invitationCodeBody = z.object({ code: z.string().min(1).max(512) });
 export const acceptInvitationBody = z.object({ code: z.string().min(1).max(512), password: z.string().min(8).max(1024), name: z.string().trim().max(200).optional() });
 /** A PATCH body must change something: `{}` (or only unknown fields, which are dropped) is a 400. */
 export function somePatch<T extends z.ZodRawShape>(shape: T) {

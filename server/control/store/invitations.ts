@@ -36,6 +36,17 @@ export function createInvitationsRepo(db: Kysely<Database>) {
         .executeTakeFirstOrThrow();
       return toInvitation(row);
     },
+    /** The unused, unexpired invitation with this code, without using it. */
+    async findUsable(codeHash: string, now: Date): Promise<Invitation | undefined> {
+      const row = await db
+        .selectFrom('invitations')
+        .selectAll()
+        .where('code_hash', '=', codeHash)
+        .where('used_at', 'is', null)
+        .where('expires_at', '>', now)
+        .executeTakeFirst();
+      return row && toInvitation(row);
+    },
     /** Marks an unused, unexpired invitation used; undefined when it is unknown, used or expired. */
     async consume(codeHash: string, now: Date): Promise<Invitation | undefined> {
       const row = await db

@@ -5,8 +5,10 @@
  * gateway enrollment token survives a key the CA refuses.
  */
 import { generateKeyPairSync } from 'node:crypto';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateKeyPair } from '../../../proxy-core/src/tls/certs.ts';
+import { createMfaRepo } from '../auth/mfa/mfa-repo.ts';
 import { ADMIN, call, createMember, login, startTestPlane, type TestPlane } from './helpers.ts';
 import { rawExchange, rawRequest } from './raw-http.ts';
 
@@ -71,6 +73,144 @@ describe('issue 10 item 13: adding a member by email does not tell a project adm
     // An instance admin sees every account anyway and may add by email.
     const byAdmin = await call(plain.url, 'POST', `/api/v1/projects/${plain.projectId}/members`, { token: admin, body: { email: 'existing@example.com', role: 'member' } });
     expect(byAdmin.status).toBe(200);
+  });
+});
+
+describe('issue 10 item 13: invitations do not tell a project admin whether the email has an account', () => {
+  const PW = 'existing password 1';
+  let projectAdmin: { id: string; token: string };
+
+  beforeAll(async () => {
+    projectAdmin = await createMember(plain, admin, 'padmin-inv@example.com', 'admin');
+  });
+
+  async function account(email: string): Promise<string> {
+    const res = await call(plain.url, 'POST', '/api/v1/users', { token: admin, body: { email, password: PW } });
+    expect(res.status).toBe(201);
+    return res.body.user.id;
+  }
+
+  async function invite(email: string, token = projectAdmin.token, role = 'member') {
+    return call(plain.url, 'POST', '/api/v1/users/invitations', { token, body: { email, projectId: plain.projectId, role } });
+  }
+
+  const passwordHash = async (id: string) => (await sql<{ password_hash: string }>`select password_hash from users where id = ${id}`.execute(plain.plane.store.db)).rows[0].password_hash;
+  const roleOf = (userId: string) => plain.plane.store.projects.roleOf(plain.projectId, userId);
+
+  /** The answer with what must differ (ids, codes, the echoed email, the expiry instant) masked. */
+  function masked(body: unknown, email: string): unknown {
+    return JSON.parse(
+      JSON.stringify(body)
+        .replaceAll(email, '<email>')
+        .replace(/ghi_[A-Za-z0-9_-]+/g, '<code>')
+        .replace(/%[0-9A-F]{2}/g, '')
+        .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, '<id>')
+        .replace(/\d{4}-\d\d-\d\dT[\d:.]+Z/g, '<time>'),
+    );
+  }
+
+  it("answers a project admin's invitation the same for a known and an unknown email", async () => {
+    await account('known-inv@example.com');
+    const known = await invite('known-inv@example.com');
+    const unknown = await invite('unknown-inv@example.com');
+    expect(known.status).toBe(201);
+    expect(unknown.status).toBe(known.status);
+    expect(Object.keys(unknown.body).sort()).toEqual(Object.keys(known.body).sort());
+    expect(Object.keys(unknown.body.invitation).sort()).toEqual(Object.keys(known.body.invitation).sort());
+    expect(masked(unknown.body, 'unknown-inv@example.com')).toEqual(masked(known.body, 'known-inv@example.com'));
+    expect(masked(known.body, 'known-inv@example.com')).toMatchObject({ invitation: { email: '<email>', role: 'member' }, code: '<code>' });
+  });
+
+  it('accepting with the existing account password joins the project with the invited role and keeps the password', async () => {
+    const id = await account('joiner@example.com');
+    const before = await passwordHash(id);
+    const { code } = (await invite('joiner@example.com', projectAdmin.token, 'auditor')).body;
+    // Only the code's holder learns that the email has an account (the console words its page from this).
+    const preview = await call(plain.url, 'POST', '/api/v1/auth/accept-invitation/preview', { body: { code } });
+    expect(preview.status).toBe(200);
+    expect(preview.body).toMatchObject({ existingAccount: true, invitation: { email: 'joiner@example.com', projectName: 'default', role: 'auditor' } });
+    expect(await roleOf(id)).toBeUndefined();
+
+    const accepted = await call(plain.url, 'POST', '/api/v1/auth/accept-invitation', { body: { code, password: PW, name: 'Renamed?' } });
+    expect(accepted.status).toBe(200);
+    expect(accepted.body.user).toMatchObject({ id, email: 'joiner@example.com' });
+    expect(typeof accepted.body.accessToken).toBe('string');
+    expect(await roleOf(id)).toBe('auditor');
+    expect(await passwordHash(id)).toBe(before);
+    expect((await login(plain.url, 'joiner@example.com', PW)).accessToken).toBeTruthy();
+    const audit = await sql<{ details: Record<string, unknown> }>`select details from audit_events where action = 'user.invitation_accept' and target_id = ${id}`.execute(plain.plane.store.db);
+    expect(audit.rows.map((r) => r.details)).toEqual([expect.objectContaining({ existingAccount: true, role: 'auditor', projectId: plain.projectId })]);
+    // The invitation is used up.
+    const again = await call(plain.url, 'POST', '/api/v1/auth/accept-invitation', { body: { code, password: PW } });
+    expect(again.body.error.code).toBe('GATEHOUSE_ERR_INVITATION_INVALID');
+  });
+
+  it('the cookie route joins an existing account the same way', async () => {
+    const id = await account('cookie-joiner@example.com');
+    const { code } = (await invite('cookie-joiner@example.com')).body;
+    const wrong = await call(plain.url, 'POST', '/api/v1/auth/cookie/accept-invitation', { body: { code, password: 'not the password' } });
+    expect(wrong.status).toBe(401);
+    expect(await roleOf(id)).toBeUndefined();
+    const accepted = await call(plain.url, 'POST', '/api/v1/auth/cookie/accept-invitation', { body: { code, password: PW } });
+    expect(accepted.status).toBe(200);
+    expect(accepted.body.refreshToken).toBeUndefined();
+    expect(typeof accepted.body.csrfToken).toBe('string');
+    expect(await roleOf(id)).toBe('member');
+  });
+
+  it('a wrong password is refused like a wrong sign-in (counted by the lockout) and adds no membership', async () => {
+    const id = await account('guessed@example.com');
+    const before = await passwordHash(id);
+    const { code } = (await invite('guessed@example.com')).body;
+    for (let i = 0; i < 5; i++) {
+      const wrong = await call(plain.url, 'POST', '/api/v1/auth/accept-invitation', { body: { code, password: `a new password ${i}` } });
+      expect(wrong.status).toBe(401);
+      expect(wrong.body.error.code).toBe('GATEHOUSE_ERR_INVALID_CREDENTIALS');
+      expect(wrong.body.error.message).toMatch(/already has a Gatehouse account: enter its password/);
+    }
+    expect(await roleOf(id)).toBeUndefined();
+    expect(await passwordHash(id)).toBe(before);
+    const failed = await sql<{ n: string }>`select count(*) as n from audit_events where action = 'auth.login_failed' and actor_email = 'guessed@example.com'`.execute(plain.plane.store.db);
+    expect(Number(failed.rows[0].n)).toBe(5);
+    // The same lockout as /auth/login: even the right password waits now, on either route.
+    const locked = await call(plain.url, 'POST', '/api/v1/auth/accept-invitation', { body: { code, password: PW } });
+    expect(locked.body.error.code).toBe('GATEHOUSE_ERR_LOCKED_OUT');
+    expect((await call(plain.url, 'POST', '/api/v1/auth/login', { body: { email: 'guessed@example.com', password: PW } })).body.error.code).toBe('GATEHOUSE_ERR_LOCKED_OUT');
+    expect(await roleOf(id)).toBeUndefined();
+  });
+
+  it('enforced MFA still applies when an existing account joins (the afterPassword path)', async () => {
+    const id = await account('mfa-joiner@example.com');
+    const { code } = (await invite('mfa-joiner@example.com')).body;
+    // Set in the store: while TOTP is enforced, the admins' tokens (without TOTP) are refused.
+    const mfaRepo = createMfaRepo(plain.plane.store.db);
+    await mfaRepo.setEnforcement('totp');
+    try {
+      const accepted = await call(plain.url, 'POST', '/api/v1/auth/accept-invitation', { body: { code, password: PW } });
+      expect(accepted.status).toBe(200);
+      expect(accepted.body).toMatchObject({ mfaRequired: true, mfaEnrollmentRequired: true, methods: ['totp'] });
+      expect(accepted.body.accessToken).toBeUndefined();
+      expect(await roleOf(id)).toBe('member');
+    } finally {
+      await mfaRepo.setEnforcement('none');
+    }
+  });
+
+  it('a new email still sets its password on accept, and the audit says it was no existing account', async () => {
+    const { code } = (await invite('brand-new@example.com')).body;
+    const preview = await call(plain.url, 'POST', '/api/v1/auth/accept-invitation/preview', { body: { code } });
+    expect(preview.body.existingAccount).toBe(false);
+    const accepted = await call(plain.url, 'POST', '/api/v1/auth/accept-invitation', { body: { code, password: 'brand new password' } });
+    expect(accepted.status).toBe(200);
+    expect(await roleOf(accepted.body.user.id)).toBe('member');
+    const audit = await sql<{ details: Record<string, unknown> }>`select details from audit_events where action = 'user.invitation_accept' and target_id = ${accepted.body.user.id}`.execute(plain.plane.store.db);
+    expect(audit.rows[0].details).toMatchObject({ existingAccount: false });
+  });
+
+  it('an instance admin (who lists every user anyway) still gets 409 for a known email, pointing at adding the member', async () => {
+    const res = await invite(ADMIN.email, admin);
+    expect(res.status).toBe(409);
+    expect(res.body.error.message).toMatch(/projects\/<id>\/members/);
   });
 });
 

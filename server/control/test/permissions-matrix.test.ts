@@ -68,6 +68,8 @@ const MATRIX: [string, () => Promise<Call>, Expect[]][] = [
   ['users: delete', async () => ({ method: 'DELETE', path: `/api/v1/users/${await newUser()}` }), [200, 403, 403, 403, 403, 403, 401, 401]],
   ['users: reset MFA', async () => ({ method: 'DELETE', path: `/api/v1/users/${await newUser()}/mfa` }), [200, 403, 403, 403, 403, 403, 401, 401]],
   ['invitations: into the project', async () => ({ method: 'POST', path: '/api/v1/users/invitations', body: { email: `${fresh('inv')}@example.com`, projectId: P(), role: 'member' } }), [201, 201, 403, 403, 403, 404, 401, 401]],
+  // issue 10 item 13: a project admin's invitation for an email with an account is created like any other.
+  ['invitations: into the project, email with an account', async () => ({ method: 'POST', path: '/api/v1/users/invitations', body: { email: ADMIN.email, projectId: P(), role: 'member' } }), [409, 201, 403, 403, 403, 404, 401, 401]],
   ['invitations: instance-wide', async () => ({ method: 'POST', path: '/api/v1/users/invitations', body: { email: `${fresh('inv')}@example.com` } }), [201, 403, 403, 403, 403, 403, 401, 401]],
   ['members: list', async () => ({ method: 'GET', path: `/api/v1/projects/${P()}/members` }), [200, 200, 403, 403, 403, 403, 401, 401]],
   ['members: set', async () => ({ method: 'POST', path: `/api/v1/projects/${P()}/members`, body: { userId: await newUser(), role: 'member' } }), [200, 200, 403, 403, 403, 403, 401, 401]],

@@ -3,7 +3,8 @@ import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
 import type { MfaMethod } from '../../../../main/ipc/contract.ts';
 import { Logo } from '../../shared/Logo.tsx';
 import { MfaFields, orderMethods } from '../../shared/MfaFields.tsx';
-import { useSession } from '../store/session.ts';
+import { publicCall } from '../api.ts';
+import { uiError, useSession, type UiError } from '../store/session.ts';
 import { ErrorText } from './ui.tsx';
 
 export function AuthCard({ title, children, onSubmit }: { title: string; children: ReactNode; onSubmit(e: FormEvent): void }) {
@@ -94,30 +95,60 @@ function RecoveryCodes({ codes }: { codes: string[] }) {
   );
 }
 
-/** `/accept-invitation#code=…`: the invited user sets a password (and enrolls TOTP when enforced). */
+/** What the invitation code's holder may learn before accepting (`POST /auth/accept-invitation/preview`). */
+interface InvitationPreview {
+  invitation: { email: string; projectName: string | null; role: string | null };
+  existingAccount: boolean;
+}
+
+/**
+ * `/accept-invitation#code=…`: a new user sets a password; someone who already has an account
+ * enters its password to join the project. Then the usual sign-in steps (TOTP enrollment when enforced).
+ */
 export function AcceptInvitationPage() {
   const busy = useSession((s) => s.busy);
   const error = useSession((s) => s.error);
   const phase = useSession((s) => s.phase);
   const [code] = useState(() => new URLSearchParams(window.location.hash.slice(1)).get('code') ?? '');
+  const [preview, setPreview] = useState<InvitationPreview | undefined>();
+  const [previewError, setPreviewError] = useState<UiError | undefined>();
   const [name, setName] = useState('');
   const [password, setPassword] = useState('');
   const [repeat, setRepeat] = useState('');
   const [mismatch, setMismatch] = useState(false);
 
+  useEffect(() => {
+    if (!code) return;
+    publicCall<InvitationPreview>('POST', '/auth/accept-invitation/preview', { code }).then(setPreview, (err: unknown) => setPreviewError(uiError(err)));
+  }, [code]);
+
   if (phase.kind === 'enroll' || phase.kind === 'recovery-codes' || phase.kind === 'mfa') return <SignInPage />;
+  const existing = preview?.existingAccount === true;
+  const project = preview?.invitation.projectName ?? undefined;
   const submit = async (e: FormEvent) => {
     e.preventDefault();
-    if (password !== repeat) return setMismatch(true);
+    if (!existing && password !== repeat) return setMismatch(true);
     setMismatch(false);
-    if (await useSession.getState().acceptInvitation(code, password, name.trim())) {
+    if (await useSession.getState().acceptInvitation(code, password, existing ? '' : name.trim())) {
       window.history.replaceState(null, '', '/');
     }
   };
+  if (existing) {
+    return (
+      <AuthCard title={project ? `Join ${project}` : 'Join Gatehouse'} onSubmit={(e) => void submit(e)}>
+        <p>You already have a Gatehouse account ({preview.invitation.email}): enter its password to join {project ?? 'this invitation’s project'}.</p>
+        <label>Password of your Gatehouse account
+          <input name="password" type="password" autoComplete="current-password" required autoFocus value={password} onChange={(e) => setPassword(e.target.value)} />
+        </label>
+        <ErrorText error={error} />
+        <button type="submit" className="primary" disabled={busy}>{busy ? 'Joining…' : 'Join'}</button>
+      </AuthCard>
+    );
+  }
   return (
     <AuthCard title="Join Gatehouse" onSubmit={(e) => void submit(e)}>
       {!code && <p className="error" role="alert">This link has no invitation code. Open the link from your invitation exactly as you received it.</p>}
-      <p>You were invited to Gatehouse. Choose a password to finish your account.</p>
+      <p>You were invited to Gatehouse{project ? ` (${project})` : ''}. Choose a password to finish your account.</p>
       <label>Your name
         <input name="name" autoComplete="name" value={name} onChange={(e) => setName(e.target.value)} autoFocus />
       </label>
@@ -128,7 +159,7 @@ export function AcceptInvitationPage() {
         <input name="repeat" type="password" autoComplete="new-password" minLength={8} required value={repeat} onChange={(e) => setRepeat(e.target.value)} />
       </label>
       {mismatch && <p className="error" role="alert">The passwords differ.</p>}
-      <ErrorText error={error} />
+      <ErrorText error={error ?? previewError} />
       <button type="submit" className="primary" disabled={busy || !code}>Create account</button>
     </AuthCard>
   );

@@ -60,8 +60,8 @@ export function cookieAuthRoutes(s: Services): AnyRoute[] {
       body: acceptInvitationBody,
       handler: async ({ body, sourceAddress }) => {
         const user = await s.users.acceptInvitation(body, sourceAddress);
-        // The full sign-in: an organization that enforces MFA gets its enrollment step here.
-        return browser(await s.signIn.login(user.email, body.password, sourceAddress));
+        // The steps after a right password (as /auth/accept-invitation): enforced MFA applies here too.
+        return browser(await s.signIn.afterPassword(user, sourceAddress));
       },
     }),
     publicRoute({

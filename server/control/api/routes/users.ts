@@ -1,5 +1,5 @@
 import { adminUserDto, invitationDto } from '../access-dto.ts';
-import { acceptInvitationBody, inviteBody, updateUserBody } from '../access-schemas.ts';
+import { acceptInvitationBody, invitationCodeBody, inviteBody, updateUserBody } from '../access-schemas.ts';
 import { created, ok, publicRoute, route, type AnyRoute } from '../route.ts';
 import type { Services } from '../services.ts';
 
@@ -13,6 +13,17 @@ export function userRoutes(s: Services): AnyRoute[] {
         const { invitation, code } = await s.users.invite(user, body, sourceAddress);
         // From the configured public URL, never the request's Host header (which the caller chooses).
         return created({ invitation: invitationDto(invitation), code, url: `${s.publicUrl()}/accept-invitation#code=${encodeURIComponent(code)}` });
+      },
+    }),
+    publicRoute({
+      method: 'POST',
+      // POST so the code stays out of URLs and access logs. Only the code's holder learns
+      // whether the invited email already has an account (the console asks for its password then).
+      path: '/api/v1/auth/accept-invitation/preview',
+      body: invitationCodeBody,
+      handler: async ({ body, sourceAddress }) => {
+        const { invitation, projectName, existingAccount } = await s.users.previewInvitation(body.code, sourceAddress);
+        return ok({ invitation: { ...invitationDto(invitation), projectName }, existingAccount });
       },
     }),
     publicRoute({

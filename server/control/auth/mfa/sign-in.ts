@@ -65,6 +65,15 @@ export class SignInService {
    * A disabled user's right password gets the same answer as a wrong one, after the same work.
    */
   async login(email: string, password: string, sourceAddress: string | null): Promise<LoginAnswer> {
+    return this.afterPassword(await this.checkPassword(email, password, sourceAddress), sourceAddress);
+  }
+
+  /**
+   * The password step of `login` alone (lockout, audit, the same refusal for a wrong password
+   * and a disabled user): the user when the password is right. Also used where an existing
+   * account accepts an invitation, so guessing its password there counts like a wrong sign-in.
+   */
+  async checkPassword(email: string, password: string, sourceAddress: string | null): Promise<User> {
     const { lockout } = this.#o;
     const sourceKey = throttleKeys.loginSource(email, sourceAddress);
     const userKey = throttleKeys.loginUser(email);
@@ -87,7 +96,7 @@ export class SignInService {
       throw new GatehouseError(ErrorCodes.INVALID_CREDENTIALS, 'wrong email or password');
     }
     await lockout.reset([sourceKey]);
-    return this.afterPassword(user, sourceAddress);
+    return user;
   }
 
   /**

@@ -8,6 +8,5 @@ export class UsageError extends Error {
   }
 }
 
-export const EXIT_OK = 0;
 export const EXIT_ERROR = 1;
 export const EXIT_USAGE = 2;

@@ -87,5 +87,3 @@ export function sessionDto(session: SessionRecord) {
     ...(session.endedAt && { endedAt: session.endedAt.toISOString() }),
   };
 }
-
-export type SessionDto = ReturnType<typeof sessionDto>;

@@ -4,7 +4,6 @@
  * a fork anyway). There is no update or delete path here; a database trigger refuses both.
  */
 import { sql, type Kysely, type Selectable } from 'kysely';
-import { ErrorCodes, GatehouseError } from '../../../proxy-core/src/errors.ts';
 import { eventHash, GENESIS_HASH, type ActorKind, type ChainedEvent, type ChainedEventBody } from '../audit/chain.ts';
 import { CHECKPOINT_ACTION, type AuditCheckpoint } from '../audit/checkpoint.ts';
 import { redactDetails } from '../audit/redact.ts';
@@ -180,8 +179,4 @@ function toEvent(row: Selectable<AuditEventsTable>): AuditEvent {
     prevHash: row.prev_hash,
     hash: row.hash,
   };
-}
-
-export function chainBroken(message: string): GatehouseError {
-  return new GatehouseError(ErrorCodes.AUDIT_CHAIN_BROKEN, message);
 }

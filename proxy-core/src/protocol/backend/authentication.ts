@@ -22,10 +22,6 @@ const OTHER_NAMES: Record<number, string> = {
   [AuthCode.SSPI]: 'SSPI',
 };
 
-export function isAuthentication(code: number): boolean {
-  return code === BackendCode.Authentication;
-}
-
 export function createAuthenticationOk(): Buffer {
   return new BufferWriter().int32(AuthCode.Ok).typed(BackendCode.Authentication);
 }

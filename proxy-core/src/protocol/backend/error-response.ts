@@ -41,10 +41,6 @@ export function createNoticeResponse(input: ErrorFieldsInput): Buffer {
   return encodeFields(BackendCode.NoticeResponse, input);
 }
 
-export function isErrorResponse(code: number): boolean {
-  return code === BackendCode.ErrorResponse;
-}
-
 /** Parses the payload of an ErrorResponse or NoticeResponse. */
 export function parseErrorFields(payload: Buffer): ErrorFields {
   const r = new BufferReader(payload, 'ErrorResponse');

@@ -1,6 +1,7 @@
 import type { CloseReason } from '../../proxy-core/src/upstream/index.ts';
 import { ADMIN_SHUTDOWN } from '../../proxy-core/src/protocol/sqlstate.ts';
 import { createLogger } from '../../proxy-core/src/log.ts';
+import { timerDelay } from '../../proxy-core/src/timers.ts';
 
 const log = createLogger('gateway.sessions');
 
@@ -18,7 +19,6 @@ export const TERMINATION_MESSAGES: Record<SessionEndReason, string> = {
   ended: 'terminating connection: the access session was ended',
 };
 
-const MAX_TIMER_MS = 2_147_483_647;
 
 interface SessionEntry {
   expiresAt: number;
@@ -53,7 +53,7 @@ export class SessionRegistry {
     if (expiresAt !== entry.expiresAt) {
       clearTimeout(entry.timer);
       entry.expiresAt = expiresAt;
-      entry.timer = setTimeout(() => this.onTimer(sessionId), Math.min(Math.max(expiresAt - Date.now(), 0), MAX_TIMER_MS));
+      entry.timer = setTimeout(() => this.onTimer(sessionId), timerDelay(expiresAt - Date.now()));
       entry.timer.unref();
     }
     entry.connections.add(connection);
@@ -99,7 +99,7 @@ export class SessionRegistry {
     const entry = this.sessions.get(sessionId);
     if (!entry) return;
     if (entry.expiresAt > Date.now() + 5) {
-      entry.timer = setTimeout(() => this.onTimer(sessionId), Math.min(entry.expiresAt - Date.now(), MAX_TIMER_MS));
+      entry.timer = setTimeout(() => this.onTimer(sessionId), timerDelay(entry.expiresAt - Date.now()));
       entry.timer.unref();
       return;
     }

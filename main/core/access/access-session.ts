@@ -13,9 +13,9 @@ import { controlEndReason, terminalReasonFor } from './end-reason.ts';
 import type { AccessProxy, CreateAccessProxy } from './local-proxy-port.ts';
 import { Throttle } from './throttle.ts';
 import type { AccessEndReason, AccessState, AccessStatus, TunnelNotice } from './types.ts';
+import { timerDelay } from '../../../proxy-core/src/timers.ts';
 
 const log = createLogger('access');
-const MAX_TIMER_MS = 2 ** 31 - 1;
 const STOP_TIMEOUT_MS = 5_000;
 
 export interface AccessSessionOptions {
@@ -239,7 +239,7 @@ export class AccessSession extends EventEmitter<{ status: [AccessStatus]; tunnel
       void this.finish('expired');
       return;
     }
-    this.#expiryTimer = setTimeout(() => this.#armExpiry(), Math.min(remaining, MAX_TIMER_MS));
+    this.#expiryTimer = setTimeout(() => this.#armExpiry(), timerDelay(remaining));
   }
 }
 

@@ -1,6 +1,6 @@
 import { ErrorCodes, GatehouseError } from '../../../proxy-core/src/errors.ts';
 import { SECRET_SERVICE, type SecretStore } from './secret-store.ts';
-import { withTimeout } from './with-timeout.ts';
+import { withTimeout } from '../../../proxy-core/src/timers.ts';
 
 /** The part of keytar's API we use (keytar is an optional dependency). */
 export interface KeytarLike {

@@ -14,6 +14,7 @@ import { expiryNotice, type EndReason } from './client-errors.ts';
 import { ClientConnection, type ConnectionHost } from './client-connection.ts';
 import { LocalPasswordVerifier } from './local-password.ts';
 import { defaultPeerCheck, type PeerCheck } from './peer-identity.ts';
+import { MAX_TIMER_MS } from '../timers.ts';
 
 const log = createLogger('local-proxy');
 
@@ -22,7 +23,6 @@ export const EXPIRY_WARNING_MS = 5 * 60_000;
 /** At most 4 'stats' events per second. */
 const STATS_INTERVAL_MS = 250;
 /** setTimeout's limit; longer waits re-arm. */
-const MAX_TIMER_MS = 2_147_483_647;
 
 export interface LocalProxyOptions {
   host?: '127.0.0.1';

@@ -13,13 +13,13 @@ import { refusalFor, rejectUpgrade } from './http-reject.ts';
 import { RelayedStream } from './relayed-stream.ts';
 import { SessionTunnelConnection, type TunnelAuthorization } from './session-tunnel.ts';
 import { CloseCodes, type GatewayStreamMeta, type RelayCluster, type RelayDeps, type RelayOptions, type SessionEndReason } from './types.ts';
+import { timerDelay, withTimeout } from '../../../proxy-core/src/timers.ts';
 
 export type { RelayCluster, RelayDeps, RelayOptions, SessionEndReason } from './types.ts';
 export type { RelayStats } from './counters.ts';
 
 const log = createLogger('relay');
 
-const MAX_TIMER_MS = 2_147_483_647;
 const CLOSE_TIMEOUT_MS = 2000;
 
 const END_CODES: Record<SessionEndReason, ErrorCode> = {
@@ -143,7 +143,8 @@ export class Relay {
     for (const set of this.tunnels.values()) for (const tunnel of set) sockets.push(tunnel.ws);
     for (const link of this.links.values()) sockets.push(link.ws);
     await Promise.all(sockets.map((ws) => closeSocket(ws, CloseCodes.SHUTDOWN, 'server shutting down')));
-    await withTimeout(Promise.allSettled([...this.pending]), CLOSE_TIMEOUT_MS);
+    // Waits at most CLOSE_TIMEOUT_MS for the pending work; what is still running is abandoned.
+    await withTimeout(Promise.allSettled([...this.pending]), CLOSE_TIMEOUT_MS, 'the relay\'s pending work').catch(() => undefined);
     this.gatewayServer.close();
     this.tunnelServer.close();
   }
@@ -196,7 +197,7 @@ export class Relay {
     ws.on('error', (err) => log.warn({ sessionId, err }, 'tunnel error'));
     ws.once('close', () => this.detachTunnel(tunnel));
     const untilExpiry = tunnel.expiresAt.getTime() - Date.now();
-    const timer = setTimeout(() => this.endTunnel(tunnel, 'expired'), Math.min(Math.max(untilExpiry, 0), MAX_TIMER_MS));
+    const timer = setTimeout(() => this.endTunnel(tunnel, 'expired'), timerDelay(untilExpiry));
     timer.unref();
     this.expiryTimers.set(tunnel, timer);
     tunnel.sendControl({ type: 'gateway-status', connected: this.isGatewayConnected(auth.gatewayId) });
@@ -298,12 +299,3 @@ function closeSocket(ws: WebSocket, code: number, reason: string): Promise<void>
   });
 }
 
-function withTimeout(promise: Promise<unknown>, ms: number): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    void promise.finally(() => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
-}

@@ -71,7 +71,7 @@ describe('issue 14 CLI: from an invitation to psql with the gatehouse CLI alone'
     expect(short.code).toBe(1);
     expect(short.stderr).toMatch(/password/i);
 
-    const bareCode = await gatehouse(['invitations', 'accept', link.split('#code=')[1]!, '--password', NEWCOMER.password]);
+    const bareCode = await gatehouse(['invitations', 'accept', link.split('#code=')[1], '--password', NEWCOMER.password]);
     expect(bareCode.code).toBe(2); // a bare code needs to know which server
     expect(bareCode.stderr).toContain('no domain: pass --domain URL');
 
@@ -212,7 +212,7 @@ describe('issue 14 CLI: invitations accept under enforced TOTP', () => {
         const run = track(AccessRun.spawnCli(['invitations', 'accept', await invite('omar@demo.local'), '--password', 'omar password 1'], env(dir)));
         const [, secret] = await run.waitForStdout(/Secret:\s+(\S+)/, 30_000);
         expect(run.stderr).toContain('Your organization requires an authenticator app');
-        run.child.stdin!.end(`${await new TotpCodes(secret!).next()}\n`);
+        run.child.stdin!.end(`${await new TotpCodes(secret).next()}\n`);
         expect(await run.exitCode(30_000), run.stderr).toBe(0);
         expect(run.stdout).toContain('Recovery codes');
         expect(run.stdout).toContain('Signed in to');

@@ -36,7 +36,7 @@ describe.skipIf(skipReason)(`20 concurrent sessions${skipReason ? ` (skipped: ${
         const ro = s.roles.readonly;
         for (let i = accounts.length + 1; i <= SESSIONS; i++) {
           const name = `ro-${String(i).padStart(2, '0')}`;
-          await s.api('POST', `/resources/${existing[0]!.resource.id}/accounts`, { name, username: ro.username, password: ro.password });
+          await s.api('POST', `/resources/${existing[0].resource.id}/accounts`, { name, username: ro.username, password: ro.password });
           accounts.push(name);
         }
       },

@@ -52,11 +52,11 @@ interface Spec<B, Q, C> {
 }
 
 export function route<B = undefined, Q = undefined>(spec: Spec<B, Q, AuthedContext<B, Q>>): AnyRoute {
-  return { method: spec.method, path: spec.path, auth: true, body: spec.body, query: spec.query, handle: spec.handler as AnyRoute['handle'] };
+  return { method: spec.method, path: spec.path, auth: true, body: spec.body, query: spec.query, handle: spec.handler };
 }
 
 export function publicRoute<B = undefined, Q = undefined>(spec: Spec<B, Q, PublicContext<B, Q>>): AnyRoute {
-  return { method: spec.method, path: spec.path, auth: false, body: spec.body, query: spec.query, handle: spec.handler as AnyRoute['handle'] };
+  return { method: spec.method, path: spec.path, auth: false, body: spec.body, query: spec.query, handle: spec.handler };
 }
 
 export function ok(body: unknown): Reply {

@@ -13,7 +13,7 @@ const ROW = 34;
 
 /** "gateway eu-west-1": the target's kind and its name (from the event's details when the target has none). */
 function targetLabel(e: AuditEvent): string {
-  const named = e.details && typeof e.details === 'object' && 'name' in e.details ? String((e.details as { name: unknown }).name) : undefined;
+  const named = e.details && typeof e.details === 'object' && 'name' in e.details ? String(e.details.name) : undefined;
   return `${e.target.kind} ${e.target.name ?? named ?? e.target.id ?? ''}`.trim();
 }
 

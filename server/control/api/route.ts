@@ -48,7 +48,7 @@ interface Spec<B, Q, C> {
   path: string;
   body?: z.ZodType<B>;
   query?: z.ZodType<Q>;
-  handler(ctx: C): Promise<Reply>;
+  handler: (ctx: C) => Promise<Reply>;
 }
 
 export function route<B = undefined, Q = undefined>(spec: Spec<B, Q, AuthedContext<B, Q>>): AnyRoute {

@@ -69,7 +69,7 @@ export function PoliciesPage() {
   );
 }
 
-function Picker({ legend, options, chosen, onChange }: { legend: string; options: AccountRef[]; chosen: string[]; onChange(ids: string[]): void }) {
+function Picker({ legend, options, chosen, onChange }: { legend: string; options: AccountRef[]; chosen: string[]; onChange: (ids: string[]) => void }) {
   return (
     <fieldset className="plain picker">
       <legend>{legend}</legend>
@@ -83,7 +83,7 @@ function Picker({ legend, options, chosen, onChange }: { legend: string; options
   );
 }
 
-function PolicyForm({ projectId, users, groups, accounts, onClose, onSaved }: { projectId: string; users: AccountRef[]; groups: AccountRef[]; accounts: AccountRef[]; onClose(): void; onSaved(): void }) {
+function PolicyForm({ projectId, users, groups, accounts, onClose, onSaved }: { projectId: string; users: AccountRef[]; groups: AccountRef[]; accounts: AccountRef[]; onClose: () => void; onSaved: () => void }) {
   const [name, setName] = useState('');
   const [u, setU] = useState<string[]>([]);
   const [g, setG] = useState<string[]>([]);

@@ -126,7 +126,7 @@ export function ResourcePage({ id }: { id: string }) {
   );
 }
 
-function ResourceForm({ projectId, resource, onClose, onSaved }: { projectId: string; resource?: Resource; onClose(): void; onSaved(): void }) {
+function ResourceForm({ projectId, resource, onClose, onSaved }: { projectId: string; resource?: Resource; onClose: () => void; onSaved: () => void }) {
   const [gateways, setGateways] = useState<GatewayRow[]>([]);
   const [f, setF] = useState({
     name: resource?.name ?? '', gatewayId: resource?.gatewayId ?? '', host: resource?.host ?? '', port: String(resource?.port ?? 5432), database: resource?.database ?? '',
@@ -183,7 +183,7 @@ function ResourceForm({ projectId, resource, onClose, onSaved }: { projectId: st
   );
 }
 
-function AccountForm({ resourceId, account, onClose, onSaved }: { resourceId: string; account?: Account; onClose(): void; onSaved(): void }) {
+function AccountForm({ resourceId, account, onClose, onSaved }: { resourceId: string; account?: Account; onClose: () => void; onSaved: () => void }) {
   const [f, setF] = useState({ name: account?.name ?? '', description: account?.description ?? '', username: account?.username ?? '', password: '', requireMfa: account?.requireMfa ?? false, approvals: String(account?.requireApproval?.requiredApprovals ?? 0) });
   const [error, setError] = useState<UiError>();
   const set = (k: keyof typeof f) => (e: { target: { value: string; checked?: boolean; type?: string } }) => setF((x) => ({ ...x, [k]: e.target.type === 'checkbox' ? Boolean(e.target.checked) : e.target.value }));

@@ -6,7 +6,7 @@ import { MfaFields, orderMethods } from '../../shared/MfaFields.tsx';
 import { useSession } from '../store/session.ts';
 import { ErrorText } from './ui.tsx';
 
-export function AuthCard({ title, children, onSubmit }: { title: string; children: ReactNode; onSubmit(e: FormEvent): void }) {
+export function AuthCard({ title, children, onSubmit }: { title: string; children: ReactNode; onSubmit: (e: FormEvent) => void }) {
   return (
     <main className="signin">
       <form className="card signin-card" onSubmit={onSubmit} aria-labelledby="signin-title">

@@ -102,7 +102,7 @@ export function UsersPage() {
   );
 }
 
-function InviteDialog({ projectId, onClose }: { projectId: string; onClose(): void }) {
+function InviteDialog({ projectId, onClose }: { projectId: string; onClose: () => void }) {
   const [email, setEmail] = useState('');
   const [role, setRole] = useState<Role>('member');
   const [url, setUrl] = useState<string>();

@@ -14,7 +14,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type Stack } from '../../server/demo/stack.ts';
 import { AccessRun, currentUser, TotpCodes } from './access-control.helpers.ts';
 
-const CLI = join(import.meta.dirname, '../../bin/gatehouse.mjs');
 const NEWCOMER = { email: 'nina@demo.local', password: 'nina password 1' };
 
 let stack: Stack;

@@ -14,7 +14,6 @@ import type { SecretBox } from './crypto/secret-box.ts';
 import type { GatewayPresence } from './cluster/gateway-presence.ts';
 import type { GatewayService } from './gateways.ts';
 import { accountPasswordAad } from './store/accounts.ts';
-import type { StoredSessionEvent } from './store/session-events.ts';
 import type { Store } from './store/store.ts';
 
 const log = createLogger('relay-deps');

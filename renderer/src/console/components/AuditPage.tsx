@@ -58,6 +58,7 @@ export function AuditPage() {
     void api<Verdict>('GET', '/audit/verify').then(setVerdict, (err) => setError(uiError(err)));
   }, []);
 
+  // eslint-disable-next-line react-hooks/incompatible-library -- a notice, not a fault: the build has no React Compiler, and TanStack Virtual re-renders the list on scroll by design
   const virtualizer = useVirtualizer({ count: events.length, getScrollElement: () => parentRef.current, estimateSize: () => ROW, overscan: 10 });
   const items = virtualizer.getVirtualItems();
   const lastIndex = items.at(-1)?.index ?? 0;

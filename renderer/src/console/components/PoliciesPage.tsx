@@ -34,7 +34,8 @@ export function PoliciesPage() {
       setError(uiError(err));
     }
   };
-  useEffect(() => void load(), [projectId]); // eslint-disable-line react-hooks/exhaustive-deps
+  // eslint-disable-next-line react-hooks/exhaustive-deps, react-hooks/set-state-in-effect -- reload on projectId only; load() sets state only after its awaits
+  useEffect(() => void load(), [projectId]);
   const name = (list: { id: string; label: string }[], id: string) => list.find((x) => x.id === id)?.label ?? id.slice(0, 8);
   const userLabels = members.map((m) => ({ id: m.userId, label: m.email }));
   const groupLabels = groups.map((g) => ({ id: g.id, label: g.name }));

@@ -64,7 +64,8 @@ export function ResourcePage({ id }: { id: string }) {
       setError(uiError(err));
     }
   };
-  useEffect(() => void load(), [id]); // eslint-disable-line react-hooks/exhaustive-deps
+  // eslint-disable-next-line react-hooks/exhaustive-deps, react-hooks/set-state-in-effect -- reload on id only; load() sets state only after its awaits
+  useEffect(() => void load(), [id]);
   const remove = async () => {
     if (!resource || !window.confirm(`Delete ${resource.name} and its accounts?`)) return;
     try {

@@ -1,5 +1,5 @@
 /** Sign-in: password, then the second factor when asked, or TOTP enrollment when enforced. */
-import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
+import { useState, type FormEvent, type ReactNode } from 'react';
 import type { MfaMethod } from '../../../../main/ipc/contract.ts';
 import { Logo } from '../../shared/Logo.tsx';
 import { MfaFields, orderMethods } from '../../shared/MfaFields.tsx';
@@ -27,10 +27,13 @@ export function SignInPage() {
   const [method, setMethod] = useState<MfaMethod>('totp');
   const mfaToken = phase.kind === 'mfa' ? phase.mfaToken : undefined;
 
-  useEffect(() => {
+  // A new MFA step resets the code and picks its first method (adjusted while rendering).
+  const [shownMfaToken, setShownMfaToken] = useState<string | undefined>(undefined);
+  if (mfaToken !== shownMfaToken) {
+    setShownMfaToken(mfaToken);
     if (phase.kind === 'mfa') setMethod(orderMethods(phase.methods)[0] ?? 'totp');
     setCode('');
-  }, [mfaToken]); // eslint-disable-line react-hooks/exhaustive-deps
+  }
 
   if (phase.kind === 'enroll') return <EnrollTotp />;
   if (phase.kind === 'recovery-codes') return <RecoveryCodes codes={phase.codes} />;

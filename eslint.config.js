@@ -1,9 +1,11 @@
-// ESLint flat config: typescript-eslint's recommended type-checked rules and no import
-// cycles (eslint-plugin-import-x). Formatting is Prettier's job, not a lint rule.
+// ESLint flat config: typescript-eslint's recommended type-checked rules, no import cycles
+// (eslint-plugin-import-x) and, for renderer/, the React hooks rules (eslint-plugin-react-hooks).
+// Formatting is Prettier's job, not a lint rule.
 // Tests read JSON bodies of the API as `any` on purpose (they assert on what came back), so
 // the no-unsafe-* family is off for test files only.
 import tseslint from 'typescript-eslint';
 import { createNodeResolver, importX } from 'eslint-plugin-import-x';
+import reactHooks from 'eslint-plugin-react-hooks';
 
 export default tseslint.config(
   { ignores: ['node_modules/**', 'dist/**', 'renderer/dist/**', 'coverage/**', '**/*.js', '**/*.mjs', '**/*.cjs', 'vitest.config.ts'] },
@@ -23,6 +25,8 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
     },
   },
+  // The renderer's React code: the Rules of Hooks and the React Compiler's checks.
+  { ...reactHooks.configs.flat.recommended, files: ['renderer/**/*.ts', 'renderer/**/*.tsx'] },
   {
     files: ['**/*.test.ts', '**/*.test.tsx', '**/test/**/*.ts', 'test/**/*.ts', '**/*.fixture.ts', '**/test-*.ts'],
     rules: {

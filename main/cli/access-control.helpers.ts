@@ -24,7 +24,7 @@ export const ALICE = { email: 'alice@demo.local', password: 'alice-password-1' }
 export async function setUpAccessScenario(stack: Stack): Promise<{ mfaId: string; approvalId: string; aliceId: string }> {
   const me = await stack.api<{ user: { id: string } }>('GET', '/me');
   const { accounts } = await stack.api<{ accounts: { resource: { id: string } }[] }>('GET', `/projects/${stack.projectId}/accounts`);
-  const resourceId = accounts[0]!.resource.id;
+  const resourceId = accounts[0].resource.id;
   const ro = stack.roles.readonly;
   const add = async (name: string, patch: Record<string, unknown>) => {
     const { account } = await stack.api<{ account: { id: string } }>('POST', `/resources/${resourceId}/accounts`, { name, username: ro.username, password: ro.password });
@@ -156,7 +156,7 @@ export async function currentUser(url: string): Promise<string> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    return (await client.query<{ who: string }>('SELECT current_user AS who')).rows[0]!.who;
+    return (await client.query<{ who: string }>('SELECT current_user AS who')).rows[0].who;
   } finally {
     await client.end();
   }

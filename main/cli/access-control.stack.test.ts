@@ -41,7 +41,7 @@ describe('gatehouse with MFA, approvals and refusals', () => {
     const run = AccessRun.spawnCli(['mfa', 'enroll'], alice.env());
     const [, secret] = await run.waitForStdout(/Secret:\s+(\S+)/, 20_000);
     expect(run.stdout).toMatch(/URL:\s+otpauth:\/\/totp\/.*secret=/);
-    codes = new TotpCodes(secret!);
+    codes = new TotpCodes(secret);
     run.child.stdin!.end(`${await codes.next()}\n`);
     expect(await run.exited, run.stderr).toBe(0);
     const stdout = run.stdout;
@@ -94,7 +94,7 @@ describe('gatehouse with MFA, approvals and refusals', () => {
 
   it('a denied request exits 1 with the approver\'s comment', async () => {
     const run = track(AccessRun.start(alice, stack, 'ro-approval', ['--reason', 'ticket 41']));
-    const id = (await run.waitForStderr(/Access request (\S+) filed/))[1]!;
+    const id = (await run.waitForStderr(/Access request (\S+) filed/))[1];
     await run.waitForStderr(/Waiting for approval… 0 of 1/);
 
     const list = await admin.run(['requests', 'list']);
@@ -110,7 +110,7 @@ describe('gatehouse with MFA, approvals and refusals', () => {
 
   it('--reason files a request, waits visibly, and starts the session once an admin approves through the API', async () => {
     const run = track(AccessRun.start(alice, stack, 'ro-approval', ['--reason', 'ticket 42: fix an order']));
-    const id = (await run.waitForStderr(/Access request (\S+) filed/))[1]!;
+    const id = (await run.waitForStderr(/Access request (\S+) filed/))[1];
     await run.waitForStderr(/Waiting for approval…/);
     await new Promise((r) => setTimeout(r, 1_000));
     expect(run.stdout).toBe(''); // still waiting: no session yet
@@ -159,7 +159,7 @@ describe('gatehouse with MFA, approvals and refusals', () => {
       );
       const [, secret] = await run.waitForStdout(/Secret:\s+(\S+)/, 20_000);
       expect(run.stderr).toContain('requires an authenticator app');
-      run.child.stdin!.end(`${await new TotpCodes(secret!).next()}\n`);
+      run.child.stdin!.end(`${await new TotpCodes(secret).next()}\n`);
       expect(await run.exited, run.stderr).toBe(0);
       expect(run.stdout).toContain('Recovery codes');
       expect(run.stdout).toContain('Signed in to');

@@ -4,7 +4,7 @@
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -123,7 +123,7 @@ describe('gatehouse against a server', () => {
   ];
 
   beforeAll(async () => {
-    server = createServer(async (req, res) => {
+    const serve = async (req: IncomingMessage, res: ServerResponse) => {
       let body = '';
       for await (const c of req) body += c;
       const url = new URL(req.url ?? '/', 'http://x');
@@ -149,7 +149,8 @@ describe('gatehouse against a server', () => {
         return send(200, { events: page, ...(last && last.seq < 3 ? { next: last.seq } : {}) });
       }
       send(404, { error: { code: 'GATEHOUSE_ERR_NOT_FOUND', message: 'no such thing' } });
-    });
+    };
+    server = createServer((req, res) => void serve(req, res));
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     domain = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });

@@ -14,7 +14,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type Stack } from '../../server/demo/stack.ts';
 import { AccessRun, currentUser, totpAdminApi, TotpCodes } from './access-control.helpers.ts';
 
-const CLI = join(import.meta.dirname, '../../bin/gatehouse.mjs');
 const NEWCOMER = { email: 'nina@demo.local', password: 'nina password 1' };
 
 let stack: Stack;
@@ -71,7 +70,7 @@ describe('issue 14 CLI: from an invitation to psql with the gatehouse CLI alone'
     expect(short.code).toBe(1);
     expect(short.stderr).toMatch(/password/i);
 
-    const bareCode = await gatehouse(['invitations', 'accept', link.split('#code=')[1]!, '--password', NEWCOMER.password]);
+    const bareCode = await gatehouse(['invitations', 'accept', link.split('#code=')[1], '--password', NEWCOMER.password]);
     expect(bareCode.code).toBe(2); // a bare code needs to know which server
     expect(bareCode.stderr).toContain('no domain: pass --domain URL');
 

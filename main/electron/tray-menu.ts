@@ -9,8 +9,8 @@ export interface TrayActions {
   stop(sessionId: string): void;
   copyUrl(url: string): void;
   openPsql(sessionId: string): void;
-  openWindow(): void;
-  quit(): void;
+  openWindow: () => void;
+  quit: () => void;
 }
 
 /** The subset of Electron's MenuItemConstructorOptions we use. */

@@ -1,10 +1,13 @@
 /** The tray icon: the app keeps running here when the window closes. */
 import { Menu, Tray, clipboard, nativeImage } from 'electron';
+import { createLogger } from '../../proxy-core/src/log.ts';
 import type { AccountGroup, AuthState, SessionStatus } from '../ipc/contract.ts';
 import type { DesktopApi } from '../ipc/services/desktop-api.ts';
 import { trayMenu } from './tray-menu.ts';
 
-export function createTray(opts: { api: DesktopApi; iconPath: string; openWindow(): void; quit(): void }): () => void {
+const log = createLogger('tray');
+
+export function createTray(opts: { api: DesktopApi; iconPath: string; openWindow: () => void; quit: () => void }): () => void {
   const tray = new Tray(nativeImage.createFromPath(opts.iconPath));
   tray.setToolTip('Gatehouse');
   let groups: AccountGroup[] = [];
@@ -19,7 +22,9 @@ export function createTray(opts: { api: DesktopApi; iconPath: string; openWindow
           .finally(() => opts.openWindow());
       },
       stop: (id) => void opts.api['sessions.stop']({ sessionId: id }),
-      copyUrl: (url) => clipboard.writeText(url),
+      copyUrl: (url) => {
+        clipboard.writeText(url).catch((err: unknown) => log.warn({ err }, 'copying the URL to the clipboard failed'));
+      },
       openPsql: (id) => void opts.api['clients.openPsql']({ sessionId: id }).catch(() => opts.openWindow()),
       openWindow: opts.openWindow,
       quit: opts.quit,

@@ -9,6 +9,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, sep } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { rawDataToBuffer } from '../../proxy-core/src/tunnel/raw-data.ts';
 import { EVENTS } from './contract.ts';
 import type { IpcHandlers } from './handlers.ts';
 import type { BridgeMessage, BridgeRequest } from './ws-protocol.ts';
@@ -54,7 +55,7 @@ function attach(ws: WebSocket, handlers: IpcHandlers): void {
   ws.on('message', (data) => {
     let req: BridgeRequest;
     try {
-      req = JSON.parse(String(data)) as BridgeRequest;
+      req = JSON.parse(rawDataToBuffer(data).toString('utf8')) as BridgeRequest;
     } catch {
       return ws.close(1003, 'not JSON');
     }

@@ -87,7 +87,7 @@ export function isGatehouseErrorLike(value: unknown): value is SerializedError {
 
 export function serializeError(err: unknown): SerializedError {
   if (isGatehouseErrorLike(err)) {
-    return { name: (err as SerializedError).name ?? 'GatehouseError', code: err.code, message: err.message };
+    return { name: err.name ?? 'GatehouseError', code: err.code, message: err.message };
   }
   return { name: 'GatehouseError', code: ErrorCodes.INTERNAL, message: 'internal error' };
 }

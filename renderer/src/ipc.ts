@@ -23,7 +23,7 @@ export const ipcAvailable = transport !== undefined;
 
 export const ipc: IpcClient = createIpcClient(
   transport ?? {
-    invoke: async () => ({ ok: false, error: { name: 'GatehouseError', code: 'GATEHOUSE_ERR_INTERNAL', message: 'not running inside the Gatehouse app' } }),
+    invoke: () => Promise.resolve({ ok: false, error: { name: 'GatehouseError', code: 'GATEHOUSE_ERR_INTERNAL', message: 'not running inside the Gatehouse app' } }),
     subscribe: () => () => undefined,
   },
 );

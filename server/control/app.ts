@@ -145,7 +145,7 @@ async function boot(config: ControlPlaneConfig): Promise<Running> {
   const keys = deriveKeys(rootKey);
   const box = new SecretBox(keys.encryption);
   const store = await openStore(storeTarget(config));
-  let closeOnFailure: () => Promise<void> = async () => undefined;
+  let closeOnFailure: () => Promise<void> = () => Promise.resolve();
   try {
     const ca = await loadOrCreateCa(store, box);
     const audit = createAudit(store);

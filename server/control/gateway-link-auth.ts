@@ -66,15 +66,16 @@ export class LinkAuthenticator {
 export function memoryLinkNonces(): LinkNonceStore {
   const nonces = new Map<string, { gatewayId: string; expiresAt: Date }>();
   return {
-    async save(nonceHash, gatewayId, expiresAt, now) {
+    save(nonceHash, gatewayId, expiresAt, now) {
       for (const [hash, entry] of nonces) if (entry.expiresAt <= now) nonces.delete(hash);
       nonces.set(nonceHash, { gatewayId, expiresAt });
+      return Promise.resolve();
     },
-    async consume(nonceHash, gatewayId, now) {
+    consume(nonceHash, gatewayId, now) {
       const entry = nonces.get(nonceHash);
-      if (!entry || entry.gatewayId !== gatewayId) return false;
+      if (!entry || entry.gatewayId !== gatewayId) return Promise.resolve(false);
       nonces.delete(nonceHash);
-      return entry.expiresAt > now;
+      return Promise.resolve(entry.expiresAt > now);
     },
   };
 }

@@ -14,7 +14,6 @@ import type { SecretBox } from './crypto/secret-box.ts';
 import type { GatewayPresence } from './cluster/gateway-presence.ts';
 import type { GatewayService } from './gateways.ts';
 import { accountPasswordAad } from './store/accounts.ts';
-import type { StoredSessionEvent } from './store/session-events.ts';
 import type { Store } from './store/store.ts';
 
 const log = createLogger('relay-deps');
@@ -85,7 +84,7 @@ export function createRelayDeps(options: RelayDepsOptions): RelayDeps {
       const ownSessions = await store.sessions.idsOnGateway(gatewayId, [...new Set(events.map((e) => e.sessionId))]);
       const accepted = events.filter((e) => ownSessions.has(e.sessionId));
       if (accepted.length < events.length) log.warn({ gatewayId, dropped: events.length - accepted.length }, 'events for sessions of another gateway dropped');
-      await store.sessionEvents.insert(gatewayId, accepted as unknown as StoredSessionEvent[]);
+      await store.sessionEvents.insert(gatewayId, accepted);
     },
 
     async gatewayLinked(gatewayId, { replaced, remoteAddress }) {

@@ -168,7 +168,7 @@ export class EventLog {
    * becomes unavailable until it is written. Returns the event with its seq.
    */
   append(event: UnsequencedSessionEvent): SessionEvent {
-    const sequenced = { ...event, seq: ++this.lastSeq } as SessionEvent;
+    const sequenced = { ...event, seq: ++this.lastSeq };
     if (this.memoryUpTo === sequenced.seq - 1 && this.pendingCount() < this.opts.maxInMemory) {
       this.memory.push(sequenced);
       this.memoryUpTo = sequenced.seq;

@@ -87,7 +87,7 @@ export class StreamDispatcher {
     acceptSessionTls(stream, { ...tlsIdentity, expectedSessionId: meta.sessionId, handshakeTimeoutMs: this.handshakeTimeoutMs }).then(
       ({ socket }) => {
         lease.established();
-        socket.on('error', (err) => log.info({ sessionId: meta.sessionId, err: err.message }, 'end-to-end TLS error'));
+        socket.on('error', (err: Error) => log.info({ sessionId: meta.sessionId, err: err.message }, 'end-to-end TLS error'));
         socket.once('close', () => {
           if (!stream.destroyed) stream.end();
         });

@@ -41,7 +41,7 @@ export async function logFirstPageMs(): Promise<{ medianMs: number; worstMs: num
       resourceId: resource.body.resource.id, resourceName: 'bench', database: 'bench',
       accountId: account.body.account.id, accountName: 'ro', username: 'ro', gatewayId: gw.body.gateway.id,
       expiresAt: new Date(Date.now() + 3600_000),
-    } as Parameters<typeof t.plane.store.sessions.create>[0], new Date());
+    }, new Date());
     const started = Date.now();
     const at = Date.now() - EVENTS * 10;
     for (let from = 1; from <= EVENTS; from += 2000) {

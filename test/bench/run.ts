@@ -17,14 +17,14 @@
  * --concurrent N (default 500), --statements N (default 100000), --tail-events N (default 785000),
  * --skip copy,concurrent,plain,store,tail,console (plain: the reference relay).
  */
-import { execFile, fork, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, fork, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import pg from 'pg';
-import { startStack, type Stack } from '../../server/demo/stack.ts';
+import { startStack } from '../../server/demo/stack.ts';
 import { startAccess } from './access.ts';
 import { benchLogTail, benchStoreSize } from './store.ts';
 import { consoleBench } from './console.ts';

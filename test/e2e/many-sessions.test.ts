@@ -9,6 +9,7 @@ import pg from 'pg';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
+import { rawDataToBuffer } from '../../proxy-core/src/tunnel/raw-data.ts';
 import type { SessionStatus } from '../../main/ipc/contract.ts';
 import type { BridgeMessage } from '../../main/ipc/ws-protocol.ts';
 import { chromiumMissing, screenshot, type RunningApp } from './harness.ts';
@@ -36,7 +37,7 @@ describe.skipIf(skipReason)(`20 concurrent sessions${skipReason ? ` (skipped: ${
         const ro = s.roles.readonly;
         for (let i = accounts.length + 1; i <= SESSIONS; i++) {
           const name = `ro-${String(i).padStart(2, '0')}`;
-          await s.api('POST', `/resources/${existing[0]!.resource.id}/accounts`, { name, username: ro.username, password: ro.password });
+          await s.api('POST', `/resources/${existing[0].resource.id}/accounts`, { name, username: ro.username, password: ro.password });
           accounts.push(name);
         }
       },
@@ -79,7 +80,7 @@ describe.skipIf(skipReason)(`20 concurrent sessions${skipReason ? ` (skipped: ${
     const ws = new WebSocket(app.bridge.wsUrl);
     await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject); });
     ws.on('message', (data) => {
-      const msg = JSON.parse(String(data)) as BridgeMessage;
+      const msg = JSON.parse(rawDataToBuffer(data).toString('utf8')) as BridgeMessage;
       if (msg.type === 'event' && msg.event === 'session-status') pushes.push({ at: Date.now(), status: msg.payload as SessionStatus });
     });
 

@@ -72,7 +72,7 @@ describe.skipIf(skipReason)(`session expiry and a port in use${skipReason ? ` (s
     const client = new pg.Client({ connectionString: url, application_name: 'e2e-expiry' });
     const closed = new Promise<Error & { code?: string }>((resolve) => client.on('error', resolve));
     await client.connect();
-    expect((await client.query<{ one: number }>('SELECT 1 AS one')).rows[0]!.one).toBe(1);
+    expect((await client.query<{ one: number }>('SELECT 1 AS one')).rows[0].one).toBe(1);
 
     await page.getByTestId('session-state').filter({ hasText: 'Expired' }).waitFor({ timeout: (SECONDS + 10) * 1000 });
     const notice = page.getByTestId('ended-notice');
@@ -90,9 +90,9 @@ describe.skipIf(skipReason)(`session expiry and a port in use${skipReason ? ` (s
 
     const seen = await page.evaluate(() => (window as unknown as { __countdown: string[] }).__countdown);
     expect(seen.at(-1)).toBe('0:00 left');
-    const secs = seen.map((t) => { const [m, s] = t.replace(' left', '').split(':').map(Number); return m! * 60 + s!; });
+    const secs = seen.map((t) => { const [m, s] = t.replace(' left', '').split(':').map(Number); return m * 60 + s; });
     expect(secs.length).toBeGreaterThanOrEqual(SECONDS - 4); // ticked every second, not only at the end
-    for (let i = 1; i < secs.length; i++) expect(secs[i]! - secs[i - 1]!).toBe(-1);
+    for (let i = 1; i < secs.length; i++) expect(secs[i] - secs[i - 1]).toBe(-1);
     // the panel no longer offers the dead URL's actions
     expect(await page.getByRole('button', { name: 'Open in psql' }).isDisabled()).toBe(true);
   }, 60_000);

@@ -26,7 +26,7 @@ const exited = new Promise<number | null>((r) => demo.once('exit', (code) => r(c
 // closes once every process writing to it (npm, the demo, the servers it started) is gone
 const stderrClosed = new Promise<void>((r) => demo.stderr.once('close', () => r()));
 
-afterAll(async () => {
+afterAll(() => {
   try {
     process.kill(-demo.pid!, 'SIGKILL'); // anything of the group still running after a failure
   } catch {

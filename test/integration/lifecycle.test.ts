@@ -47,7 +47,7 @@ describe('session lifecycle', () => {
     expect(error?.message).toMatch(/expired/i);
 
     const late = new pg.Client({ connectionString: access.url });
-    const err = (await late.connect().then(() => undefined, (e: PgError) => e)) as PgError | undefined;
+    const err = await late.connect().then<undefined, PgError>(() => undefined, (e: PgError) => e);
     // Not "connection refused": the port keeps answering with the reason for a moment.
     expect(err?.code).toBe('57P01');
     expect(err?.message).toMatch(/expired/i);

@@ -133,12 +133,12 @@ describe.skipIf(missing.length > 0)(title, () => {
       await before.connect();
       await before.query('SELECT 1');
       expect(tapped.sockets).toHaveLength(1);
-      tapped.sockets[0]!.terminate(); // the network drops under the tunnel
+      tapped.sockets[0].terminate(); // the network drops under the tunnel
       const err = await Promise.race([beforeError, before.query('SELECT 1').then(() => new Error('query succeeded'), (e: Error) => e)]);
       expect(err.message).not.toBe('query succeeded');
       await before.end().catch(() => undefined);
 
-      await waitUntil(() => tapped.sockets.length === 2 && tapped.sockets[1]!.readyState === 1);
+      await waitUntil(() => tapped.sockets.length === 2 && tapped.sockets[1].readyState === 1);
       const after = new pg.Client({ connectionString: ready.url });
       await after.connect();
       expect((await after.query('SELECT 42 AS n')).rows[0].n).toBe(42);

@@ -8,6 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
 import { freePort } from '../../../test/fixtures/postgres.ts';
 import { ErrorCodes } from '../../../proxy-core/src/errors.ts';
+import { rawDataToBuffer } from '../../../proxy-core/src/tunnel/raw-data.ts';
 import { ApiClient, isSignInRequired, MemoryTokenProvider } from './index.ts';
 
 interface Fake {
@@ -46,7 +47,7 @@ function authorized(req: IncomingMessage, res: ServerResponse): boolean {
 }
 
 beforeEach(async () => {
-  const server = createServer(async (req, res) => {
+  const serve = async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://x');
     const body = req.method === 'POST' ? await readBody(req) : {};
     if (url.pathname === '/api/v1/auth/login') {
@@ -73,7 +74,8 @@ beforeEach(async () => {
       return json(res, 404, { error: { code: 'GATEHOUSE_ERR_NOT_FOUND', message: 'no such session' } });
     }
     json(res, 404, { error: { code: 'GATEHOUSE_ERR_NOT_FOUND', message: 'no route' } });
-  });
+  };
+  const server = createServer((req, res) => void serve(req, res));
   const wss = new WebSocketServer({ noServer: true });
   server.on('upgrade', (req, socket, head) => {
     fake.tunnelHeaders = req.headers;
@@ -161,7 +163,7 @@ describe('ApiClient', () => {
     const api = new ApiClient({ domain: fake.domain, tokens });
     const ws = await api.openTunnel('s 1');
     expect(ws.isPaused).toBe(true);
-    const firstMessage = new Promise<string>((r) => ws.once('message', (d) => r(String(d))));
+    const firstMessage = new Promise<string>((r) => ws.once('message', (d) => r(rawDataToBuffer(d).toString('utf8'))));
     await new Promise((r) => setTimeout(r, 50));
     ws.resume();
     const first = await firstMessage; // sent by the server right after the upgrade, not lost

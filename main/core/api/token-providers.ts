@@ -7,11 +7,12 @@ export class MemoryTokenProvider implements TokenProvider {
   constructor(tokens?: Tokens) {
     this.#tokens = tokens;
   }
-  async get(): Promise<Tokens | undefined> {
-    return this.#tokens;
+  get(): Promise<Tokens | undefined> {
+    return Promise.resolve(this.#tokens);
   }
-  async set(tokens: Tokens | undefined): Promise<void> {
+  set(tokens: Tokens | undefined): Promise<void> {
     this.#tokens = tokens;
+    return Promise.resolve();
   }
 }
 

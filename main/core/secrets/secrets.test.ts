@@ -72,11 +72,9 @@ describe('createSecretStore fallback', () => {
 
   it('falls back to the file when the keyring is locked (write throws, read gives null)', async () => {
     const locked: KeytarLike = {
-      getPassword: async () => null,
-      setPassword: async () => {
-        throw new Error('Cannot create an item in a locked collection');
-      },
-      deletePassword: async () => false,
+      getPassword: () => Promise.resolve(null),
+      setPassword: () => Promise.reject(new Error('Cannot create an item in a locked collection')),
+      deletePassword: () => Promise.resolve(false),
     };
     const choice = await createSecretStore({ dir, keytar: locked, timeoutMs: 500 });
     expect(choice.kind).toBe('file');
@@ -85,7 +83,7 @@ describe('createSecretStore fallback', () => {
 
   it('keytar calls that hang reject with KEYCHAIN_UNAVAILABLE instead of hanging', async () => {
     const store = new KeytarSecretStore(
-      { getPassword: () => new Promise(() => undefined), setPassword: async () => undefined, deletePassword: async () => true },
+      { getPassword: () => new Promise(() => undefined), setPassword: () => Promise.resolve(), deletePassword: () => Promise.resolve(true) },
       { timeoutMs: 100 },
     );
     await expect(store.get('a')).rejects.toMatchObject({ code: ErrorCodes.KEYCHAIN_UNAVAILABLE });

@@ -39,8 +39,8 @@ export interface DesktopApiOptions {
   dir: string;
   createSessionManager: (api: ApiClient, settings: SettingsStore) => SessionManagerLike;
   launchEnv: LaunchEnv;
-  /** The Electron clipboard; without it the renderer copies. */
-  clipboard?: { writeText(text: string): void };
+  /** The Electron clipboard (its writeText is a promise since Electron 45); without it the renderer copies. */
+  clipboard?: { writeText(text: string): void | Promise<void> };
   apiTimeoutMs?: number;
 }
 
@@ -230,8 +230,8 @@ export class DesktopApi implements IpcServices, IpcEventSource {
     await this.#guard(() => this.#core!.sessions.stop(sessionId));
   }
 
-  async 'sessions.list'(): Promise<SessionStatus[]> {
-    return this.#core?.sessions.list() ?? [];
+  'sessions.list'(): Promise<SessionStatus[]> {
+    return Promise.resolve(this.#core?.sessions.list() ?? []);
   }
 
   async 'ports.set'(req: { projectId: string; resource: string; account: string; port: number }): Promise<void> {
@@ -243,18 +243,18 @@ export class DesktopApi implements IpcServices, IpcEventSource {
 
   async 'clients.openPsql'({ sessionId }: { sessionId: string }): Promise<void> {
     const launchers = await this.#opts.settings.launchers();
-    await openPsql(await this.#connection(sessionId), this.#opts.launchEnv, { psqlPath: launchers.psql });
+    await openPsql(this.#connection(sessionId), this.#opts.launchEnv, { psqlPath: launchers.psql });
   }
 
   async 'clients.openDbeaver'({ sessionId }: { sessionId: string }): Promise<void> {
     const launchers = await this.#opts.settings.launchers();
-    await openDbeaver(await this.#connection(sessionId), this.#opts.launchEnv, { dbeaverPath: launchers.dbeaver });
+    await openDbeaver(this.#connection(sessionId), this.#opts.launchEnv, { dbeaverPath: launchers.dbeaver });
   }
 
   async 'clients.copyJdbcUrl'({ sessionId }: { sessionId: string }): Promise<{ url: string; copied: boolean }> {
-    const url = jdbcUrl(await this.#connection(sessionId));
+    const url = jdbcUrl(this.#connection(sessionId));
     if (!this.#opts.clipboard) return { url, copied: false };
-    this.#opts.clipboard.writeText(url);
+    await this.#opts.clipboard.writeText(url);
     return { url, copied: true };
   }
 
@@ -364,7 +364,7 @@ export class DesktopApi implements IpcServices, IpcEventSource {
     return s;
   }
 
-  async #connection(sessionId: string): Promise<LocalConnection> {
+  #connection(sessionId: string): LocalConnection {
     const s = this.#runningSession(sessionId);
     if (s.state !== 'ready') throw new GatehouseError(ErrorCodes.SESSION_ENDED, 'this session is not running; start access again');
     return { host: s.host, port: s.port, database: s.database, username: s.username, url: s.url, label: `${s.resourceName} / ${s.accountName}` };

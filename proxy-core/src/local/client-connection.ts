@@ -212,7 +212,7 @@ export class ClientConnection {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(() => gw.destroy(), CANCEL_TIMEOUT_MS);
         gw.once('secureConnect', () => gw.end(packet));
-        gw.on('error', (err) => log.info({ err: err.message }, 'cancel request could not be forwarded'));
+        gw.on('error', (err: Error) => log.info({ err: err.message }, 'cancel request could not be forwarded'));
         gw.once('close', () => {
           clearTimeout(timer);
           resolve();
@@ -271,7 +271,9 @@ export class ClientConnection {
     gw.on('drain', () => this.client.resume());
     this.client.on('drain', () => gw.resume());
     let failure: unknown;
-    gw.on('error', (err) => (failure ??= err));
+    gw.on('error', (err: Error) => {
+      failure ??= err;
+    });
     gw.once('close', () => this.onGatewayClosed(failure));
   }
 

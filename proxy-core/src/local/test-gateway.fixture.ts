@@ -23,7 +23,7 @@ import type { UpstreamTarget } from '../upstream/types.ts';
 import { startPostgres, type PgServer } from '../../../test/fixtures/postgres.ts';
 
 export interface TestGateway {
-  openStream(meta: StreamOpenMeta): Duplex;
+  openStream: (meta: StreamOpenMeta) => Duplex;
   /** Session TLS identity for LocalProxy's `tls` option. */
   tls: { keyPem: string; certPem: string; caPem: string; gatewayId: string };
   metas: StreamOpenMeta[];

@@ -81,8 +81,8 @@ export function parseStartupPacket(packet: Buffer): StartupPacket {
       `unsupported frontend protocol ${code >>> 16}.${code & 0xffff}: server supports 3.0 to 3.2`,
     );
   }
-  const parameters: Record<string, string> = Object.create(null);
-  const protocolOptions: Record<string, string> = Object.create(null);
+  const parameters = Object.create(null) as Record<string, string>;
+  const protocolOptions = Object.create(null) as Record<string, string>;
   for (;;) {
     const name = r.cstring();
     if (name === '') break;

@@ -312,7 +312,10 @@ describe('recorder throughput', () => {
     const start = performance.now();
     for (let i = 0; i < rounds; i++) {
       const rec = createRecorder({ sessionId: 's', connectionId: 'c', emit: () => events++ });
-      for (const c of chunks) (c.dir === 'client' ? rec.onClientData(c.data) : rec.onServerData(c.data));
+      for (const c of chunks) {
+        if (c.dir === 'client') rec.onClientData(c.data);
+        else rec.onServerData(c.data);
+      }
     }
     const seconds = (performance.now() - start) / 1000;
     const mbps = (total * rounds) / seconds / 1e6;

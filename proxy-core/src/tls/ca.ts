@@ -45,7 +45,7 @@ export class CertificateAuthority {
   static async create(options: { commonName: string }): Promise<CertificateAuthority> {
     const { publicKeyPem, privateKeyPem } = generateKeyPair();
     const spki = publicKeyDer(publicKeyPem);
-    const publicKey = (await webcrypto.subtle.importKey('spki', spki, EC_ALGORITHM, true, ['verify'])) as CryptoKey;
+    const publicKey = await webcrypto.subtle.importKey('spki', spki, EC_ALGORITHM, true, ['verify']);
     const privateKey = await importSigningKey(privateKeyPem);
     const now = Date.now();
     const cert = await x509.X509CertificateGenerator.createSelfSigned({

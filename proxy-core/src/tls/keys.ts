@@ -41,7 +41,7 @@ export async function importSigningKey(privateKeyPem: string): Promise<CryptoKey
   }
   assertP256(key.asymmetricKeyType, key.asymmetricKeyDetails?.namedCurve);
   const der = key.export({ type: 'pkcs8', format: 'der' });
-  return (await webcrypto.subtle.importKey('pkcs8', der, EC_ALGORITHM, false, ['sign'])) as CryptoKey;
+  return await webcrypto.subtle.importKey('pkcs8', der, EC_ALGORITHM, false, ['sign']);
 }
 
 function assertP256(type: string | undefined, curve: string | undefined): void {

@@ -35,7 +35,7 @@ export async function createSelfSignedCertificate(options: SelfSignedOptions): P
     notBefore: new Date(now - CLOCK_SKEW_MS),
     notAfter: new Date(now + (options.days ?? 365) * DAY_MS),
     signingAlgorithm: SIGNING_ALGORITHM,
-    keys: { publicKey: publicKey as CryptoKey, privateKey: signingKey },
+    keys: { publicKey, privateKey: signingKey },
     extensions: await leafExtensions({
       usage: 'server',
       generalNames: altNamesToGeneralNames(options.altNames),

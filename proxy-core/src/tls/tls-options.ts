@@ -27,7 +27,7 @@ function secureContextFor(opts: TlsIdentityPem): SecureContext {
     context = createSecureContext({ key: opts.keyPem, cert: opts.certPem, ca: [opts.caPem], minVersion: 'TLSv1.3' });
     // A server that asks for client certificates resumes sessions only with a session id
     // context (tls.Server sets one; a bare server TLSSocket must have it on its context).
-    (context as SecureContext & { context: { setSessionIdContext(id: string): void } }).context.setSessionIdContext(SESSION_ID_CONTEXT);
+    (context.context as { setSessionIdContext(id: string): void }).setSessionIdContext(SESSION_ID_CONTEXT);
     if (contexts.size >= MAX_CONTEXTS) contexts.delete(contexts.keys().next().value as string);
     contexts.set(key, context);
   }

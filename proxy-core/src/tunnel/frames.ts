@@ -89,7 +89,7 @@ export function decodeFrame(buf: Buffer): Frame {
     default:
       throw protocolError(`unknown frame type ${type}`);
   }
-  return { type: type as FrameType, streamId, payload };
+  return { type, streamId, payload };
 }
 
 /** The stream id of a frame buffer, or undefined when it is too short to have one. */

@@ -14,6 +14,7 @@ import {
   windowIncrement,
   type Frame,
 } from './frames.ts';
+import { rawDataToBuffer } from './raw-data.ts';
 import type { StreamMeta } from './meta.ts';
 import { CoalescingSender } from '../write-path.ts';
 import { MuxStream, type StreamLink } from './stream.ts';
@@ -199,7 +200,7 @@ export class Mux extends EventEmitter<MuxEvents> implements StreamLink {
   readonly #onMessage = (data: RawData, isBinary: boolean): void => {
     this.#onAlive();
     if (this.#closed !== undefined) return;
-    const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+    const buf = rawDataToBuffer(data);
     if (!isBinary) return this.#onControl(buf);
     let frame: Frame;
     try {

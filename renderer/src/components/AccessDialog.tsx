@@ -29,11 +29,19 @@ export function AccessDialog() {
   const [code, setCode] = useState('');
   const dialog = useRef<HTMLDivElement>(null);
 
+  // A new target resets the form: adjusted while rendering (React's "storing information from
+  // previous renders"), the flow store and the focus in the effect.
+  const [formTarget, setFormTarget] = useState<typeof target>(undefined);
+  if (target !== formTarget) {
+    setFormTarget(target);
+    if (target) {
+      setPort(target.account.port ? String(target.account.port) : '');
+      setReason('');
+      setCode('');
+    }
+  }
   useEffect(() => {
     if (!target) return;
-    setPort(target.account.port ? String(target.account.port) : '');
-    setReason('');
-    setCode('');
     useAccessFlow.getState().reset();
     dialog.current?.querySelector<HTMLElement>('select')?.focus();
   }, [target]);
@@ -44,9 +52,11 @@ export function AccessDialog() {
   }, [portInUse, error]);
 
   const methods = flow.step === 'mfa' ? flow.methods : undefined;
-  useEffect(() => {
+  const [offeredMethods, setOfferedMethods] = useState<typeof methods>(undefined);
+  if (methods !== offeredMethods) {
+    setOfferedMethods(methods);
     if (methods) setMethod(orderMethods(methods)[0] ?? 'totp');
-  }, [methods]);
+  }
 
   if (!target) return null;
   const { group, account } = target;

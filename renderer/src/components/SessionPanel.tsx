@@ -7,7 +7,7 @@ import { formatBytes } from '../shared/format.ts';
 import { useCommitCount } from '../lib/render-count.ts';
 import { sessionSelectors, useSessionsStore } from '../store/sessions.ts';
 import { useUiStore } from '../store/ui.ts';
-import { StateDot, TimeLeft, stateLabel } from './SessionsView.tsx';
+import { StateDot, TimeLeft, stateLabel } from './SessionState.tsx';
 
 /** Everything about one running session: where to connect, live numbers, client launchers, Stop. */
 export function SessionPanel({ id }: { id: string }) {

@@ -1,11 +1,10 @@
 import { memo, useEffect } from 'react';
 import { useShallow } from 'zustand/react/shallow';
-import { formatTimeLeft } from '../shared/format.ts';
 import { useCommitCount } from '../lib/render-count.ts';
-import { useCountdown } from '../lib/use-countdown.ts';
 import { sessionSelectors, useSessionsStore } from '../store/sessions.ts';
 import { uiSelectors, useUiStore } from '../store/ui.ts';
 import { SessionPanel } from './SessionPanel.tsx';
+import { StateDot, TimeLeft, stateLabel } from './SessionState.tsx';
 
 export function SessionsView() {
   const ids = useSessionsStore(useShallow(sessionSelectors.ids));
@@ -54,17 +53,3 @@ const SessionRow = memo(function SessionRow({ id, selected }: { id: string; sele
     </li>
   );
 });
-
-export function TimeLeft({ expiresAt }: { expiresAt: string }) {
-  const remaining = useCountdown(expiresAt);
-  return <span className="time-left">{formatTimeLeft(expiresAt, Date.parse(expiresAt) - remaining)} left</span>;
-}
-
-export function StateDot({ state }: { state: string }) {
-  return <span className={`dot ${state}`} aria-hidden="true" />;
-}
-
-export function stateLabel(state: string, endReason?: string): string {
-  if (state === 'ended') return endReason === 'stopped' ? 'Stopped' : endReason === 'revoked' ? 'Revoked' : endReason === 'expired' ? 'Expired' : 'Ended';
-  return { starting: 'Starting…', ready: 'Ready', ending: 'Stopping…', error: 'Failed' }[state] ?? state;
-}

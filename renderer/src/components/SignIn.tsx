@@ -1,4 +1,4 @@
-import { useEffect, useState, type FormEvent } from 'react';
+import { useState, type FormEvent } from 'react';
 import type { MfaMethod } from '../../../main/ipc/contract.ts';
 import { authSelectors, useAuthStore } from '../store/auth.ts';
 import { Logo } from '../shared/Logo.tsx';
@@ -18,11 +18,15 @@ export function SignIn() {
   const [code, setCode] = useState('');
   const [method, setMethod] = useState<MfaMethod>('totp');
 
-  useEffect(() => {
-    if (!mfa) return;
-    setCode('');
-    setMethod(orderMethods(mfa.methods)[0] ?? 'totp');
-  }, [mfa?.challengeId]); // eslint-disable-line react-hooks/exhaustive-deps
+  // A new MFA challenge resets the code and picks its first method (adjusted while rendering).
+  const [challengeId, setChallengeId] = useState<string | undefined>(undefined);
+  if (mfa?.challengeId !== challengeId) {
+    setChallengeId(mfa?.challengeId);
+    if (mfa) {
+      setCode('');
+      setMethod(orderMethods(mfa.methods)[0] ?? 'totp');
+    }
+  }
 
   function onSubmit(e: FormEvent) {
     e.preventDefault();

@@ -18,9 +18,9 @@ interface Props {
   code: string;
   emailSent: boolean;
   sending?: boolean;
-  onMethod(method: MfaMethod): void;
-  onCode(code: string): void;
-  onSendEmail(): void;
+  onMethod: (method: MfaMethod) => void;
+  onCode: (code: string) => void;
+  onSendEmail: () => void;
 }
 
 /** The second-factor fields: which method (when there is a choice), the code, and "Send code" for email. */

@@ -10,15 +10,15 @@ interface AuthSlice {
   signingIn: boolean;
   error: UiError | undefined;
   mfa: Extract<SignInResult, { state: 'mfa-required' }> | undefined;
-  init(): Promise<void>;
-  signIn(form: { serverUrl: string; email: string; password: string }): Promise<void>;
+  init: () => Promise<void>;
+  signIn: (form: { serverUrl: string; email: string; password: string }) => Promise<void>;
   /** What the sign-in's MFA step shows: "code sent" after an email went out. */
   emailSent: boolean;
-  submitMfa(method: MfaMethod, code: string): Promise<void>;
-  sendEmailCode(): Promise<void>;
-  cancelMfa(): void;
-  signOut(): Promise<void>;
-  setAuth(auth: AuthState): void;
+  submitMfa: (method: MfaMethod, code: string) => Promise<void>;
+  sendEmailCode: () => Promise<void>;
+  cancelMfa: () => void;
+  signOut: () => Promise<void>;
+  setAuth: (auth: AuthState) => void;
 }
 
 const authSlice: StateCreator<AuthSlice> = (set, get) => ({

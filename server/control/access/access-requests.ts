@@ -89,7 +89,7 @@ export class AccessRequestService {
   async list(user: User, filter: { projectId?: string; status?: AccessRequestStatus; mine: boolean; limit: number }): Promise<AccessRequest[]> {
     const now = new Date();
     const mine = await this.#store.accessRequests.list({ userId: user.id, limit: filter.limit });
-    let others: AccessRequest[] = [];
+    const others: AccessRequest[] = [];
     if (!filter.mine) {
       const projectIds = await this.#permissions.projectsWhere(user, 'read');
       const candidates = await this.#store.accessRequests.list({ projectIds, limit: 500 });

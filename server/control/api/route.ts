@@ -48,15 +48,15 @@ interface Spec<B, Q, C> {
   path: string;
   body?: z.ZodType<B>;
   query?: z.ZodType<Q>;
-  handler(ctx: C): Promise<Reply>;
+  handler: (ctx: C) => Promise<Reply>;
 }
 
 export function route<B = undefined, Q = undefined>(spec: Spec<B, Q, AuthedContext<B, Q>>): AnyRoute {
-  return { method: spec.method, path: spec.path, auth: true, body: spec.body, query: spec.query, handle: spec.handler as AnyRoute['handle'] };
+  return { method: spec.method, path: spec.path, auth: true, body: spec.body, query: spec.query, handle: spec.handler };
 }
 
 export function publicRoute<B = undefined, Q = undefined>(spec: Spec<B, Q, PublicContext<B, Q>>): AnyRoute {
-  return { method: spec.method, path: spec.path, auth: false, body: spec.body, query: spec.query, handle: spec.handler as AnyRoute['handle'] };
+  return { method: spec.method, path: spec.path, auth: false, body: spec.body, query: spec.query, handle: spec.handler };
 }
 
 export function ok(body: unknown): Reply {

@@ -1,5 +1,6 @@
 /** The chain verifier on in-memory chains (an export's view): checkpoints catch truncation, rewrites and forgeries. */
 import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { eventHash, GENESIS_HASH, type ChainedEvent } from './chain.ts';
 import { CHECKPOINT_ACTION, CheckpointSigner, parseCheckpointLines, type AuditCheckpoint } from './checkpoint.ts';
@@ -24,9 +25,7 @@ function chain(actions: string[], signAfter: number[] = []): ChainedEvent[] {
 }
 
 const source = (events: ChainedEvent[]) => ({
-  async *scan() {
-    yield* events;
-  },
+  scan: (): AsyncIterable<ChainedEvent> => Readable.from(events),
 });
 
 describe('issue 10 item 9: verifyAuditChain with signed checkpoints', () => {

@@ -34,12 +34,14 @@ export interface ClusterBus extends EventEmitter<ClusterBusEvents> {
 
 /** One node (PGlite): messages go straight to this process's listeners. */
 export class LocalBus extends EventEmitter<ClusterBusEvents> implements ClusterBus {
-  async publish(message: ClusterMessage): Promise<void> {
+  publish(message: ClusterMessage): Promise<void> {
     setImmediate(() => this.emit('message', message));
+    return Promise.resolve();
   }
 
-  async close(): Promise<void> {
+  close(): Promise<void> {
     this.removeAllListeners();
+    return Promise.resolve();
   }
 }
 

@@ -25,9 +25,7 @@ export function createMailer(options: { smtpUrl?: string; from: string }): Maile
   if (options.smtpUrl === undefined) {
     return {
       configured: false,
-      send: async () => {
-        throw smtpNotConfigured();
-      },
+      send: () => Promise.reject(smtpNotConfigured()),
       close: () => undefined,
     };
   }

@@ -3,6 +3,7 @@ import { ErrorCodes } from '../../../proxy-core/src/errors.ts';
 import { createLogger } from '../../../proxy-core/src/log.ts';
 import { CoalescingSender } from '../../../proxy-core/src/write-path.ts';
 import { FrameType, decodeFrame, encodeFrame } from '../../../proxy-core/src/tunnel/frames.ts';
+import { rawDataToBuffer } from '../../../proxy-core/src/tunnel/raw-data.ts';
 import type { RelayStats } from './counters.ts';
 import { EventAckTracker } from './event-acks.ts';
 import type { FrameSink, RelayedStream } from './relayed-stream.ts';
@@ -59,7 +60,7 @@ export class GatewayLinkConnection implements FrameSink {
   }
 
   private onMessage(data: RawData, isBinary: boolean): void {
-    const buf = toBuffer(data);
+    const buf = rawDataToBuffer(data);
     if (!isBinary) {
       this.onControl(buf);
       return;
@@ -120,10 +121,4 @@ export class GatewayLinkConnection implements FrameSink {
     const ack = this.acks.stored(first, last);
     if (ack !== undefined) this.sendControl({ type: 'ack', seq: ack });
   }
-}
-
-export function toBuffer(data: RawData): Buffer {
-  if (Buffer.isBuffer(data)) return data;
-  if (Array.isArray(data)) return Buffer.concat(data);
-  return Buffer.from(data);
 }

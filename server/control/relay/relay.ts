@@ -163,9 +163,9 @@ export class Relay {
     ws.once('close', () => this.detachGateway(link));
     log.info({ gatewayId }, 'gateway connected');
     this.sendReplicas(link);
-    this.track(this.deps.setGatewayConnected(gatewayId, true).catch((err) => log.error({ gatewayId, err }, 'could not record gateway as connected')));
+    void this.track(this.deps.setGatewayConnected(gatewayId, true).catch((err) => log.error({ gatewayId, err }, 'could not record gateway as connected')));
     const linked = this.deps.gatewayLinked?.(gatewayId, { replaced: previous !== undefined, remoteAddress });
-    if (linked) this.track(linked.catch((err) => log.error({ gatewayId, err }, 'could not audit the gateway link')));
+    if (linked) void this.track(linked.catch((err) => log.error({ gatewayId, err }, 'could not audit the gateway link')));
     this.broadcastGatewayStatus(gatewayId, true);
   }
 
@@ -174,7 +174,7 @@ export class Relay {
     if (this.links.get(link.gatewayId) !== link) return;
     this.links.delete(link.gatewayId);
     log.info({ gatewayId: link.gatewayId }, 'gateway disconnected');
-    this.track(
+    void this.track(
       this.deps
         .setGatewayConnected(link.gatewayId, false)
         .catch((err) => log.error({ gatewayId: link.gatewayId, err }, 'could not record gateway as disconnected')),

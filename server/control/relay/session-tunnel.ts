@@ -2,7 +2,7 @@ import type { RawData, WebSocket } from 'ws';
 import { createLogger } from '../../../proxy-core/src/log.ts';
 import { CoalescingSender } from '../../../proxy-core/src/write-path.ts';
 import { FrameType, decodeFrame } from '../../../proxy-core/src/tunnel/frames.ts';
-import { toBuffer } from './gateway-link.ts';
+import { rawDataToBuffer } from '../../../proxy-core/src/tunnel/raw-data.ts';
 import type { FrameSink, RelayedStream } from './relayed-stream.ts';
 import { CloseCodes, type RelayDeps, type SessionEndReason } from './types.ts';
 
@@ -54,7 +54,7 @@ export class SessionTunnelConnection implements FrameSink {
 
   private onMessage(data: RawData, isBinary: boolean): void {
     if (!isBinary) return; // clients have no control messages for us
-    const buf = toBuffer(data);
+    const buf = rawDataToBuffer(data);
     let frame;
     try {
       frame = decodeFrame(buf);

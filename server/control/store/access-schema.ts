@@ -1,11 +1,12 @@
 /** Table types for users/invitations/groups/policies/approvals/access requests (see access-migration.ts). */
 import type { ColumnType } from 'kysely';
-import type { ProjectRole } from './schema.ts';
 
 type Timestamp = ColumnType<Date, Date | undefined, Date>;
 type NullableTimestamp = ColumnType<Date | null, Date | null | undefined, Date | null>;
 type Json<T> = ColumnType<T, string, string>;
 
+/** A member's role in a project (project_members.role, invitations.role). */
+export type ProjectRole = 'admin' | 'member' | 'auditor';
 export type AccessRequestStatus = 'pending' | 'approved' | 'denied' | 'expired';
 
 export interface InvitationsTable {

@@ -49,7 +49,7 @@ export async function openDatabase(target: DatabaseTarget): Promise<Kysely<Datab
 export async function migrate(db: Kysely<Database>): Promise<void> {
   const migrator = new Migrator({ db, provider: migrationProvider });
   const { error } = await migrator.migrateToLatest();
-  if (error) throw new GatehouseError(ErrorCodes.INTERNAL, `store migration failed: ${String(error)}`, { cause: error });
+  if (error) throw new GatehouseError(ErrorCodes.INTERNAL, `store migration failed: ${error instanceof Error ? error.message : JSON.stringify(error)}`, { cause: error });
 }
 
 function postgresDialect(connectionString: string): Dialect {
@@ -197,9 +197,10 @@ class SerializedDriver implements Driver {
     return this.#inner.rollbackTransaction(connection);
   }
 
-  async releaseConnection(connection: DatabaseConnection): Promise<void> {
+  releaseConnection(connection: DatabaseConnection): Promise<void> {
     this.#releases.get(connection)?.();
     this.#releases.delete(connection);
+    return Promise.resolve();
   }
 
   async destroy(): Promise<void> {

@@ -1,6 +1,6 @@
 /** Table types for kysely. Column names are snake_case as stored; repositories map to camelCase. */
 import type { ColumnType } from 'kysely';
-import type { AccessControlTables } from './access-schema.ts';
+import type { AccessControlTables, ProjectRole } from './access-schema.ts';
 import type { AuthLifecycleTables } from './auth-lifecycle-schema.ts';
 import type { MfaTables } from './mfa-audit-schema.ts';
 import type { ClusterTables } from './cluster-schema.ts';
@@ -12,7 +12,8 @@ type NullableTimestamp = ColumnType<Date | null, Date | null | undefined, Date |
 type Int8 = ColumnType<string | number, number, number>;
 type Json<T> = ColumnType<T, string, string>;
 
-export type ProjectRole = 'admin' | 'member' | 'auditor';
+// Defined with the access-control tables (no import cycle); re-exported for the repositories.
+export type { ProjectRole };
 export type SessionStatus = 'active' | 'ended' | 'revoked' | 'expired';
 
 export interface UsersTable {

@@ -81,7 +81,7 @@ export function createSessionEventsRepo(db: Kysely<Database>) {
 
 function toEvent(row: Selectable<SessionEventsTable>): StoredSessionEvent {
   return {
-    ...(row.data as Record<string, unknown>),
+    ...row.data,
     seq: toNumber(row.seq),
     sessionId: row.session_id,
     connectionId: row.connection_id,

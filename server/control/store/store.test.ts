@@ -7,7 +7,7 @@ import { startPostgres, type PgServer } from '../../../test/fixtures/postgres.ts
 import { migrations } from './migrations.ts';
 import { openStore, type Store } from './store.ts';
 
-type Backend = { name: string; open(): Promise<{ store: Store; cleanup(): Promise<void> }> };
+type Backend = { name: string; open(): Promise<{ store: Store; cleanup: () => Promise<void> }> };
 
 const backends: Backend[] = [
   {

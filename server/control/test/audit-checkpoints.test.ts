@@ -93,8 +93,8 @@ describe('issue 10 item 9: signed checkpoints of the audit chain', () => {
     expect(checkpointEvent.details).toMatchObject({ v: 1, seq: before.seq, hash: before.hash });
     const publicKey = new CheckpointSigner(deriveKeys(await loadRootKey({ dataDir: t.dataDir })).auditSigningSeed).publicKey;
     const [fromChain] = parseCheckpointLines(JSON.stringify(checkpointEvent));
-    expect(checkpointSignatureValid(fromChain!, publicKey)).toBe(true);
-    expect(checkpointSignatureValid({ ...fromChain!, seq: fromChain!.seq + 1 }, publicKey)).toBe(false);
+    expect(checkpointSignatureValid(fromChain, publicKey)).toBe(true);
+    expect(checkpointSignatureValid({ ...fromChain, seq: fromChain.seq + 1 }, publicKey)).toBe(false);
     // The same checkpoint, outside the database.
     const file = parseCheckpointLines(await readFile(join(t.dataDir, CHECKPOINT_FILE), 'utf8'));
     expect(file).toContainEqual(fromChain);
@@ -107,7 +107,7 @@ describe('issue 10 item 9: signed checkpoints of the audit chain', () => {
       if (text.includes('\n')) break;
     }
     controller.abort();
-    expect(JSON.parse(text.split('\n')[0])).toMatchObject({ action: 'audit.checkpoint', details: { signature: fromChain!.signature } });
+    expect(JSON.parse(text.split('\n')[0])).toMatchObject({ action: 'audit.checkpoint', details: { signature: fromChain.signature } });
     // Nothing new: no further checkpoint.
     await new Promise((r) => setTimeout(r, 1500));
     expect((await call(t.url, 'GET', '/api/v1/audit?limit=1000&action=audit.checkpoint', { token: admin })).body.events.at(-1).seq).toBe(checkpointEvent.seq);
@@ -124,7 +124,7 @@ describe('issue 10 item 9: signed checkpoints of the audit chain', () => {
 
     const dir = await copyDataDir();
     const store = await openStore({ kind: 'pglite', dataDir: dir });
-    const last = (await store.auditEvents.lastSeq()) as number;
+    const last = await store.auditEvents.lastSeq();
     await sql`alter table audit_events disable trigger audit_events_no_update`.execute(store.db);
     await sql`delete from audit_events where seq > ${last - 3}`.execute(store.db);
     await store.close();

@@ -6,7 +6,7 @@
  */
 import { generateKeyPairSync } from 'node:crypto';
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { generateKeyPair } from '../../../proxy-core/src/tls/certs.ts';
 import { createMfaRepo } from '../auth/mfa/mfa-repo.ts';
 import { ADMIN, call, createMember, login, startTestPlane, type TestPlane } from './helpers.ts';
@@ -276,20 +276,19 @@ describe('issue 16: a failure on the WebSocket upgrade path is answered, never f
 
   it('answers 500 when the relay throws or rejects, 400 for a path it cannot parse, and keeps serving', async () => {
     const relay = plain.plane.relay;
-    const original = { tunnel: relay.handleSessionTunnel, link: relay.handleGatewayLink };
     // Fault injection: the relay's upgrade handlers fail the two ways a bug could make them.
-    relay.handleSessionTunnel = () => {
+    const tunnel = vi.spyOn(relay, 'handleSessionTunnel').mockImplementation(() => {
       throw new TypeError('a bug in the tunnel upgrade');
-    };
-    relay.handleGatewayLink = () => Promise.reject(new Error('a bug in the link upgrade'));
+    });
+    const link = vi.spyOn(relay, 'handleGatewayLink').mockImplementation(() => Promise.reject(new Error('a bug in the link upgrade')));
     try {
       for (const path of ['/api/v1/sessions/abc/tunnel', '/api/v1/gateways/link']) {
         const outcome = await rawExchange(Number(new URL(plain.url).port), rawRequest('GET', path, upgrade));
         expect(outcome.kind === 'answered' && { status: outcome.status, body: JSON.parse(outcome.body) }).toEqual({ status: 500, body: { error: { code: 'GATEHOUSE_ERR_INTERNAL', message: 'internal error' } } });
       }
     } finally {
-      relay.handleSessionTunnel = original.tunnel;
-      relay.handleGatewayLink = original.link;
+      tunnel.mockRestore();
+      link.mockRestore();
     }
     const bad = await rawExchange(Number(new URL(plain.url).port), rawRequest('GET', '/api/v1/sessions/%zz/tunnel', upgrade));
     expect(bad.kind === 'answered' && bad.status).toBe(400);

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { request } from 'undici';
 import { WebSocket } from 'ws';
 import { generateKeyPair } from '../../../proxy-core/src/tls/certs.ts';
+import { rawDataToBuffer } from '../../../proxy-core/src/tunnel/raw-data.ts';
 import { createControlPlane, type ControlPlane } from '../app.ts';
 import { bootstrap } from '../bootstrap.ts';
 import type { ControlPlaneConfig } from '../config.ts';
@@ -106,7 +107,7 @@ export async function connectGateway(t: TestPlane, adminToken: string, name: str
   const waiters: { predicate: (m: Record<string, unknown>) => boolean; resolve: (m: Record<string, unknown>) => void }[] = [];
   ws.on('message', (data, isBinary) => {
     if (isBinary) return;
-    const message = JSON.parse(String(data)) as Record<string, unknown>;
+    const message = JSON.parse(rawDataToBuffer(data).toString('utf8')) as Record<string, unknown>;
     messages.push(message);
     for (const w of waiters.filter((w) => w.predicate(message))) {
       waiters.splice(waiters.indexOf(w), 1);

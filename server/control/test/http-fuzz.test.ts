@@ -41,7 +41,7 @@ function prng(seed: number) {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
   const int = (n: number) => Math.floor(next() * n);
-  const pick = <T>(items: readonly T[]): T => items[int(items.length)] as T;
+  const pick = <T>(items: readonly T[]): T => items[int(items.length)];
   const chance = (p: number) => next() < p;
   return { next, int, pick, chance };
 }
@@ -222,7 +222,7 @@ describe('issue 16: HTTP fuzz of the control plane (every route, with and withou
     let sent = 0;
     const worker = async () => {
       while (next < cases.length && Date.now() < deadline && world.server.alive()) {
-        const c = cases[next++] as FuzzCase;
+        const c = cases[next++];
         const outcome = await rawExchange(world.server.port, c.bytes, 20_000, 1000);
         sent++;
         if (outcome.kind === 'answered') statuses.set(outcome.status, (statuses.get(outcome.status) ?? 0) + 1);

@@ -91,7 +91,7 @@ describe('gateway against the real control plane', () => {
     child.stdout.on('data', (c: Buffer) => (output += c.toString()));
     child.stderr.on('data', (c: Buffer) => (output += c.toString()));
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    cleanups.push(async () => child.kill('SIGKILL'));
+    cleanups.push(() => Promise.resolve(child.kill('SIGKILL')));
     const deadline = Date.now() + 20_000;
     while (!(await gatewayConnected(t.url, token, gw.id))) {
       if (Date.now() > deadline) throw new Error(`gateway did not link: ${output}`);

@@ -88,16 +88,17 @@ export function removeDir(dir: string): Promise<void> {
 
 /** The relay with in-memory deps; `port` reuses a port (control plane restart). */
 export async function startControlPlane(pki: Pki, sessions: Map<string, SessionSpec>, port = 0, stored = new Map<number, SessionEvent>(), cluster?: RelayCluster): Promise<ControlPlaneStub> {
-  const links = new LinkAuthenticator({ nonces: memoryLinkNonces(), certificateOf: async (id) => (id === GATEWAY_ID ? pki.gateway.certPem : undefined) });
+  const links = new LinkAuthenticator({ nonces: memoryLinkNonces(), certificateOf: (id) => Promise.resolve(id === GATEWAY_ID ? pki.gateway.certPem : undefined) });
   const gatewayKey = new X509Certificate(pki.gateway.certPem).publicKey;
   const stub = { stored, storeCalls: 0 } as ControlPlaneStub;
   const deps: RelayDeps = {
     authenticateGateway: (headers) => links.authenticate(headers),
-    async authorizeTunnel(sessionId, authorization) {
+    // The relay calls this with .then(): a refusal is a rejected promise, as from the real deps.
+    authorizeTunnel(sessionId, authorization) {
       const s = sessions.get(sessionId);
-      if (authorization !== `Bearer ${sessionId}` || !s) throw new GatehouseError(ErrorCodes.UNAUTHENTICATED, 'no');
+      if (authorization !== `Bearer ${sessionId}` || !s) return Promise.reject(new GatehouseError(ErrorCodes.UNAUTHENTICATED, 'no'));
       const expiresAt = s.expiresAt.toISOString();
-      return {
+      return Promise.resolve({
         gatewayId: GATEWAY_ID,
         expiresAt,
         meta: {
@@ -111,11 +112,12 @@ export async function startControlPlane(pki: Pki, sessions: Map<string, SessionS
           session: { expiresAt, userEmail: s.userEmail ?? 'ann@example.com', accountName: 'acct', resourceName: 'db' },
           recording: { redactBindParams: true },
         },
-      };
+      });
     },
-    async storeEvents(_gatewayId, events) {
+    storeEvents(_gatewayId, events) {
       stub.storeCalls += 1;
       for (const e of events) stub.stored.set(e.seq, e);
+      return Promise.resolve();
     },
     async setGatewayConnected() {},
   };
@@ -135,8 +137,8 @@ export async function startControlPlane(pki: Pki, sessions: Map<string, SessionS
   server.on('upgrade', (req, socket, head) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     const m = /^\/api\/v1\/sessions\/([^/]+)\/tunnel$/.exec(path);
-    if (path === '/api/v1/gateways/link') relay.handleGatewayLink(req, socket, head);
-    else if (m) relay.handleSessionTunnel(req, socket, head, m[1]);
+    if (path === '/api/v1/gateways/link') void relay.handleGatewayLink(req, socket, head);
+    else if (m) void relay.handleSessionTunnel(req, socket, head, m[1]);
     else socket.destroy();
   });
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));

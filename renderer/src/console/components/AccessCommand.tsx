@@ -20,7 +20,7 @@ function shellWord(s: string): string {
   return /^[A-Za-z0-9._-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
-export function AccessDialog({ target, onClose }: { target: AccessTarget; onClose(): void }) {
+export function AccessDialog({ target, onClose }: { target: AccessTarget; onClose: () => void }) {
   const [duration, setDuration] = useState('1h');
   const domain = window.location.origin;
   return (

@@ -13,7 +13,7 @@ const ROW = 34;
 
 /** "gateway eu-west-1": the target's kind and its name (from the event's details when the target has none). */
 function targetLabel(e: AuditEvent): string {
-  const named = e.details && typeof e.details === 'object' && 'name' in e.details ? String((e.details as { name: unknown }).name) : undefined;
+  const named = e.details && typeof e.details === 'object' && 'name' in e.details ? String(e.details.name) : undefined;
   return `${e.target.kind} ${e.target.name ?? named ?? e.target.id ?? ''}`.trim();
 }
 
@@ -58,6 +58,7 @@ export function AuditPage() {
     void api<Verdict>('GET', '/audit/verify').then(setVerdict, (err) => setError(uiError(err)));
   }, []);
 
+  // eslint-disable-next-line react-hooks/incompatible-library -- a notice, not a fault: the build has no React Compiler, and TanStack Virtual re-renders the list on scroll by design
   const virtualizer = useVirtualizer({ count: events.length, getScrollElement: () => parentRef.current, estimateSize: () => ROW, overscan: 10 });
   const items = virtualizer.getVirtualItems();
   const lastIndex = items.at(-1)?.index ?? 0;

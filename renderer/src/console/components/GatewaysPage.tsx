@@ -54,7 +54,7 @@ export function GatewaysPage() {
   );
 }
 
-function AddGateway({ projectId, onClose }: { projectId: string; onClose(): void }) {
+function AddGateway({ projectId, onClose }: { projectId: string; onClose: () => void }) {
   const [name, setName] = useState('');
   const [error, setError] = useState<UiError>();
   const [made, setMade] = useState<{ token: string; expiresAt: string; name: string }>();

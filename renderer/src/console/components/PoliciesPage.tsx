@@ -34,7 +34,8 @@ export function PoliciesPage() {
       setError(uiError(err));
     }
   };
-  useEffect(() => void load(), [projectId]); // eslint-disable-line react-hooks/exhaustive-deps
+  // eslint-disable-next-line react-hooks/exhaustive-deps, react-hooks/set-state-in-effect -- reload on projectId only; load() sets state only after its awaits
+  useEffect(() => void load(), [projectId]);
   const name = (list: { id: string; label: string }[], id: string) => list.find((x) => x.id === id)?.label ?? id.slice(0, 8);
   const userLabels = members.map((m) => ({ id: m.userId, label: m.email }));
   const groupLabels = groups.map((g) => ({ id: g.id, label: g.name }));
@@ -69,7 +70,7 @@ export function PoliciesPage() {
   );
 }
 
-function Picker({ legend, options, chosen, onChange }: { legend: string; options: AccountRef[]; chosen: string[]; onChange(ids: string[]): void }) {
+function Picker({ legend, options, chosen, onChange }: { legend: string; options: AccountRef[]; chosen: string[]; onChange: (ids: string[]) => void }) {
   return (
     <fieldset className="plain picker">
       <legend>{legend}</legend>
@@ -83,7 +84,7 @@ function Picker({ legend, options, chosen, onChange }: { legend: string; options
   );
 }
 
-function PolicyForm({ projectId, users, groups, accounts, onClose, onSaved }: { projectId: string; users: AccountRef[]; groups: AccountRef[]; accounts: AccountRef[]; onClose(): void; onSaved(): void }) {
+function PolicyForm({ projectId, users, groups, accounts, onClose, onSaved }: { projectId: string; users: AccountRef[]; groups: AccountRef[]; accounts: AccountRef[]; onClose: () => void; onSaved: () => void }) {
   const [name, setName] = useState('');
   const [u, setU] = useState<string[]>([]);
   const [g, setG] = useState<string[]>([]);

@@ -64,7 +64,8 @@ export function ResourcePage({ id }: { id: string }) {
       setError(uiError(err));
     }
   };
-  useEffect(() => void load(), [id]); // eslint-disable-line react-hooks/exhaustive-deps
+  // eslint-disable-next-line react-hooks/exhaustive-deps, react-hooks/set-state-in-effect -- reload on id only; load() sets state only after its awaits
+  useEffect(() => void load(), [id]);
   const remove = async () => {
     if (!resource || !window.confirm(`Delete ${resource.name} and its accounts?`)) return;
     try {
@@ -126,7 +127,7 @@ export function ResourcePage({ id }: { id: string }) {
   );
 }
 
-function ResourceForm({ projectId, resource, onClose, onSaved }: { projectId: string; resource?: Resource; onClose(): void; onSaved(): void }) {
+function ResourceForm({ projectId, resource, onClose, onSaved }: { projectId: string; resource?: Resource; onClose: () => void; onSaved: () => void }) {
   const [gateways, setGateways] = useState<GatewayRow[]>([]);
   const [f, setF] = useState({
     name: resource?.name ?? '', gatewayId: resource?.gatewayId ?? '', host: resource?.host ?? '', port: String(resource?.port ?? 5432), database: resource?.database ?? '',
@@ -183,7 +184,7 @@ function ResourceForm({ projectId, resource, onClose, onSaved }: { projectId: st
   );
 }
 
-function AccountForm({ resourceId, account, onClose, onSaved }: { resourceId: string; account?: Account; onClose(): void; onSaved(): void }) {
+function AccountForm({ resourceId, account, onClose, onSaved }: { resourceId: string; account?: Account; onClose: () => void; onSaved: () => void }) {
   const [f, setF] = useState({ name: account?.name ?? '', description: account?.description ?? '', username: account?.username ?? '', password: '', requireMfa: account?.requireMfa ?? false, approvals: String(account?.requireApproval?.requiredApprovals ?? 0) });
   const [error, setError] = useState<UiError>();
   const set = (k: keyof typeof f) => (e: { target: { value: string; checked?: boolean; type?: string } }) => setF((x) => ({ ...x, [k]: e.target.type === 'checkbox' ? Boolean(e.target.checked) : e.target.value }));

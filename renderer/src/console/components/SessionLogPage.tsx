@@ -86,6 +86,7 @@ export function SessionLogPage({ id }: { id: string }) {
     setSession(fresh);
   }, 2000, [id, searching, next, session?.status, events.length]);
 
+  // eslint-disable-next-line react-hooks/incompatible-library -- a notice, not a fault: the build has no React Compiler, and TanStack Virtual re-renders the list on scroll by design
   const virtualizer = useVirtualizer({ count: events.length, getScrollElement: () => parentRef.current, estimateSize: () => ROW_HEIGHT, overscan: 12 });
   const items = virtualizer.getVirtualItems();
   const lastIndex = items.at(-1)?.index ?? 0;

@@ -1,5 +1,5 @@
 /** Sign-in: password, then the second factor when asked, or TOTP enrollment when enforced. */
-import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
+import { useState, type FormEvent, type ReactNode } from 'react';
 import type { MfaMethod } from '../../../../main/ipc/contract.ts';
 import { Logo } from '../../shared/Logo.tsx';
 import { MfaFields, orderMethods } from '../../shared/MfaFields.tsx';
@@ -7,7 +7,7 @@ import { publicCall } from '../api.ts';
 import { uiError, useSession, type UiError } from '../store/session.ts';
 import { ErrorText } from './ui.tsx';
 
-export function AuthCard({ title, children, onSubmit }: { title: string; children: ReactNode; onSubmit(e: FormEvent): void }) {
+export function AuthCard({ title, children, onSubmit }: { title: string; children: ReactNode; onSubmit: (e: FormEvent) => void }) {
   return (
     <main className="signin">
       <form className="card signin-card" onSubmit={onSubmit} aria-labelledby="signin-title">
@@ -28,10 +28,13 @@ export function SignInPage() {
   const [method, setMethod] = useState<MfaMethod>('totp');
   const mfaToken = phase.kind === 'mfa' ? phase.mfaToken : undefined;
 
-  useEffect(() => {
+  // A new MFA step resets the code and picks its first method (adjusted while rendering).
+  const [shownMfaToken, setShownMfaToken] = useState<string | undefined>(undefined);
+  if (mfaToken !== shownMfaToken) {
+    setShownMfaToken(mfaToken);
     if (phase.kind === 'mfa') setMethod(orderMethods(phase.methods)[0] ?? 'totp');
     setCode('');
-  }, [mfaToken]); // eslint-disable-line react-hooks/exhaustive-deps
+  }
 
   if (phase.kind === 'enroll') return <EnrollTotp />;
   if (phase.kind === 'recovery-codes') return <RecoveryCodes codes={phase.codes} />;

@@ -27,7 +27,8 @@ export function UsersPage() {
       setError(uiError(err));
     }
   };
-  useEffect(() => void load(), [projectId]); // eslint-disable-line react-hooks/exhaustive-deps
+  // eslint-disable-next-line react-hooks/exhaustive-deps, react-hooks/set-state-in-effect -- reload on projectId only; load() sets state only after its awaits
+  useEffect(() => void load(), [projectId]);
   const act = (fn: () => Promise<unknown>) => () => void fn().then(load, (err) => setError(uiError(err)));
   const byId = new Map(users.map((u) => [u.id, u]));
   const createGroup = (e: FormEvent) => {
@@ -102,7 +103,7 @@ export function UsersPage() {
   );
 }
 
-function InviteDialog({ projectId, onClose }: { projectId: string; onClose(): void }) {
+function InviteDialog({ projectId, onClose }: { projectId: string; onClose: () => void }) {
   const [email, setEmail] = useState('');
   const [role, setRole] = useState<Role>('member');
   const [url, setUrl] = useState<string>();

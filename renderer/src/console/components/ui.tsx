@@ -5,7 +5,7 @@ import { useRoute } from '../store/route.ts';
 import type { UiError } from '../store/session.ts';
 
 /** A modal `<dialog>`: focus stays inside, Escape closes it. */
-export function Dialog({ title, onClose, children, wide }: { title: string; onClose(): void; children: ReactNode; wide?: boolean }) {
+export function Dialog({ title, onClose, children, wide }: { title: string; onClose: () => void; children: ReactNode; wide?: boolean }) {
   const ref = useRef<HTMLDialogElement>(null);
   useEffect(() => {
     const d = ref.current;

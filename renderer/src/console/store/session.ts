@@ -138,7 +138,10 @@ export const useSession = create<SessionStore>()((set, get) => {
       }).then(() => undefined),
     acceptInvitation: (code, password, name) =>
       step(async () => take(await publicCall<LoginAnswer>('POST', '/auth/cookie/accept-invitation', { code, password, ...(name ? { name } : {}) }))),
-    finishRecoveryCodes: async () => set({ phase: { kind: 'signed-in' } }),
+    finishRecoveryCodes: () => {
+      set({ phase: { kind: 'signed-in' } });
+      return Promise.resolve();
+    },
     selectProject: (id) => {
       sessionStorage.setItem('gatehouse.projectId', id);
       set({ projectId: id });

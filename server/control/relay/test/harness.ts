@@ -42,27 +42,30 @@ export async function startHarness(options: RelayOptions = {}): Promise<Harness>
     connected: new Map<string, boolean>(),
     expiresAt: new Date(Date.now() + 3600_000),
   } as Harness;
-  harness.storeEvents = async (events) => {
+  harness.storeEvents = (events) => {
     harness.stored.push(...events);
+    return Promise.resolve();
   };
   const deps: RelayDeps = {
-    async authenticateGateway(headers: IncomingHttpHeaders) {
+    // The relay calls these with .then(): refusals are rejected promises, as from the real deps.
+    authenticateGateway(headers: IncomingHttpHeaders) {
       const id = headers['x-gatehouse-gateway-id'];
       if (id !== GATEWAY_ID || headers['x-gatehouse-signature'] !== 'valid') {
-        throw new GatehouseError(ErrorCodes.UNAUTHENTICATED, 'gateway signature invalid');
+        return Promise.reject(new GatehouseError(ErrorCodes.UNAUTHENTICATED, 'gateway signature invalid'));
       }
-      return { gatewayId: GATEWAY_ID };
+      return Promise.resolve({ gatewayId: GATEWAY_ID });
     },
-    async authorizeTunnel(sessionId, authorization) {
-      if (authorization !== GOOD_TOKEN) throw new GatehouseError(ErrorCodes.UNAUTHENTICATED, 'sign in again');
-      if (sessionId === 'revoked') throw new GatehouseError(ErrorCodes.SESSION_REVOKED, 'the session was revoked');
-      if (sessionId !== SESSION_ID) throw new GatehouseError(ErrorCodes.NOT_FOUND, 'no such session');
+    authorizeTunnel(sessionId, authorization) {
+      if (authorization !== GOOD_TOKEN) return Promise.reject(new GatehouseError(ErrorCodes.UNAUTHENTICATED, 'sign in again'));
+      if (sessionId === 'revoked') return Promise.reject(new GatehouseError(ErrorCodes.SESSION_REVOKED, 'the session was revoked'));
+      if (sessionId !== SESSION_ID) return Promise.reject(new GatehouseError(ErrorCodes.NOT_FOUND, 'no such session'));
       const expiresAt = harness.expiresAt.toISOString();
-      return { gatewayId: GATEWAY_ID, expiresAt, meta: { ...SESSION_META, session: { ...SESSION_META.session, expiresAt } } };
+      return Promise.resolve({ gatewayId: GATEWAY_ID, expiresAt, meta: { ...SESSION_META, session: { ...SESSION_META.session, expiresAt } } });
     },
     storeEvents: (gatewayId, events) => harness.storeEvents(events),
-    async setGatewayConnected(gatewayId, connected) {
+    setGatewayConnected(gatewayId, connected) {
       harness.connected.set(gatewayId, connected);
+      return Promise.resolve();
     },
   };
   const relay = new Relay(deps, options);
@@ -70,8 +73,8 @@ export async function startHarness(options: RelayOptions = {}): Promise<Harness>
   server.on('upgrade', (req, socket, head) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     const tunnel = /^\/api\/v1\/sessions\/([^/]+)\/tunnel$/.exec(path);
-    if (path === '/api/v1/gateways/link') relay.handleGatewayLink(req, socket, head);
-    else if (tunnel) relay.handleSessionTunnel(req, socket, head, decodeURIComponent(tunnel[1]));
+    if (path === '/api/v1/gateways/link') void relay.handleGatewayLink(req, socket, head);
+    else if (tunnel) void relay.handleSessionTunnel(req, socket, head, decodeURIComponent(tunnel[1]));
     else socket.destroy();
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type Stack } from '../../server/demo/stack.ts';
-import { ALICE, AccessRun, CliUser, currentUser, inviteUser, setUpAccessScenario, totpAdminApi, TotpCodes } from './access-control.helpers.ts';
+import { ALICE, AccessRun, CliUser, currentUser, inviteUser, setUpAccessScenario, totpAdminApi, TotpCodes } from '../../test/integration/access-control.helpers.ts';
 
 let stack: Stack;
 let admin: CliUser;

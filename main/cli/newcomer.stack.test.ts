@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type Stack } from '../../server/demo/stack.ts';
-import { AccessRun, currentUser, totpAdminApi, TotpCodes } from './access-control.helpers.ts';
+import { AccessRun, currentUser, totpAdminApi, TotpCodes } from '../../test/integration/access-control.helpers.ts';
 
 const NEWCOMER = { email: 'nina@demo.local', password: 'nina password 1' };
 
@@ -235,7 +235,7 @@ describe('issue 14 CLI: invitations accept under enforced TOTP', () => {
       const run = track(AccessRun.spawnCli(['invitations', 'accept', link, '--password', 'omar password 1'], env(dir)));
       const [, secret] = await run.waitForStdout(/Secret:\s+(\S+)/, 30_000);
       expect(run.stderr).toContain('Your organization requires an authenticator app');
-      run.child.stdin!.end(`${await new TotpCodes(secret!).next()}\n`);
+      run.child.stdin!.end(`${await new TotpCodes(secret).next()}\n`);
       expect(await run.exitCode(30_000), run.stderr).toBe(0);
       expect(run.stdout).toContain('Recovery codes');
       expect(run.stdout).toContain('Signed in to');

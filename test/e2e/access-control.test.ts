@@ -8,7 +8,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ALICE, currentUser, setUpAccessScenario, TotpCodes } from '../../main/cli/access-control.helpers.ts';
+import { ALICE, currentUser, setUpAccessScenario, TotpCodes } from '../integration/access-control.helpers.ts';
 import { buildRenderer, chromiumMissing, launchChromium, screenshot, startApp, submitSignIn, type RunningApp } from './harness.ts';
 import { startE2eStack, type Stack } from './stack.ts';
 

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TotpCodes } from '../../main/cli/access-control.helpers.ts';
+import { TotpCodes } from '../integration/access-control.helpers.ts';
 import { buildConsole } from '../../server/control/console/build.ts';
 import { ADMIN, call, login, startTestPlane, type TestPlane } from '../../server/control/test/helpers.ts';
 import { axeViolations, shot } from './console-stack.ts';

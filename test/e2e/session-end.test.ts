@@ -12,7 +12,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromiumMissing, screenshot, type RunningApp } from './harness.ts';
 import { signIn, startDesktopRun, type DesktopRun, type Stack } from './stack.ts';
-import { currentUser } from '../../main/cli/access-control.helpers.ts';
+import { currentUser } from '../integration/access-control.helpers.ts';
 
 const skipReason = chromiumMissing;
 if (skipReason) console.info(`[e2e] ${import.meta.url.split('/').pop()} skipped: ${skipReason}`);

@@ -1,5 +1,5 @@
 /** Sign-in: password, then the second factor when asked, or TOTP enrollment when enforced. */
-import { useState, type FormEvent, type ReactNode } from 'react';
+import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
 import type { MfaMethod } from '../../../../main/ipc/contract.ts';
 import { Logo } from '../../shared/Logo.tsx';
 import { MfaFields, orderMethods } from '../../shared/MfaFields.tsx';

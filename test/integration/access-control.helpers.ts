@@ -8,7 +8,7 @@ import pg from 'pg';
 import { Secret, TOTP } from 'otpauth';
 import { request } from 'undici';
 import type { Stack } from '../../server/demo/stack.ts';
-import { Access, CliUser, ROOT } from '../../test/integration/helpers.ts';
+import { Access, CliUser, ROOT } from './helpers.ts';
 import { join } from 'node:path';
 
 const CLI = join(ROOT, 'bin', 'gatehouse.mjs');

@@ -210,7 +210,7 @@ describe('issue 10 item 13: invitations accept for an email that already has an 
     try {
       const wrong = await gatehouse(['invitations', 'accept', url, '--password', 'a brand new password'], dir);
       expect(wrong.code).toBe(1);
-      expect(wrong.stderr).toContain('already has a Gatehouse account: enter its password');
+      expect(wrong.stderr).toContain('already has a Gatehouse account; enter its password');
       expect(await members()).toEqual([]);
       const joined = await gatehouse(['invitations', 'accept', url, '--password', olga.password], dir);
       expect(joined.code, joined.stderr).toBe(0);

@@ -149,7 +149,7 @@ export class UserService {
       return await this.#passwords.checkPassword(email, password, sourceAddress);
     } catch (err) {
       if (err instanceof GatehouseError && err.code === ErrorCodes.INVALID_CREDENTIALS) {
-        throw new GatehouseError(ErrorCodes.INVALID_CREDENTIALS, `${email} already has a Gatehouse account: enter its password (not a new one) to accept this invitation`);
+        throw new GatehouseError(ErrorCodes.INVALID_CREDENTIALS, `wrong password: ${email} already has a Gatehouse account; enter its password (not a new one) to accept this invitation`);
       }
       throw err;
     }

@@ -166,7 +166,7 @@ describe('issue 10 item 13: invitations do not tell a project admin whether the 
       const wrong = await call(plain.url, 'POST', '/api/v1/auth/accept-invitation', { body: { code, password: `a new password ${i}` } });
       expect(wrong.status).toBe(401);
       expect(wrong.body.error.code).toBe('GATEHOUSE_ERR_INVALID_CREDENTIALS');
-      expect(wrong.body.error.message).toMatch(/already has a Gatehouse account: enter its password/);
+      expect(wrong.body.error.message).toMatch(/wrong password: .* already has a Gatehouse account; enter its password/);
     }
     expect(await roleOf(id)).toBeUndefined();
     expect(await passwordHash(id)).toBe(before);

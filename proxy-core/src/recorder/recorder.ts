@@ -12,7 +12,7 @@
 import { createLogger } from '../log.ts';
 import { BackendCode, FrontendCode } from '../protocol/constants.ts';
 import { SqlState } from '../protocol/sqlstate.ts';
-import type { DisconnectReason, StatementOutcome, UnsequencedSessionEvent } from './events.ts';
+import type { DisconnectReason, SessionEventBody, StatementOutcome, UnsequencedSessionEvent } from './events.ts';
 import { MessageWalker } from './message-walker.ts';
 import {
   decodeBindParams,
@@ -48,15 +48,8 @@ export interface RecorderOptions {
   now?: () => number;
 }
 
-export interface ConnectInfo {
-  applicationName?: string;
-  clientAddress?: string;
-  clientUser?: string;
-  clientOsUser?: string;
-  clientPid?: number;
-  clientProcess?: string;
-  backendPid?: number;
-}
+/** What the connect event records about the client and the backend. */
+export type ConnectInfo = Omit<Extract<SessionEventBody, { type: 'connect' }>, 'type'>;
 
 export interface Recorder {
   onClientData(buf: Buffer): void;

@@ -4,27 +4,11 @@
  * (a real process on the same data dir, server stopped) passes, then names the event edited
  * directly in the store.
  */
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { sql } from 'kysely';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../store/store.ts';
-import { ADMIN, call, createMember, login, startTestPlane, type TestPlane } from './helpers.ts';
-
-const BIN = join(import.meta.dirname, '../../../bin/gatehouse-server.mjs');
-
-function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, GATEHOUSE_LOG_LEVEL: 'silent' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += String(d)));
-    child.stderr.on('data', (d) => (stderr += String(d)));
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+import { ADMIN, call, createMember, login, startTestPlane, type TestPlane, runServerCli } from './helpers.ts';
 
 let t: TestPlane;
 let admin: string;
@@ -132,7 +116,7 @@ describe('audit trail', () => {
     const total = (await call(t.url, 'GET', '/api/v1/audit?limit=1000', { token: admin })).body.events.length as number;
     await t.plane.close();
     closed = true;
-    const good = await runCli(['audit', 'verify', '--data-dir', t.dataDir]);
+    const good = await runServerCli(['audit', 'verify', '--data-dir', t.dataDir]);
     expect(good.stderr).toBe('');
     expect(good.code).toBe(0);
     // Shutdown appended one signed checkpoint of the chain head (issue 10 item 9).
@@ -147,7 +131,7 @@ describe('audit trail', () => {
     const edited = await sql<{ id: string | number; action: string }>`select id, action from audit_events where seq = 3`.execute(store.db);
     await store.close();
 
-    const bad = await runCli(['audit', 'verify', '--data-dir', t.dataDir]);
+    const bad = await runServerCli(['audit', 'verify', '--data-dir', t.dataDir]);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain(`broken at event seq 3 (id ${edited.rows[0].id}, ${edited.rows[0].action})`);
     expect(bad.stderr).toContain('GATEHOUSE_ERR_AUDIT_CHAIN_BROKEN');

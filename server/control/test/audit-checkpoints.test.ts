@@ -4,7 +4,6 @@
  * checkpoints go into the chain, the SIEM stream and a file outside the database; truncating
  * the newest rows and re-hashing the whole chain are both caught.
  */
-import { spawn } from 'node:child_process';
 import { cp, mkdtemp, readFile, rm, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,21 +17,7 @@ import { loadRootKey } from '../crypto/root-key.ts';
 import { readCheckpointFiles, readCheckpointKey } from '../audit/verify-inputs.ts';
 import { verifyAuditChain } from '../audit/verify.ts';
 import { openStore } from '../store/store.ts';
-import { ADMIN, call, connectGateway, createMember, login, startTestPlane, waitFor, type TestPlane } from './helpers.ts';
-
-const BIN = join(import.meta.dirname, '../../../bin/gatehouse-server.mjs');
-
-function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, GATEHOUSE_LOG_LEVEL: 'silent' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += String(d)));
-    child.stderr.on('data', (d) => (stderr += String(d)));
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+import { ADMIN, call, connectGateway, createMember, login, startTestPlane, waitFor, type TestPlane, runServerCli } from './helpers.ts';
 
 let t: TestPlane;
 let admin: string;
@@ -117,7 +102,7 @@ describe('issue 10 item 9: signed checkpoints of the audit chain', () => {
     await call(t.url, 'POST', '/api/v1/projects', { token: admin, body: { name: 'last-words' } });
     await t.plane.close(); // shutdown checkpoint
     closed = true;
-    const good = await runCli(['audit', 'verify', '--data-dir', t.dataDir]);
+    const good = await runServerCli(['audit', 'verify', '--data-dir', t.dataDir]);
     expect(good.stderr).toBe('');
     expect(good.code).toBe(0);
     expect(good.stdout).toMatch(/signed checkpoint\(s\) hold, the latest at seq \d+/);
@@ -128,7 +113,7 @@ describe('issue 10 item 9: signed checkpoints of the audit chain', () => {
     await sql`alter table audit_events disable trigger audit_events_no_update`.execute(store.db);
     await sql`delete from audit_events where seq > ${last - 3}`.execute(store.db);
     await store.close();
-    const truncated = await runCli(['audit', 'verify', '--data-dir', dir]);
+    const truncated = await runServerCli(['audit', 'verify', '--data-dir', dir]);
     expect(truncated.code).toBe(1);
     expect(truncated.stderr).toContain(`the chain was truncated: it ends at seq ${last - 3}, but the checkpoint of`);
     expect(truncated.stderr).toContain('GATEHOUSE_ERR_AUDIT_CHAIN_BROKEN');
@@ -174,7 +159,7 @@ describe('issue 10 item 9: signed checkpoints of the audit chain', () => {
     const exported = join(dir, 'siem-export.ndjson');
     await cp(join(dir, CHECKPOINT_FILE), exported);
     await unlink(join(dir, CHECKPOINT_FILE));
-    const fromExport = await runCli(['audit', 'verify', '--data-dir', dir, '--checkpoints', exported]);
+    const fromExport = await runServerCli(['audit', 'verify', '--data-dir', dir, '--checkpoints', exported]);
     expect(fromExport.code).toBe(1);
     expect(fromExport.stderr).toMatch(/audit chain broken.*(rewritten|truncated).*GATEHOUSE_ERR_AUDIT_CHAIN_BROKEN/);
   }, 180_000);

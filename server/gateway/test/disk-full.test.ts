@@ -87,7 +87,8 @@ describe.skipIf(skipReason !== undefined)(`issue 9 item 1: recording fails close
       expect(err.message).toMatch(/recording is unavailable.*out of disk space.*not run/);
       expect(err.hint).toMatch(/Free space/);
     }
-    expect(gateway.eventLog?.health).toMatchObject({ lowSpace: true, recording: { state: 'unavailable' } });
+    // The low-space flag comes from the free-space check (once a second); a failed write refuses at once.
+    await expect.poll(() => gateway.eventLog?.health, { timeout: 3000 }).toMatchObject({ lowSpace: true, recording: { state: 'unavailable' } });
 
     const refused = connect();
     const connectError = (await refused.connect().then(() => undefined, (e: PgError) => e)) as PgError;

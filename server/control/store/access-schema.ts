@@ -1,4 +1,4 @@
-/** Table types for users/invitations/groups/policies/approvals/access requests (see access-migration.ts). */
+/** Table types for users/invitations/groups/policies/approvals/access requests (see migrations/0002-access-control.ts). */
 import type { ColumnType } from 'kysely';
 
 type Timestamp = ColumnType<Date, Date | undefined, Date>;

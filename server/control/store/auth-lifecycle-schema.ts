@@ -1,4 +1,4 @@
-/** Table types for sign-in sessions (token families), see auth-lifecycle-migration.ts. */
+/** Table types for sign-in sessions (token families), see migrations/0005-auth-lifecycle.ts. */
 import type { ColumnType } from 'kysely';
 
 type Timestamp = ColumnType<Date, Date | undefined, Date>;

@@ -1,4 +1,4 @@
-/** Table types of migration 0007 (cluster-migration.ts). */
+/** Table types of migration 0007 (migrations/0007-control-replicas.ts). */
 import type { ColumnType } from 'kysely';
 
 type Timestamp = ColumnType<Date, Date | undefined, Date>;

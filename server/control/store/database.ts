@@ -10,7 +10,7 @@ import pg from 'pg';
 import { ErrorCodes, GatehouseError } from '../../../proxy-core/src/errors.ts';
 import { createLogger } from '../../../proxy-core/src/log.ts';
 import type { Database } from './schema.ts';
-import { migrationProvider } from './migrations.ts';
+import { migrationProvider } from './migrations/index.ts';
 
 const log = createLogger('control.store.database');
 

@@ -1,4 +1,4 @@
-/** Table types for MFA, sign-in throttling (see mfa-audit-migration.ts). */
+/** Table types for MFA, sign-in throttling (see migrations/0003-mfa-audit.ts). */
 import type { ColumnType, Generated } from 'kysely';
 
 type Timestamp = ColumnType<Date, Date | undefined, Date>;

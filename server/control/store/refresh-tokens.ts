@@ -27,7 +27,7 @@ export interface Principal {
 
 export type RefreshTokensRepo = ReturnType<typeof createRefreshTokensRepo>;
 
-/** The settings key of the organization's enforced MFA (auth/mfa/mfa-repo.ts writes it). */
+/** The settings key of the organization's enforced MFA (store/mfa.ts writes it). */
 export const MFA_ENFORCE_SETTING = 'mfa.enforce';
 
 export function createRefreshTokensRepo(db: Kysely<Database>) {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPostgres, type PgServer } from '../../../test/fixtures/postgres.ts';
-import { migrations } from './migrations.ts';
+import { migrations } from './migrations/index.ts';
 import { openStore, type Store } from './store.ts';
 
 type Backend = { name: string; open(): Promise<{ store: Store; cleanup: () => Promise<void> }> };

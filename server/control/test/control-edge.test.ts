@@ -8,7 +8,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { generateKeyPair } from '../../../proxy-core/src/tls/certs.ts';
-import { createMfaRepo } from '../auth/mfa/mfa-repo.ts';
+import { createMfaRepo } from '../store/mfa.ts';
 import { ADMIN, call, createMember, login, startTestPlane, type TestPlane } from './helpers.ts';
 import { rawExchange, rawRequest } from './raw-http.ts';
 

@@ -14,7 +14,7 @@ import type { Store } from '../../store/store.ts';
 import type { User } from '../../store/users.ts';
 import { lockedOut, throttleKeys, type Lockout } from '../lockout.ts';
 import { hashCode, newEmailCode, newRecoveryCode, normalizeRecoveryCode } from './codes.ts';
-import { createMfaRepo, type MfaEnforcement, type MfaRepo } from './mfa-repo.ts';
+import { createMfaRepo, type MfaEnforcement, type MfaRepo } from '../../store/mfa.ts';
 import { newTotpSecret, totpEnrollment, totpStep } from './totp.ts';
 
 export type MfaMethod = 'totp' | 'email' | 'recovery';

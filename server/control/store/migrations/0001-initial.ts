@@ -1,17 +1,7 @@
-/**
- * The one migration set, in code, for PGlite and PostgreSQL alike. Append new migrations;
- * never edit one that has shipped.
- */
-import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
-import { accessControlMigration } from './access-migration.ts';
-import { authLifecycleMigration } from './auth-lifecycle-migration.ts';
-import { mfaAuditMigration } from './mfa-audit-migration.ts';
-import { mfaTokenUsesMigration } from './mfa-token-uses-migration.ts';
-import { linkSecurityMigration } from './link-security-migration.ts';
-import { clusterMigration } from './cluster-migration.ts';
-import { retentionMigration } from './retention-migration.ts';
+/** The first schema: users, projects, gateways, resources, accounts, sessions, events, audit, settings. Never edit once shipped. */
+import { sql, type Kysely, type Migration } from 'kysely';
 
-const initial: Migration = {
+export const initialMigration: Migration = {
   // Migrations run before the typed schema exists, hence Kysely<unknown>.
   async up(db: Kysely<unknown>): Promise<void> {
     const now = sql`now()`;
@@ -158,19 +148,4 @@ const initial: Migration = {
       .addColumn('updated_at', 'timestamptz', (c) => c.notNull().defaultTo(now))
       .execute();
   },
-};
-
-export const migrations: Record<string, Migration> = {
-  '0001_initial': initial,
-  '0002_access_control': accessControlMigration,
-  '0003_mfa_audit': mfaAuditMigration,
-  '0004_mfa_token_uses': mfaTokenUsesMigration,
-  '0005_auth_lifecycle': authLifecycleMigration,
-  '0006_link_security': linkSecurityMigration,
-  '0007_control_replicas': clusterMigration,
-  '0008_retention': retentionMigration,
-};
-
-export const migrationProvider: MigrationProvider = {
-  getMigrations: () => Promise.resolve(migrations),
 };

@@ -2,7 +2,7 @@
  * Migration 0005: sign-in sessions (`auth_sessions`), the family every refresh and access token
  * belongs to, with the second factor that completed the sign-in. Existing refresh tokens each
  * become their own family with no second factor recorded (so an organization enforcing MFA
- * refuses them). Registered in migrations.ts; never edit once shipped.
+ * refuses them). Registered in migrations/index.ts; never edit once shipped.
  */
 import { sql, type Kysely, type Migration } from 'kysely';
 

@@ -3,7 +3,7 @@
  * several replicas"). Each replica announces itself in `control_replicas` and beats a
  * heartbeat; `gateway_links` says which replica holds a live link of which gateway, so that
  * `gateways.connected` is true cluster-wide while any replica holds one. Registered in
- * migrations.ts; never edit once shipped.
+ * migrations/index.ts; never edit once shipped.
  */
 import { sql, type Kysely, type Migration } from 'kysely';
 

@@ -2,7 +2,7 @@
  * Migration: retention may delete the oldest audit rows, and only retention: the append-only
  * trigger lets a DELETE through when the transaction set `gatehouse.audit_retention = 'on'`
  * (server/control/retention.ts does, after exporting the rows to JSON lines). UPDATE and
- * TRUNCATE stay refused. Registered in migrations.ts; never edit once shipped.
+ * TRUNCATE stay refused. Registered in migrations/index.ts; never edit once shipped.
  */
 import { sql, type Kysely, type Migration } from 'kysely';
 

@@ -8,7 +8,7 @@
  *   admin turns them on.
  * - `accounts.password_sealed` may be NULL: a resource's target changed and the password must
  *   be entered again before it is sent anywhere.
- * Registered in migrations.ts; never edit once shipped.
+ * Registered in migrations/index.ts; never edit once shipped.
  */
 import { sql, type Kysely, type Migration } from 'kysely';
 

@@ -1,6 +1,6 @@
 /**
  * Migration for users, invitations, groups, policies, approvals and access requests
- * (docs/access-control.md). Registered in migrations.ts; never edit once shipped.
+ * (docs/access-control.md). Registered in migrations/index.ts; never edit once shipped.
  */
 import { sql, type Kysely, type Migration } from 'kysely';
 

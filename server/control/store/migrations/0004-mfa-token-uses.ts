@@ -1,7 +1,7 @@
 /**
  * Migration: MFA tokens are single-use. A sign-in's mfaToken (docs/api.md) is recorded here by
  * its jti when it completes a sign-in, and refused after that. Rows can go once `expires_at`
- * has passed (the token is refused then anyway). Registered in migrations.ts; never edit once
+ * has passed (the token is refused then anyway). Registered in migrations/index.ts; never edit once
  * shipped.
  */
 import { sql, type Kysely, type Migration } from 'kysely';

@@ -1,9 +1,9 @@
 /** Store access for MFA: TOTP state, recovery codes, email codes and the organization setting. */
 import { randomUUID } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
-import type { MfaCodePurpose } from '../../store/mfa-audit-schema.ts';
-import { MFA_ENFORCE_SETTING } from '../../store/refresh-tokens.ts';
-import type { Database } from '../../store/schema.ts';
+import type { MfaCodePurpose } from './mfa-audit-schema.ts';
+import { MFA_ENFORCE_SETTING } from './refresh-tokens.ts';
+import type { Database } from './schema.ts';
 
 export type MfaEnforcement = 'none' | 'totp' | 'email';
 const ENFORCE_KEY = MFA_ENFORCE_SETTING;

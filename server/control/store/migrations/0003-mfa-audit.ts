@@ -1,11 +1,11 @@
 /**
  * Migration for MFA (TOTP, recovery and email codes), sign-in throttling and the audit hash
  * chain. Existing audit rows are chained in id order, so an upgraded store verifies.
- * Registered in migrations.ts; never edit once shipped.
+ * Registered in migrations/index.ts; never edit once shipped.
  */
 import { sql, type Kysely, type Migration } from 'kysely';
-import { eventHash, GENESIS_HASH, type ChainedEventBody } from '../audit/chain.ts';
-import { redactDetails } from '../audit/redact.ts';
+import { eventHash, GENESIS_HASH, type ChainedEventBody } from '../../audit/chain.ts';
+import { redactDetails } from '../../audit/redact.ts';
 
 interface LegacyAuditRow {
   id: string | number;

@@ -62,7 +62,7 @@ export async function startThroughGate(
           err(io, `${(e as Error).message}. Try again.`);
         }
         if (flagCodeUsed && !invalid) throw e; // the flag's code was not enough; asking again would loop
-        const methods = (e as ApiError).challenge?.methods ?? [];
+        const methods = (e as ApiError).details?.challenge?.methods ?? [];
         if (!invalid && !mfa && opts.mfaCode === undefined) err(io, `${req.account} requires a second factor for each session.`);
         mfa = await obtainMfaProof(io, {
           command: COMMAND, methods, flagMethod: opts.mfaMethod,
@@ -77,7 +77,7 @@ export async function startThroughGate(
         continue;
       }
       if (hasCode(e, ErrorCodes.APPROVAL_REQUIRED) && !accessRequestId) {
-        const required = (e as ApiError).approval?.requiredApprovals;
+        const required = (e as ApiError).details?.approval?.requiredApprovals;
         const approved = await obtainApproval(io, api, req, opts, required);
         accessRequestId = approved.id;
         continue;

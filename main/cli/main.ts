@@ -1,4 +1,4 @@
-import { isGatehouseErrorLike } from '../../proxy-core/src/errors.ts';
+import { isGatehouseErrorLike, type SerializedError } from '../../proxy-core/src/errors.ts';
 import { retryAfterText } from '../core/api/api-errors.ts';
 import { err, out, processIo, type CliIo } from './io.ts';
 import { productVersion } from '../../proxy-core/src/version.ts';
@@ -91,7 +91,7 @@ function report(io: CliIo, command: string, e: unknown): number {
     return EXIT_USAGE;
   }
   if (isGatehouseErrorLike(e)) {
-    const hint = signInHint(e.code) + retryHint(e);
+    const hint = signInHint(e.code) + retryHint(e) + portHint(e.code);
     err(io, `gatehouse: ${e.message}${hint}`);
     return EXIT_ERROR;
   }
@@ -100,9 +100,14 @@ function report(io: CliIo, command: string, e: unknown): number {
 }
 
 /** LOCKED_OUT / RATE_LIMITED: when trying again makes sense. */
-function retryHint(e: unknown): string {
-  const seconds = (e as { retryAfterSeconds?: unknown }).retryAfterSeconds;
+function retryHint(e: SerializedError): string {
+  const seconds = e.details?.retryAfterSeconds;
   return typeof seconds === 'number' ? ` (${retryAfterText(seconds)})` : '';
+}
+
+/** PORT_IN_USE: the core names the port; the CLI says how to choose another. */
+function portHint(code: string): string {
+  return code === 'GATEHOUSE_ERR_PORT_IN_USE' ? '; pick another with --port' : '';
 }
 
 function signInHint(code: string): string {

@@ -4,9 +4,9 @@
  * (`defineHandlers`) and the renderer-side client (`createIpcClient`) are derived from it.
  * Nothing here imports Node or Electron: the renderer bundles this file.
  */
-import type { SerializedError } from '../../proxy-core/src/errors.ts';
+import type { ErrorDetails, MfaMethod, SerializedError } from '../../proxy-core/src/errors.ts';
 
-export type { SerializedError };
+export type { ErrorDetails, MfaMethod, SerializedError };
 
 // ---- data that crosses the boundary (never a database password, never a token) ----
 
@@ -17,7 +17,6 @@ export type AuthState =
   | { state: 'signed-out'; serverUrl?: string; reason?: 'signed-out' | 'expired' }
   | { state: 'signed-in'; serverUrl: string; user: UserInfo; projects: ProjectInfo[] };
 
-export type MfaMethod = 'totp' | 'email' | 'recovery';
 export interface MfaProof { method: MfaMethod; code: string }
 
 export type SignInResult =
@@ -25,19 +24,8 @@ export type SignInResult =
   /** The server asks for a second factor; answer with `auth.submitMfa` (email: `auth.sendEmailCode` first). */
   | { state: 'mfa-required'; challengeId: string; methods: MfaMethod[] };
 
-/**
- * What some refusals carry besides `{ name, code, message }`: the MFA methods the server
- * accepts (MFA_REQUIRED), the approvals an account needs (APPROVAL_REQUIRED), when to try
- * again (LOCKED_OUT).
- */
-export interface ErrorDetails {
-  challenge?: { methods: MfaMethod[] };
-  approval?: { requiredApprovals: number };
-  retryAfterSeconds?: number;
-  /** PORT_IN_USE: the local port that another program holds. */
-  port?: number;
-}
-export type IpcErrorInfo = SerializedError & { details?: ErrorDetails };
+/** A failure as it crosses IPC: `{ name, code, message, details? }` (`ErrorDetails`: proxy-core/src/errors.ts). */
+export type IpcErrorInfo = SerializedError;
 
 export type AccessRequestState = 'pending' | 'approved' | 'denied' | 'expired';
 /** An access request as the server shows it (docs/access-control.md). */

@@ -5,7 +5,7 @@
  */
 import { ErrorCodes, GatehouseError, serializeError } from '../../proxy-core/src/errors.ts';
 import { createLogger } from '../../proxy-core/src/log.ts';
-import { isChannel, isEventName, type ArgsOf, type ErrorDetails, type Channel, type Envelope, type EventName, type IpcEvents, type ResultOf } from './contract.ts';
+import { isChannel, isEventName, type ArgsOf, type Channel, type Envelope, type EventName, type IpcEvents, type ResultOf } from './contract.ts';
 import { argSchemas } from './schemas.ts';
 
 const log = createLogger('ipc');
@@ -50,18 +50,5 @@ export function defineHandlers(services: IpcServices & IpcEventSource): IpcHandl
 }
 
 function failure(err: unknown): Envelope<never> {
-  const details = detailsOf(err);
-  return { ok: false, error: { ...serializeError(err), ...(details ? { details } : {}) } };
-}
-
-/** The details an error carries (an ApiError's challenge, approval, retryAfterSeconds; a taken port), if any. */
-function detailsOf(err: unknown): ErrorDetails | undefined {
-  if (!(err instanceof GatehouseError)) return undefined;
-  const e = err as GatehouseError & ErrorDetails;
-  const details: ErrorDetails = {};
-  if (e.challenge) details.challenge = { methods: [...e.challenge.methods] };
-  if (e.approval) details.approval = { requiredApprovals: e.approval.requiredApprovals };
-  if (typeof e.retryAfterSeconds === 'number') details.retryAfterSeconds = e.retryAfterSeconds;
-  if (typeof e.port === 'number') details.port = e.port;
-  return Object.keys(details).length > 0 ? details : undefined;
+  return { ok: false, error: serializeError(err) };
 }

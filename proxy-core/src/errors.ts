@@ -57,22 +57,61 @@ export const ErrorCodes = {
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
 
+/** The second factors a person can answer an MFA challenge with. */
+export type MfaMethod = 'totp' | 'email' | 'recovery';
+
+/**
+ * The facts some errors carry besides their code and message, typed (as undici's error
+ * classes carry theirs), so each caller words them: the HTTP API sends them next to `error`,
+ * the IPC envelope as `details`, the CLI and the renderer turn them into sentences.
+ */
+export interface ErrorDetails {
+  /** MFA_REQUIRED: the methods the server accepts for the fresh proof (and where to ask for an email code). */
+  challenge?: { methods: MfaMethod[]; emailSendPath?: string };
+  /** APPROVAL_REQUIRED: how many approvals the account needs, and the request that is not (yet) approved. */
+  approval?: { requiredApprovals: number; requestId?: string; status?: 'pending' | 'denied' | 'expired' };
+  /** LOCKED_OUT (and RATE_LIMITED when sent): when to try again. */
+  retryAfterSeconds?: number;
+  /** PORT_IN_USE: the local port that another program holds. */
+  port?: number;
+  /** INVALID_INPUT: the input field at fault. */
+  field?: string;
+}
+
 export interface SerializedError {
   name: string;
   code: string;
   message: string;
+  details?: ErrorDetails;
 }
 
 export class GatehouseError extends Error {
   readonly code: ErrorCode;
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  readonly details: ErrorDetails | undefined;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; details?: ErrorDetails }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'GatehouseError';
     this.code = code;
+    this.details = options?.details;
   }
   toJSON(): SerializedError {
-    return { name: this.name, code: this.code, message: this.message };
+    return { name: this.name, code: this.code, message: this.message, ...(this.details && { details: this.details }) };
   }
+}
+
+/** INVALID_INPUT naming the offending field (`details.field`). */
+export class InvalidInputError extends GatehouseError {
+  constructor(message: string, field?: string) {
+    super(ErrorCodes.INVALID_INPUT, message, field === undefined ? undefined : { details: { field } });
+  }
+  get field(): string | undefined {
+    return this.details?.field;
+  }
+}
+
+/** NOT_FOUND: "<what> not found". */
+export function notFound(what: string): GatehouseError {
+  return new GatehouseError(ErrorCodes.NOT_FOUND, `${what} not found`);
 }
 
 export function isGatehouseErrorLike(value: unknown): value is SerializedError {
@@ -85,9 +124,11 @@ export function isGatehouseErrorLike(value: unknown): value is SerializedError {
   );
 }
 
+/** `{ name, code, message }` and, where the error carries them, its `details`; anything else is INTERNAL. */
 export function serializeError(err: unknown): SerializedError {
   if (isGatehouseErrorLike(err)) {
-    return { name: err.name ?? 'GatehouseError', code: err.code, message: err.message };
+    const details = typeof err.details === 'object' && err.details !== null && Object.keys(err.details).length > 0 ? { details: err.details } : {};
+    return { name: err.name ?? 'GatehouseError', code: err.code, message: err.message, ...details };
   }
   return { name: 'GatehouseError', code: ErrorCodes.INTERNAL, message: 'internal error' };
 }

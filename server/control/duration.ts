@@ -1,5 +1,5 @@
 /** Session durations: `'15m'`, `'1h'`, `'8h'`, `'90s'`, or a number of seconds. */
-import { InvalidInputError } from './api/errors.ts';
+import { InvalidInputError } from '../../proxy-core/src/errors.ts';
 
 const UNIT_SECONDS = { s: 1, m: 60, h: 3600 } as const;
 

@@ -8,14 +8,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { CertificateAuthority } from '../../proxy-core/src/tls/certs.ts';
-import { ErrorCodes, GatehouseError } from '../../proxy-core/src/errors.ts';
+import { ErrorCodes, GatehouseError, notFound } from '../../proxy-core/src/errors.ts';
 import { createLogger } from '../../proxy-core/src/log.ts';
 import type { AccessEvaluator } from './access/access-evaluator.ts';
 import type { AccessRequestService } from './access/access-requests.ts';
 import type { Audit } from './audit.ts';
 import type { Permissions } from './auth/permissions.ts';
 import type { MfaService } from './auth/mfa/mfa-service.ts';
-import { ErrorWithBody, notFound } from './api/errors.ts';
 import { durationSeconds } from './duration.ts';
 import type { SessionStatus } from './store/schema.ts';
 import type { SessionRecord } from './store/sessions.ts';
@@ -153,8 +152,8 @@ export class SessionService {
     if (proof !== undefined) return this.#mfa.verify(user, proof.method, proof.code, 'access', sourceAddress);
     const methods = await this.#mfa.methodsFor(user, 'access');
     await this.#audit({ actor: user, action: 'session.mfa_required', targetType: 'account', targetId: account.id, targetName: account.name, projectId, sourceAddress });
-    throw new ErrorWithBody(ErrorCodes.MFA_REQUIRED, `the account "${account.name}" requires MFA: send mfa: { method, code } (${methods.join(' or ')})`, {
-      challenge: { methods, emailSendPath: methods.includes('email') ? '/api/v1/me/mfa/email/send' : undefined },
+    throw new GatehouseError(ErrorCodes.MFA_REQUIRED, `the account "${account.name}" requires MFA: send mfa: { method, code } (${methods.join(' or ')})`, {
+      details: { challenge: { methods, ...(methods.includes('email') && { emailSendPath: '/api/v1/me/mfa/email/send' }) } },
     });
   }
 

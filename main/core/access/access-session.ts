@@ -251,9 +251,9 @@ function portError(err: unknown, port: number): unknown {
   return err;
 }
 
-/** PORT_IN_USE, carrying the port (the desktop app names it and offers another). */
-export function portInUse(port: number, cause?: unknown): GatehouseError & { port: number } {
-  return Object.assign(new GatehouseError(ErrorCodes.PORT_IN_USE, `port ${port} is in use; pick another with --port`, { cause }), { port });
+/** PORT_IN_USE with the port in `details` (the CLI and the desktop app each say how to pick another). */
+export function portInUse(port: number, cause?: unknown): GatehouseError {
+  return new GatehouseError(ErrorCodes.PORT_IN_USE, `port ${port} is in use`, { cause, details: { port } });
 }
 
 async function withDeadline(work: Promise<unknown>, ms: number): Promise<void> {

@@ -117,7 +117,7 @@ describe.skipIf(missing.length > 0)(title, () => {
     try {
       await expect(
         manager.start({ projectId: stack.projectId, resource: stack.resource, account: 'readonly', duration: '10m', port }),
-      ).rejects.toMatchObject({ code: 'GATEHOUSE_ERR_PORT_IN_USE', message: `port ${port} is in use; pick another with --port` });
+      ).rejects.toMatchObject({ code: 'GATEHOUSE_ERR_PORT_IN_USE', message: `port ${port} is in use`, details: { port } });
     } finally {
       blocker.close();
     }

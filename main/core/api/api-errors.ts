@@ -1,43 +1,26 @@
-import { ErrorCodes, GatehouseError, type ErrorCode } from '../../../proxy-core/src/errors.ts';
-import type { MfaMethod } from './types.ts';
-
-/** The extra fields some refusals carry (docs/access-control.md). */
-export interface ApiErrorDetails {
-  /** MFA_REQUIRED: the methods the server accepts for the fresh proof. */
-  challenge?: { methods: MfaMethod[] };
-  /** APPROVAL_REQUIRED: how many approvals a request needs. */
-  approval?: { requiredApprovals: number };
-  /** LOCKED_OUT (and RATE_LIMITED when sent): when to try again. */
-  retryAfterSeconds?: number;
-}
+import { ErrorCodes, GatehouseError, type ErrorCode, type ErrorDetails, type MfaMethod } from '../../../proxy-core/src/errors.ts';
 
 /**
  * An error answer from the control plane: the server's code and message, plus the status
- * and, for MFA_REQUIRED / APPROVAL_REQUIRED / LOCKED_OUT, the fields that say what to do.
+ * and, for MFA_REQUIRED / APPROVAL_REQUIRED / LOCKED_OUT, the `details` that say what to do.
  */
-export class ApiError extends GatehouseError implements ApiErrorDetails {
+export class ApiError extends GatehouseError {
   readonly status: number;
-  readonly challenge?: { methods: MfaMethod[] };
-  readonly approval?: { requiredApprovals: number };
-  readonly retryAfterSeconds?: number;
-  constructor(status: number, code: ErrorCode, message: string, details: ApiErrorDetails = {}) {
-    super(code, message);
+  constructor(status: number, code: ErrorCode, message: string, details: ErrorDetails = {}) {
+    super(code, message, Object.keys(details).length > 0 ? { details } : undefined);
     this.name = 'ApiError';
     this.status = status;
-    if (details.challenge) this.challenge = details.challenge;
-    if (details.approval) this.approval = details.approval;
-    if (details.retryAfterSeconds !== undefined) this.retryAfterSeconds = details.retryAfterSeconds;
   }
 }
 
 const MFA_METHODS: readonly MfaMethod[] = ['totp', 'email', 'recovery'];
 
 /** The refusal details in an error body (at the top level or inside `error`), validated. */
-export function detailsFrom(body: unknown, retryAfterHeader?: string): ApiErrorDetails {
+export function detailsFrom(body: unknown, retryAfterHeader?: string): ErrorDetails {
   const top = (body ?? {}) as Record<string, unknown>;
   const inner = (top.error ?? {}) as Record<string, unknown>;
   const pick = (key: string): unknown => top[key] ?? inner[key];
-  const details: ApiErrorDetails = {};
+  const details: ErrorDetails = {};
   const challenge = pick('challenge') as { methods?: unknown } | undefined;
   if (challenge && Array.isArray(challenge.methods)) {
     details.challenge = { methods: challenge.methods.filter((m): m is MfaMethod => MFA_METHODS.includes(m as MfaMethod)) };

@@ -1,5 +1,5 @@
 export { ApiClient, type ApiClientOptions } from './api-client.ts';
-export { ApiError, errorFromNetwork, errorFromResponse, hasCode, isSignInRequired, retryAfterText, type ApiErrorDetails } from './api-errors.ts';
+export { ApiError, errorFromNetwork, errorFromResponse, hasCode, isSignInRequired, retryAfterText } from './api-errors.ts';
 export { isMfaChallenge } from './types.ts';
 export { normalizeDomain } from './domain.ts';
 export { MemoryTokenProvider, SecretStoreTokenProvider, tokensAccount } from './token-providers.ts';

@@ -1,4 +1,5 @@
 import type { SessionEvent } from '../../../proxy-core/src/recorder/events.ts';
+import type { MfaMethod } from '../../../proxy-core/src/errors.ts';
 
 export type { SessionEvent };
 
@@ -20,7 +21,7 @@ export interface LoginResult extends Tokens {
   user: User;
 }
 
-export type MfaMethod = 'totp' | 'email' | 'recovery';
+export type { MfaMethod };
 
 /** `POST /auth/login` when a second factor is needed: answer with `verifyMfa`. */
 export interface MfaChallenge {

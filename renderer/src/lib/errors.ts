@@ -22,7 +22,7 @@ function friendly(code: string, message: string, details: ErrorDetails | undefin
   }
 }
 
-/** The core's message is in CLI words ("pick another with --port"): say it for the app. */
+/** The core names the port (`details.port`): say how to pick another in the app's words. */
 function portInUse(message: string, port: number | undefined): string {
   if (port === undefined) return `${sentence(message)} Enter another number in “Local port”, or stop the program using it.`;
   return `Port ${port} is already in use by another program. Enter another number in “Local port” (it is kept for next time), or stop the program using port ${port}.`;

@@ -4,9 +4,8 @@
  * Deciders are the account's approvers (users and groups) and the project's admins; never
  * the requester.
  */
-import { ErrorCodes, GatehouseError } from '../../../proxy-core/src/errors.ts';
+import { ErrorCodes, GatehouseError, InvalidInputError, notFound } from '../../../proxy-core/src/errors.ts';
 import { createLogger } from '../../../proxy-core/src/log.ts';
-import { ErrorWithBody, InvalidInputError, notFound } from '../api/errors.ts';
 import type { Audit } from '../audit.ts';
 import type { Permissions } from '../auth/permissions.ts';
 import { durationSeconds } from '../duration.ts';
@@ -137,10 +136,10 @@ export class AccessRequestService {
   async windowFor(user: User, account: AccountWithResource, rule: ApprovalRule, accessRequestId: string | undefined): Promise<{ request: AccessRequest; windowEndsAt: Date }> {
     const approval = { requiredApprovals: rule.requiredApprovals };
     if (accessRequestId === undefined) {
-      throw new ErrorWithBody(
+      throw new GatehouseError(
         ErrorCodes.APPROVAL_REQUIRED,
         `account "${account.name}" requires approval: file an access request (reason and duration) and start the session with its id once it is approved`,
-        { approval },
+        { details: { approval } },
       );
     }
     const stored = await this.#store.accessRequests.findById(accessRequestId);
@@ -154,7 +153,7 @@ export class AccessRequestService {
       expired: 'has expired; file a new request',
     };
     const status = request.status as Exclude<AccessRequestStatus, 'approved'>;
-    throw new ErrorWithBody(ErrorCodes.APPROVAL_REQUIRED, `access request ${request.id} ${why[status]}`, { approval: { ...approval, requestId: request.id, status } });
+    throw new GatehouseError(ErrorCodes.APPROVAL_REQUIRED, `access request ${request.id} ${why[status]}`, { details: { approval: { ...approval, requestId: request.id, status } } });
   }
 
   /** Expires pending requests past 24 h and approved ones whose window closed. */

@@ -4,8 +4,7 @@
  * Disabling or deleting a user ends their live sessions at once; their tokens are refused
  * from the next request on (the authenticator reads `disabled` on every request).
  */
-import { ErrorCodes, GatehouseError } from '../../../proxy-core/src/errors.ts';
-import { InvalidInputError, notFound } from '../api/errors.ts';
+import { ErrorCodes, GatehouseError, InvalidInputError, notFound } from '../../../proxy-core/src/errors.ts';
 import type { Audit } from '../audit.ts';
 import { createMfaRepo } from '../store/mfa.ts';
 import { createOpaqueToken, hashOpaqueToken } from '../auth/opaque-tokens.ts';

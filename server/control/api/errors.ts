@@ -1,5 +1,5 @@
 /** How errors become HTTP responses: `{ error: { code, message, field? } }` with a status per code. */
-import { ErrorCodes, GatehouseError, type ErrorCode } from '../../../proxy-core/src/errors.ts';
+import { ErrorCodes, GatehouseError, InvalidInputError, notFound, type ErrorCode } from '../../../proxy-core/src/errors.ts';
 
 const STATUS: Partial<Record<ErrorCode, number>> = {
   [ErrorCodes.INVALID_INPUT]: 400,
@@ -34,42 +34,22 @@ export interface ErrorBody {
   error: { code: string; message: string; field?: string };
 }
 
-/**
- * An error whose response carries more top-level fields next to `error`
- * (`challenge` for MFA_REQUIRED, `approval` for APPROVAL_REQUIRED, `retryAfterSeconds`, …).
- */
-export class ErrorWithBody extends GatehouseError {
-  readonly extra: Record<string, unknown>;
-  constructor(code: ErrorCode, message: string, extra: Record<string, unknown>) {
-    super(code, message);
-    this.extra = extra;
-  }
-}
-
-/** A validation failure naming the offending field. */
-export class InvalidInputError extends GatehouseError {
-  readonly field: string | undefined;
-  constructor(message: string, field?: string) {
-    super(ErrorCodes.INVALID_INPUT, message);
-    this.field = field;
-  }
-}
+export { InvalidInputError, notFound };
 
 /** The HTTP status for an error code, or undefined for codes that are not a caller's error (500). */
 export function httpStatusOf(code: ErrorCode): number | undefined {
   return STATUS[code];
 }
 
+/**
+ * `{ error: { code, message, field? } }`, with an error's other details (`challenge` for
+ * MFA_REQUIRED, `approval` for APPROVAL_REQUIRED, `retryAfterSeconds` and its header) next to `error`.
+ */
 export function errorResponse(err: unknown): { status: number; body: ErrorBody; headers?: Record<string, string> } {
   if (err instanceof GatehouseError) {
-    const field = err instanceof InvalidInputError && err.field !== undefined ? { field: err.field } : {};
-    const extra = err instanceof ErrorWithBody ? err.extra : {};
-    const retryAfter = typeof extra.retryAfterSeconds === 'number' ? { headers: { 'retry-after': String(extra.retryAfterSeconds) } } : {};
-    return { status: STATUS[err.code] ?? 500, body: { ...extra, error: { code: err.code, message: err.message, ...field } }, ...retryAfter };
+    const { field, ...extra } = err.details ?? {};
+    const retryAfter = extra.retryAfterSeconds !== undefined ? { headers: { 'retry-after': String(extra.retryAfterSeconds) } } : {};
+    return { status: STATUS[err.code] ?? 500, body: { ...extra, error: { code: err.code, message: err.message, ...(field !== undefined && { field }) } }, ...retryAfter };
   }
   return { status: 500, body: { error: { code: ErrorCodes.INTERNAL, message: 'internal error' } } };
-}
-
-export function notFound(what: string): GatehouseError {
-  return new GatehouseError(ErrorCodes.NOT_FOUND, `${what} not found`);
 }

@@ -14,8 +14,9 @@
  */
 import { createHash, createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
 import { z } from 'zod';
+import { CHECKPOINT_ACTION } from '../store/audit-chain.ts';
 
-export const CHECKPOINT_ACTION = 'audit.checkpoint';
+export { CHECKPOINT_ACTION };
 export const CHECKPOINT_FILE = 'audit-checkpoints.ndjson';
 
 const checkpointSchema = z.object({

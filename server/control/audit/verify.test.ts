@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { eventHash, GENESIS_HASH, type ChainedEvent } from './chain.ts';
+import { eventHash, GENESIS_HASH, type ChainedEvent } from '../store/audit-chain.ts';
 import { CHECKPOINT_ACTION, CheckpointSigner, parseCheckpointLines, type AuditCheckpoint } from './checkpoint.ts';
 import { verifyAuditChain } from './verify.ts';
 

@@ -6,7 +6,7 @@
  * a checkpoint past the end of the chain.
  */
 import type { KeyObject } from 'node:crypto';
-import { eventHash, GENESIS_HASH, type ChainedEvent } from './chain.ts';
+import { eventHash, GENESIS_HASH, type ChainedEvent } from '../store/audit-chain.ts';
 import { asCheckpoint, CHECKPOINT_ACTION, checkpointSignatureValid, type AuditCheckpoint } from './checkpoint.ts';
 
 export type ChainVerdict =

@@ -7,8 +7,7 @@
  * however many requests race, at most `max` passwords are checked per key and window.
  */
 import { sql, type Kysely } from 'kysely';
-import { ErrorCodes } from '../../../proxy-core/src/errors.ts';
-import { ErrorWithBody } from '../api/errors.ts';
+import { ErrorCodes, GatehouseError } from '../../../proxy-core/src/errors.ts';
 import type { Database } from '../store/schema.ts';
 import { toNumber } from '../store/errors.ts';
 
@@ -121,9 +120,9 @@ export class Lockout {
   }
 }
 
-export function lockedOut(what: string, until: Date, now = new Date()): ErrorWithBody {
+export function lockedOut(what: string, until: Date, now = new Date()): GatehouseError {
   const retryAfterSeconds = Math.max(1, Math.ceil((until.getTime() - now.getTime()) / 1000));
-  return new ErrorWithBody(ErrorCodes.LOCKED_OUT, `too many failed ${what}; try again in ${Math.ceil(retryAfterSeconds / 60)} minute(s)`, { retryAfterSeconds });
+  return new GatehouseError(ErrorCodes.LOCKED_OUT, `too many failed ${what}; try again in ${Math.ceil(retryAfterSeconds / 60)} minute(s)`, { details: { retryAfterSeconds } });
 }
 
 export const throttleKeys = {

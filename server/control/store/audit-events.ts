@@ -4,9 +4,8 @@
  * a fork anyway). There is no update or delete path here; a database trigger refuses both.
  */
 import { sql, type Kysely, type Selectable } from 'kysely';
-import { eventHash, GENESIS_HASH, type ActorKind, type ChainedEvent, type ChainedEventBody } from '../audit/chain.ts';
-import { CHECKPOINT_ACTION, type AuditCheckpoint } from '../audit/checkpoint.ts';
-import { redactDetails } from '../audit/redact.ts';
+import { CHECKPOINT_ACTION, eventHash, GENESIS_HASH, type ActorKind, type ChainedEvent, type ChainedEventBody } from './audit-chain.ts';
+import { redactDetails } from './audit-redact.ts';
 import type { AuditEventsTable, Database } from './schema.ts';
 import { toNumber } from './errors.ts';
 
@@ -113,7 +112,7 @@ export function createAuditEventsRepo(db: Kysely<Database>) {
      * it, on every replica. Nothing is appended when the head is itself a checkpoint (nothing new
      * since) or the chain is empty.
      */
-    async appendCheckpoint(build: (head: { seq: number; hash: string }) => AuditCheckpoint): Promise<{ event: AuditEvent; checkpoint: AuditCheckpoint } | undefined> {
+    async appendCheckpoint<C extends Record<string, unknown>>(build: (head: { seq: number; hash: string }) => C): Promise<{ event: AuditEvent; checkpoint: C } | undefined> {
       return db.transaction().execute(async (trx) => {
         await sql`select pg_advisory_xact_lock(${APPEND_LOCK_KEY})`.execute(trx);
         const last = await head(trx);

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { sql } from 'kysely';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventHash } from '../audit/chain.ts';
+import { eventHash } from '../store/audit-chain.ts';
 import { CHECKPOINT_FILE, CheckpointSigner, checkpointSignatureValid, parseCheckpointLines } from '../audit/checkpoint.ts';
 import { deriveKeys } from '../crypto/keys.ts';
 import { loadRootKey } from '../crypto/root-key.ts';

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateKeyPair } from '../../../proxy-core/src/tls/certs.ts';
-import { eventHash, GENESIS_HASH, type ChainedEvent } from '../audit/chain.ts';
+import { eventHash, GENESIS_HASH, type ChainedEvent } from '../store/audit-chain.ts';
 import { verifyAuditChain } from '../audit/verify.ts';
 import { readPrunedThrough, Retention } from '../retention.ts';
 import { ADMIN, call, connectGateway, login, startTestPlane, type TestGateway, type TestPlane } from './helpers.ts';

@@ -4,8 +4,8 @@
  * Registered in migrations/index.ts; never edit once shipped.
  */
 import { sql, type Kysely, type Migration } from 'kysely';
-import { eventHash, GENESIS_HASH, type ChainedEventBody } from '../../audit/chain.ts';
-import { redactDetails } from '../../audit/redact.ts';
+import { eventHash, GENESIS_HASH, type ChainedEventBody } from '../audit-chain.ts';
+import { redactDetails } from '../audit-redact.ts';
 
 interface LegacyAuditRow {
   id: string | number;

@@ -5,6 +5,9 @@
  */
 import { createHash } from 'node:crypto';
 
+/** The action of the events that hold a signed checkpoint of the chain head (audit/checkpoint.ts). */
+export const CHECKPOINT_ACTION = 'audit.checkpoint';
+
 /** prevHash of the first event. */
 export const GENESIS_HASH = '0'.repeat(64);
 

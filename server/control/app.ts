@@ -9,7 +9,7 @@ import { hostname } from 'node:os';
 import type { Duplex } from 'node:stream';
 import { createLogger } from '../../proxy-core/src/log.ts';
 import { Cluster } from './cluster/cluster.ts';
-import { Relay } from './relay/relay.ts';
+import { Relay, type SessionEndReason } from './relay/relay.ts';
 import { answerClientError } from './api/client-error.ts';
 import { createRequestHandler } from './api/dispatcher.ts';
 import { parseRequestTarget } from './api/request-target.ts';
@@ -266,7 +266,7 @@ function defaultPublicUrl(address: AddressInfo): string {
 function clusterSessionRelay(relay: Relay, cluster: Cluster) {
   return {
     isGatewayConnected: async (gatewayId: string) => relay.isGatewayConnected(gatewayId) || (await cluster.presence.isLinkedAnywhere(gatewayId)),
-    endSession: (sessionId: string, reason: 'revoked' | 'ended' | 'expired') => cluster.endSession(sessionId, reason),
+    endSession: (sessionId: string, reason: SessionEndReason) => cluster.endSession(sessionId, reason),
   };
 }
 

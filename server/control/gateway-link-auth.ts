@@ -8,7 +8,7 @@
 import { X509Certificate, createHash, randomBytes, verify, type KeyObject } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { ErrorCodes, GatehouseError } from '../../proxy-core/src/errors.ts';
-import { LINK_HEADERS, linkSigningInput } from '../gateway/link-signature.ts';
+import { LINK_HEADERS, linkSigningInput } from '../../proxy-core/src/tunnel/link-signature.ts';
 
 export const LINK_CHALLENGE_TTL_MS = 60_000;
 

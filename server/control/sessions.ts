@@ -9,6 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import type { CertificateAuthority } from '../../proxy-core/src/tls/certs.ts';
 import { ErrorCodes, GatehouseError, notFound } from '../../proxy-core/src/errors.ts';
+import type { SessionEndReason } from '../../proxy-core/src/tunnel/session-end.ts';
 import { createLogger } from '../../proxy-core/src/log.ts';
 import type { AccessEvaluator } from './access/access-evaluator.ts';
 import type { AccessRequestService } from './access/access-requests.ts';
@@ -28,7 +29,7 @@ export interface SessionRelay {
   /** True while any control plane replica holds a link of the gateway. */
   isGatewayConnected(gatewayId: string): boolean | Promise<boolean>;
   /** Ends the session's tunnels and connections on every replica (server/control/cluster). */
-  endSession(sessionId: string, reason: 'revoked' | 'ended' | 'expired'): void;
+  endSession(sessionId: string, reason: SessionEndReason): void;
 }
 
 export interface CreateSessionInput {

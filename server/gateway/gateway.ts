@@ -1,13 +1,13 @@
 import { EventEmitter } from 'node:events';
 import { ErrorCodes, GatehouseError } from '../../proxy-core/src/errors.ts';
 import { createLogger } from '../../proxy-core/src/log.ts';
-import type { ControlMessage } from '../../proxy-core/src/tunnel/mux.ts';
+import type { ControlMessage as RawControlMessage } from '../../proxy-core/src/tunnel/mux.ts';
+import { parseControlMessage } from '../../proxy-core/src/tunnel/control-messages.ts';
 import { enrollGateway } from './enroll.ts';
 import { EventLog, type EventLogOptions } from './event-log.ts';
 import { ensureDataDir, loadIdentity, type GatewayIdentity } from './identity.ts';
 import type { GatewayLinkOptions, LinkState } from './link.ts';
 import { LinkSet, type LinkSnapshot, type ReplicaInfo } from './link-set.ts';
-import type { SessionEndReason } from './session-registry.ts';
 import { StreamDispatcher, type StreamDispatcherOptions } from './streams.ts';
 
 const log = createLogger('gateway');
@@ -28,8 +28,6 @@ export interface GatewayEvents {
   connected: [];
   disconnected: [];
 }
-
-const END_REASONS = new Set<string>(['revoked', 'ended', 'expired']);
 
 /**
  * The gateway process: enrolled identity, durable event log, outbound link, and the
@@ -140,13 +138,20 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     log.info({ gatewayId: identity.gatewayId, domain, dataDir }, 'gateway started');
   }
 
-  private onControl(message: ControlMessage): void {
-    if (message.type === 'ack' && typeof message.seq === 'number') {
+  private onControl(raw: RawControlMessage): void {
+    const parsed = parseControlMessage(raw);
+    if (!parsed.ok) {
+      if (parsed.problem === 'malformed') log.warn({ type: parsed.type, error: parsed.error }, 'malformed control message ignored');
+      else log.debug({ type: parsed.type }, 'unknown control message ignored');
+      return;
+    }
+    const message = parsed.message;
+    if (message.type === 'ack') {
       this.eventLogValue?.ack(message.seq);
-    } else if (message.type === 'session-ended' && typeof message.sessionId === 'string' && END_REASONS.has(String(message.reason))) {
-      void this.dispatcher?.endSession(message.sessionId, message.reason as SessionEndReason);
+    } else if (message.type === 'session-ended' && message.sessionId !== undefined) {
+      void this.dispatcher?.endSession(message.sessionId, message.reason);
     } else {
-      log.debug({ type: message.type }, 'unknown control message ignored');
+      log.debug({ type: message.type }, 'control message not for a gateway ignored');
     }
   }
 

@@ -1,7 +1,7 @@
 import { request } from 'undici';
 import { ErrorCodes, GatehouseError, isGatehouseErrorLike, type ErrorCode } from '../../proxy-core/src/errors.ts';
 import type { GatewayIdentity } from './identity.ts';
-import { signedLinkHeaders } from './link-signature.ts';
+import { signedLinkHeaders } from '../../proxy-core/src/tunnel/link-signature.ts';
 
 export const LINK_CHALLENGE_PATH = '/api/v1/gateways/link-challenge';
 const CHALLENGE_TIMEOUT_MS = 15_000;

@@ -1,8 +1,8 @@
 import { EventEmitter } from 'node:events';
-import { z } from 'zod';
 import { createLogger } from '../../proxy-core/src/log.ts';
 import type { GatewayStreamMeta } from '../../proxy-core/src/tunnel/meta.ts';
 import type { ControlMessage } from '../../proxy-core/src/tunnel/mux.ts';
+import { parseControlMessage, type ReplicaInfo } from '../../proxy-core/src/tunnel/control-messages.ts';
 import type { MuxStream } from '../../proxy-core/src/tunnel/stream.ts';
 import type { GatewayIdentity } from './identity.ts';
 import { GatewayLink, type GatewayLinkOptions, type LinkState } from './link.ts';
@@ -12,13 +12,7 @@ const log = createLogger('gateway.links');
 /** WebSocket close code the relay uses when a newer link of the same gateway replaced this one. */
 const REPLACED = 4001;
 
-/** `{ type: 'replicas', self, replicas }`: which replica this link reached, and every live one. */
-const replicasMessage = z.object({
-  type: z.literal('replicas'),
-  self: z.string().min(1).max(128),
-  replicas: z.array(z.object({ id: z.string().min(1).max(128), url: z.string().url().max(2048) })).max(256),
-});
-export type ReplicaInfo = z.infer<typeof replicasMessage>['replicas'][number];
+export type { ReplicaInfo };
 
 export interface LinkSetOptions extends Pick<GatewayLinkOptions, 'heartbeatMs' | 'maxBackoffMs' | 'baseBackoffMs'> {
   domain: string;
@@ -123,12 +117,13 @@ export class LinkSet extends EventEmitter<LinkSetEvents> {
   }
 
   private onReplicas(link: GatewayLink, role: 'seed' | 'direct', raw: ControlMessage): void {
-    const parsed = replicasMessage.safeParse(raw);
-    if (!parsed.success) {
+    // `{ type: 'replicas', self, replicas }`: which replica this link reached, and every live one.
+    const parsed = parseControlMessage(raw);
+    if (!parsed.ok || parsed.message.type !== 'replicas') {
       log.warn({ url: link.target }, 'malformed replicas message ignored');
       return;
     }
-    const { self, replicas } = parsed.data;
+    const { self, replicas } = parsed.message;
     link.replicaId = self;
     this.replicas = replicas;
     if (role === 'seed') {

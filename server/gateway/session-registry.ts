@@ -2,22 +2,16 @@ import type { CloseReason } from '../../proxy-core/src/upstream/index.ts';
 import { ADMIN_SHUTDOWN } from '../../proxy-core/src/protocol/sqlstate.ts';
 import { createLogger } from '../../proxy-core/src/log.ts';
 import { timerDelay } from '../../proxy-core/src/timers.ts';
+import { SESSION_END, type SessionEndReason } from '../../proxy-core/src/tunnel/session-end.ts';
 
 const log = createLogger('gateway.sessions');
 
-export type SessionEndReason = 'expired' | 'revoked' | 'ended';
+export type { SessionEndReason };
 
 /** A live PG connection the registry can end (a `serveClientStream` handle). */
 export interface Terminable {
   terminate(sqlstate?: string, message?: string): Promise<CloseReason>;
 }
-
-/** What a PG client reads when its session ends under it (SQLSTATE 57P01). */
-export const TERMINATION_MESSAGES: Record<SessionEndReason, string> = {
-  expired: 'terminating connection: the access session expired',
-  revoked: 'terminating connection: the access session was revoked by an administrator',
-  ended: 'terminating connection: the access session was ended',
-};
 
 
 interface SessionEntry {
@@ -75,7 +69,7 @@ export class SessionRegistry {
     clearTimeout(entry.timer);
     const connections = [...entry.connections];
     if (connections.length > 0) log.info({ sessionId, reason, connections: connections.length }, 'session over; terminating its connections');
-    return Promise.all(connections.map((c) => c.terminate(ADMIN_SHUTDOWN, TERMINATION_MESSAGES[reason]))).then(() => undefined);
+    return Promise.all(connections.map((c) => c.terminate(SESSION_END[reason].sqlstate, SESSION_END[reason].termination))).then(() => undefined);
   }
 
   /** Terminates everything (gateway shutdown). */

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
-import { ErrorCodes, type ErrorCode } from '../../proxy-core/src/errors.ts';
+import { ErrorCodes } from '../../proxy-core/src/errors.ts';
+import { SESSION_END } from '../../proxy-core/src/tunnel/session-end.ts';
 import { createLogger } from '../../proxy-core/src/log.ts';
 import { createRecorder } from '../../proxy-core/src/recorder/index.ts';
 import type { DisconnectReason } from '../../proxy-core/src/recorder/events.ts';
@@ -29,12 +30,6 @@ export interface StreamDispatcherOptions {
   limits?: Partial<StreamLimits>;
   handshakeTimeoutMs?: number;
 }
-
-const REFUSAL_CODES: Record<SessionEndReason, ErrorCode> = {
-  expired: ErrorCodes.SESSION_EXPIRED,
-  revoked: ErrorCodes.SESSION_REVOKED,
-  ended: ErrorCodes.SESSION_ENDED,
-};
 
 /** The gateway's meta may carry the client's OS user name (passed through from the client's OPEN). */
 type IncomingMeta = GatewayStreamMeta;
@@ -67,7 +62,7 @@ export class StreamDispatcher {
     if (!meta) return stream.reset(ErrorCodes.PROTOCOL, 'invalid stream metadata');
     const expiresAt = Date.parse(meta.session.expiresAt);
     const refusal = this.sessions.refusal(meta.sessionId, expiresAt);
-    if (refusal) return stream.reset(REFUSAL_CODES[refusal], `the access session has ${refusal === 'revoked' ? 'been revoked' : refusal}`);
+    if (refusal) return stream.reset(SESSION_END[refusal].code, SESSION_END[refusal].refusal);
     const admission = this.quota.admit(meta.sessionId, meta.session.userEmail.toLowerCase());
     if (!admission.ok) {
       log.info({ sessionId: meta.sessionId }, `refusing a stream: ${admission.message}`);

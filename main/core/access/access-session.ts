@@ -5,11 +5,12 @@ import { createLogger } from '../../../proxy-core/src/log.ts';
 import type { KeyPairPem } from '../../../proxy-core/src/tls/certs.ts';
 import type { StreamOpenMeta } from '../../../proxy-core/src/tunnel/meta.ts';
 import { Mux, type ControlMessage } from '../../../proxy-core/src/tunnel/mux.ts';
+import { parseControlMessage } from '../../../proxy-core/src/tunnel/control-messages.ts';
 import type { ApiClient } from '../api/api-client.ts';
 import type { CreateSessionResult } from '../api/types.ts';
 import { backoffDelay, type BackoffOptions } from './backoff.ts';
 import { connectionUrl } from './connection-url.ts';
-import { controlEndReason, terminalReasonFor } from './end-reason.ts';
+import { terminalReasonFor } from './end-reason.ts';
 import type { AccessProxy, CreateAccessProxy } from './local-proxy-port.ts';
 import { Throttle } from './throttle.ts';
 import type { AccessEndReason, AccessState, AccessStatus, TunnelNotice } from './types.ts';
@@ -178,9 +179,15 @@ export class AccessSession extends EventEmitter<{ status: [AccessStatus]; tunnel
     this.#mux = mux;
   }
 
-  #onControl(msg: ControlMessage): void {
+  #onControl(raw: ControlMessage): void {
+    const parsed = parseControlMessage(raw);
+    if (!parsed.ok) {
+      log.debug({ sessionId: this.id, type: parsed.type, error: parsed.error }, 'control message ignored');
+      return;
+    }
+    const msg = parsed.message;
     if (msg.type === 'session-ended') {
-      void this.finish(controlEndReason(msg.reason));
+      void this.finish(msg.reason);
     } else if (msg.type === 'gateway-status') {
       log.info({ sessionId: this.id, connected: msg.connected }, 'gateway status');
     }

@@ -1,4 +1,5 @@
 import { ErrorCodes, serializeError, type SerializedError } from '../../../proxy-core/src/errors.ts';
+import { sessionEndReasonOf } from '../../../proxy-core/src/tunnel/session-end.ts';
 import type { AccessEndReason } from './types.ts';
 
 /**
@@ -9,10 +10,9 @@ export function terminalReasonFor(err: unknown): { reason: AccessEndReason; erro
   const code = (err as { code?: unknown } | null)?.code;
   switch (code) {
     case ErrorCodes.SESSION_REVOKED:
-      return { reason: 'revoked' };
     case ErrorCodes.SESSION_EXPIRED:
-      return { reason: 'expired' };
     case ErrorCodes.SESSION_ENDED:
+      return { reason: sessionEndReasonOf(code) ?? 'ended' };
     case ErrorCodes.NOT_FOUND:
       return { reason: 'ended' };
     case ErrorCodes.UNAUTHENTICATED:
@@ -24,9 +24,4 @@ export function terminalReasonFor(err: unknown): { reason: AccessEndReason; erro
     default:
       return undefined;
   }
-}
-
-/** The end reason carried by a `session-ended` control message. */
-export function controlEndReason(value: unknown): AccessEndReason {
-  return value === 'revoked' || value === 'expired' || value === 'ended' ? value : 'ended';
 }

@@ -1,5 +1,6 @@
 import type { SerializedError } from '../../../proxy-core/src/errors.ts';
 import type { MfaProof } from '../api/types.ts';
+import type { SessionEndReason } from '../../../proxy-core/src/tunnel/session-end.ts';
 
 export interface AccessRequest {
   projectId: string;
@@ -20,7 +21,7 @@ export interface AccessRequest {
 }
 
 export type AccessState = 'starting' | 'ready' | 'ending' | 'ended' | 'error';
-export type AccessEndReason = 'stopped' | 'expired' | 'revoked' | 'ended' | 'error';
+export type AccessEndReason = SessionEndReason | 'stopped' | 'error';
 
 export interface AccessStatus {
   sessionId: string;

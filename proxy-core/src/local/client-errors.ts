@@ -4,11 +4,13 @@
  */
 import { createErrorResponse, createNoticeResponse } from '../protocol/backend/error-response.ts';
 import { SqlState } from '../protocol/sqlstate.ts';
+import type { SessionEndReason } from '../tunnel/session-end.ts';
 
 /** SQLSTATE class 01: warning. */
 const WARNING = '01000';
 
-export type EndReason = 'expired' | 'revoked' | 'ended' | 'stopped';
+/** Why the local proxy ends a connection: the session's end (tunnel/session-end.ts), or access stopped on this computer. */
+export type EndReason = SessionEndReason | 'stopped';
 
 const END_MESSAGES: Record<EndReason, string> = {
   expired: 'Gatehouse session has expired; run gatehouse db access again',

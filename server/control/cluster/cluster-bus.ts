@@ -9,6 +9,7 @@ import { sql, type Kysely } from 'kysely';
 import pg from 'pg';
 import { z } from 'zod';
 import { createLogger } from '../../../proxy-core/src/log.ts';
+import { SESSION_END_REASONS } from '../../../proxy-core/src/tunnel/session-end.ts';
 import type { Database } from '../store/schema.ts';
 
 const log = createLogger('cluster.bus');
@@ -16,7 +17,7 @@ const log = createLogger('cluster.bus');
 export const CLUSTER_CHANNEL = 'gatehouse_cluster';
 
 const clusterMessage = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('session-ended'), sessionId: z.string().min(1).max(128), reason: z.enum(['revoked', 'ended', 'expired']), from: z.string().max(128) }),
+  z.object({ type: z.literal('session-ended'), sessionId: z.string().min(1).max(128), reason: z.enum(SESSION_END_REASONS), from: z.string().max(128) }),
   z.object({ type: z.literal('replicas-changed'), from: z.string().max(128) }),
 ]);
 export type ClusterMessage = z.infer<typeof clusterMessage>;

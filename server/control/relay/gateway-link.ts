@@ -4,10 +4,10 @@ import { createLogger } from '../../../proxy-core/src/log.ts';
 import { CoalescingSender } from '../../../proxy-core/src/write-path.ts';
 import { FrameType, decodeFrame, encodeFrame } from '../../../proxy-core/src/tunnel/frames.ts';
 import { rawDataToBuffer } from '../../../proxy-core/src/tunnel/raw-data.ts';
+import { encodeControlMessage, parseControlMessage, type ControlMessage } from '../../../proxy-core/src/tunnel/control-messages.ts';
 import type { RelayStats } from './counters.ts';
 import { EventAckTracker } from './event-acks.ts';
 import type { FrameSink, RelayedStream } from './relayed-stream.ts';
-import { parseEventBatch } from './session-event-batch.ts';
 import type { GatewayStreamMeta, RelayDeps } from './types.ts';
 
 const log = createLogger('relay.gateway-link');
@@ -50,8 +50,8 @@ export class GatewayLinkConnection implements FrameSink {
     if (this.open) this.sender.send(frame);
   }
 
-  sendControl(message: Record<string, unknown>): void {
-    if (this.open) this.sender.send(JSON.stringify(message));
+  sendControl(message: ControlMessage): void {
+    if (this.open) this.sender.send(encodeControlMessage(message));
   }
 
   /** Resolves when every events batch received so far has been stored or has failed. */
@@ -86,25 +86,19 @@ export class GatewayLinkConnection implements FrameSink {
   }
 
   private onControl(buf: Buffer): void {
-    let message: unknown;
-    try {
-      message = JSON.parse(buf.toString('utf8'));
-    } catch {
-      log.warn({ gatewayId: this.gatewayId }, 'control message is not JSON; ignored');
+    const parsed = parseControlMessage(buf.toString('utf8'));
+    if (!parsed.ok) {
+      const what = { gatewayId: this.gatewayId, type: parsed.type, error: parsed.error };
+      if (parsed.problem === 'unknown-type') log.debug(what, 'unknown control message ignored');
+      else log.warn(what, parsed.type === 'events' ? 'malformed events batch; not acked' : 'malformed control message ignored');
       return;
     }
-    if (typeof message !== 'object' || message === null) return;
-    const msg = message as Record<string, unknown>;
-    if (msg.type === 'events') {
-      const events = parseEventBatch(msg);
-      if (!events) {
-        log.warn({ gatewayId: this.gatewayId }, 'malformed events batch; not acked');
-        return;
-      }
-      this.storing = this.storing.then(() => this.store(events));
+    const message = parsed.message;
+    if (message.type !== 'events') {
+      log.debug({ gatewayId: this.gatewayId, type: message.type }, 'control message not for the control plane ignored');
       return;
     }
-    log.debug({ gatewayId: this.gatewayId, type: msg.type }, 'unknown control message ignored');
+    this.storing = this.storing.then(() => this.store(message.events));
   }
 
   private async store(events: Parameters<RelayDeps['storeEvents']>[1]): Promise<void> {

@@ -3,6 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { ErrorCodes, GatehouseError, type ErrorCode } from '../../../proxy-core/src/errors.ts';
+import { SESSION_END } from '../../../proxy-core/src/tunnel/session-end.ts';
 import { createLogger } from '../../../proxy-core/src/log.ts';
 import { FrameType, MAX_FRAME_LENGTH, encodeFrame } from '../../../proxy-core/src/tunnel/frames.ts';
 import { parseClientOpenMeta } from './client-open-meta.ts';
@@ -21,12 +22,6 @@ export type { RelayStats } from './counters.ts';
 const log = createLogger('relay');
 
 const CLOSE_TIMEOUT_MS = 2000;
-
-const END_CODES: Record<SessionEndReason, ErrorCode> = {
-  expired: ErrorCodes.SESSION_EXPIRED,
-  revoked: ErrorCodes.SESSION_REVOKED,
-  ended: ErrorCodes.SESSION_ENDED,
-};
 
 /**
  * Relays tunnel streams between clients and gateways. Frames are forwarded as they are
@@ -234,8 +229,8 @@ export class Relay {
     if (clientId % 2 === 0 || tunnel.streams.has(clientId)) {
       return refuse(ErrorCodes.PROTOCOL, 'clients open streams with new odd ids');
     }
-    if (tunnel.endReason) return refuse(END_CODES[tunnel.endReason], `the session has ${tunnel.endReason === 'ended' ? 'ended' : tunnel.endReason === 'revoked' ? 'been revoked' : 'expired'}`);
-    if (Date.now() >= tunnel.expiresAt.getTime()) return refuse(ErrorCodes.SESSION_EXPIRED, 'the session has expired');
+    if (tunnel.endReason) return refuse(SESSION_END[tunnel.endReason].code, SESSION_END[tunnel.endReason].refusal);
+    if (Date.now() >= tunnel.expiresAt.getTime()) return refuse(SESSION_END.expired.code, SESSION_END.expired.refusal);
     const clientMeta = parseClientOpenMeta(payload);
     if (!clientMeta) return refuse(ErrorCodes.PROTOCOL, 'invalid stream metadata');
     const link = this.links.get(tunnel.gatewayId);

@@ -3,6 +3,7 @@ import { createLogger } from '../../../proxy-core/src/log.ts';
 import { CoalescingSender } from '../../../proxy-core/src/write-path.ts';
 import { FrameType, decodeFrame } from '../../../proxy-core/src/tunnel/frames.ts';
 import { rawDataToBuffer } from '../../../proxy-core/src/tunnel/raw-data.ts';
+import { encodeControlMessage, type ControlMessage } from '../../../proxy-core/src/tunnel/control-messages.ts';
 import type { FrameSink, RelayedStream } from './relayed-stream.ts';
 import { CloseCodes, type RelayDeps, type SessionEndReason } from './types.ts';
 
@@ -44,8 +45,8 @@ export class SessionTunnelConnection implements FrameSink {
     if (this.open) this.sender.send(frame);
   }
 
-  sendControl(message: Record<string, unknown>): void {
-    if (this.open) this.sender.send(JSON.stringify(message));
+  sendControl(message: ControlMessage): void {
+    if (this.open) this.sender.send(encodeControlMessage(message));
   }
 
   close(code: number, reason: string): void {

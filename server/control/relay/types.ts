@@ -2,9 +2,9 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { GatewayStreamMeta } from '../../../proxy-core/src/tunnel/meta.ts';
 import type { SessionEvent } from '../../../proxy-core/src/recorder/events.ts';
 
-export type { GatewayStreamMeta, SessionEvent };
+import type { SessionEndReason } from '../../../proxy-core/src/tunnel/session-end.ts';
 
-export type SessionEndReason = 'revoked' | 'ended' | 'expired';
+export type { GatewayStreamMeta, SessionEndReason, SessionEvent };
 
 /** What the relay needs from the rest of the control plane (docs/architecture.md, "relay seam"). */
 export interface RelayDeps {

@@ -4,6 +4,7 @@ import type { AccessControlTables, ProjectRole } from './access-schema.ts';
 import type { AuthLifecycleTables } from './auth-lifecycle-schema.ts';
 import type { MfaTables } from './mfa-audit-schema.ts';
 import type { ClusterTables } from './cluster-schema.ts';
+import type { SessionEndReason } from '../../../proxy-core/src/tunnel/session-end.ts';
 
 /** timestamptz: read as Date, written as Date (or left to the default). */
 type Timestamp = ColumnType<Date, Date | undefined, Date>;
@@ -14,7 +15,7 @@ type Json<T> = ColumnType<T, string, string>;
 
 // Defined with the access-control tables (no import cycle); re-exported for the repositories.
 export type { ProjectRole };
-export type SessionStatus = 'active' | 'ended' | 'revoked' | 'expired';
+export type SessionStatus = 'active' | SessionEndReason;
 
 export interface UsersTable {
   id: string;

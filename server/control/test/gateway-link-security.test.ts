@@ -14,7 +14,7 @@ import { FrameType, decodeFrame } from '../../../proxy-core/src/tunnel/frames.ts
 import { Mux } from '../../../proxy-core/src/tunnel/mux.ts';
 import { openSealed, targetPasswordContext } from '../../../proxy-core/src/tunnel/sealed-secret.ts';
 import { startPostgres } from '../../../test/fixtures/postgres.ts';
-import { signedLinkHeaders } from '../../gateway/link-signature.ts';
+import { signedLinkHeaders } from '../../../proxy-core/src/tunnel/link-signature.ts';
 import { createControlPlane } from '../app.ts';
 import { bootstrap } from '../bootstrap.ts';
 import { ADMIN, call, createMember, linkChallenge, login, openLinkWithHeaders, startTestPlane, waitFor, type TestPlane } from './helpers.ts';

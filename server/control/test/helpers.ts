@@ -10,7 +10,7 @@ import { rawDataToBuffer } from '../../../proxy-core/src/tunnel/raw-data.ts';
 import { createControlPlane, type ControlPlane } from '../app.ts';
 import { bootstrap } from '../bootstrap.ts';
 import type { ControlPlaneConfig } from '../config.ts';
-import { signedLinkHeaders } from '../../gateway/link-signature.ts';
+import { signedLinkHeaders } from '../../../proxy-core/src/tunnel/link-signature.ts';
 
 export const ADMIN = { email: 'admin@example.com', password: 'correct horse battery' };
 

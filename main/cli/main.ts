@@ -91,7 +91,7 @@ function report(io: CliIo, command: string, e: unknown): number {
     return EXIT_USAGE;
   }
   if (isGatehouseErrorLike(e)) {
-    const hint = signInHint(e.code) + retryHint(e) + portHint(e.code);
+    const hint = signInHint(e.code) + retryHint(e);
     err(io, `gatehouse: ${e.message}${hint}`);
     return EXIT_ERROR;
   }
@@ -103,11 +103,6 @@ function report(io: CliIo, command: string, e: unknown): number {
 function retryHint(e: SerializedError): string {
   const seconds = e.details?.retryAfterSeconds;
   return typeof seconds === 'number' ? ` (${retryAfterText(seconds)})` : '';
-}
-
-/** PORT_IN_USE: the core names the port; the CLI says how to choose another. */
-function portHint(code: string): string {
-  return code === 'GATEHOUSE_ERR_PORT_IN_USE' ? '; pick another with --port' : '';
 }
 
 function signInHint(code: string): string {

@@ -3,7 +3,7 @@ import { COMMON_OPTIONS, parse, parseDuration, parsePort, requireString } from '
 import { openContext } from '../context.ts';
 import { err, out, type CliIo } from '../io.ts';
 import { MFA_OPTIONS, parseMfaMethod } from '../mfa.ts';
-import { ErrorCodes } from '../../../proxy-core/src/errors.ts';
+import { ErrorCodes, type GatehouseError } from '../../../proxy-core/src/errors.ts';
 import { describeTimeLeft } from '../../../proxy-core/src/local/client-errors.ts';
 import { EXPIRY_WARNING_MS } from '../../../proxy-core/src/local/local-proxy.ts';
 import { hasCode } from '../../core/api/api-errors.ts';
@@ -85,8 +85,8 @@ export async function dbAccess(argv: string[], io: CliIo): Promise<number> {
       io, ctx.api, { projectId, resource, account, duration, port, ...(values['local-password'] === true && { localPassword: true }) },
       { mfaCode: values['mfa-code'], mfaMethod, reason: values.reason, requestId: values['request-id'], signal: stopWaiting.signal },
       (req) => manager.start(req).catch(async (e: unknown) => {
-        if (!hasCode(e, ErrorCodes.PORT_IN_USE)) throw e;
-        const taken = (e as { port: number }).port;
+        const taken = hasCode(e, ErrorCodes.PORT_IN_USE) ? (e as GatehouseError).details?.port : undefined;
+        if (taken === undefined) throw e;
         const holder = await running.onPort(taken);
         if (holder) throw new Error(alreadyRunning(holder).replace(/^gatehouse: /, ''));
         throw new Error(`port ${taken}${port === undefined ? ', this account\'s usual one,' : ''} is in use by another program (the desktop app may have a session for this account: use or stop that one); or pick another port with --port`);

@@ -41,7 +41,7 @@ async function overHttp(err: GatehouseError): Promise<{ body: Record<string, unk
 }
 
 /** The main process answers a channel by throwing `err`; the renderer client gets it after a JSON trip (the test bridge's WebSocket). */
-async function overIpc(err: unknown): Promise<IpcError> {
+async function overIpc(err: Error): Promise<IpcError> {
   const services = new Proxy({} as IpcServices & IpcEventSource, {
     get: (_target, name) => (name === 'subscribe' ? () => () => undefined : () => Promise.reject(err)),
   });

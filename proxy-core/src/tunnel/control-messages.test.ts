@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ErrorCodes } from '../errors.ts';
 import { encodeControlMessage, MAX_EVENTS_PER_BATCH, parseControlMessage, type ControlMessage } from './control-messages.ts';
+import { parseClientOpenMeta } from './meta.ts';
 import { SESSION_END, SESSION_END_REASONS, sessionEndReasonOf } from './session-end.ts';
 
 const event = (seq: number) => ({ seq, sessionId: 's-1', connectionId: 'c-1', at: '2026-01-01T00:00:00.000Z', type: 'statement', sql: 'select 1' });
@@ -51,7 +52,7 @@ describe('issue 8 item 2: tunnel control messages, one parser', () => {
     ['replicas without self', { type: 'replicas', replicas: [] }],
   ])('rejects %s as malformed', (_what, message) => {
     const parsed = parseControlMessage(message);
-    expect(parsed).toMatchObject({ ok: false, problem: 'malformed', type: (message as { type: string }).type });
+    expect(parsed).toMatchObject({ ok: false, problem: 'malformed', type: message.type });
   });
 
   it('a session-ended whose reason this side does not know still ends the session (fail closed)', () => {
@@ -76,5 +77,31 @@ describe('issue 8 item 2: one SessionEndReason', () => {
       expect(sessionEndReasonOf(SESSION_END[reason].code)).toBe(reason);
     }
     expect(sessionEndReasonOf(ErrorCodes.NOT_FOUND)).toBeUndefined();
+  });
+});
+
+describe('issue 8 item 2: a client OPEN frame has one parser (tunnel/meta.ts)', () => {
+  const open = (meta: unknown) => parseClientOpenMeta(Buffer.from(JSON.stringify(meta)));
+  it('keeps what a client may say and drops the rest', () => {
+    expect(open({ kind: 'pg', clientAddress: '127.0.0.1:5000', clientPid: 42, clientProcess: 'psql', target: { host: 'evil' } })).toEqual({
+      kind: 'pg',
+      clientAddress: '127.0.0.1:5000',
+      clientPid: 42,
+      clientProcess: 'psql',
+    });
+    expect(open({ kind: 'cancel' })).toEqual({ kind: 'cancel' });
+  });
+  it.each([
+    ['an unknown kind', { kind: 'replication' }],
+    ['a field over 256 characters', { kind: 'pg', applicationName: 'x'.repeat(257) }],
+    ['a pid that is not a positive integer', { kind: 'pg', clientPid: -1 }],
+    ['a non-string field', { kind: 'pg', clientUser: 7 }],
+    ['an array', [{ kind: 'pg' }]],
+  ])('refuses %s', (_what, meta) => {
+    expect(open(meta)).toBeUndefined();
+  });
+  it('refuses a payload over 4 KiB and one that is not JSON', () => {
+    expect(parseClientOpenMeta(Buffer.from(JSON.stringify({ kind: 'pg', pad: 'x'.repeat(5000) })))).toBeUndefined();
+    expect(parseClientOpenMeta(Buffer.from('{kind'))).toBeUndefined();
   });
 });

@@ -17,6 +17,7 @@ export type StreamOpenMeta =
     }
   | { kind: 'cancel' };
 
+import { z } from 'zod';
 import type { UpstreamTarget } from '../upstream/types.ts';
 
 export type { UpstreamTarget };
@@ -47,3 +48,35 @@ export interface GatewayStreamMeta {
 
 /** Any JSON object; each side validates the meta it receives. */
 export type StreamMeta = Record<string, unknown>;
+
+const MAX_OPEN_FIELD_LENGTH = 256;
+const MAX_OPEN_META_BYTES = 4096;
+const openField = z.string().max(MAX_OPEN_FIELD_LENGTH).optional();
+
+/**
+ * What a client may say about a stream it opens (`StreamOpenMeta`), as the control plane
+ * accepts it: `kind`, and self-reported fields of at most 256 characters; others are dropped.
+ */
+const clientOpenMeta = z.object({
+  kind: z.enum(['pg', 'cancel']),
+  clientAddress: openField,
+  applicationName: openField,
+  clientUser: openField,
+  clientOsUser: openField,
+  clientPid: z.number().int().positive().optional(),
+  clientProcess: openField,
+});
+export type ClientOpenMeta = z.infer<typeof clientOpenMeta>;
+
+/** Parses the JSON payload of a client's OPEN frame (at most 4 KiB); undefined when it is not valid. */
+export function parseClientOpenMeta(payload: Buffer): ClientOpenMeta | undefined {
+  if (payload.length > MAX_OPEN_META_BYTES) return undefined;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(payload.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  const parsed = clientOpenMeta.safeParse(raw);
+  return parsed.success ? parsed.data : undefined;
+}

@@ -6,7 +6,7 @@ import { ErrorCodes, GatehouseError, type ErrorCode } from '../../../proxy-core/
 import { SESSION_END } from '../../../proxy-core/src/tunnel/session-end.ts';
 import { createLogger } from '../../../proxy-core/src/log.ts';
 import { FrameType, MAX_FRAME_LENGTH, encodeFrame } from '../../../proxy-core/src/tunnel/frames.ts';
-import { parseClientOpenMeta } from './client-open-meta.ts';
+import { parseClientOpenMeta } from '../../../proxy-core/src/tunnel/meta.ts';
 import { emptyStats, type RelayStats } from './counters.ts';
 import { GatewayLinkConnection } from './gateway-link.ts';
 import { Heartbeat } from './heartbeat.ts';

@@ -273,7 +273,7 @@ describe('Require MFA for Access', () => {
     const user = await t.plane.store.users.findById(bob.id);
     if (!user) throw new Error('bob is missing');
     const created = t.plane.services.sessions.create(user, session(), null);
-    await expect(created).rejects.toMatchObject({ code: 'GATEHOUSE_ERR_MFA_REQUIRED', extra: { challenge: { methods: ['email'] } } });
+    await expect(created).rejects.toMatchObject({ code: 'GATEHOUSE_ERR_MFA_REQUIRED', details: { challenge: { methods: ['email'] } } });
   });
 
   it('checks the policy, including its maximum duration, before it asks for a code', async () => {

@@ -1,17 +1,17 @@
 /**
  * One client connection to the local proxy: negotiate (SSL/GSS/cancel), check the
  * StartupMessage, open a tunnel stream with end-to-end TLS to the gateway, then splice bytes
- * both ways as they come. Server → client bytes go through a BoundaryTracker so a notice or
- * a final ErrorResponse can be injected between two server messages.
+ * both ways as they come. Each direction is walked once (protocol/message-walker.ts): client →
+ * server to count statements, server → client to find the boundaries where a notice or a final
+ * ErrorResponse can be injected between two server messages.
  */
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { ErrorCodes, GatehouseError, isGatehouseErrorLike } from '../errors.ts';
 import { createLogger } from '../log.ts';
-import { BoundaryTracker } from '../protocol/boundary.ts';
 import { FrontendCode } from '../protocol/constants.ts';
-import { MessageWalker } from '../recorder/message-walker.ts';
+import { MessageWalker } from '../protocol/message-walker.ts';
 import { coalesceWritesThisTurn, relayWrite } from '../write-path.ts';
 import type { StreamOpenMeta } from '../tunnel/meta.ts';
 import {
@@ -64,7 +64,7 @@ export class ClientConnection {
   /** The socket that speaks PG with the client (the raw socket or TLS over it). */
   private client: Duplex;
   private gateway: TLSSocket | undefined;
-  private readonly tracker = new BoundaryTracker();
+  private readonly tracker = new MessageWalker();
   /** Messages to inject at the next server message boundary. */
   private readonly pending: Buffer[] = [];
   private closeAfterInjection = false;
@@ -303,7 +303,7 @@ export class ClientConnection {
         }
         if (this.tracker.atBoundary && this.flushInjections()) return;
       }
-      this.tracker.feed(rest);
+      this.tracker.push(rest);
     } catch (err) {
       log.warn({ err, id: this.id }, 'unparseable server stream; closing the connection');
       return this.destroy();

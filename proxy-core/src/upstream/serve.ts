@@ -2,7 +2,7 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { ErrorCodes, GatehouseError } from '../errors.ts';
 import { createLogger } from '../log.ts';
-import { BoundaryTracker } from '../protocol/boundary.ts';
+import { MessageWalker } from '../protocol/message-walker.ts';
 import { createErrorResponse } from '../protocol/backend/error-response.ts';
 import { createTerminate } from '../protocol/frontend/terminate.ts';
 import { ADMIN_SHUTDOWN, PROTOCOL_VIOLATION } from '../protocol/sqlstate.ts';
@@ -38,6 +38,13 @@ export type CloseReason =
 
 /** Observers of the spliced bytes. They get the very Buffers forwarded (no copies): read, never write. */
 export interface RecorderHooks {
+  /**
+   * The walkers of the client's and the server's messages, when the observer walks them itself
+   * (the recorder): the splice pushes every byte it forwards into these, before forwarding, and
+   * uses them to find message boundaries, so each direction is walked once. Without them the
+   * splice walks with walkers of its own that only follow the boundaries.
+   */
+  walkers?: { client: MessageWalker; server: MessageWalker };
   onClientData?(buf: Buffer): void;
   onServerData?(buf: Buffer): void;
   onConnect?(info: ConnectInfo): void;
@@ -90,8 +97,8 @@ export function serveClientStream(client: Duplex, target: UpstreamTarget, opts: 
   let bytesIn = 0;
   let bytesOut = 0;
   let server: Socket | undefined;
-  const serverTracker = new BoundaryTracker();
-  const clientTracker = new BoundaryTracker();
+  const serverWalker = hooks.walkers?.server ?? new MessageWalker();
+  const clientWalker = hooks.walkers?.client ?? new MessageWalker();
   let clientEnded = false;
   let clientClosed = false;
   let serverClosed = false;
@@ -102,7 +109,7 @@ export function serveClientStream(client: Duplex, target: UpstreamTarget, opts: 
   let resolveClosed!: (r: CloseReason) => void;
   const closed = new Promise<CloseReason>((r) => (resolveClosed = r));
 
-  const call = <K extends keyof RecorderHooks>(name: K, ...args: Parameters<NonNullable<RecorderHooks[K]>>) => {
+  const call = <K extends Exclude<keyof RecorderHooks, 'walkers'>>(name: K, ...args: Parameters<NonNullable<RecorderHooks[K]>>) => {
     try {
       (hooks[name] as ((...a: unknown[]) => void) | undefined)?.(...args);
     } catch (err) {
@@ -131,6 +138,7 @@ export function serveClientStream(client: Duplex, target: UpstreamTarget, opts: 
       bytesOut += conn.startupReply.length;
       call('onConnect', { startup, backendKey: conn.backendKey, remoteAddress: conn.remoteAddress, remotePort: conn.remotePort, authMethod: conn.authMethod });
       opts.onUpstreamReady?.(conn, startup);
+      serverWalker.push(conn.startupReply);
       call('onServerData', conn.startupReply);
       client.write(conn.startupReply);
       splice(conn.socket, rest);
@@ -180,7 +188,7 @@ export function serveClientStream(client: Duplex, target: UpstreamTarget, opts: 
     }
     bytesIn += buf.length;
     try {
-      clientTracker.feed(buf);
+      clientWalker.push(buf);
     } catch (err) {
       // Like PostgreSQL: a malformed message ends this connection (and only it), with 08P01.
       log.info({ err: (err as Error).message }, 'client sent an invalid message; closing the connection');
@@ -194,13 +202,13 @@ export function serveClientStream(client: Duplex, target: UpstreamTarget, opts: 
   function onServerData(buf: Buffer): void {
     try {
       if (state.kind === 'terminating') {
-        const [head] = serverTracker.splitAtBoundary(buf);
+        const [head] = serverWalker.splitAtBoundary(buf);
         if (head.length) forwardToClient(head);
-        if (serverTracker.atBoundary) inject();
+        if (serverWalker.atBoundary) inject();
         return;
       }
       if (state.kind !== 'open') return;
-      serverTracker.feed(buf);
+      serverWalker.push(buf);
     } catch (err) {
       log.warn({ err: (err as Error).message }, 'the database sent an invalid message; closing the connection');
       abort({ by: 'error', sqlstate: PROTOCOL_VIOLATION, message: `invalid message from the database: ${(err as Error).message}`, bytesIn, bytesOut });
@@ -229,7 +237,7 @@ export function serveClientStream(client: Duplex, target: UpstreamTarget, opts: 
     client.destroy();
     server.resume();
     // A partial message stays partial (the database drops it at EOF); a whole one runs to its end.
-    if (clientTracker.atBoundary) server.write(createTerminate());
+    if (clientWalker.atBoundary) server.write(createTerminate());
     server.end();
     armForceClose(CLIENT_LOSS_DRAIN_MS);
     finishIfClosed();
@@ -308,13 +316,15 @@ export function serveClientStream(client: Duplex, target: UpstreamTarget, opts: 
     const { error, reason } = state;
     state = { kind: 'closed', reason };
     bytesOut += error.length;
+    // the recorder sees the error too (when the server's bytes end at a boundary, as they do unless it vanished mid-message)
+    if (serverWalker.atBoundary) serverWalker.push(error);
     call('onServerData', error);
     if (!clientClosed) {
       client.write(error);
       client.end();
     }
     if (server && !serverClosed) {
-      if (clientTracker.atBoundary) server.write(createTerminate());
+      if (clientWalker.atBoundary) server.write(createTerminate());
       server.end();
     }
     armForceClose();
@@ -363,7 +373,7 @@ export function serveClientStream(client: Duplex, target: UpstreamTarget, opts: 
     } else if (state.kind === 'open') {
       state = { kind: 'terminating', conn: state.conn, error, reason };
       client.off('data', onClientData);
-      if (serverTracker.atBoundary) inject();
+      if (serverWalker.atBoundary) inject();
       else armForceClose();
     }
     return closed;

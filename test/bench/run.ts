@@ -27,7 +27,7 @@
  */
 import { execFile, fork, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { availableParallelism, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
@@ -294,7 +294,7 @@ async function main(): Promise<void> {
       rows.push(s);
       process.stdout.write(`${s}\n`);
     };
-    line(`Gatehouse benchmark — ${new Date().toISOString()} — ${SECONDS}s per pgbench run, ${availableParallelism()} cores; "plain" is three Node processes piping TCP (no TLS, no recording)`);
+    line(`Gatehouse benchmark — ${new Date().toISOString()} — ${SECONDS}s per pgbench run, ${availableParallelism()} cores, load average ${fmt(loadavg()[0], 1)}; "plain" is three Node processes piping TCP (no TLS, no recording)`);
 
     for (const clients of [8, 1]) {
       await settle();
@@ -378,6 +378,7 @@ async function main(): Promise<void> {
       );
       line(`  peak RSS during ${CONCURRENT} connections: ${await peakRssLine(gatehousePids)}`);
     }
+    line(`load average at the end: ${fmt(loadavg()[0], 1)} (other work on the machine slows Gatehouse's three processes more than the plain relay's)`);
   } finally {
     plain?.stop();
     await access?.stop().catch(() => undefined);

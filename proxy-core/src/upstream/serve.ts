@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import { ErrorCodes, GatehouseError } from '../errors.ts';
 import { createLogger } from '../log.ts';
 import { MessageWalker } from '../protocol/message-walker.ts';
+import { InjectingForwarder } from '../protocol/injecting-forwarder.ts';
 import { createErrorResponse } from '../protocol/backend/error-response.ts';
 import { createTerminate } from '../protocol/frontend/terminate.ts';
 import { ADMIN_SHUTDOWN, PROTOCOL_VIOLATION } from '../protocol/sqlstate.ts';
@@ -99,6 +100,7 @@ export function serveClientStream(client: Duplex, target: UpstreamTarget, opts: 
   let server: Socket | undefined;
   const serverWalker = hooks.walkers?.server ?? new MessageWalker();
   const clientWalker = hooks.walkers?.client ?? new MessageWalker();
+  const fromServer = new InjectingForwarder(serverWalker, forwardToClient);
   let clientEnded = false;
   let clientClosed = false;
   let serverClosed = false;
@@ -200,21 +202,13 @@ export function serveClientStream(client: Duplex, target: UpstreamTarget, opts: 
   }
 
   function onServerData(buf: Buffer): void {
+    if (state.kind !== 'open' && state.kind !== 'terminating') return;
     try {
-      if (state.kind === 'terminating') {
-        const [head] = serverWalker.splitAtBoundary(buf);
-        if (head.length) forwardToClient(head);
-        if (serverWalker.atBoundary) inject();
-        return;
-      }
-      if (state.kind !== 'open') return;
-      serverWalker.push(buf);
+      fromServer.push(buf);
     } catch (err) {
       log.warn({ err: (err as Error).message }, 'the database sent an invalid message; closing the connection');
       abort({ by: 'error', sqlstate: PROTOCOL_VIOLATION, message: `invalid message from the database: ${(err as Error).message}`, bytesIn, bytesOut });
-      return;
     }
-    forwardToClient(buf);
   }
 
   function forwardToClient(buf: Buffer): void {
@@ -256,7 +250,7 @@ export function serveClientStream(client: Duplex, target: UpstreamTarget, opts: 
       setReason({ by: 'server', bytesIn, bytesOut });
       client.end();
     } else if (state.kind === 'terminating') {
-      inject();
+      fromServer.runNow();
     }
   }
 
@@ -293,7 +287,7 @@ export function serveClientStream(client: Duplex, target: UpstreamTarget, opts: 
       client.end();
       armForceClose();
     } else if (state.kind === 'terminating') {
-      inject();
+      fromServer.runNow();
     }
     finishIfClosed();
   }
@@ -373,8 +367,11 @@ export function serveClientStream(client: Duplex, target: UpstreamTarget, opts: 
     } else if (state.kind === 'open') {
       state = { kind: 'terminating', conn: state.conn, error, reason };
       client.off('data', onClientData);
-      if (serverWalker.atBoundary) inject();
-      else armForceClose();
+      fromServer.atNextBoundary(() => {
+        inject();
+        return 'stop';
+      });
+      armForceClose();
     }
     return closed;
   }

@@ -309,7 +309,8 @@ async function main(): Promise<void> {
       } else {
         const gAdded = (g.latencyMs - d.latencyMs) * 1000;
         const pAdded = (p.latencyMs - d.latencyMs) * 1000;
-        line(`select-only 1 client: direct ${fmt(d.latencyMs * 1000, 0)} µs per query, gatehouse +${fmt(gAdded, 0)} µs, plain +${fmt(pAdded, 0)} µs → ${fmt(gAdded / pAdded)}× the plain relay's added latency (target ≤ 1.30×: ${verdict(gAdded / pAdded <= 1.3)})`);
+        const judged = pAdded > 0 && gAdded > 0 ? `${fmt(gAdded / pAdded)}× the plain relay's added latency (target ≤ 1.30×: ${verdict(gAdded / pAdded <= 1.3)})` : 'not measurable: the direct run was slower than a relayed one (the machine was busy)';
+        line(`select-only 1 client: direct ${fmt(d.latencyMs * 1000, 0)} µs per query, gatehouse ${fmt(g.latencyMs * 1000, 0)} µs (+${fmt(gAdded, 0)}), plain ${fmt(p.latencyMs * 1000, 0)} µs (+${fmt(pAdded, 0)}) → ${judged}`);
       }
       const hop = plainHopMs(pCpu);
       const perProcess = Object.entries(gCpu).map(([name, ms]) => {

@@ -2,6 +2,9 @@ import { createLogger } from '../../proxy-core/src/log.ts';
 import { DISK_FULL, IO_ERROR } from '../../proxy-core/src/protocol/sqlstate.ts';
 import type { SessionEvent, UnsequencedSessionEvent } from '../../proxy-core/src/recorder/events.ts';
 import { EventFile, EventWriteError, type RecoveryReport } from './event-file.ts';
+import { SendWindow, type EventSender } from './send-window.ts';
+
+export type { EventSender } from './send-window.ts';
 
 const log = createLogger('gateway.event-log');
 
@@ -40,8 +43,6 @@ export interface EventLogOptions {
   diskCheckIntervalMs?: number;
 }
 
-export type EventSender = (events: SessionEvent[]) => void;
-
 export type RecordingCause = 'disk-full' | 'low-space' | 'io-error';
 
 /** Whether the gateway can record: while `unavailable`, no statement may run. */
@@ -67,7 +68,6 @@ export interface EventLogHealth {
   pendingWrites: number;
 }
 
-const MAX_BATCH_BYTES = 4 * 1024 * 1024;
 const MIB = 1024 * 1024;
 
 interface Pending {
@@ -76,12 +76,13 @@ interface Pending {
 }
 
 /**
- * The gateway's session event log: the send window over the durable file (`EventFile`).
- * Each event gets the next `seq` (monotonic across restarts) and is written to
- * `events.jsonl` before it may be sent. Batches go to the current sender while there is one;
- * an ack drops everything up to its seq. After a restart or a reconnect every unacked event
- * is sent again (the control plane stores by seq, so a resend is harmless). Memory stays
- * bounded: past `maxInMemory` unacked events the rest are read back from disk as acks make room.
+ * The gateway's session event log: the durable file (`EventFile`, event-file.ts) and the send
+ * window (`SendWindow`, send-window.ts) over it. Each event gets the next `seq` (monotonic
+ * across restarts) and is written to `events.jsonl` before it may be sent. Batches go to the
+ * current sender while there is one; an ack drops everything up to its seq. After a restart or
+ * a reconnect every unacked event is sent again (the control plane stores by seq, so a resend
+ * is harmless). Memory stays bounded: past `maxInMemory` unacked events the rest are read back
+ * from disk as acks make room.
  *
  * Recording fails closed: when an event cannot be written (ENOSPC, EIO, …) or free space
  * drops under `minFreeBytes`, `refusal()` returns what to tell clients and the gateway runs
@@ -90,22 +91,13 @@ interface Pending {
  */
 export class EventLog {
   private readonly opts: Required<EventLogOptions>;
-  /** Unacked events in memory, in seq order, from index `head`. */
-  private memory: SessionEvent[];
-  private head = 0;
-  /** Index in `memory` of the next event to send. */
-  private sendIdx = 0;
+  private readonly window: SendWindow;
   /** Events assigned a seq but not yet written (a write failed or the file is being compacted). */
   private queued: Pending[] = [];
   private lastSeq: number;
   private durableSeq: number;
-  private ackedSeq: number;
   private persistedAck: number;
-  /** Highest seq in memory; below `lastSeq` while the backlog spills to disk. */
-  private memoryUpTo: number;
-  private maxSentSeq: number;
   private fileLines: number;
-  private sender: EventSender | undefined;
   private io: Promise<void> = Promise.resolve();
   private syncTimer: NodeJS.Timeout | undefined;
   private compacting = false;
@@ -113,7 +105,6 @@ export class EventLog {
   private readonly timer: NodeJS.Timeout;
   private readonly diskTimer: NodeJS.Timeout;
   private checkingDisk: Promise<void> | undefined;
-  private lastAckProgress = Date.now();
   private closed = false;
   private recordingState: RecordingState = { state: 'available' };
   private reserveHeld = false;
@@ -139,11 +130,9 @@ export class EventLog {
       warnFreeBytes: options.warnFreeBytes ?? 512 * MIB,
       diskCheckIntervalMs: options.diskCheckIntervalMs ?? 1_000,
     };
-    this.ackedSeq = this.persistedAck = state.ackedSeq;
-    this.memory = state.events;
+    this.window = new SendWindow(this.opts, state);
+    this.persistedAck = state.ackedSeq;
     this.lastSeq = this.durableSeq = state.lastSeq;
-    this.memoryUpTo = state.events.length > 0 ? state.events[state.events.length - 1].seq : state.ackedSeq;
-    this.maxSentSeq = state.ackedSeq;
     this.fileLines = state.lines;
     this.timer = setInterval(() => this.tick(), this.opts.flushIntervalMs);
     this.timer.unref();
@@ -169,10 +158,7 @@ export class EventLog {
    */
   append(event: UnsequencedSessionEvent): SessionEvent {
     const sequenced = { ...event, seq: ++this.lastSeq };
-    if (this.memoryUpTo === sequenced.seq - 1 && this.pendingCount() < this.opts.maxInMemory) {
-      this.memory.push(sequenced);
-      this.memoryUpTo = sequenced.seq;
-    }
+    this.window.offer(sequenced);
     this.queued.push({ seq: sequenced.seq, line: `${JSON.stringify(sequenced)}\n` });
     this.drain();
     return sequenced;
@@ -210,27 +196,13 @@ export class EventLog {
 
   /** Start sending to `sender` (everything unacked goes again), or stop with undefined. */
   setSender(sender: EventSender | undefined): void {
-    this.sender = sender;
-    this.sendIdx = this.head;
-    this.lastAckProgress = Date.now();
+    this.window.setSender(sender);
     if (sender) this.pump();
   }
 
   /** The control plane stored every event up to `seq`. */
   ack(seq: number): void {
-    if (!Number.isSafeInteger(seq) || seq <= this.ackedSeq) return;
-    const acked = Math.min(seq, this.maxSentSeq, this.durableSeq);
-    if (acked <= this.ackedSeq) return;
-    this.ackedSeq = acked;
-    this.lastAckProgress = Date.now();
-    while (this.head < this.memory.length && this.memory[this.head].seq <= acked) this.head += 1;
-    if (this.sendIdx < this.head) this.sendIdx = this.head;
-    if (this.head > 1024 && this.head * 2 > this.memory.length) {
-      this.memory = this.memory.slice(this.head);
-      this.sendIdx -= this.head;
-      this.head = 0;
-    }
-    if (this.memoryUpTo < acked) this.memoryUpTo = acked;
+    if (!this.window.ack(seq, this.durableSeq)) return;
     this.maybeReload();
     this.maybeCompact();
     this.pump();
@@ -244,7 +216,8 @@ export class EventLog {
   }
 
   get stats(): { lastSeq: number; durableSeq: number; ackedSeq: number; unacked: number } {
-    return { lastSeq: this.lastSeq, durableSeq: this.durableSeq, ackedSeq: this.ackedSeq, unacked: this.lastSeq - this.ackedSeq };
+    const ackedSeq = this.window.ackedSeq;
+    return { lastSeq: this.lastSeq, durableSeq: this.durableSeq, ackedSeq, unacked: this.lastSeq - ackedSeq };
   }
 
   /** Writes what is queued, persists the ack and closes the file. Idempotent. */
@@ -263,7 +236,7 @@ export class EventLog {
       this.syncTimer = undefined;
       if (this.opts.fsync) await this.enqueueIo(() => this.file.datasync());
     }
-    this.sender = undefined;
+    this.window.setSender(undefined);
     await this.enqueueIo(() => this.persistAck());
     await this.io;
     this.file.close();
@@ -382,76 +355,29 @@ export class EventLog {
     this.syncTimer.unref();
   }
 
-  private pendingCount(): number {
-    return this.memory.length - this.head;
-  }
-
   private tick(): void {
-    if (this.sender && this.sendIdx > this.head && Date.now() - this.lastAckProgress > this.opts.ackTimeoutMs) {
-      log.warn({ ackedSeq: this.ackedSeq, sentSeq: this.memory[this.sendIdx - 1]?.seq }, 'no ack for a while; resending unacked session events');
-      this.sendIdx = this.head;
-      this.lastAckProgress = Date.now();
-    }
+    this.window.resendIfStalled();
     if (this.queued.length > 0) this.drain();
     this.maybeReload();
     this.pump(true);
-    if (this.persistedAck < this.ackedSeq) void this.enqueueIo(() => this.persistAck());
+    if (this.persistedAck < this.window.ackedSeq) void this.enqueueIo(() => this.persistAck());
   }
 
-  /** Index just past the last event in memory that is on disk. */
-  private durableEnd(): number {
-    if (this.memoryUpTo <= this.durableSeq) return this.memory.length;
-    let lo = this.sendIdx;
-    let hi = this.memory.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.memory[mid].seq <= this.durableSeq) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  }
-
-  /** Sends full batches now; a partial batch only on the timer (`partial`). */
+  /** Sends what the file holds: full batches now, a partial batch only on the timer (`partial`). */
   private pump(partial = false): void {
-    if (!this.sender || this.closed) return;
-    for (;;) {
-      const end = this.durableEnd();
-      const sendable = end - this.sendIdx;
-      const room = this.opts.maxInFlight - (this.sendIdx - this.head);
-      const count = Math.min(sendable, room, this.opts.maxBatch);
-      if (count <= 0 || (count < this.opts.maxBatch && !partial && count === sendable)) return;
-      const batch: SessionEvent[] = [];
-      let bytes = 0;
-      let i = this.sendIdx;
-      for (; i < this.sendIdx + count; i += 1) {
-        const event = this.memory[i];
-        bytes += event.type === 'statement' ? event.sql.length + 256 : 256;
-        if (batch.length > 0 && bytes > MAX_BATCH_BYTES) break;
-        batch.push(event);
-      }
-      // A seq gap (events lost before this start) must sit inside a batch: the control plane
-      // only acks over batches that follow each other without a hole.
-      while (i < end && this.memory[i].seq !== batch[batch.length - 1].seq + 1) batch.push(this.memory[i++]);
-      this.sendIdx = i;
-      const lastSent = batch[batch.length - 1].seq;
-      if (lastSent > this.maxSentSeq) this.maxSentSeq = lastSent;
-      this.sender(batch);
-      if (!this.sender) return;
-    }
+    if (!this.closed) this.window.pump(this.durableSeq, partial);
   }
 
   /** When acks made room and the backlog spilled to disk, read the next events back. */
   private maybeReload(): void {
-    if (this.reloading || this.memoryUpTo >= this.lastSeq || this.pendingCount() > this.opts.maxInMemory / 2) return;
+    if (this.reloading || !this.window.wantsReload(this.lastSeq)) return;
     this.reloading = true;
     void this.enqueueIo(async () => {
       try {
-        const limit = this.opts.maxInMemory - this.pendingCount();
-        for await (const event of this.file.readAfter(this.memoryUpTo, this.durableSeq)) {
-          if (event.seq <= this.memoryUpTo) continue;
-          this.memory.push(event);
-          this.memoryUpTo = event.seq;
-          if (this.pendingCount() >= limit) break;
+        const limit = this.window.reloadRoom();
+        for await (const event of this.file.readAfter(this.window.memoryUpTo, this.durableSeq)) {
+          if (!this.window.reloaded(event)) continue;
+          if (this.window.pendingCount >= limit) break;
         }
       } finally {
         this.reloading = false;
@@ -462,9 +388,9 @@ export class EventLog {
 
   /** Empty the file when all is acked; rewrite it when many acked lines pile up in front. */
   private maybeCompact(): void {
-    const allAcked = this.ackedSeq === this.lastSeq;
-    const ackedLines = this.fileLines - (this.durableSeq - this.ackedSeq);
-    const canRewrite = this.memoryUpTo >= this.lastSeq && ackedLines >= this.opts.compactAfter;
+    const allAcked = this.window.ackedSeq === this.lastSeq;
+    const ackedLines = this.fileLines - (this.durableSeq - this.window.ackedSeq);
+    const canRewrite = this.window.memoryUpTo >= this.lastSeq && ackedLines >= this.opts.compactAfter;
     if (!allAcked && !canRewrite) return;
     void this.enqueueIo(async () => {
       if (this.queued.length > 0 || this.durableSeq !== this.lastSeq || this.closed) return; // writes pending: next ack
@@ -480,23 +406,22 @@ export class EventLog {
 
   private async compact(): Promise<void> {
     await this.persistAck();
-    if (this.ackedSeq === this.durableSeq) {
+    if (this.window.ackedSeq === this.durableSeq) {
       this.file.truncate();
       this.fileLines = 0;
       return;
     }
-    if (this.memoryUpTo < this.durableSeq) return;
+    if (this.window.memoryUpTo < this.durableSeq) return;
     // Only what is already in the file: events appended meanwhile wait in `queued`.
-    const upTo = this.durableSeq;
-    const keep = this.memory.slice(this.head).filter((e) => e.seq > this.ackedSeq && e.seq <= upTo);
+    const keep = this.window.unacked(this.durableSeq);
     await this.file.rewrite(keep.map((e) => `${JSON.stringify(e)}\n`).join(''));
     this.fileLines = keep.length;
   }
 
   /** Makes the ack durable; the log file is only shortened after this. */
   private async persistAck(): Promise<void> {
-    if (this.persistedAck === this.ackedSeq) return;
-    const seq = this.ackedSeq;
+    if (this.persistedAck === this.window.ackedSeq) return;
+    const seq = this.window.ackedSeq;
     await this.file.persistAck(seq);
     this.persistedAck = seq;
   }

@@ -125,8 +125,8 @@ export class StreamDispatcher {
         return refusal;
       },
       recorderHooks: {
-        onClientData: (buf) => recorder.onClientData(buf),
-        onServerData: (buf) => recorder.onServerData(buf),
+        // the splice walks each direction once, with the recorder's walkers
+        walkers: recorder.walkers,
         onConnect: (info) => {
           if (info.backendKey) {
             cancelKey = this.cancelKeys.set(info.backendKey.processId, info.backendKey.secretKey, {

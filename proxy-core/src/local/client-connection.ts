@@ -1,17 +1,18 @@
 /**
  * One client connection to the local proxy: negotiate (SSL/GSS/cancel), check the
  * StartupMessage, open a tunnel stream with end-to-end TLS to the gateway, then splice bytes
- * both ways as they come. Server → client bytes go through a BoundaryTracker so a notice or
- * a final ErrorResponse can be injected between two server messages.
+ * both ways as they come. Each direction is walked once (protocol/message-walker.ts): client →
+ * server to count statements, server → client to find the boundaries where a notice or a final
+ * ErrorResponse can be injected between two server messages.
  */
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { ErrorCodes, GatehouseError, isGatehouseErrorLike } from '../errors.ts';
 import { createLogger } from '../log.ts';
-import { BoundaryTracker } from '../protocol/boundary.ts';
 import { FrontendCode } from '../protocol/constants.ts';
-import { MessageWalker } from '../recorder/message-walker.ts';
+import { MessageWalker } from '../protocol/message-walker.ts';
+import { InjectingForwarder } from '../protocol/injecting-forwarder.ts';
 import { coalesceWritesThisTurn, relayWrite } from '../write-path.ts';
 import type { StreamOpenMeta } from '../tunnel/meta.ts';
 import {
@@ -64,10 +65,8 @@ export class ClientConnection {
   /** The socket that speaks PG with the client (the raw socket or TLS over it). */
   private client: Duplex;
   private gateway: TLSSocket | undefined;
-  private readonly tracker = new BoundaryTracker();
-  /** Messages to inject at the next server message boundary. */
-  private readonly pending: Buffer[] = [];
-  private closeAfterInjection = false;
+  /** Server → client: walked once, with a notice or a final error injected between two messages. */
+  private readonly fromServer = new InjectingForwarder(new MessageWalker(), (buf) => this.toClient(buf));
   private serverAnswered = false;
   private noticeSent = false;
   private forceTimer: NodeJS.Timeout | undefined;
@@ -152,8 +151,10 @@ export class ClientConnection {
     // before the server's first bytes the notice is picked up from the host when they come
     if (this.state !== 'open' || this.noticeSent || !this.serverAnswered) return;
     this.noticeSent = true;
-    this.pending.push(notice);
-    this.flushIfAtBoundary();
+    this.fromServer.atNextBoundary(() => {
+      this.client.write(notice);
+      return 'continue';
+    });
   }
 
   /** Ends the connection with FATAL 57P01, at a message boundary, within a second. */
@@ -162,10 +163,15 @@ export class ClientConnection {
     if (this.state === 'connecting') return this.refuse(sessionEndedError(reason));
     if (this.state !== 'open') return;
     if (!this.serverAnswered) return this.refuse(sessionEndedError(reason));
-    this.closeAfterInjection = true;
-    this.pending.push(sessionEndedError(reason));
     this.forceTimer = setTimeout(() => this.destroy(), CLOSE_GRACE_MS);
-    this.flushIfAtBoundary();
+    const error = sessionEndedError(reason);
+    this.fromServer.atNextBoundary(() => {
+      this.client.write(error);
+      this.state = 'closing';
+      this.gateway?.destroy();
+      this.client.end();
+      return 'stop';
+    });
   }
 
   destroy(): void {
@@ -293,22 +299,13 @@ export class ClientConnection {
   private fromGateway(chunk: Buffer): void {
     if (this.state !== 'open' && this.state !== 'connecting') return;
     this.host.count('bytesOut', chunk.length);
-    let rest = chunk;
     try {
-      if (this.pending.length > 0) {
-        if (!this.tracker.atBoundary) {
-          const [head, tail] = this.tracker.splitAtBoundary(rest);
-          this.toClient(head);
-          rest = tail;
-        }
-        if (this.tracker.atBoundary && this.flushInjections()) return;
-      }
-      this.tracker.feed(rest);
+      this.fromServer.push(chunk);
     } catch (err) {
       log.warn({ err, id: this.id }, 'unparseable server stream; closing the connection');
       return this.destroy();
     }
-    this.toClient(rest);
+    if (this.fromServer.isStopped) return;
     if (!this.serverAnswered) {
       // injections only ever follow the server's first bytes (AuthenticationOk comes first)
       this.serverAnswered = true;
@@ -324,27 +321,13 @@ export class ClientConnection {
     if (!relayWrite(this.client, buf)) this.gateway?.pause();
   }
 
-  private flushIfAtBoundary(): void {
-    if (this.state === 'open' && this.serverAnswered && this.tracker.atBoundary) this.flushInjections();
-  }
-
-  /** Writes pending injections; returns true when the connection is now closing. */
-  private flushInjections(): boolean {
-    for (const msg of this.pending.splice(0)) this.client.write(msg);
-    if (!this.closeAfterInjection) return false;
-    this.state = 'closing';
-    this.gateway?.destroy();
-    this.client.end();
-    return true;
-  }
-
   private onGatewayClosed(err: unknown): void {
     if (this.state === 'connecting' || (this.state === 'open' && !this.serverAnswered)) {
       return this.refuse(errorForEarlyFailure(err));
     }
     if (this.state === 'open') {
       this.state = 'closing';
-      if (err && this.tracker.atBoundary) this.client.write(connectionLost(describe(err)));
+      if (err && this.fromServer.atBoundary) this.client.write(connectionLost(describe(err)));
       this.client.end();
       this.forceTimer = setTimeout(() => this.destroy(), CLOSE_GRACE_MS);
     }

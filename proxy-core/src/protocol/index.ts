@@ -4,7 +4,7 @@ export { BufferReader } from './buffer-reader.ts';
 export { BufferWriter } from './buffer-writer.ts';
 export { MessageFramer, type Message, type MessageFramerOptions } from './framing.ts';
 export * from './startup.ts';
-export { BoundaryTracker } from './boundary.ts';
+export { MessageWalker, type CaptureLimit, type WalkedMessage } from './message-walker.ts';
 export * from './backend/error-response.ts';
 export { isNoticeResponse } from './backend/notice-response.ts';
 export * from './backend/authentication.ts';

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPostgres, type PgServer } from '../../../test/fixtures/postgres.ts';
 import { FrontendCode } from '../protocol/constants.ts';
 import type { StatementEvent, UnsequencedSessionEvent } from './events.ts';
-import { MessageWalker } from './message-walker.ts';
+import { MessageWalker } from '../protocol/message-walker.ts';
 import { MAX_SQL_BYTES } from './payloads.ts';
 import { createRecorder } from './recorder.ts';
 import { startTee, type CapturedChunk } from './tee.fixture.ts';

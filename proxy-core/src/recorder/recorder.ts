@@ -13,7 +13,7 @@ import { createLogger } from '../log.ts';
 import { BackendCode, FrontendCode } from '../protocol/constants.ts';
 import { SqlState } from '../protocol/sqlstate.ts';
 import type { DisconnectReason, SessionEventBody, StatementOutcome, UnsequencedSessionEvent } from './events.ts';
-import { MessageWalker } from './message-walker.ts';
+import { MessageWalker } from '../protocol/message-walker.ts';
 import {
   decodeBindParams,
   decodeClose,
@@ -54,6 +54,13 @@ export type ConnectInfo = Omit<Extract<SessionEventBody, { type: 'connect' }>, '
 export interface Recorder {
   onClientData(buf: Buffer): void;
   onServerData(buf: Buffer): void;
+  /**
+   * The walkers of each direction, for a splice that walks the messages anyway (to inject at a
+   * boundary): it pushes the bytes into these instead of calling onClientData/onServerData, so
+   * each direction is walked once. A framing error then surfaces in the splice (which ends the
+   * connection); an error in the recording itself only stops the recording.
+   */
+  readonly walkers: { client: MessageWalker; server: MessageWalker };
   onConnect(info: ConnectInfo): void;
   onClose(reason: DisconnectReason, bytes: { bytesIn: number; bytesOut: number }): void;
 }
@@ -103,6 +110,7 @@ class ConnectionRecorder implements Recorder {
   private readonly portals = new Map<string, Portal>();
   private readonly client: MessageWalker;
   private readonly server: MessageWalker;
+  readonly walkers: { client: MessageWalker; server: MessageWalker };
   private copyIn: Statement | undefined;
   private copyOut: Statement | undefined;
   private broken = false;
@@ -111,8 +119,13 @@ class ConnectionRecorder implements Recorder {
   constructor(private readonly options: RecorderOptions) {
     this.now = options.now ?? defaultNow;
     this.redact = options.redactBindParams ?? true;
-    this.client = new MessageWalker(this.clientLimit, (c, p, l) => this.onClientMessage(c, p, l));
-    this.server = new MessageWalker(serverLimit, (c, p, l) => this.onServerMessage(c, p, l));
+    this.client = new MessageWalker(this.clientLimit, (c, p, l) => {
+      if (!this.broken && !this.closed) this.safely(() => this.onClientMessage(c, p, l));
+    });
+    this.server = new MessageWalker(serverLimit, (c, p, l) => {
+      if (!this.broken && !this.closed) this.safely(() => this.onServerMessage(c, p, l));
+    });
+    this.walkers = { client: this.client, server: this.server };
   }
 
   onClientData(buf: Buffer): void {

@@ -2,7 +2,8 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { ErrorCodes, GatehouseError } from '../errors.ts';
 import { createLogger } from '../log.ts';
-import { BoundaryTracker } from '../protocol/boundary.ts';
+import { MessageWalker } from '../protocol/message-walker.ts';
+import { InjectingForwarder } from '../protocol/injecting-forwarder.ts';
 import { createErrorResponse } from '../protocol/backend/error-response.ts';
 import { createTerminate } from '../protocol/frontend/terminate.ts';
 import { ADMIN_SHUTDOWN, PROTOCOL_VIOLATION } from '../protocol/sqlstate.ts';
@@ -38,6 +39,13 @@ export type CloseReason =
 
 /** Observers of the spliced bytes. They get the very Buffers forwarded (no copies): read, never write. */
 export interface RecorderHooks {
+  /**
+   * The walkers of the client's and the server's messages, when the observer walks them itself
+   * (the recorder): the splice pushes every byte it forwards into these, before forwarding, and
+   * uses them to find message boundaries, so each direction is walked once. Without them the
+   * splice walks with walkers of its own that only follow the boundaries.
+   */
+  walkers?: { client: MessageWalker; server: MessageWalker };
   onClientData?(buf: Buffer): void;
   onServerData?(buf: Buffer): void;
   onConnect?(info: ConnectInfo): void;
@@ -90,8 +98,9 @@ export function serveClientStream(client: Duplex, target: UpstreamTarget, opts: 
   let bytesIn = 0;
   let bytesOut = 0;
   let server: Socket | undefined;
-  const serverTracker = new BoundaryTracker();
-  const clientTracker = new BoundaryTracker();
+  const serverWalker = hooks.walkers?.server ?? new MessageWalker();
+  const clientWalker = hooks.walkers?.client ?? new MessageWalker();
+  const fromServer = new InjectingForwarder(serverWalker, forwardToClient);
   let clientEnded = false;
   let clientClosed = false;
   let serverClosed = false;
@@ -102,7 +111,7 @@ export function serveClientStream(client: Duplex, target: UpstreamTarget, opts: 
   let resolveClosed!: (r: CloseReason) => void;
   const closed = new Promise<CloseReason>((r) => (resolveClosed = r));
 
-  const call = <K extends keyof RecorderHooks>(name: K, ...args: Parameters<NonNullable<RecorderHooks[K]>>) => {
+  const call = <K extends Exclude<keyof RecorderHooks, 'walkers'>>(name: K, ...args: Parameters<NonNullable<RecorderHooks[K]>>) => {
     try {
       (hooks[name] as ((...a: unknown[]) => void) | undefined)?.(...args);
     } catch (err) {
@@ -131,6 +140,7 @@ export function serveClientStream(client: Duplex, target: UpstreamTarget, opts: 
       bytesOut += conn.startupReply.length;
       call('onConnect', { startup, backendKey: conn.backendKey, remoteAddress: conn.remoteAddress, remotePort: conn.remotePort, authMethod: conn.authMethod });
       opts.onUpstreamReady?.(conn, startup);
+      serverWalker.push(conn.startupReply);
       call('onServerData', conn.startupReply);
       client.write(conn.startupReply);
       splice(conn.socket, rest);
@@ -180,7 +190,7 @@ export function serveClientStream(client: Duplex, target: UpstreamTarget, opts: 
     }
     bytesIn += buf.length;
     try {
-      clientTracker.feed(buf);
+      clientWalker.push(buf);
     } catch (err) {
       // Like PostgreSQL: a malformed message ends this connection (and only it), with 08P01.
       log.info({ err: (err as Error).message }, 'client sent an invalid message; closing the connection');
@@ -192,21 +202,13 @@ export function serveClientStream(client: Duplex, target: UpstreamTarget, opts: 
   }
 
   function onServerData(buf: Buffer): void {
+    if (state.kind !== 'open' && state.kind !== 'terminating') return;
     try {
-      if (state.kind === 'terminating') {
-        const [head] = serverTracker.splitAtBoundary(buf);
-        if (head.length) forwardToClient(head);
-        if (serverTracker.atBoundary) inject();
-        return;
-      }
-      if (state.kind !== 'open') return;
-      serverTracker.feed(buf);
+      fromServer.push(buf);
     } catch (err) {
       log.warn({ err: (err as Error).message }, 'the database sent an invalid message; closing the connection');
       abort({ by: 'error', sqlstate: PROTOCOL_VIOLATION, message: `invalid message from the database: ${(err as Error).message}`, bytesIn, bytesOut });
-      return;
     }
-    forwardToClient(buf);
   }
 
   function forwardToClient(buf: Buffer): void {
@@ -229,7 +231,7 @@ export function serveClientStream(client: Duplex, target: UpstreamTarget, opts: 
     client.destroy();
     server.resume();
     // A partial message stays partial (the database drops it at EOF); a whole one runs to its end.
-    if (clientTracker.atBoundary) server.write(createTerminate());
+    if (clientWalker.atBoundary) server.write(createTerminate());
     server.end();
     armForceClose(CLIENT_LOSS_DRAIN_MS);
     finishIfClosed();
@@ -248,7 +250,7 @@ export function serveClientStream(client: Duplex, target: UpstreamTarget, opts: 
       setReason({ by: 'server', bytesIn, bytesOut });
       client.end();
     } else if (state.kind === 'terminating') {
-      inject();
+      fromServer.runNow();
     }
   }
 
@@ -285,7 +287,7 @@ export function serveClientStream(client: Duplex, target: UpstreamTarget, opts: 
       client.end();
       armForceClose();
     } else if (state.kind === 'terminating') {
-      inject();
+      fromServer.runNow();
     }
     finishIfClosed();
   }
@@ -308,13 +310,15 @@ export function serveClientStream(client: Duplex, target: UpstreamTarget, opts: 
     const { error, reason } = state;
     state = { kind: 'closed', reason };
     bytesOut += error.length;
+    // the recorder sees the error too (when the server's bytes end at a boundary, as they do unless it vanished mid-message)
+    if (serverWalker.atBoundary) serverWalker.push(error);
     call('onServerData', error);
     if (!clientClosed) {
       client.write(error);
       client.end();
     }
     if (server && !serverClosed) {
-      if (clientTracker.atBoundary) server.write(createTerminate());
+      if (clientWalker.atBoundary) server.write(createTerminate());
       server.end();
     }
     armForceClose();
@@ -363,8 +367,11 @@ export function serveClientStream(client: Duplex, target: UpstreamTarget, opts: 
     } else if (state.kind === 'open') {
       state = { kind: 'terminating', conn: state.conn, error, reason };
       client.off('data', onClientData);
-      if (serverTracker.atBoundary) inject();
-      else armForceClose();
+      fromServer.atNextBoundary(() => {
+        inject();
+        return 'stop';
+      });
+      armForceClose();
     }
     return closed;
   }

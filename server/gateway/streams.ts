@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
 import { ErrorCodes, type ErrorCode } from '../../proxy-core/src/errors.ts';
 import { createLogger } from '../../proxy-core/src/log.ts';
-import { createRecorder } from '../../proxy-core/src/recorder/index.ts';
+import { createRecorder, type Recorder } from '../../proxy-core/src/recorder/index.ts';
 import type { DisconnectReason } from '../../proxy-core/src/recorder/events.ts';
 import { acceptSessionTls } from '../../proxy-core/src/tls/session-tls.ts';
 import type { GatewayStreamMeta } from '../../proxy-core/src/tunnel/meta.ts';
@@ -114,7 +114,9 @@ export class StreamDispatcher {
     const { sessionId } = meta;
     const connectionId = meta.connectionId || randomUUID();
     const emit = this.eventLog.append.bind(this.eventLog);
-    const recorder = createRecorder({ sessionId, connectionId, redactBindParams: meta.recording.redactBindParams, emit });
+    // A control-plane service connection (rotation, health check) is not a user's: nothing of it is recorded.
+    const service = meta.service?.purpose;
+    const recorder = service === undefined ? createRecorder({ sessionId, connectionId, redactBindParams: meta.recording.redactBindParams, emit }) : unrecorded(sessionId, service);
     let cancelKey: string | undefined;
     let endedBy: SessionEndReason | undefined;
     let refusedUnrecorded = false;
@@ -152,6 +154,7 @@ export class StreamDispatcher {
         },
         onClose: (reason) => {
           if (cancelKey) this.cancelKeys.delete(cancelKey);
+          if (service !== undefined) return;
           if (reason.by === 'connect-failed') {
             // Refused because events cannot be written: there is nothing to record it into.
             if (refusedUnrecorded) return;
@@ -187,6 +190,16 @@ export class StreamDispatcher {
       tlsSocket.end();
     }
   }
+}
+
+/** The recorder of a service connection: logs that it connected and closed, records nothing. */
+function unrecorded(sessionId: string, purpose: string): Recorder {
+  return {
+    onClientData: () => undefined,
+    onServerData: () => undefined,
+    onConnect: () => log.info({ serviceConnection: sessionId, purpose }, 'control plane service connection opened (not recorded)'),
+    onClose: () => log.debug({ serviceConnection: sessionId, purpose }, 'control plane service connection closed'),
+  };
 }
 
 function disconnectReason(reason: CloseReason, endedBy: SessionEndReason | undefined): DisconnectReason {

@@ -33,6 +33,9 @@ import type { CredentialMetrics } from '../metrics.ts';
 
 const log = createLogger('credentials');
 
+/** How long Rotate now waits for another job on the account to finish. */
+const BUSY_WAIT_MS = 10_000;
+
 /** Test-only fault points (never set from configuration or flags: only code can pass them). */
 export interface RotationFaults {
   /** Called after ALTER ROLE succeeded and before the new password is verified and made current. */
@@ -132,7 +135,12 @@ export class CredentialService {
   /** Rotate now (an admin): leases the account, rotates, releases; throws RotationBusy while another job holds it. */
   async rotateNow(accountId: string, initiator: Initiator): Promise<RotationOutcome> {
     const owner = `${this.o.replicaId}:manual:${randomUUID()}`;
-    if (!(await this.o.store.credentials.claim(accountId, owner, this.o.leaseMs))) throw new RotationBusy('another rotation or check of this account is running; try again in a moment');
+    // A health check holds an account for a second or so: wait for it rather than refuse.
+    const deadline = Date.now() + BUSY_WAIT_MS;
+    while (!(await this.o.store.credentials.claim(accountId, owner, this.o.leaseMs))) {
+      if (Date.now() > deadline) throw new RotationBusy('another rotation or check of this account is running; try again in a moment');
+      await new Promise((r) => setTimeout(r, 100));
+    }
     try {
       return await this.rotate(accountId, 'manual', initiator);
     } catch (err) {

@@ -20,6 +20,8 @@ export interface CredentialSchedulerOptions {
   service: CredentialService;
   /** This replica's id: the lease owner. */
   owner: string;
+  /** Replicas share the store; otherwise leases left by a crash are cleared at start. */
+  clustered: boolean;
   sweepMs: number;
   healthCheckIntervalMs: number;
   leaseMs: number;
@@ -36,7 +38,9 @@ export class CredentialScheduler {
     if (this.#timer) return;
     this.#timer = setInterval(() => void this.runOnce(), this.o.sweepMs);
     this.#timer.unref();
-    void this.runOnce(); // missed rotations run at start
+    // Missed rotations (and ones a crash left pending) run at start.
+    const stale = this.o.clustered ? Promise.resolve() : this.o.store.credentials.releaseAllLeases();
+    void stale.then(() => this.runOnce(), (err: unknown) => log.error({ err }, 'could not clear stale leases'));
   }
 
   /** One sweep; overlapping calls share the sweep in progress. */

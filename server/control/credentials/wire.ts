@@ -49,6 +49,7 @@ export function createCredentials(o: {
     replicaId: o.cluster.replicaId,
     ...(o.faults && { faults: o.faults }),
   });
-  const scheduler = new CredentialScheduler({ store: o.store, service, owner: o.cluster.replicaId, sweepMs: o.config.credentialSweepMs, healthCheckIntervalMs: o.config.healthCheckIntervalMs, leaseMs: LEASE_MS });
+  o.store.credentials.setClustered(o.config.databaseUrl !== undefined);
+  const scheduler = new CredentialScheduler({ store: o.store, service, owner: o.cluster.replicaId, clustered: o.config.databaseUrl !== undefined, sweepMs: o.config.credentialSweepMs, healthCheckIntervalMs: o.config.healthCheckIntervalMs, leaseMs: LEASE_MS });
   return { service, scheduler };
 }

@@ -42,8 +42,31 @@ export type CredentialsRepo = ReturnType<typeof createCredentialsRepo>;
 
 const msInterval = (ms: number) => sql<Date>`now() + make_interval(secs => ${ms / 1000})`;
 
-export function createCredentialsRepo(db: Kysely<Database>) {
+/**
+ * A lease is free when it ran out, or — with replicas (`clustered`) — when the replica that
+ * holds it (the owner id's first part) is no longer registered: a crashed replica's work is
+ * taken over once it is pruned (3 heartbeats), not only when its lease runs out.
+ */
+function leaseFree(clustered: boolean, prefix = '') {
+  const owner = sql.raw(`${prefix}lease_owner`);
+  const until = sql.raw(`${prefix}lease_until`);
+  return clustered
+    ? sql`(${until} is null or ${until} < now() or split_part(${owner}, ':', 1) not in (select id from control_replicas))`
+    : sql`(${until} is null or ${until} < now())`;
+}
+
+/** `clustered`: replicas share this store and register in control_replicas (server/control/cluster). */
+export function createCredentialsRepo(db: Kysely<Database>, options: { clustered?: boolean } = {}) {
+  let clustered = options.clustered ?? false;
   const repo = {
+    /** Replicas share the store (set once the cluster is known); a single node clears stale leases at start instead. */
+    setClustered(value: boolean): void {
+      clustered = value;
+    },
+    /** Single node at start: leases in the store can only be left over from before a crash. */
+    async releaseAllLeases(): Promise<void> {
+      await db.updateTable('account_credentials').set({ lease_owner: null, lease_until: null }).where('lease_owner', 'is not', null).execute();
+    },
     // ---- rotation accounts ----
     async rotationAccount(resourceId: string): Promise<RotationAccount | undefined> {
       const row = await db.selectFrom('resource_rotation_accounts').selectAll().where('resource_id', '=', resourceId).executeTakeFirst();
@@ -97,7 +120,7 @@ export function createCredentialsRepo(db: Kysely<Database>) {
         update account_credentials set lease_owner = ${owner}, lease_until = ${msInterval(leaseMs)}
         where account_id in (
           select account_id from account_credentials
-          where (lease_until is null or lease_until < now())
+          where ${leaseFree(clustered)}
             and next_rotation_at <= now()
             and (rotation_enabled or pending_password_sealed is not null)
           order by next_rotation_at
@@ -112,7 +135,7 @@ export function createCredentialsRepo(db: Kysely<Database>) {
         update account_credentials set lease_owner = ${owner}, lease_until = ${msInterval(leaseMs)}, health_next_at = ${msInterval(intervalMs)}
         where account_id in (
           select c.account_id from account_credentials c join accounts a on a.id = c.account_id
-          where (c.lease_until is null or c.lease_until < now())
+          where ${leaseFree(clustered, 'c.')}
             and (c.health_next_at is null or c.health_next_at <= now())
             and a.password_sealed is not null
           order by c.health_next_at nulls first
@@ -128,7 +151,7 @@ export function createCredentialsRepo(db: Kysely<Database>) {
         .updateTable('account_credentials')
         .set({ lease_owner: owner, lease_until: msInterval(leaseMs) })
         .where('account_id', '=', accountId)
-        .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', sql<Date>`now()`), eb('lease_owner', '=', owner)]))
+        .where((eb) => eb.or([sql<boolean>`${leaseFree(clustered)}`, eb('lease_owner', '=', owner)]))
         .executeTakeFirst();
       return Number(r.numUpdatedRows) > 0;
     },

@@ -47,7 +47,7 @@ describe('issue 13 item 2: Rotate now through the gateway', () => {
     expect((await open.client.query('select 2 as n')).rows[0].n).toBe(2);
     await open.client.end();
     const out = await psql(open.url, 'select current_user');
-    expect(out.stdout).toContain('app1');
+    expect(`${out.stdout}${out.stderr}`).toContain('app1');
     await open.stop();
     const fresh = await s.throughGatehouse('app1');
     expect((await fresh.client.query('select current_user as u')).rows[0].u).toBe('app1');

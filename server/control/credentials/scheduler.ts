@@ -12,7 +12,7 @@ import { NotLinkedHere, type CredentialService } from './credential-service.ts';
 
 const log = createLogger('credentials.scheduler');
 
-const BATCH = 16;
+const BATCH = 8;
 const CONCURRENCY = 4;
 
 export interface CredentialSchedulerOptions {

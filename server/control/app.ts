@@ -169,14 +169,14 @@ async function boot(config: ControlPlaneConfig, testHooks: ControlPlaneTestHooks
     const gateways = new GatewayService({ store, ca, enrollmentTokenTtlSeconds: config.enrollmentTokenTtlSeconds });
     const connectedGateways = new Set<string>();
     const cluster = await Cluster.open({ store, databaseUrl: config.databaseUrl, heartbeatMs: config.replicaHeartbeatMs });
-    let credentialScheduler: CredentialScheduler | undefined; // set below; the relay reports gateway links to it
+    const late: { credentialScheduler?: CredentialScheduler } = {}; // set below; the relay reports gateway links to it
     const relayDeps = createRelayDeps({ store, auth, gateways, box, audit, connectedGateways, presence: cluster.presence, recordBindParams: config.recordBindParams });
     const relay = new Relay(
       {
         ...relayDeps,
         async gatewayLinked(gatewayId, info) {
           await relayDeps.gatewayLinked?.(gatewayId, info);
-          await credentialScheduler?.gatewayReturned(gatewayId);
+          await late.credentialScheduler?.gatewayReturned(gatewayId);
         },
       },
       { cluster },
@@ -193,7 +193,7 @@ async function boot(config: ControlPlaneConfig, testHooks: ControlPlaneTestHooks
     const cookieSession = new CookieSession({ csrfKey: keys.csrf, secure: (config.publicUrl ?? '').startsWith('https:'), refreshTtlSeconds: config.refreshTokenTtlSeconds });
     let publicUrl = config.publicUrl; // known once listening when not configured
     const credentials = createCredentials({ store, box, audit, ca, relay, cluster, mailer, metrics, config, faults: testHooks.rotationFaults, publicUrl: () => publicUrl ?? '' });
-    credentialScheduler = credentials.scheduler;
+    late.credentialScheduler = credentials.scheduler;
     const services: Services = { store, auth, permissions, sessions, gateways, box, audit, relay: sessionRelay, metrics, users, access, accessRequests, mfa, signIn, auditStreams, cookieSession, credentials: credentials.service, publicUrl: () => publicUrl ?? '' };
 
     const routes = apiRoutes(services, { metricsToken: config.metricsToken });

@@ -15,7 +15,7 @@ export interface CredentialMetrics {
   healthCheck(status: 'ok' | 'broken' | 'unreachable'): void;
 }
 
-export function createMetrics(sources: { sessionsActive(): Promise<number>; gatewaysConnected(): number; credentialsBroken?(): Promise<number> }): Metrics {
+export function createMetrics(sources: { sessionsActive(): Promise<number>; gatewaysConnected(): number; credentialsBroken?: () => Promise<number> }): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'gatehouse_' });
   const requests = new Counter({ name: 'gatehouse_http_requests_total', help: 'HTTP requests by route and status', labelNames: ['method', 'route', 'status'], registers: [registry] });

@@ -4,19 +4,36 @@
  * privilege, the gateway offline at the due time, the health check, and Check connection
  * (issue 11) with each kind of failure.
  */
+import type { AddressInfo } from 'node:net';
+import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { psql } from '../../../../test/integration/helpers.ts';
 import { startRotationStack, type RotationStack } from './rotation-stack.ts';
 
 let s: RotationStack;
+const mails: Array<{ to: string; body: string }> = [];
+const smtp = new SMTPServer({
+  disabledCommands: ['STARTTLS'],
+  authOptional: true,
+  onData(stream, session, cb) {
+    let body = '';
+    stream.on('data', (d: Buffer) => (body += d.toString('utf8')));
+    stream.on('end', () => {
+      mails.push({ to: session.envelope.rcptTo.map((r) => r.address).join(','), body });
+      cb();
+    });
+  },
+});
 
 beforeAll(async () => {
-  s = await startRotationStack({ pg: { settings: { log_statement: 'all' } }, plane: { rotationRetryBaseMs: 200, rotationRetryMaxMs: 400 } });
+  const smtpPort = await new Promise<number>((resolve) => smtp.listen(0, '127.0.0.1', () => resolve((smtp.server.address() as AddressInfo).port)));
+  s = await startRotationStack({ pg: { settings: { log_statement: 'all' } }, plane: { rotationRetryBaseMs: 200, rotationRetryMaxMs: 400, smtpUrl: `smtp://127.0.0.1:${smtpPort}` } });
   await s.pg.query('create role rotator login createrole password \'rotator-pw-1\'');
 }, 120_000);
 
 afterAll(async () => {
   await s?.close();
+  await new Promise((r) => smtp.close(() => r(undefined)));
 });
 
 async function due(accountId: string): Promise<void> {
@@ -86,6 +103,15 @@ describe('issue 13 item 2: Rotate now through the gateway', () => {
     expect(failed).toHaveLength(1);
     const metrics = await s.t.plane.services.metrics.render();
     expect(metrics).toMatch(/gatehouse_credential_rotations_total\{result="failed",code="PERMISSION_DENIED"\} 1/);
+    // The project's admins get one mail naming the account and the database's reason.
+    const deadline = Date.now() + 10_000;
+    while (!mails.some((m) => m.body.includes('app3'))) {
+      if (Date.now() > deadline) throw new Error('no failure mail');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const mail = mails.find((m) => m.body.includes('app3'))!;
+    expect(mail.to).toBe('admin@example.com');
+    expect(mail.body).toMatch(/PERMISSION_DENIED/);
     await s.api('DELETE', `/resources/${s.resourceId}/rotation-account`);
   });
 });

@@ -208,11 +208,14 @@ function disconnectReason(reason: CloseReason, endedBy: SessionEndReason | undef
   return 'error';
 }
 
+const SERVICE_PURPOSES = new Set<unknown>(['rotation', 'health-check', 'connection-check']);
+
 function validMeta(meta: GatewayStreamMeta): IncomingMeta | undefined {
   const m = meta as Partial<IncomingMeta> | undefined;
   if (!m || (m.kind !== 'pg' && m.kind !== 'cancel') || typeof m.sessionId !== 'string' || m.sessionId.length === 0) return undefined;
   if (!m.target || typeof m.target.host !== 'string' || typeof m.target.port !== 'number' || !m.target.ssl || typeof m.target.passwordSealed !== 'string') return undefined;
   if (!m.session || typeof m.session.expiresAt !== 'string' || Number.isNaN(Date.parse(m.session.expiresAt)) || typeof m.session.userEmail !== 'string') return undefined;
   if (!m.recording) return undefined;
+  if (m.service !== undefined && !SERVICE_PURPOSES.has(m.service?.purpose)) return undefined;
   return m as IncomingMeta;
 }

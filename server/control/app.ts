@@ -54,6 +54,10 @@ import { createRelayDeps } from './relay-deps.ts';
 import { Retention } from './retention.ts';
 import { SessionService } from './sessions.ts';
 import { openStore, storeTarget, type Store } from './store/store.ts';
+import { createCredentials } from './credentials/wire.ts';
+import type { CredentialScheduler } from './credentials/scheduler.ts';
+import type { RotationFaults } from './credentials/credential-service.ts';
+import { credentialRoutes } from './api/routes/credentials.ts';
 
 const log = createLogger('control-plane');
 
@@ -76,6 +80,8 @@ export interface ControlPlane {
   readonly checkpointer: AuditCheckpointer;
   /** This replica in the cluster (one node on PGlite). */
   readonly cluster: Cluster;
+  /** Available once `start()` has resolved (tests: a sweep now). */
+  readonly credentialScheduler: CredentialScheduler;
 }
 
 interface Running {
@@ -87,11 +93,18 @@ interface Running {
   expiry: ExpiryScheduler;
   checkpointer: AuditCheckpointer;
   retention: Retention;
+  credentialScheduler: CredentialScheduler;
   url: string;
   listenUrl: string;
 }
 
-export function createControlPlane(partial: Partial<ControlPlaneConfig> = {}): ControlPlane {
+/** Hooks only code can set (tests): never reachable from flags, environment or config files. */
+export interface ControlPlaneTestHooks {
+  /** Fault points inside a rotation (credentials/credential-service.ts). */
+  rotationFaults?: RotationFaults;
+}
+
+export function createControlPlane(partial: Partial<ControlPlaneConfig> = {}, testHooks: ControlPlaneTestHooks = {}): ControlPlane {
   const config = resolveConfig(partial);
   let running: Running | undefined;
   let starting: Promise<Running> | undefined;
@@ -105,7 +118,7 @@ export function createControlPlane(partial: Partial<ControlPlaneConfig> = {}): C
   return {
     async start() {
       if (closing) throw new Error('the control plane is closed');
-      starting ??= boot(config);
+      starting ??= boot(config, testHooks);
       running = await starting;
       return { url: running.url, listenUrl: running.listenUrl };
     },
@@ -137,10 +150,13 @@ export function createControlPlane(partial: Partial<ControlPlaneConfig> = {}): C
     get cluster() {
       return need().cluster;
     },
+    get credentialScheduler() {
+      return need().credentialScheduler;
+    },
   };
 }
 
-async function boot(config: ControlPlaneConfig): Promise<Running> {
+async function boot(config: ControlPlaneConfig, testHooks: ControlPlaneTestHooks): Promise<Running> {
   const rootKey = await loadRootKey(config);
   const keys = deriveKeys(rootKey);
   const box = new SecretBox(keys.encryption);
@@ -153,22 +169,32 @@ async function boot(config: ControlPlaneConfig): Promise<Running> {
     const gateways = new GatewayService({ store, ca, enrollmentTokenTtlSeconds: config.enrollmentTokenTtlSeconds });
     const connectedGateways = new Set<string>();
     const cluster = await Cluster.open({ store, databaseUrl: config.databaseUrl, heartbeatMs: config.replicaHeartbeatMs });
+    const late: { credentialScheduler?: CredentialScheduler } = {}; // set below; the relay reports gateway links to it
+    const relayDeps = createRelayDeps({ store, auth, gateways, box, audit, connectedGateways, presence: cluster.presence, recordBindParams: config.recordBindParams });
     const relay = new Relay(
-      createRelayDeps({ store, auth, gateways, box, audit, connectedGateways, presence: cluster.presence, recordBindParams: config.recordBindParams }),
+      {
+        ...relayDeps,
+        async gatewayLinked(gatewayId, info) {
+          await relayDeps.gatewayLinked?.(gatewayId, info);
+          await late.credentialScheduler?.gatewayReturned(gatewayId);
+        },
+      },
       { cluster },
     );
     closeOnFailure = () => cluster.close();
     const permissions = new Permissions(store);
     const access = new AccessEvaluator({ store, permissions, maxSessionSeconds: config.maxSessionSeconds });
     const accessRequests = new AccessRequestService({ store, permissions, access, audit, maxSessionSeconds: config.maxSessionSeconds });
-    const { mfa, signIn, auditStreams } = createMfaServices({ store, auth, box, audit, tokenSigningKey: keys.tokenSigning, config });
+    const { mfa, signIn, auditStreams, mailer } = createMfaServices({ store, auth, box, audit, tokenSigningKey: keys.tokenSigning, config });
     const sessionRelay = clusterSessionRelay(relay, cluster);
     const sessions = new SessionService({ store, ca, relay: sessionRelay, permissions, audit, maxSessionSeconds: config.maxSessionSeconds, access, requests: accessRequests, mfa });
     const users = new UserService({ store, permissions, sessions, audit, passwords: signIn });
-    const metrics = createMetrics({ sessionsActive: () => store.sessions.countActive(new Date()), gatewaysConnected: () => connectedGateways.size });
+    const metrics = createMetrics({ sessionsActive: () => store.sessions.countActive(new Date()), gatewaysConnected: () => connectedGateways.size, credentialsBroken: () => store.credentials.countBroken() });
     const cookieSession = new CookieSession({ csrfKey: keys.csrf, secure: (config.publicUrl ?? '').startsWith('https:'), refreshTtlSeconds: config.refreshTokenTtlSeconds });
     let publicUrl = config.publicUrl; // known once listening when not configured
-    const services: Services = { store, auth, permissions, sessions, gateways, box, audit, relay: sessionRelay, metrics, users, access, accessRequests, mfa, signIn, auditStreams, cookieSession, publicUrl: () => publicUrl ?? '' };
+    const credentials = createCredentials({ store, box, audit, ca, relay, cluster, mailer, metrics, config, faults: testHooks.rotationFaults, publicUrl: () => publicUrl ?? '' });
+    late.credentialScheduler = credentials.scheduler;
+    const services: Services = { store, auth, permissions, sessions, gateways, box, audit, relay: sessionRelay, metrics, users, access, accessRequests, mfa, signIn, auditStreams, cookieSession, credentials: credentials.service, publicUrl: () => publicUrl ?? '' };
 
     const routes = apiRoutes(services, { metricsToken: config.metricsToken });
     const handle = createRequestHandler({ routes, auth, observer: metrics.observer, trustProxyHops: config.trustProxyHops });
@@ -191,8 +217,9 @@ async function boot(config: ControlPlaneConfig): Promise<Running> {
     checkpointer.start();
     const retention = new Retention(store, { sessionEventDays: config.retentionDays, auditDays: config.auditRetentionDays, auditExportDir: config.auditExportDir ?? join(config.dataDir, 'audit-export') });
     retention.start();
+    credentials.scheduler.start();
     log.info({ url: listenUrl, publicUrl, store: config.databaseUrl ? 'postgres' : 'pglite', replicaId: cluster.replicaId }, 'control plane listening');
-    return { server, store, relay, services, expiry, checkpointer, retention, url, listenUrl, cluster };
+    return { server, store, relay, services, expiry, checkpointer, retention, credentialScheduler: credentials.scheduler, url, listenUrl, cluster };
   } catch (err) {
     await closeOnFailure().catch(() => undefined);
     await store.close().catch(() => undefined);
@@ -203,7 +230,7 @@ async function boot(config: ControlPlaneConfig): Promise<Running> {
 /** Every HTTP route of the control plane (the HTTP fuzz test walks this table too). */
 export function apiRoutes(services: Services, options: { metricsToken?: string } = {}): AnyRoute[] {
   const s = services;
-  return [...cookieAuthRoutes(s), ...consoleRoutes(s), ...systemRoutes(s, options), ...authRoutes(s), ...projectRoutes(s), ...gatewayRoutes(s), ...resourceRoutes(s), ...sessionRoutes(s), ...userRoutes(s), ...groupRoutes(s), ...policyRoutes(s), ...accessRequestRoutes(s), ...mfaRoutes(s), ...auditRoutes(s)];
+  return [...cookieAuthRoutes(s), ...consoleRoutes(s), ...systemRoutes(s, options), ...authRoutes(s), ...projectRoutes(s), ...gatewayRoutes(s), ...resourceRoutes(s), ...sessionRoutes(s), ...userRoutes(s), ...groupRoutes(s), ...policyRoutes(s), ...accessRequestRoutes(s), ...mfaRoutes(s), ...auditRoutes(s), ...credentialRoutes(s)];
 }
 
 /** Hands a WebSocket upgrade to the relay. Never rejects: a failure is logged and answered (400 for a bad path, else 500). */
@@ -224,6 +251,7 @@ async function shutdown(r: Running): Promise<void> {
   r.services.auditStreams.close();
   await r.expiry.stop();
   await r.retention.stop();
+  await r.credentialScheduler.stop();
   // Leave the cluster first: the other replicas and the gateways stop counting on this one.
   await r.cluster.close().catch((err: unknown) => log.warn({ err }, 'leaving the cluster failed'));
   await r.relay.close().catch((err: unknown) => log.warn({ err }, 'relay close failed'));

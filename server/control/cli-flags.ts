@@ -41,6 +41,7 @@ export const SERVER_COMMANDS: readonly CommandSpec[] = [
       DATABASE_URL,
       { name: 'max-session', kind: 'string', value: 'SECONDS', env: 'GATEHOUSE_MAX_SESSION_SECONDS', default: '86400', help: 'longest session anyone may ask for' },
       { name: 'record-bind-params', kind: 'boolean', env: 'GATEHOUSE_RECORD_BIND_PARAMS=true', default: 'off', help: 'keep Bind parameter values in session logs (else recorded as redacted)' },
+      { name: 'health-check-minutes', kind: 'string', value: 'N', env: 'GATEHOUSE_HEALTH_CHECK_MINUTES', default: '60', help: 'how often each account\'s stored password is checked by a login through its gateway' },
       { name: 'smtp-url', kind: 'string', value: 'URL', env: 'GATEHOUSE_SMTP_URL', default: 'none: no email codes', help: 'smtp://user:pass@host:port or smtps://… for email MFA codes' },
       { name: 'smtp-from', kind: 'string', value: 'ADDRESS', env: 'GATEHOUSE_SMTP_FROM', default: 'Gatehouse <gatehouse@localhost>', help: 'sender of those emails' },
       { name: 'trust-proxy', kind: 'optional', value: 'HOPS', env: 'GATEHOUSE_TRUST_PROXY', default: 'off', help: 'take the source address from X-Forwarded-For (true = 1 hop, or a hop count)' },

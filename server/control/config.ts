@@ -64,6 +64,13 @@ export interface ControlPlaneConfig {
   auditExportDir?: string;
   /** A built web console to serve (`GATEHOUSE_CONSOLE_DIR`); unset: the checkout's, built on demand. */
   consoleDir?: string;
+  /** How often a replica looks for due rotations and health checks (server/control/credentials). */
+  credentialSweepMs: number;
+  /** How often each account's stored password is checked by a login (`--health-check-minutes`). */
+  healthCheckIntervalMs: number;
+  /** First retry of a failed rotation after this long, doubling up to `rotationRetryMaxMs`. */
+  rotationRetryBaseMs: number;
+  rotationRetryMaxMs: number;
 }
 
 export const DEFAULT_CONFIG: ControlPlaneConfig = {
@@ -84,6 +91,10 @@ export const DEFAULT_CONFIG: ControlPlaneConfig = {
   mfaMaxFailures: 5,
   lockoutMinutes: 15,
   auditCheckpointSeconds: 300,
+  credentialSweepMs: 30_000,
+  healthCheckIntervalMs: 60 * 60_000,
+  rotationRetryBaseMs: 60_000,
+  rotationRetryMaxMs: 60 * 60_000,
 };
 
 /** A full config from a partial one (programmatic use and tests). */
@@ -131,6 +142,10 @@ export function configFromArgs(flags: Record<string, string | undefined>, env: N
     maxSessionSeconds: maxText === undefined ? undefined : parseInteger(maxText, 'max-session', 1, 30 * 86_400),
     consoleDir: flags['console-dir'] ?? emptyToUndefined(env.GATEHOUSE_CONSOLE_DIR),
     recordBindParams: (flags['record-bind-params'] ?? env.GATEHOUSE_RECORD_BIND_PARAMS ?? 'false') === 'true',
+    healthCheckIntervalMs: (() => {
+      const text = flags['health-check-minutes'] ?? emptyToUndefined(env.GATEHOUSE_HEALTH_CHECK_MINUTES);
+      return text === undefined ? undefined : parseInteger(text, 'health-check-minutes', 1, 7 * 24 * 60) * 60_000;
+    })(),
     ...securityFromArgs(flags, env),
     ...retentionFromArgs(flags, env),
   });

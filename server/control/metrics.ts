@@ -5,10 +5,17 @@ import type { RequestObserver } from './api/dispatcher.ts';
 export interface Metrics {
   registry: Registry;
   observer: RequestObserver;
+  credentials: CredentialMetrics;
   render(): Promise<string>;
 }
 
-export function createMetrics(sources: { sessionsActive(): Promise<number>; gatewaysConnected(): number }): Metrics {
+/** Credential rotation and health (server/control/credentials). */
+export interface CredentialMetrics {
+  rotation(result: 'ok' | 'failed', code: string): void;
+  healthCheck(status: 'ok' | 'broken' | 'unreachable'): void;
+}
+
+export function createMetrics(sources: { sessionsActive(): Promise<number>; gatewaysConnected(): number; credentialsBroken?: () => Promise<number> }): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'gatehouse_' });
   const requests = new Counter({ name: 'gatehouse_http_requests_total', help: 'HTTP requests by route and status', labelNames: ['method', 'route', 'status'], registers: [registry] });
@@ -29,8 +36,25 @@ export function createMetrics(sources: { sessionsActive(): Promise<number>; gate
       this.set(sources.gatewaysConnected());
     },
   });
+  const rotations = new Counter({ name: 'gatehouse_credential_rotations_total', help: 'Account password rotations by result and failure code', labelNames: ['result', 'code'], registers: [registry] });
+  const healthChecks = new Counter({ name: 'gatehouse_credential_health_checks_total', help: 'Credential health checks by outcome', labelNames: ['status'], registers: [registry] });
+  const brokenSource = sources.credentialsBroken;
+  if (brokenSource) {
+    new Gauge({
+      name: 'gatehouse_credentials_broken',
+      help: 'Accounts whose stored password the database refused at the last health check',
+      registers: [registry],
+      async collect() {
+        this.set(await brokenSource());
+      },
+    });
+  }
   return {
     registry,
+    credentials: {
+      rotation: (result, code) => rotations.inc({ result, code }),
+      healthCheck: (status) => healthChecks.inc({ status }),
+    },
     observer: {
       observe(method, route, status, seconds) {
         requests.inc({ method, route, status: String(status) });

@@ -24,6 +24,8 @@ export interface PgServerOptions {
   superuserPassword?: string;
   /** Extra `-c name=value` settings. */
   settings?: Record<string, string>;
+  /** Keep up to this many of the server's log lines for `logs()` (default 200; tests that scan the log raise it). */
+  keepLogLines?: number;
 }
 
 export interface PgServer {
@@ -37,6 +39,8 @@ export interface PgServer {
   query(sql: string, database?: string): Promise<pg.QueryResult>;
   /** Create a login role with a password, stored per the server's password_encryption. */
   createRole(name: string, password: string, grants?: string): Promise<void>;
+  /** The server's log output kept so far (stderr lines, e.g. with `log_statement = 'all'`). */
+  logs(): string[];
   stop(): Promise<void>;
 }
 
@@ -140,6 +144,7 @@ export async function startPostgres(options: PgServerOptions = {}): Promise<PgSe
   for (const [k, v] of Object.entries(options.settings ?? {})) flags.push('-c', `${k}=${v}`);
 
   const logs: string[] = [];
+  const keepLogLines = options.keepLogLines ?? 200;
   const stopHooks: Array<() => void> = [];
   const EmbeddedPostgres = await loadEmbeddedPostgres();
   const server = new EmbeddedPostgres({
@@ -152,10 +157,10 @@ export async function startPostgres(options: PgServerOptions = {}): Promise<PgSe
     createPostgresUser: true,
     postgresFlags: flags,
     onLog: (m: string) => {
-      if (logs.length < 200) logs.push(m);
+      if (logs.length < keepLogLines) logs.push(m);
     },
     onError: (m: unknown) => {
-      if (logs.length < 200) logs.push(String(m));
+      if (logs.length < keepLogLines) logs.push(String(m));
     },
   });
   try {
@@ -193,6 +198,7 @@ export async function startPostgres(options: PgServerOptions = {}): Promise<PgSe
       await query(`CREATE ROLE "${name}" LOGIN PASSWORD '${lit}'`);
       if (grants) await query(grants);
     },
+    logs: () => [...logs],
     async stop() {
       for (const fn of stopHooks) fn();
       await server.stop().catch(() => undefined);

@@ -3,7 +3,7 @@ import type { TLSSocket } from 'node:tls';
 import { ErrorCodes } from '../../proxy-core/src/errors.ts';
 import { SESSION_END } from '../../proxy-core/src/tunnel/session-end.ts';
 import { createLogger } from '../../proxy-core/src/log.ts';
-import { createRecorder } from '../../proxy-core/src/recorder/index.ts';
+import { createRecorder, type Recorder } from '../../proxy-core/src/recorder/index.ts';
 import type { DisconnectReason } from '../../proxy-core/src/recorder/events.ts';
 import { acceptSessionTls } from '../../proxy-core/src/tls/session-tls.ts';
 import type { GatewayStreamMeta } from '../../proxy-core/src/tunnel/meta.ts';
@@ -11,6 +11,7 @@ import type { UpstreamTarget } from '../../proxy-core/src/upstream/types.ts';
 import type { MuxStream } from '../../proxy-core/src/tunnel/stream.ts';
 import { sendCancel, serveClientStream, type CloseReason } from '../../proxy-core/src/upstream/index.ts';
 import { readPacketOfKind } from '../../proxy-core/src/protocol/read-packet.ts';
+import { MessageWalker } from '../../proxy-core/src/protocol/message-walker.ts';
 import { CancelKeys } from './cancel-keys.ts';
 import type { EventLog } from './event-log.ts';
 import type { GatewayIdentity } from './identity.ts';
@@ -109,7 +110,9 @@ export class StreamDispatcher {
     const { sessionId } = meta;
     const connectionId = meta.connectionId || randomUUID();
     const emit = this.eventLog.append.bind(this.eventLog);
-    const recorder = createRecorder({ sessionId, connectionId, redactBindParams: meta.recording.redactBindParams, emit });
+    // A control-plane service connection (rotation, health check) is not a user's: nothing of it is recorded.
+    const service = meta.service?.purpose;
+    const recorder = service === undefined ? createRecorder({ sessionId, connectionId, redactBindParams: meta.recording.redactBindParams, emit }) : unrecorded(sessionId, service);
     let cancelKey: string | undefined;
     let endedBy: SessionEndReason | undefined;
     let refusedUnrecorded = false;
@@ -147,6 +150,7 @@ export class StreamDispatcher {
         },
         onClose: (reason) => {
           if (cancelKey) this.cancelKeys.delete(cancelKey);
+          if (service !== undefined) return;
           if (reason.by === 'connect-failed') {
             // Refused because events cannot be written: there is nothing to record it into.
             if (refusedUnrecorded) return;
@@ -184,11 +188,25 @@ export class StreamDispatcher {
   }
 }
 
+/** The recorder of a service connection: logs that it connected and closed, records nothing. */
+function unrecorded(sessionId: string, purpose: string): Recorder {
+  return {
+    onClientData: () => undefined,
+    onServerData: () => undefined,
+    // Plain walkers: the splice still finds message boundaries (to inject), nothing is captured.
+    walkers: { client: new MessageWalker(), server: new MessageWalker() },
+    onConnect: () => log.info({ serviceConnection: sessionId, purpose }, 'control plane service connection opened (not recorded)'),
+    onClose: () => log.debug({ serviceConnection: sessionId, purpose }, 'control plane service connection closed'),
+  };
+}
+
 function disconnectReason(reason: CloseReason, endedBy: SessionEndReason | undefined): DisconnectReason {
   if (reason.by === 'terminated') return endedBy === 'expired' ? 'expired' : endedBy === 'revoked' ? 'revoked' : 'client';
   if (reason.by === 'client' || reason.by === 'server') return reason.by;
   return 'error';
 }
+
+const SERVICE_PURPOSES = new Set<unknown>(['rotation', 'health-check', 'connection-check']);
 
 function validMeta(meta: GatewayStreamMeta): IncomingMeta | undefined {
   const m = meta as Partial<IncomingMeta> | undefined;
@@ -196,5 +214,6 @@ function validMeta(meta: GatewayStreamMeta): IncomingMeta | undefined {
   if (!m.target || typeof m.target.host !== 'string' || typeof m.target.port !== 'number' || !m.target.ssl || typeof m.target.passwordSealed !== 'string') return undefined;
   if (!m.session || typeof m.session.expiresAt !== 'string' || Number.isNaN(Date.parse(m.session.expiresAt)) || typeof m.session.userEmail !== 'string') return undefined;
   if (!m.recording) return undefined;
+  if (m.service !== undefined && !SERVICE_PURPOSES.has(m.service?.purpose)) return undefined;
   return m as IncomingMeta;
 }

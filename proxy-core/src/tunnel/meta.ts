@@ -44,7 +44,15 @@ export interface GatewayStreamMeta {
   target: SealedUpstreamTarget;
   session: { expiresAt: string; userEmail: string; accountName: string; resourceName: string };
   recording: { redactBindParams: boolean };
+  /**
+   * Set on a control-plane service connection (credential rotation, health check, Check
+   * connection; server/control/service-connection): no user session, and the gateway records
+   * no statements of it (an ALTER ROLE … PASSWORD never reaches a session log).
+   */
+  service?: { purpose: ServicePurpose };
 }
+
+export type ServicePurpose = 'rotation' | 'health-check' | 'connection-check';
 
 /** Any JSON object; each side validates the meta it receives. */
 export type StreamMeta = Record<string, unknown>;

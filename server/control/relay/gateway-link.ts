@@ -8,9 +8,16 @@ import { encodeControlMessage, parseControlMessage, type ControlMessage } from '
 import type { RelayStats } from './counters.ts';
 import { EventAckTracker } from './event-acks.ts';
 import type { FrameSink, RelayedStream } from './relayed-stream.ts';
+import type { ErrorCode } from '../../../proxy-core/src/errors.ts';
 import type { GatewayStreamMeta, RelayDeps } from './types.ts';
 
 const log = createLogger('relay.gateway-link');
+
+/** A stream on a gateway link: a relayed client stream (RelayedStream) or a local one (local-stream.ts). */
+export interface LinkStream {
+  fromGateway(type: number, frame: Buffer, payload: Buffer): void;
+  resetToward(side: 'client' | 'gateway', code: ErrorCode, message: string): void;
+}
 
 /**
  * The control plane's end of one gateway's link. It opens streams toward the gateway (even
@@ -18,7 +25,7 @@ const log = createLogger('relay.gateway-link');
  * stores the gateway's session events, acknowledging only what is stored.
  */
 export class GatewayLinkConnection implements FrameSink {
-  readonly streams = new Map<number, RelayedStream>();
+  readonly streams = new Map<number, LinkStream>();
   private nextStreamId = 2;
   private storing: Promise<void> = Promise.resolve();
   private readonly acks = new EventAckTracker();

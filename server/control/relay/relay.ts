@@ -12,6 +12,8 @@ import { GatewayLinkConnection } from './gateway-link.ts';
 import { Heartbeat } from './heartbeat.ts';
 import { refusalFor, rejectUpgrade } from './http-reject.ts';
 import { RelayedStream } from './relayed-stream.ts';
+import { openLocalStream } from './local-stream.ts';
+import type { MuxStream } from '../../../proxy-core/src/tunnel/stream.ts';
 import { SessionTunnelConnection, type TunnelAuthorization } from './session-tunnel.ts';
 import { CloseCodes, type GatewayStreamMeta, type RelayCluster, type RelayDeps, type RelayOptions, type SessionEndReason } from './types.ts';
 import { timerDelay, withTimeout } from '../../../proxy-core/src/timers.ts';
@@ -104,6 +106,17 @@ export class Relay {
     const gatewayIds = tunnels.length > 0 ? new Set(tunnels.map((t) => t.gatewayId)) : new Set(this.links.keys());
     for (const gatewayId of gatewayIds) this.links.get(gatewayId)?.sendControl({ type: 'session-ended', sessionId, reason });
     for (const tunnel of tunnels) this.endTunnel(tunnel, reason);
+  }
+
+  /**
+   * Opens a stream from the control plane itself to a gateway linked to THIS replica (the
+   * service-connection seam, server/control/service-connection). Throws GATEWAY_UNAVAILABLE
+   * when this replica holds no open link of the gateway.
+   */
+  openServiceStream(gatewayId: string, meta: GatewayStreamMeta): MuxStream {
+    const link = this.links.get(gatewayId);
+    if (this.closing || !link?.open) throw new GatehouseError(ErrorCodes.GATEWAY_UNAVAILABLE, 'the gateway is not linked to this control plane replica');
+    return openLocalStream(link, meta);
   }
 
   isGatewayConnected(gatewayId: string): boolean {

@@ -5,6 +5,7 @@ import type { AuthLifecycleTables } from './auth-lifecycle-schema.ts';
 import type { MfaTables } from './mfa-audit-schema.ts';
 import type { ClusterTables } from './cluster-schema.ts';
 import type { SessionEndReason } from '../../../proxy-core/src/tunnel/session-end.ts';
+import type { CredentialTables } from './credentials-schema.ts';
 
 /** timestamptz: read as Date, written as Date (or left to the default). */
 type Timestamp = ColumnType<Date, Date | undefined, Date>;
@@ -169,7 +170,7 @@ export interface SettingsTable {
   updated_at: Timestamp;
 }
 
-export interface Database extends AccessControlTables, MfaTables, AuthLifecycleTables, ClusterTables {
+export interface Database extends AccessControlTables, MfaTables, AuthLifecycleTables, ClusterTables, CredentialTables {
   users: UsersTable;
   refresh_tokens: RefreshTokensTable;
   projects: ProjectsTable;

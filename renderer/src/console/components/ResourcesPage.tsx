@@ -4,6 +4,7 @@ import { api } from '../api.ts';
 import { useRoute } from '../store/route.ts';
 import { uiError, useRole, useSession, type UiError } from '../store/session.ts';
 import { AccessDialog, type AccessTarget } from './AccessCommand.tsx';
+import { AccountCredentialsDialog, RotationAccountDialog } from './AccountCredentials.tsx';
 import type { GatewayRow } from './GatewaysPage.tsx';
 import { Dialog, ErrorText, Link } from './ui.tsx';
 
@@ -56,6 +57,8 @@ export function ResourcePage({ id }: { id: string }) {
   const [editing, setEditing] = useState(false);
   const [account, setAccount] = useState<Account | 'new'>();
   const [access, setAccess] = useState<AccessTarget>();
+  const [credentials, setCredentials] = useState<{ account: Account; checkAtOnce: boolean }>();
+  const [rotationAccount, setRotationAccount] = useState(false);
   const load = async () => {
     try {
       setResource((await api<{ resource: Resource }>('GET', `/resources/${id}`)).resource);
@@ -84,7 +87,7 @@ export function ResourcePage({ id }: { id: string }) {
       <p className="small"><Link to="/resources">← Resources</Link></p>
       <div className="view-header">
         <h1 id="resource-title">{resource?.name ?? 'Resource'}</h1>
-        {isAdmin && resource && <div className="actions"><button type="button" onClick={() => setEditing(true)}>Edit</button><button type="button" className="danger" onClick={() => void remove()}>Delete</button></div>}
+        {isAdmin && resource && <div className="actions"><button type="button" onClick={() => setEditing(true)}>Edit</button><button type="button" onClick={() => setRotationAccount(true)}>Rotation account</button><button type="button" className="danger" onClick={() => void remove()}>Delete</button></div>}
       </div>
       <ErrorText error={error} />
       {resource && (
@@ -112,6 +115,8 @@ export function ResourcePage({ id }: { id: string }) {
                 <td>{a.requireMfa && <span className="tag mfa">MFA</span>} {a.requireApproval && <span className="tag approval">{a.requireApproval.requiredApprovals} approval{a.requireApproval.requiredApprovals === 1 ? '' : 's'}</span>}</td>
                 <td className="num row-actions">
                   <button type="button" onClick={() => setAccess({ projectId, resource: resource.name, account: a.name })} aria-label={`Access ${a.name}`}>Access</button>
+                  <button type="button" onClick={() => setCredentials({ account: a, checkAtOnce: true })} aria-label={`Check connection of ${a.name}`}>Check connection</button>
+                  <button type="button" onClick={() => setCredentials({ account: a, checkAtOnce: false })} aria-label={`Credentials of ${a.name}`}>Credentials</button>
                   <button type="button" onClick={() => setAccount(a)} aria-label={`Edit ${a.name}`}>Edit</button>
                   <button type="button" onClick={() => void removeAccount(a)} aria-label={`Delete ${a.name}`}>Delete</button>
                 </td>
@@ -123,6 +128,8 @@ export function ResourcePage({ id }: { id: string }) {
       {editing && resource && <ResourceForm projectId={projectId} resource={resource} onClose={() => setEditing(false)} onSaved={() => { setEditing(false); void load(); }} />}
       {account && <AccountForm resourceId={id} account={account === 'new' ? undefined : account} onClose={() => setAccount(undefined)} onSaved={() => { setAccount(undefined); void load(); }} />}
       {access && <AccessDialog target={access} onClose={() => setAccess(undefined)} />}
+      {credentials && <AccountCredentialsDialog projectId={projectId} resourceId={id} account={credentials.account} checkAtOnce={credentials.checkAtOnce} onClose={() => setCredentials(undefined)} />}
+      {rotationAccount && <RotationAccountDialog resourceId={id} onClose={() => setRotationAccount(false)} />}
     </section>
   );
 }

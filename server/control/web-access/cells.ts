@@ -54,10 +54,10 @@ export function isJsonType(oid: number): boolean {
   return JSON_TYPES.has(oid);
 }
 
-/** One cell; `limit` undefined: never cut (exports). */
-export function encodeCell(text: string | null, typeOid: number, limit: number | undefined = DEFAULT_CELL_TEXT_LIMIT): Cell {
+/** One cell; `limit` null: never cut (exports). */
+export function encodeCell(text: string | null, typeOid: number, limit: number | null = DEFAULT_CELL_TEXT_LIMIT): Cell {
   if (text === null) return null;
-  if (limit !== undefined && text.length > limit && !NUMBER_TYPES.has(typeOid) && typeOid !== Oid.bool) {
+  if (limit !== null && text.length > limit && !NUMBER_TYPES.has(typeOid) && typeOid !== Oid.bool) {
     return { truncated: true, length: text.length, value: text.slice(0, limit) };
   }
   return decodeText(text, typeOid);

@@ -63,7 +63,7 @@ export async function streamExport(client: pg.Client, rel: RelationInfo, request
 function jsonRow(rel: RelationInfo, row: Array<string | null>): string {
   const out: Record<string, unknown> = {};
   rel.columns.forEach((c, i) => {
-    out[c.name] = encodeCell(row[i], c.typeOid, undefined);
+    out[c.name] = encodeCell(row[i], c.typeOid, null);
   });
   return JSON.stringify(out);
 }

@@ -122,9 +122,9 @@ function keysetClause(keys: Array<SortKey & { info: ColumnInfo }>, values: Array
     const v = values[i];
     const asc = keys[i].direction === 'asc';
     const beyond = v === null ? (asc ? 'false' : `${col} is not null`) : asc ? `(${col} > ${params.add(v)} or ${col} is null)` : `${col} < ${params.add(v)}`;
+    if (i === keys.length - 1) return beyond;
     const equal = v === null ? `${col} is null` : `${col} = ${params.add(v)}`;
-    const rest = parts(i + 1);
-    return rest === 'false' ? beyond : `(${beyond} or (${equal} and ${rest}))`;
+    return `(${beyond} or (${equal} and ${parts(i + 1)}))`;
   };
   return parts(0);
 }

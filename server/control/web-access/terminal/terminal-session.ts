@@ -154,7 +154,7 @@ export class TerminalSession {
         resultId,
         columns,
         rows: rows.map((r) => encodeRow(r, columns)),
-        rowCount: more ? null : result.rowCount ?? total,
+        rowCount: more ? null : (result.rowCount ?? (columns.length > 0 ? total : null)),
         command: result.command,
         durationMs: Math.round(performance.now() - started),
         more,

@@ -19,6 +19,8 @@ const log = createLogger('web-access.tunnel');
 
 const OPEN_TIMEOUT_MS = 10_000;
 const CANCEL_TIMEOUT_MS = 5_000;
+/** Tunnel stream, end-to-end TLS and the gateway's login to the database, all within this. */
+const CONNECT_TIMEOUT_MS = 15_000;
 export const WEB_APPLICATION_NAME = 'Gatehouse Web Access';
 
 export interface WebTunnelTls {
@@ -82,6 +84,7 @@ export class WebTunnel {
       application_name: WEB_APPLICATION_NAME,
       ssl: false,
       types: rawTypes,
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
       ...(extra.statementTimeoutMs !== undefined && { statement_timeout: extra.statementTimeoutMs }),
     });
     client.on('error', (err) => log.info({ sessionId: this.#options.sessionId, err: err.message }, 'web session connection error'));

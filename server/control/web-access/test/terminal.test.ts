@@ -122,6 +122,46 @@ describe('issue 12: web sessions follow the rules of every session', () => {
   });
 });
 
+describe('issue 12: permission matrix of the Web Access routes (a web session is its owner\'s alone)', () => {
+  it('owner → 2xx; instance admin, project admin, auditor, another member → 404; no token → 401', async () => {
+    const owner = await member('owner@example.com');
+    const projectAdmin = await member('padmin@example.com', 'admin', []);
+    const auditor = await createMember(stack.plane, admin, 'auditor@example.com', 'auditor');
+    const other = await member('other@example.com');
+    const s = await startWeb(owner.token);
+    const t = (rest: string) => `/api/v1/web-sessions/${s.id}${rest}`;
+    const routes: Array<[string, string, unknown?]> = [
+      ['GET', t('/schema')],
+      ['GET', t('/catalog')],
+      ['GET', t('/tables/public/customers/columns')],
+      ['POST', t('/tables/public/customers/rows'), { limit: 1 }],
+      ['POST', t('/tables/public/customers/changes'), { changes: [{ op: 'delete', key: { id: 1 }, original: {} }], preview: true }],
+      ['GET', t('/tables/public/customers/export?format=json')],
+    ];
+    const roles: Array<[string, string | undefined, number]> = [
+      ['owner', owner.token, 200],
+      ['instance admin', admin, 404],
+      ['project admin', projectAdmin.token, 404],
+      ['auditor', auditor.token, 404],
+      ['another member', other.token, 404],
+      ['no token', undefined, 401],
+    ];
+    const outcomes: string[] = [];
+    for (const [role, token, status] of roles) {
+      for (const [method, path, reqBody] of routes) {
+        const res = await web.api(method, path, token as string, reqBody);
+        outcomes.push(`${role} ${method} ${path.replace(s.id, ':id')} → ${res.status}${res.status === status ? '' : ` (expected ${status}: ${res.text.slice(0, 200)})`}`);
+      }
+      if (token !== undefined && role !== 'owner') await expect(web.terminal(token, s.id)).rejects.toThrow(/404/);
+    }
+    expect(outcomes.filter((o) => o.includes('expected'))).toEqual([]);
+    const term = await web.terminal(owner.token, s.id);
+    term.ws.close();
+    for (const token of [admin, projectAdmin.token, auditor.token, other.token]) expect((await web.api('DELETE', t(''), token)).status).toBe(404);
+    expect((await web.api('DELETE', t(''), owner.token)).status).toBe(204);
+  });
+});
+
 describe('issue 12: SQL terminal', () => {
   it('runs a script as several results, with the error position in the script, notices and the transaction state', async () => {
     const s = await startWeb(admin);

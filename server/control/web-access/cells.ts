@@ -147,5 +147,7 @@ export function bindValue(value: unknown, typeOid: number): unknown {
   if (JSON_TYPES.has(typeOid)) return JSON.stringify(value);
   if (Array.isArray(value)) return value.map((v: unknown) => (v !== null && typeof v === 'object' && !Array.isArray(v) ? JSON.stringify(v) : v));
   if (typeof value === 'object') return JSON.stringify(value);
-  return String(value as string | number | boolean);
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+  return JSON.stringify(value);
 }

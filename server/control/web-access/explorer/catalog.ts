@@ -130,10 +130,11 @@ export async function completionCatalog(client: pg.Client): Promise<{ schemas: A
            limit 50000`,
     rowMode: 'array',
   });
-  const schemas = new Map<string, Map<string, { name: string; kind: RelationKind; columns: Array<{ name: string; type: string }> }>>();
+  type Entry = { name: string; kind: RelationKind; columns: Array<{ name: string; type: string }> };
+  const schemas = new Map<string, Map<string, Entry>>();
   for (const [schema, table, relkind, column, type] of result.rows) {
     let tables = schemas.get(schema);
-    if (!tables) schemas.set(schema, (tables = new Map()));
+    if (!tables) schemas.set(schema, (tables = new Map<string, Entry>()));
     let entry = tables.get(table);
     if (!entry) tables.set(table, (entry = { name: table, kind: KIND_OF[relkind], columns: [] }));
     if (column !== null) entry.columns.push({ name: column, type });

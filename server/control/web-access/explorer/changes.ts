@@ -91,7 +91,7 @@ export function previewStatements(statements: Statement[]): string[] {
 function literalText(value: unknown): string | null {
   if (value === null || value === undefined) return null;
   if (Array.isArray(value)) return `{${value.map((v) => (v === null ? 'NULL' : `"${String(v as string).replace(/["\\]/g, '\\$&')}"`)).join(',')}}`;
-  return String(value as string);
+  return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
 /** Runs the statements in one transaction; ROW_CHANGED (nothing applied) when a row moved on. */

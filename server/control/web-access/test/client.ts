@@ -1,5 +1,6 @@
 /** A test client for Web Access: JSON calls and terminal WebSockets that keep every body and message seen. */
 import { WebSocket } from 'ws';
+import { rawDataToBuffer } from '../../../../proxy-core/src/tunnel/raw-data.ts';
 import { call, type JsonResponse } from '../../test/helpers.ts';
 
 export class WebClient {
@@ -33,7 +34,7 @@ export class Terminal {
 
   constructor(readonly ws: WebSocket, seen: string[]) {
     ws.on('message', (data) => {
-      const text = String(data as Buffer);
+      const text = rawDataToBuffer(data).toString('utf8');
       seen.push(text);
       const m = JSON.parse(text);
       this.messages.push(m);

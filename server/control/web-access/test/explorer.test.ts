@@ -235,7 +235,7 @@ describe('issue 12: Data Explorer', () => {
     expect(connect).toMatchObject({ applicationName: 'Gatehouse Web Access' });
   });
 
-  it('issue 12 password scan: no response of the whole web session carries a database password', async () => {
+  it('issue 12 password scan: no response of the whole web session carries a database password', () => {
     expect(web.seen.length).toBeGreaterThan(20);
     for (const secret of [stack.roles.readwrite.password, stack.roles.readonly.password, stack.pg.superuserPassword]) {
       for (const text of web.seen) expect(text.includes(secret)).toBe(false);

@@ -277,7 +277,7 @@ describe('issue 12: SQL terminal', () => {
     expect((await web.api('GET', '/api/v1/web-sessions/history', others.token)).body.entries).toEqual([]);
   });
 
-  it('issue 12 password scan: no HTTP response and no WebSocket message carries a database password', async () => {
+  it('issue 12 password scan: no HTTP response and no WebSocket message carries a database password', () => {
     expect(web.seen.length).toBeGreaterThan(40);
     for (const secret of [stack.roles.readwrite.password, stack.roles.readonly.password, stack.pg.superuserPassword]) {
       for (const text of web.seen) expect(text.includes(secret)).toBe(false);

@@ -14,7 +14,7 @@ import { Params, qualifiedName, quoteIdent } from '../sql-text.ts';
 import type { RelationInfo } from './catalog.ts';
 import { effectiveSort, orderByClause, REL_ALIAS, whereClause, type Filter, type SortKey } from './rows.ts';
 
-export const BATCH_ROWS = 1000;
+export const BATCH_ROWS = 5000;
 const rawTypes = { getTypeParser: () => (value: string) => value };
 
 export interface ExportRequest {

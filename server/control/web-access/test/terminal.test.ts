@@ -518,6 +518,19 @@ describe("issue 12: SQL terminal", () => {
     expect(after.body.error.code).toBe("GATEHOUSE_ERR_SESSION_REVOKED");
   });
 
+  it('expiry ends the terminal with a clear message at the end of the duration', async () => {
+    const max = await member('max@example.com');
+    const created = await web.api('POST', '/api/v1/web-sessions', max.token, body(stack.accountIds.readwrite, { duration: 4 }));
+    expect(created.status, created.text).toBe(201);
+    const t = await web.terminal(max.token, created.body.id);
+    const ended = await t.next((m) => m.type === 'ended', 10_000);
+    expect(ended).toMatchObject({ reason: 'expired', message: expect.stringMatching(/end of its duration/) });
+    expect(Date.now()).toBeLessThan(new Date(created.body.expiresAt).getTime() + 1500);
+    const after = await web.api('GET', `/api/v1/web-sessions/${created.body.id}/schema`, max.token);
+    expect(after.status).toBe(410);
+    expect(after.body.error.code).toBe('GATEHOUSE_ERR_SESSION_EXPIRED');
+  });
+
   it(`a web session idle for --web-idle-timeout (${IDLE_SECONDS} s) ends, in the store too, and says so`, async () => {
     const kim = await member("kim@example.com");
     const s = await startWeb(kim.token);

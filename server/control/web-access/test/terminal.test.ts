@@ -231,6 +231,28 @@ describe("issue 12: permission matrix of the Web Access routes (a web session is
   });
 });
 
+describe('issue 12: several replicas', () => {
+  it('a live web session held by another replica answers 421 WEB_SESSION_ELSEWHERE (affinity), not 404 or a broken session', async () => {
+    const nia = await member('nia@example.com');
+    const user = (await stack.plane.plane.store.users.findById(nia.id))!;
+    const elsewhere = await stack.plane.plane.store.sessions.create(
+      {
+        id: crypto.randomUUID(), projectId: stack.projectId, userId: user.id, userEmail: user.email, resourceId: stack.resourceId, resourceName: 'shop', database: 'shop',
+        accountId: stack.accountIds.readwrite, accountName: 'readwrite', username: 'readwrite', gatewayId: (await stack.plane.plane.store.resources.findById(stack.resourceId))!.gatewayId,
+        kind: 'web', expiresAt: new Date(Date.now() + 600_000),
+      },
+      new Date(),
+    );
+    const res = await web.api('GET', `/api/v1/web-sessions/${elsewhere.id}/schema`, nia.token);
+    expect(res.status).toBe(421);
+    expect(res.body.error).toMatchObject({ code: 'GATEHOUSE_ERR_WEB_SESSION_ELSEWHERE', message: expect.stringContaining('session affinity') });
+    await expect(web.terminal(nia.token, elsewhere.id)).rejects.toThrow(/421/);
+    // Ending it works from any replica (in the store; the holder's tunnel gets session-ended).
+    expect((await web.api('DELETE', `/api/v1/web-sessions/${elsewhere.id}`, nia.token)).status).toBe(204);
+    expect((await web.api('GET', `/api/v1/web-sessions/${elsewhere.id}/schema`, nia.token)).status).toBe(410);
+  });
+});
+
 describe('issue 12: SQL terminal', () => {
   it('runs a script as several results, with the error position in the script, notices and the transaction state', async () => {
     const s = await startWeb(admin);

@@ -376,6 +376,15 @@ describe('issue 12: Data Explorer', () => {
     }
   });
 
+  it('a database that refuses the connection is said at once (502 with its SQLSTATE), and the web session is ended, not left open', async () => {
+    const { account } = (await web.api('POST', `/api/v1/resources/${stack.resourceId}/accounts`, token, { name: 'broken', username: stack.roles.readonly.username, password: 'not the password' })).body;
+    const refused = await web.api('POST', '/api/v1/web-sessions', token, { projectId: stack.projectId, resourceId: stack.resourceId, accountId: account.id, duration: '10m' });
+    expect(refused.status).toBe(502);
+    expect(refused.body.error).toMatchObject({ code: 'GATEHOUSE_ERR_UPSTREAM_CONNECT', message: expect.stringContaining('28P01') });
+    const sessions = await web.api('GET', '/api/v1/sessions?status=active', token);
+    expect(sessions.body.sessions.filter((s: any) => s.account.id === account.id)).toEqual([]);
+  });
+
   it('DELETE ends the web session: later calls answer 410 and the session shows ended', async () => {
     expect((await web.api('DELETE', `/api/v1/web-sessions/${id}`, token)).status).toBe(204);
     const after = await web.api('GET', `/api/v1/web-sessions/${id}/schema`, token);

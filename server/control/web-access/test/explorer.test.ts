@@ -80,6 +80,10 @@ describe('issue 12: Data Explorer', () => {
     });
     expect(schema.body.schemas.find((s: any) => s.name === HOSTILE_SCHEMA).relations[0]).toMatchObject({ name: HOSTILE_TABLE, kind: 'table' });
 
+    const catalog = await web.api('GET', `/api/v1/web-sessions/${id}/catalog`, token);
+    const customers = catalog.body.schemas.find((s: any) => s.name === 'public').tables.find((t: any) => t.name === 'customers');
+    expect(customers).toEqual({ name: 'customers', kind: 'table', columns: [{ name: 'id', type: 'integer' }, { name: 'name', type: 'text' }, { name: 'email', type: 'text' }, { name: 'created_at', type: 'timestamp with time zone' }] });
+
     const columns = await web.api('GET', path('public', 'customers', 'columns'), token);
     expect(columns.body).toMatchObject({
       editable: true,

@@ -71,6 +71,14 @@ export interface ControlPlaneConfig {
   /** First retry of a failed rotation after this long, doubling up to `rotationRetryMaxMs`. */
   rotationRetryBaseMs: number;
   rotationRetryMaxMs: number;
+  /** Web Access: a web session with no request and no statement running this long is ended. */
+  webIdleTimeoutSeconds: number;
+  /** Web Access: a statement running longer is cancelled (through the gateway). */
+  webStatementTimeoutMs: number;
+  /** Web Access: rows sent to the browser per result; more through a cursor on demand. */
+  webMaxRowsPerResult: number;
+  /** Web Access: live web sessions a user may hold at once. */
+  webMaxSessionsPerUser: number;
 }
 
 export const DEFAULT_CONFIG: ControlPlaneConfig = {
@@ -95,6 +103,10 @@ export const DEFAULT_CONFIG: ControlPlaneConfig = {
   healthCheckIntervalMs: 60 * 60_000,
   rotationRetryBaseMs: 60_000,
   rotationRetryMaxMs: 60 * 60_000,
+  webIdleTimeoutSeconds: 15 * 60,
+  webStatementTimeoutMs: 60_000,
+  webMaxRowsPerResult: 1000,
+  webMaxSessionsPerUser: 3,
 };
 
 /** A full config from a partial one (programmatic use and tests). */
@@ -148,6 +160,7 @@ export function configFromArgs(flags: Record<string, string | undefined>, env: N
     })(),
     ...securityFromArgs(flags, env),
     ...retentionFromArgs(flags, env),
+    ...webAccessFromArgs(flags, env),
   });
 }
 
@@ -203,6 +216,20 @@ function retentionFromArgs(flags: Record<string, string | undefined>, env: NodeJ
     retentionDays: days('retention-days', 'GATEHOUSE_RETENTION_DAYS'),
     auditRetentionDays: days('audit-retention-days', 'GATEHOUSE_AUDIT_RETENTION_DAYS'),
     auditExportDir: exportDir === undefined ? undefined : resolve(exportDir),
+  };
+}
+
+/** `--web-idle-timeout`, `--web-statement-timeout`, `--web-max-rows`, `--web-max-sessions` (docs/web-access.md "Limits"). */
+function webAccessFromArgs(flags: Record<string, string | undefined>, env: NodeJS.ProcessEnv): Partial<ControlPlaneConfig> {
+  const int = (flag: string, envName: string, min: number, max: number): number | undefined => {
+    const text = flags[flag] ?? emptyToUndefined(env[envName]);
+    return text === undefined ? undefined : parseInteger(text, flag, min, max);
+  };
+  return {
+    webIdleTimeoutSeconds: int('web-idle-timeout', 'GATEHOUSE_WEB_IDLE_TIMEOUT_SECONDS', 10, 7 * 86_400),
+    webStatementTimeoutMs: int('web-statement-timeout', 'GATEHOUSE_WEB_STATEMENT_TIMEOUT_MS', 100, 24 * 3_600_000),
+    webMaxRowsPerResult: int('web-max-rows', 'GATEHOUSE_WEB_MAX_ROWS', 1, 100_000),
+    webMaxSessionsPerUser: int('web-max-sessions', 'GATEHOUSE_WEB_MAX_SESSIONS', 1, 1000),
   };
 }
 

@@ -18,12 +18,14 @@
  *
  *   web console: first-load gzipped JS and the first page of a 100,000-event session log
  *                                                 (test/bench/console.ts)
+ *   web access: first page of a 1,000,000-row table, CSV export throughput and the
+ *               server's peak memory during it        (test/bench/web-access.ts)
  *
  * Options: --seconds N (per pgbench run, default 10), --copy-mb N (default 256; issue 15 reads
  * the targets at 1024), --connections N (default 200), --capacity 10,100 (sessions),
  * --settle N (longest wait for a quiet machine before a measure, default 60 s),
  * --concurrent N (default 500), --statements N (default 100000), --tail-events N (default 785000),
- * --skip copy,connect,capacity,concurrent,store,tail,console.
+ * --skip copy,connect,capacity,concurrent,store,tail,console,web.
  */
 import { execFile, fork, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -37,6 +39,7 @@ import { startAccess } from './access.ts';
 import { benchLogTail, benchStoreSize } from './store.ts';
 import { consoleBench } from './console.ts';
 import { cpuDuring, peakRssMb, resetPeakRss } from './proc-stat.ts';
+import { webAccessBench } from './web-access.ts';
 
 const run = promisify(execFile);
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -260,6 +263,7 @@ function mb(n: number | undefined): string {
 
 async function main(): Promise<void> {
   if (!SKIP.has('console')) await consoleBench((s) => process.stdout.write(`${s}\n`));
+  if (!SKIP.has('web')) await webAccessBench((s) => process.stdout.write(`${s}\n`));
   const home = await mkdtemp(join(tmpdir(), 'gatehouse-bench-home-'));
   process.stderr.write('bench: starting PostgreSQL, control plane, gateway…\n');
   const stack = await startStack({ pgTls: false, env: { GATEHOUSE_LOG_LEVEL: 'warn' } });

@@ -28,6 +28,13 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   [ErrorCodes.SELF_APPROVAL]: 403,
   [ErrorCodes.REQUEST_NOT_PENDING]: 409,
   [ErrorCodes.CSRF]: 403,
+  [ErrorCodes.WEB_SESSION_LIMIT]: 429,
+  [ErrorCodes.ROW_CHANGED]: 409,
+  [ErrorCodes.QUERY_FAILED]: 422,
+  [ErrorCodes.READ_ONLY]: 409,
+  [ErrorCodes.WEB_SESSION_ELSEWHERE]: 421,
+  /** Web Access: the database refused the web session's connection (its SQLSTATE is in the message). */
+  [ErrorCodes.UPSTREAM_CONNECT]: 502,
 };
 
 export interface ErrorBody {

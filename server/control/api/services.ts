@@ -12,6 +12,7 @@ import type { Metrics } from '../metrics.ts';
 import type { SessionRelay, SessionService } from '../sessions.ts';
 import type { Store } from '../store/store.ts';
 import type { CredentialService } from '../credentials/credential-service.ts';
+import type { WebAccess } from '../web-access/web-access.ts';
 
 /** What route handlers work with. */
 export interface Services extends Omit<MfaServices, 'mailer'> {
@@ -33,4 +34,6 @@ export interface Services extends Omit<MfaServices, 'mailer'> {
   cookieSession: CookieSession;
   /** Credential rotation, health and Check connection (server/control/credentials). */
   credentials: CredentialService;
+  /** Web Access: web sessions held by this replica (issue 12). */
+  webAccess: WebAccess;
 }

@@ -22,6 +22,7 @@ import { createPoliciesRepo } from './policies.ts';
 import { createAccessRequestsRepo } from './access-requests.ts';
 import { createGatewayLinkChallengesRepo } from './gateway-link-challenges.ts';
 import { createCredentialsRepo } from './credentials.ts';
+import { createWebQueryHistoryRepo } from './web-query-history.ts';
 
 export type { DatabaseTarget };
 
@@ -44,6 +45,7 @@ export interface Store {
   accessRequests: ReturnType<typeof createAccessRequestsRepo>;
   gatewayLinkChallenges: ReturnType<typeof createGatewayLinkChallengesRepo>;
   credentials: ReturnType<typeof createCredentialsRepo>;
+  webQueryHistory: ReturnType<typeof createWebQueryHistoryRepo>;
   close(): Promise<void>;
 }
 
@@ -70,6 +72,7 @@ export async function openStore(target: DatabaseTarget): Promise<Store> {
     accessRequests: createAccessRequestsRepo(db),
     gatewayLinkChallenges: createGatewayLinkChallengesRepo(db),
     credentials: createCredentialsRepo(db),
+    webQueryHistory: createWebQueryHistoryRepo(db),
     close: () => (closing ??= db.destroy()),
   };
 }

@@ -12,6 +12,7 @@ import { linkSecurityMigration } from './0006-link-security.ts';
 import { clusterMigration } from './0007-control-replicas.ts';
 import { retentionMigration } from './0008-retention.ts';
 import { credentialRotationMigration } from './0009-credential-rotation.ts';
+import { webSessionsMigration } from './0010-web-sessions.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_initial': initialMigration,
@@ -23,6 +24,7 @@ export const migrations: Record<string, Migration> = {
   '0007_control_replicas': clusterMigration,
   '0008_retention': retentionMigration,
   '0009_credential_rotation': credentialRotationMigration,
+  '0010_web_sessions': webSessionsMigration,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -8,14 +8,14 @@ import type { EditorState } from '@codemirror/state';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { ErrorText } from '../components/ui.tsx';
 import { uiError, type UiError } from '../store/session.ts';
-import { openTerminal, webApi, type Catalog, type Cell, type HistoryEntry, type ServerMessage, type TerminalSocket, type TxState, type WebSessionInfo } from './client.ts';
+import { openTerminal, typeName, webApi, type Catalog, type Cell, type HistoryEntry, type ServerMessage, type TerminalSocket, type TxState, type WebSessionInfo } from './client.ts';
 import { ResultGrid } from './ResultGrid.tsx';
 import { markError, runTarget, SqlEditor, tokenEnd, type EditorHandle, type RunRequest } from './SqlEditor.tsx';
 import type { EndedCheck } from './store.ts';
 
 type Item =
   | { kind: 'result'; resultId?: string; columns: { name: string; type: string }[]; rows: Cell[][]; rowCount: number | null; command: string; durationMs: number; more: boolean }
-  | { kind: 'error'; code: string; message: string; position?: number; sqlstate?: string }
+  | { kind: 'error'; code: string; message: string; position?: number; detail?: string; hint?: string }
   | { kind: 'notice'; message: string; severity?: string };
 interface Run { id: string; sql: string; offset: number; items: Item[]; running: boolean; startedAt: number; doneAt?: number }
 interface Tab { id: string; title: string; state?: EditorState; run?: Run }
@@ -40,6 +40,8 @@ export function SqlTerminal({ info, onEnded, onError }: { info: WebSessionInfo; 
   const socket = useRef<TerminalSocket>(undefined);
   const editor = useRef<EditorHandle>(undefined);
   const runTab = useRef(new Map<string, string>());
+  /** Notices carry no run id: they belong to the run in progress (one at a time per connection). */
+  const lastRun = useRef<string>(undefined);
   const activeRef = useRef(active);
   const tabsRef = useRef(tabs);
   const endedRef = useRef(onEnded);
@@ -76,7 +78,7 @@ export function SqlTerminal({ info, onEnded, onError }: { info: WebSessionInfo; 
             items[same] = { ...prev, rows: [...prev.rows, ...m.rows], more: m.more, rowCount: m.rowCount ?? prev.rowCount };
             return { ...r, items };
           }
-          return { ...r, items: [...r.items, { kind: 'result', resultId: m.resultId, columns: m.columns, rows: m.rows, rowCount: m.rowCount, command: m.command, durationMs: m.durationMs, more: m.more }] };
+          return { ...r, items: [...r.items, { kind: 'result', resultId: m.resultId, columns: m.columns.map((c) => ({ name: c.name, type: typeName(c.typeOid) })), rows: m.rows, rowCount: m.rowCount, command: m.command, durationMs: m.durationMs, more: m.more }] };
         });
         break;
       case 'error': {
@@ -84,7 +86,7 @@ export function SqlTerminal({ info, onEnded, onError }: { info: WebSessionInfo; 
           setError({ code: m.code, message: m.message });
           break;
         }
-        updateRun(m.id, (r) => ({ ...r, items: [...r.items, { kind: 'error', code: m.code, message: m.message, position: m.position, sqlstate: m.sqlstate }] }));
+        updateRun(m.id, (r) => ({ ...r, items: [...r.items, { kind: 'error', code: m.code, message: m.message, position: m.position, detail: m.detail, hint: m.hint }] }));
         const tabId = runTab.current.get(m.id);
         const tab = tabsRef.current.find((t) => t.id === tabId);
         if (m.position !== undefined && tab?.run && tab.run.offset >= 0 && tabId === activeRef.current && editor.current) {
@@ -94,7 +96,7 @@ export function SqlTerminal({ info, onEnded, onError }: { info: WebSessionInfo; 
         break;
       }
       case 'notice':
-        if (m.id) updateRun(m.id, (r) => ({ ...r, items: [...r.items, { kind: 'notice', message: m.message, severity: m.severity }] }));
+        if (lastRun.current) updateRun(lastRun.current, (r) => ({ ...r, items: [...r.items, { kind: 'notice', message: m.message, severity: m.severity }] }));
         break;
       case 'done':
         updateRun(m.id, (r) => ({ ...r, running: false, doneAt: Date.now() }));
@@ -129,6 +131,7 @@ export function SqlTerminal({ info, onEnded, onError }: { info: WebSessionInfo; 
     if (!req.sql.trim() || !socket.current) return;
     const id = nextId('r');
     runTab.current.set(id, activeRef.current);
+    lastRun.current = id;
     if (editor.current) markError(editor.current.view, null);
     setError(undefined);
     setTabs((ts) => ts.map((t) => (t.id === activeRef.current ? { ...t, run: { id, sql: req.sql, offset: req.offset, items: [], running: true, startedAt: Date.now() } } : t)));
@@ -249,7 +252,9 @@ function RunOutput({ run, onMore }: { run: Run; onMore: (runId: string, resultId
         if (item.kind === 'error') {
           return (
             <p key={i} className="error term-error" role="alert" data-code={item.code}>
-              {item.sqlstate && <code>{item.sqlstate}</code>} {item.message}{item.position !== undefined && run.offset >= 0 ? ` (at character ${item.position}; marked in the editor)` : ''}
+              <code>{item.code}</code> {item.message}{item.position !== undefined && run.offset >= 0 ? ` (at character ${run.offset + item.position}; marked in the editor)` : ''}
+              {item.detail && <><br /><span className="small">Detail: {item.detail}</span></>}
+              {item.hint && <><br /><span className="small">Hint: {item.hint}</span></>}
             </p>
           );
         }

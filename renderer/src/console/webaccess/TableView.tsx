@@ -29,9 +29,9 @@ function toFilter(d: DraftFilter): Filter {
 
 function changesOf(s: Staged): Change[] {
   return [
-    ...[...s.deletes.values()].map((d): Change => ({ kind: 'delete', key: d.key, original: d.original })),
-    ...[...s.updates.values()].map((u): Change => ({ kind: 'update', key: u.key, original: u.original, values: u.values })),
-    ...s.inserts.map((values): Change => ({ kind: 'insert', values })),
+    ...[...s.deletes.values()].map((d): Change => ({ op: 'delete', key: d.key, original: d.original })),
+    ...[...s.updates.values()].map((u): Change => ({ op: 'update', key: u.key, original: u.original, values: u.values })),
+    ...s.inserts.map((values): Change => ({ op: 'insert', values })),
   ];
 }
 

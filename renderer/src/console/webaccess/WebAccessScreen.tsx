@@ -54,9 +54,10 @@ function Session({ info, view }: { info: WebSessionInfo; view: WebView }) {
   }, [info.id, info.sessionId]);
 
   const onError: EndedCheck = useCallback((err: unknown) => {
-    if (err instanceof ApiError && (ENDED_CODES.has(err.code) || (err.status === 404 && err.code === 'GATEHOUSE_ERR_NOT_FOUND' && /web session/i.test(err.message)))) {
-      const reason = /revoked/i.test(err.code) ? 'revoked' : /expired/i.test(err.code) ? 'expired' : /idle/i.test(err.code + err.message) ? 'idle' : 'ended';
-      leave(info.id, reason);
+    if (err instanceof ApiError && (err.status === 410 || ENDED_CODES.has(err.code) || (err.status === 404 && /web session/i.test(err.message)))) {
+      const text = `${err.code} ${err.message}`;
+      const reason = /revoked/i.test(text) ? 'revoked' : /expired/i.test(text) ? 'expired' : /idle/i.test(text) ? 'idle' : err.code === 'GATEHOUSE_ERR_WEB_SESSION_ELSEWHERE' ? 'elsewhere' : 'ended';
+      leave(info.id, reason, err.message);
       return true;
     }
     return false;

@@ -33,9 +33,9 @@ export type Cell = unknown;
 export interface RowsPage { columns: { name: string; type: string }[]; rows: Cell[][]; next?: string; total: { count: number; exact: boolean } }
 
 export type Change =
-  | { kind: 'insert'; values: Record<string, unknown> }
-  | { kind: 'update'; key: Record<string, unknown>; original: Record<string, unknown>; values: Record<string, unknown> }
-  | { kind: 'delete'; key: Record<string, unknown>; original: Record<string, unknown> };
+  | { op: 'insert'; values: Record<string, unknown> }
+  | { op: 'update'; key: Record<string, unknown>; original: Record<string, unknown>; values: Record<string, unknown> }
+  | { op: 'delete'; key: Record<string, unknown>; original: Record<string, unknown> };
 export interface ChangesAnswer { statements?: string[]; applied?: number }
 
 export interface Catalog { schemas: Array<{ name: string; tables: Array<{ name: string; kind: RelationKind; columns: Array<{ name: string; type: string }> }> }> }
@@ -85,19 +85,21 @@ export async function exportTable(id: string, schema: string, table: string, for
 
 export type TxState = 'idle' | 'in-transaction' | 'failed';
 export type ServerMessage =
-  | { type: 'result'; id: string; resultId?: string; columns: { name: string; type: string }[]; rows: Cell[][]; rowCount: number | null; command: string; durationMs: number; more: boolean }
-  | { type: 'error'; id?: string; code: string; message: string; position?: number; sqlstate?: string }
-  | { type: 'notice'; id?: string; severity?: string; message: string; code?: string }
+  | { type: 'result'; id: string; resultId?: string; columns: { name: string; typeOid: number }[]; rows: Cell[][]; rowCount: number | null; command: string; durationMs: number; more: boolean }
+  /** `code` is the SQLSTATE; `position` is 1-based in the run's whole `sql`. */
+  | { type: 'error'; id?: string; code: string; message: string; position?: number; detail?: string; hint?: string }
+  | { type: 'notice'; severity?: string; message: string }
   | { type: 'tx'; state: TxState }
   | { type: 'done'; id: string }
   | { type: 'ended'; reason: string; message: string };
 export type ClientMessage =
   | { type: 'run'; id: string; sql: string }
   | { type: 'fetch'; id: string; resultId: string; rows: number }
-  | { type: 'cancel' };
+  | { type: 'cancel' }
+  | { type: 'ping' };
 
 /** The subprotocols the terminal offers: the version, then the bearer token (a browser WebSocket has no headers). */
-export const TERMINAL_PROTOCOL = 'gatehouse.web.v1';
+export const TERMINAL_PROTOCOL = 'gatehouse.terminal.v1';
 
 export interface TerminalSocket { send(m: ClientMessage): void; close(): void }
 
@@ -123,5 +125,11 @@ export function openTerminal(id: string, on: { message(m: ServerMessage): void; 
   };
 }
 
-/** The codes that mean the web session is over (the user leaves the view). */
-export const ENDED_CODES = new Set(['GATEHOUSE_ERR_SESSION_REVOKED', 'GATEHOUSE_ERR_SESSION_EXPIRED', 'GATEHOUSE_ERR_SESSION_ENDED', 'GATEHOUSE_ERR_WEB_SESSION_ENDED', 'GATEHOUSE_ERR_WEB_SESSION_IDLE']);
+/** The codes that mean the web session is over (the user leaves the view); the server answers them with 410 (421: another replica holds it). */
+export const ENDED_CODES = new Set(['GATEHOUSE_ERR_SESSION_REVOKED', 'GATEHOUSE_ERR_SESSION_EXPIRED', 'GATEHOUSE_ERR_SESSION_ENDED', 'GATEHOUSE_ERR_WEB_SESSION_ELSEWHERE']);
+
+/** Type names the grid needs from a terminal column's type OID (how json and bytea read). */
+const TYPE_NAMES: Record<number, string> = { 17: 'bytea', 114: 'json', 3802: 'jsonb', 16: 'boolean', 20: 'bigint', 21: 'smallint', 23: 'integer', 25: 'text', 1043: 'varchar', 1082: 'date', 1114: 'timestamp', 1184: 'timestamptz', 1700: 'numeric', 2950: 'uuid', 701: 'float8', 700: 'float4' };
+export function typeName(oid: number): string {
+  return TYPE_NAMES[oid] ?? `oid ${oid}`;
+}

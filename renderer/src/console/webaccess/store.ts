@@ -63,8 +63,12 @@ export function endedMessage(reason: string, message?: string): Ended {
     expired: 'Your web session expired (its duration is over). Start a new one from My access.',
     idle: 'Your web session ended after being idle too long. Start a new one from My access.',
     ended: 'Your web session ended.',
+    elsewhere: 'This web session is held by another server of this deployment; start a new one.',
+    lost: 'Your web session lost its connection to the database. Start a new one from My access.',
+    shutdown: 'The server restarted and ended your web session. Start a new one from My access.',
   };
-  return { reason, message: message && !known[reason] ? message : (known[reason] ?? message ?? 'Your web session ended.') };
+  if (reason === 'ended' && message) return { reason, message: `Your web session ended: ${message.replace(/\.$/, '')}.` };
+  return { reason, message: known[reason] ?? message ?? 'Your web session ended.' };
 }
 
 export function viewPath(id: string, view: WebView): string {

@@ -53,6 +53,16 @@ export const ErrorCodes = {
   /** No Gatehouse store where one was expected (a mistyped --data-dir). */
   STORE_NOT_FOUND: 'GATEHOUSE_ERR_STORE_NOT_FOUND',
   CSRF: 'GATEHOUSE_ERR_CSRF',
+  /** Web Access (issue 12): a configured limit refused the request; the message names it. */
+  WEB_SESSION_LIMIT: 'GATEHOUSE_ERR_WEB_SESSION_LIMIT',
+  /** Web Access: a staged change found the row changed by someone else since it was read. */
+  ROW_CHANGED: 'GATEHOUSE_ERR_ROW_CHANGED',
+  /** Web Access: the database refused a statement (the body carries its SQLSTATE). */
+  QUERY_FAILED: 'GATEHOUSE_ERR_QUERY_FAILED',
+  /** Web Access: edits on a view or a table without a primary key. */
+  READ_ONLY: 'GATEHOUSE_ERR_READ_ONLY',
+  /** Web Access: the web session lives on another control plane replica (affinity needed). */
+  WEB_SESSION_ELSEWHERE: 'GATEHOUSE_ERR_WEB_SESSION_ELSEWHERE',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -54,6 +54,10 @@ import { createRelayDeps } from './relay-deps.ts';
 import { Retention } from './retention.ts';
 import { SessionService } from './sessions.ts';
 import { openStore, storeTarget, type Store } from './store/store.ts';
+import { webAccessRoutes } from './api/routes/web-access.ts';
+import { webAccessLimits } from './web-access/limits.ts';
+import { TerminalEndpoint, TERMINAL_PATH } from './web-access/terminal/terminal-endpoint.ts';
+import { WebAccess } from './web-access/web-access.ts';
 
 const log = createLogger('control-plane');
 
@@ -89,6 +93,7 @@ interface Running {
   retention: Retention;
   url: string;
   listenUrl: string;
+  terminals: TerminalEndpoint;
 }
 
 export function createControlPlane(partial: Partial<ControlPlaneConfig> = {}): ControlPlane {
@@ -168,20 +173,25 @@ async function boot(config: ControlPlaneConfig): Promise<Running> {
     const metrics = createMetrics({ sessionsActive: () => store.sessions.countActive(new Date()), gatewaysConnected: () => connectedGateways.size });
     const cookieSession = new CookieSession({ csrfKey: keys.csrf, secure: (config.publicUrl ?? '').startsWith('https:'), refreshTtlSeconds: config.refreshTokenTtlSeconds });
     let publicUrl = config.publicUrl; // known once listening when not configured
-    const services: Services = { store, auth, permissions, sessions, gateways, box, audit, relay: sessionRelay, metrics, users, access, accessRequests, mfa, signIn, auditStreams, cookieSession, publicUrl: () => publicUrl ?? '' };
+    let relayUrl = ''; // this replica's own listener, for Web Access tunnels (known once listening)
+    const webAccess = new WebAccess({ sessions, store, limits: webAccessLimits(config), relayUrl: () => relayUrl });
+    const terminals = new TerminalEndpoint({ auth, webAccess, store });
+    const services: Services = { store, auth, permissions, sessions, gateways, box, audit, relay: sessionRelay, metrics, users, access, accessRequests, mfa, signIn, auditStreams, cookieSession, publicUrl: () => publicUrl ?? '', webAccess };
 
     const routes = apiRoutes(services, { metricsToken: config.metricsToken });
     const handle = createRequestHandler({ routes, auth, observer: metrics.observer, trustProxyHops: config.trustProxyHops });
     // The web console answers its pages and assets (console/console-handler.ts); the rest is the API's.
     const listener = withConsole(handle, { dir: config.consoleDir, https: (config.publicUrl ?? '').startsWith('https:') });
     const server = createServer({ requestTimeout: 30_000, headersTimeout: 15_000 }, listener);
-    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => void routeUpgrade(relay, req, socket, head));
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => void routeUpgrade(relay, terminals, req, socket, head));
     server.on('clientError', answerClientError);
     // No proxying here: CONNECT is answered like any request for a method the API lacks.
     server.on('connect', (_req: IncomingMessage, socket: Duplex) => rejectUpgrade(socket, { status: 405, code: ErrorCodes.INVALID_INPUT, message: 'CONNECT is not supported' }));
 
     const address = await listen(server, config.host, config.port);
     const listenUrl = `http://${formatHost(address.address)}:${address.port}`;
+    relayUrl = `ws://${formatHost(loopbackFor(address.address))}:${address.port}`;
+    webAccess.start();
     publicUrl ??= defaultPublicUrl(address);
     const url = publicUrl;
     await cluster.join(relay, config.advertiseUrl ?? defaultAdvertiseUrl(config.host, address.port));
@@ -192,7 +202,7 @@ async function boot(config: ControlPlaneConfig): Promise<Running> {
     const retention = new Retention(store, { sessionEventDays: config.retentionDays, auditDays: config.auditRetentionDays, auditExportDir: config.auditExportDir ?? join(config.dataDir, 'audit-export') });
     retention.start();
     log.info({ url: listenUrl, publicUrl, store: config.databaseUrl ? 'postgres' : 'pglite', replicaId: cluster.replicaId }, 'control plane listening');
-    return { server, store, relay, services, expiry, checkpointer, retention, url, listenUrl, cluster };
+    return { server, store, relay, services, expiry, checkpointer, retention, url, listenUrl, cluster, terminals };
   } catch (err) {
     await closeOnFailure().catch(() => undefined);
     await store.close().catch(() => undefined);
@@ -203,16 +213,18 @@ async function boot(config: ControlPlaneConfig): Promise<Running> {
 /** Every HTTP route of the control plane (the HTTP fuzz test walks this table too). */
 export function apiRoutes(services: Services, options: { metricsToken?: string } = {}): AnyRoute[] {
   const s = services;
-  return [...cookieAuthRoutes(s), ...consoleRoutes(s), ...systemRoutes(s, options), ...authRoutes(s), ...projectRoutes(s), ...gatewayRoutes(s), ...resourceRoutes(s), ...sessionRoutes(s), ...userRoutes(s), ...groupRoutes(s), ...policyRoutes(s), ...accessRequestRoutes(s), ...mfaRoutes(s), ...auditRoutes(s)];
+  return [...cookieAuthRoutes(s), ...consoleRoutes(s), ...systemRoutes(s, options), ...authRoutes(s), ...projectRoutes(s), ...gatewayRoutes(s), ...resourceRoutes(s), ...sessionRoutes(s), ...userRoutes(s), ...groupRoutes(s), ...policyRoutes(s), ...accessRequestRoutes(s), ...mfaRoutes(s), ...auditRoutes(s), ...webAccessRoutes(s)];
 }
 
 /** Hands a WebSocket upgrade to the relay. Never rejects: a failure is logged and answered (400 for a bad path, else 500). */
-async function routeUpgrade(relay: Relay, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+async function routeUpgrade(relay: Relay, terminals: TerminalEndpoint, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
   try {
     const { pathname } = parseRequestTarget(req.url);
     if (pathname === GATEWAY_LINK_PATH) return await relay.handleGatewayLink(req, socket, head);
     const tunnel = SESSION_TUNNEL_PATH.exec(pathname);
     if (tunnel) return await relay.handleSessionTunnel(req, socket, head, tunnel[1]);
+    const terminal = TERMINAL_PATH.exec(pathname);
+    if (terminal) return await terminals.handleUpgrade(req, socket, head, terminal[1]);
     rejectUpgrade(socket, refusalFor(new GatehouseError(ErrorCodes.NOT_FOUND, `no WebSocket endpoint at ${pathname}`)));
   } catch (err) {
     if (!(err instanceof GatehouseError)) log.error({ err }, 'WebSocket upgrade failed');
@@ -222,6 +234,9 @@ async function routeUpgrade(relay: Relay, req: IncomingMessage, socket: Duplex, 
 
 async function shutdown(r: Running): Promise<void> {
   r.services.auditStreams.close();
+  // Web sessions first: they end in the store and close their tunnels while the relay still runs.
+  await r.services.webAccess.close().catch((err: unknown) => log.warn({ err }, 'closing Web Access failed'));
+  r.terminals.close();
   await r.expiry.stop();
   await r.retention.stop();
   // Leave the cluster first: the other replicas and the gateways stop counting on this one.
@@ -274,6 +289,13 @@ function clusterSessionRelay(relay: Relay, cluster: Cluster) {
 function defaultAdvertiseUrl(host: string, port: number): string {
   const reachable = host === '0.0.0.0' || host === '::' || host === '' ? hostname() : host;
   return `http://${formatHost(reachable)}:${port}`;
+}
+
+/** Where this process reaches its own listener: loopback when it listens on every interface. */
+function loopbackFor(address: string): string {
+  if (address === '0.0.0.0') return '127.0.0.1';
+  if (address === '::') return '::1';
+  return address;
 }
 
 function formatHost(address: string): string {

@@ -64,6 +64,14 @@ export interface ControlPlaneConfig {
   auditExportDir?: string;
   /** A built web console to serve (`GATEHOUSE_CONSOLE_DIR`); unset: the checkout's, built on demand. */
   consoleDir?: string;
+  /** Web Access: a web session with no request and no statement running this long is ended. */
+  webIdleTimeoutSeconds: number;
+  /** Web Access: a statement running longer is cancelled (through the gateway). */
+  webStatementTimeoutMs: number;
+  /** Web Access: rows sent to the browser per result; more through a cursor on demand. */
+  webMaxRowsPerResult: number;
+  /** Web Access: live web sessions a user may hold at once. */
+  webMaxSessionsPerUser: number;
 }
 
 export const DEFAULT_CONFIG: ControlPlaneConfig = {
@@ -84,6 +92,10 @@ export const DEFAULT_CONFIG: ControlPlaneConfig = {
   mfaMaxFailures: 5,
   lockoutMinutes: 15,
   auditCheckpointSeconds: 300,
+  webIdleTimeoutSeconds: 15 * 60,
+  webStatementTimeoutMs: 60_000,
+  webMaxRowsPerResult: 1000,
+  webMaxSessionsPerUser: 3,
 };
 
 /** A full config from a partial one (programmatic use and tests). */
@@ -133,6 +145,7 @@ export function configFromArgs(flags: Record<string, string | undefined>, env: N
     recordBindParams: (flags['record-bind-params'] ?? env.GATEHOUSE_RECORD_BIND_PARAMS ?? 'false') === 'true',
     ...securityFromArgs(flags, env),
     ...retentionFromArgs(flags, env),
+    ...webAccessFromArgs(flags, env),
   });
 }
 
@@ -188,6 +201,20 @@ function retentionFromArgs(flags: Record<string, string | undefined>, env: NodeJ
     retentionDays: days('retention-days', 'GATEHOUSE_RETENTION_DAYS'),
     auditRetentionDays: days('audit-retention-days', 'GATEHOUSE_AUDIT_RETENTION_DAYS'),
     auditExportDir: exportDir === undefined ? undefined : resolve(exportDir),
+  };
+}
+
+/** `--web-idle-timeout`, `--web-statement-timeout`, `--web-max-rows`, `--web-max-sessions` (docs/web-access.md "Limits"). */
+function webAccessFromArgs(flags: Record<string, string | undefined>, env: NodeJS.ProcessEnv): Partial<ControlPlaneConfig> {
+  const int = (flag: string, envName: string, min: number, max: number): number | undefined => {
+    const text = flags[flag] ?? emptyToUndefined(env[envName]);
+    return text === undefined ? undefined : parseInteger(text, flag, min, max);
+  };
+  return {
+    webIdleTimeoutSeconds: int('web-idle-timeout', 'GATEHOUSE_WEB_IDLE_TIMEOUT_SECONDS', 10, 7 * 86_400),
+    webStatementTimeoutMs: int('web-statement-timeout', 'GATEHOUSE_WEB_STATEMENT_TIMEOUT_MS', 100, 24 * 3_600_000),
+    webMaxRowsPerResult: int('web-max-rows', 'GATEHOUSE_WEB_MAX_ROWS', 1, 100_000),
+    webMaxSessionsPerUser: int('web-max-sessions', 'GATEHOUSE_WEB_MAX_SESSIONS', 1, 1000),
   };
 }
 

@@ -17,7 +17,7 @@ import type { Permissions } from './auth/permissions.ts';
 import type { MfaService } from './auth/mfa/mfa-service.ts';
 import { ErrorWithBody, notFound } from './api/errors.ts';
 import { durationSeconds } from './duration.ts';
-import type { SessionStatus } from './store/schema.ts';
+import type { SessionKind, SessionStatus } from './store/schema.ts';
 import type { SessionRecord } from './store/sessions.ts';
 import type { Store } from './store/store.ts';
 import type { User } from './store/users.ts';
@@ -42,6 +42,8 @@ export interface CreateSessionInput {
   accessRequestId?: string;
   /** A fresh second factor, for accounts with requireMfa. */
   mfa?: { method: 'totp' | 'email'; code: string };
+  /** 'web' for Web Access (the control plane is the client); default 'proxy'. */
+  kind?: SessionKind;
 }
 
 /** The part of MFA that opening a session needs. */
@@ -127,6 +129,7 @@ export class SessionService {
         accountName: account.name,
         username: account.username,
         gatewayId: resource.gatewayId,
+        kind: input.kind ?? 'proxy',
         expiresAt,
       },
       now,
@@ -142,6 +145,7 @@ export class SessionService {
         resource: resource.name,
         account: account.name,
         expiresAt: expiresAt.toISOString(),
+        kind: input.kind ?? 'proxy',
         ...(approved && { accessRequestId: approved.request.id }),
       },
     });

@@ -81,6 +81,7 @@ export function sessionDto(session: SessionRecord) {
     resource: { id: session.resourceId, name: session.resourceName, database: session.database },
     account: { id: session.accountId, name: session.accountName, username: session.username },
     gatewayId: session.gatewayId,
+    kind: session.kind,
     status: session.status,
     createdAt: session.createdAt.toISOString(),
     expiresAt: session.expiresAt.toISOString(),

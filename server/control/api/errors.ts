@@ -28,6 +28,11 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   [ErrorCodes.SELF_APPROVAL]: 403,
   [ErrorCodes.REQUEST_NOT_PENDING]: 409,
   [ErrorCodes.CSRF]: 403,
+  [ErrorCodes.WEB_SESSION_LIMIT]: 429,
+  [ErrorCodes.ROW_CHANGED]: 409,
+  [ErrorCodes.QUERY_FAILED]: 422,
+  [ErrorCodes.READ_ONLY]: 409,
+  [ErrorCodes.WEB_SESSION_ELSEWHERE]: 421,
 };
 
 export interface ErrorBody {

@@ -11,6 +11,7 @@ import type { GatewayService } from '../gateways.ts';
 import type { Metrics } from '../metrics.ts';
 import type { SessionRelay, SessionService } from '../sessions.ts';
 import type { Store } from '../store/store.ts';
+import type { WebAccess } from '../web-access/web-access.ts';
 
 /** What route handlers work with. */
 export interface Services extends Omit<MfaServices, 'mailer'> {
@@ -30,4 +31,6 @@ export interface Services extends Omit<MfaServices, 'mailer'> {
   publicUrl(): string;
   /** The web console's browser session (refresh cookie + CSRF token). */
   cookieSession: CookieSession;
+  /** Web Access: web sessions held by this replica (issue 12). */
+  webAccess: WebAccess;
 }

@@ -4,6 +4,9 @@ import type { AccessControlTables, ProjectRole } from './access-schema.ts';
 import type { AuthLifecycleTables } from './auth-lifecycle-schema.ts';
 import type { MfaTables } from './mfa-audit-schema.ts';
 import type { ClusterTables } from './cluster-schema.ts';
+import type { SessionKind, WebAccessTables } from './web-access-schema.ts';
+
+export type { SessionKind };
 
 /** timestamptz: read as Date, written as Date (or left to the default). */
 type Timestamp = ColumnType<Date, Date | undefined, Date>;
@@ -119,6 +122,8 @@ export interface SessionsTable {
   account_name: string;
   username: string;
   gateway_id: string;
+  /** 'proxy' (desktop app, CLI) or 'web' (Web Access); migration 0010. */
+  kind: ColumnType<SessionKind, SessionKind | undefined, never>;
   status: SessionStatus;
   created_at: Timestamp;
   expires_at: Date;
@@ -168,7 +173,7 @@ export interface SettingsTable {
   updated_at: Timestamp;
 }
 
-export interface Database extends AccessControlTables, MfaTables, AuthLifecycleTables, ClusterTables {
+export interface Database extends AccessControlTables, MfaTables, AuthLifecycleTables, ClusterTables, WebAccessTables {
   users: UsersTable;
   refresh_tokens: RefreshTokensTable;
   projects: ProjectsTable;

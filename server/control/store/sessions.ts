@@ -1,5 +1,5 @@
 import type { Kysely, Selectable } from 'kysely';
-import type { Database, SessionStatus, SessionsTable } from './schema.ts';
+import type { Database, SessionKind, SessionStatus, SessionsTable } from './schema.ts';
 
 export interface SessionRecord {
   id: string;
@@ -13,6 +13,8 @@ export interface SessionRecord {
   accountName: string;
   username: string;
   gatewayId: string;
+  /** 'proxy': a local proxy (desktop app, CLI); 'web': Web Access in the browser. */
+  kind: SessionKind;
   status: SessionStatus;
   createdAt: Date;
   expiresAt: Date;
@@ -23,7 +25,7 @@ export type SessionsRepo = ReturnType<typeof createSessionsRepo>;
 
 export function createSessionsRepo(db: Kysely<Database>) {
   return {
-    async create(input: Omit<SessionRecord, 'status' | 'createdAt' | 'endedAt'>, now: Date): Promise<SessionRecord> {
+    async create(input: Omit<SessionRecord, 'status' | 'createdAt' | 'endedAt' | 'kind'> & { kind?: SessionKind }, now: Date): Promise<SessionRecord> {
       const row = await db
         .insertInto('sessions')
         .values({
@@ -38,6 +40,7 @@ export function createSessionsRepo(db: Kysely<Database>) {
           account_name: input.accountName,
           username: input.username,
           gateway_id: input.gatewayId,
+          kind: input.kind ?? 'proxy',
           status: 'active',
           created_at: now,
           expires_at: input.expiresAt,
@@ -85,6 +88,18 @@ export function createSessionsRepo(db: Kysely<Database>) {
         .execute();
       return rows.map(toSession);
     },
+    /** Live (active, not past expiry) sessions of a user of one kind (the per-user Web Access limit). */
+    async countLive(userId: string, kind: SessionKind, now: Date): Promise<number> {
+      const row = await db
+        .selectFrom('sessions')
+        .select((eb) => eb.fn.countAll<string | number>().as('n'))
+        .where('user_id', '=', userId)
+        .where('kind', '=', kind)
+        .where('status', '=', 'active')
+        .where('expires_at', '>', now)
+        .executeTakeFirstOrThrow();
+      return Number(row.n);
+    },
     async countActive(now: Date): Promise<number> {
       const row = await db
         .selectFrom('sessions')
@@ -116,6 +131,7 @@ function toSession(row: Selectable<SessionsTable>): SessionRecord {
     accountName: row.account_name,
     username: row.username,
     gatewayId: row.gateway_id,
+    kind: row.kind,
     status: row.status,
     createdAt: row.created_at,
     expiresAt: row.expires_at,

@@ -21,6 +21,7 @@ import { createGroupsRepo } from './groups.ts';
 import { createPoliciesRepo } from './policies.ts';
 import { createAccessRequestsRepo } from './access-requests.ts';
 import { createGatewayLinkChallengesRepo } from './gateway-link-challenges.ts';
+import { createWebQueryHistoryRepo } from './web-query-history.ts';
 
 export type { DatabaseTarget };
 
@@ -42,6 +43,7 @@ export interface Store {
   policies: ReturnType<typeof createPoliciesRepo>;
   accessRequests: ReturnType<typeof createAccessRequestsRepo>;
   gatewayLinkChallenges: ReturnType<typeof createGatewayLinkChallengesRepo>;
+  webQueryHistory: ReturnType<typeof createWebQueryHistoryRepo>;
   close(): Promise<void>;
 }
 
@@ -67,6 +69,7 @@ export async function openStore(target: DatabaseTarget): Promise<Store> {
     policies: createPoliciesRepo(db),
     accessRequests: createAccessRequestsRepo(db),
     gatewayLinkChallenges: createGatewayLinkChallengesRepo(db),
+    webQueryHistory: createWebQueryHistoryRepo(db),
     close: () => (closing ??= db.destroy()),
   };
 }

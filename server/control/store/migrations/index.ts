@@ -11,6 +11,7 @@ import { authLifecycleMigration } from './0005-auth-lifecycle.ts';
 import { linkSecurityMigration } from './0006-link-security.ts';
 import { clusterMigration } from './0007-control-replicas.ts';
 import { retentionMigration } from './0008-retention.ts';
+import { webSessionsMigration } from './0010-web-sessions.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_initial': initialMigration,
@@ -21,6 +22,7 @@ export const migrations: Record<string, Migration> = {
   '0006_link_security': linkSecurityMigration,
   '0007_control_replicas': clusterMigration,
   '0008_retention': retentionMigration,
+  '0010_web_sessions': webSessionsMigration,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -46,11 +46,11 @@ export function DataExplorer({ info, onError }: { info: WebSessionInfo; onError:
                     const here = open?.schema === s.name && open.relation.name === r.name;
                     return (
                       <li key={r.name}>
-                        <button type="button" className={`tree-rel${here ? ' current' : ''}`} aria-current={here ? 'true' : undefined}
-                          aria-label={`${s.name}.${r.name}, ${KIND_LABEL[r.kind]}, about ${estimate(r.estimatedRows)} rows`}
+                        <button type="button" className={`tree-rel${here ? ' current' : ''}`} aria-current={here ? 'true' : undefined} data-relation={`${s.name}.${r.name}`}
                           onClick={() => setOpen({ schema: s.name, relation: r })}>
                           <span className={`kind kind-${r.kind}`} aria-hidden="true">{r.kind === 'table' ? 'T' : r.kind === 'view' ? 'V' : 'M'}</span>
                           <span className="rel-name">{r.name}</span>
+                          <span className="sr-only">, {KIND_LABEL[r.kind]}, about {estimate(r.estimatedRows)} rows</span>
                           <span className="muted small est" aria-hidden="true">≈{estimate(r.estimatedRows)}</span>
                         </button>
                       </li>

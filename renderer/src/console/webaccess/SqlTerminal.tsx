@@ -190,10 +190,10 @@ export function SqlTerminal({ info, onEnded, onError }: { info: WebSessionInfo; 
   return (
     <div className="terminal">
       <div className="term-bar">
-        <div className="tabs" role="tablist" aria-label="Query tabs">
+        <div className="tabs" role="group" aria-label="Query tabs">
           {tabs.map((t) => (
             <span key={t.id} className={`tab${t.id === active ? ' current' : ''}`}>
-              <button type="button" role="tab" aria-selected={t.id === active} onClick={() => switchTab(t.id)}>{t.title}{t.run?.running ? ' …' : ''}</button>
+              <button type="button" aria-pressed={t.id === active} onClick={() => switchTab(t.id)}>{t.title}{t.run?.running ? ' …' : ''}</button>
               {tabs.length > 1 && <button type="button" className="icon" aria-label={`Close ${t.title}`} onClick={() => closeTab(t.id)}>×</button>}
             </span>
           ))}

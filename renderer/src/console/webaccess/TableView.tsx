@@ -8,7 +8,7 @@ import { useCallback, useEffect, useMemo, useState, type FormEvent } from 'react
 import { ApiError } from '../api.ts';
 import { Dialog, ErrorText } from '../components/ui.tsx';
 import { uiError, type UiError } from '../store/session.ts';
-import { exportTable, OPERATORS, webApi, type Cell, type Change, type Column, type Filter, type Operator, type Relation, type RowsPage, type Sort, type TableColumns, type WebSessionInfo } from './client.ts';
+import { exportTable, fullRow, OPERATORS, webApi, type Cell, type Change, type Column, type Filter, type Operator, type Relation, type RowsPage, type Sort, type TableColumns, type WebSessionInfo } from './client.ts';
 import { ValueCell } from './ValueCell.tsx';
 import type { EndedCheck } from './store.ts';
 import { editedValue, estimate, fullText } from './values.ts';
@@ -200,10 +200,10 @@ export function TableView({ info, schema, relation, onError }: { info: WebSessio
                 const s = sortOf(c.name);
                 return (
                   <th scope="col" key={c.name} aria-sort={s && sort.length === 1 ? (s.dir === 'asc' ? 'ascending' : 'descending') : undefined}>
-                    <button type="button" className="col-sort" onClick={() => cycleSort(c.name)} aria-label={`Sort by ${c.name}${s ? ` (now ${s.dir === 'asc' ? 'ascending' : 'descending'}, position ${s.n})` : ''}`}>
-                      {c.primaryKeyPosition !== null && <span className="pk" title={`primary key, position ${c.primaryKeyPosition}`}>🔑</span>}
+                    <button type="button" className="col-sort" onClick={() => cycleSort(c.name)} title="Sort: ascending, descending, off">
                       {c.name}
-                      {s && <span className="sort-mark">{s.dir === 'asc' ? '▲' : '▼'}{sort.length > 1 ? s.n : ''}</span>}
+                      {c.primaryKeyPosition !== null && <><span className="pk" aria-hidden="true" title={`primary key, position ${c.primaryKeyPosition}`}>PK</span><span className="sr-only">, primary key</span></>}
+                      {s && <><span className="sort-mark" aria-hidden="true">{s.dir === 'asc' ? '▲' : '▼'}{sort.length > 1 ? s.n : ''}</span><span className="sr-only">, sorted {s.dir === 'asc' ? 'ascending' : 'descending'}{sort.length > 1 ? `, key ${s.n}` : ''}</span></>}
                     </button>
                     <div className="col-type">{c.type}{c.nullable ? '' : ' not null'}</div>
                   </th>
@@ -227,7 +227,8 @@ export function TableView({ info, schema, relation, onError }: { info: WebSessio
                   )}
                   {(page.columns).map((c, j) => (
                     <td key={c.name} className={updated && c.name in updated ? 'cell-changed' : undefined}>
-                      <ValueCell value={updated && c.name in updated ? updated[c.name] : r[j]} type={c.type} column={c.name} />
+                      <ValueCell value={updated && c.name in updated ? updated[c.name] : r[j]} type={c.type} column={c.name}
+                        loadFull={pk.length > 0 ? async () => (await fullRow(info.id, schema, relation.name, keyOf(row).key))?.[c.name] ?? null : undefined} />
                     </td>
                   ))}
                 </tr>

@@ -59,8 +59,8 @@ export const webApi = {
   session: (sessionId: string) => api<{ session: { status: string; endReason?: string | null; expiresAt: string } }>('GET', `/sessions/${encodeURIComponent(sessionId)}`),
 };
 
-/** The export of the current filtered view: fetched with the bearer token, saved as a file. */
-export async function exportTable(id: string, schema: string, table: string, format: 'csv' | 'json', filters: Filter[], sort: Sort[]): Promise<void> {
+/** The export route (streamed, never truncated), with the bearer token and one refresh on 401. */
+async function fetchExport(id: string, schema: string, table: string, format: 'csv' | 'json', filters: Filter[], sort: Sort[]): Promise<Response> {
   const q = new URLSearchParams({ format, filters: JSON.stringify(filters), sort: JSON.stringify(sort) });
   const url = `/api/v1${tablePath(id, schema, table)}/export?${q.toString()}`;
   const get = () => fetch(url, { headers: currentAccessToken() ? { authorization: `Bearer ${currentAccessToken()}` } : {}, credentials: 'same-origin' });
@@ -70,6 +70,19 @@ export async function exportTable(id: string, schema: string, table: string, for
     const json = (await res.json().catch(() => ({}))) as { error?: { code?: string; message?: string } };
     throw new ApiError(res.status, json.error?.code ?? 'GATEHOUSE_ERR_INTERNAL', json.error?.message ?? `export failed (${res.status})`, json);
   }
+  return res;
+}
+
+/** One row's whole values (no cell cut), found by its primary key: "show all" of a long value. */
+export async function fullRow(id: string, schema: string, table: string, key: Record<string, unknown>): Promise<Record<string, unknown> | undefined> {
+  const filters: Filter[] = Object.entries(key).map(([column, value]) => ({ column, op: '=', value: value === null || typeof value === 'object' ? value : String(value as string | number | boolean) }));
+  const rows = (await (await fetchExport(id, schema, table, 'json', filters, [])).json()) as Record<string, unknown>[];
+  return rows[0];
+}
+
+/** The export of the current filtered view: fetched with the bearer token, saved as a file. */
+export async function exportTable(id: string, schema: string, table: string, format: 'csv' | 'json', filters: Filter[], sort: Sort[]): Promise<void> {
+  const res = await fetchExport(id, schema, table, format, filters, sort);
   const blob = await res.blob();
   const href = URL.createObjectURL(blob);
   const a = document.createElement('a');

@@ -78,11 +78,15 @@ const rel = (name: string) => bob.locator(`nav[aria-label="Schemas"] button[data
 const grid = () => bob.locator('table.data-grid');
 const cellTexts = async (col: number) => bob.locator('table.data-grid tbody tr').evaluateAll((trs, c) => trs.map((tr) => (tr.children[c] as HTMLElement).innerText.replace(/show all$/, '').trim()), col);
 
-/** Replaces the editor's text (no key events, so no completion is accepted) and closes any popup. */
+/**
+ * Replaces the editor's text as a user pasting it (CodeMirror handles the paste itself; no
+ * completion is accepted) and closes any popup.
+ */
 async function setSql(sql: string): Promise<void> {
   await bob.locator('.cm-content').click();
+  await bob.evaluate((text) => navigator.clipboard.writeText(text), sql);
   await bob.keyboard.press('Control+A');
-  await bob.keyboard.insertText(sql);
+  await bob.keyboard.press('Control+V');
   await bob.keyboard.press('Escape');
 }
 
@@ -360,7 +364,7 @@ describe.skipIf(chromiumMissing)('issue 12: Web Access in the browser (Data Expl
     expect(await scroller.locator('.grid-row[data-row]').count()).toBeLessThan(60);
     const sorted = [...frames].sort((a, b) => a - b);
     expect(sorted[Math.floor(sorted.length / 2)], `median of two frames while scrolling: ${frames.map((f) => f.toFixed(0)).join(',')}`).toBeLessThan(200);
-    await result.locator('.grid-row[data-row="99999"] span').nth(2).click();
+    await result.locator('.grid-row[data-row="99999"] > span').nth(2).click();
     await result.getByRole('button', { name: 'Copy cell' }).click();
     await expect.poll(() => bob.evaluate(() => navigator.clipboard.readText())).toBe('row 100000');
     await result.getByRole('button', { name: 'Copy row' }).click();
@@ -376,7 +380,7 @@ describe.skipIf(chromiumMissing)('issue 12: Web Access in the browser (Data Expl
     await setSql('select 2 as two;');
     await bob.keyboard.press('Control+Enter');
     await bob.locator('.result-head', { hasText: 'SELECT' }).waitFor();
-    await bob.getByRole('group', { name: 'Query tabs' }).getByRole('button', { name: 'Query 1' }).click();
+    await bob.getByRole('group', { name: 'Query tabs' }).getByRole('button', { name: 'Query 1', exact: true }).click();
     expect(await bob.locator('.cm-content').textContent()).toContain('generate_series');
     await check(bob, 'terminal-history');
   });

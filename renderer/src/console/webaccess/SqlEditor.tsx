@@ -2,7 +2,8 @@
  * The terminal's editor: CodeMirror 6 with PostgreSQL's dialect, completion of the
  * catalog's schemas, tables and columns, Ctrl/Cmd+Enter to run (the selection, else the
  * statement at the cursor), and the error's position marked. One EditorView; each tab keeps
- * its own EditorState.
+ * its own EditorState. The editor lives in a shadow root so that its injected styles need no
+ * 'unsafe-inline' in the CSP.
  */
 import { autocompletion, closeBrackets, closeBracketsKeymap, completionKeymap } from '@codemirror/autocomplete';
 import { defaultKeymap, history, historyKeymap, indentWithTab } from '@codemirror/commands';
@@ -96,7 +97,13 @@ export function SqlEditor({ catalog, onRun, onReady, label }: { catalog: Catalog
       EditorView.contentAttributes.of({ 'aria-label': label }),
     ];
     const newState = (doc: string) => EditorState.create({ doc, extensions: extensions() });
-    const view = new EditorView({ parent: host.current, state: newState('') });
+    // In a shadow root, CodeMirror's styles go to a constructed style sheet (adoptedStyleSheets)
+    // instead of a <style> element, which the console's CSP (style-src 'self') refuses.
+    const shadow = host.current.shadowRoot ?? host.current.attachShadow({ mode: 'open' });
+    const parent = document.createElement('div');
+    parent.style.height = '100%';
+    shadow.replaceChildren(parent);
+    const view = new EditorView({ parent, root: shadow, state: newState('') });
     const show = (state: EditorState) => {
       view.setState(state);
       view.dispatch({ effects: language.current.reconfigure(sqlLanguage()) });

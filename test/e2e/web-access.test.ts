@@ -261,6 +261,7 @@ describe.skipIf(chromiumMissing)('issue 12: Web Access in the browser (Data Expl
     await expect.poll(async () => (await full.getByTestId('value-full').textContent())?.length).toBe(5000);
     await check(bob, 'values-full');
     await full.locator('.actions').getByRole('button', { name: 'Close' }).click();
+    await bob.locator('.data-scroll').evaluate((el) => el.scrollTo(0, 0));
     await check(bob, 'values');
   });
 

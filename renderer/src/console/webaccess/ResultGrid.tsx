@@ -14,6 +14,10 @@ import { fullText, rowsAsTsv } from './values.ts';
 const ROW_HEIGHT = 28;
 const COL_WIDTH = 180;
 const NUM_WIDTH = 64;
+const HEAD_HEIGHT = 40;
+const MAX_HEIGHT = 320;
+/** Room for a horizontal scroll bar under a short result. */
+const SCROLLBAR = 14;
 
 export function ResultGrid({ columns, rows, label }: { columns: { name: string; type: string }[]; rows: Cell[][]; label: string }) {
   const parent = useRef<HTMLDivElement>(null);
@@ -60,7 +64,7 @@ export function ResultGrid({ columns, rows, label }: { columns: { name: string; 
         <button type="button" className="link" disabled={rows.length === 0} onClick={copyAll}>Copy all</button>
         <span className="muted small" role="status">{copied ?? (at ? `Row ${at.row + 1}, ${columns[at.col]?.name}` : 'Click a cell or use the arrow keys to pick one')}</span>
       </div>
-      <div className="grid-scroll" ref={parent} tabIndex={0} role="region" aria-label={label} onKeyDown={onKey}>
+      <div className="grid-scroll" ref={parent} tabIndex={0} role="region" aria-label={label} onKeyDown={onKey} style={{ height: Math.min(MAX_HEIGHT, HEAD_HEIGHT + 2 + rows.length * ROW_HEIGHT + SCROLLBAR) }}>
         <div className="grid-row grid-head" style={{ gridTemplateColumns: template, width }}>
           <span className="rownum">#</span>
           {columns.map((c, i) => <span key={i} title={`${c.name} (${c.type})`}>{c.name}<span className="col-type">{c.type}</span></span>)}

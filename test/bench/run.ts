@@ -12,10 +12,12 @@
  *
  *   web console: first-load gzipped JS and the first page of a 100,000-event session log
  *                                                 (test/bench/console.ts)
+ *   web access: first page of a 1,000,000-row table, CSV export throughput and the
+ *               server's peak memory during it        (test/bench/web-access.ts)
  *
  * Options: --seconds N (per pgbench run, default 10), --copy-mb N (default 1024),
  * --concurrent N (default 500), --statements N (default 100000), --tail-events N (default 785000),
- * --skip copy,concurrent,plain,store,tail,console (plain: the reference relay).
+ * --skip copy,concurrent,plain,store,tail,console,web (plain: the reference relay).
  */
 import { execFile, fork, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -28,6 +30,7 @@ import { startStack } from '../../server/demo/stack.ts';
 import { startAccess } from './access.ts';
 import { benchLogTail, benchStoreSize } from './store.ts';
 import { consoleBench } from './console.ts';
+import { webAccessBench } from './web-access.ts';
 
 const run = promisify(execFile);
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -158,6 +161,7 @@ function fmt(n: number, digits = 2): string {
 
 async function main(): Promise<void> {
   if (!SKIP.has('console')) await consoleBench((s) => process.stdout.write(`${s}\n`));
+  if (!SKIP.has('web')) await webAccessBench((s) => process.stdout.write(`${s}\n`));
   const home = await mkdtemp(join(tmpdir(), 'gatehouse-bench-home-'));
   process.stderr.write('bench: starting PostgreSQL, control plane, gateway…\n');
   const stack = await startStack({ pgTls: false, env: { GATEHOUSE_LOG_LEVEL: 'warn' } });

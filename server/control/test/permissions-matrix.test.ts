@@ -160,6 +160,19 @@ const MATRIX: [string, () => Call | Promise<Call>, Expect[]][] = [
   ['console: session counters', () => ({ method: 'GET', path: `/api/v1/sessions/stats?ids=${ctx.sessionId}` }), [200, 200, 200, 200, 200, 200, 401, 401]],
   ['console: search a session log', () => ({ method: 'GET', path: `/api/v1/sessions/${ctx.sessionId}/logs/search?q=select` }), [200, 200, 200, 404, 200, 404, 401, 401]],
   ['console: audit chain status', () => ({ method: 'GET', path: '/api/v1/audit/verify' }), [200, 200, 403, 403, 200, 200, 401, 401]],
+  // Web Access (issue 12): a web session opens under the rules of any session (its Data Explorer
+  // and terminal routes need a real database; their owner-only matrix is in
+  // web-access/test/terminal.test.ts). A session of kind proxy is no web session (404).
+  [
+    'web sessions: create on an account that requires approval, without a request',
+    () => ({ method: 'POST', path: '/api/v1/web-sessions', body: { projectId: P(), resourceId: ctx.resourceId, accountId: ctx.gatedId, duration: '10m' } }),
+    [[403, 'GATEHOUSE_ERR_APPROVAL_REQUIRED'], [403, 'GATEHOUSE_ERR_APPROVAL_REQUIRED'], [403, 'GATEHOUSE_ERR_APPROVAL_REQUIRED'], [403, 'GATEHOUSE_ERR_POLICY_DENIED'], [403, 'GATEHOUSE_ERR_FORBIDDEN'], 403, 401, 401],
+  ],
+  ['web sessions: schema of a session that is not a web session', () => ({ method: 'GET', path: `/api/v1/web-sessions/${ctx.sessionId}/schema` }), [404, 404, 404, 404, 404, 404, 401, 401]],
+  ['web sessions: rows of a session that is not a web session', () => ({ method: 'POST', path: `/api/v1/web-sessions/${ctx.sessionId}/tables/public/t/rows`, body: {} }), [404, 404, 404, 404, 404, 404, 401, 401]],
+  ['web sessions: end a session that is not a web session', () => ({ method: 'DELETE', path: `/api/v1/web-sessions/${ctx.sessionId}` }), [404, 404, 404, 404, 404, 404, 401, 401]],
+  ['web sessions: query history', () => ({ method: 'GET', path: '/api/v1/web-sessions/history' }), [200, 200, 200, 200, 200, 200, 401, 401]],
+  ['web sessions: add to the history of a session that is not a web session', () => ({ method: 'POST', path: '/api/v1/web-sessions/history', body: { sessionId: ctx.sessionId, sql: 'select 1' } }), [404, 404, 404, 404, 404, 404, 401, 401]],
   ['console: cookie sign-out without the cookie', () => ({ method: 'POST', path: '/api/v1/auth/cookie/logout', body: {} }), [401, 401, 401, 401, 401, 401, 401, 401]],
 ];
 

@@ -8,7 +8,8 @@
  * longer than the limit → { truncated: true, length, value: first `limit` characters }.
  */
 
-export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+export type JsonValue =
+  null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 export interface TruncatedCell {
   truncated: true;
   /** Characters in the whole value. */
@@ -35,15 +36,42 @@ const Oid = {
   jsonb: 3802,
 } as const;
 
-const NUMBER_TYPES = new Set<number>([Oid.int2, Oid.int4, Oid.oid, Oid.float4, Oid.float8]);
+const NUMBER_TYPES = new Set<number>([
+  Oid.int2,
+  Oid.int4,
+  Oid.oid,
+  Oid.float4,
+  Oid.float8,
+]);
 const JSON_TYPES = new Set<number>([Oid.json, Oid.jsonb]);
 
 /** Array type OID → element type OID, for the built-in types. */
 const ARRAY_ELEMENTS = new Map<number, number>([
-  [1000, Oid.bool], [1001, Oid.bytea], [1005, Oid.int2], [1007, Oid.int4], [1016, Oid.int8], [1028, Oid.oid],
-  [1021, Oid.float4], [1022, Oid.float8], [1231, Oid.numeric], [199, Oid.json], [3807, Oid.jsonb],
-  [1009, 25], [1015, 1043], [1014, 1042], [1003, 19], [1182, 1082], [1115, 1114], [1185, 1184], [1183, 1083], [1270, 1266],
-  [2951, 2950], [1041, 869], [651, 650], [1040, 829], [1187, 1186],
+  [1000, Oid.bool],
+  [1001, Oid.bytea],
+  [1005, Oid.int2],
+  [1007, Oid.int4],
+  [1016, Oid.int8],
+  [1028, Oid.oid],
+  [1021, Oid.float4],
+  [1022, Oid.float8],
+  [1231, Oid.numeric],
+  [199, Oid.json],
+  [3807, Oid.jsonb],
+  [1009, 25],
+  [1015, 1043],
+  [1014, 1042],
+  [1003, 19],
+  [1182, 1082],
+  [1115, 1114],
+  [1185, 1184],
+  [1183, 1083],
+  [1270, 1266],
+  [2951, 2950],
+  [1041, 869],
+  [651, 650],
+  [1040, 829],
+  [1187, 1186],
 ]);
 
 export function isArrayType(oid: number): boolean {
@@ -55,16 +83,29 @@ export function isJsonType(oid: number): boolean {
 }
 
 /** One cell; `limit` null: never cut (exports). */
-export function encodeCell(text: string | null, typeOid: number, limit: number | null = DEFAULT_CELL_TEXT_LIMIT): Cell {
+export function encodeCell(
+  text: string | null,
+  typeOid: number,
+  limit: number | null = DEFAULT_CELL_TEXT_LIMIT,
+): Cell {
   if (text === null) return null;
-  if (limit !== null && text.length > limit && !NUMBER_TYPES.has(typeOid) && typeOid !== Oid.bool) {
-    return { truncated: true, length: text.length, value: text.slice(0, limit) };
+  if (
+    limit !== null &&
+    text.length > limit &&
+    !NUMBER_TYPES.has(typeOid) &&
+    typeOid !== Oid.bool
+  ) {
+    return {
+      truncated: true,
+      length: text.length,
+      value: text.slice(0, limit),
+    };
   }
   return decodeText(text, typeOid);
 }
 
 function decodeText(text: string, typeOid: number): JsonValue {
-  if (typeOid === Oid.bool) return text === 't';
+  if (typeOid === Oid.bool) return text === "t";
   if (NUMBER_TYPES.has(typeOid)) {
     const n = Number(text);
     return Number.isFinite(n) ? n : text;
@@ -87,7 +128,13 @@ function decodeText(text: string, typeOid: number): JsonValue {
 type TextArray = Array<string | null | TextArray>;
 
 function mapArray(items: TextArray, element: number): JsonValue[] {
-  return items.map((item) => (item === null ? null : Array.isArray(item) ? mapArray(item, element) : decodeText(item, element)));
+  return items.map((item) =>
+    item === null
+      ? null
+      : Array.isArray(item)
+        ? mapArray(item, element)
+        : decodeText(item, element),
+  );
 }
 
 /**
@@ -95,25 +142,25 @@ function mapArray(items: TextArray, element: number): JsonValue[] {
  * Undefined when the text is not in that form (the caller keeps the text).
  */
 export function parseArrayText(text: string): TextArray | undefined {
-  let i = text.startsWith('[') ? text.indexOf('=') + 1 : 0;
-  if (text[i] !== '{') return undefined;
+  let i = text.startsWith("[") ? text.indexOf("=") + 1 : 0;
+  if (text[i] !== "{") return undefined;
   const parseLevel = (): TextArray | undefined => {
     const out: TextArray = [];
     i += 1; // '{'
-    if (text[i] === '}') {
+    if (text[i] === "}") {
       i += 1;
       return out;
     }
     for (;;) {
-      if (text[i] === '{') {
+      if (text[i] === "{") {
         const nested = parseLevel();
         if (nested === undefined) return undefined;
         out.push(nested);
       } else if (text[i] === '"') {
-        let value = '';
+        let value = "";
         i += 1;
         while (i < text.length && text[i] !== '"') {
-          if (text[i] === '\\') i += 1;
+          if (text[i] === "\\") i += 1;
           value += text[i];
           i += 1;
         }
@@ -122,12 +169,12 @@ export function parseArrayText(text: string): TextArray | undefined {
         out.push(value);
       } else {
         const start = i;
-        while (i < text.length && text[i] !== ',' && text[i] !== '}') i += 1;
+        while (i < text.length && text[i] !== "," && text[i] !== "}") i += 1;
         const raw = text.slice(start, i);
-        out.push(raw === 'NULL' ? null : raw);
+        out.push(raw === "NULL" ? null : raw);
       }
-      if (text[i] === ',') i += 1;
-      else if (text[i] === '}') {
+      if (text[i] === ",") i += 1;
+      else if (text[i] === "}") {
         i += 1;
         return out;
       } else return undefined;
@@ -145,7 +192,19 @@ export function parseArrayText(text: string): TextArray | undefined {
 export function bindValue(value: unknown, typeOid: number): unknown {
   if (value === null || value === undefined) return null;
   if (JSON_TYPES.has(typeOid)) return JSON.stringify(value);
-  if (Array.isArray(value)) return value.map((v: unknown) => (v !== null && typeof v === 'object' && !Array.isArray(v) ? JSON.stringify(v) : v));
-  if (typeof value === 'object') return JSON.stringify(value);
-  return String(value as string | number | boolean);
+  if (Array.isArray(value))
+    return value.map((v: unknown) =>
+      v !== null && typeof v === "object" && !Array.isArray(v)
+        ? JSON.stringify(v)
+        : v,
+    );
+  if (typeof value === "object") return JSON.stringify(value);
+  if (typeof value === "string") return value;
+  if (
+    typeof value === "number" ||
+    typeof value === "boolean" ||
+    typeof value === "bigint"
+  )
+    return String(value);
+  return JSON.stringify(value);
 }

@@ -14,7 +14,7 @@ import { markError, runTarget, SqlEditor, tokenEnd, type EditorHandle, type RunR
 import type { EndedCheck } from './store.ts';
 
 type Item =
-  | { kind: 'result'; resultId?: string; columns: { name: string; type: string }[]; rows: Cell[][]; rowCount: number | null; command: string; durationMs: number; more: boolean }
+  | { kind: 'result'; resultId?: string; columns: { name: string; type: string }[]; rows: Cell[][]; rowCount: number | null; command: string | null; durationMs: number; more: boolean }
   | { kind: 'error'; code: string; message: string; position?: number; detail?: string; hint?: string }
   | { kind: 'notice'; message: string; severity?: string };
 interface Run { id: string; sql: string; offset: number; items: Item[]; running: boolean; startedAt: number; doneAt?: number }
@@ -75,7 +75,7 @@ export function SqlTerminal({ info, onEnded, onError }: { info: WebSessionInfo; 
           if (same >= 0) {
             const prev = r.items[same] as Extract<Item, { kind: 'result' }>;
             const items = [...r.items];
-            items[same] = { ...prev, rows: [...prev.rows, ...m.rows], more: m.more, rowCount: m.rowCount ?? prev.rowCount };
+            items[same] = { ...prev, rows: [...prev.rows, ...m.rows], more: m.more, rowCount: m.rowCount ?? prev.rowCount, command: m.command ?? prev.command };
             return { ...r, items };
           }
           return { ...r, items: [...r.items, { kind: 'result', resultId: m.resultId, columns: m.columns.map((c) => ({ name: c.name, type: typeName(c.typeOid) })), rows: m.rows, rowCount: m.rowCount, command: m.command, durationMs: m.durationMs, more: m.more }] };
@@ -262,11 +262,11 @@ function RunOutput({ run, onMore }: { run: Run; onMore: (runId: string, resultId
         return (
           <div key={i} className="result card">
             <div className="result-head">
-              <strong>{item.command}</strong>
-              <span className="muted small">{item.rowCount !== null ? `${item.rowCount.toLocaleString()} row${item.rowCount === 1 ? '' : 's'}` : ''}{item.columns.length > 0 && item.rowCount !== shownRows ? ` (${shownRows.toLocaleString()} shown)` : ''} · {item.durationMs.toLocaleString()} ms</span>
+              <strong>{item.command ?? 'Result'}</strong>
+              <span className="muted small">{item.rowCount !== null ? `${item.rowCount.toLocaleString()} row${item.rowCount === 1 ? '' : 's'}` : item.more ? `${shownRows.toLocaleString()} rows so far` : ''}{item.columns.length > 0 && item.rowCount !== shownRows ? ` (${shownRows.toLocaleString()} shown)` : ''} · {item.durationMs.toLocaleString()} ms</span>
               {item.more && item.resultId && <button type="button" onClick={() => onMore(run.id, item.resultId!)}>Fetch {FETCH_ROWS.toLocaleString()} more</button>}
             </div>
-            {item.columns.length > 0 && <ResultGrid columns={item.columns} rows={item.rows} label={`Result ${i + 1}: ${item.command}`} />}
+            {item.columns.length > 0 && <ResultGrid columns={item.columns} rows={item.rows} label={`Result ${i + 1}: ${item.command ?? 'rows'}`} />}
           </div>
         );
       })}

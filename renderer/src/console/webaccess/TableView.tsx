@@ -8,7 +8,7 @@ import { useCallback, useEffect, useMemo, useState, type FormEvent } from 'react
 import { ApiError } from '../api.ts';
 import { Dialog, ErrorText } from '../components/ui.tsx';
 import { uiError, type UiError } from '../store/session.ts';
-import { exportTable, fullRow, OPERATORS, webApi, type Cell, type Change, type Column, type Filter, type Operator, type Relation, type RowsPage, type Sort, type TableColumns, type WebSessionInfo } from './client.ts';
+import { exportTable, OPERATORS, webApi, type Cell, type Change, type Column, type Filter, type Operator, type Relation, type RowsPage, type Sort, type TableColumns, type WebSessionInfo } from './client.ts';
 import { ValueCell } from './ValueCell.tsx';
 import type { EndedCheck } from './store.ts';
 import { editedValue, estimate, fullText } from './values.ts';
@@ -228,7 +228,7 @@ export function TableView({ info, schema, relation, onError }: { info: WebSessio
                   {(page.columns).map((c, j) => (
                     <td key={c.name} className={updated && c.name in updated ? 'cell-changed' : undefined}>
                       <ValueCell value={updated && c.name in updated ? updated[c.name] : r[j]} type={c.type} column={c.name}
-                        loadFull={pk.length > 0 ? async () => (await fullRow(info.id, schema, relation.name, keyOf(row).key))?.[c.name] ?? null : undefined} />
+                        loadFull={pk.length > 0 ? async () => (await webApi.cell(info.id, schema, relation.name, keyOf(row).key, c.name)).value : undefined} />
                     </td>
                   ))}
                 </tr>

@@ -53,6 +53,9 @@ export const webApi = {
     api<RowsPage>('POST', `${tablePath(id, schema, table)}/rows`, body),
   changes: (id: string, schema: string, table: string, changes: Change[], preview: boolean) =>
     api<ChangesAnswer>('POST', `${tablePath(id, schema, table)}/changes`, { changes, ...(preview ? { preview: true } : {}) }),
+  /** One whole cell (never truncated), by the row's primary key: "show all" of a long value. */
+  cell: (id: string, schema: string, table: string, key: Record<string, unknown>, column: string) =>
+    api<{ value: Cell }>('POST', `${tablePath(id, schema, table)}/cell`, { key, column }),
   catalog: (id: string) => api<Catalog>('GET', `${base(id)}/catalog`),
   history: (accountId: string) => api<{ entries: HistoryEntry[] }>('GET', `/web-sessions/history?accountId=${encodeURIComponent(accountId)}`),
   /** The Gatehouse session behind it: its status tells when it was revoked or expired. */
@@ -73,13 +76,6 @@ async function fetchExport(id: string, schema: string, table: string, format: 'c
   return res;
 }
 
-/** One row's whole values (no cell cut), found by its primary key: "show all" of a long value. */
-export async function fullRow(id: string, schema: string, table: string, key: Record<string, unknown>): Promise<Record<string, unknown> | undefined> {
-  const filters: Filter[] = Object.entries(key).map(([column, value]) => ({ column, op: '=', value: value === null || typeof value === 'object' ? value : String(value as string | number | boolean) }));
-  const rows = (await (await fetchExport(id, schema, table, 'json', filters, [])).json()) as Record<string, unknown>[];
-  return rows[0];
-}
-
 /** The export of the current filtered view: fetched with the bearer token, saved as a file. */
 export async function exportTable(id: string, schema: string, table: string, format: 'csv' | 'json', filters: Filter[], sort: Sort[]): Promise<void> {
   const res = await fetchExport(id, schema, table, format, filters, sort);
@@ -98,7 +94,7 @@ export async function exportTable(id: string, schema: string, table: string, for
 
 export type TxState = 'idle' | 'in-transaction' | 'failed';
 export type ServerMessage =
-  | { type: 'result'; id: string; resultId?: string; columns: { name: string; typeOid: number }[]; rows: Cell[][]; rowCount: number | null; command: string; durationMs: number; more: boolean }
+  | { type: 'result'; id: string; resultId?: string; columns: { name: string; typeOid: number }[]; rows: Cell[][]; rowCount: number | null; command: string | null; durationMs: number; more: boolean }
   /** `code` is the SQLSTATE; `position` is 1-based in the run's whole `sql`. */
   | { type: 'error'; id?: string; code: string; message: string; position?: number; detail?: string; hint?: string }
   | { type: 'notice'; severity?: string; message: string }

@@ -9,18 +9,18 @@
  *     resident memory before and at its peak during the export (sampled from /proc every 20 ms).
  * Run alone with `node --import tsx test/bench/web-access.ts [--rows N]`, or as a step of `npm run bench`.
  */
-import { execFile } from "node:child_process";
-import { readFile } from "node:fs/promises";
-import { pathToFileURL } from "node:url";
-import { parseArgs, promisify } from "node:util";
-import { request } from "undici";
-import { startStack } from "../../server/demo/stack.ts";
-import { call } from "../../server/control/test/helpers.ts";
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { pathToFileURL } from 'node:url';
+import { parseArgs, promisify } from 'node:util';
+import { request } from 'undici';
+import { startStack } from '../../server/demo/stack.ts';
+import { call } from '../../server/control/test/helpers.ts';
 
 const run = promisify(execFile);
 
 async function rssBytes(pid: number): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, "utf8");
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
   return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
 }
 
@@ -37,13 +37,10 @@ function stats(times: number[]): {
   };
 }
 
-export async function webAccessBench(
-  print: (line: string) => void,
-  rows = 1_000_000,
-): Promise<void> {
+export async function webAccessBench(print: (line: string) => void, rows = 1_000_000): Promise<void> {
   const stack = await startStack({
     pgTls: false,
-    env: { GATEHOUSE_LOG_LEVEL: "warn" },
+    env: { GATEHOUSE_LOG_LEVEL: 'warn' },
   });
   try {
     await stack.pg.query(
@@ -52,55 +49,46 @@ export async function webAccessBench(
        CREATE INDEX bench_rows_created_at ON bench_rows (created_at);
        ANALYZE bench_rows;
        GRANT SELECT ON bench_rows TO readonly, readwrite;`,
-      "shop",
+      'shop',
     );
     const token = await stack.adminToken();
     const resources = await stack.api<{
       resources: { id: string; name: string }[];
-    }>("GET", `/projects/${stack.projectId}/resources`);
-    const resourceId = resources.resources.find(
-      (r) => r.name === stack.resource,
-    )!.id;
+    }>('GET', `/projects/${stack.projectId}/resources`);
+    const resourceId = resources.resources.find((r) => r.name === stack.resource)!.id;
     const accounts = await stack.api<{
       accounts: { id: string; name: string }[];
-    }>("GET", `/resources/${resourceId}/accounts`);
-    const accountId = accounts.accounts.find((a) => a.name === "readonly")!.id;
-    const created = await call(stack.domain, "POST", "/api/v1/web-sessions", {
+    }>('GET', `/resources/${resourceId}/accounts`);
+    const accountId = accounts.accounts.find((a) => a.name === 'readonly')!.id;
+    const created = await call(stack.domain, 'POST', '/api/v1/web-sessions', {
       token,
       body: {
         projectId: stack.projectId,
         resourceId,
         accountId,
-        duration: "1h",
+        duration: '1h',
       },
     });
-    if (created.status !== 201)
-      throw new Error(`web session refused: ${created.text}`);
+    if (created.status !== 201) throw new Error(`web session refused: ${created.text}`);
     const base = `/api/v1/web-sessions/${created.body.id}/tables/public/bench_rows`;
 
     for (const [label, body] of [
-      ["by primary key", { limit: 100 }],
-      [
-        "sorted on created_at desc",
-        { limit: 100, sort: [{ column: "created_at", direction: "desc" }] },
-      ],
+      ['by primary key', { limit: 100 }],
+      ['sorted on created_at desc', { limit: 100, sort: [{ column: 'created_at', direction: 'desc' }] }],
     ] as const) {
       const times: number[] = [];
       for (let i = 0; i < 20; i++) {
         const t0 = performance.now();
-        const page = await call(stack.domain, "POST", `${base}/rows`, {
+        const page = await call(stack.domain, 'POST', `${base}/rows`, {
           token,
           body,
         });
         times.push(performance.now() - t0);
-        if (page.status !== 200 || page.body.rows.length !== 100)
-          throw new Error(
-            `unexpected rows answer ${page.status} ${page.text.slice(0, 200)}`,
-          );
+        if (page.status !== 200 || page.body.rows.length !== 100) throw new Error(`unexpected rows answer ${page.status} ${page.text.slice(0, 200)}`);
       }
       const s = stats(times);
       print(
-        `web access first page (100 rows, ${label}) of a ${rows.toLocaleString("en")}-row table: median ${s.median.toFixed(1)} ms, worst ${s.worst.toFixed(1)} ms, first ${s.first.toFixed(1)} ms over loopback (budget 300 ms)`,
+        `web access first page (100 rows, ${label}) of a ${rows.toLocaleString('en')}-row table: median ${s.median.toFixed(1)} ms, worst ${s.worst.toFixed(1)} ms, first ${s.first.toFixed(1)} ms over loopback (budget 300 ms)`,
       );
     }
 
@@ -127,16 +115,12 @@ export async function webAccessBench(
     }
     const seconds = (performance.now() - t0) / 1000;
     clearInterval(sampler);
-    if (res.statusCode !== 200 || lines !== rows + 1)
-      throw new Error(`export answered ${res.statusCode} with ${lines} lines`);
+    if (res.statusCode !== 200 || lines !== rows + 1) throw new Error(`export answered ${res.statusCode} with ${lines} lines`);
 
     const d0 = performance.now();
     const direct = await run(
-      "sh",
-      [
-        "-c",
-        `psql -X -q -h ${stack.pg.host} -p ${stack.pg.port} -U ${stack.pg.superuser} -d shop -c "COPY (SELECT * FROM bench_rows ORDER BY id) TO STDOUT WITH (FORMAT csv, HEADER)" | wc -c`,
-      ],
+      'sh',
+      ['-c', `psql -X -q -h ${stack.pg.host} -p ${stack.pg.port} -U ${stack.pg.superuser} -d shop -c "COPY (SELECT * FROM bench_rows ORDER BY id) TO STDOUT WITH (FORMAT csv, HEADER)" | wc -c`],
       {
         env: { ...process.env, PGPASSWORD: stack.pg.superuserPassword },
       },
@@ -144,24 +128,19 @@ export async function webAccessBench(
     const directSeconds = (performance.now() - d0) / 1000;
     const mb = bytes / 1024 / 1024;
     print(
-      `web access export CSV of ${rows.toLocaleString("en")} rows (${mb.toFixed(0)} MB): ${(rows / seconds).toFixed(0)} rows/s, ${(mb / seconds).toFixed(1)} MB/s in ${seconds.toFixed(1)} s; ` +
+      `web access export CSV of ${rows.toLocaleString('en')} rows (${mb.toFixed(0)} MB): ${(rows / seconds).toFixed(0)} rows/s, ${(mb / seconds).toFixed(1)} MB/s in ${seconds.toFixed(1)} s; ` +
         `psql COPY direct: ${(Number(direct.stdout.trim()) / 1024 / 1024 / directSeconds).toFixed(1)} MB/s in ${directSeconds.toFixed(1)} s (ratio ${(directSeconds / seconds).toFixed(2)})`,
     );
-    print(
-      `web access export: server RSS ${(before / 1024 / 1024).toFixed(0)} MB before, peak ${(peak / 1024 / 1024).toFixed(0)} MB during (+${((peak - before) / 1024 / 1024).toFixed(0)} MB)`,
-    );
+    print(`web access export: server RSS ${(before / 1024 / 1024).toFixed(0)} MB before, peak ${(peak / 1024 / 1024).toFixed(0)} MB during (+${((peak - before) / 1024 / 1024).toFixed(0)} MB)`);
   } finally {
     await stack.close();
   }
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const { values } = parseArgs({
-    options: { rows: { type: "string", default: "1000000" } },
+    options: { rows: { type: 'string', default: '1000000' } },
   });
-  await webAccessBench(
-    (line) => process.stdout.write(`${line}\n`),
-    Number(values.rows),
-  );
+  await webAccessBench((line) => process.stdout.write(`${line}\n`), Number(values.rows));
   process.exit(0);
 }

@@ -1,7 +1,7 @@
 /** Table types of migration 0010 (migrations/0010-web-sessions.ts). */
-import type { ColumnType } from "kysely";
+import type { ColumnType } from 'kysely';
 
-export type SessionKind = "proxy" | "web";
+export type SessionKind = 'proxy' | 'web';
 
 export interface WebQueryHistoryTable {
   id: string;

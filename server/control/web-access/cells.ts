@@ -8,8 +8,7 @@
  * longer than the limit → { truncated: true, length, value: first `limit` characters }.
  */
 
-export type JsonValue =
-  null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 export interface TruncatedCell {
   truncated: true;
   /** Characters in the whole value. */
@@ -36,13 +35,7 @@ const Oid = {
   jsonb: 3802,
 } as const;
 
-const NUMBER_TYPES = new Set<number>([
-  Oid.int2,
-  Oid.int4,
-  Oid.oid,
-  Oid.float4,
-  Oid.float8,
-]);
+const NUMBER_TYPES = new Set<number>([Oid.int2, Oid.int4, Oid.oid, Oid.float4, Oid.float8]);
 const JSON_TYPES = new Set<number>([Oid.json, Oid.jsonb]);
 
 /** Array type OID → element type OID, for the built-in types. */
@@ -83,18 +76,9 @@ export function isJsonType(oid: number): boolean {
 }
 
 /** One cell; `limit` null: never cut (exports). */
-export function encodeCell(
-  text: string | null,
-  typeOid: number,
-  limit: number | null = DEFAULT_CELL_TEXT_LIMIT,
-): Cell {
+export function encodeCell(text: string | null, typeOid: number, limit: number | null = DEFAULT_CELL_TEXT_LIMIT): Cell {
   if (text === null) return null;
-  if (
-    limit !== null &&
-    text.length > limit &&
-    !NUMBER_TYPES.has(typeOid) &&
-    typeOid !== Oid.bool
-  ) {
+  if (limit !== null && text.length > limit && !NUMBER_TYPES.has(typeOid) && typeOid !== Oid.bool) {
     return {
       truncated: true,
       length: text.length,
@@ -105,7 +89,7 @@ export function encodeCell(
 }
 
 function decodeText(text: string, typeOid: number): JsonValue {
-  if (typeOid === Oid.bool) return text === "t";
+  if (typeOid === Oid.bool) return text === 't';
   if (NUMBER_TYPES.has(typeOid)) {
     const n = Number(text);
     return Number.isFinite(n) ? n : text;
@@ -128,13 +112,7 @@ function decodeText(text: string, typeOid: number): JsonValue {
 type TextArray = Array<string | null | TextArray>;
 
 function mapArray(items: TextArray, element: number): JsonValue[] {
-  return items.map((item) =>
-    item === null
-      ? null
-      : Array.isArray(item)
-        ? mapArray(item, element)
-        : decodeText(item, element),
-  );
+  return items.map((item) => (item === null ? null : Array.isArray(item) ? mapArray(item, element) : decodeText(item, element)));
 }
 
 /**
@@ -142,25 +120,25 @@ function mapArray(items: TextArray, element: number): JsonValue[] {
  * Undefined when the text is not in that form (the caller keeps the text).
  */
 export function parseArrayText(text: string): TextArray | undefined {
-  let i = text.startsWith("[") ? text.indexOf("=") + 1 : 0;
-  if (text[i] !== "{") return undefined;
+  let i = text.startsWith('[') ? text.indexOf('=') + 1 : 0;
+  if (text[i] !== '{') return undefined;
   const parseLevel = (): TextArray | undefined => {
     const out: TextArray = [];
     i += 1; // '{'
-    if (text[i] === "}") {
+    if (text[i] === '}') {
       i += 1;
       return out;
     }
     for (;;) {
-      if (text[i] === "{") {
+      if (text[i] === '{') {
         const nested = parseLevel();
         if (nested === undefined) return undefined;
         out.push(nested);
       } else if (text[i] === '"') {
-        let value = "";
+        let value = '';
         i += 1;
         while (i < text.length && text[i] !== '"') {
-          if (text[i] === "\\") i += 1;
+          if (text[i] === '\\') i += 1;
           value += text[i];
           i += 1;
         }
@@ -169,12 +147,12 @@ export function parseArrayText(text: string): TextArray | undefined {
         out.push(value);
       } else {
         const start = i;
-        while (i < text.length && text[i] !== "," && text[i] !== "}") i += 1;
+        while (i < text.length && text[i] !== ',' && text[i] !== '}') i += 1;
         const raw = text.slice(start, i);
-        out.push(raw === "NULL" ? null : raw);
+        out.push(raw === 'NULL' ? null : raw);
       }
-      if (text[i] === ",") i += 1;
-      else if (text[i] === "}") {
+      if (text[i] === ',') i += 1;
+      else if (text[i] === '}') {
         i += 1;
         return out;
       } else return undefined;
@@ -192,19 +170,9 @@ export function parseArrayText(text: string): TextArray | undefined {
 export function bindValue(value: unknown, typeOid: number): unknown {
   if (value === null || value === undefined) return null;
   if (JSON_TYPES.has(typeOid)) return JSON.stringify(value);
-  if (Array.isArray(value))
-    return value.map((v: unknown) =>
-      v !== null && typeof v === "object" && !Array.isArray(v)
-        ? JSON.stringify(v)
-        : v,
-    );
-  if (typeof value === "object") return JSON.stringify(value);
-  if (typeof value === "string") return value;
-  if (
-    typeof value === "number" ||
-    typeof value === "boolean" ||
-    typeof value === "bigint"
-  )
-    return String(value);
+  if (Array.isArray(value)) return value.map((v: unknown) => (v !== null && typeof v === 'object' && !Array.isArray(v) ? JSON.stringify(v) : v));
+  if (typeof value === 'object') return JSON.stringify(value);
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
   return JSON.stringify(value);
 }

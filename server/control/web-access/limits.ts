@@ -1,5 +1,5 @@
 /** Web Access limits (docs/web-access.md "Limits"); each has a server flag (cli-flags.ts). */
-import type { ControlPlaneConfig } from "../config.ts";
+import type { ControlPlaneConfig } from '../config.ts';
 
 export interface WebAccessLimits {
   /** --web-idle-timeout: no request and no statement running this long ends the web session. */
@@ -12,15 +12,7 @@ export interface WebAccessLimits {
   maxSessionsPerUser: number;
 }
 
-export function webAccessLimits(
-  config: Pick<
-    ControlPlaneConfig,
-    | "webIdleTimeoutSeconds"
-    | "webStatementTimeoutMs"
-    | "webMaxRowsPerResult"
-    | "webMaxSessionsPerUser"
-  >,
-): WebAccessLimits {
+export function webAccessLimits(config: Pick<ControlPlaneConfig, 'webIdleTimeoutSeconds' | 'webStatementTimeoutMs' | 'webMaxRowsPerResult' | 'webMaxSessionsPerUser'>): WebAccessLimits {
   return {
     idleTimeoutSeconds: config.webIdleTimeoutSeconds,
     statementTimeoutMs: config.webStatementTimeoutMs,

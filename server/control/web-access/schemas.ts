@@ -1,6 +1,6 @@
 /** Web Access request bodies, queries and terminal messages (docs/web-access.md), validated once at the edge. */
-import { z } from "zod";
-import { FILTER_OPS } from "./explorer/rows.ts";
+import { z } from 'zod';
+import { FILTER_OPS } from './explorer/rows.ts';
 
 const id = z.string().min(1).max(200);
 const columnName = z.string().min(1).max(1000);
@@ -13,7 +13,7 @@ export const createWebSessionBody = z.object({
   duration: z.union([z.number().int().positive(), z.string().min(1).max(20)]),
   mfa: z
     .object({
-      method: z.enum(["totp", "email"]),
+      method: z.enum(['totp', 'email']),
       code: z.string().trim().min(1).max(64),
     })
     .optional(),
@@ -27,7 +27,7 @@ export const filterSchema = z.object({
 });
 export const sortSchema = z.object({
   column: columnName,
-  direction: z.enum(["asc", "desc"]).default("asc"),
+  direction: z.enum(['asc', 'desc']).default('asc'),
 });
 
 export const rowsBody = z.object({
@@ -42,15 +42,15 @@ export const cellBody = z.object({ key: values, column: columnName });
 export const changesBody = z.object({
   changes: z
     .array(
-      z.discriminatedUnion("op", [
-        z.object({ op: z.literal("insert"), values }),
+      z.discriminatedUnion('op', [
+        z.object({ op: z.literal('insert'), values }),
         z.object({
-          op: z.literal("update"),
+          op: z.literal('update'),
           key: values,
           values,
           original: values,
         }),
-        z.object({ op: z.literal("delete"), key: values, original: values }),
+        z.object({ op: z.literal('delete'), key: values, original: values }),
       ]),
     )
     .min(1)
@@ -67,14 +67,14 @@ const jsonParam = <T extends z.ZodType>(schema: T) =>
       try {
         return JSON.parse(text) as unknown;
       } catch {
-        ctx.addIssue({ code: "custom", message: "must be JSON" });
+        ctx.addIssue({ code: 'custom', message: 'must be JSON' });
         return z.NEVER;
       }
     })
     .pipe(schema);
 
 export const exportQuery = z.object({
-  format: z.enum(["csv", "json"]).default("csv"),
+  format: z.enum(['csv', 'json']).default('csv'),
   filters: jsonParam(z.array(filterSchema).max(50)).optional(),
   sort: jsonParam(z.array(sortSchema).max(20)).optional(),
 });
@@ -89,19 +89,19 @@ export const historyBody = z.object({
 });
 
 /** Browser → server on the terminal WebSocket. */
-export const terminalMessage = z.discriminatedUnion("type", [
+export const terminalMessage = z.discriminatedUnion('type', [
   z.object({
-    type: z.literal("run"),
+    type: z.literal('run'),
     id: z.string().min(1).max(100),
     sql: z.string().max(1_000_000),
   }),
   z.object({
-    type: z.literal("fetch"),
+    type: z.literal('fetch'),
     id: z.string().min(1).max(100),
     resultId: z.string().min(1).max(200),
     rows: z.number().int().min(1).max(100_000),
   }),
-  z.object({ type: z.literal("cancel") }),
-  z.object({ type: z.literal("ping") }),
+  z.object({ type: z.literal('cancel') }),
+  z.object({ type: z.literal('ping') }),
 ]);
 export type TerminalMessage = z.infer<typeof terminalMessage>;

@@ -5,24 +5,18 @@
  * here; this replica then becomes its PostgreSQL client through the relay and the gateway
  * (web-tunnel.ts). The browser gets ids, limits and results, never a password or a key.
  */
-import { createLogger } from "../../../proxy-core/src/log.ts";
-import { ErrorCodes, GatehouseError } from "../../../proxy-core/src/errors.ts";
-import { generateKeyPair } from "../../../proxy-core/src/tls/keys.ts";
-import { notFound } from "../api/errors.ts";
-import type { SessionService } from "../sessions.ts";
-import type { Store } from "../store/store.ts";
-import type { User } from "../store/users.ts";
-import type { WebAccessLimits } from "./limits.ts";
-import {
-  endMessage,
-  endedError,
-  WebSession,
-  type WebEndReason,
-  type WebSessionEnd,
-} from "./web-session.ts";
-import { WebTunnel } from "./web-tunnel.ts";
+import { createLogger } from '../../../proxy-core/src/log.ts';
+import { ErrorCodes, GatehouseError } from '../../../proxy-core/src/errors.ts';
+import { generateKeyPair } from '../../../proxy-core/src/tls/keys.ts';
+import { notFound } from '../api/errors.ts';
+import type { SessionService } from '../sessions.ts';
+import type { Store } from '../store/store.ts';
+import type { User } from '../store/users.ts';
+import type { WebAccessLimits } from './limits.ts';
+import { endMessage, endedError, WebSession, type WebEndReason, type WebSessionEnd } from './web-session.ts';
+import { WebTunnel } from './web-tunnel.ts';
 
-const log = createLogger("web-access");
+const log = createLogger('web-access');
 
 /** How long the reason a web session ended is remembered for its late requests. */
 const TOMBSTONE_MS = 10 * 60_000;
@@ -33,7 +27,7 @@ export interface CreateWebSessionInput {
   resourceId: string;
   accountId: string;
   duration: string | number;
-  mfa?: { method: "totp" | "email"; code: string };
+  mfa?: { method: 'totp' | 'email'; code: string };
   accessRequestId?: string;
 }
 
@@ -49,10 +43,7 @@ export class WebAccess {
   readonly limits: WebAccessLimits;
   readonly #options: WebAccessOptions;
   readonly #live = new Map<string, WebSession>();
-  readonly #tombstones = new Map<
-    string,
-    { userId: string; end: WebSessionEnd; at: number }
-  >();
+  readonly #tombstones = new Map<string, { userId: string; end: WebSessionEnd; at: number }>();
   /** Creations per user run one at a time, so the per-user limit holds under concurrent requests. */
   readonly #creating = new Map<string, Promise<unknown>>();
   #sweeper: NodeJS.Timeout | undefined;
@@ -64,24 +55,14 @@ export class WebAccess {
   }
 
   start(): void {
-    const every = Math.max(
-      1000,
-      Math.min(10_000, (this.limits.idleTimeoutSeconds * 1000) / 10),
-    );
+    const every = Math.max(1000, Math.min(10_000, (this.limits.idleTimeoutSeconds * 1000) / 10));
     this.#sweeper = setInterval(() => void this.#sweep(), every);
     this.#sweeper.unref();
   }
 
-  create(
-    user: User,
-    input: CreateWebSessionInput,
-    authorization: string,
-    sourceAddress: string | null,
-  ): Promise<WebSession> {
+  create(user: User, input: CreateWebSessionInput, authorization: string, sourceAddress: string | null): Promise<WebSession> {
     const previous = this.#creating.get(user.id) ?? Promise.resolve();
-    const run = previous
-      .catch(() => undefined)
-      .then(() => this.#create(user, input, authorization, sourceAddress));
+    const run = previous.catch(() => undefined).then(() => this.#create(user, input, authorization, sourceAddress));
     this.#creating.set(user.id, run);
     const cleanup = () => {
       if (this.#creating.get(user.id) === run) this.#creating.delete(user.id);
@@ -90,26 +71,13 @@ export class WebAccess {
     return run;
   }
 
-  async #create(
-    user: User,
-    input: CreateWebSessionInput,
-    authorization: string,
-    sourceAddress: string | null,
-  ): Promise<WebSession> {
-    if (this.#closing)
-      throw new GatehouseError(
-        ErrorCodes.GATEWAY_UNAVAILABLE,
-        "the server is shutting down; try again in a moment",
-      );
-    const live = await this.#options.store.sessions.countLive(
-      user.id,
-      "web",
-      new Date(),
-    );
+  async #create(user: User, input: CreateWebSessionInput, authorization: string, sourceAddress: string | null): Promise<WebSession> {
+    if (this.#closing) throw new GatehouseError(ErrorCodes.GATEWAY_UNAVAILABLE, 'the server is shutting down; try again in a moment');
+    const live = await this.#options.store.sessions.countLive(user.id, 'web', new Date());
     if (live >= this.limits.maxSessionsPerUser) {
       throw new GatehouseError(
         ErrorCodes.WEB_SESSION_LIMIT,
-        `you already have ${live} web session${live === 1 ? "" : "s"} open, the most one user may have (the concurrent web sessions limit, --web-max-sessions ${this.limits.maxSessionsPerUser}); end one first`,
+        `you already have ${live} web session${live === 1 ? '' : 's'} open, the most one user may have (the concurrent web sessions limit, --web-max-sessions ${this.limits.maxSessionsPerUser}); end one first`,
       );
     }
     const keys = generateKeyPair();
@@ -121,7 +89,7 @@ export class WebAccess {
         account: input.accountId,
         duration: input.duration,
         publicKeyPem: keys.publicKeyPem,
-        kind: "web",
+        kind: 'web',
         ...(input.mfa && { mfa: input.mfa }),
         ...(input.accessRequestId !== undefined && {
           accessRequestId: input.accessRequestId,
@@ -137,33 +105,27 @@ export class WebAccess {
         sessionId: record.id,
         authorization,
         database: record.database,
-        clientAddress: sourceAddress ?? "web",
+        clientAddress: sourceAddress ?? 'web',
         tls: {
           keyPem: keys.privateKeyPem,
           certPem: created.certificatePem,
           caPem: created.caCertificatePem,
           gatewayId: created.gatewayId,
         },
-        onEnd: (reason) =>
-          void this.#ended(record.id, reason === "lost" ? "lost" : reason),
+        onEnd: (reason) => void this.#ended(record.id, reason === 'lost' ? 'lost' : reason),
       });
       session = new WebSession({ user, record, tunnel, limits: this.limits });
       this.#live.set(record.id, session);
       // Fail now, not at the first click: the database must answer through the gateway.
       await session.explorer();
-      log.info(
-        { sessionId: record.id, userId: user.id },
-        "web session started",
-      );
+      log.info({ sessionId: record.id, userId: user.id }, 'web session started');
       return session;
     } catch (err) {
-      await this.#options.sessions
-        .end(user, record.id, sourceAddress)
-        .catch(() => undefined);
+      await this.#options.sessions.end(user, record.id, sourceAddress).catch(() => undefined);
       if (session)
         await this.#forget(session, {
-          reason: "ended",
-          message: "the web session could not reach the database",
+          reason: 'ended',
+          message: 'the web session could not reach the database',
         });
       throw err;
     }
@@ -180,42 +142,28 @@ export class WebAccess {
     const tomb = this.#tombstones.get(id);
     if (tomb && tomb.userId === user.id) throw endedError(tomb.end);
     const record = await this.#options.store.sessions.findById(id);
-    if (!record || record.userId !== user.id || record.kind !== "web")
-      throw notFound("web session");
-    if (
-      record.status !== "active" ||
-      record.expiresAt.getTime() <= Date.now()
-    ) {
-      const reason: WebEndReason =
-        record.status === "revoked"
-          ? "revoked"
-          : record.status === "ended"
-            ? "ended"
-            : "expired";
+    if (!record || record.userId !== user.id || record.kind !== 'web') throw notFound('web session');
+    if (record.status !== 'active' || record.expiresAt.getTime() <= Date.now()) {
+      const reason: WebEndReason = record.status === 'revoked' ? 'revoked' : record.status === 'ended' ? 'ended' : 'expired';
       throw endedError({ reason, message: endMessage(reason, this.limits) });
     }
     throw new GatehouseError(
       ErrorCodes.WEB_SESSION_ELSEWHERE,
-      "this web session is held by another Gatehouse server replica; the load balancer must keep a browser on one replica (session affinity), or start a new web session",
+      'this web session is held by another Gatehouse server replica; the load balancer must keep a browser on one replica (session affinity), or start a new web session',
     );
   }
 
   /** Ends the caller's web session (DELETE): in the store (audited) and here. */
-  async end(
-    user: User,
-    id: string,
-    sourceAddress: string | null,
-  ): Promise<void> {
+  async end(user: User, id: string, sourceAddress: string | null): Promise<void> {
     const session = this.#live.get(id);
     if (!session || session.user.id !== user.id) {
       const record = await this.#options.store.sessions.findById(id);
-      if (!record || record.userId !== user.id || record.kind !== "web")
-        throw notFound("web session");
+      if (!record || record.userId !== user.id || record.kind !== 'web') throw notFound('web session');
       await this.#options.sessions.end(user, id, sourceAddress);
       return;
     }
     await this.#options.sessions.end(user, id, sourceAddress);
-    await this.#ended(id, "ended");
+    await this.#ended(id, 'ended');
   }
 
   /** Live web sessions on this replica (tests, metrics). */
@@ -229,12 +177,10 @@ export class WebAccess {
       clearInterval(this.#sweeper);
       await Promise.all(
         [...this.#live.values()].map(async (session) => {
-          await this.#options.sessions
-            .end(session.user, session.id, null)
-            .catch(() => undefined);
+          await this.#options.sessions.end(session.user, session.id, null).catch(() => undefined);
           await this.#forget(session, {
-            reason: "shutdown",
-            message: endMessage("shutdown", this.limits),
+            reason: 'shutdown',
+            message: endMessage('shutdown', this.limits),
           });
         }),
       );
@@ -258,30 +204,21 @@ export class WebAccess {
       end: session.ended ?? end,
       at: Date.now(),
     });
-    if (this.#tombstones.size > MAX_TOMBSTONES)
-      this.#tombstones.delete(this.#tombstones.keys().next().value as string);
+    if (this.#tombstones.size > MAX_TOMBSTONES) this.#tombstones.delete(this.#tombstones.keys().next().value as string);
     await session.end(end);
   }
 
   async #sweep(): Promise<void> {
     const now = Date.now();
-    for (const [id, tomb] of this.#tombstones)
-      if (now - tomb.at > TOMBSTONE_MS) this.#tombstones.delete(id);
+    for (const [id, tomb] of this.#tombstones) if (now - tomb.at > TOMBSTONE_MS) this.#tombstones.delete(id);
     for (const session of [...this.#live.values()]) {
       if (!session.isIdle(now)) continue;
-      log.info({ sessionId: session.id }, "web session idle; ending it");
+      log.info({ sessionId: session.id }, 'web session idle; ending it');
       await this.#forget(session, {
-        reason: "idle",
-        message: endMessage("idle", this.limits),
+        reason: 'idle',
+        message: endMessage('idle', this.limits),
       });
-      await this.#options.sessions
-        .end(session.user, session.id, null)
-        .catch((err: unknown) =>
-          log.warn(
-            { err, sessionId: session.id },
-            "could not end an idle web session in the store",
-          ),
-        );
+      await this.#options.sessions.end(session.user, session.id, null).catch((err: unknown) => log.warn({ err, sessionId: session.id }, 'could not end an idle web session in the store'));
     }
   }
 }

@@ -3,22 +3,17 @@
  * requests queue on it), the connections of open terminals and exports, the idle clock and
  * the end. Everything lives in memory only; at the end every connection and the tunnel close.
  */
-import type pg from "pg";
-import {
-  ErrorCodes,
-  GatehouseError,
-  type ErrorCode,
-} from "../../../proxy-core/src/errors.ts";
-import { createLogger } from "../../../proxy-core/src/log.ts";
-import type { SessionRecord } from "../store/sessions.ts";
-import type { User } from "../store/users.ts";
-import type { WebAccessLimits } from "./limits.ts";
-import type { WebTunnel } from "./web-tunnel.ts";
+import type pg from 'pg';
+import { ErrorCodes, GatehouseError, type ErrorCode } from '../../../proxy-core/src/errors.ts';
+import { createLogger } from '../../../proxy-core/src/log.ts';
+import type { SessionRecord } from '../store/sessions.ts';
+import type { User } from '../store/users.ts';
+import type { WebAccessLimits } from './limits.ts';
+import type { WebTunnel } from './web-tunnel.ts';
 
-const log = createLogger("web-access.session");
+const log = createLogger('web-access.session');
 
-export type WebEndReason =
-  "revoked" | "expired" | "ended" | "idle" | "lost" | "shutdown";
+export type WebEndReason = 'revoked' | 'expired' | 'ended' | 'idle' | 'lost' | 'shutdown';
 
 export interface WebSessionEnd {
   reason: WebEndReason;
@@ -40,12 +35,7 @@ export class WebSession {
   readonly #endListeners = new Set<(end: WebSessionEnd) => void>();
   readonly #clients = new Set<pg.Client>();
 
-  constructor(options: {
-    user: User;
-    record: SessionRecord;
-    tunnel: WebTunnel;
-    limits: WebAccessLimits;
-  }) {
+  constructor(options: { user: User; record: SessionRecord; tunnel: WebTunnel; limits: WebAccessLimits }) {
     this.id = options.record.id;
     this.user = options.user;
     this.record = options.record;
@@ -59,10 +49,7 @@ export class WebSession {
 
   /** True when nothing ran and nothing was asked for `idleTimeoutSeconds`. */
   isIdle(now: number): boolean {
-    return (
-      this.#inFlight === 0 &&
-      now - this.#lastActivity >= this.limits.idleTimeoutSeconds * 1000
-    );
+    return this.#inFlight === 0 && now - this.#lastActivity >= this.limits.idleTimeoutSeconds * 1000;
   }
 
   touch(): void {
@@ -88,9 +75,7 @@ export class WebSession {
 
   /** Runs `work` on the Data Explorer's connection, after the requests before it (one at a time). */
   withExplorer<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
-    const turn = this.#explorerTurn
-      .catch(() => undefined)
-      .then(async () => work(await this.explorer()));
+    const turn = this.#explorerTurn.catch(() => undefined).then(async () => work(await this.explorer()));
     this.#explorerTurn = turn;
     return turn;
   }
@@ -112,7 +97,7 @@ export class WebSession {
       statementTimeoutMs: this.limits.statementTimeoutMs,
     });
     this.#clients.add(client);
-    client.once("end", () => {
+    client.once('end', () => {
       this.#clients.delete(client);
       if (this.#explorer)
         void this.#explorer.then(
@@ -147,12 +132,12 @@ export class WebSession {
   async end(end: WebSessionEnd): Promise<void> {
     if (this.#ended) return;
     this.#ended = end;
-    log.info({ sessionId: this.id, reason: end.reason }, "web session ended");
+    log.info({ sessionId: this.id, reason: end.reason }, 'web session ended');
     for (const listener of this.#endListeners) {
       try {
         listener(end);
       } catch (err) {
-        log.warn({ err }, "web session end listener failed");
+        log.warn({ err }, 'web session end listener failed');
       }
     }
     this.#endListeners.clear();
@@ -177,23 +162,20 @@ export function endedError(end: WebSessionEnd): GatehouseError {
   return new GatehouseError(END_CODES[end.reason], end.message);
 }
 
-export function endMessage(
-  reason: WebEndReason,
-  limits: WebAccessLimits,
-): string {
+export function endMessage(reason: WebEndReason, limits: WebAccessLimits): string {
   switch (reason) {
-    case "revoked":
-      return "an administrator revoked this web session; start a new one if you still need access";
-    case "expired":
-      return "this web session reached the end of its duration; start a new one";
-    case "idle":
+    case 'revoked':
+      return 'an administrator revoked this web session; start a new one if you still need access';
+    case 'expired':
+      return 'this web session reached the end of its duration; start a new one';
+    case 'idle':
       return `this web session was idle for ${formatSeconds(limits.idleTimeoutSeconds)}, the Web Access idle timeout (--web-idle-timeout); start a new one`;
-    case "lost":
-      return "the connection to the database through the gateway was lost; start a new web session";
-    case "shutdown":
-      return "the Gatehouse server is shutting down; start a new web session in a moment";
-    case "ended":
-      return "this web session has ended; start a new one";
+    case 'lost':
+      return 'the connection to the database through the gateway was lost; start a new web session';
+    case 'shutdown':
+      return 'the Gatehouse server is shutting down; start a new web session in a moment';
+    case 'ended':
+      return 'this web session has ended; start a new one';
   }
 }
 

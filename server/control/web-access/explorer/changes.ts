@@ -5,27 +5,16 @@
  * ROW_CHANGED names the row. `preview` renders the same statements with the values inlined as
  * literals, for people to read (never executed).
  */
-import type pg from "pg";
-import {
-  ErrorCodes,
-  GatehouseError,
-} from "../../../../proxy-core/src/errors.ts";
-import { ErrorWithBody } from "../../api/errors.ts";
-import { bindValue, isJsonType } from "../cells.ts";
-import {
-  displayLiteral,
-  Params,
-  qualifiedName,
-  quoteIdent,
-} from "../sql-text.ts";
-import type { ColumnInfo, RelationInfo } from "./catalog.ts";
-import { columnOf } from "./rows.ts";
+import type pg from 'pg';
+import { ErrorCodes, GatehouseError } from '../../../../proxy-core/src/errors.ts';
+import { ErrorWithBody } from '../../api/errors.ts';
+import { bindValue, isJsonType } from '../cells.ts';
+import { displayLiteral, Params, qualifiedName, quoteIdent } from '../sql-text.ts';
+import type { ColumnInfo, RelationInfo } from './catalog.ts';
+import { columnOf } from './rows.ts';
 
 type Values = Record<string, unknown>;
-export type Change =
-  | { op: "insert"; values: Values }
-  | { op: "update"; key: Values; values: Values; original: Values }
-  | { op: "delete"; key: Values; original: Values };
+export type Change = { op: 'insert'; values: Values } | { op: 'update'; key: Values; values: Values; original: Values } | { op: 'delete'; key: Values; original: Values };
 
 interface Statement {
   text: string;
@@ -37,31 +26,23 @@ interface Statement {
 }
 
 export function planChanges(rel: RelationInfo, changes: Change[]): Statement[] {
-  if (!rel.editable)
-    throw new GatehouseError(
-      ErrorCodes.READ_ONLY,
-      `${rel.schema}.${rel.name} is read-only: ${rel.readOnlyReason ?? "not editable"}`,
-    );
+  if (!rel.editable) throw new GatehouseError(ErrorCodes.READ_ONLY, `${rel.schema}.${rel.name} is read-only: ${rel.readOnlyReason ?? 'not editable'}`);
   return changes.map((change) => planOne(rel, change));
 }
 
 function planOne(rel: RelationInfo, change: Change): Statement {
   const table = qualifiedName(rel.schema, rel.name);
   const params = new Params();
-  if (change.op === "insert") {
-    const entries = Object.entries(change.values).map(
-      ([name, value]) => [columnOf(rel, name), value] as const,
-    );
+  if (change.op === 'insert') {
+    const entries = Object.entries(change.values).map(([name, value]) => [columnOf(rel, name), value] as const);
     if (entries.length === 0)
       return {
         text: `insert into ${table} default values`,
         values: [],
         expectOne: false,
       };
-    const cols = entries.map(([c]) => quoteIdent(c.name)).join(", ");
-    const vals = entries
-      .map(([c, v]) => params.add(bindValue(v, c.typeOid)))
-      .join(", ");
+    const cols = entries.map(([c]) => quoteIdent(c.name)).join(', ');
+    const vals = entries.map(([c, v]) => params.add(bindValue(v, c.typeOid))).join(', ');
     return {
       text: `insert into ${table} (${cols}) values (${vals})`,
       values: params.values,
@@ -69,49 +50,27 @@ function planOne(rel: RelationInfo, change: Change): Statement {
     };
   }
   const set =
-    change.op === "update"
+    change.op === 'update'
       ? Object.entries(change.values).map(([name, value]) => {
           const c = columnOf(rel, name);
           return `${quoteIdent(c.name)} = ${params.add(bindValue(value, c.typeOid))}`;
         })
       : [];
-  if (change.op === "update" && set.length === 0)
-    throw new GatehouseError(
-      ErrorCodes.INVALID_INPUT,
-      "an update needs at least one value to set",
-    );
-  const where = [
-    ...keyConditions(rel, change.key, params),
-    ...originalConditions(rel, change.original, params),
-  ].join(" and ");
-  const text =
-    change.op === "update"
-      ? `update ${table} set ${set.join(", ")} where ${where}`
-      : `delete from ${table} where ${where}`;
+  if (change.op === 'update' && set.length === 0) throw new GatehouseError(ErrorCodes.INVALID_INPUT, 'an update needs at least one value to set');
+  const where = [...keyConditions(rel, change.key, params), ...originalConditions(rel, change.original, params)].join(' and ');
+  const text = change.op === 'update' ? `update ${table} set ${set.join(', ')} where ${where}` : `delete from ${table} where ${where}`;
   return { text, values: params.values, expectOne: true, key: change.key };
 }
 
-function keyConditions(
-  rel: RelationInfo,
-  key: Values,
-  params: Params,
-): string[] {
+function keyConditions(rel: RelationInfo, key: Values, params: Params): string[] {
   return rel.primaryKey.map((pk) => {
-    if (!(pk.name in key) || key[pk.name] === null)
-      throw new GatehouseError(
-        ErrorCodes.INVALID_INPUT,
-        `key: the primary key column ${JSON.stringify(pk.name)} is missing`,
-      );
+    if (!(pk.name in key) || key[pk.name] === null) throw new GatehouseError(ErrorCodes.INVALID_INPUT, `key: the primary key column ${JSON.stringify(pk.name)} is missing`);
     return `${quoteIdent(pk.name)} = ${params.add(bindValue(key[pk.name], pk.typeOid))}`;
   });
 }
 
 /** Every column read (except cut-short cells) must still hold its value: else the row changed. */
-function originalConditions(
-  rel: RelationInfo,
-  original: Values,
-  params: Params,
-): string[] {
+function originalConditions(rel: RelationInfo, original: Values, params: Params): string[] {
   const out: string[] = [];
   for (const [name, value] of Object.entries(original)) {
     const column = columnOf(rel, name);
@@ -125,49 +84,34 @@ function sameValue(column: ColumnInfo, value: unknown, params: Params): string {
   const col = quoteIdent(column.name);
   if (value === null) return `${col} is null`;
   // json has no equality operator; jsonb equality ignores formatting and key order.
-  if (isJsonType(column.typeOid))
-    return `${col}::jsonb = ${params.add(bindValue(value, column.typeOid))}::jsonb`;
+  if (isJsonType(column.typeOid)) return `${col}::jsonb = ${params.add(bindValue(value, column.typeOid))}::jsonb`;
   return `${col} is not distinct from ${params.add(bindValue(value, column.typeOid))}`;
 }
 
 function isTruncated(value: unknown): boolean {
-  return (
-    typeof value === "object" &&
-    value !== null &&
-    !Array.isArray(value) &&
-    (value as { truncated?: unknown }).truncated === true
-  );
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && (value as { truncated?: unknown }).truncated === true;
 }
 
 /** The statements with their values inlined as literals (preview only). */
 export function previewStatements(statements: Statement[]): string[] {
-  return statements.map(
-    (s) =>
-      s.text.replace(/\$(\d+)/g, (_m, n: string) =>
-        displayLiteral(literalText(s.values[Number(n) - 1])),
-      ) + ";",
-  );
+  return statements.map((s) => s.text.replace(/\$(\d+)/g, (_m, n: string) => displayLiteral(literalText(s.values[Number(n) - 1]))) + ';');
 }
 
 function literalText(value: unknown): string | null {
   if (value === null || value === undefined) return null;
-  if (Array.isArray(value))
-    return `{${value.map((v) => (v === null ? "NULL" : `"${String(v as string).replace(/["\\]/g, "\\$&")}"`)).join(",")}}`;
-  return typeof value === "string" ? value : JSON.stringify(value);
+  if (Array.isArray(value)) return `{${value.map((v) => (v === null ? 'NULL' : `"${String(v as string).replace(/["\\]/g, '\\$&')}"`)).join(',')}}`;
+  return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
 /** Runs the statements in one transaction; ROW_CHANGED (nothing applied) when a row moved on. */
-export async function applyChanges(
-  client: pg.Client,
-  statements: Statement[],
-): Promise<{ applied: number }> {
-  await client.query("begin");
+export async function applyChanges(client: pg.Client, statements: Statement[]): Promise<{ applied: number }> {
+  await client.query('begin');
   try {
     for (const [index, s] of statements.entries()) {
       const result = await client.query({
         text: s.text,
         values: s.values,
-        rowMode: "array",
+        rowMode: 'array',
       });
       if (s.expectOne && result.rowCount !== 1) {
         throw new ErrorWithBody(
@@ -177,10 +121,10 @@ export async function applyChanges(
         );
       }
     }
-    await client.query("commit");
+    await client.query('commit');
     return { applied: statements.length };
   } catch (err) {
-    await client.query("rollback").catch(() => undefined);
+    await client.query('rollback').catch(() => undefined);
     throw err;
   }
 }

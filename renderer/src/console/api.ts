@@ -35,6 +35,11 @@ export function setAccessToken(token: string | undefined): void {
   accessToken = token;
 }
 
+/** The bearer token for what `api()` cannot send: a WebSocket's subprotocol, a download's fetch. */
+export function currentAccessToken(): string | undefined {
+  return accessToken;
+}
+
 export function onSessionLost(fn: () => void): void {
   onSignedOut = fn;
 }

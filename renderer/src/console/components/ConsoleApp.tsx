@@ -1,5 +1,5 @@
 /** The console: sign-in or invitation pages, else the signed-in layout with one screen per path. */
-import { useEffect, type ReactNode } from 'react';
+import { lazy, Suspense, useEffect, type ReactNode } from 'react';
 import { Logo } from '../../shared/Logo.tsx';
 import { match, useRoute } from '../store/route.ts';
 import { useRole, useSession, type Role } from '../store/session.ts';
@@ -15,6 +15,12 @@ import { AcceptInvitationPage, SignInPage } from './SignInPage.tsx';
 import { Link } from './ui.tsx';
 import { UsersPage } from './UsersPage.tsx';
 
+// Web Access (issue 12) loads on demand: CodeMirror and the grids stay out of the first load.
+const WebAccessScreen = lazy(() => import('../webaccess/WebAccessScreen.tsx').then((m) => ({ default: m.WebAccessScreen })));
+const webAccess = (id: string, view: 'explorer' | 'terminal') => (
+  <Suspense fallback={<p className="muted" aria-busy="true">Loading…</p>}><WebAccessScreen id={id} view={view} /></Suspense>
+);
+
 interface Screen { path: string; label: string; roles: Role[]; nav: boolean; instanceAdmin?: boolean; render(params: Record<string, string>): ReactNode }
 
 const SCREENS: Screen[] = [
@@ -22,6 +28,8 @@ const SCREENS: Screen[] = [
   { path: '/resources', label: 'Resources', roles: ['admin', 'auditor'], nav: true, render: () => <ResourcesPage /> },
   { path: '/resources/:id', label: 'Resource', roles: ['admin', 'auditor'], nav: false, render: (p) => <ResourcePage id={p.id} /> },
   { path: '/access', label: 'My access', roles: ['admin', 'member'], nav: true, render: () => <AccessPage /> },
+  { path: '/web/:id/data', label: 'Data Explorer', roles: ['admin', 'member'], nav: false, render: (p) => webAccess(p.id, 'explorer') },
+  { path: '/web/:id/sql', label: 'SQL terminal', roles: ['admin', 'member'], nav: false, render: (p) => webAccess(p.id, 'terminal') },
   { path: '/users', label: 'Users', roles: ['admin'], nav: true, render: () => <UsersPage /> },
   { path: '/policies', label: 'Policies', roles: ['admin'], nav: true, render: () => <PoliciesPage /> },
   { path: '/requests', label: 'Access requests', roles: ['admin', 'member', 'auditor'], nav: true, render: () => <RequestsPage /> },

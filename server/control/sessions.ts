@@ -17,7 +17,6 @@ import type { Permissions } from './auth/permissions.ts';
 import type { MfaService } from './auth/mfa/mfa-service.ts';
 import { ErrorWithBody, notFound } from './api/errors.ts';
 import { durationSeconds } from './duration.ts';
-import type { SessionStatus } from './store/schema.ts';
 import type { SessionPageFilter, SessionRecord } from './store/sessions.ts';
 import type { Store } from './store/store.ts';
 import type { User } from './store/users.ts';

@@ -161,6 +161,8 @@ const MATRIX: [string, () => Call | Promise<Call>, Expect[]][] = [
   // refusals are in test/e2e/console-security.test.ts); sign-out also needs the bearer token.
   ['console: session counters', () => ({ method: 'GET', path: `/api/v1/sessions/stats?ids=${ctx.sessionId}` }), [200, 200, 200, 200, 200, 200, 401, 401]],
   ['console: search a session log', () => ({ method: 'GET', path: `/api/v1/sessions/${ctx.sessionId}/logs/search?q=select` }), [200, 200, 200, 404, 200, 404, 401, 401]],
+  ['console: organization MFA setting (read)', () => ({ method: 'GET', path: '/api/v1/settings/mfa' }), [200, 403, 403, 403, 403, 403, 401, 401]],
+  ['console: organization MFA setting (change)', () => ({ method: 'PATCH', path: '/api/v1/settings/mfa', body: { enforce: 'none' } }), [200, 403, 403, 403, 403, 403, 401, 401]],
   ['console: audit chain status', () => ({ method: 'GET', path: '/api/v1/audit/verify' }), [200, 200, 403, 403, 200, 200, 401, 401]],
   ['console: cookie sign-out without the cookie', () => ({ method: 'POST', path: '/api/v1/auth/cookie/logout', body: {} }), [401, 401, 401, 401, 401, 401, 401, 401]],
 ];

@@ -63,6 +63,11 @@ export function SessionsPage() {
     e.preventDefault();
     setFilters(draft);
   };
+  /** A choice from a list applies at once (with what is typed); typed text on Enter or Apply. */
+  const choose = (next: Filters) => {
+    setDraft(next);
+    setFilters(next);
+  };
   const set = (k: keyof Filters) => (e: { target: { value: string } }) => setDraft((d) => ({ ...d, [k]: e.target.value }));
   const described = filters.status || '';
 
@@ -71,7 +76,7 @@ export function SessionsPage() {
       <div className="view-header"><h1 id="sessions-title">Sessions</h1></div>
       <form className="filters" role="search" aria-label="Filter sessions" onSubmit={apply}>
         <label>Status
-          <select value={draft.status} onChange={(e) => setDraft((d) => ({ ...d, status: e.target.value }))}>
+          <select value={draft.status} onChange={(e) => choose({ ...draft, status: e.target.value })}>
             <option value="active">active</option><option value="">all</option><option value="ended">ended</option><option value="revoked">revoked</option><option value="expired">expired</option>
           </select>
         </label>

@@ -61,6 +61,11 @@ export function UsersPage() {
     e.preventDefault();
     setFilters(draft);
   };
+  /** A choice from a list applies at once (with what is typed); typed text on Enter or Apply. */
+  const choose = (next: Filters) => {
+    setDraft(next);
+    setFilters(next);
+  };
   const set = (k: keyof Filters) => (e: { target: { value: string } }) => setDraft((d) => ({ ...d, [k]: e.target.value }));
 
   return (
@@ -72,10 +77,10 @@ export function UsersPage() {
       <form className="filters" role="search" aria-label="Filter members" onSubmit={apply}>
         <label>Search<input type="search" value={draft.q} onChange={set('q')} placeholder="name or email" /></label>
         <label>Role
-          <select value={draft.role} onChange={set('role')}><option value="">any</option><option value="admin">admin</option><option value="member">member</option><option value="auditor">auditor</option></select>
+          <select value={draft.role} onChange={(e) => choose({ ...draft, role: e.target.value })}><option value="">any</option><option value="admin">admin</option><option value="member">member</option><option value="auditor">auditor</option></select>
         </label>
         <label>Status
-          <select value={draft.disabled} onChange={set('disabled')}><option value="">any</option><option value="false">active</option><option value="true">disabled</option></select>
+          <select value={draft.disabled} onChange={(e) => choose({ ...draft, disabled: e.target.value })}><option value="">any</option><option value="false">active</option><option value="true">disabled</option></select>
         </label>
         <button type="submit">Apply</button>
         <span className="muted small" role="status">{list.rows.length} member{list.rows.length === 1 ? '' : 's'}{list.more ? ' loaded (more as you scroll)' : ''}</span>

@@ -24,6 +24,8 @@ const COLUMNS: Column[] = [
   { label: 'Expires', className: 'time' }, { label: 'Conn.', className: 'num' }, { label: 'Statements', className: 'num' }, { label: <span className="sr-only">Actions</span>, className: 'row-actions' },
 ];
 const sessionKey = (s: SessionRow) => s.id;
+/** "Dec 2, 11:46" in the row; the full time in its tooltip. */
+const short = (iso: string) => new Date(iso).toLocaleString(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', hour12: false });
 
 export function SessionsPage() {
   const projectId = useSession((s) => s.projectId)!;
@@ -97,8 +99,8 @@ export function SessionsPage() {
               <Link key="l" to={`/sessions/${s.id}`}>{s.resource.name} / {s.account.name}</Link>,
               st?.client ?? '—',
               <StatusTag key="s" status={s.status} />,
-              when(s.createdAt),
-              s.endedAt ? `ended ${when(s.endedAt)}` : when(s.expiresAt),
+              <time key="c" dateTime={s.createdAt} title={when(s.createdAt)}>{short(s.createdAt)}</time>,
+              s.endedAt ? <time key="e" dateTime={s.endedAt} title={`ended ${when(s.endedAt)}`}>ended {short(s.endedAt)}</time> : <time key="e" dateTime={s.expiresAt} title={when(s.expiresAt)}>{short(s.expiresAt)}</time>,
               st?.connections ?? 0,
               st?.statements ?? 0,
               <>

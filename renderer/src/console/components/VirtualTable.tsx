@@ -55,7 +55,7 @@ export function VirtualTable<T>({ label, className, columns, rows, keyOf, rowAtt
             return (
               <div key={keyOf(row)} role="row" aria-rowindex={v.index + 2} className="log-row" {...rowAttributes?.(row)}
                 style={{ position: 'absolute', top: 0, left: 0, right: 0, height: v.size, transform: `translateY(${v.start}px)` }}>
-                {cells(row).map((cell, i) => <span key={i} role="cell" className={columns[i]?.className}>{cell}</span>)}
+                {cells(row).map((cell, i) => <span key={i} role="cell" className={columns[i]?.className} title={typeof cell === 'string' ? cell : undefined}>{cell}</span>)}
               </div>
             );
           })}

@@ -26,11 +26,14 @@ let browser: Browser;
 let page: Page;
 let oldestSessionId = '';
 
-async function scrollToEnd(p: Page, status: RegExp): Promise<void> {
+/** Scrolls the list to its end until the status says `status` and the end is in view. */
+async function scrollToEnd(p: Page, status: RegExp, lastRow?: string): Promise<void> {
   await expect
     .poll(async () => {
       await p.locator('.log-scroll').evaluate((el) => el.scrollTo(0, el.scrollHeight));
-      return p.getByRole('status').first().textContent();
+      const text = await p.getByRole('status').first().textContent();
+      const seen = lastRow === undefined || (await p.locator(lastRow).count()) > 0;
+      return seen ? text : `${text} (last row not in view yet)`;
     }, { timeout: 20_000, intervals: [200] })
     .toMatch(status);
 }
@@ -85,7 +88,7 @@ describe.skipIf(chromiumMissing)('issue 11: Sessions and Users page from the ser
     expect(rendered).toBeLessThan(60);
     expect(await page.locator(`[data-session="${oldestSessionId}"]`).count()).toBe(0);
     expect(await axeViolations(page)).toEqual([]);
-    await scrollToEnd(page, new RegExp(`^${SESSIONS} sessions$`));
+    await scrollToEnd(page, new RegExp(`^${SESSIONS} sessions$`), `[data-session="${oldestSessionId}"]`);
     await page.locator(`[data-session="${oldestSessionId}"]`).waitFor();
     expect(await page.locator('[data-session]').count()).toBeLessThan(60);
     // Filters run on the server: only the admin's own sessions (every other one).
@@ -93,7 +96,7 @@ describe.skipIf(chromiumMissing)('issue 11: Sessions and Users page from the ser
     await page.getByRole('button', { name: 'Apply' }).click();
     await page.getByRole('status').filter({ hasText: '100 sessions loaded (more as you scroll)' }).waitFor();
     expect(await page.locator('.log-scroll').evaluate((el) => el.scrollTop)).toBe(0); // new filters start at the top
-    await scrollToEnd(page, new RegExp(`^${SESSIONS / 2} sessions$`));
+    await scrollToEnd(page, new RegExp(`^${SESSIONS / 2} sessions$`), `[data-session="${oldestSessionId}"]`);
     await page.locator(`[data-session="${oldestSessionId}"]`).waitFor();
   });
 
@@ -105,7 +108,8 @@ describe.skipIf(chromiumMissing)('issue 11: Sessions and Users page from the ser
     await expect
       .poll(async () => {
         await page.keyboard.press('End');
-        return page.getByRole('status').first().textContent();
+        const text = await page.getByRole('status').first().textContent();
+        return (await page.locator(`[data-session="${oldestSessionId}"]`).count()) > 0 ? text : 'not at the end yet';
       }, { timeout: 20_000, intervals: [300] })
       .toBe(`${SESSIONS} sessions`);
     await page.locator(`[data-session="${oldestSessionId}"]`).waitFor();
@@ -122,7 +126,7 @@ describe.skipIf(chromiumMissing)('issue 11: Sessions and Users page from the ser
     await page.getByRole('status').filter({ hasText: '100 members loaded (more as you scroll)' }).waitFor();
     expect(await page.locator('[data-user]').count()).toBeLessThan(60);
     expect(await axeViolations(page)).toEqual([]);
-    await scrollToEnd(page, new RegExp(`^${MEMBERS} members$`));
+    await scrollToEnd(page, new RegExp(`^${MEMBERS} members$`), '[data-user="user128@paging.example"]');
     await page.locator('[data-user="user128@paging.example"]').waitFor();
     await page.getByRole('search', { name: 'Filter members' }).getByRole('combobox').first().selectOption('auditor');
     await page.getByRole('button', { name: 'Apply' }).click();

@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hashPassword } from '../auth/passwords.ts';
 import { ADMIN, call, createMember, login, startTestPlane, type TestPlane } from './helpers.ts';
 
 let t: TestPlane;
@@ -66,7 +67,7 @@ beforeAll(async () => {
     const expired = i % 10 === 5;
     await insertSession(who, target, name, new Date(base.getTime() + Math.floor(i / 4) * 1000), expired ? 1 : undefined);
   }
-}, 60_000);
+}, 180_000);
 
 afterAll(async () => {
   await t?.close();
@@ -134,13 +135,15 @@ describe('issue 11: GET /sessions pages from the server (cursor, limit, filters)
 
 describe('issue 11: GET /users and GET /projects/:id/members page from the server', () => {
   beforeAll(async () => {
+    // Stored directly with one password hash (hashing 23 passwords is not what this tests).
+    const passwordHash = await hashPassword('a long password');
     for (let i = 0; i < 23; i += 1) {
       const email = `user${String(i).padStart(2, '0')}@paging.example`;
-      const created = await call(t.url, 'POST', '/api/v1/users', { token: admin, body: { email, password: 'a long password', name: i % 2 ? 'Odd One' : 'Even One' } });
-      await call(t.url, 'POST', `/api/v1/projects/${t.projectId}/members`, { token: admin, body: { userId: created.body.user.id, role: i % 5 === 0 ? 'auditor' : 'member' } });
-      if (i % 4 === 0) await call(t.url, 'PATCH', `/api/v1/users/${created.body.user.id}`, { token: admin, body: { disabled: true } });
+      const created = await t.plane.store.users.create({ email, name: i % 2 ? 'Odd One' : 'Even One', passwordHash, isAdmin: false });
+      await call(t.url, 'POST', `/api/v1/projects/${t.projectId}/members`, { token: admin, body: { userId: created.id, role: i % 5 === 0 ? 'auditor' : 'member' } });
+      if (i % 4 === 0) await call(t.url, 'PATCH', `/api/v1/users/${created.id}`, { token: admin, body: { disabled: true } });
     }
-  });
+  }, 120_000);
 
   async function walk<T extends { email: string }>(path: string, key: 'users' | 'members', limit: number): Promise<T[]> {
     const rows: T[] = [];

@@ -34,7 +34,7 @@ async function scrollToEnd(p: Page, status: RegExp, lastRow?: string): Promise<v
       const text = await p.getByRole('status').first().textContent();
       const seen = lastRow === undefined || (await p.locator(lastRow).count()) > 0;
       return seen ? text : `${text} (last row not in view yet)`;
-    }, { timeout: 20_000, intervals: [200] })
+    }, { timeout: 20_000, interval: 200 })
     .toMatch(status);
 }
 
@@ -110,7 +110,7 @@ describe.skipIf(chromiumMissing)('issue 11: Sessions and Users page from the ser
         await page.keyboard.press('End');
         const text = await page.getByRole('status').first().textContent();
         return (await page.locator(`[data-session="${oldestSessionId}"]`).count()) > 0 ? text : 'not at the end yet';
-      }, { timeout: 20_000, intervals: [300] })
+      }, { timeout: 20_000, interval: 300 })
       .toBe(`${SESSIONS} sessions`);
     await page.locator(`[data-session="${oldestSessionId}"]`).waitFor();
     await page.keyboard.press('Tab');

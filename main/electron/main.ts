@@ -7,6 +7,7 @@ import { app, BrowserWindow, clipboard } from 'electron';
 import { join } from 'node:path';
 import { createLogger } from '../../proxy-core/src/log.ts';
 import { createDesktopServices } from '../ipc/services/create-desktop-api.ts';
+import { listenForDeepLinks, type DeepLinks } from './deep-links.ts';
 import { serveIpc } from './ipc-main.ts';
 import { showNotifications } from './notifications.ts';
 import { createTray } from './tray.ts';
@@ -22,10 +23,10 @@ const ICON = join(here, 'icons/tray.png');
 if (!app.requestSingleInstanceLock()) {
   app.quit();
 } else {
-  void start();
+  void start(listenForDeepLinks());
 }
 
-async function start(): Promise<void> {
+async function start(deepLinks: DeepLinks): Promise<void> {
   await app.whenReady();
   hardenSession();
   const services = await createDesktopServices({ clipboard });
@@ -61,4 +62,9 @@ async function start(): Promise<void> {
     }
   });
   openWindow();
+  // "Open in Gatehouse" links: once the renderer listens, show the window and open Access.
+  win?.webContents.once('did-finish-load', () => deepLinks.deliverTo((url) => {
+    openWindow();
+    services.api.openAccessLink(url);
+  }));
 }

@@ -149,7 +149,18 @@ export interface IpcEvents {
   'session-status': SessionStatus;
   'notification': AppNotification;
   'auth-changed': AuthState;
+  /** ---- "Open in Gatehouse" (console): a gatehouse://access link the OS handed the app ---- */
+  'open-access': OpenAccessEvent;
 }
+
+// ---- "Open in Gatehouse" links (main/core/deep-link.ts reads them; the renderer opens Access) ----
+/** `open`: open the Access dialog for that account; the others: tell the person why not. */
+export type OpenAccessEvent =
+  | { action: 'open'; projectId: string; resource: string; account: string; duration?: string }
+  | { action: 'other-server'; server: string; signedInServer: string }
+  | { action: 'sign-in'; server: string }
+  | { action: 'invalid'; message: string };
+// ---- end of "Open in Gatehouse" ----
 
 export type Channel = keyof IpcContract;
 export type EventName = keyof IpcEvents;
@@ -166,7 +177,7 @@ export const CHANNELS = [
   'settings.get', 'settings.set',
 ] as const satisfies readonly Channel[];
 
-export const EVENTS = ['session-status', 'notification', 'auth-changed'] as const satisfies readonly EventName[];
+export const EVENTS = ['session-status', 'notification', 'auth-changed', 'open-access'] as const satisfies readonly EventName[];
 
 // Compile-time check that CHANNELS lists every channel.
 type Missing = Exclude<Channel, (typeof CHANNELS)[number]>;

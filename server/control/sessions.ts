@@ -18,7 +18,7 @@ import type { Permissions } from './auth/permissions.ts';
 import type { MfaService } from './auth/mfa/mfa-service.ts';
 import { durationSeconds } from './duration.ts';
 import type { SessionKind, SessionStatus } from './store/schema.ts';
-import type { SessionRecord } from './store/sessions.ts';
+import type { SessionPageFilter, SessionRecord } from './store/sessions.ts';
 import type { Store } from './store/store.ts';
 import type { User } from './store/users.ts';
 
@@ -31,6 +31,9 @@ export interface SessionRelay {
   /** Ends the session's tunnels and connections on every replica (server/control/cluster). */
   endSession(sessionId: string, reason: SessionEndReason): void;
 }
+
+/** Filters and position of `GET /sessions` (see SessionPageFilter). */
+export type SessionListQuery = Omit<SessionPageFilter, 'visibleTo' | 'now'>;
 
 export interface CreateSessionInput {
   projectId: string;
@@ -162,17 +165,16 @@ export class SessionService {
     });
   }
 
-  /** The caller's own sessions and every session in projects they may audit, newest first. */
-  async list(user: User, query: { projectId?: string; status?: SessionStatus; limit: number }): Promise<SessionRecord[]> {
-    const auditable = await this.#permissions.projectsWhere(user, 'audit');
-    const own = await this.#store.sessions.list({ userId: user.id, projectId: query.projectId, status: query.status, limit: query.limit });
-    const others = auditable === undefined || auditable.length > 0 ? await this.#store.sessions.list({ projectIds: auditable, projectId: query.projectId, status: query.status, limit: query.limit }) : [];
+  /**
+   * A page of the caller's own sessions and every session in projects they may audit, newest
+   * first; `after` is the previous page's last row (keyset, see store/keyset.ts).
+   */
+  async list(user: User, query: SessionListQuery): Promise<{ sessions: SessionRecord[]; last: SessionRecord | undefined }> {
     const now = new Date();
-    const byId = new Map([...own, ...others].map((session) => [session.id, present(session, now)]));
-    return [...byId.values()]
-      .filter((session) => query.status === undefined || session.status === query.status)
-      .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())
-      .slice(0, query.limit);
+    const projectIds = await this.#permissions.projectsWhere(user, 'audit');
+    const rows = await this.#store.sessions.page({ ...query, visibleTo: { userId: user.id, projectIds }, limit: query.limit + 1, now });
+    const sessions = rows.slice(0, query.limit).map((session) => present(session, now));
+    return { sessions, last: rows.length > query.limit ? sessions.at(-1) : undefined };
   }
 
   /** A session the caller may see, with an overdue `active` shown as `expired`. */

@@ -4,7 +4,9 @@
  *     (budget 300 KB), built by the server's own build function and gzipped as it serves it;
  *   - the session log view's first page of a 100,000-event session: server time for
  *     `GET /sessions/:id/logs?limit=500` (budget 300 ms), on the default embedded store,
- *     median and worst of 20 calls over loopback (an upper bound of the server's time).
+ *     median and worst of 20 calls over loopback (an upper bound of the server's time);
+ *   - the Sessions view's pages of a 10,000-session list (`GET /sessions?limit=100`, keyset
+ *     cursor): the first page and one 5,000 rows deep, median of 10 calls each.
  * Run alone with `node --import tsx test/bench/console.ts`, or as a step of `npm run bench`.
  */
 import { randomUUID } from 'node:crypto';
@@ -18,6 +20,8 @@ import { ADMIN, call, login, startTestPlane } from '../../server/control/test/he
 
 const EVENTS = 100_000;
 const FIRST_PAGE = 500;
+const SESSIONS = 10_000;
+const SESSION_PAGE = 100;
 
 export async function firstLoadJsGzipBytes(dir: string): Promise<{ bytes: number; files: string[] }> {
   const html = await readFile(join(dir, CONSOLE_HTML), 'utf8');
@@ -27,7 +31,11 @@ export async function firstLoadJsGzipBytes(dir: string): Promise<{ bytes: number
   return { bytes, files };
 }
 
-export async function logFirstPageMs(): Promise<{ medianMs: number; worstMs: number; firstMs: number; searchMs: number; insertS: number }> {
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+interface ConsoleTimes { medianMs: number; worstMs: number; firstMs: number; searchMs: number; insertS: number; sessionsFirstMs: number; sessionsDeepMs: number }
+
+export async function logFirstPageMs(): Promise<ConsoleTimes> {
   const t = await startTestPlane({ expirySweepMs: 60_000 });
   try {
     const admin = (await login(t.url, ADMIN.email, ADMIN.password)).accessToken;
@@ -65,7 +73,31 @@ export async function logFirstPageMs(): Promise<{ medianMs: number; worstMs: num
     await call(t.url, 'GET', `/api/v1/sessions/${sessionId}/logs/search?q=${encodeURIComponent('id = 99999')}&limit=${FIRST_PAGE}`, { token: admin });
     const searchMs = performance.now() - t1;
     const sorted = [...times].sort((a, b) => a - b);
-    return { firstMs: times[0], medianMs: sorted[Math.floor(sorted.length / 2)], worstMs: sorted[sorted.length - 1], searchMs, insertS };
+
+    // The Sessions view: a long list paged with the keyset cursor.
+    const base = Date.now() - SESSIONS * 1000;
+    for (let i = 0; i < SESSIONS; i++) {
+      await t.plane.store.sessions.create({
+        id: randomUUID(), projectId: t.projectId, userId: me.body.user.id, userEmail: ADMIN.email,
+        resourceId: resource.body.resource.id, resourceName: 'bench', database: 'bench',
+        accountId: account.body.account.id, accountName: 'ro', username: 'ro', gatewayId: gw.body.gateway.id,
+        expiresAt: new Date(Date.now() + 3600_000),
+      }, new Date(base + i * 1000));
+    }
+    const sessionsPage = async (cursor?: string): Promise<{ ms: number; next: string | null }> => {
+      const t0 = performance.now();
+      const page = await call(t.url, 'GET', `/api/v1/sessions?projectId=${t.projectId}&limit=${SESSION_PAGE}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, { token: admin });
+      const ms = performance.now() - t0;
+      if (page.status !== 200 || page.body.sessions.length !== SESSION_PAGE) throw new Error(`unexpected sessions answer ${page.status}`);
+      return { ms, next: page.body.nextCursor as string | null };
+    };
+    const firsts: number[] = [];
+    for (let i = 0; i < 10; i++) firsts.push((await sessionsPage()).ms);
+    let cursor: string | null | undefined;
+    for (let i = 0; i < SESSIONS / 2 / SESSION_PAGE; i++) cursor = (await sessionsPage(cursor ?? undefined)).next;
+    const deeps: number[] = [];
+    for (let i = 0; i < 10; i++) deeps.push((await sessionsPage(cursor ?? undefined)).ms);
+    return { firstMs: times[0], medianMs: sorted[Math.floor(sorted.length / 2)], worstMs: sorted[sorted.length - 1], searchMs, insertS, sessionsFirstMs: median(firsts), sessionsDeepMs: median(deeps) };
   } finally {
     await t.close();
   }
@@ -83,6 +115,7 @@ export async function consoleBench(print: (line: string) => void): Promise<void>
   const log = await logFirstPageMs();
   print(`console session log, first page (${FIRST_PAGE} events) of a ${EVENTS.toLocaleString('en')}-event session: median ${log.medianMs.toFixed(1)} ms, worst ${log.worstMs.toFixed(1)} ms, first ${log.firstMs.toFixed(1)} ms of server time over loopback (budget 300 ms; embedded store; ${log.insertS.toFixed(0)} s to load the events)`);
   print(`console session log search across the ${EVENTS.toLocaleString('en')} events: ${log.searchMs.toFixed(1)} ms`);
+  print(`console sessions list of ${SESSIONS.toLocaleString('en')} sessions, ${SESSION_PAGE} a page: first page median ${log.sessionsFirstMs.toFixed(1)} ms, a page ${(SESSIONS / 2).toLocaleString('en')} rows deep median ${log.sessionsDeepMs.toFixed(1)} ms (keyset cursor; embedded store)`);
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

@@ -186,7 +186,7 @@ describe.skipIf(chromiumMissing)('issue 11: the web console, first day from an e
     await bob.context().close();
     await go(admin, 'Policies');
     await go(admin, 'Users');
-    await admin.locator(`tr[data-user="${BOB.email}"]`).waitFor();
+    await admin.locator(`[data-user="${BOB.email}"]`).waitFor();
     await check(admin, 'users');
   });
 
@@ -233,10 +233,10 @@ describe.skipIf(chromiumMissing)('issue 11: the web console, first day from an e
     await client.query("select name from customers where email like '%@example.com' limit 3");
 
     await go(admin, 'Sessions');
-    const row = admin.locator(`tr[data-session="${sessionId}"]`);
+    const row = admin.locator(`[data-session="${sessionId}"]`);
     await row.waitFor({ timeout: 10_000 });
     expect(await row.textContent()).toContain(BOB.email);
-    await expect.poll(async () => Number(await row.locator('td').nth(7).textContent()), { timeout: 15_000 }).toBeGreaterThanOrEqual(2);
+    await expect.poll(async () => Number(await row.getByRole('cell').nth(7).textContent()), { timeout: 15_000 }).toBeGreaterThanOrEqual(2);
     await check(admin, 'sessions');
     await row.getByRole('link', { name: 'shop / readonly' }).click();
     await admin.getByRole('heading', { name: /^Session log/ }).waitFor();
@@ -298,10 +298,10 @@ describe.skipIf(chromiumMissing)('issue 11: the web console, first day from an e
     expect(await nav.getByRole('link').allTextContents()).toEqual(['Resources', 'Access requests', 'Sessions', 'Audit']);
     await go(page, 'Sessions');
     await page.getByLabel('Status').selectOption('');
-    await page.locator(`tr[data-session="${sessionId}"]`).waitFor();
+    await page.locator(`[data-session="${sessionId}"]`).waitFor();
     expect(await page.getByRole('button', { name: /Revoke|End/ }).count()).toBe(0);
     await check(page, 'auditor-sessions');
-    await page.locator(`tr[data-session="${sessionId}"]`).getByRole('link').click();
+    await page.locator(`[data-session="${sessionId}"]`).getByRole('link').click();
     await page.locator('.log-row', { hasText: 'select 42 as live_marker' }).waitFor();
     expect(await page.getByRole('button', { name: 'Revoke', exact: true }).count()).toBe(0);
     await go(page, 'Resources');
@@ -333,8 +333,8 @@ describe.skipIf(chromiumMissing)('issue 11: the web console, first day from an e
     await page.keyboard.press('Enter');
     await page.getByRole('heading', { name: 'Sessions' }).waitFor();
     await page.getByLabel('Status').selectOption('');
-    await page.locator(`tr[data-session="${sessionId}"]`).waitFor();
-    expect(await page.locator('tr[data-session]').count()).toBe(1);
+    await page.locator(`[data-session="${sessionId}"]`).waitFor();
+    expect(await page.locator('[data-session]').count()).toBe(1);
     await check(page, 'member-sessions');
     // Keyboard in a dialog: Access opens with Enter, Escape closes it.
     await go(page, 'My access');

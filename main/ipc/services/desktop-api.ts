@@ -9,6 +9,7 @@ import { EventEmitter } from 'node:events';
 import { ErrorCodes, GatehouseError } from '../../../proxy-core/src/errors.ts';
 import { createLogger } from '../../../proxy-core/src/log.ts';
 import { ApiClient, hasCode, isMfaChallenge, isSignInRequired, normalizeDomain, SecretStoreTokenProvider } from '../../core/api/index.ts';
+import { resolveAccessLink } from '../../core/deep-link.ts';
 import type { SecretStore } from '../../core/secrets/secret-store.ts';
 import type { SettingsStore } from '../../core/settings/index.ts';
 import { jdbcUrl, openDbeaver, openPsql, type LaunchEnv, type LocalConnection } from '../../launchers/index.ts';
@@ -375,6 +376,11 @@ export class DesktopApi implements IpcServices, IpcEventSource {
     core.sessions.off('status', this.#onStatus);
     if (opts.logout !== false) await core.api.logout();
     await core.api.close();
+  }
+
+  /** A `gatehouse://access?…` link the OS handed the app: tells the renderer what to open, or why not. */
+  openAccessLink(url: string): void {
+    this.#emit('open-access', resolveAccessLink(url, this.#auth.state === 'signed-in' ? this.#auth.serverUrl : undefined));
   }
 
   #setAuth(state: AuthState): AuthState {

@@ -1,6 +1,7 @@
 /** Wires main-process pushes into the stores; returns the cleanup. */
 import { ipc } from '../ipc.ts';
 import { useAuthStore } from './auth.ts';
+import { openAccessLink } from './open-access.ts';
 import { useSessionsStore } from './sessions.ts';
 import { useUiStore } from './ui.ts';
 
@@ -9,6 +10,7 @@ export function connectEvents(): () => void {
     ipc.on('session-status', (s) => useSessionsStore.getState().upsert(s)),
     ipc.on('auth-changed', (a) => useAuthStore.getState().setAuth(a)),
     ipc.on('notification', (n) => useUiStore.getState().toast({ kind: n.kind, title: n.title, body: n.body })),
+    ipc.on('open-access', (e) => void openAccessLink(e)),
   ];
   return () => { for (const off of offs) off(); };
 }

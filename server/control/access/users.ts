@@ -15,6 +15,7 @@ import type { SessionService } from '../sessions.ts';
 import type { Invitation } from '../store/invitations.ts';
 import type { ProjectRole } from '../store/schema.ts';
 import type { Store } from '../store/store.ts';
+import type { UserPageFilter } from '../store/user-admin.ts';
 import type { User } from '../store/users.ts';
 
 export const INVITATION_TTL_MS = 72 * 3600 * 1000;
@@ -165,9 +166,10 @@ export class UserService {
     return new GatehouseError(ErrorCodes.INVITATION_INVALID, 'this invitation is unknown, already used or expired; ask an admin for a new one');
   }
 
-  async list(actor: User): Promise<User[]> {
+  /** A page of users by email (instance admins only). */
+  async list(actor: User, filter: UserPageFilter): Promise<User[]> {
     this.#permissions.requireInstanceAdmin(actor);
-    return this.#store.userAdmin.list();
+    return this.#store.userAdmin.page(filter);
   }
 
   async update(actor: User, id: string, patch: { disabled?: boolean; name?: string; isAdmin?: boolean }, sourceAddress: string | null): Promise<User> {

@@ -1,5 +1,6 @@
 /** Bodies and queries of the users, groups, policies and access-request routes. */
 import { z } from 'zod';
+import { textCursor } from '../store/keyset.ts';
 
 const id = z.string().min(1).max(200);
 const email = z.string().trim().max(320).email();
@@ -16,6 +17,22 @@ export function somePatch<T extends z.ZodRawShape>(shape: T) {
 }
 
 export const updateUserBody = somePatch({ disabled: z.boolean().optional(), name: z.string().trim().min(1).max(200).optional(), isAdmin: z.boolean().optional() });
+
+/** `true` / `false` in a query string (anything else is a 400, not a silent `true`). */
+const queryBoolean = z.enum(['true', 'false']).transform((v) => v === 'true');
+const listPage = {
+  /** Part of the email or name. */
+  q: z.string().trim().min(1).max(320).optional(),
+  disabled: queryBoolean.optional(),
+  /** The previous page's `nextCursor`. */
+  cursor: textCursor.optional(),
+  /** Callers that do not page get up to 1000 rows, as before paging existed. */
+  limit: z.coerce.number().int().min(1).max(1000).default(1000),
+};
+/** `GET /users`: `role=admin` lists instance admins, `role=user` everyone else. */
+export const listUsersQuery = z.object({ ...listPage, role: z.enum(['admin', 'user']).optional() });
+/** `GET /projects/:projectId/members`. */
+export const listMembersQuery = z.object({ ...listPage, role: role.optional() });
 
 export const createGroupBody = z.object({ name });
 export const groupMemberBody = z.object({ userId: id });

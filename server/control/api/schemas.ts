@@ -1,6 +1,7 @@
 /** Request bodies and queries, validated once at the edge. */
 import { z } from 'zod';
 import { publicKeyDer } from '../../../proxy-core/src/tls/keys.ts';
+import { timeIdCursor } from '../store/keyset.ts';
 import { approvalRuleBody, somePatch } from './access-schemas.ts';
 
 const name = z.string().trim().min(1).max(100).regex(/^[A-Za-z0-9][A-Za-z0-9._ -]*$/, 'use letters, digits, ".", "_", "-" and spaces, starting with a letter or digit');
@@ -96,9 +97,18 @@ export const createSessionBody = z.object({
 });
 
 const sessionStatus = z.enum(['active', 'ended', 'revoked', 'expired']);
+const filterText = z.string().trim().min(1).max(320);
 export const listSessionsQuery = z.object({
   projectId: id.optional(),
   status: sessionStatus.optional(),
+  /** A user id or part of the email; a resource / account id or part of its name. */
+  user: filterText.optional(),
+  resource: filterText.optional(),
+  account: filterText.optional(),
+  /** `proxy` (desktop / CLI) or `web` (Web Access). */
+  kind: z.enum(['proxy', 'web']).optional(),
+  /** The previous page's `nextCursor`. */
+  cursor: timeIdCursor.optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),
 });
 export const logsQuery = z.object({

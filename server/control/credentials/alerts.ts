@@ -99,7 +99,7 @@ export class CredentialAlerts {
 
   private async mail(account: AccountWithResource, subject: string, lines: string[]): Promise<void> {
     if (!this.deps.mailer.configured) return;
-    const admins = (await this.deps.store.projects.members(account.resource.projectId)).filter((m) => m.role === 'admin');
+    const admins = await this.deps.store.projects.membersPage(account.resource.projectId, { role: 'admin', disabled: false, limit: 1000 });
     const url = this.deps.publicUrl();
     const text = [...lines, ...(url ? ['', `Console: ${url}/`] : [])].join('\n');
     for (const admin of admins) {

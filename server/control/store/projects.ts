@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database, ProjectRole } from './schema.ts';
 import { conflictOnDuplicate } from './errors.ts';
+import { likeContains, type TextCursor } from './keyset.ts';
 
 export interface Project {
   id: string;
@@ -14,6 +15,16 @@ export interface ProjectMember {
   email: string;
   name: string;
   role: ProjectRole;
+}
+
+/** Filters and position of a page of project members, sorted by email. */
+export interface MemberPageFilter {
+  /** Part of the email or name (case-insensitive). */
+  q?: string;
+  role?: ProjectRole;
+  disabled?: boolean;
+  after?: TextCursor;
+  limit: number;
 }
 
 export type ProjectsRepo = ReturnType<typeof createProjectsRepo>;
@@ -57,15 +68,22 @@ export function createProjectsRepo(db: Kysely<Database>) {
       const row = await db.selectFrom('project_members').select('role').where('project_id', '=', projectId).where('user_id', '=', userId).executeTakeFirst();
       return row?.role;
     },
-    async members(projectId: string): Promise<ProjectMember[]> {
-      const rows = await db
+    /** Keyset page of a project's members by email (unique), with their account state. */
+    async membersPage(projectId: string, filter: MemberPageFilter): Promise<(ProjectMember & { disabled: boolean })[]> {
+      let query = db
         .selectFrom('project_members as m')
         .innerJoin('users as u', 'u.id', 'm.user_id')
-        .select(['u.id', 'u.email', 'u.name', 'm.role'])
+        .select(['u.id', 'u.email', 'u.name', 'u.disabled', 'm.role'])
         .where('m.project_id', '=', projectId)
         .orderBy('u.email')
-        .execute();
-      return rows.map((row) => ({ userId: row.id, email: row.email, name: row.name, role: row.role }));
+        .limit(filter.limit);
+      const { q, after } = filter;
+      if (q !== undefined) query = query.where((eb) => eb.or([eb('u.email', 'ilike', likeContains(q)), eb('u.name', 'ilike', likeContains(q))]));
+      if (filter.role !== undefined) query = query.where('m.role', '=', filter.role);
+      if (filter.disabled !== undefined) query = query.where('u.disabled', '=', filter.disabled);
+      if (after !== undefined) query = query.where('u.email', '>', after.key);
+      const rows = await query.execute();
+      return rows.map((row) => ({ userId: row.id, email: row.email, name: row.name, role: row.role, disabled: row.disabled }));
     },
   };
 }

@@ -1,4 +1,5 @@
-import type { Kysely, Selectable } from 'kysely';
+import type { ExpressionBuilder, Kysely, Selectable } from 'kysely';
+import { likeContains, type TimeIdCursor } from './keyset.ts';
 import type { Database, SessionKind, SessionStatus, SessionsTable } from './schema.ts';
 
 export interface SessionRecord {
@@ -22,6 +23,32 @@ export interface SessionRecord {
 }
 
 export type SessionsRepo = ReturnType<typeof createSessionsRepo>;
+
+/** One page of the sessions a caller may see, newest first (see `page`). */
+export interface SessionPageFilter {
+  /** Who may see what: their own sessions plus those of `projectIds` (undefined: every project). */
+  visibleTo: { userId: string; projectIds: string[] | undefined };
+  projectId?: string;
+  /** A user id, or part of the user's email (case-insensitive). */
+  user?: string;
+  /** A resource id, or part of its name. */
+  resource?: string;
+  /** An account id, or part of its name. */
+  account?: string;
+  /** As shown: an `active` session past its expiry counts as `expired`. */
+  status?: SessionStatus;
+  kind?: SessionKind;
+  after?: TimeIdCursor;
+  limit: number;
+  now: Date;
+}
+
+type SessionsEb = ExpressionBuilder<Database, 'sessions'>;
+
+/** `id` equal, or `text` containing the needle (case-insensitive). */
+function idOrText(eb: SessionsEb, idColumn: 'user_id' | 'resource_id' | 'account_id', textColumn: 'user_email' | 'resource_name' | 'account_name', needle: string) {
+  return eb.or([eb(idColumn, '=', needle), eb(textColumn, 'ilike', likeContains(needle))]);
+}
 
 export function createSessionsRepo(db: Kysely<Database>) {
   return {
@@ -64,6 +91,32 @@ export function createSessionsRepo(db: Kysely<Database>) {
         query = query.where('project_id', 'in', filter.projectIds);
       }
       if (filter.status !== undefined) query = query.where('status', '=', filter.status);
+      return (await query.execute()).map(toSession);
+    },
+    /**
+     * Keyset page over (created_at desc, id desc): rows after `filter.after`, at most `limit`.
+     * Sessions created while someone pages sort before the cursor, so later pages neither
+     * repeat nor skip a row.
+     */
+    async page(filter: SessionPageFilter): Promise<SessionRecord[]> {
+      const { visibleTo, now } = filter;
+      let query = db.selectFrom('sessions').selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(filter.limit);
+      const scope = visibleTo.projectIds;
+      if (scope !== undefined) {
+        query = query.where((eb) => (scope.length === 0 ? eb('user_id', '=', visibleTo.userId) : eb.or([eb('user_id', '=', visibleTo.userId), eb('project_id', 'in', scope)])));
+      }
+      if (filter.projectId !== undefined) query = query.where('project_id', '=', filter.projectId);
+      const { user, resource, account, after } = filter;
+      if (user !== undefined) query = query.where((eb) => idOrText(eb, 'user_id', 'user_email', user));
+      if (resource !== undefined) query = query.where((eb) => idOrText(eb, 'resource_id', 'resource_name', resource));
+      if (account !== undefined) query = query.where((eb) => idOrText(eb, 'account_id', 'account_name', account));
+      if (filter.kind !== undefined) query = query.where('kind', '=', filter.kind);
+      if (filter.status === 'active') query = query.where('status', '=', 'active').where('expires_at', '>', now);
+      else if (filter.status === 'expired') query = query.where((eb) => eb.or([eb('status', '=', 'expired'), eb.and([eb('status', '=', 'active'), eb('expires_at', '<=', now)])]));
+      else if (filter.status !== undefined) query = query.where('status', '=', filter.status);
+      if (after !== undefined) {
+        query = query.where((eb) => eb.or([eb('created_at', '<', after.at), eb.and([eb('created_at', '=', after.at), eb('id', '<', after.id)])]));
+      }
       return (await query.execute()).map(toSession);
     },
     /** Ends an active session; undefined if it was not active any more (someone else won). */

@@ -62,6 +62,7 @@ const P = () => ctx.t.projectId;
 //                                                       inst  padm  mem+  mem-  aud   other disabled none
 const MATRIX: [string, () => Call | Promise<Call>, Expect[]][] = [
   ['users: list', () => ({ method: 'GET', path: '/api/v1/users' }), [200, 403, 403, 403, 403, 403, 401, 401]],
+  ['users: a filtered page (console)', () => ({ method: 'GET', path: '/api/v1/users?q=example&disabled=false&limit=2' }), [200, 403, 403, 403, 403, 403, 401, 401]],
   ['users: create', () => ({ method: 'POST', path: '/api/v1/users', body: { email: `${fresh('u')}@example.com`, password: 'a password 1' } }), [201, 403, 403, 403, 403, 403, 401, 401]],
   ['users: update', async () => ({ method: 'PATCH', path: `/api/v1/users/${await newUser()}`, body: { name: 'Renamed' } }), [200, 403, 403, 403, 403, 403, 401, 401]],
   ['users: disable', async () => ({ method: 'PATCH', path: `/api/v1/users/${await newUser()}`, body: { disabled: true } }), [200, 403, 403, 403, 403, 403, 401, 401]],
@@ -72,6 +73,7 @@ const MATRIX: [string, () => Call | Promise<Call>, Expect[]][] = [
   ['invitations: into the project, email with an account', () => ({ method: 'POST', path: '/api/v1/users/invitations', body: { email: ADMIN.email, projectId: P(), role: 'member' } }), [409, 201, 403, 403, 403, 404, 401, 401]],
   ['invitations: instance-wide', () => ({ method: 'POST', path: '/api/v1/users/invitations', body: { email: `${fresh('inv')}@example.com` } }), [201, 403, 403, 403, 403, 403, 401, 401]],
   ['members: list', () => ({ method: 'GET', path: `/api/v1/projects/${P()}/members` }), [200, 200, 403, 403, 403, 403, 401, 401]],
+  ['members: a filtered page (console)', () => ({ method: 'GET', path: `/api/v1/projects/${P()}/members?role=member&q=example&limit=2` }), [200, 200, 403, 403, 403, 403, 401, 401]],
   ['members: set', async () => ({ method: 'POST', path: `/api/v1/projects/${P()}/members`, body: { userId: await newUser(), role: 'member' } }), [200, 200, 403, 403, 403, 403, 401, 401]],
   ['groups: create', () => ({ method: 'POST', path: `/api/v1/projects/${P()}/groups`, body: { name: fresh('group') } }), [201, 201, 403, 403, 403, 403, 401, 401]],
   ['groups: list', () => ({ method: 'GET', path: `/api/v1/projects/${P()}/groups` }), [200, 200, 403, 403, 403, 403, 401, 401]],
@@ -163,6 +165,8 @@ const MATRIX: [string, () => Call | Promise<Call>, Expect[]][] = [
   // refusals are in test/e2e/console-security.test.ts); sign-out also needs the bearer token.
   ['console: session counters', () => ({ method: 'GET', path: `/api/v1/sessions/stats?ids=${ctx.sessionId}` }), [200, 200, 200, 200, 200, 200, 401, 401]],
   ['console: search a session log', () => ({ method: 'GET', path: `/api/v1/sessions/${ctx.sessionId}/logs/search?q=select` }), [200, 200, 200, 404, 200, 404, 401, 401]],
+  ['console: organization MFA setting (read)', () => ({ method: 'GET', path: '/api/v1/settings/mfa' }), [200, 403, 403, 403, 403, 403, 401, 401]],
+  ['console: organization MFA setting (change)', () => ({ method: 'PATCH', path: '/api/v1/settings/mfa', body: { enforce: 'none' } }), [200, 403, 403, 403, 403, 403, 401, 401]],
   ['console: audit chain status', () => ({ method: 'GET', path: '/api/v1/audit/verify' }), [200, 200, 403, 403, 200, 200, 401, 401]],
   // Web Access (issue 12): a web session opens under the rules of any session (its Data Explorer
   // and terminal routes need a real database; their owner-only matrix is in
@@ -247,6 +251,17 @@ describe('permission matrix (role × route, real HTTP)', () => {
     for (const role of ['memberWithout', 'otherProjectAdmin'] as const) {
       const other = await call(ctx.t.url, 'GET', `/api/v1/sessions/stats?ids=${ctx.sessionId}`, { token: ctx.tokens[role] });
       expect(other.body.stats).toEqual({});
+    }
+  });
+
+  it('issue 11: a filtered, paged sessions list shows each role exactly the sessions GET /sessions/:id would', async () => {
+    const sees: Partial<Record<Role, boolean>> = { instanceAdmin: true, projectAdmin: true, memberWithPolicy: true, memberWithout: false, auditor: true, otherProjectAdmin: false };
+    for (const [role, visible] of Object.entries(sees) as [Role, boolean][]) {
+      for (const query of [`user=${ctx.ids.memberWithPolicy}`, 'resource=orders&account=ro', `projectId=${P()}&limit=500`]) {
+        const res = await call(ctx.t.url, 'GET', `/api/v1/sessions?${query}`, { token: ctx.tokens[role] });
+        expect(res.status, `${role} ${query}`).toBe(200);
+        expect(res.body.sessions.some((x: { id: string }) => x.id === ctx.sessionId), `${role} ${query}`).toBe(visible);
+      }
     }
   });
 

@@ -1,24 +1,11 @@
 /** Access on an account: the CLI command exactly as users run it, and the desktop app link. */
 import { useState } from 'react';
+import { accessCommand, accessLink, type AccessTarget } from '../access-command.ts';
 import { CopyField, Dialog } from './ui.tsx';
 
-export interface AccessTarget { projectId: string; resource: string; account: string; maxDurationSeconds?: number }
+export type { AccessTarget };
 
 const DURATIONS = ['15m', '1h', '4h', '8h'];
-
-export function accessCommand(t: AccessTarget, duration: string, domain: string): string {
-  return `gatehouse db access --resource ${shellWord(t.resource)} --account ${shellWord(t.account)} --project-id ${t.projectId} --duration ${duration} --domain ${domain}`;
-}
-
-export function accessLink(t: AccessTarget, duration: string, domain: string): string {
-  const q = new URLSearchParams({ domain, projectId: t.projectId, resource: t.resource, account: t.account, duration });
-  return `gatehouse://access?${q.toString()}`;
-}
-
-/** Names may hold spaces: quote them for a POSIX shell. */
-function shellWord(s: string): string {
-  return /^[A-Za-z0-9._-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
-}
 
 export function AccessDialog({ target, onClose }: { target: AccessTarget; onClose: () => void }) {
   const [duration, setDuration] = useState('1h');

@@ -1,5 +1,7 @@
 import { ErrorCodes, GatehouseError } from '../../../../proxy-core/src/errors.ts';
 import { hashPassword } from '../../auth/passwords.ts';
+import { encodeTextCursor } from '../../store/keyset.ts';
+import { listMembersQuery } from '../access-schemas.ts';
 import { projectDto, userDto } from '../dto.ts';
 import { notFound } from '../errors.ts';
 import { created, ok, route, type AnyRoute } from '../route.ts';
@@ -31,9 +33,15 @@ export function projectRoutes(s: Services): AnyRoute[] {
     route({
       method: 'GET',
       path: '/api/v1/projects/:projectId/members',
-      handler: async ({ user, params }) => {
+      query: listMembersQuery,
+      handler: async ({ user, params, query }) => {
         await s.permissions.require(user, params.projectId, 'manage');
-        return ok({ members: await s.store.projects.members(params.projectId) });
+        const { cursor, limit, ...filter } = query;
+        const rows = await s.store.projects.membersPage(params.projectId, { ...filter, after: cursor, limit: limit + 1 });
+        const members = rows.slice(0, limit);
+        const totp = await s.store.userAdmin.withTotp();
+        const nextCursor = rows.length > limit ? encodeTextCursor({ key: members[members.length - 1].email }) : null;
+        return ok({ members: members.map((m) => ({ ...m, mfa: { totp: totp.has(m.userId) } })), nextCursor });
       },
     }),
     route({

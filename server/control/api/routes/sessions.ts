@@ -1,3 +1,4 @@
+import { encodeTimeIdCursor } from '../../store/keyset.ts';
 import { sessionDto } from '../dto.ts';
 import { created, ok, route, type AnyRoute } from '../route.ts';
 import { createSessionBody, listSessionsQuery, logsQuery } from '../schemas.ts';
@@ -18,7 +19,12 @@ export function sessionRoutes(s: Services): AnyRoute[] {
       method: 'GET',
       path: '/api/v1/sessions',
       query: listSessionsQuery,
-      handler: async ({ user, query }) => ok({ sessions: (await s.sessions.list(user, query)).map(sessionDto) }),
+      handler: async ({ user, query }) => {
+        const { cursor, ...filter } = query;
+        const page = await s.sessions.list(user, { ...filter, after: cursor });
+        const nextCursor = page.last ? encodeTimeIdCursor({ at: page.last.createdAt, id: page.last.id }) : null;
+        return ok({ sessions: page.sessions.map(sessionDto), nextCursor });
+      },
     }),
     route({
       method: 'GET',

@@ -1,5 +1,6 @@
 import { adminUserDto, invitationDto } from '../access-dto.ts';
-import { acceptInvitationBody, invitationCodeBody, inviteBody, updateUserBody } from '../access-schemas.ts';
+import { encodeTextCursor } from '../../store/keyset.ts';
+import { acceptInvitationBody, invitationCodeBody, inviteBody, listUsersQuery, updateUserBody } from '../access-schemas.ts';
 import { created, ok, publicRoute, route, type AnyRoute } from '../route.ts';
 import type { Services } from '../services.ts';
 
@@ -39,10 +40,14 @@ export function userRoutes(s: Services): AnyRoute[] {
     route({
       method: 'GET',
       path: '/api/v1/users',
-      handler: async ({ user }) => {
-        const users = await s.users.list(user);
+      query: listUsersQuery,
+      handler: async ({ user, query }) => {
+        const { cursor, role, limit, ...filter } = query;
+        const rows = await s.users.list(user, { ...filter, isAdmin: role === undefined ? undefined : role === 'admin', after: cursor, limit: limit + 1 });
+        const users = rows.slice(0, limit);
         const totp = await s.store.userAdmin.withTotp();
-        return ok({ users: users.map((u) => adminUserDto(u, totp.has(u.id))) });
+        const nextCursor = rows.length > limit ? encodeTextCursor({ key: users[users.length - 1].email }) : null;
+        return ok({ users: users.map((u) => adminUserDto(u, totp.has(u.id))), nextCursor });
       },
     }),
     route({

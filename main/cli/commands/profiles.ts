@@ -58,7 +58,7 @@ export async function profilesWrite(argv: string[], io: CliIo): Promise<number> 
     );
     print(io, written, values.json, 'Nothing written.');
     if (!values.json && written.some((p) => p.kind === 'pg-service')) {
-      out(io, `Connect with: psql service=${written[0]!.name}   (after 'gatehouse db access --resource ${a.resource.name} --account ${a.name}')`);
+      out(io, `Connect with: psql service=${written[0].name}   (after 'gatehouse db access --resource ${a.resource.name} --account ${a.name}')`);
     }
     return 0;
   } finally {

@@ -33,7 +33,7 @@ class TappedApi extends ApiClient {
   }
 }
 
-describe.skipIf(missing.length > 0)('issue 14: daily use (real control plane, gateway, PostgreSQL)', () => {
+describe.skipIf(missing.length > 0)('issue 14: daily use (real control plane, gateway, PostgreSQL; the CLI as a user runs it)', () => {
   let stack: Stack;
   let dir: string;
   let api: TappedApi;
@@ -149,24 +149,10 @@ describe.skipIf(missing.length > 0)('issue 14: daily use (real control plane, ga
     expect(second).toMatchObject({ state: 'ready', port: ready.port });
     await manager.stop(second.sessionId);
   }, 60_000);
-});
-
-describe.skipIf(missing.length > 0)('issue 14: the CLI as a user runs it (real stack)', () => {
-  let stack: Stack;
-  let dir: string;
-  beforeAll(async () => {
-    const { startStack } = await import('../../../server/demo/stack.ts');
-    stack = await startStack({ env: { GATEHOUSE_LOG_LEVEL: 'warn' } });
-    dir = await mkdtemp(join(tmpdir(), 'gatehouse-daily-cli-'));
-  }, 180_000);
-  afterAll(async () => {
-    await stack?.close();
-    if (dir) await rm(dir, { recursive: true, force: true });
-  });
 
   it('items 3, 4: profiles write → psql service=…; sessions extend from another terminal keeps the open connection past the old expiry; db access --again', async () => {
-    const env = { ...process.env, HOME: dir, GATEHOUSE_HOME: join(dir, 'gh'), GATEHOUSE_SECRET_STORE: 'file', GATEHOUSE_LOG_LEVEL: 'warn', PGSERVICEFILE: '' };
-    delete env.PGSERVICEFILE;
+    const { PGSERVICEFILE: _theirs, ...base } = process.env;
+    const env = { ...base, HOME: dir, GATEHOUSE_HOME: join(dir, 'gh'), GATEHOUSE_SECRET_STORE: 'file', GATEHOUSE_LOG_LEVEL: 'warn' };
     const run = (...args: string[]) => runCli(env, args);
     expect((await run('login', '--domain', stack.domain, '--email', stack.email, '--password', stack.password)).code).toBe(0);
 

@@ -208,6 +208,50 @@ describe.skipIf(missing.length > 0)('issue 14: daily use (real control plane, ga
     expect((await run('profiles', 'remove', '--resource', stack.resource, '--account', 'readonly')).code).toBe(0);
     expect(await readFile(join(dir, '.pg_service.conf'), 'utf8')).not.toContain('gatehouse-');
   }, 90_000);
+
+  it('item 5 and in-app MFA: the desktop drives the same gate over IPC (reason → waiting → approved → started, as access-progress events); MFA enrollment with a QR code; profiles over IPC', async () => {
+    const { setUpAccessScenario, ALICE, TotpCodes } = await import('../../../test/integration/access-control.helpers.ts');
+    const { createDesktopServices } = await import('../../ipc/services/create-desktop-api.ts');
+    const { profilePaths } = await import('../profiles/index.ts');
+    await setUpAccessScenario(stack);
+    const home = join(dir, 'desktop');
+    const { api: desktop, handlers } = await createDesktopServices({ dir: home, secrets: 'file', profilePaths: profilePaths({ HOME: home }, 'linux', home) });
+    const call = async <T>(channel: string, ...args: unknown[]): Promise<T> => {
+      const r = await handlers.invoke(channel, args);
+      if (!r.ok) throw Object.assign(new Error(r.error.message), r.error);
+      return r.result as T;
+    };
+    try {
+      await call('auth.signIn', { serverUrl: stack.domain, email: ALICE.email, password: ALICE.password });
+      // in-app enrollment: a QR code and the secret, then the first code gives the recovery codes
+      const enrollment = await call<{ qrDataUrl: string; secret: string; otpauthUrl: string }>('auth.mfaEnrollStart', {});
+      expect(enrollment.qrDataUrl).toMatch(/^data:image\/png;base64,/);
+      const codes = new TotpCodes(enrollment.secret);
+      expect((await call<{ recoveryCodes: string[] }>('auth.mfaEnrollConfirm', { code: await codes.next() })).recoveryCodes).toHaveLength(10);
+      expect(await call('auth.profile')).toMatchObject({ user: { email: ALICE.email }, mfa: { totp: true, recoveryCodesLeft: 10 } });
+
+      const steps: string[] = [];
+      handlers.subscribe('access-progress', (p) => {
+        if (p.flowId !== 'f1') return;
+        steps.push(p.step);
+        if (p.step === 'reason') void call('access.answer', { flowId: 'f1', reason: 'month-end report' });
+        if (p.step === 'waiting') void stack.api('POST', `/access-requests/${p.request.id}/approve`, { comment: 'ok' }).catch(() => undefined);
+      });
+      const outcome = await call<{ outcome: string; session: { sessionId: string; port: number } }>('access.begin', {
+        flowId: 'f1', projectId: stack.projectId, resource: stack.resource, account: 'ro-approval', duration: '10m',
+      });
+      expect(outcome.outcome).toBe('started');
+      expect(steps.filter((s, i) => s !== steps[i - 1])).toEqual(['starting', 'reason', 'waiting', 'approved', 'started']);
+
+      // profiles over IPC, on the account's stable port
+      const written = await call<{ kind: string; port: number }[]>('profiles.write', { projectId: stack.projectId, resource: stack.resource, account: 'ro-approval' });
+      expect(written.map((p) => p.kind).sort()).toEqual(['dbeaver', 'pg-service']);
+      expect(written.every((p) => p.port === outcome.session.port)).toBe(true);
+      expect(await call('profiles.remove', { projectId: stack.projectId, resource: stack.resource, account: 'ro-approval' })).toHaveLength(2);
+    } finally {
+      await desktop.close();
+    }
+  }, 60_000);
 });
 
 const BIN = join(ROOT, 'bin/gatehouse.mjs');

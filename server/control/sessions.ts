@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { CertificateAuthority } from '../../proxy-core/src/tls/certs.ts';
-import { ErrorCodes, GatehouseError, notFound } from '../../proxy-core/src/errors.ts';
+import { ErrorCodes, GatehouseError, InvalidInputError, notFound } from '../../proxy-core/src/errors.ts';
 import type { SessionEndReason } from '../../proxy-core/src/tunnel/session-end.ts';
 import { createLogger } from '../../proxy-core/src/log.ts';
 import type { AccessEvaluator } from './access/access-evaluator.ts';
@@ -30,6 +30,17 @@ export interface SessionRelay {
   isGatewayConnected(gatewayId: string): boolean | Promise<boolean>;
   /** Ends the session's tunnels and connections on every replica (server/control/cluster). */
   endSession(sessionId: string, reason: SessionEndReason): void;
+  /**
+   * Moves the session's expiry on every replica and gateway (open connections carry on) and
+   * hands the client tunnels the new certificate (whoever holds the local proxy applies it).
+   */
+  extendSession(sessionId: string, expiresAt: Date, certificatePem: string): void;
+}
+
+export interface ExtendSessionInput {
+  duration: string | number;
+  publicKeyPem: string;
+  mfa?: { method: 'totp' | 'email'; code: string };
 }
 
 /** Filters and position of `GET /sessions` (see SessionPageFilter). */
@@ -153,6 +164,48 @@ export class SessionService {
       },
     });
     return { session, certificatePem, caCertificatePem: this.#ca.certPem, gatewayId: resource.gatewayId };
+  }
+
+  /**
+   * Extends the caller's own active session in place: `duration` more than its current expiry,
+   * checked like a new session from now (policy maximum, MFA, no approval window to stretch).
+   * A new certificate for the same key covers the new expiry; tunnels, gateway connections and
+   * the open client connections carry on.
+   */
+  async extend(user: User, id: string, input: ExtendSessionInput, sourceAddress: string | null) {
+    const session = await this.get(user, id);
+    if (session.userId !== user.id) throw new GatehouseError(ErrorCodes.FORBIDDEN, 'only the person who opened a session may extend it');
+    if (session.status !== 'active') {
+      const code = session.status === 'revoked' ? ErrorCodes.SESSION_REVOKED : session.status === 'expired' ? ErrorCodes.SESSION_EXPIRED : ErrorCodes.SESSION_ENDED;
+      throw new GatehouseError(code, `this session is ${session.status}; start a new one (Access again)`);
+    }
+    const seconds = durationSeconds(input.duration, this.#maxSeconds);
+    const account = await this.#store.accounts.findById(session.accountId);
+    if (!account) throw notFound('account');
+    const now = new Date();
+    const expiresAt = new Date(session.expiresAt.getTime() + seconds * 1000);
+    const remaining = Math.ceil((expiresAt.getTime() - now.getTime()) / 1000);
+    if (remaining > this.#maxSeconds) throw new InvalidInputError(`duration: a session may run at most ${this.#maxSeconds} seconds from now`, 'duration');
+    const grant = await this.#access.grantFor(user, session.projectId, account, remaining);
+    if (grant.approval) {
+      throw new GatehouseError(ErrorCodes.APPROVAL_REQUIRED, `account "${account.name}" needs approval for each session: it cannot be extended past its approved window; request access again`);
+    }
+    if (account.requireMfa) await this.#requireMfa(user, session.projectId, account, input.mfa, sourceAddress);
+    const certificatePem = await this.#ca.issue({
+      publicKeyPem: input.publicKeyPem,
+      uri: `gatehouse://session/${id}`,
+      commonName: user.email,
+      notAfter: expiresAt,
+      usage: 'client',
+    });
+    const extended = await this.#store.sessions.extend(id, expiresAt, now);
+    if (!extended) throw new GatehouseError(ErrorCodes.SESSION_ENDED, 'this session ended meanwhile; start a new one (Access again)');
+    this.#relay.extendSession(id, expiresAt, certificatePem);
+    await this.#audit({
+      actor: user, action: 'session.extend', targetType: 'session', targetId: id, sourceAddress,
+      details: { projectId: session.projectId, from: session.expiresAt.toISOString(), expiresAt: expiresAt.toISOString() },
+    });
+    return { session: extended, certificatePem };
   }
 
   /** MFA_REQUIRED with the methods to answer, or the proof checked (each code works once). */

@@ -150,6 +150,8 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       this.eventLogValue?.ack(message.seq);
     } else if (message.type === 'session-ended' && message.sessionId !== undefined) {
       void this.dispatcher?.endSession(message.sessionId, message.reason);
+    } else if (message.type === 'session-extended' && message.sessionId !== undefined) {
+      this.dispatcher?.extendSession(message.sessionId, Date.parse(message.expiresAt));
     } else {
       log.debug({ type: message.type }, 'control message not for a gateway ignored');
     }

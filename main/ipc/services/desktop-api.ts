@@ -15,11 +15,13 @@ import type { SettingsStore } from '../../core/settings/index.ts';
 import { jdbcUrl, openDbeaver, openPsql, type LaunchEnv, type LocalConnection } from '../../launchers/index.ts';
 import type {
   AccessRequest, AccessRequestInfo, AccessRequestState, AccountGroup, AppNotification, AuthState, DesktopSettings, IpcEvents,
-  MfaMethod, NewAccessRequest, SessionStatus, SignInResult,
+  ClientProfile, GateOutcome, MfaEnrollment, MfaEnrollmentDone, MfaMethod, MfaProof, ProfileTarget, ResumeReport, NewAccessRequest, ProfileInfo, SessionStatus, SignInResult,
 } from '../contract.ts';
 import type { IpcEventSource, IpcServices, Listener } from '../handlers.ts';
 import { createSessionNotifier, type SessionNotifier } from './notifier.ts';
 import { DesktopPrefs } from './desktop-prefs.ts';
+import { GateFlows } from './gate-flows.ts';
+import { ClientProfiles, profilePaths, type ProfileAccount, type ProfilePaths } from '../../core/profiles/index.ts';
 
 const log = createLogger('desktop-api');
 
@@ -29,6 +31,9 @@ export interface SessionManagerLike {
   stop(sessionId: string): Promise<void>;
   list(): SessionStatus[];
   close(): Promise<void>;
+  extend(sessionId: string, duration: string | number, mfa?: MfaProof): Promise<SessionStatus>;
+  recheck(): Promise<ResumeReport['sessions']>;
+  againRequest(sessionId: string): Promise<Omit<AccessRequest, 'reason'>>;
   on(event: 'status', listener: (status: SessionStatus) => void): unknown;
   off(event: 'status', listener: (status: SessionStatus) => void): unknown;
 }
@@ -43,6 +48,8 @@ export interface DesktopApiOptions {
   /** The Electron clipboard (its writeText is a promise since Electron 45); without it the renderer copies. */
   clipboard?: { writeText(text: string): void | Promise<void> };
   apiTimeoutMs?: number;
+  /** Where client profiles are written (default: this user's pg_service.conf and DBeaver workspace). */
+  profilePaths?: ProfilePaths;
 }
 
 /** One server's client core: kept across an expired sign-in so running sessions survive it. */
@@ -54,6 +61,8 @@ export class DesktopApi implements IpcServices, IpcEventSource {
   readonly #events = new EventEmitter();
   readonly #prefs: DesktopPrefs;
   readonly #notifier: SessionNotifier;
+  readonly #gates: GateFlows;
+  readonly #profiles: ClientProfiles;
   #core: Core | undefined;
   #auth: AuthState = { state: 'signed-out' };
   /** A sign-in waiting for its second factor. */
@@ -67,6 +76,8 @@ export class DesktopApi implements IpcServices, IpcEventSource {
     this.#opts = opts;
     this.#prefs = new DesktopPrefs(opts.dir);
     this.#events.setMaxListeners(100);
+    this.#gates = new GateFlows((progress) => this.#emit('access-progress', progress));
+    this.#profiles = new ClientProfiles(opts.profilePaths ?? profilePaths());
     this.#notifier = createSessionNotifier((n) => {
       void this.#prefs.read().then((p) => { if (p.notifications) this.#emit('notification', n); });
     });
@@ -106,10 +117,10 @@ export class DesktopApi implements IpcServices, IpcEventSource {
     try {
       const outcome = await api.login(req.email, req.password);
       if (isMfaChallenge(outcome) && outcome.mfaEnrollmentRequired) {
-        throw new GatehouseError(
-          ErrorCodes.MFA_REQUIRED,
-          'your organization requires an authenticator app and you have none yet: run "gatehouse login" in a terminal once to set it up, then sign in here',
-        );
+        // the organization requires an authenticator app: enroll here (auth.mfaEnrollStart)
+        const challengeId = randomUUID();
+        this.#pendingMfa = { challengeId, api, mfaToken: outcome.mfaToken };
+        return { state: 'mfa-enrollment-required', challengeId };
       }
       if (isMfaChallenge(outcome)) {
         // the server's mfaToken stays here; the renderer gets an opaque id for it
@@ -166,6 +177,39 @@ export class DesktopApi implements IpcServices, IpcEventSource {
     this.#setAuth({ state: 'signed-out', serverUrl, reason: 'signed-out' });
   }
 
+  async 'auth.mfaEnrollStart'({ challengeId }: { challengeId?: string }): Promise<MfaEnrollment> {
+    const enrollment = challengeId !== undefined
+      ? await this.#pendingChallenge(challengeId).api.enrollTotpWithChallenge(this.#pendingChallenge(challengeId).mfaToken)
+      : await this.#guard(() => this.#requireSignIn().api.enrollTotp());
+    return { otpauthUrl: enrollment.otpauthUrl, qrDataUrl: enrollment.qrDataUrl, secret: enrollment.secret };
+  }
+
+  /** Confirms with a first code: the recovery codes come back once (and, during a sign-in, the sign-in completes). */
+  async 'auth.mfaEnrollConfirm'({ code, challengeId }: { code: string; challengeId?: string }): Promise<MfaEnrollmentDone> {
+    if (challengeId === undefined) {
+      const { api } = this.#requireSignIn();
+      return { recoveryCodes: await this.#guard(() => api.confirmTotp(code)) };
+    }
+    const pending = this.#pendingChallenge(challengeId);
+    const result = await pending.api.confirmTotpWithChallenge(pending.mfaToken, code);
+    this.#pendingMfa = undefined;
+    try {
+      return { recoveryCodes: result.recoveryCodes, auth: await this.#completeSignIn(pending.api) };
+    } catch (err) {
+      await pending.api.close();
+      throw err;
+    }
+  }
+
+  async 'auth.profile'(): Promise<ProfileInfo> {
+    const { api, state } = this.#requireSignIn();
+    const mfa = await this.#guard(() => api.mfaStatus());
+    return {
+      user: state.user, serverUrl: state.serverUrl,
+      mfa: { totp: mfa.totp, recoveryCodesLeft: mfa.recoveryCodesLeft, enforce: mfa.enforce, emailAvailable: mfa.emailAvailable, methods: mfa.methods },
+    };
+  }
+
   // ---- accounts ----
 
   async 'accounts.list'(): Promise<AccountGroup[]> {
@@ -183,7 +227,9 @@ export class DesktopApi implements IpcServices, IpcEventSource {
         const port = await this.#opts.settings.rememberedPort({ domain: api.domain, projectId: project.id, resource: a.resource.name, account: a.name });
         group.accounts.push({
           id: a.id, name: a.name, description: a.description ?? '', username: a.username,
-          requireMfa: a.requireMfa, requireApproval: (a as { requireApproval?: boolean }).requireApproval === true, port,
+          requireMfa: a.requireMfa, requireApproval: a.requireApproval === true, port,
+          ...(typeof a.maxDurationSeconds === 'number' && { maxDurationSeconds: a.maxDurationSeconds }),
+          gateway: { status: a.gateway?.connected === true ? 'connected' : 'offline', lastSeenAt: a.gateway?.lastSeenAt ?? null },
         });
       }
     }
@@ -196,7 +242,68 @@ export class DesktopApi implements IpcServices, IpcEventSource {
   async 'sessions.start'(req: AccessRequest): Promise<SessionStatus> {
     const { sessions } = this.#requireSignIn();
     const { reason: _reason, ...access } = req;
-    return this.#guard(() => sessions.start(access));
+    const started = await this.#guard(() => sessions.start(access));
+    await this.#refreshProfiles(started);
+    return started;
+  }
+
+  /** Extends in place; MFA_REQUIRED (with its challenge) when the account wants a fresh code: call again with `mfa`. */
+  async 'sessions.extend'({ sessionId, duration, mfa }: { sessionId: string; duration: string | number; mfa?: MfaProof }): Promise<SessionStatus> {
+    this.#runningSession(sessionId);
+    return this.#guard(() => this.#core!.sessions.extend(sessionId, duration, mfa));
+  }
+
+  async 'sessions.accessAgain'({ sessionId, flowId }: { sessionId: string; flowId: string }): Promise<GateOutcome> {
+    const { sessions } = this.#requireSignIn();
+    const again = await this.#guard(() => sessions.againRequest(sessionId));
+    return this['access.begin']({ ...again, flowId });
+  }
+
+  /** Starts access through the gate (MFA, approval); its steps go out as `access-progress` events. */
+  async 'access.begin'(req: AccessRequest & { flowId: string }): Promise<GateOutcome> {
+    const { api, sessions } = this.#requireSignIn();
+    const { flowId, reason, accessRequestId, ...access } = req;
+    const outcome = await this.#guard(() => this.#gates.run(flowId, { api, start: (r) => sessions.start(r) }, access, {
+      ...(reason !== undefined && { reason }), ...(accessRequestId !== undefined && { requestId: accessRequestId }),
+    }));
+    if (outcome.outcome === 'started') await this.#refreshProfiles(outcome.session);
+    return outcome;
+  }
+
+  'access.answer'(req: { flowId: string; mfa?: MfaProof; reason?: string }): Promise<void> {
+    this.#gates.answer(req.flowId, req);
+    return Promise.resolve();
+  }
+
+  'access.cancel'({ flowId }: { flowId: string }): Promise<void> {
+    this.#gates.cancel(flowId);
+    return Promise.resolve();
+  }
+
+  // ---- client profiles ----
+
+  'profiles.list'(): Promise<ClientProfile[]> {
+    return this.#profiles.list();
+  }
+
+  /** Writes the account's psql service and DBeaver connection on its stable port. */
+  async 'profiles.write'(target: ProfileTarget): Promise<ClientProfile[]> {
+    return this.#profiles.write(await this.#profileAccount(target), target.kinds);
+  }
+
+  async 'profiles.remove'(target: ProfileTarget): Promise<ClientProfile[]> {
+    return this.#profiles.remove(target, target.kinds);
+  }
+
+  // ---- the computer woke up / the network changed (from the shell) ----
+
+  /** Re-checks every running session now (server and tunnel), then tells the renderer what happened. */
+  async systemResumed(cause: ResumeReport['cause']): Promise<ResumeReport> {
+    const sessions = this.#core ? await this.#core.sessions.recheck() : [];
+    const report: ResumeReport = { cause, at: new Date().toISOString(), sessions };
+    log.info({ cause, sessions: sessions.map((s) => s.outcome) }, 'after resume');
+    this.#emit('system-resumed', report);
+    return report;
   }
 
   // ---- access requests ----
@@ -238,6 +345,9 @@ export class DesktopApi implements IpcServices, IpcEventSource {
   async 'ports.set'(req: { projectId: string; resource: string; account: string; port: number }): Promise<void> {
     const { api } = this.#requireSignIn();
     await this.#opts.settings.setPort({ domain: api.domain, ...req }, req.port);
+    // saved clients follow the account's port
+    const existing = (await this.#profiles.list()).find((p) => p.resource === req.resource && p.account === req.account);
+    if (existing) await this.#profiles.refresh({ ...existing, port: req.port });
   }
 
   // ---- clients ----
@@ -298,6 +408,7 @@ export class DesktopApi implements IpcServices, IpcEventSource {
   /** Quit: ends every running session cleanly. Idempotent. */
   async close(): Promise<void> {
     this.#notifier.close();
+    this.#gates.cancelAll();
     await this.#dropPendingMfa();
     const core = this.#core;
     this.#core = undefined;
@@ -306,6 +417,22 @@ export class DesktopApi implements IpcServices, IpcEventSource {
   }
 
   // ---- plumbing ----
+
+  /** An account's connection details for its profiles: its stable port, database and user name. */
+  async #profileAccount(target: ProfileTarget): Promise<ProfileAccount> {
+    const { api } = this.#requireSignIn();
+    const accounts = await this.#guard(() => api.listAccessibleAccounts(target.projectId));
+    const a = accounts.find((x) => (x.resource.name === target.resource || x.resource.id === target.resource) && (x.name === target.account || x.id === target.account));
+    if (!a) throw new GatehouseError(ErrorCodes.NOT_FOUND, `no account "${target.account}" on "${target.resource}" that you may access in this project`);
+    const port = await this.#opts.settings.portFor(api.domain, target.projectId, a.resource.name, a.name);
+    return { projectId: target.projectId, resource: a.resource.name, account: a.name, port, database: a.resource.database, username: a.username };
+  }
+
+  /** A session started: profiles written for its account follow its port. */
+  async #refreshProfiles(s: SessionStatus): Promise<void> {
+    await this.#profiles.refresh({ projectId: s.projectId, resource: s.resourceName, account: s.accountName, port: s.port, database: s.database, username: s.username })
+      .catch((err: unknown) => log.warn({ err: (err as Error).message }, 'could not refresh the client profiles'));
+  }
 
   #pendingChallenge(challengeId: string): PendingMfa {
     const pending = this.#pendingMfa;
@@ -395,3 +522,5 @@ export class DesktopApi implements IpcServices, IpcEventSource {
 }
 
 export type { AppNotification };
+
+

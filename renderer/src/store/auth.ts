@@ -39,7 +39,8 @@ const authSlice: StateCreator<AuthSlice> = (set, get) => ({
     try {
       const result = await ipc['auth.signIn'](form);
       if (result.state === 'mfa-required') set({ mfa: result, signingIn: false, emailSent: false });
-      else set({ auth: result, signingIn: false, mfa: undefined });
+      else if (result.state === 'signed-in') set({ auth: result, signingIn: false, mfa: undefined });
+      else set({ signingIn: false, error: ENROLL_FIRST });
     } catch (err) {
       set({ signingIn: false, error: toUiError(err) });
     }
@@ -51,7 +52,8 @@ const authSlice: StateCreator<AuthSlice> = (set, get) => ({
     try {
       const result = await ipc['auth.submitMfa']({ challengeId: mfa.challengeId, method, code });
       if (result.state === 'signed-in') set({ auth: result, mfa: undefined, signingIn: false });
-      else set({ mfa: result, signingIn: false });
+      else if (result.state === 'mfa-required') set({ mfa: result, signingIn: false });
+      else set({ signingIn: false, mfa: undefined, error: ENROLL_FIRST });
     } catch (err) {
       const error = toUiError(err);
       // a wrong code may be retried; an expired challenge or a lockout starts over
@@ -83,6 +85,12 @@ const authSlice: StateCreator<AuthSlice> = (set, get) => ({
     set({ auth, ...(auth.state === 'signed-in' ? { error: undefined } : {}) });
   },
 });
+
+/** Until the sign-in screen offers enrollment (auth.mfaEnrollStart with the challengeId). */
+const ENROLL_FIRST: UiError = {
+  code: 'GATEHOUSE_ERR_MFA_REQUIRED',
+  message: 'Your organization requires an authenticator app and you have none yet: run "gatehouse login" in a terminal once to set it up, then sign in here.',
+};
 
 export const useAuthStore = create<AuthSlice>()(authSlice);
 

@@ -10,7 +10,7 @@ const session: SessionStatus = {
 };
 const group: AccountGroup = {
   projectId: 'p', projectName: 'demo', resource: { id: 'r', name: 'shop', database: 'shop' },
-  accounts: [{ id: 'a', name: 'readonly', description: '', username: 'readonly', requireMfa: false, requireApproval: false }],
+  accounts: [{ id: 'a', name: 'readonly', description: '', username: 'readonly', requireMfa: false, requireApproval: false, gateway: { status: 'connected', lastSeenAt: null } }],
 };
 
 describe('tray menu', () => {

@@ -23,7 +23,36 @@ export interface MfaProof { method: MfaMethod; code: string }
 export type SignInResult =
   | Extract<AuthState, { state: 'signed-in' }>
   /** The server asks for a second factor; answer with `auth.submitMfa` (email: `auth.sendEmailCode` first). */
-  | { state: 'mfa-required'; challengeId: string; methods: MfaMethod[] };
+  | { state: 'mfa-required'; challengeId: string; methods: MfaMethod[] }
+  /**
+   * The organization requires an authenticator app and this person has none yet: enroll in
+   * the app with `auth.mfaEnrollStart({ challengeId })` then `auth.mfaEnrollConfirm({ challengeId, code })`,
+   * which completes the sign-in.
+   */
+  | { state: 'mfa-enrollment-required'; challengeId: string };
+
+/** A TOTP enrollment under way: show the QR code (a `data:image/png` URL) or the secret to type. */
+export interface MfaEnrollment { otpauthUrl: string; qrDataUrl: string; secret: string }
+export interface MfaEnrollmentDone {
+  /** Ten one-time recovery codes, shown once. */
+  recoveryCodes: string[];
+  /** Set when the enrollment completed a sign-in (`challengeId` given). */
+  auth?: Extract<AuthState, { state: 'signed-in' }>;
+}
+/** The signed-in person and their second factors (the profile page). */
+export interface ProfileInfo {
+  user: UserInfo;
+  serverUrl: string;
+  mfa: {
+    totp: boolean;
+    recoveryCodesLeft: number;
+    /** What the organization enforces for everybody. */
+    enforce: 'none' | 'totp' | 'email';
+    emailAvailable: boolean;
+    /** What a session on an MFA account will accept. */
+    methods: MfaMethod[];
+  };
+}
 
 /**
  * What some refusals carry besides `{ name, code, message }`: the MFA methods the server
@@ -53,11 +82,22 @@ export interface NewAccessRequest {
   duration: string | number; reason: string;
 }
 
+/** Whether the gateway in front of a resource holds its link to the control plane. */
+export interface GatewayHealth {
+  status: 'connected' | 'offline';
+  /** When the control plane last heard from it (ISO); null when never. */
+  lastSeenAt: string | null;
+}
+
 export interface AccountInfo {
   id: string; name: string; description: string; username: string;
   requireMfa: boolean; requireApproval: boolean;
+  /** The longest session the policy allows (seconds), when the server says. */
+  maxDurationSeconds?: number;
   /** The local port this account always gets (remembered or set by the user). */
   port?: number;
+  /** The gateway of this account's resource. */
+  gateway: GatewayHealth;
 }
 export interface AccountGroup {
   projectId: string; projectName: string;
@@ -77,14 +117,91 @@ export interface AccessRequest {
   accessRequestId?: string;
 }
 
+/**
+ * What a person should be told about a session right now, driven by the tunnel's real events:
+ * - `ready`: the tunnel is up and the gateway is linked; queries work.
+ * - `reconnecting`: the tunnel to Gatehouse dropped (network, server restart, sleep) and is
+ *   being re-established; new connections fail until it is back, open ones were cut.
+ * - `gateway-offline`: the tunnel is up but the gateway in front of the database is not
+ *   linked to Gatehouse; new connections fail until it comes back.
+ * - `ended`: over for good; `reason` says why and `revokedBy` who, when an admin revoked it.
+ */
+export interface ConnectionState {
+  state: 'ready' | 'reconnecting' | 'gateway-offline' | 'ended';
+  /** When this state began (ISO). */
+  since: string;
+  /** For people: why it dropped, or why it ended. */
+  reason?: string;
+  /** The email of whoever revoked the session (state 'ended', endReason 'revoked'), when known. */
+  revokedBy?: string;
+}
+
 /** Live state of one local proxy (same shape as main/core's `AccessStatus`). */
 export interface SessionStatus {
   sessionId: string; projectId: string; resourceName: string; accountName: string;
   database: string; username: string; host: '127.0.0.1'; port: number; url: string; expiresAt: string;
+  /** The lifecycle of the local proxy; what to show people is `connection`. */
   state: 'starting' | 'ready' | 'ending' | 'ended' | 'error';
+  /** The honest connection state (set once the session has started). */
+  connection?: ConnectionState;
   endReason?: 'stopped' | 'expired' | 'revoked' | 'ended' | 'error';
   error?: SerializedError;
+  /** The duration asked for when the session was started ('1h', '30m' or seconds), for Access again. */
+  duration?: string | number;
   connections: number; statements: number; bytesIn: number; bytesOut: number;
+}
+
+/**
+ * One step of the access gate (main/core/access/access-gate.ts): the same state machine the
+ * CLI drives. The renderer only shows it and answers `mfa` and `reason` with `access.answer`.
+ */
+export type GateStep =
+  | { step: 'starting' }
+  /** A fresh second factor is needed; `invalid` is the server's word on the last code. */
+  | { step: 'mfa'; methods: MfaMethod[]; invalid?: string; emailSent: boolean }
+  /** Approval is needed and no request is open: give a reason to file one. */
+  | { step: 'reason'; requiredApprovals?: number }
+  | { step: 'waiting'; request: AccessRequestInfo; approvals: number; filed: boolean }
+  | { step: 'approved'; request: AccessRequestInfo; by: string[] }
+  | { step: 'started'; session: SessionStatus }
+  | { step: 'refused'; request: AccessRequestInfo; message: string }
+  | { step: 'failed'; error: IpcErrorInfo }
+  | { step: 'cancelled' };
+export type GateProgress = { flowId: string; at: string } & GateStep;
+
+/** How `access.begin` / `sessions.accessAgain` end (a failure rejects with the error instead). */
+export type GateOutcome =
+  | { outcome: 'started'; session: SessionStatus }
+  | { outcome: 'refused'; request: AccessRequestInfo; message: string }
+  | { outcome: 'cancelled' };
+
+/** What the app did after the computer woke up or the network changed. */
+export interface ResumeReport {
+  cause: 'resume' | 'network';
+  at: string;
+  sessions: {
+    sessionId: string; resourceName: string; accountName: string;
+    /** ok: nothing to do; reconnected: the tunnel was re-opened; reconnecting: still trying; ended: over (see reason). */
+    outcome: 'ok' | 'reconnected' | 'reconnecting' | 'ended';
+    reason?: string;
+  }[];
+}
+
+/** A client profile written for an account (psql's service file, DBeaver's workspace). */
+export interface ClientProfile {
+  kind: 'pg-service' | 'dbeaver';
+  /** The service name / DBeaver connection name: `gatehouse-<resource>-<account>`. */
+  name: string;
+  /** The file it lives in. */
+  file: string;
+  projectId?: string; resource: string; account: string;
+  host: '127.0.0.1'; port: number; database: string; username: string;
+}
+export type ClientProfileKind = ClientProfile['kind'];
+export interface ProfileTarget {
+  projectId: string; resource: string; account: string;
+  /** Both when absent. */
+  kinds?: ClientProfileKind[];
 }
 
 /** A session as the server remembers it (for "My sessions"). */
@@ -136,10 +253,31 @@ export interface IpcContract {
   /** Mails a one-time code: for the sign-in challenge, or (no challengeId) for an MFA-protected session. */
   'auth.sendEmailCode': { args: [{ challengeId?: string }]; result: void };
   'auth.signOut': { args: []; result: void };
+  /** Starts a TOTP enrollment: signed in, or (challengeId) during a sign-in that must enroll first. */
+  'auth.mfaEnrollStart': { args: [{ challengeId?: string }]; result: MfaEnrollment };
+  'auth.mfaEnrollConfirm': { args: [{ code: string; challengeId?: string }]; result: MfaEnrollmentDone };
+  'auth.profile': { args: []; result: ProfileInfo };
   'accounts.list': { args: []; result: AccountGroup[] };
+  /** Starts a session without the gate (refusals come back as errors); prefer `access.begin`. */
   'sessions.start': { args: [AccessRequest]; result: SessionStatus };
   'sessions.stop': { args: [{ sessionId: string }]; result: void };
   'sessions.list': { args: []; result: SessionStatus[] };
+  /** Extends a running session in place (within the policy's maximum); open connections stay open. */
+  'sessions.extend': { args: [{ sessionId: string; duration: string | number }]; result: SessionStatus };
+  /** Starts a new session like an ended one (same account and duration), through the gate. */
+  'sessions.accessAgain': { args: [{ sessionId: string; flowId: string }]; result: GateOutcome };
+  /**
+   * Starts access through the gate: MFA and approval steps come as `access-progress` events
+   * with this `flowId`; answer them with `access.answer`; resolves when it is over.
+   */
+  'access.begin': { args: [AccessRequest & { flowId: string }]; result: GateOutcome };
+  'access.answer': { args: [{ flowId: string; mfa?: MfaProof; reason?: string }]; result: void };
+  /** Stops a gate (waiting for approval: the request stays open on the server). */
+  'access.cancel': { args: [{ flowId: string }]; result: void };
+  'profiles.list': { args: []; result: ClientProfile[] };
+  /** Writes (or refreshes) the profiles of an account; answers what is written. */
+  'profiles.write': { args: [ProfileTarget]; result: ClientProfile[] };
+  'profiles.remove': { args: [ProfileTarget]; result: ClientProfile[] };
   'ports.set': { args: [{ projectId: string; resource: string; account: string; port: number }]; result: void };
   'clients.openPsql': { args: [{ sessionId: string }]; result: void };
   'clients.openDbeaver': { args: [{ sessionId: string }]; result: void };
@@ -161,6 +299,10 @@ export interface IpcEvents {
   'session-status': SessionStatus;
   'notification': AppNotification;
   'auth-changed': AuthState;
+  /** A step of an access gate started with `access.begin` or `sessions.accessAgain`. */
+  'access-progress': GateProgress;
+  /** After the computer woke up or the network changed: what was checked and done. */
+  'system-resumed': ResumeReport;
 }
 
 export type Channel = keyof IpcContract;
@@ -170,15 +312,18 @@ export type ResultOf<C extends Channel> = IpcContract[C]['result'];
 
 /** Every channel name, for the preload's allow-list and the bridge's validation. */
 export const CHANNELS = [
-  'auth.current', 'auth.signIn', 'auth.submitMfa', 'auth.sendEmailCode', 'auth.signOut', 'accounts.list',
-  'sessions.start', 'sessions.stop', 'sessions.list', 'ports.set',
+  'auth.current', 'auth.signIn', 'auth.submitMfa', 'auth.sendEmailCode', 'auth.signOut',
+  'auth.mfaEnrollStart', 'auth.mfaEnrollConfirm', 'auth.profile', 'accounts.list',
+  'sessions.start', 'sessions.stop', 'sessions.list', 'sessions.extend', 'sessions.accessAgain',
+  'access.begin', 'access.answer', 'access.cancel',
+  'profiles.list', 'profiles.write', 'profiles.remove', 'ports.set',
   'clients.openPsql', 'clients.openDbeaver', 'clients.copyJdbcUrl',
   'history.list', 'history.events',
   'requests.create', 'requests.get', 'requests.list', 'requests.approve', 'requests.deny',
   'settings.get', 'settings.set',
 ] as const satisfies readonly Channel[];
 
-export const EVENTS = ['session-status', 'notification', 'auth-changed'] as const satisfies readonly EventName[];
+export const EVENTS = ['session-status', 'notification', 'auth-changed', 'access-progress', 'system-resumed'] as const satisfies readonly EventName[];
 
 // Compile-time check that CHANNELS lists every channel.
 type Missing = Exclude<Channel, (typeof CHANNELS)[number]>;

@@ -10,7 +10,7 @@ import {
   isMfaChallenge,
   type AccessibleAccount, type AccessRequestInfo, type AccessRequestQuery, type CreateSessionRequest, type CreateSessionResult,
   type LoginOutcome, type LoginResult, type Me, type ProjectInfo, type MfaProof, type NewAccessRequest, type Session, type SessionLogsPage,
-  type SessionQuery, type TokenProvider, type Tokens, type TotpEnrollment,
+  type SessionQuery, type ExtendSessionRequest, type ExtendSessionResult, type MfaStatus, type TokenProvider, type Tokens, type TotpEnrollment,
 } from './types.ts';
 
 const log = createLogger('api-client');
@@ -133,6 +133,10 @@ export class ApiClient {
     return (await this.#authorized<{ recoveryCodes: string[] }>('POST', '/me/mfa/totp/confirm', { body: { code } })).recoveryCodes;
   }
 
+  mfaStatus(): Promise<MfaStatus> {
+    return this.#authorized('GET', '/me/mfa');
+  }
+
   async removeTotp(code: string): Promise<void> {
     await this.#authorized('DELETE', '/me/mfa/totp', { body: { code } });
   }
@@ -208,6 +212,16 @@ export class ApiClient {
 
   async getSession(id: string): Promise<Session> {
     return (await this.#authorized<{ session: Session }>('GET', `/sessions/${enc(id)}`)).session;
+  }
+
+  /**
+   * Extends a running session in place: a later expiry (within the policy) and a new
+   * certificate for the same key, valid until then.
+   */
+  async extendSession(id: string, req: ExtendSessionRequest): Promise<ExtendSessionResult> {
+    const r = await this.#authorized<ExtendSessionResult>('POST', `/sessions/${enc(id)}/extend`, { body: req });
+    if (!r?.session?.id || !r.certificatePem) throw new GatehouseError(ErrorCodes.PROTOCOL, `the Gatehouse server at ${this.domain} sent an incomplete answer`);
+    return r;
   }
 
   async endSession(id: string): Promise<Session> {

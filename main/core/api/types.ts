@@ -122,6 +122,17 @@ export interface AccessibleAccount {
   /** The longest session the caller's policies allow. */
   maxDurationSeconds?: number | null;
   resource: { id: string; name: string; database: string };
+  /** The resource's gateway: linked to the control plane or not (older servers omit it). */
+  gateway?: { connected: boolean; lastSeenAt: string | null };
+}
+
+/** `GET /me/mfa`: the caller's second factors. */
+export interface MfaStatus {
+  totp: boolean;
+  recoveryCodesLeft: number;
+  enforce: 'none' | 'totp' | 'email';
+  emailAvailable: boolean;
+  methods: MfaMethod[];
 }
 
 export type SessionStatus = 'active' | 'ended' | 'revoked' | 'expired';
@@ -137,6 +148,8 @@ export interface Session {
   createdAt: string;
   expiresAt: string;
   endedAt?: string | null;
+  /** Who revoked it (status 'revoked'), when known. */
+  revokedBy?: string | null;
 }
 
 export interface CreateSessionRequest {
@@ -159,6 +172,20 @@ export interface CreateSessionResult {
   certificatePem: string;
   caCertificatePem: string;
   gatewayId: string;
+}
+
+export interface ExtendSessionRequest {
+  /** How much longer: '30m', '1h' or seconds, added to the current expiry. */
+  duration: string | number;
+  /** The session's public key again: the new certificate is issued for it. */
+  publicKeyPem: string;
+  /** A fresh second factor, for accounts that require MFA. */
+  mfa?: MfaProof;
+}
+
+export interface ExtendSessionResult {
+  session: Session;
+  certificatePem: string;
 }
 
 export interface SessionQuery {

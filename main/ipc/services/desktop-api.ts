@@ -14,7 +14,7 @@ import type { SettingsStore } from '../../core/settings/index.ts';
 import { jdbcUrl, openDbeaver, openPsql, type LaunchEnv, type LocalConnection } from '../../launchers/index.ts';
 import type {
   AccessRequest, AccessRequestInfo, AccessRequestState, AccountGroup, AppNotification, AuthState, DesktopSettings, IpcEvents,
-  MfaMethod, NewAccessRequest, SessionStatus, SignInResult,
+  ClientProfile, GateOutcome, MfaEnrollment, MfaEnrollmentDone, MfaMethod, MfaProof, ProfileTarget, NewAccessRequest, ProfileInfo, SessionStatus, SignInResult,
 } from '../contract.ts';
 import type { IpcEventSource, IpcServices, Listener } from '../handlers.ts';
 import { createSessionNotifier, type SessionNotifier } from './notifier.ts';
@@ -105,10 +105,10 @@ export class DesktopApi implements IpcServices, IpcEventSource {
     try {
       const outcome = await api.login(req.email, req.password);
       if (isMfaChallenge(outcome) && outcome.mfaEnrollmentRequired) {
-        throw new GatehouseError(
-          ErrorCodes.MFA_REQUIRED,
-          'your organization requires an authenticator app and you have none yet: run "gatehouse login" in a terminal once to set it up, then sign in here',
-        );
+        // the organization requires an authenticator app: enroll here (auth.mfaEnrollStart)
+        const challengeId = randomUUID();
+        this.#pendingMfa = { challengeId, api, mfaToken: outcome.mfaToken };
+        return { state: 'mfa-enrollment-required', challengeId };
       }
       if (isMfaChallenge(outcome)) {
         // the server's mfaToken stays here; the renderer gets an opaque id for it
@@ -165,6 +165,39 @@ export class DesktopApi implements IpcServices, IpcEventSource {
     this.#setAuth({ state: 'signed-out', serverUrl, reason: 'signed-out' });
   }
 
+  async 'auth.mfaEnrollStart'({ challengeId }: { challengeId?: string }): Promise<MfaEnrollment> {
+    const enrollment = challengeId !== undefined
+      ? await this.#pendingChallenge(challengeId).api.enrollTotpWithChallenge(this.#pendingChallenge(challengeId).mfaToken)
+      : await this.#guard(() => this.#requireSignIn().api.enrollTotp());
+    return { otpauthUrl: enrollment.otpauthUrl, qrDataUrl: enrollment.qrDataUrl, secret: enrollment.secret };
+  }
+
+  /** Confirms with a first code: the recovery codes come back once (and, during a sign-in, the sign-in completes). */
+  async 'auth.mfaEnrollConfirm'({ code, challengeId }: { code: string; challengeId?: string }): Promise<MfaEnrollmentDone> {
+    if (challengeId === undefined) {
+      const { api } = this.#requireSignIn();
+      return { recoveryCodes: await this.#guard(() => api.confirmTotp(code)) };
+    }
+    const pending = this.#pendingChallenge(challengeId);
+    const result = await pending.api.confirmTotpWithChallenge(pending.mfaToken, code);
+    this.#pendingMfa = undefined;
+    try {
+      return { recoveryCodes: result.recoveryCodes, auth: await this.#completeSignIn(pending.api) };
+    } catch (err) {
+      await pending.api.close();
+      throw err;
+    }
+  }
+
+  async 'auth.profile'(): Promise<ProfileInfo> {
+    const { api, state } = this.#requireSignIn();
+    const mfa = await this.#guard(() => api.mfaStatus());
+    return {
+      user: state.user, serverUrl: state.serverUrl,
+      mfa: { totp: mfa.totp, recoveryCodesLeft: mfa.recoveryCodesLeft, enforce: mfa.enforce, emailAvailable: mfa.emailAvailable, methods: mfa.methods },
+    };
+  }
+
   // ---- accounts ----
 
   async 'accounts.list'(): Promise<AccountGroup[]> {
@@ -182,7 +215,9 @@ export class DesktopApi implements IpcServices, IpcEventSource {
         const port = await this.#opts.settings.rememberedPort({ domain: api.domain, projectId: project.id, resource: a.resource.name, account: a.name });
         group.accounts.push({
           id: a.id, name: a.name, description: a.description ?? '', username: a.username,
-          requireMfa: a.requireMfa, requireApproval: (a as { requireApproval?: boolean }).requireApproval === true, port,
+          requireMfa: a.requireMfa, requireApproval: a.requireApproval === true, port,
+          ...(typeof a.maxDurationSeconds === 'number' && { maxDurationSeconds: a.maxDurationSeconds }),
+          gateway: { status: a.gateway?.connected === true ? 'connected' : 'offline', lastSeenAt: a.gateway?.lastSeenAt ?? null },
         });
       }
     }
@@ -197,6 +232,16 @@ export class DesktopApi implements IpcServices, IpcEventSource {
     const { reason: _reason, ...access } = req;
     return this.#guard(() => sessions.start(access));
   }
+
+  // TEMPORARY (contract first for deskui): implemented in the next commits on this branch.
+  'sessions.extend'(_req: { sessionId: string; duration: string | number }): Promise<SessionStatus> { return notYet(); }
+  'sessions.accessAgain'(_req: { sessionId: string; flowId: string }): Promise<GateOutcome> { return notYet(); }
+  'access.begin'(_req: AccessRequest & { flowId: string }): Promise<GateOutcome> { return notYet(); }
+  'access.answer'(_req: { flowId: string; mfa?: MfaProof; reason?: string }): Promise<void> { return notYet(); }
+  'access.cancel'(_req: { flowId: string }): Promise<void> { return notYet(); }
+  'profiles.list'(): Promise<ClientProfile[]> { return notYet(); }
+  'profiles.write'(_req: ProfileTarget): Promise<ClientProfile[]> { return notYet(); }
+  'profiles.remove'(_req: ProfileTarget): Promise<ClientProfile[]> { return notYet(); }
 
   // ---- access requests ----
 
@@ -389,3 +434,7 @@ export class DesktopApi implements IpcServices, IpcEventSource {
 }
 
 export type { AppNotification };
+
+function notYet(): Promise<never> {
+  return Promise.reject(new GatehouseError(ErrorCodes.INTERNAL, 'not implemented yet'));
+}

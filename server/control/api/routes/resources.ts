@@ -12,6 +12,13 @@ import { approvalRuleDto } from '../access-dto.ts';
 import { assertMayAllowWeakAuth, targetChanges, weakAuthChanges } from '../../resource-target-policy.ts';
 
 export function resourceRoutes(s: Services): AnyRoute[] {
+  /** Whether the gateway in front of a resource is linked (to any replica), for the Accounts list. */
+  const gatewayHealth = async (resourceId: string): Promise<{ connected: boolean; lastSeenAt: string | null }> => {
+    const resource = await s.store.resources.findById(resourceId);
+    const gateway = resource && (await s.store.gateways.findById(resource.gatewayId));
+    if (!gateway) return { connected: false, lastSeenAt: null };
+    return { connected: gateway.connected || (await s.relay.isGatewayConnected(gateway.id)), lastSeenAt: gateway.lastSeenAt?.toISOString() ?? null };
+  };
   /** A resource the user may `manage` (or `read`), else 404/403. */
   async function resourceFor(user: User, id: string, action: 'read' | 'manage'): Promise<Resource> {
     const resource = await s.store.resources.findById(id);
@@ -204,8 +211,17 @@ export function resourceRoutes(s: Services): AnyRoute[] {
         }
         // Exactly what the caller may access or request, per their role and policies.
         const grants = await s.access.grants(user, params.projectId);
+        const health = new Map<string, Promise<{ connected: boolean; lastSeenAt: string | null }>>();
+        const gatewayOf = (resourceId: string) => {
+          let found = health.get(resourceId);
+          if (!found) health.set(resourceId, (found = gatewayHealth(resourceId)));
+          return found;
+        };
         return ok({
-          accounts: grants.map((g) => ({ ...accessibleAccountDto(g.account), requireApproval: g.approval !== undefined, maxDurationSeconds: g.maxDurationSeconds })),
+          accounts: await Promise.all(grants.map(async (g) => ({
+            ...accessibleAccountDto(g.account), requireApproval: g.approval !== undefined, maxDurationSeconds: g.maxDurationSeconds,
+            gateway: await gatewayOf(g.account.resource.id),
+          }))),
         });
       },
     }),

@@ -65,6 +65,13 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`) });
 }
 
+/** A screenshot for the docs: docs/screenshots/desktop-<name>.png (README and docs/ show them). */
+export async function docShot(page: Page, name: string): Promise<void> {
+  const dir = join(REPO_ROOT, 'docs/screenshots');
+  await mkdir(dir, { recursive: true });
+  await page.screenshot({ path: join(dir, `desktop-${name}.png`) });
+}
+
 /** How long after navigation the first real screen was up (set by the renderer). */
 export async function readyAtMs(page: Page): Promise<number> {
   await page.waitForFunction(() => document.documentElement.dataset.readyAt !== undefined);

@@ -25,7 +25,7 @@ const FOCUSABLE = 'button:not(:disabled), input:not(:disabled), select:not(:disa
 /** Keeps Tab and Shift+Tab inside `root`. */
 export function trapTab(e: ReactKeyboardEvent, root: HTMLElement | null): void {
   if (e.key !== 'Tab' || !root) return;
-  const items = [...root.querySelectorAll<HTMLElement>(FOCUSABLE)].filter((el) => el.offsetParent !== null);
+  const items = Array.from(root.querySelectorAll<HTMLElement>(FOCUSABLE)).filter((el) => el.offsetParent !== null);
   if (items.length === 0) return;
   const first = items[0];
   const last = items[items.length - 1];

@@ -1,4 +1,4 @@
-import { memo, useState } from 'react';
+import { memo, useEffect, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import type { AccountGroup, AccountInfo, GatewayHealth } from '../../../main/ipc/contract.ts';
 import { formatDuration } from '../lib/durations.ts';
@@ -8,12 +8,21 @@ import { sessionSelectors, useSessionsStore } from '../store/sessions.ts';
 import { useUiStore } from '../store/ui.ts';
 import { ClientProfiles } from './ClientProfiles.tsx';
 
+/** How often the list (and each resource's gateway health) is refreshed while shown. */
+const HEALTH_REFRESH_MS = 10_000;
+
 export function AccountsView() {
   const groups = useAccountsStore(useShallow(accountSelectors.filteredGroups));
   const status = useAccountsStore(accountSelectors.status);
   const error = useAccountsStore(accountSelectors.error);
   const query = useAccountsStore(accountSelectors.query);
   const total = useAccountsStore(accountSelectors.count);
+
+  // gateway health changes: refresh while the list is shown (the Shell loaded it once already)
+  useEffect(() => {
+    const timer = setInterval(() => void useAccountsStore.getState().load(), HEALTH_REFRESH_MS);
+    return () => clearInterval(timer);
+  }, []);
 
   return (
     <section aria-labelledby="accounts-title">

@@ -15,7 +15,7 @@ import type { AccessRequestService } from './access/access-requests.ts';
 import type { Audit } from './audit.ts';
 import type { Permissions } from './auth/permissions.ts';
 import type { MfaService } from './auth/mfa/mfa-service.ts';
-import { ErrorWithBody, notFound } from './api/errors.ts';
+import { ErrorWithBody, InvalidInputError, notFound } from './api/errors.ts';
 import { durationSeconds } from './duration.ts';
 import type { SessionStatus } from './store/schema.ts';
 import type { SessionRecord } from './store/sessions.ts';
@@ -30,6 +30,14 @@ export interface SessionRelay {
   isGatewayConnected(gatewayId: string): boolean | Promise<boolean>;
   /** Ends the session's tunnels and connections on every replica (server/control/cluster). */
   endSession(sessionId: string, reason: 'revoked' | 'ended' | 'expired'): void;
+  /** Moves the session's expiry on every replica and gateway (open connections carry on). */
+  extendSession(sessionId: string, expiresAt: Date): void;
+}
+
+export interface ExtendSessionInput {
+  duration: string | number;
+  publicKeyPem: string;
+  mfa?: { method: 'totp' | 'email'; code: string };
 }
 
 export interface CreateSessionInput {
@@ -146,6 +154,48 @@ export class SessionService {
       },
     });
     return { session, certificatePem, caCertificatePem: this.#ca.certPem, gatewayId: resource.gatewayId };
+  }
+
+  /**
+   * Extends the caller's own active session in place: `duration` more than its current expiry,
+   * checked like a new session from now (policy maximum, MFA, no approval window to stretch).
+   * A new certificate for the same key covers the new expiry; tunnels, gateway connections and
+   * the open client connections carry on.
+   */
+  async extend(user: User, id: string, input: ExtendSessionInput, sourceAddress: string | null) {
+    const session = await this.get(user, id);
+    if (session.userId !== user.id) throw new GatehouseError(ErrorCodes.FORBIDDEN, 'only the person who opened a session may extend it');
+    if (session.status !== 'active') {
+      const code = session.status === 'revoked' ? ErrorCodes.SESSION_REVOKED : session.status === 'expired' ? ErrorCodes.SESSION_EXPIRED : ErrorCodes.SESSION_ENDED;
+      throw new GatehouseError(code, `this session is ${session.status}; start a new one (Access again)`);
+    }
+    const seconds = durationSeconds(input.duration, this.#maxSeconds);
+    const account = await this.#store.accounts.findById(session.accountId);
+    if (!account) throw notFound('account');
+    const now = new Date();
+    const expiresAt = new Date(session.expiresAt.getTime() + seconds * 1000);
+    const remaining = Math.ceil((expiresAt.getTime() - now.getTime()) / 1000);
+    if (remaining > this.#maxSeconds) throw new InvalidInputError(`duration: a session may run at most ${this.#maxSeconds} seconds from now`, 'duration');
+    const grant = await this.#access.grantFor(user, session.projectId, account, remaining);
+    if (grant.approval) {
+      throw new GatehouseError(ErrorCodes.APPROVAL_REQUIRED, `account "${account.name}" needs approval for each session: it cannot be extended past its approved window; request access again`);
+    }
+    if (account.requireMfa) await this.#requireMfa(user, session.projectId, account, input.mfa, sourceAddress);
+    const certificatePem = await this.#ca.issue({
+      publicKeyPem: input.publicKeyPem,
+      uri: `gatehouse://session/${id}`,
+      commonName: user.email,
+      notAfter: expiresAt,
+      usage: 'client',
+    });
+    const extended = await this.#store.sessions.extend(id, expiresAt, now);
+    if (!extended) throw new GatehouseError(ErrorCodes.SESSION_ENDED, 'this session ended meanwhile; start a new one (Access again)');
+    this.#relay.extendSession(id, expiresAt);
+    await this.#audit({
+      actor: user, action: 'session.extend', targetType: 'session', targetId: id, sourceAddress,
+      details: { projectId: session.projectId, from: session.expiresAt.toISOString(), expiresAt: expiresAt.toISOString() },
+    });
+    return { session: extended, certificatePem };
   }
 
   /** MFA_REQUIRED with the methods to answer, or the proof checked (each code works once). */

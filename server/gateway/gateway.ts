@@ -145,6 +145,8 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       this.eventLogValue?.ack(message.seq);
     } else if (message.type === 'session-ended' && typeof message.sessionId === 'string' && END_REASONS.has(String(message.reason))) {
       void this.dispatcher?.endSession(message.sessionId, message.reason as SessionEndReason);
+    } else if (message.type === 'session-extended' && typeof message.sessionId === 'string' && typeof message.expiresAt === 'string' && !Number.isNaN(Date.parse(message.expiresAt))) {
+      this.dispatcher?.extendSession(message.sessionId, Date.parse(message.expiresAt));
     } else {
       log.debug({ type: message.type }, 'unknown control message ignored');
     }

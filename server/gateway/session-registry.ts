@@ -50,7 +50,7 @@ export class SessionRegistry {
       entry = { expiresAt: 0, timer: undefined, connections: new Set() };
       this.sessions.set(sessionId, entry);
     }
-    if (expiresAt !== entry.expiresAt) {
+    if (expiresAt > entry.expiresAt) {
       clearTimeout(entry.timer);
       entry.expiresAt = expiresAt;
       entry.timer = setTimeout(() => this.onTimer(sessionId), timerDelay(expiresAt - Date.now()));
@@ -64,6 +64,16 @@ export class SessionRegistry {
         this.sessions.delete(sessionId);
       }
     });
+  }
+
+  /** Moves a live session's expiry later (extended in place); earlier values are ignored. */
+  extend(sessionId: string, expiresAt: number): void {
+    const entry = this.sessions.get(sessionId);
+    if (!entry || this.ended.has(sessionId) || !(expiresAt > entry.expiresAt)) return;
+    clearTimeout(entry.timer);
+    entry.expiresAt = expiresAt;
+    entry.timer = setTimeout(() => this.onTimer(sessionId), timerDelay(expiresAt - Date.now()));
+    entry.timer.unref();
   }
 
   /** Ends a session: refuse new streams, terminate every open connection. */

@@ -106,6 +106,11 @@ export class StreamDispatcher {
     return this.sessions.end(sessionId, reason);
   }
 
+  /** A session's later expiry (extended in place): its open connections carry on until then. */
+  extendSession(sessionId: string, expiresAt: number): void {
+    this.sessions.extend(sessionId, expiresAt);
+  }
+
   close(): Promise<void> {
     return this.sessions.closeAll();
   }

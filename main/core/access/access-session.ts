@@ -6,13 +6,14 @@ import type { KeyPairPem } from '../../../proxy-core/src/tls/certs.ts';
 import type { StreamOpenMeta } from '../../../proxy-core/src/tunnel/meta.ts';
 import { Mux, type ControlMessage } from '../../../proxy-core/src/tunnel/mux.ts';
 import type { ApiClient } from '../api/api-client.ts';
-import type { CreateSessionResult } from '../api/types.ts';
+import type { CreateSessionResult, MfaProof } from '../api/types.ts';
+import type { WebSocket } from 'ws';
 import { backoffDelay, type BackoffOptions } from './backoff.ts';
 import { connectionUrl } from './connection-url.ts';
 import { controlEndReason, terminalReasonFor } from './end-reason.ts';
 import type { AccessProxy, CreateAccessProxy } from './local-proxy-port.ts';
 import { Throttle } from './throttle.ts';
-import type { AccessEndReason, AccessState, AccessStatus, TunnelNotice } from './types.ts';
+import type { AccessEndReason, AccessState, AccessStatus, ConnectionState, RecheckOutcome, TunnelNotice } from './types.ts';
 import { timerDelay } from '../../../proxy-core/src/timers.ts';
 
 const log = createLogger('access');
@@ -33,7 +34,12 @@ export interface AccessSessionOptions {
   endedLingerMs: number;
   /** Local password mode (issue 10 item 4); never part of a status report. */
   localPassword?: string;
+  /** The duration asked for, reported for Access again. */
+  duration?: string | number;
 }
+
+/** How long a re-check waits for the tunnel to answer a ping before it replaces the tunnel. */
+const PROBE_TIMEOUT_MS = 3_000;
 
 /**
  * One access session on this machine: the tunnel (reconnected with backoff while the session
@@ -43,8 +49,14 @@ export interface AccessSessionOptions {
 export class AccessSession extends EventEmitter<{ status: [AccessStatus]; tunnel: [TunnelNotice] }> {
   readonly id: string;
   readonly #opts: AccessSessionOptions;
-  readonly #expiresAt: Date;
+  #created: CreateSessionResult;
+  #expiresAt: Date;
   readonly #throttle: Throttle;
+  /** The relay's last word on the gateway's link (gateway-status control messages). */
+  #gatewayLinked: boolean | undefined;
+  #connection: ConnectionState | undefined;
+  #revokedBy: string | undefined;
+  #ws: WebSocket | undefined;
   #state: AccessState = 'starting';
   #endReason: AccessEndReason | undefined;
   #error: SerializedError | undefined;
@@ -55,11 +67,13 @@ export class AccessSession extends EventEmitter<{ status: [AccessStatus]; tunnel
   #reconnectTimer: NodeJS.Timeout | undefined;
   #reconnecting = false;
   #tunnelLost = false;
+  #lostReason: string | undefined;
   #finishing: Promise<void> | undefined;
 
   constructor(opts: AccessSessionOptions) {
     super();
     this.#opts = opts;
+    this.#created = opts.created;
     this.id = opts.created.session.id;
     this.#expiresAt = new Date(opts.created.session.expiresAt);
     this.#throttle = new Throttle(() => this.emit('status', this.status()), opts.statusIntervalMs);
@@ -69,8 +83,12 @@ export class AccessSession extends EventEmitter<{ status: [AccessStatus]; tunnel
     return this.#state;
   }
 
+  get expiresAt(): Date {
+    return this.#expiresAt;
+  }
+
   status(): AccessStatus {
-    const { session } = this.#opts.created;
+    const { session } = this.#created;
     if (this.#proxy) this.#lastStats = { ...this.#lastStats, ...this.#proxy.stats() };
     return {
       sessionId: session.id,
@@ -85,6 +103,8 @@ export class AccessSession extends EventEmitter<{ status: [AccessStatus]; tunnel
       expiresAt: session.expiresAt,
       state: this.#state,
       ...(this.#state === 'ready' && { tunnel: this.#tunnelLost ? 'reconnecting' : 'connected' }),
+      ...(this.#connection && { connection: { ...this.#connection } }),
+      ...(this.#opts.duration !== undefined && { duration: this.#opts.duration }),
       ...(this.#endReason ? { endReason: this.#endReason } : {}),
       ...(this.#error ? { error: this.#error } : {}),
       ...this.#lastStats,
@@ -116,7 +136,79 @@ export class AccessSession extends EventEmitter<{ status: [AccessStatus]; tunnel
     }
     this.#state = 'ready';
     this.#armExpiry();
+    this.#updateConnection();
+  }
+
+  /**
+   * Extends the session in place: the server moves the expiry (within the policy) and issues
+   * a certificate for the same key; the local proxy keeps listening and every open connection
+   * carries on, new ones present the new certificate.
+   */
+  async extend(duration: string | number, mfa?: MfaProof): Promise<AccessStatus> {
+    if (this.#finishing || this.#state !== 'ready') {
+      throw new GatehouseError(ErrorCodes.SESSION_ENDED, 'this session is over; start a new one (Access again)');
+    }
+    const result = await this.#opts.api.extendSession(this.id, { duration, publicKeyPem: this.#opts.keyPair.publicKeyPem, ...(mfa && { mfa }) });
+    const expiresAt = new Date(result.session.expiresAt);
+    if (this.#finishing) throw new GatehouseError(ErrorCodes.SESSION_ENDED, 'this session ended meanwhile; start a new one (Access again)');
+    this.#created = { ...this.#created, session: { ...this.#created.session, expiresAt: result.session.expiresAt }, certificatePem: result.certificatePem };
+    this.#expiresAt = expiresAt;
+    this.#proxy?.extend(expiresAt, result.certificatePem);
+    clearTimeout(this.#expiryTimer);
+    this.#armExpiry();
+    log.info({ sessionId: this.id, expiresAt: result.session.expiresAt }, 'session extended in place');
     this.#throttle.request();
+    return this.status();
+  }
+
+  /**
+   * After sleep or a network change: asks the server whether the session still holds (ends it
+   * here when not), then checks the tunnel answers a ping and replaces it when it does not.
+   */
+  async recheck(): Promise<RecheckOutcome> {
+    const { session } = this.#created;
+    const outcome = (o: RecheckOutcome['outcome'], reason?: string): RecheckOutcome => ({
+      sessionId: this.id, resourceName: session.resource.name, accountName: session.account.name, outcome: o, ...(reason && { reason }),
+    });
+    if (this.#finishing || this.#state !== 'ready') {
+      await this.#finishing;
+      return outcome('ended', this.#connection?.reason);
+    }
+    if (Date.now() >= this.#expiresAt.getTime()) {
+      await this.finish('expired');
+      return outcome('ended', this.#connection?.reason);
+    }
+    try {
+      const onServer = await this.#opts.api.getSession(this.id);
+      if (onServer.status !== 'active') {
+        if (onServer.revokedBy) this.#revokedBy = onServer.revokedBy;
+        await this.finish(onServer.status === 'revoked' ? 'revoked' : onServer.status === 'expired' ? 'expired' : 'ended');
+        return outcome('ended', this.#connection?.reason);
+      }
+    } catch (err) {
+      const terminal = terminalReasonFor(err);
+      if (terminal && terminal.reason !== 'error') {
+        await this.finish(terminal.reason);
+        return outcome('ended', this.#connection?.reason);
+      }
+      // the server is out of reach (network still coming up): the tunnel check below says the rest
+      log.info({ sessionId: this.id, err: (err as Error).message }, 'could not re-check the session on the server');
+    }
+    if (this.#tunnelLost) {
+      this.#reconnectNow();
+      return outcome('reconnecting', this.#connection?.reason);
+    }
+    if (await this.#probe()) return outcome('ok');
+    // the tunnel died in silence (a sleeping laptop's TCP connection): replace it now
+    log.info({ sessionId: this.id }, 'tunnel did not answer after resume; reconnecting');
+    const mux = this.#mux;
+    if (mux) {
+      this.#onTunnelClosed(mux, new GatehouseError(ErrorCodes.TUNNEL_CLOSED, 'the tunnel did not answer after the computer woke up'));
+      void mux.close();
+    }
+    const back = await this.#waitForTunnel(PROBE_TIMEOUT_MS * 2);
+    if (this.#finishing) return outcome('ended', this.#connection?.reason);
+    return back ? outcome('reconnected') : outcome('reconnecting', this.#connection?.reason);
   }
 
   /** Ends the session here (and on the server when asked); idempotent. */
@@ -127,7 +219,12 @@ export class AccessSession extends EventEmitter<{ status: [AccessStatus]; tunnel
 
   async #finish(reason: AccessEndReason, opts: { endOnServer?: boolean; error?: unknown }): Promise<void> {
     log.info({ sessionId: this.id, reason }, 'access session ending');
+    // who revoked it, for the person: the server remembers (a short wait; unknown is said as "an admin")
+    const whoRevoked = reason === 'revoked' && this.#revokedBy === undefined
+      ? withDeadline(this.#opts.api.getSession(this.id), 2_000).catch(() => undefined)
+      : undefined;
     this.#state = 'ending';
+    this.#updateConnection();
     this.#endReason = reason;
     if (opts.error !== undefined) this.#error = serializeError(opts.error);
     clearTimeout(this.#expiryTimer);
@@ -150,7 +247,10 @@ export class AccessSession extends EventEmitter<{ status: [AccessStatus]; tunnel
     await withDeadline(Promise.resolve(this.#proxy?.close()), STOP_TIMEOUT_MS);
     if (this.#proxy) this.#lastStats = { ...this.#lastStats, ...this.#proxy.stats() };
     this.#proxy = undefined;
+    const revoked = await whoRevoked;
+    if (revoked?.revokedBy) this.#revokedBy = revoked.revokedBy;
     this.#state = reason === 'error' ? 'error' : 'ended';
+    this.#updateConnection();
     await this.#throttle.flush();
   }
 
@@ -167,6 +267,7 @@ export class AccessSession extends EventEmitter<{ status: [AccessStatus]; tunnel
 
   async #connectTunnel(): Promise<void> {
     const ws = await this.#opts.api.openTunnel(this.id);
+    this.#ws = ws;
     const mux = new Mux(ws, { initiator: true });
     mux.on('control', (msg) => this.#onControl(msg));
     mux.on('close', (err) => this.#onTunnelClosed(mux, err));
@@ -181,8 +282,10 @@ export class AccessSession extends EventEmitter<{ status: [AccessStatus]; tunnel
   #onControl(msg: ControlMessage): void {
     if (msg.type === 'session-ended') {
       void this.finish(controlEndReason(msg.reason));
-    } else if (msg.type === 'gateway-status') {
+    } else if (msg.type === 'gateway-status' && typeof msg.connected === 'boolean') {
       log.info({ sessionId: this.id, connected: msg.connected }, 'gateway status');
+      this.#gatewayLinked = msg.connected;
+      this.#updateConnection();
     }
   }
 
@@ -192,8 +295,9 @@ export class AccessSession extends EventEmitter<{ status: [AccessStatus]; tunnel
     log.info({ sessionId: this.id, err: err.message }, 'tunnel dropped; reconnecting');
     this.#mux = undefined;
     this.#tunnelLost = true;
+    this.#lostReason = err.message;
     this.emit('tunnel', { sessionId: this.id, state: 'lost', attempt: 0, reason: err.message });
-    this.#throttle.request();
+    this.#updateConnection();
     this.#scheduleReconnect(0);
   }
 
@@ -216,7 +320,7 @@ export class AccessSession extends EventEmitter<{ status: [AccessStatus]; tunnel
       if (this.#tunnelLost && !this.#finishing) {
         this.#tunnelLost = false;
         this.emit('tunnel', { sessionId: this.id, state: 'reconnected', attempt: attempt + 1 });
-        this.#throttle.request();
+        this.#updateConnection();
       }
     } catch (err) {
       const terminal = terminalReasonFor(err);
@@ -231,6 +335,63 @@ export class AccessSession extends EventEmitter<{ status: [AccessStatus]; tunnel
     } finally {
       this.#reconnecting = false;
     }
+  }
+
+  /** Recomputes the connection state from the facts; a change gets a new `since` and a status event. */
+  #updateConnection(): void {
+    const next = this.#connectionNow();
+    const prev = this.#connection;
+    if (prev && prev.state === next.state && prev.reason === next.reason && prev.revokedBy === next.revokedBy) return;
+    this.#connection = { ...next, since: prev && prev.state === next.state ? prev.since : new Date().toISOString() };
+    if (!prev || prev.state !== next.state) log.info({ sessionId: this.id, state: next.state, reason: next.reason }, 'connection state');
+    this.#throttle.request();
+  }
+
+  #connectionNow(): Omit<ConnectionState, 'since'> {
+    if (this.#state === 'ended' || this.#state === 'error' || this.#state === 'ending') {
+      return { state: 'ended', reason: endedReason(this.#endReason, this.#revokedBy, this.#error), ...(this.#revokedBy && { revokedBy: this.#revokedBy }) };
+    }
+    if (this.#tunnelLost) return { state: 'reconnecting', reason: `the connection to Gatehouse was lost (${this.#lostReason ?? 'network'}); reconnecting` };
+    if (this.#gatewayLinked === false) return { state: 'gateway-offline', reason: 'the gateway in front of this database is not connected to Gatehouse; new connections fail until it is back' };
+    return { state: 'ready' };
+  }
+
+  /** Reconnect at once (resume), instead of waiting for the backoff timer. */
+  #reconnectNow(): void {
+    if (this.#finishing || this.#reconnecting || !this.#tunnelLost) return;
+    clearTimeout(this.#reconnectTimer);
+    void this.#reconnect(0);
+  }
+
+  /** Whether the tunnel's WebSocket answers a ping within PROBE_TIMEOUT_MS. */
+  #probe(): Promise<boolean> {
+    const ws = this.#ws;
+    if (!ws || !this.#mux || ws.readyState !== ws.OPEN) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const done = (alive: boolean) => {
+        clearTimeout(timer);
+        ws.off('pong', onPong);
+        resolve(alive);
+      };
+      const onPong = () => done(true);
+      const timer = setTimeout(() => done(false), PROBE_TIMEOUT_MS);
+      ws.on('pong', onPong);
+      try {
+        ws.ping();
+      } catch {
+        done(false);
+      }
+    });
+  }
+
+  async #waitForTunnel(ms: number): Promise<boolean> {
+    const deadline = Date.now() + ms;
+    while (Date.now() < deadline) {
+      if (this.#finishing) return false;
+      if (!this.#tunnelLost && this.#mux) return true;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return !this.#tunnelLost;
   }
 
   #armExpiry(): void {
@@ -256,8 +417,20 @@ export function portInUse(port: number, cause?: unknown): GatehouseError & { por
   return Object.assign(new GatehouseError(ErrorCodes.PORT_IN_USE, `port ${port} is in use; pick another with --port`, { cause }), { port });
 }
 
-async function withDeadline(work: Promise<unknown>, ms: number): Promise<void> {
+async function withDeadline<T>(work: Promise<T>, ms: number): Promise<T | undefined> {
   let timer: NodeJS.Timeout | undefined;
-  await Promise.race([work, new Promise((r) => (timer = setTimeout(r, ms)))]);
+  const result = await Promise.race([work, new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), ms)))]);
   clearTimeout(timer);
+  return result;
+}
+
+/** Why a session ended, for people. */
+function endedReason(reason: AccessEndReason | undefined, revokedBy: string | undefined, error: SerializedError | undefined): string {
+  switch (reason) {
+    case 'stopped': return 'stopped on this computer';
+    case 'expired': return 'the session expired';
+    case 'revoked': return `revoked by ${revokedBy ?? 'an admin'}`;
+    case 'error': return error?.message ?? 'the session failed';
+    default: return 'ended on the Gatehouse server';
+  }
 }

@@ -8,6 +8,8 @@ export interface AccessProxy extends EventEmitter {
   end(reason: 'expired' | 'revoked' | 'ended' | 'stopped'): unknown;
   close(): Promise<void> | void;
   stats(): { connections: number; statements: number; bytesIn: number; bytesOut: number };
+  /** Extended in place: the later expiry and the certificate for new connections. */
+  extend(expiresAt: Date, certPem: string): void;
 }
 
 export interface AccessProxyOptions {

@@ -9,7 +9,8 @@ import type { SettingsStore } from '../settings/settings-store.ts';
 import { AccessSession, portInUse } from './access-session.ts';
 import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.ts';
 import type { CreateAccessProxy } from './local-proxy-port.ts';
-import type { AccessRequest, AccessStatus, TunnelNotice } from './types.ts';
+import type { AccessRequest, AccessStatus, RecheckOutcome, TunnelNotice } from './types.ts';
+import type { MfaProof } from '../api/types.ts';
 
 export interface SessionManagerOptions {
   api: ApiClient;
@@ -82,6 +83,7 @@ export class SessionManager extends EventEmitter<{ status: [AccessStatus]; tunne
       backoff: this.#backoff,
       statusIntervalMs: this.#statusIntervalMs,
       endedLingerMs: this.#endedLingerMs,
+      duration: req.duration,
       ...(localPassword !== undefined && { localPassword }),
     });
     session.on('status', (status) => this.emit('status', status));
@@ -104,6 +106,39 @@ export class SessionManager extends EventEmitter<{ status: [AccessStatus]; tunne
     const session = this.#sessions.get(sessionId);
     if (!session) throw new GatehouseError(ErrorCodes.NOT_FOUND, `no access session ${sessionId} on this machine`);
     await session.finish('stopped', { endOnServer: true });
+  }
+
+  /** Extends a running session in place (see AccessSession.extend). */
+  async extend(sessionId: string, duration: string | number, mfa?: MfaProof): Promise<AccessStatus> {
+    const session = this.#sessions.get(sessionId);
+    if (!session) throw new GatehouseError(ErrorCodes.NOT_FOUND, `no access session ${sessionId} on this machine`);
+    return session.extend(duration, mfa);
+  }
+
+  /**
+   * After the computer woke up or the network changed: every running session is re-checked
+   * with the server and its tunnel probed (and replaced) at once, before a query fails.
+   */
+  async recheck(): Promise<RecheckOutcome[]> {
+    const live = [...this.#sessions.values()].filter((s) => s.state === 'ready');
+    return Promise.all(live.map((s) => s.recheck()));
+  }
+
+  /**
+   * What to start to get an ended session's access again: its project, resource, account
+   * and duration (from this machine, else from the server).
+   */
+  async againRequest(sessionId: string): Promise<AccessRequest> {
+    const local = this.#sessions.get(sessionId)?.status();
+    if (local && local.state !== 'ended' && local.state !== 'error') {
+      throw new GatehouseError(ErrorCodes.CONFLICT, `session ${sessionId} is still running on this machine; extend it instead`);
+    }
+    const s = await this.#api.getSession(sessionId);
+    if (s.status === 'active' && Date.parse(s.expiresAt) > Date.now() && !local) {
+      throw new GatehouseError(ErrorCodes.CONFLICT, `session ${sessionId} is still active; extend it instead`);
+    }
+    const seconds = Math.max(60, Math.round((Date.parse(s.expiresAt) - Date.parse(s.createdAt)) / 1000));
+    return { projectId: s.projectId, resource: s.resource.name, account: s.account.name, duration: local?.duration ?? seconds };
   }
 
   list(): AccessStatus[] {

@@ -20,6 +20,25 @@ export interface AccessRequest {
 }
 
 export type AccessState = 'starting' | 'ready' | 'ending' | 'ended' | 'error';
+
+/** What to tell people about a started session (see ConnectionState in main/ipc/contract.ts). */
+export interface ConnectionState {
+  state: 'ready' | 'reconnecting' | 'gateway-offline' | 'ended';
+  /** When this state began (ISO). */
+  since: string;
+  reason?: string;
+  /** Who revoked the session, when known. */
+  revokedBy?: string;
+}
+
+/** What a re-check (after sleep or a network change) found and did for one session. */
+export interface RecheckOutcome {
+  sessionId: string;
+  resourceName: string;
+  accountName: string;
+  outcome: 'ok' | 'reconnected' | 'reconnecting' | 'ended';
+  reason?: string;
+}
 export type AccessEndReason = 'stopped' | 'expired' | 'revoked' | 'ended' | 'error';
 
 export interface AccessStatus {
@@ -36,6 +55,10 @@ export interface AccessStatus {
   state: AccessState;
   /** While ready: 'reconnecting' when the tunnel to Gatehouse dropped and is being re-established. */
   tunnel?: 'connected' | 'reconnecting';
+  /** The honest connection state, once started. */
+  connection?: ConnectionState;
+  /** The duration asked for at start, for Access again. */
+  duration?: string | number;
   endReason?: AccessEndReason;
   error?: SerializedError;
   connections: number;

@@ -62,7 +62,7 @@ export interface LocalProxyEvents {
 const CLIENT_SOCKET_BUFFER = 64 * 1024;
 
 export class LocalProxy extends EventEmitter<LocalProxyEvents> {
-  private readonly options: LocalProxyOptions;
+  private options: LocalProxyOptions;
   private readonly host: ConnectionHost;
   private readonly connections = new Set<ClientConnection>();
   private readonly counters = { statements: 0, bytesIn: 0, bytesOut: 0 };
@@ -85,7 +85,7 @@ export class LocalProxy extends EventEmitter<LocalProxyEvents> {
     this.host = {
       database: options.database,
       localTls: options.localTls ?? true,
-      startGatewayTls: (stream) => startGatewayTls(stream, options.tls),
+      startGatewayTls: (stream) => startGatewayTls(stream, this.options.tls),
       checkPeer: options.peerCheck ?? defaultPeerCheck(),
       localPassword: options.localPassword !== undefined ? new LocalPasswordVerifier(options.localPassword) : undefined,
       openStream: (meta) => this.options.openStream(meta),
@@ -173,6 +173,17 @@ export class LocalProxy extends EventEmitter<LocalProxyEvents> {
       this.connections.delete(conn);
       this.statsChanged();
     });
+  }
+
+  /**
+   * The session was extended in place: a later expiry and the certificate new connections
+   * present to the gateway. Open connections carry on (their TLS is already set up).
+   */
+  extend(expiresAt: Date, certPem: string): void {
+    if (this.ended || expiresAt.getTime() <= this.options.expiresAt.getTime()) return;
+    this.options = { ...this.options, expiresAt, tls: { ...this.options.tls, certPem } };
+    this.warned = false;
+    if (this.server) this.armExpiry();
   }
 
   private armExpiry(): void {

@@ -95,6 +95,14 @@ export const createSessionBody = z.object({
   mfa: mfaProofBody.optional(),
 });
 
+export const extendSessionBody = z.object({
+  /** How much longer, added to the current expiry. */
+  duration: z.union([z.number(), z.string().max(20)]),
+  /** The session's key again: the new certificate (valid until the new expiry) is issued for it. */
+  publicKeyPem,
+  mfa: mfaProofBody.optional(),
+});
+
 const sessionStatus = z.enum(['active', 'ended', 'revoked', 'expired']);
 export const listSessionsQuery = z.object({
   projectId: id.optional(),

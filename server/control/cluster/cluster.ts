@@ -21,6 +21,7 @@ export type { ReplicaInfo };
 /** What the cluster needs of this replica's relay. */
 export interface ClusterRelay {
   endSession(sessionId: string, reason: SessionEndReason): void;
+  extendSession(sessionId: string, expiresAt: Date): void;
   announceReplicas(): void;
   openSessionIds(): string[];
 }
@@ -94,6 +95,14 @@ export class Cluster {
     });
   }
 
+  /** Moves a session's expiry here now and on every other replica. */
+  extendSession(sessionId: string, expiresAt: Date): void {
+    this.relay?.extendSession(sessionId, expiresAt);
+    this.bus.publish({ type: 'session-extended', sessionId, expiresAt: expiresAt.toISOString(), from: this.replicaId }).catch((err: unknown) => {
+      log.error({ sessionId, err: (err as Error).message }, 'could not tell the other replicas that a session was extended');
+    });
+  }
+
   /** Leaves the cluster first (the others and the gateways stop counting on us), then the bus. */
   close(): Promise<void> {
     this.closing ??= (async () => {
@@ -109,6 +118,7 @@ export class Cluster {
   private onMessage(message: ClusterMessage): void {
     if (message.from === this.replicaId) return;
     if (message.type === 'session-ended') this.relay?.endSession(message.sessionId, message.reason);
+    else if (message.type === 'session-extended') this.relay?.extendSession(message.sessionId, new Date(message.expiresAt));
     else if (message.type === 'replicas-changed') void this.registry?.refresh();
   }
 

@@ -111,6 +111,20 @@ export class Relay {
     for (const tunnel of tunnels) this.endTunnel(tunnel, reason);
   }
 
+  /** A session's later expiry: its tunnels' timers move and the gateways keep its connections open longer. */
+  extendSession(sessionId: string, expiresAt: Date): void {
+    const tunnels = [...(this.tunnels.get(sessionId) ?? [])];
+    const gatewayIds = tunnels.length > 0 ? new Set(tunnels.map((t) => t.gatewayId)) : new Set(this.links.keys());
+    for (const gatewayId of gatewayIds) this.links.get(gatewayId)?.sendControl({ type: 'session-extended', sessionId, expiresAt: expiresAt.toISOString() });
+    for (const tunnel of tunnels) {
+      if (tunnel.endReason || !tunnel.extend(expiresAt)) continue;
+      clearTimeout(this.expiryTimers.get(tunnel));
+      const timer = setTimeout(() => this.endTunnel(tunnel, 'expired'), timerDelay(expiresAt.getTime() - Date.now()));
+      timer.unref();
+      this.expiryTimers.set(tunnel, timer);
+    }
+  }
+
   isGatewayConnected(gatewayId: string): boolean {
     return this.links.get(gatewayId)?.open === true;
   }

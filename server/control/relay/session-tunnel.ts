@@ -16,7 +16,7 @@ export type TunnelAuthorization = Awaited<ReturnType<RelayDeps['authorizeTunnel'
  */
 export class SessionTunnelConnection implements FrameSink {
   readonly streams = new Map<number, RelayedStream>();
-  readonly expiresAt: Date;
+  expiresAt: Date;
   /** Set once the session is over: no new streams, the tunnel closes shortly. */
   endReason: SessionEndReason | undefined;
   private readonly sender: CoalescingSender;
@@ -30,6 +30,14 @@ export class SessionTunnelConnection implements FrameSink {
     this.expiresAt = new Date(authorization.expiresAt);
     this.sender = new CoalescingSender(ws);
     ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
+  }
+
+  /** Moves the expiry later (new streams carry it to the gateway); false when it is not later. */
+  extend(expiresAt: Date): boolean {
+    if (expiresAt.getTime() <= this.expiresAt.getTime()) return false;
+    this.expiresAt = expiresAt;
+    this.authorization.meta.session.expiresAt = expiresAt.toISOString();
+    return true;
   }
 
   get gatewayId(): string {

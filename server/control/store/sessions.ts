@@ -74,6 +74,18 @@ export function createSessionsRepo(db: Kysely<Database>) {
         .executeTakeFirst();
       return row && toSession(row);
     },
+    /** A later expiry for an active session that has not expired yet; undefined otherwise. */
+    async extend(id: string, expiresAt: Date, now: Date): Promise<SessionRecord | undefined> {
+      const row = await db
+        .updateTable('sessions')
+        .set({ expires_at: expiresAt })
+        .where('id', '=', id)
+        .where('status', '=', 'active')
+        .where('expires_at', '>', now)
+        .returningAll()
+        .executeTakeFirst();
+      return row && toSession(row);
+    },
     /** Marks every active session past its expiry as expired; returns them. */
     async expireDue(now: Date): Promise<SessionRecord[]> {
       const rows = await db

@@ -1,6 +1,6 @@
 import { sessionDto } from '../dto.ts';
 import { created, ok, route, type AnyRoute } from '../route.ts';
-import { createSessionBody, listSessionsQuery, logsQuery } from '../schemas.ts';
+import { createSessionBody, extendSessionBody, listSessionsQuery, logsQuery } from '../schemas.ts';
 import type { Services } from '../services.ts';
 
 export function sessionRoutes(s: Services): AnyRoute[] {
@@ -23,12 +23,28 @@ export function sessionRoutes(s: Services): AnyRoute[] {
     route({
       method: 'GET',
       path: '/api/v1/sessions/:id',
-      handler: async ({ user, params }) => ok({ session: sessionDto(await s.sessions.get(user, params.id)) }),
+      handler: async ({ user, params }) => {
+        const session = await s.sessions.get(user, params.id);
+        // Who revoked it, from the audit trail: the desktop app and CLI say it to the session's user.
+        const revokedBy = session.status === 'revoked'
+          ? (await s.store.auditEvents.list({ action: 'session.revoke', targetId: session.id, limit: 1 }))[0]?.actor.email ?? null
+          : undefined;
+        return ok({ session: { ...sessionDto(session), ...(revokedBy !== undefined && { revokedBy }) } });
+      },
     }),
     route({
       method: 'POST',
       path: '/api/v1/sessions/:id/end',
       handler: async ({ user, params, sourceAddress }) => ok({ session: sessionDto(await s.sessions.end(user, params.id, sourceAddress)) }),
+    }),
+    route({
+      method: 'POST',
+      path: '/api/v1/sessions/:id/extend',
+      body: extendSessionBody,
+      handler: async ({ user, params, body, sourceAddress }) => {
+        const result = await s.sessions.extend(user, params.id, body, sourceAddress);
+        return ok({ ...result, session: sessionDto(result.session) });
+      },
     }),
     route({
       method: 'POST',

@@ -18,8 +18,9 @@ export function AccountsView() {
   const query = useAccountsStore(accountSelectors.query);
   const total = useAccountsStore(accountSelectors.count);
 
-  // gateway health changes: refresh while the list is shown (the Shell loaded it once already)
+  // gateway health changes: refresh when the list is shown again, and while it is shown
   useEffect(() => {
+    if (useAccountsStore.getState().status === 'loaded') void useAccountsStore.getState().load();
     const timer = setInterval(() => void useAccountsStore.getState().load(), HEALTH_REFRESH_MS);
     return () => clearInterval(timer);
   }, []);

@@ -165,7 +165,7 @@ export function AccessDialog() {
             <div className="actions"><button type="button" onClick={closeAccessDialog}>Close</button></div>
           </>
         ) : (
-          <form onSubmit={(e) => void onSubmit(e)} noValidate>
+          <form onSubmit={(e) => void onSubmit(e)}>
             {!again && (
               <>
                 <label>Duration{max !== undefined && <span className="muted small"> (at most {formatDuration(max)} for this account)</span>}

@@ -157,9 +157,12 @@ export interface SessionStatus {
  */
 export type GateStep =
   | { step: 'starting' }
-  /** A fresh second factor is needed; `invalid` is the server's word on the last code. */
-  | { step: 'mfa'; methods: MfaMethod[]; invalid?: string; emailSent: boolean }
-  /** Approval is needed and no request is open: give a reason to file one. */
+  /**
+   * A fresh second factor is needed; `invalid` is the server's word on the last code. Answer
+   * with `access.answer({ flowId, mfa })` (email: `auth.sendEmailCode({})` first).
+   */
+  | { step: 'mfa'; methods: MfaMethod[]; invalid?: string }
+  /** Approval is needed and no request is open: answer `access.answer({ flowId, reason })` to file one. */
   | { step: 'reason'; requiredApprovals?: number }
   | { step: 'waiting'; request: AccessRequestInfo; approvals: number; filed: boolean }
   | { step: 'approved'; request: AccessRequestInfo; by: string[] }

@@ -20,7 +20,7 @@ export interface AwaitDecisionOptions {
  * denied or expired). Network trouble is retried with backoff; a lost sign-in or a refusal
  * rejects. Aborting `signal` rejects with a GatehouseError TIMEOUT saying waiting stopped.
  */
-export async function awaitDecision(api: ApiClient, id: string, opts: AwaitDecisionOptions = {}): Promise<AccessRequestInfo> {
+export async function awaitDecision(api: Pick<ApiClient, 'getAccessRequest'>, id: string, opts: AwaitDecisionOptions = {}): Promise<AccessRequestInfo> {
   const backoff = opts.backoff ?? DECISION_BACKOFF;
   let attempt = 0;
   let lastSeen = '';

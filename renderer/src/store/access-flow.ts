@@ -98,7 +98,7 @@ export const useAccessFlow = create<AccessFlowStore>()((set, get) => {
       switch (step.step) {
         case 'failed': set({ busy: false, error: toUiError(step.error), flow: { step: 'form' } }); break;
         case 'started': case 'cancelled': break; // the begin call resolves with it
-        case 'mfa': set({ busy: false, flow: step, emailSent: get().emailSent || step.emailSent, error: step.invalid ? { code: 'GATEHOUSE_ERR_MFA_INVALID', message: sentence(step.invalid) } : undefined }); break;
+        case 'mfa': set({ busy: false, flow: step, error: step.invalid ? { code: 'GATEHOUSE_ERR_MFA_INVALID', message: sentence(step.invalid) } : undefined }); break;
         case 'starting': case 'approved': set({ busy: true, flow: step }); break;
         default: set({ busy: false, flow: step });
       }

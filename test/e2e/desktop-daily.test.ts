@@ -78,6 +78,19 @@ describe.skipIf(skipReason)(`issue 14: the desktop session panel tells the truth
     await state().filter({ hasText: 'Ready' }).waitFor({ timeout: 20_000 });
   });
 
+  it('item 2: after the computer wakes up the app re-checks each session and says what it found', async () => {
+    const report = await run.app.services.api.systemResumed('resume');
+    expect(report.sessions.map((x) => x.accountName)).toEqual(['readonly']);
+    const banner = page.getByTestId('resume-banner');
+    await banner.waitFor();
+    expect(await banner.textContent()).toMatch(/^Your computer woke up at .+: Gatehouse re-checked each session’s grant and tunnel\.demo-postgres \/ readonly: (still connected|reconnected)/);
+    await docShot(page, 'resumed');
+    expect(await axeViolations(page)).toEqual([]);
+    await banner.getByRole('button', { name: 'Dismiss' }).click();
+    await banner.waitFor({ state: 'detached' });
+    await state().filter({ hasText: 'Ready' }).waitFor();
+  });
+
   it('item 1: a revoked session says who revoked it; item 3: Access again starts it anew', async () => {
     const running = await expiresAt('readonly');
     await stack.api('POST', `/sessions/${running.sessionId}/revoke`, {});

@@ -1,5 +1,6 @@
-import { useState } from 'react';
-import type { AccountGroup, AccountInfo, SessionStatus } from '../../../main/ipc/contract.ts';
+import { useState, type FormEvent } from 'react';
+import type { AccountGroup, AccountInfo, MfaMethod, SessionStatus } from '../../../main/ipc/contract.ts';
+import { MfaFields, orderMethods } from '../shared/MfaFields.tsx';
 import { ipc } from '../ipc.ts';
 import { copyText } from '../shared/clipboard.ts';
 import { toUiError, type UiError } from '../lib/errors.ts';
@@ -99,31 +100,59 @@ function ExtendSession({ s }: { s: SessionStatus }) {
   const [choice, setChoice] = useState<string>();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<UiError>();
+  /** The account wants a fresh second factor for the extension too. */
+  const [mfaMethods, setMfaMethods] = useState<MfaMethod[]>();
+  const [method, setMethod] = useState<MfaMethod>('totp');
+  const [code, setCode] = useState('');
+  const [emailSent, setEmailSent] = useState(false);
   const value = choice && options.some((o) => o.value === choice) ? choice : options[0]?.value;
   if (!value) return null;
-  async function extend() {
+  async function extend(e?: FormEvent) {
+    e?.preventDefault();
     if (!value) return;
     setBusy(true);
     setError(undefined);
     try {
-      const status = await useSessionsStore.getState().extend(s.sessionId, value);
+      const status = await useSessionsStore.getState().extend(s.sessionId, value, mfaMethods ? { method, code: code.trim() } : undefined);
+      setMfaMethods(undefined);
+      setCode('');
       useUiStore.getState().toast({ kind: 'info', title: `Extended ${s.resourceName} / ${s.accountName}`, body: `Now ends at ${new Date(status.expiresAt).toLocaleTimeString()}; open connections stay open.` });
     } catch (err) {
-      setError(toUiError(err));
+      const ui = toUiError(err);
+      if (ui.code === 'GATEHOUSE_ERR_MFA_REQUIRED' || (ui.code === 'GATEHOUSE_ERR_MFA_INVALID' && mfaMethods)) {
+        const methods = ui.details?.challenge?.methods ?? mfaMethods ?? ['totp'];
+        if (!mfaMethods) setMethod(orderMethods(methods)[0] ?? 'totp');
+        setMfaMethods(methods);
+        setCode('');
+        if (ui.code === 'GATEHOUSE_ERR_MFA_INVALID') setError(ui);
+      } else {
+        setError(ui);
+      }
     } finally {
       setBusy(false);
     }
   }
   return (
-    <div className="extend">
+    <form className="extend" onSubmit={(e) => void extend(e)} aria-label="Extend this session">
       <label htmlFor={`extend-${s.sessionId}`} className="inline">Extend by</label>
-      <select id={`extend-${s.sessionId}`} value={value} onChange={(e) => setChoice(e.target.value)}>
+      <select id={`extend-${s.sessionId}`} value={value} onChange={(e) => setChoice(e.target.value)} disabled={Boolean(mfaMethods)}>
         {options.map((o) => <option key={o.value} value={o.value}>{o.label}</option>)}
       </select>
-      <button type="button" disabled={busy} onClick={() => void extend()}>{busy ? 'Extending…' : 'Extend'}</button>
+      {!mfaMethods && <button type="submit" disabled={busy}>{busy ? 'Extending…' : 'Extend'}</button>}
       {maxSeconds !== undefined && <span className="muted small">policy maximum {formatDuration(maxSeconds)}</span>}
+      {mfaMethods && (
+        <div className="extend-mfa">
+          <MfaFields methods={mfaMethods} method={method} code={code} emailSent={emailSent} sending={busy}
+            onMethod={(m) => { setMethod(m); setCode(''); }} onCode={setCode}
+            onSendEmail={() => void ipc['auth.sendEmailCode']({}).then(() => setEmailSent(true), (err: unknown) => setError(toUiError(err)))} />
+          <div className="actions left">
+            <button type="submit" className="primary" disabled={busy}>{busy ? 'Extending…' : 'Verify and extend'}</button>
+            <button type="button" onClick={() => { setMfaMethods(undefined); setError(undefined); }}>Cancel</button>
+          </div>
+        </div>
+      )}
       {error && <p className="error" role="alert" data-code={error.code}>{error.message}</p>}
-    </div>
+    </form>
   );
 }
 

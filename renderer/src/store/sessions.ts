@@ -3,7 +3,7 @@
  * its own row) and the person's session history with statements.
  */
 import { create, type StateCreator } from 'zustand';
-import type { SessionEventInfo, SessionStatus, SessionSummary } from '../../../main/ipc/contract.ts';
+import type { MfaProof, SessionEventInfo, SessionStatus, SessionSummary } from '../../../main/ipc/contract.ts';
 import { ipc } from '../ipc.ts';
 import { toUiError, type UiError } from '../lib/errors.ts';
 
@@ -14,7 +14,7 @@ interface LiveSlice {
   upsert(status: SessionStatus): void;
   stop(sessionId: string): Promise<void>;
   /** Extends a running session in place; rejects with the server's refusal (over the policy's maximum…). */
-  extend(sessionId: string, duration: string | number): Promise<SessionStatus>;
+  extend(sessionId: string, duration: string | number, mfa?: MfaProof): Promise<SessionStatus>;
   dismiss(sessionId: string): void;
 }
 interface HistorySlice {
@@ -47,8 +47,8 @@ const liveSlice: StateCreator<SessionsStore, [], [], LiveSlice> = (set, get) => 
     if (current && current.state !== 'ended') get().upsert({ ...current, state: 'ending' });
     await ipc['sessions.stop']({ sessionId });
   },
-  async extend(sessionId, duration) {
-    const status = await ipc['sessions.extend']({ sessionId, duration });
+  async extend(sessionId, duration, mfa) {
+    const status = await ipc['sessions.extend']({ sessionId, duration, ...(mfa ? { mfa } : {}) });
     get().upsert(status);
     return status;
   },

@@ -3,9 +3,10 @@
  * running when the window closes, native notifications, and the IPC contract served from
  * the same services the test bridge uses. Quit ends every session cleanly.
  */
-import { app, BrowserWindow, clipboard } from 'electron';
+import { app, BrowserWindow, clipboard, powerMonitor } from 'electron';
 import { join } from 'node:path';
 import { createLogger } from '../../proxy-core/src/log.ts';
+import { NetworkWatch } from '../core/network-watch.ts';
 import { createDesktopServices } from '../ipc/services/create-desktop-api.ts';
 import { serveIpc } from './ipc-main.ts';
 import { showNotifications } from './notifications.ts';
@@ -50,6 +51,14 @@ async function start(): Promise<void> {
   serveIpc(services.handlers, () => BrowserWindow.getAllWindows());
   showNotifications(services.api, openWindow);
   createTray({ api: services.api, iconPath: ICON, openWindow, quit: () => void quit() });
+  // sleep, resume and network changes: re-check every session before the next query fails
+  const network = new NetworkWatch();
+  const recheck = (cause: 'resume' | 'network') => void services.api.systemResumed(cause).catch((err: unknown) => log.warn({ err }, 're-check after resume failed'));
+  powerMonitor.on('suspend', () => log.info('the computer is going to sleep'));
+  powerMonitor.on('resume', () => recheck('resume'));
+  powerMonitor.on('unlock-screen', () => recheck('resume'));
+  network.on('change', () => recheck('network'));
+  app.on('will-quit', () => network.close());
   app.on('second-instance', openWindow);
   app.on('activate', openWindow);
   // closing the window keeps the app (and its sessions) in the tray

@@ -266,7 +266,7 @@ export interface IpcContract {
   'sessions.stop': { args: [{ sessionId: string }]; result: void };
   'sessions.list': { args: []; result: SessionStatus[] };
   /** Extends a running session in place (within the policy's maximum); open connections stay open. */
-  'sessions.extend': { args: [{ sessionId: string; duration: string | number }]; result: SessionStatus };
+  'sessions.extend': { args: [{ sessionId: string; duration: string | number; mfa?: MfaProof }]; result: SessionStatus };
   /** Starts a new session like an ended one (same account and duration), through the gate. */
   'sessions.accessAgain': { args: [{ sessionId: string; flowId: string }]; result: GateOutcome };
   /**

@@ -40,7 +40,7 @@ export const argSchemas: { [C in Channel]: z.ZodType<ArgsOf<C>> } = {
   'sessions.start': z.tuple([z.strictObject(accessRequest)]),
   'sessions.stop': sessionRef,
   'sessions.list': z.tuple([]),
-  'sessions.extend': z.tuple([z.strictObject({ sessionId: id, duration })]),
+  'sessions.extend': z.tuple([z.strictObject({ sessionId: id, duration, mfa: mfaProof.optional() })]),
   'sessions.accessAgain': z.tuple([z.strictObject({ sessionId: id, flowId })]),
   'access.begin': z.tuple([z.strictObject({ ...accessRequest, flowId })]),
   'access.answer': z.tuple([z.strictObject({ flowId, mfa: mfaProof.optional(), reason: z.string().trim().min(1).max(2000).optional() })]),

@@ -113,7 +113,7 @@ export class ClientProfiles {
       if (!mark) continue; // a section someone else named gatehouse-…: not ours to show
       out.push({
         kind: 'pg-service', name, file: this.#paths.pgService,
-        ...(mark[3] && { projectId: dec(mark[3]) }), resource: dec(mark[1]!), account: dec(mark[2]!),
+        ...(mark[3] && { projectId: dec(mark[3]) }), resource: dec(mark[1]), account: dec(mark[2]),
         host: HOST, port: Number(v.port), database: v.dbname ?? '', username: v.user ?? '',
       });
     }
@@ -127,7 +127,7 @@ export class ClientProfiles {
       if (!m) continue;
       out.push({
         kind: 'dbeaver', name: id, file: this.#paths.dbeaver,
-        ...(m[3] && { projectId: m[3] }), resource: m[1]!, account: m[2]!,
+        ...(m[3] && { projectId: m[3] }), resource: m[1], account: m[2],
         host: HOST, port: Number(c.configuration?.port), database: c.configuration?.database ?? '', username: c.configuration?.user ?? '',
       });
     }

@@ -23,7 +23,7 @@ function sections(text: string): { name: string | undefined; lines: string[] }[]
   const out: { name: string | undefined; lines: string[] }[] = [{ name: undefined, lines: [] }];
   for (const line of text.split(/\r?\n/)) {
     const m = SECTION.exec(line);
-    if (m) out.push({ name: m[1]!.trim(), lines: [line] });
+    if (m) out.push({ name: m[1].trim(), lines: [line] });
     else out.at(-1)!.lines.push(line);
   }
   return out;
@@ -45,7 +45,7 @@ export function pgServiceSection(text: string, name: string): Record<string, str
   const values: Record<string, string> = {};
   for (const line of found.lines.slice(1)) {
     const m = /^\s*([A-Za-z_]+)\s*=\s*(.*?)\s*$/.exec(line);
-    if (m && !line.trimStart().startsWith('#')) values[m[1]!] = m[2]!;
+    if (m && !line.trimStart().startsWith('#')) values[m[1]] = m[2]!;
   }
   return values;
 }
@@ -65,7 +65,7 @@ export function withPgService(text: string, entry: PgServiceEntry): string {
   const all = sections(text);
   const index = all.findIndex((s) => s.name === entry.name);
   if (index >= 0) {
-    const trailingBlank = all[index]!.lines.at(-1)?.trim() === '' ? [''] : [];
+    const trailingBlank = all[index].lines.at(-1)?.trim() === '' ? [''] : [];
     all[index] = { name: entry.name, lines: [...body, ...trailingBlank] };
   } else {
     const last = all.at(-1)!;

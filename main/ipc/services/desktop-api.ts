@@ -14,11 +14,13 @@ import type { SettingsStore } from '../../core/settings/index.ts';
 import { jdbcUrl, openDbeaver, openPsql, type LaunchEnv, type LocalConnection } from '../../launchers/index.ts';
 import type {
   AccessRequest, AccessRequestInfo, AccessRequestState, AccountGroup, AppNotification, AuthState, DesktopSettings, IpcEvents,
-  ClientProfile, GateOutcome, MfaEnrollment, MfaEnrollmentDone, MfaMethod, MfaProof, ProfileTarget, NewAccessRequest, ProfileInfo, SessionStatus, SignInResult,
+  ClientProfile, GateOutcome, MfaEnrollment, MfaEnrollmentDone, MfaMethod, MfaProof, ProfileTarget, ResumeReport, NewAccessRequest, ProfileInfo, SessionStatus, SignInResult,
 } from '../contract.ts';
 import type { IpcEventSource, IpcServices, Listener } from '../handlers.ts';
 import { createSessionNotifier, type SessionNotifier } from './notifier.ts';
 import { DesktopPrefs } from './desktop-prefs.ts';
+import { GateFlows } from './gate-flows.ts';
+import { ClientProfiles, profilePaths, type ProfileAccount, type ProfilePaths } from '../../core/profiles/index.ts';
 
 const log = createLogger('desktop-api');
 
@@ -28,6 +30,9 @@ export interface SessionManagerLike {
   stop(sessionId: string): Promise<void>;
   list(): SessionStatus[];
   close(): Promise<void>;
+  extend(sessionId: string, duration: string | number, mfa?: MfaProof): Promise<SessionStatus>;
+  recheck(): Promise<ResumeReport['sessions']>;
+  againRequest(sessionId: string): Promise<Omit<AccessRequest, 'reason'>>;
   on(event: 'status', listener: (status: SessionStatus) => void): unknown;
   off(event: 'status', listener: (status: SessionStatus) => void): unknown;
 }
@@ -42,6 +47,8 @@ export interface DesktopApiOptions {
   /** The Electron clipboard (its writeText is a promise since Electron 45); without it the renderer copies. */
   clipboard?: { writeText(text: string): void | Promise<void> };
   apiTimeoutMs?: number;
+  /** Where client profiles are written (default: this user's pg_service.conf and DBeaver workspace). */
+  profilePaths?: ProfilePaths;
 }
 
 /** One server's client core: kept across an expired sign-in so running sessions survive it. */
@@ -53,6 +60,8 @@ export class DesktopApi implements IpcServices, IpcEventSource {
   readonly #events = new EventEmitter();
   readonly #prefs: DesktopPrefs;
   readonly #notifier: SessionNotifier;
+  readonly #gates: GateFlows;
+  readonly #profiles: ClientProfiles;
   #core: Core | undefined;
   #auth: AuthState = { state: 'signed-out' };
   /** A sign-in waiting for its second factor. */
@@ -66,6 +75,8 @@ export class DesktopApi implements IpcServices, IpcEventSource {
     this.#opts = opts;
     this.#prefs = new DesktopPrefs(opts.dir);
     this.#events.setMaxListeners(100);
+    this.#gates = new GateFlows((progress) => this.#emit('access-progress', progress));
+    this.#profiles = new ClientProfiles(opts.profilePaths ?? profilePaths());
     this.#notifier = createSessionNotifier((n) => {
       void this.#prefs.read().then((p) => { if (p.notifications) this.#emit('notification', n); });
     });
@@ -230,18 +241,69 @@ export class DesktopApi implements IpcServices, IpcEventSource {
   async 'sessions.start'(req: AccessRequest): Promise<SessionStatus> {
     const { sessions } = this.#requireSignIn();
     const { reason: _reason, ...access } = req;
-    return this.#guard(() => sessions.start(access));
+    const started = await this.#guard(() => sessions.start(access));
+    await this.#refreshProfiles(started);
+    return started;
   }
 
-  // TEMPORARY (contract first for deskui): implemented in the next commits on this branch.
-  'sessions.extend'(_req: { sessionId: string; duration: string | number }): Promise<SessionStatus> { return notYet(); }
-  'sessions.accessAgain'(_req: { sessionId: string; flowId: string }): Promise<GateOutcome> { return notYet(); }
-  'access.begin'(_req: AccessRequest & { flowId: string }): Promise<GateOutcome> { return notYet(); }
-  'access.answer'(_req: { flowId: string; mfa?: MfaProof; reason?: string }): Promise<void> { return notYet(); }
-  'access.cancel'(_req: { flowId: string }): Promise<void> { return notYet(); }
-  'profiles.list'(): Promise<ClientProfile[]> { return notYet(); }
-  'profiles.write'(_req: ProfileTarget): Promise<ClientProfile[]> { return notYet(); }
-  'profiles.remove'(_req: ProfileTarget): Promise<ClientProfile[]> { return notYet(); }
+  /** Extends in place; MFA_REQUIRED (with its challenge) when the account wants a fresh code: call again with `mfa`. */
+  async 'sessions.extend'({ sessionId, duration, mfa }: { sessionId: string; duration: string | number; mfa?: MfaProof }): Promise<SessionStatus> {
+    this.#runningSession(sessionId);
+    return this.#guard(() => this.#core!.sessions.extend(sessionId, duration, mfa));
+  }
+
+  async 'sessions.accessAgain'({ sessionId, flowId }: { sessionId: string; flowId: string }): Promise<GateOutcome> {
+    const { sessions } = this.#requireSignIn();
+    const again = await this.#guard(() => sessions.againRequest(sessionId));
+    return this['access.begin']({ ...again, flowId });
+  }
+
+  /** Starts access through the gate (MFA, approval); its steps go out as `access-progress` events. */
+  async 'access.begin'(req: AccessRequest & { flowId: string }): Promise<GateOutcome> {
+    const { api, sessions } = this.#requireSignIn();
+    const { flowId, reason, accessRequestId, ...access } = req;
+    const outcome = await this.#guard(() => this.#gates.run(flowId, { api, start: (r) => sessions.start(r) }, access, {
+      ...(reason !== undefined && { reason }), ...(accessRequestId !== undefined && { requestId: accessRequestId }),
+    }));
+    if (outcome.outcome === 'started') await this.#refreshProfiles(outcome.session);
+    return outcome;
+  }
+
+  'access.answer'(req: { flowId: string; mfa?: MfaProof; reason?: string }): Promise<void> {
+    this.#gates.answer(req.flowId, req);
+    return Promise.resolve();
+  }
+
+  'access.cancel'({ flowId }: { flowId: string }): Promise<void> {
+    this.#gates.cancel(flowId);
+    return Promise.resolve();
+  }
+
+  // ---- client profiles ----
+
+  'profiles.list'(): Promise<ClientProfile[]> {
+    return this.#profiles.list();
+  }
+
+  /** Writes the account's psql service and DBeaver connection on its stable port. */
+  async 'profiles.write'(target: ProfileTarget): Promise<ClientProfile[]> {
+    return this.#profiles.write(await this.#profileAccount(target), target.kinds);
+  }
+
+  async 'profiles.remove'(target: ProfileTarget): Promise<ClientProfile[]> {
+    return this.#profiles.remove(target, target.kinds);
+  }
+
+  // ---- the computer woke up / the network changed (from the shell) ----
+
+  /** Re-checks every running session now (server and tunnel), then tells the renderer what happened. */
+  async systemResumed(cause: ResumeReport['cause']): Promise<ResumeReport> {
+    const sessions = this.#core ? await this.#core.sessions.recheck() : [];
+    const report: ResumeReport = { cause, at: new Date().toISOString(), sessions };
+    log.info({ cause, sessions: sessions.map((s) => s.outcome) }, 'after resume');
+    this.#emit('system-resumed', report);
+    return report;
+  }
 
   // ---- access requests ----
 
@@ -282,6 +344,9 @@ export class DesktopApi implements IpcServices, IpcEventSource {
   async 'ports.set'(req: { projectId: string; resource: string; account: string; port: number }): Promise<void> {
     const { api } = this.#requireSignIn();
     await this.#opts.settings.setPort({ domain: api.domain, ...req }, req.port);
+    // saved clients follow the account's port
+    const existing = (await this.#profiles.list()).find((p) => p.resource === req.resource && p.account === req.account);
+    if (existing) await this.#profiles.refresh({ ...existing, port: req.port });
   }
 
   // ---- clients ----
@@ -342,6 +407,7 @@ export class DesktopApi implements IpcServices, IpcEventSource {
   /** Quit: ends every running session cleanly. Idempotent. */
   async close(): Promise<void> {
     this.#notifier.close();
+    this.#gates.cancelAll();
     await this.#dropPendingMfa();
     const core = this.#core;
     this.#core = undefined;
@@ -350,6 +416,22 @@ export class DesktopApi implements IpcServices, IpcEventSource {
   }
 
   // ---- plumbing ----
+
+  /** An account's connection details for its profiles: its stable port, database and user name. */
+  async #profileAccount(target: ProfileTarget): Promise<ProfileAccount> {
+    const { api } = this.#requireSignIn();
+    const accounts = await this.#guard(() => api.listAccessibleAccounts(target.projectId));
+    const a = accounts.find((x) => (x.resource.name === target.resource || x.resource.id === target.resource) && (x.name === target.account || x.id === target.account));
+    if (!a) throw new GatehouseError(ErrorCodes.NOT_FOUND, `no account "${target.account}" on "${target.resource}" that you may access in this project`);
+    const port = await this.#opts.settings.portFor(api.domain, target.projectId, a.resource.name, a.name);
+    return { projectId: target.projectId, resource: a.resource.name, account: a.name, port, database: a.resource.database, username: a.username };
+  }
+
+  /** A session started: profiles written for its account follow its port. */
+  async #refreshProfiles(s: SessionStatus): Promise<void> {
+    await this.#profiles.refresh({ projectId: s.projectId, resource: s.resourceName, account: s.accountName, port: s.port, database: s.database, username: s.username })
+      .catch((err: unknown) => log.warn({ err: (err as Error).message }, 'could not refresh the client profiles'));
+  }
 
   #pendingChallenge(challengeId: string): PendingMfa {
     const pending = this.#pendingMfa;
@@ -435,6 +517,4 @@ export class DesktopApi implements IpcServices, IpcEventSource {
 
 export type { AppNotification };
 
-function notYet(): Promise<never> {
-  return Promise.reject(new GatehouseError(ErrorCodes.INTERNAL, 'not implemented yet'));
-}
+

@@ -4,9 +4,9 @@
  * need the person (a code, a reason) wait here for `access.answer`. `access.cancel` stops it.
  */
 import { ErrorCodes, GatehouseError } from '../../../proxy-core/src/errors.ts';
-import { runAccessGate, type GateDeps, type GateMfaAnswer, type GateStep } from '../../core/access/access-gate.ts';
+import { runAccessGate, type GateDeps, type GateMfaAnswer } from '../../core/access/access-gate.ts';
 import type { AccessRequest } from '../../core/access/types.ts';
-import type { GateOutcome, GateProgress, GateStep as ContractStep, MfaProof, SessionStatus } from '../contract.ts';
+import type { GateOutcome, GateProgress, MfaProof } from '../contract.ts';
 
 type Pending =
   | { kind: 'mfa'; resolve: (proof: GateMfaAnswer) => void; reject: (err: Error) => void }
@@ -37,9 +37,9 @@ export class GateFlows {
       }, {
         ...opts,
         signal: flow.abort.signal,
-        onProgress: (step) => this.#emit({ flowId, at: new Date().toISOString(), ...toContract(step) }),
+        onProgress: (step) => this.#emit({ flowId, at: new Date().toISOString(), ...step }),
       });
-      return result as GateOutcome;
+      return result;
     } finally {
       this.#flows.delete(flowId);
     }
@@ -76,10 +76,4 @@ export class GateFlows {
 
 function stopped(): GatehouseError {
   return new GatehouseError(ErrorCodes.TIMEOUT, 'stopped');
-}
-
-/** The core's step as the contract carries it (the session as a SessionStatus). */
-function toContract(step: GateStep): ContractStep {
-  if (step.step === 'started') return { step: 'started', session: step.session as SessionStatus };
-  return step;
 }

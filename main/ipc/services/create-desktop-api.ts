@@ -4,6 +4,7 @@
  * Used by the Electron shell and by the test bridge alike.
  */
 import { configDir } from '../../core/config-dir.ts';
+import type { ProfilePaths } from '../../core/profiles/index.ts';
 import { SessionManager } from '../../core/access/index.ts';
 import { createSecretStore } from '../../core/secrets/index.ts';
 import { SettingsStore } from '../../core/settings/index.ts';
@@ -21,6 +22,8 @@ export interface CreateDesktopApiOptions {
   apiTimeoutMs?: number;
   /** Status events per session at most every this many ms (default 250). */
   statusIntervalMs?: number;
+  /** Where client profiles are written (default: this user's pg_service.conf and DBeaver workspace; tests: a temp dir). */
+  profilePaths?: ProfilePaths;
 }
 
 export interface DesktopServices {
@@ -40,6 +43,7 @@ export async function createDesktopServices(opts: CreateDesktopApiOptions = {}):
     launchEnv: opts.launchEnv ?? currentLaunchEnv(),
     clipboard: opts.clipboard,
     apiTimeoutMs: opts.apiTimeoutMs,
+    ...(opts.profilePaths ? { profilePaths: opts.profilePaths } : {}),
   });
   return { api, handlers: defineHandlers(api), secretStore: { kind: secrets.kind, reason: secrets.reason } };
 }

@@ -69,7 +69,7 @@ export function SessionPanel({ id }: { id: string }) {
       {s.error && s.state !== 'ended' && <p className="error" role="alert">{s.error.message}</p>}
       {(shown.state === 'reconnecting' || shown.state === 'gateway-offline') && (
         <p className="notice" role="status" data-testid="connection-notice">
-          <strong>{shown.label}</strong> {shown.detail} Open connections were closed; new ones work again as soon as it is back.
+          <strong>{shown.label}:</strong> {shown.detail} Open connections were closed; new ones work again as soon as it is back.
         </p>
       )}
       {shown.state === 'ended' && s.endReason !== 'stopped' && <EndedNotice s={s} detail={shown.detail} />}

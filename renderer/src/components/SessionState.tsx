@@ -16,8 +16,13 @@ export interface SessionView {
   label: string;
   /** Why (the reason it dropped or ended, and who revoked it), when known. */
   detail?: string;
-  /** Whether clients can connect right now. */
-  usable: boolean;
+}
+
+/** "the tunnel dropped" → "The tunnel dropped." */
+function sentence(text: string): string {
+  const t = text.trim();
+  const s = t.charAt(0).toUpperCase() + t.slice(1);
+  return /[.!?]$/.test(s) ? s : `${s}.`;
 }
 
 export function describeSession(s: Pick<SessionStatus, 'state' | 'endReason' | 'connection' | 'error'>): SessionView {
@@ -26,14 +31,14 @@ export function describeSession(s: Pick<SessionStatus, 'state' | 'endReason' | '
     const label = s.endReason === 'stopped' ? 'Stopped' : s.endReason === 'revoked' ? 'Revoked' : s.endReason === 'expired' ? 'Expired' : 'Ended';
     const by = c?.revokedBy ? `Revoked by ${c.revokedBy}` : undefined;
     const detail = [by, c?.reason].filter(Boolean).join(': ') || undefined;
-    return { state: 'ended', label, ...(detail ? { detail } : {}), usable: false };
+    return { state: 'ended', label, ...(detail ? { detail } : {}) };
   }
-  if (s.state === 'starting') return { state: 'starting', label: 'Starting…', usable: false };
-  if (s.state === 'ending') return { state: 'ending', label: 'Stopping…', usable: false };
-  if (s.state === 'error') return { state: 'failed', label: 'Failed', ...(s.error ? { detail: s.error.message } : {}), usable: false };
-  if (c?.state === 'reconnecting') return { state: 'reconnecting', label: 'Reconnecting…', detail: c.reason ?? 'The tunnel to Gatehouse dropped; new connections wait until it is back.', usable: false };
-  if (c?.state === 'gateway-offline') return { state: 'gateway-offline', label: 'Gateway offline', detail: c.reason ?? 'The gateway in front of the database is not linked to Gatehouse; connections fail until it is back.', usable: false };
-  return { state: 'ready', label: 'Ready', usable: true };
+  if (s.state === 'starting') return { state: 'starting', label: 'Starting…' };
+  if (s.state === 'ending') return { state: 'ending', label: 'Stopping…' };
+  if (s.state === 'error') return { state: 'failed', label: 'Failed', ...(s.error ? { detail: s.error.message } : {}) };
+  if (c?.state === 'reconnecting') return { state: 'reconnecting', label: 'Reconnecting…', detail: c.reason ? sentence(c.reason) : 'The tunnel to Gatehouse dropped; new connections wait until it is back.' };
+  if (c?.state === 'gateway-offline') return { state: 'gateway-offline', label: 'Gateway offline', detail: c.reason ? sentence(c.reason) : 'The gateway in front of the database is not linked to Gatehouse; connections fail until it is back.' };
+  return { state: 'ready', label: 'Ready' };
 }
 
 export function StateDot({ state }: { state: ShownState }) {

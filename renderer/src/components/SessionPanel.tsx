@@ -163,7 +163,9 @@ function EndedNotice({ s, detail }: { s: SessionStatus; detail: string | undefin
     : s.endReason === 'revoked'
       ? s.connection?.revokedBy ? `${s.connection.revokedBy} revoked this session` : 'An administrator revoked this session'
       : 'This session ended';
-  const reason = s.connection?.reason ?? (s.endReason !== 'revoked' ? detail : undefined);
+  // the expiry time says it all; "revoked by X" is already the sentence's subject
+  const given = s.connection?.reason ?? (s.endReason !== 'revoked' ? detail : undefined);
+  const reason = s.endReason === 'expired' || (given && /^revoked by /i.test(given)) ? undefined : given;
   return (
     <p className="notice" role="status" data-testid="ended-notice">
       {what}{reason ? ` (${reason})` : ''}; its connections were closed and the local port no longer accepts new ones.

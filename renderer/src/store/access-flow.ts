@@ -4,7 +4,7 @@
  * this store only keeps the current flow's step and sends the person's answers back.
  */
 import { create } from 'zustand';
-import type { AccessRequest, GateOutcome, GateProgress, GateStep, MfaProof, SessionStatus } from '../../../main/ipc/contract.ts';
+import type { AccessRequest, AccessRequestInfo, GateOutcome, GateProgress, GateStep, MfaProof, SessionStatus } from '../../../main/ipc/contract.ts';
 import { ipc } from '../ipc.ts';
 import { toUiError, type UiError } from '../lib/errors.ts';
 import { useSessionsStore } from './sessions.ts';
@@ -43,7 +43,7 @@ export const useAccessFlow = create<AccessFlowStore>()((set, get) => {
         set({ busy: false, flowId: undefined, flow: { step: 'form' } });
         return outcome.session;
       }
-      if (outcome.outcome === 'refused') set({ busy: false, flow: { step: 'refused', request: outcome.request, message: outcome.message } });
+      if (outcome.outcome === 'refused') set({ busy: false, flow: { step: 'refused', request: outcome.request, message: refusal(outcome.request) } });
       else set({ busy: false, flowId: undefined, flow: { step: 'form' } });
       return undefined;
     } catch (err) {
@@ -100,11 +100,20 @@ export const useAccessFlow = create<AccessFlowStore>()((set, get) => {
         case 'started': case 'cancelled': break; // the begin call resolves with it
         case 'mfa': set({ busy: false, flow: step, error: step.invalid ? { code: 'GATEHOUSE_ERR_MFA_INVALID', message: sentence(step.invalid) } : undefined }); break;
         case 'starting': case 'approved': set({ busy: true, flow: step }); break;
+        case 'refused': set({ busy: false, flow: { ...step, message: refusal(step.request) } }); break;
         default: set({ busy: false, flow: step });
       }
     },
   };
 });
+
+/** The denial in the app's words: who denied it and their comment, or that it expired. */
+function refusal(r: AccessRequestInfo): string {
+  if (r.status === 'expired') return 'The request expired without a decision.';
+  const denial = r.approvals.find((a) => a.decision === 'deny' || a.decision === 'denied');
+  const by = denial?.email ?? 'an approver';
+  return denial?.comment ? `Denied by ${by}: “${denial.comment}”` : `Denied by ${by}.`;
+}
 
 function sentence(message: string): string {
   const m = message.charAt(0).toUpperCase() + message.slice(1);

@@ -22,6 +22,8 @@ export interface RunningSession {
   url: string;
   sessionId: string;
   expiresAt: string;
+  /** The session's public key: `sessions extend` from another terminal gets the new certificate issued for it. */
+  publicKeyPem?: string;
 }
 
 export interface AccountKey {
@@ -51,6 +53,11 @@ export class RunningSessions {
       s.domain === key.domain && s.projectId === key.projectId
       && (s.resource === key.resource || s.resourceName === key.resource)
       && (s.account === key.account || s.accountName === key.account));
+  }
+
+  /** A live session by id. */
+  async bySession(sessionId: string): Promise<RunningSession | undefined> {
+    return (await this.#live()).find((s) => s.sessionId === sessionId);
   }
 
   /** A live session listening on this local port. */

@@ -9,11 +9,16 @@ Usage:
   gatehouse accounts list [--project-id P] [--json] [--domain URL]
   gatehouse db access --resource R --account A [--project-id P] [--duration 1h] [--port N] [--json]
                       [--mfa-code C] [--mfa-method M] [--reason TEXT] [--request-id ID] [--domain URL]
+  gatehouse db access --again <session-id> [--duration D] [--port N] [--json]
   gatehouse requests list [--project-id P] [--status pending|approved|denied|expired|all] [--mine] [--json]
   gatehouse requests approve <id> [--comment TEXT] [--json]
   gatehouse requests deny <id> [--comment TEXT] [--json]
   gatehouse sessions list [--project-id P] [--status active|ended|revoked|expired] [--json] [--domain URL]
   gatehouse sessions logs <session-id> [--tail N | --after SEQ] [--limit N] [--follow] [--json] [--domain URL]
+  gatehouse sessions extend <session-id> --duration 30m [--mfa-code C] [--json]
+  gatehouse profiles write --resource R --account A [--project-id P] [--pg-service] [--dbeaver] [--json]
+  gatehouse profiles remove --resource R --account A [--pg-service] [--dbeaver] [--json]
+  gatehouse profiles list [--json]
   gatehouse --version
 
 New here? Accept your invitation, list what you may access, start a session:
@@ -120,6 +125,7 @@ Options:
   --reason TEXT      for an account that requires approval: file an access request with
                      this reason and wait for the decision (on a terminal it is asked for)
   --request-id ID    start with this approved access request
+  --again ID         Access again: the resource, account and length of that (ended) session
   --local-password   for shared machines: clients must give a password generated for this
                      session (printed once, in the URL); other OS users are refused anyway
                      where the OS can tell (Linux)
@@ -149,10 +155,36 @@ each in 80 columns (errors on a second line; colour on a terminal only).
   --limit N     stop after N events
   --follow, -f  keep printing new events until the session is over (Ctrl+C to stop)
 --json prints one JSON object per event per line.`,
+  'sessions extend': `Usage: gatehouse sessions extend <session-id> --duration D [--mfa-code C] [--mfa-method M] [--json] [--domain URL]
+
+Extends a session that 'gatehouse db access' runs on this machine, in place: D (30m, 1h or
+seconds) is added to its expiry, within your policy's maximum from now. The server issues a
+certificate for the session's key; the running 'db access' picks it up, says "Session
+extended until …" and no open connection drops. Accounts that require MFA ask for a code
+(--mfa-code off a terminal); accounts that need approval cannot be extended (request again).`,
+  'profiles write': `Usage: gatehouse profiles write --resource R --account A [--project-id P] [--pg-service] [--dbeaver] [--json] [--domain URL]
+
+Writes client profiles for the account on its stable local port (both unless one is named):
+  --pg-service  a section [gatehouse-<resource>-<account>] in PGSERVICEFILE or ~/.pg_service.conf:
+                psql service=gatehouse-<resource>-<account>
+  --dbeaver     a connection in DBeaver's default workspace (data-sources.json, folder "Gatehouse")
+Your other services and connections stay as they are. Start 'gatehouse db access' (or the
+desktop app) before connecting; no password is needed.`,
+  'profiles remove': `Usage: gatehouse profiles remove --resource R --account A [--pg-service] [--dbeaver] [--json]
+
+Removes the profiles 'profiles write' wrote for the account (both unless one is named).`,
+  'profiles list': `Usage: gatehouse profiles list [--json]
+
+Lists the client profiles Gatehouse wrote, with their file and port.`,
+  profiles: `Usage:
+  gatehouse profiles write --resource R --account A [--pg-service] [--dbeaver]
+  gatehouse profiles remove --resource R --account A
+  gatehouse profiles list`,
   db: `Usage: gatehouse db access --resource R --account A [--project-id P] [options]; see gatehouse db access --help`,
   sessions: `Usage:
   gatehouse sessions list [--json]
-  gatehouse sessions logs <session-id> [--tail N] [--follow] [--json]`,
+  gatehouse sessions logs <session-id> [--tail N] [--follow] [--json]
+  gatehouse sessions extend <session-id> --duration 30m`,
 };
 
 export function usage(command?: string): string {

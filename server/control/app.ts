@@ -267,7 +267,7 @@ function clusterSessionRelay(relay: Relay, cluster: Cluster) {
   return {
     isGatewayConnected: async (gatewayId: string) => relay.isGatewayConnected(gatewayId) || (await cluster.presence.isLinkedAnywhere(gatewayId)),
     endSession: (sessionId: string, reason: 'revoked' | 'ended' | 'expired') => cluster.endSession(sessionId, reason),
-    extendSession: (sessionId: string, expiresAt: Date) => cluster.extendSession(sessionId, expiresAt),
+    extendSession: (sessionId: string, expiresAt: Date, certificatePem: string) => cluster.extendSession(sessionId, expiresAt, certificatePem),
   };
 }
 

@@ -30,8 +30,11 @@ export interface SessionRelay {
   isGatewayConnected(gatewayId: string): boolean | Promise<boolean>;
   /** Ends the session's tunnels and connections on every replica (server/control/cluster). */
   endSession(sessionId: string, reason: 'revoked' | 'ended' | 'expired'): void;
-  /** Moves the session's expiry on every replica and gateway (open connections carry on). */
-  extendSession(sessionId: string, expiresAt: Date): void;
+  /**
+   * Moves the session's expiry on every replica and gateway (open connections carry on) and
+   * hands the client tunnels the new certificate (whoever holds the local proxy applies it).
+   */
+  extendSession(sessionId: string, expiresAt: Date, certificatePem: string): void;
 }
 
 export interface ExtendSessionInput {
@@ -190,7 +193,7 @@ export class SessionService {
     });
     const extended = await this.#store.sessions.extend(id, expiresAt, now);
     if (!extended) throw new GatehouseError(ErrorCodes.SESSION_ENDED, 'this session ended meanwhile; start a new one (Access again)');
-    this.#relay.extendSession(id, expiresAt);
+    this.#relay.extendSession(id, expiresAt, certificatePem);
     await this.#audit({
       actor: user, action: 'session.extend', targetType: 'session', targetId: id, sourceAddress,
       details: { projectId: session.projectId, from: session.expiresAt.toISOString(), expiresAt: expiresAt.toISOString() },

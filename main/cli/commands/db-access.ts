@@ -33,22 +33,42 @@ export async function dbAccess(argv: string[], io: CliIo): Promise<number> {
     reason: { type: 'string' },
     'request-id': { type: 'string' },
     'local-password': { type: 'boolean' },
+    again: { type: 'string' },
     ...MFA_OPTIONS,
   }, true);
   if (positionals.length > 0) {
     throw new UsageError(`unexpected "${positionals.join(' ')}": name them with flags, e.g. --resource ${positionals[0]} --account ${positionals[1] ?? 'A'}`, COMMAND);
   }
   const mfaMethod = parseMfaMethod(COMMAND, values['mfa-method']);
-  const resource = requireString(COMMAND, values.resource, '--resource');
-  const account = requireString(COMMAND, values.account, '--account');
-  const duration = parseDuration(COMMAND, values.duration);
+  const again = values.again;
+  if (again !== undefined && (values.resource !== undefined || values.account !== undefined)) {
+    throw new UsageError('--again takes the resource and account of that session: leave out --resource and --account', COMMAND);
+  }
+  let resource = again === undefined ? requireString(COMMAND, values.resource, '--resource') : '';
+  let account = again === undefined ? requireString(COMMAND, values.account, '--account') : '';
+  let duration = parseDuration(COMMAND, values.duration);
   const port = parsePort(COMMAND, values.port);
 
   const ctx = await openContext(io, COMMAND, values.domain);
   let projectId: string;
   let running: RunningSessions;
+  let againProject: string | undefined;
   try {
-    projectId = (await resolveProject(ctx, COMMAND, values['project-id'])).id;
+    if (again !== undefined) {
+      // Access again: the same account (and, unless --duration is given, the same length) as that session
+      const previous = await ctx.api.getSession(again);
+      if (previous.status === 'active' && Date.parse(previous.expiresAt) > Date.now()) {
+        throw new UsageError(`session ${again} is still active (until ${localTime(previous.expiresAt)}): use it, or 'gatehouse sessions extend ${again} --duration 30m'`, COMMAND);
+      }
+      againProject = previous.projectId;
+      resource = previous.resource.name;
+      account = previous.account.name;
+      if (!argv.some((a) => a === '--duration' || a.startsWith('--duration='))) {
+        duration = Math.max(60, Math.round((Date.parse(previous.expiresAt) - Date.parse(previous.createdAt)) / 1000));
+      }
+      err(io, `Access again: ${account} on ${resource} for ${typeof duration === 'number' ? describeTimeLeft(duration * 1000) : duration}.`);
+    }
+    projectId = againProject ?? (await resolveProject(ctx, COMMAND, values['project-id'])).id;
     running = new RunningSessions(ctx.dir);
     const already = await running.forAccount({ domain: ctx.domain, projectId, resource, account });
     if (already) {
@@ -93,11 +113,20 @@ export async function dbAccess(argv: string[], io: CliIo): Promise<number> {
       }),
     );
     printReady(io, ready, values.json === true);
-    forget = await running.add({
+    const entry = {
       pid: process.pid, domain: ctx.domain, projectId, resource, account, resourceName: ready.resourceName,
       accountName: ready.accountName, port: ready.port, url: ready.url, sessionId: ready.sessionId, expiresAt: ready.expiresAt,
-    });
+      publicKeyPem: manager.publicKeyOf(ready.sessionId),
+    };
+    forget = await running.add(entry);
     warning = warnBeforeExpiry(io, ready);
+    // extended (here or from another terminal with 'sessions extend'): the proxy already follows; say so
+    manager.on('extended', (s) => {
+      if (warning) clearTimeout(warning);
+      warning = warnBeforeExpiry(io, s);
+      err(io, `Session extended until ${localTime(s.expiresAt)}; open connections carry on.`);
+      void running.add({ ...entry, expiresAt: s.expiresAt });
+    });
 
     const outcome = await Promise.race([ended, interrupted.promise]);
     if (outcome === 'interrupt') {

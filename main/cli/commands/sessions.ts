@@ -1,5 +1,10 @@
 import type { SessionEvent, SessionStatus } from '../../core/api/types.ts';
-import { COMMON_OPTIONS, parse } from '../args.ts';
+import { ErrorCodes, GatehouseError } from '../../../proxy-core/src/errors.ts';
+import { hasCode, type ApiError } from '../../core/api/api-errors.ts';
+import type { MfaProof } from '../../core/api/types.ts';
+import { COMMON_OPTIONS, parse, parseDuration, requireString } from '../args.ts';
+import { MFA_OPTIONS, obtainMfaProof, parseMfaMethod } from '../mfa.ts';
+import { RunningSessions } from '../running-sessions.ts';
 import { openContext } from '../context.ts';
 import { localTime, table } from '../format.ts';
 import { out, type CliIo } from '../io.ts';
@@ -144,4 +149,47 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<boolean> {
     };
     signal?.addEventListener('abort', onAbort, { once: true });
   });
+}
+
+/**
+ * `sessions extend <id> --duration 30m`: more time for a session running from `db access` on
+ * this machine, in place — the server issues a certificate for the session's key, the running
+ * `db access` picks it up through its tunnel, and no open connection drops.
+ */
+export async function sessionsExtend(argv: string[], io: CliIo): Promise<number> {
+  const command = 'sessions extend';
+  const { values, positionals } = parse(command, argv, {
+    ...COMMON_OPTIONS,
+    duration: { type: 'string' },
+    json: { type: 'boolean' },
+    ...MFA_OPTIONS,
+  }, true);
+  const sessionId = positionals[0];
+  if (!sessionId || positionals.length > 1) throw new UsageError('give one session id: gatehouse sessions extend <session-id> --duration 30m', command);
+  const duration = parseDuration(command, requireString(command, values.duration, '--duration'));
+  const mfaMethod = parseMfaMethod(command, values['mfa-method']);
+  const ctx = await openContext(io, command, values.domain);
+  try {
+    const running = await new RunningSessions(ctx.dir).bySession(sessionId);
+    if (!running?.publicKeyPem) {
+      throw new GatehouseError(ErrorCodes.NOT_FOUND, `session ${sessionId} is not running from 'gatehouse db access' on this machine; extend it where it runs (the desktop app: Extend), or start a new one with 'gatehouse db access --again ${sessionId}'`);
+    }
+    const extend = (mfa?: MfaProof) => ctx.api.extendSession(sessionId, { duration, publicKeyPem: running.publicKeyPem!, ...(mfa && { mfa }) });
+    let result;
+    try {
+      result = await extend();
+    } catch (e) {
+      if (!hasCode(e, ErrorCodes.MFA_REQUIRED)) throw e;
+      const proof = await obtainMfaProof(io, {
+        command, methods: (e as ApiError).challenge?.methods ?? [], flagMethod: mfaMethod, flagCode: values['mfa-code'],
+        sendEmail: () => ctx.api.sendEmailCode(),
+      });
+      result = await extend({ method: proof.method, code: proof.code });
+    }
+    if (values.json) out(io, JSON.stringify({ sessionId, expiresAt: result.session.expiresAt }));
+    else out(io, `Session ${sessionId} extended until ${localTime(result.session.expiresAt)}; open connections carry on.`);
+    return 0;
+  } finally {
+    await ctx.api.close();
+  }
 }

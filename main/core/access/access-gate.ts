@@ -95,8 +95,10 @@ async function walk(deps: GateDeps, req: AccessRequest, asker: GateAsker, opts: 
         if (!invalid && mfa?.final) throw e; // a code given up front was not enough; asking again would loop
         methods = (e as ApiError).challenge?.methods ?? methods;
         const ask = { methods, ...(invalid && { invalid: (e as Error).message }) };
+        // asked first, then told: an answer that comes back on the progress event finds the question open
+        const answer = asker.mfa(ask);
         progress({ step: 'mfa', ...ask });
-        mfa = await asker.mfa(ask);
+        mfa = await answer;
         continue;
       }
       if (hasCode(e, ErrorCodes.APPROVAL_REQUIRED) && !accessRequestId) {
@@ -123,8 +125,10 @@ async function obtainApproval(
   if (!request) {
     let reason = opts.reason?.trim();
     if (!reason) {
-      progress({ step: 'reason', ...(requiredApprovals !== undefined && { requiredApprovals }) });
-      reason = (await asker.reason({ ...(requiredApprovals !== undefined && { requiredApprovals }) })).trim();
+      const ask = requiredApprovals !== undefined ? { requiredApprovals } : {};
+      const answer = asker.reason(ask);
+      progress({ step: 'reason', ...ask });
+      reason = (await answer).trim();
     }
     if (!reason) throw new GatehouseError(ErrorCodes.INVALID_INPUT, 'a reason is required to request approval');
     request = await deps.api.createAccessRequest({ projectId: req.projectId, resource: req.resource, account: req.account, duration: req.duration, reason });

@@ -46,7 +46,7 @@ const PROBE_TIMEOUT_MS = 3_000;
  * is active), the local proxy on its port, the expiry timer and throttled status reports.
  * Emits 'status' (AccessStatus) at most once per `statusIntervalMs`.
  */
-export class AccessSession extends EventEmitter<{ status: [AccessStatus]; tunnel: [TunnelNotice] }> {
+export class AccessSession extends EventEmitter<{ status: [AccessStatus]; tunnel: [TunnelNotice]; extended: [AccessStatus] }> {
   readonly id: string;
   readonly #opts: AccessSessionOptions;
   #created: CreateSessionResult;
@@ -81,6 +81,11 @@ export class AccessSession extends EventEmitter<{ status: [AccessStatus]; tunnel
 
   get state(): AccessState {
     return this.#state;
+  }
+
+  /** The session's public key (the server issues the certificates of an extension for it). */
+  get publicKeyPem(): string {
+    return this.#opts.keyPair.publicKeyPem;
   }
 
   get expiresAt(): Date {
@@ -149,16 +154,23 @@ export class AccessSession extends EventEmitter<{ status: [AccessStatus]; tunnel
       throw new GatehouseError(ErrorCodes.SESSION_ENDED, 'this session is over; start a new one (Access again)');
     }
     const result = await this.#opts.api.extendSession(this.id, { duration, publicKeyPem: this.#opts.keyPair.publicKeyPem, ...(mfa && { mfa }) });
-    const expiresAt = new Date(result.session.expiresAt);
     if (this.#finishing) throw new GatehouseError(ErrorCodes.SESSION_ENDED, 'this session ended meanwhile; start a new one (Access again)');
-    this.#created = { ...this.#created, session: { ...this.#created.session, expiresAt: result.session.expiresAt }, certificatePem: result.certificatePem };
+    this.#applyExtension(result.session.expiresAt, result.certificatePem);
+    return this.status();
+  }
+
+  /** A later expiry and its certificate (from our own extend call or, for an extension made elsewhere, the tunnel). */
+  #applyExtension(expiresAtIso: string, certificatePem: string): void {
+    const expiresAt = new Date(expiresAtIso);
+    if (this.#finishing || !(expiresAt.getTime() > this.#expiresAt.getTime())) return;
+    this.#created = { ...this.#created, session: { ...this.#created.session, expiresAt: expiresAtIso }, certificatePem };
     this.#expiresAt = expiresAt;
-    this.#proxy?.extend(expiresAt, result.certificatePem);
+    this.#proxy?.extend(expiresAt, certificatePem);
     clearTimeout(this.#expiryTimer);
     this.#armExpiry();
-    log.info({ sessionId: this.id, expiresAt: result.session.expiresAt }, 'session extended in place');
+    log.info({ sessionId: this.id, expiresAt: expiresAtIso }, 'session extended in place');
     this.#throttle.request();
-    return this.status();
+    this.emit('extended', this.status());
   }
 
   /**
@@ -282,6 +294,8 @@ export class AccessSession extends EventEmitter<{ status: [AccessStatus]; tunnel
   #onControl(msg: ControlMessage): void {
     if (msg.type === 'session-ended') {
       void this.finish(controlEndReason(msg.reason));
+    } else if (msg.type === 'session-extended' && typeof msg.expiresAt === 'string' && typeof msg.certificatePem === 'string' && !Number.isNaN(Date.parse(msg.expiresAt))) {
+      this.#applyExtension(msg.expiresAt, msg.certificatePem);
     } else if (msg.type === 'gateway-status' && typeof msg.connected === 'boolean') {
       log.info({ sessionId: this.id, connected: msg.connected }, 'gateway status');
       this.#gatewayLinked = msg.connected;

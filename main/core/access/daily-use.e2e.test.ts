@@ -4,8 +4,10 @@
  * LocalProxy. The connection state follows the tunnel's real events; a simulated sleep is
  * re-checked on resume; a session is extended in place under an open connection.
  */
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import pg from 'pg';
@@ -31,7 +33,7 @@ class TappedApi extends ApiClient {
   }
 }
 
-describe.skipIf(missing.length > 0)('issue 14: daily use (real control plane, gateway, PostgreSQL)', () => {
+describe.skipIf(missing.length > 0)('issue 14: daily use (real control plane, gateway, PostgreSQL; the CLI as a user runs it)', () => {
   let stack: Stack;
   let dir: string;
   let api: TappedApi;
@@ -147,7 +149,128 @@ describe.skipIf(missing.length > 0)('issue 14: daily use (real control plane, ga
     expect(second).toMatchObject({ state: 'ready', port: ready.port });
     await manager.stop(second.sessionId);
   }, 60_000);
+
+  it('items 3, 4: profiles write → psql service=…; sessions extend from another terminal keeps the open connection past the old expiry; db access --again', async () => {
+    const { PGSERVICEFILE: _theirs, ...base } = process.env;
+    const env = { ...base, HOME: dir, GATEHOUSE_HOME: join(dir, 'gh'), GATEHOUSE_SECRET_STORE: 'file', GATEHOUSE_LOG_LEVEL: 'warn' };
+    const run = (...args: string[]) => runCli(env, args);
+    expect((await run('login', '--domain', stack.domain, '--email', stack.email, '--password', stack.password)).code).toBe(0);
+
+    const written = await run('profiles', 'write', '--resource', stack.resource, '--account', 'readonly', '--project-id', stack.projectId);
+    expect(written).toMatchObject({ code: 0 });
+    expect(written.stdout).toContain(`psql service=gatehouse-${stack.resource}-readonly`);
+    expect(await readFile(join(dir, '.pg_service.conf'), 'utf8')).toContain(`[gatehouse-${stack.resource}-readonly]`);
+    expect((await run('profiles', 'list', '--json')).stdout.trim().split('\n').map((l) => (JSON.parse(l) as { kind: string }).kind).sort()).toEqual(['dbeaver', 'pg-service']);
+
+    const child = spawn(process.execPath, [BIN, 'db', 'access', '--resource', stack.resource, '--account', 'readonly', '--project-id', stack.projectId, '--duration', '10', '--json'], { env });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const first = await new Promise<string>((r, j) => {
+      createInterface({ input: child.stdout }).once('line', r);
+      child.once('exit', (code) => j(new Error(`exited ${code}: ${stderr}`)));
+    });
+    const ready = JSON.parse(first) as { url: string; sessionId: string; expiresAt: string };
+
+    if (existsSync('/usr/bin/psql') || process.env.PATH?.split(':').some((p) => existsSync(join(p, 'psql')))) {
+      const psql = await runProcess('psql', [`service=gatehouse-${stack.resource}-readonly`, '-Atc', 'SELECT current_user'], env);
+      expect(psql).toMatchObject({ code: 0 });
+      expect(psql.stdout.trim()).toBe(stack.roles.readonly.username);
+    } else {
+      console.info('SKIPPED the psql service= check: psql is not installed (CI installs postgresql-client)');
+    }
+
+    const client = new pg.Client({ connectionString: ready.url });
+    await client.connect();
+    const extended = await run('sessions', 'extend', ready.sessionId, '--duration', '2m');
+    expect(extended).toMatchObject({ code: 0 });
+    expect(extended.stdout).toMatch(/extended until .*open connections carry on/);
+    await waitUntil(() => /Session extended until/.test(stderr));
+    await new Promise((r) => setTimeout(r, Math.max(0, Date.parse(ready.expiresAt) - Date.now()) + 2_500));
+    expect((await client.query('SELECT 5 AS n')).rows[0].n).toBe(5);
+    await client.end();
+    expect((await run('sessions', 'extend', 'no-such-session', '--duration', '5m')).stderr).toMatch(/not running from 'gatehouse db access' on this machine/);
+
+    child.kill('SIGINT');
+    expect(await new Promise((r) => child.once('exit', r))).toBe(0);
+
+    const again = spawn(process.execPath, [BIN, 'db', 'access', '--again', ready.sessionId, '--duration', '5m', '--json'], { env });
+    let againErr = '';
+    again.stderr.on('data', (d) => (againErr += d));
+    const line = await new Promise<string>((r, j) => {
+      createInterface({ input: again.stdout }).once('line', r);
+      again.once('exit', (code) => j(new Error(`exited ${code}: ${againErr}`)));
+    });
+    expect(againErr).toContain(`Access again: readonly on ${stack.resource}`);
+    expect((JSON.parse(line) as { sessionId: string }).sessionId).not.toBe(ready.sessionId);
+    again.kill('SIGINT');
+    expect(await new Promise((r) => again.once('exit', r))).toBe(0);
+
+    expect((await run('profiles', 'remove', '--resource', stack.resource, '--account', 'readonly')).code).toBe(0);
+    expect(await readFile(join(dir, '.pg_service.conf'), 'utf8')).not.toContain('gatehouse-');
+  }, 90_000);
+
+  it('item 5 and in-app MFA: the desktop drives the same gate over IPC (reason → waiting → approved → started, as access-progress events); MFA enrollment with a QR code; profiles over IPC', async () => {
+    const { setUpAccessScenario, ALICE, TotpCodes } = await import('../../../test/integration/access-control.helpers.ts');
+    const { createDesktopServices } = await import('../../ipc/services/create-desktop-api.ts');
+    const { profilePaths } = await import('../profiles/index.ts');
+    await setUpAccessScenario(stack);
+    const home = join(dir, 'desktop');
+    const { api: desktop, handlers } = await createDesktopServices({ dir: home, secrets: 'file', profilePaths: profilePaths({ HOME: home }, 'linux', home) });
+    const call = async <T>(channel: string, ...args: unknown[]): Promise<T> => {
+      const r = await handlers.invoke(channel, args);
+      if (!r.ok) throw Object.assign(new Error(r.error.message), r.error);
+      return r.result as T;
+    };
+    try {
+      await call('auth.signIn', { serverUrl: stack.domain, email: ALICE.email, password: ALICE.password });
+      // in-app enrollment: a QR code and the secret, then the first code gives the recovery codes
+      const enrollment = await call<{ qrDataUrl: string; secret: string; otpauthUrl: string }>('auth.mfaEnrollStart', {});
+      expect(enrollment.qrDataUrl).toMatch(/^data:image\/png;base64,/);
+      const codes = new TotpCodes(enrollment.secret);
+      expect((await call<{ recoveryCodes: string[] }>('auth.mfaEnrollConfirm', { code: await codes.next() })).recoveryCodes).toHaveLength(10);
+      expect(await call('auth.profile')).toMatchObject({ user: { email: ALICE.email }, mfa: { totp: true, recoveryCodesLeft: 10 } });
+
+      const steps: string[] = [];
+      handlers.subscribe('access-progress', (p) => {
+        if (p.flowId !== 'f1') return;
+        steps.push(p.step);
+        if (p.step === 'reason') void call('access.answer', { flowId: 'f1', reason: 'month-end report' });
+        if (p.step === 'waiting') void stack.api('POST', `/access-requests/${p.request.id}/approve`, { comment: 'ok' }).catch(() => undefined);
+      });
+      const outcome = await call<{ outcome: string; session: { sessionId: string; port: number } }>('access.begin', {
+        flowId: 'f1', projectId: stack.projectId, resource: stack.resource, account: 'ro-approval', duration: '10m',
+      });
+      expect(outcome.outcome).toBe('started');
+      expect(steps.filter((s, i) => s !== steps[i - 1])).toEqual(['starting', 'reason', 'waiting', 'approved', 'started']);
+
+      // profiles over IPC, on the account's stable port
+      const written = await call<{ kind: string; port: number }[]>('profiles.write', { projectId: stack.projectId, resource: stack.resource, account: 'ro-approval' });
+      expect(written.map((p) => p.kind).sort()).toEqual(['dbeaver', 'pg-service']);
+      expect(written.every((p) => p.port === outcome.session.port)).toBe(true);
+      expect(await call('profiles.remove', { projectId: stack.projectId, resource: stack.resource, account: 'ro-approval' })).toHaveLength(2);
+    } finally {
+      await desktop.close();
+    }
+  }, 60_000);
 });
+
+const BIN = join(ROOT, 'bin/gatehouse.mjs');
+
+function runCli(env: NodeJS.ProcessEnv, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return runProcess(process.execPath, [BIN, ...args], env);
+}
+
+function runProcess(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.once('error', reject);
+    child.once('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
 
 async function waitUntil<T>(check: () => T | undefined | false, timeoutMs = 10_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;

@@ -32,7 +32,7 @@ const defaultCreateProxy: CreateAccessProxy = (opts) => new LocalProxy(opts);
  * session on the control plane, its tunnel and a local proxy on the account's stable port.
  * Emits 'status' (AccessStatus), throttled per session.
  */
-export class SessionManager extends EventEmitter<{ status: [AccessStatus]; tunnel: [TunnelNotice] }> {
+export class SessionManager extends EventEmitter<{ status: [AccessStatus]; tunnel: [TunnelNotice]; extended: [AccessStatus] }> {
   readonly #api: ApiClient;
   readonly #settings: SettingsStore;
   readonly #backoff: BackoffOptions;
@@ -56,6 +56,11 @@ export class SessionManager extends EventEmitter<{ status: [AccessStatus]; tunne
    * Resolves once the local proxy listens (state 'ready'). With `req.localPassword`, the
    * generated password is in this answer only (to print once), never in status events.
    */
+  /** The public key of a session on this machine (to extend it from another process). */
+  publicKeyOf(sessionId: string): string | undefined {
+    return this.#sessions.get(sessionId)?.publicKeyPem;
+  }
+
   async start(req: AccessRequest): Promise<AccessStatus & { localPassword?: string }> {
     if (this.#closed) throw new GatehouseError(ErrorCodes.INVALID_INPUT, 'the session manager is closed');
     const domain = this.#api.domain;
@@ -88,6 +93,7 @@ export class SessionManager extends EventEmitter<{ status: [AccessStatus]; tunne
     });
     session.on('status', (status) => this.emit('status', status));
     session.on('tunnel', (notice) => this.emit('tunnel', notice));
+    session.on('extended', (status) => this.emit('extended', status));
     this.#sessions.set(session.id, session);
     try {
       await session.open();

@@ -21,7 +21,7 @@ export type { ReplicaInfo };
 /** What the cluster needs of this replica's relay. */
 export interface ClusterRelay {
   endSession(sessionId: string, reason: SessionEndReason): void;
-  extendSession(sessionId: string, expiresAt: Date): void;
+  extendSession(sessionId: string, expiresAt: Date, certificatePem: string): void;
   announceReplicas(): void;
   openSessionIds(): string[];
 }
@@ -96,9 +96,9 @@ export class Cluster {
   }
 
   /** Moves a session's expiry here now and on every other replica. */
-  extendSession(sessionId: string, expiresAt: Date): void {
-    this.relay?.extendSession(sessionId, expiresAt);
-    this.bus.publish({ type: 'session-extended', sessionId, expiresAt: expiresAt.toISOString(), from: this.replicaId }).catch((err: unknown) => {
+  extendSession(sessionId: string, expiresAt: Date, certificatePem: string): void {
+    this.relay?.extendSession(sessionId, expiresAt, certificatePem);
+    this.bus.publish({ type: 'session-extended', sessionId, expiresAt: expiresAt.toISOString(), certificatePem, from: this.replicaId }).catch((err: unknown) => {
       log.error({ sessionId, err: (err as Error).message }, 'could not tell the other replicas that a session was extended');
     });
   }
@@ -118,7 +118,7 @@ export class Cluster {
   private onMessage(message: ClusterMessage): void {
     if (message.from === this.replicaId) return;
     if (message.type === 'session-ended') this.relay?.endSession(message.sessionId, message.reason);
-    else if (message.type === 'session-extended') this.relay?.extendSession(message.sessionId, new Date(message.expiresAt));
+    else if (message.type === 'session-extended') this.relay?.extendSession(message.sessionId, new Date(message.expiresAt), message.certificatePem);
     else if (message.type === 'replicas-changed') void this.registry?.refresh();
   }
 

@@ -112,12 +112,14 @@ export class Relay {
   }
 
   /** A session's later expiry: its tunnels' timers move and the gateways keep its connections open longer. */
-  extendSession(sessionId: string, expiresAt: Date): void {
+  extendSession(sessionId: string, expiresAt: Date, certificatePem: string): void {
     const tunnels = [...(this.tunnels.get(sessionId) ?? [])];
     const gatewayIds = tunnels.length > 0 ? new Set(tunnels.map((t) => t.gatewayId)) : new Set(this.links.keys());
     for (const gatewayId of gatewayIds) this.links.get(gatewayId)?.sendControl({ type: 'session-extended', sessionId, expiresAt: expiresAt.toISOString() });
     for (const tunnel of tunnels) {
       if (tunnel.endReason || !tunnel.extend(expiresAt)) continue;
+      // the public certificate for new connections, to whichever client holds the local proxy
+      tunnel.sendControl({ type: 'session-extended', expiresAt: expiresAt.toISOString(), certificatePem });
       clearTimeout(this.expiryTimers.get(tunnel));
       const timer = setTimeout(() => this.endTunnel(tunnel, 'expired'), timerDelay(expiresAt.getTime() - Date.now()));
       timer.unref();

@@ -113,7 +113,7 @@ describe.skipIf(skipReason)(`desktop app flows${skipReason ? ` (skipped: ${skipR
   });
 
   it('My sessions lists the session with the statements it ran', async () => {
-    await page.getByRole('button', { name: 'My sessions' }).click();
+    await page.getByRole('button', { name: 'All sessions' }).click(); // the admin sees every user's sessions
     const item = page.locator('.history-item').first();
     await item.waitFor();
     expect(await item.textContent()).toContain(`${stack.resource} / readonly`);

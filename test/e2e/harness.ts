@@ -47,7 +47,9 @@ export async function startApp(staticDir: string, opts: { statusIntervalMs?: num
   const dir = await mkdtemp(join(tmpdir(), 'gatehouse-app-'));
   const interval = opts.statusIntervalMs ?? 200;
   const services = await createDesktopServices({
-    dir, secrets: 'file', apiTimeoutMs: 5_000, ...(interval === 'app-default' ? {} : { statusIntervalMs: interval }),
+    dir, secrets: 'file', apiTimeoutMs: 5_000,
+    // client profiles in the app's temp dir, never the real ~/.pg_service.conf or DBeaver workspace
+    profilePaths: { pgService: join(dir, 'pg_service.conf'), dbeaver: join(dir, 'DBeaverData/workspace6/General/.dbeaver/data-sources.json') }, ...(interval === 'app-default' ? {} : { statusIntervalMs: interval }),
   });
   const bridge = await startTestBridge({ handlers: services.handlers, staticDir });
   return {
@@ -63,6 +65,19 @@ export async function startApp(staticDir: string, opts: { statusIntervalMs?: num
 export async function screenshot(page: Page, name: string): Promise<void> {
   await mkdir(SCREENSHOTS, { recursive: true });
   await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`) });
+}
+
+/**
+ * A screenshot for the docs: docs/screenshots/desktop-<name>.png (README and docs/ show
+ * them). Toasts are dismissed first unless the shot is about one.
+ */
+export async function docShot(page: Page, name: string, opts: { keepToasts?: boolean } = {}): Promise<void> {
+  if (!opts.keepToasts) {
+    for (const button of await page.locator('.toast button[aria-label="Dismiss"]').all()) await button.click().catch(() => undefined);
+  }
+  const dir = join(REPO_ROOT, 'docs/screenshots');
+  await mkdir(dir, { recursive: true });
+  await page.screenshot({ path: join(dir, `desktop-${name}.png`) });
 }
 
 /** How long after navigation the first real screen was up (set by the renderer). */

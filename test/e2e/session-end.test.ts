@@ -76,7 +76,7 @@ describe.skipIf(skipReason)(`session expiry and a port in use${skipReason ? ` (s
 
     await page.getByTestId('session-state').filter({ hasText: 'Expired' }).waitFor({ timeout: (SECONDS + 10) * 1000 });
     const notice = page.getByTestId('ended-notice');
-    expect(await notice.textContent()).toMatch(/^This session expired at .+; its connections were closed and the local port no longer accepts new ones\. To keep working, go to Accounts and click Access again\.$/);
+    expect(await notice.textContent()).toMatch(/^This session expired at .+; its connections were closed and the local port no longer accepts new ones\. To keep working, click Access again\.$/);
     await page.getByText(`Access to ${stack.resource} / readonly expired`).waitFor({ timeout: 5_000 });
     expect(await page.locator('.toast.expired').textContent()).toContain('The session reached its end time; its connections were closed.');
     await screenshot(page, '21-session-expired');

@@ -20,6 +20,8 @@ export interface DesktopRun {
   browser: Browser;
   /** Not navigated yet: add init scripts first, then `signIn`. */
   page: Page;
+  /** The built renderer, for a second app (`startApp(run.rendererDir)`). */
+  rendererDir: string;
   close(): Promise<void>;
 }
 
@@ -39,7 +41,7 @@ export async function startDesktopRun(opts: {
   if (opts.clipboard) await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(app.bridge.pageUrl).origin });
   const page = await context.newPage();
   return {
-    stack, app, browser, page,
+    stack, app, browser, page, rendererDir: renderer.dir,
     async close() {
       await browser.close();
       await app.close();

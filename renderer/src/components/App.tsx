@@ -4,6 +4,7 @@ import { authSelectors, useAuthStore } from '../store/auth.ts';
 import { Shell } from './Shell.tsx';
 import { SignIn } from './SignIn.tsx';
 import { Toasts } from './Toasts.tsx';
+import { RecoveryCodesDialog } from './MfaEnrollment.tsx';
 
 export function App() {
   const auth = useAuthStore(authSelectors.auth);
@@ -19,6 +20,7 @@ export function App() {
   return (
     <>
       {auth.state === 'signed-in' ? <Shell /> : <SignIn />}
+      <RecoveryCodesDialog />
       <Toasts />
     </>
   );

@@ -3,8 +3,7 @@ import type { AccessRequestInfo } from '../../../main/ipc/contract.ts';
 import { authSelectors, useAuthStore } from '../store/auth.ts';
 import { requestSelectors, useRequestsStore } from '../store/requests.ts';
 import { useUiStore } from '../store/ui.ts';
-
-const REFRESH_MS = 5_000;
+import { formatDuration } from '../lib/durations.ts';
 
 /** Access requests waiting for the person's decision (approvers and admins), with Approve / Deny. */
 export function ApprovalsView() {
@@ -13,11 +12,8 @@ export function ApprovalsView() {
   const error = useRequestsStore(requestSelectors.error);
   const me = useAuthStore(authSelectors.user);
 
-  useEffect(() => {
-    void useRequestsStore.getState().load();
-    const timer = setInterval(() => void useRequestsStore.getState().load(), REFRESH_MS);
-    return () => clearInterval(timer);
-  }, []);
+  // the Shell keeps polling (for the badge); opening the view refreshes at once
+  useEffect(() => { void useRequestsStore.getState().load(); }, []);
 
   const decidable = pending.filter((r) => r.userId !== me?.id);
   return (
@@ -66,9 +62,3 @@ const RequestItem = memo(function RequestItem({ request: r }: { request: AccessR
     </li>
   );
 });
-
-function formatDuration(s: number): string {
-  if (s >= 3600 && s % 3600 === 0) return `${s / 3600} h`;
-  if (s >= 60 && s % 60 === 0) return `${s / 60} min`;
-  return `${s} s`;
-}

@@ -4,7 +4,7 @@ import { useCommitCount } from '../lib/render-count.ts';
 import { sessionSelectors, useSessionsStore } from '../store/sessions.ts';
 import { uiSelectors, useUiStore } from '../store/ui.ts';
 import { SessionPanel } from './SessionPanel.tsx';
-import { StateDot, TimeLeft, stateLabel } from './SessionState.tsx';
+import { StateDot, TimeLeft, describeSession } from './SessionState.tsx';
 
 export function SessionsView() {
   const ids = useSessionsStore(useShallow(sessionSelectors.ids));
@@ -42,13 +42,14 @@ const SessionRow = memo(function SessionRow({ id, selected }: { id: string; sele
   const s = useSessionsStore(sessionSelectors.byId(id));
   useCommitCount(`SessionRow:${id}`);
   if (!s) return null;
+  const shown = describeSession(s);
   return (
     <li role="option" data-session-id={id} aria-selected={selected} tabIndex={0} className={selected ? 'session-row selected' : 'session-row'}
       onClick={() => useUiStore.getState().selectSession(id)}
       onKeyDown={(e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); useUiStore.getState().selectSession(id); } }}>
-      <div className="row-title"><StateDot state={s.state} /> {s.resourceName} / {s.accountName}</div>
+      <div className="row-title"><StateDot state={shown.state} /> {s.resourceName} / {s.accountName}</div>
       <div className="muted small">
-        :{s.port} · {s.connections} conn · {s.state === 'ready' ? <TimeLeft expiresAt={s.expiresAt} /> : stateLabel(s.state, s.endReason)}
+        :{s.port} · {s.connections} conn · {shown.state === 'ready' ? <TimeLeft expiresAt={s.expiresAt} /> : shown.label}
       </div>
     </li>
   );

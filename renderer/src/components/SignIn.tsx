@@ -3,6 +3,7 @@ import type { MfaMethod } from '../../../main/ipc/contract.ts';
 import { authSelectors, useAuthStore } from '../store/auth.ts';
 import { Logo } from '../shared/Logo.tsx';
 import { MfaFields, orderMethods } from '../shared/MfaFields.tsx';
+import { EnrollTotpFields } from './MfaEnrollment.tsx';
 
 export function SignIn() {
   const rememberedUrl = useAuthStore(authSelectors.serverUrl);
@@ -11,6 +12,7 @@ export function SignIn() {
   const error = useAuthStore(authSelectors.error);
   const mfa = useAuthStore(authSelectors.mfa);
   const emailSent = useAuthStore(authSelectors.emailSent);
+  const enroll = useAuthStore(authSelectors.enroll);
   const { signIn, submitMfa, sendEmailCode, cancelMfa } = useAuthStore.getState();
   const [serverUrl, setServerUrl] = useState(rememberedUrl ?? '');
   const [email, setEmail] = useState('');
@@ -26,6 +28,20 @@ export function SignIn() {
       setCode('');
       setMethod(orderMethods(mfa.methods)[0] ?? 'totp');
     }
+  }
+
+  if (enroll?.challengeId) {
+    return (
+      <main className="signin">
+        <div className="card signin-card">
+          <div className="brand"><Logo /><h1 id="signin-title">Set up your authenticator</h1></div>
+          <p className="small">Your organization requires an authenticator app for signing in.</p>
+          {enroll.enrollment
+            ? <EnrollTotpFields enrollment={enroll.enrollment} submitLabel="Turn on and sign in" onCancel={() => useAuthStore.getState().cancelEnrollment()} />
+            : <p className="muted" aria-busy="true">Preparing…</p>}
+        </div>
+      </main>
+    );
   }
 
   function onSubmit(e: FormEvent) {

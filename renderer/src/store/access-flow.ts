@@ -1,151 +1,123 @@
 /**
- * The Access dialog's progress, beyond "pick a duration": a second factor when the server
- * says MFA_REQUIRED, and for accounts that need approval a filed request watched until it
- * is decided (approved → the session starts with it; denied or expired → say so).
+ * The Access dialog's view of the access gate (main/core/access): the main process runs the
+ * one state machine (policy, MFA, approval, start) and pushes each step as `access-progress`;
+ * this store only keeps the current flow's step and sends the person's answers back.
  */
 import { create } from 'zustand';
-import type { AccessRequest, AccessRequestInfo, MfaMethod, MfaProof, SessionStatus } from '../../../main/ipc/contract.ts';
+import type { AccessRequest, AccessRequestInfo, GateOutcome, GateProgress, GateStep, MfaProof, SessionStatus } from '../../../main/ipc/contract.ts';
 import { ipc } from '../ipc.ts';
 import { toUiError, type UiError } from '../lib/errors.ts';
 import { useSessionsStore } from './sessions.ts';
 
-export type FlowStep =
-  | { step: 'form' }
-  /** The server wants a fresh second factor before creating the session. */
-  | { step: 'mfa'; methods: MfaMethod[] }
-  | { step: 'waiting'; request: AccessRequestInfo }
-  | { step: 'refused'; request: AccessRequestInfo; message: string };
+/** The dialog's step: the form until a gate runs, then the gate's own steps. */
+export type FlowStep = { step: 'form' } | Exclude<GateStep, { step: 'failed' | 'cancelled' | 'started' }>;
 
 interface AccessFlowStore {
+  flowId: string | undefined;
   flow: FlowStep;
   busy: boolean;
   error: UiError | undefined;
-  /** An approved request in use (kept when MFA is asked for after approval). */
-  accessRequestId: string | undefined;
   emailSent: boolean;
   reset(): void;
-  /** Starts access; resolves with the session once it runs, or undefined when a step needs the person. */
-  submit(req: AccessRequest & { requireApproval: boolean }, mfa?: MfaProof): Promise<SessionStatus | undefined>;
+  /** Starts access through the gate; resolves with the session once it runs, else undefined. */
+  begin(req: AccessRequest): Promise<SessionStatus | undefined>;
+  /** Starts a new session like an ended one (same account and duration), through the gate. */
+  accessAgain(sessionId: string): Promise<SessionStatus | undefined>;
+  /** Answers the gate's current question (a second factor or a reason). */
+  answer(answer: { mfa?: MfaProof; reason?: string }): Promise<void>;
   sendEmailCode(): Promise<void>;
-  /** Stops watching a request (it stays open on the server). */
-  cancelWaiting(): void;
+  /** Stops the gate (a pending request stays open on the server). */
+  cancel(): Promise<void>;
+  /** An `access-progress` event from the main process. */
+  progress(p: GateProgress): void;
 }
 
-const POLL_FIRST_MS = 1_000;
-const POLL_MAX_MS = 4_000;
-
-let watch = 0; // bumped to cancel the current watch loop
-
-export const useAccessFlow = create<AccessFlowStore>()((set, get) => ({
-  flow: { step: 'form' },
-  busy: false,
-  error: undefined,
-  accessRequestId: undefined,
-  emailSent: false,
-  reset() {
-    watch++;
-    set({ flow: { step: 'form' }, busy: false, error: undefined, accessRequestId: undefined, emailSent: false });
-  },
-  async submit(req, mfa) {
-    set({ busy: true, error: undefined });
+export const useAccessFlow = create<AccessFlowStore>()((set, get) => {
+  async function run(flowId: string, call: () => Promise<GateOutcome>): Promise<SessionStatus | undefined> {
+    set({ flowId, flow: { step: 'starting' }, busy: true, error: undefined, emailSent: false });
     try {
-      let accessRequestId = get().accessRequestId;
-      if (req.requireApproval && !accessRequestId) {
-        const request = await openOrFile(req);
-        if (request.status !== 'approved') {
-          const decided = await waitFor(request, (r) => set({ flow: { step: 'waiting', request: r } }));
-          if (!decided) return undefined; // cancelled
-          if (decided.status !== 'approved') {
-            set({ flow: { step: 'refused', request: decided, message: refusal(decided) } });
-            return undefined;
-          }
-          accessRequestId = decided.id;
-        } else {
-          accessRequestId = request.id;
-        }
-        set({ accessRequestId });
+      const outcome = await call();
+      if (get().flowId !== flowId) return undefined;
+      if (outcome.outcome === 'started') {
+        useSessionsStore.getState().upsert(outcome.session);
+        set({ busy: false, flowId: undefined, flow: { step: 'form' } });
+        return outcome.session;
       }
-      const { requireApproval: _needsApproval, ...access } = req;
-      const status = await useSessionsStore.getState().start({ ...access, ...(mfa ? { mfa } : {}), ...(accessRequestId ? { accessRequestId } : {}) });
-      if (status) return status;
-      const error = useSessionsStore.getState().startError;
-      useSessionsStore.getState().clearStartError();
-      if (error?.code === 'GATEHOUSE_ERR_MFA_REQUIRED' || (error?.code === 'GATEHOUSE_ERR_MFA_INVALID' && get().flow.step === 'mfa')) {
-        const methods = error.details?.challenge?.methods ?? (get().flow as { methods?: MfaMethod[] }).methods ?? ['totp'];
-        set({ flow: { step: 'mfa', methods }, ...(error.code === 'GATEHOUSE_ERR_MFA_INVALID' ? { error } : {}) });
-        return undefined;
-      }
-      if (error?.code === 'GATEHOUSE_ERR_APPROVAL_REQUIRED' && !req.requireApproval) {
-        // the account list was stale: ask again with the reason field shown
-        if (req.reason) return get().submit({ ...req, requireApproval: true }, mfa);
-        set({ flow: { step: 'form' }, error: { ...error, message: 'This account needs approval: give a reason and start again.' } });
-        return undefined;
-      }
-      set({ flow: get().flow.step === 'waiting' ? { step: 'form' } : get().flow, error });
+      if (outcome.outcome === 'refused') set({ busy: false, flow: { step: 'refused', request: outcome.request, message: refusal(outcome.request) } });
+      else set({ busy: false, flowId: undefined, flow: { step: 'form' } });
       return undefined;
     } catch (err) {
-      set({ error: toUiError(err), flow: get().flow.step === 'waiting' ? { step: 'form' } : get().flow });
+      if (get().flowId === flowId) set({ busy: false, flowId: undefined, flow: { step: 'form' }, error: toUiError(err) });
       return undefined;
-    } finally {
-      set({ busy: false });
-    }
-  },
-  async sendEmailCode() {
-    set({ error: undefined });
-    try {
-      await ipc['auth.sendEmailCode']({});
-      set({ emailSent: true });
-    } catch (err) {
-      set({ error: toUiError(err) });
-    }
-  },
-  cancelWaiting() {
-    watch++;
-    set({ flow: { step: 'form' }, busy: false });
-  },
-}));
-
-/** An approved request with an open window or a pending one for this account, else a new one. */
-async function openOrFile(req: AccessRequest): Promise<AccessRequestInfo> {
-  const mine = await ipc['requests.list']({ mine: true }).catch(() => [] as AccessRequestInfo[]);
-  const same = (r: AccessRequestInfo) => r.projectId === req.projectId && r.resource.name === req.resource && r.account.name === req.account;
-  const open = mine.find((r) => same(r) && r.status === 'approved' && r.windowEndsAt && Date.parse(r.windowEndsAt) > Date.now() + 5_000)
-    ?? mine.find((r) => same(r) && r.status === 'pending');
-  if (open) return open;
-  if (!req.reason?.trim()) throw Object.assign(new Error('Give a reason: this account needs approval.'), { code: 'GATEHOUSE_ERR_INVALID_INPUT' });
-  return ipc['requests.create']({ projectId: req.projectId, resource: req.resource, account: req.account, duration: req.duration, reason: req.reason.trim() });
-}
-
-/** Polls until decided; undefined when cancelled. */
-async function waitFor(request: AccessRequestInfo, onUpdate: (r: AccessRequestInfo) => void): Promise<AccessRequestInfo | undefined> {
-  const mine = ++watch;
-  let current = request;
-  let delay = POLL_FIRST_MS;
-  onUpdate(current);
-  while (current.status === 'pending') {
-    await new Promise((r) => setTimeout(r, delay));
-    if (mine !== watch) return undefined;
-    try {
-      const next = await ipc['requests.get']({ id: current.id });
-      if (mine !== watch) return undefined;
-      if (next.status !== current.status || next.approvals.length !== current.approvals.length) delay = POLL_FIRST_MS;
-      else delay = Math.min(POLL_MAX_MS, Math.round(delay * 1.5));
-      current = next;
-      onUpdate(current);
-    } catch (err) {
-      const code = (err as { code?: string }).code;
-      if (code !== 'GATEHOUSE_ERR_SERVER_UNREACHABLE' && code !== 'GATEHOUSE_ERR_TIMEOUT') throw err;
-      delay = POLL_MAX_MS;
     }
   }
-  return current;
-}
+  return {
+    flowId: undefined,
+    flow: { step: 'form' },
+    busy: false,
+    error: undefined,
+    emailSent: false,
+    reset() {
+      set({ flowId: undefined, flow: { step: 'form' }, busy: false, error: undefined, emailSent: false });
+    },
+    begin(req) {
+      const flowId = crypto.randomUUID();
+      return run(flowId, () => ipc['access.begin']({ ...req, flowId }));
+    },
+    accessAgain(sessionId) {
+      const flowId = crypto.randomUUID();
+      return run(flowId, () => ipc['sessions.accessAgain']({ sessionId, flowId }));
+    },
+    async answer(answer) {
+      const flowId = get().flowId;
+      if (!flowId) return;
+      set({ busy: true, error: undefined });
+      try {
+        await ipc['access.answer']({ flowId, ...answer });
+      } catch (err) {
+        set({ busy: false, error: toUiError(err) });
+      }
+    },
+    async sendEmailCode() {
+      set({ error: undefined });
+      try {
+        await ipc['auth.sendEmailCode']({});
+        set({ emailSent: true });
+      } catch (err) {
+        set({ error: toUiError(err) });
+      }
+    },
+    async cancel() {
+      const flowId = get().flowId;
+      get().reset();
+      if (flowId) await ipc['access.cancel']({ flowId }).catch(() => undefined);
+    },
+    progress(p) {
+      if (p.flowId !== get().flowId) return;
+      const { flowId: _id, at: _at, ...step } = p;
+      switch (step.step) {
+        case 'failed': set({ busy: false, error: toUiError(step.error), flow: { step: 'form' } }); break;
+        case 'started': case 'cancelled': break; // the begin call resolves with it
+        case 'mfa': set({ busy: false, flow: step, error: step.invalid ? { code: 'GATEHOUSE_ERR_MFA_INVALID', message: sentence(step.invalid) } : undefined }); break;
+        case 'starting': case 'approved': set({ busy: true, flow: step }); break;
+        case 'refused': set({ busy: false, flow: { ...step, message: refusal(step.request) } }); break;
+        default: set({ busy: false, flow: step });
+      }
+    },
+  };
+});
 
+/** The denial in the app's words: who denied it and their comment, or that it expired. */
 function refusal(r: AccessRequestInfo): string {
   if (r.status === 'expired') return 'The request expired without a decision.';
   const denial = r.approvals.find((a) => a.decision === 'deny' || a.decision === 'denied');
   const by = denial?.email ?? 'an approver';
   return denial?.comment ? `Denied by ${by}: “${denial.comment}”` : `Denied by ${by}.`;
+}
+
+function sentence(message: string): string {
+  const m = message.charAt(0).toUpperCase() + message.slice(1);
+  return /[.!?]$/.test(m) ? m : `${m}.`;
 }
 
 export const accessFlowSelectors = {

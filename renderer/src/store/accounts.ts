@@ -73,4 +73,7 @@ export const accountSelectors = {
     return filterMemo.result;
   },
   count: (s: AccountsStore) => s.groups.reduce((n, g) => n + g.accounts.length, 0),
+  /** The longest session an account's policy allows (seconds), when known. */
+  maxDuration: (projectId: string, resource: string, account: string) => (s: AccountsStore): number | undefined =>
+    s.groups.find((g) => g.projectId === projectId && g.resource.name === resource)?.accounts.find((a) => a.name === account)?.maxDurationSeconds,
 };

@@ -1,6 +1,6 @@
 /** The auth domain: who is signed in where, and the sign-in form's progress. */
 import { create, type StateCreator } from 'zustand';
-import type { AuthState, MfaMethod, SignInResult } from '../../../main/ipc/contract.ts';
+import type { AuthState, MfaEnrollment, MfaMethod, SignInResult } from '../../../main/ipc/contract.ts';
 import { ipc } from '../ipc.ts';
 import { toUiError, type UiError } from '../lib/errors.ts';
 
@@ -19,6 +19,17 @@ interface AuthSlice {
   cancelMfa: () => void;
   signOut: () => Promise<void>;
   setAuth: (auth: AuthState) => void;
+  /**
+   * TOTP enrollment in the app: during a sign-in the organization requires it for
+   * (`challengeId`), or from the profile page (signed in).
+   */
+  enroll: { challengeId?: string; enrollment?: MfaEnrollment } | undefined;
+  startEnrollment: (challengeId?: string) => Promise<void>;
+  confirmEnrollment: (code: string) => Promise<boolean>;
+  cancelEnrollment: () => void;
+  /** Recovery codes just issued, shown once until the person says they saved them. */
+  recoveryCodes: string[] | undefined;
+  dismissRecoveryCodes: () => void;
 }
 
 const authSlice: StateCreator<AuthSlice> = (set, get) => ({
@@ -27,6 +38,8 @@ const authSlice: StateCreator<AuthSlice> = (set, get) => ({
   error: undefined,
   mfa: undefined,
   emailSent: false,
+  enroll: undefined,
+  recoveryCodes: undefined,
   async init() {
     try {
       set({ auth: await ipc['auth.current']() });
@@ -39,8 +52,8 @@ const authSlice: StateCreator<AuthSlice> = (set, get) => ({
     try {
       const result = await ipc['auth.signIn'](form);
       if (result.state === 'mfa-required') set({ mfa: result, signingIn: false, emailSent: false });
-      else if (result.state === 'signed-in') set({ auth: result, signingIn: false, mfa: undefined });
-      else set({ signingIn: false, error: ENROLL_FIRST });
+      else if (result.state === 'mfa-enrollment-required') await get().startEnrollment(result.challengeId);
+      else set({ auth: result, signingIn: false, mfa: undefined });
     } catch (err) {
       set({ signingIn: false, error: toUiError(err) });
     }
@@ -52,8 +65,8 @@ const authSlice: StateCreator<AuthSlice> = (set, get) => ({
     try {
       const result = await ipc['auth.submitMfa']({ challengeId: mfa.challengeId, method, code });
       if (result.state === 'signed-in') set({ auth: result, mfa: undefined, signingIn: false });
-      else if (result.state === 'mfa-required') set({ mfa: result, signingIn: false });
-      else set({ signingIn: false, mfa: undefined, error: ENROLL_FIRST });
+      else if (result.state === 'mfa-enrollment-required') { set({ mfa: undefined }); await get().startEnrollment(result.challengeId); }
+      else set({ mfa: result, signingIn: false });
     } catch (err) {
       const error = toUiError(err);
       // a wrong code may be retried; an expired challenge or a lockout starts over
@@ -82,15 +95,37 @@ const authSlice: StateCreator<AuthSlice> = (set, get) => ({
     }
   },
   setAuth(auth) {
-    set({ auth, ...(auth.state === 'signed-in' ? { error: undefined } : {}) });
+    set({ auth, ...(auth.state === 'signed-in' ? { error: undefined } : { enroll: undefined }) });
+  },
+  async startEnrollment(challengeId) {
+    set({ enroll: { ...(challengeId ? { challengeId } : {}) }, signingIn: true, error: undefined });
+    try {
+      const enrollment = await ipc['auth.mfaEnrollStart'](challengeId ? { challengeId } : {});
+      set({ enroll: { ...(challengeId ? { challengeId } : {}), enrollment }, signingIn: false });
+    } catch (err) {
+      set({ signingIn: false, error: toUiError(err), ...(challengeId ? { enroll: undefined } : {}) });
+    }
+  },
+  async confirmEnrollment(code) {
+    const enroll = get().enroll;
+    if (!enroll) return false;
+    set({ signingIn: true, error: undefined });
+    try {
+      const done = await ipc['auth.mfaEnrollConfirm']({ code, ...(enroll.challengeId ? { challengeId: enroll.challengeId } : {}) });
+      set({ enroll: undefined, signingIn: false, recoveryCodes: done.recoveryCodes, ...(done.auth ? { auth: done.auth } : {}) });
+      return true;
+    } catch (err) {
+      set({ signingIn: false, error: toUiError(err) });
+      return false;
+    }
+  },
+  cancelEnrollment() {
+    set({ enroll: undefined, error: undefined, signingIn: false });
+  },
+  dismissRecoveryCodes() {
+    set({ recoveryCodes: undefined });
   },
 });
-
-/** Until the sign-in screen offers enrollment (auth.mfaEnrollStart with the challengeId). */
-const ENROLL_FIRST: UiError = {
-  code: 'GATEHOUSE_ERR_MFA_REQUIRED',
-  message: 'Your organization requires an authenticator app and you have none yet: run "gatehouse login" in a terminal once to set it up, then sign in here.',
-};
 
 export const useAuthStore = create<AuthSlice>()(authSlice);
 
@@ -104,4 +139,6 @@ export const authSelectors = {
   error: (s: AuthSlice) => s.error,
   mfa: (s: AuthSlice) => s.mfa,
   emailSent: (s: AuthSlice) => s.emailSent,
+  enroll: (s: AuthSlice) => s.enroll,
+  recoveryCodes: (s: AuthSlice) => s.recoveryCodes,
 };

@@ -3,21 +3,19 @@
  * its own row) and the person's session history with statements.
  */
 import { create, type StateCreator } from 'zustand';
-import type { AccessRequest, SessionEventInfo, SessionStatus, SessionSummary } from '../../../main/ipc/contract.ts';
+import type { MfaProof, SessionEventInfo, SessionStatus, SessionSummary } from '../../../main/ipc/contract.ts';
 import { ipc } from '../ipc.ts';
 import { toUiError, type UiError } from '../lib/errors.ts';
 
 interface LiveSlice {
   ids: string[];
   byId: Record<string, SessionStatus>;
-  starting: boolean;
-  startError: UiError | undefined;
   loadLive(): Promise<void>;
   upsert(status: SessionStatus): void;
-  start(req: AccessRequest): Promise<SessionStatus | undefined>;
   stop(sessionId: string): Promise<void>;
+  /** Extends a running session in place; rejects with the server's refusal (over the policy's maximum…). */
+  extend(sessionId: string, duration: string | number, mfa?: MfaProof): Promise<SessionStatus>;
   dismiss(sessionId: string): void;
-  clearStartError(): void;
 }
 interface HistorySlice {
   history: SessionSummary[];
@@ -29,11 +27,11 @@ interface HistorySlice {
 }
 type SessionsStore = LiveSlice & HistorySlice;
 
+export const HISTORY_LIMIT = 500;
+
 const liveSlice: StateCreator<SessionsStore, [], [], LiveSlice> = (set, get) => ({
   ids: [],
   byId: {},
-  starting: false,
-  startError: undefined,
   async loadLive() {
     const list = await ipc['sessions.list']();
     for (const s of list) get().upsert(s);
@@ -44,22 +42,15 @@ const liveSlice: StateCreator<SessionsStore, [], [], LiveSlice> = (set, get) => 
       ids: s.ids.includes(status.sessionId) ? s.ids : [status.sessionId, ...s.ids],
     }));
   },
-  async start(req) {
-    set({ starting: true, startError: undefined });
-    try {
-      const status = await ipc['sessions.start'](req);
-      get().upsert(status);
-      set({ starting: false });
-      return status;
-    } catch (err) {
-      set({ starting: false, startError: toUiError(err) });
-      return undefined;
-    }
-  },
   async stop(sessionId) {
     const current = get().byId[sessionId];
     if (current && current.state !== 'ended') get().upsert({ ...current, state: 'ending' });
     await ipc['sessions.stop']({ sessionId });
+  },
+  async extend(sessionId, duration, mfa) {
+    const status = await ipc['sessions.extend']({ sessionId, duration, ...(mfa ? { mfa } : {}) });
+    get().upsert(status);
+    return status;
   },
   dismiss(sessionId) {
     set((s) => {
@@ -68,7 +59,6 @@ const liveSlice: StateCreator<SessionsStore, [], [], LiveSlice> = (set, get) => 
       return { byId, ids: s.ids.filter((id) => id !== sessionId) };
     });
   },
-  clearStartError: () => set({ startError: undefined }),
 });
 
 const historySlice: StateCreator<SessionsStore, [], [], HistorySlice> = (set) => ({
@@ -79,7 +69,8 @@ const historySlice: StateCreator<SessionsStore, [], [], HistorySlice> = (set) =>
   async loadHistory() {
     set({ historyStatus: 'loading', historyError: undefined });
     try {
-      set({ history: await ipc['history.list']({ limit: 50 }), historyStatus: 'loaded' });
+      // the newest 500 (the most one call answers); the view pages through them 50 at a time
+      set({ history: await ipc['history.list']({ limit: HISTORY_LIMIT }), historyStatus: 'loaded' });
     } catch (err) {
       set({ historyStatus: 'error', historyError: toUiError(err) });
     }
@@ -103,8 +94,6 @@ export const sessionSelectors = {
   ids: (s: SessionsStore) => s.ids,
   byId: (id: string) => (s: SessionsStore) => s.byId[id],
   activeCount: (s: SessionsStore) => s.ids.filter((id) => { const x = s.byId[id]; return x.state === 'ready' || x.state === 'starting'; }).length,
-  starting: (s: SessionsStore) => s.starting,
-  startError: (s: SessionsStore) => s.startError,
   history: (s: SessionsStore) => s.history,
   historyStatus: (s: SessionsStore) => s.historyStatus,
   historyError: (s: SessionsStore) => s.historyError,

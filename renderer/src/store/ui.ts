@@ -1,22 +1,26 @@
-/** The UI domain: which view, which dialog, which session is open, and toasts. */
+/** The UI domain: which view, which dialog, which session is open, toasts, and what happened on resume. */
 import { create } from 'zustand';
-import type { AccountGroup, AccountInfo, AppNotification } from '../../../main/ipc/contract.ts';
+import type { AccountGroup, AccountInfo, AppNotification, ResumeReport } from '../../../main/ipc/contract.ts';
 
-export type View = 'accounts' | 'sessions' | 'approvals' | 'history' | 'settings';
+export type View = 'accounts' | 'sessions' | 'approvals' | 'requests' | 'history' | 'profile' | 'settings';
 export interface Toast { id: number; kind: 'info' | 'error' | AppNotification['kind']; title: string; body?: string }
-export interface AccessTarget { group: AccountGroup; account: AccountInfo }
+/** The account the Access dialog is for; `againSessionId` when it starts one like an ended session. */
+export interface AccessTarget { group: AccountGroup; account: AccountInfo; againSessionId?: string }
 
 interface UiStore {
   view: View;
   accessTarget: AccessTarget | undefined;
   selectedSessionId: string | undefined;
   toasts: Toast[];
+  /** The last report after the computer woke up or the network changed, until dismissed. */
+  resume: ResumeReport | undefined;
   show(view: View): void;
   openAccess(target: AccessTarget): void;
   closeAccess(): void;
   selectSession(id: string | undefined): void;
   toast(t: Omit<Toast, 'id'>): void;
   dismissToast(id: number): void;
+  setResume(report: ResumeReport | undefined): void;
 }
 
 let nextToast = 1;
@@ -26,6 +30,7 @@ export const useUiStore = create<UiStore>()((set) => ({
   accessTarget: undefined,
   selectedSessionId: undefined,
   toasts: [],
+  resume: undefined,
   show: (view) => set({ view }),
   openAccess: (accessTarget) => set({ accessTarget }),
   closeAccess: () => set({ accessTarget: undefined }),
@@ -36,6 +41,7 @@ export const useUiStore = create<UiStore>()((set) => ({
     setTimeout(() => set((s) => ({ toasts: s.toasts.filter((x) => x.id !== id) })), 8000);
   },
   dismissToast: (id) => set((s) => ({ toasts: s.toasts.filter((x) => x.id !== id) })),
+  setResume: (resume) => set({ resume }),
 }));
 
 export const uiSelectors = {
@@ -43,4 +49,5 @@ export const uiSelectors = {
   accessTarget: (s: UiStore) => s.accessTarget,
   selectedSessionId: (s: UiStore) => s.selectedSessionId,
   toasts: (s: UiStore) => s.toasts,
+  resume: (s: UiStore) => s.resume,
 };

@@ -17,7 +17,7 @@ import type { Audit } from './audit.ts';
 import type { Permissions } from './auth/permissions.ts';
 import type { MfaService } from './auth/mfa/mfa-service.ts';
 import { durationSeconds } from './duration.ts';
-import type { SessionKind, SessionStatus } from './store/schema.ts';
+import type { SessionKind } from './store/schema.ts';
 import type { SessionPageFilter, SessionRecord } from './store/sessions.ts';
 import type { Store } from './store/store.ts';
 import type { User } from './store/users.ts';

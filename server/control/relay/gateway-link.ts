@@ -7,7 +7,7 @@ import { rawDataToBuffer } from '../../../proxy-core/src/tunnel/raw-data.ts';
 import { encodeControlMessage, parseControlMessage, type ControlMessage } from '../../../proxy-core/src/tunnel/control-messages.ts';
 import type { RelayStats } from './counters.ts';
 import { EventAckTracker } from './event-acks.ts';
-import type { FrameSink, RelayedStream } from './relayed-stream.ts';
+import type { FrameSink } from './relayed-stream.ts';
 import type { ErrorCode } from '../../../proxy-core/src/errors.ts';
 import type { GatewayStreamMeta, RelayDeps } from './types.ts';
 

@@ -215,7 +215,7 @@ describe('resources, accounts and sessions', () => {
     for (const text of responses) expect(text).not.toContain(DB_PASSWORD);
     const accessible = JSON.parse(responses[4]).accounts;
     expect(accessible).toEqual([
-      { id: accountId, name: 'readonly', description: 'ro', username: 'ro', requireMfa: false, requireApproval: false, maxDurationSeconds: 86_400, resource: { id: resourceId, name: 'orders', database: 'orders' } },
+      { id: accountId, name: 'readonly', description: 'ro', username: 'ro', requireMfa: false, requireApproval: false, maxDurationSeconds: 86_400, resource: { id: resourceId, name: 'orders', database: 'orders' }, gateway: { connected: true, lastSeenAt: expect.any(String) } },
     ]);
     // A member may not read the admin view of accounts.
     expect((await call(t.url, 'GET', `/api/v1/resources/${resourceId}/accounts`, { token: member.token })).status).toBe(403);

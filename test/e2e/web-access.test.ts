@@ -390,7 +390,7 @@ describe.skipIf(chromiumMissing)('issue 12: Web Access in the browser (Data Expl
     const { context, page: admin } = await newPage();
     await signIn(admin, stack.email, stack.password);
     await admin.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Sessions', exact: true }).click();
-    const row = admin.locator(`tr[data-session="${webSessionId}"]`);
+    const row = admin.locator(`[data-session="${webSessionId}"]`);
     await row.waitFor();
     const t0 = Date.now();
     await row.getByRole('button', { name: `Revoke session of ${BOB.email} on shop` }).click();

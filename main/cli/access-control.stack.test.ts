@@ -10,7 +10,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type Stack } from '../../server/demo/stack.ts';
-import { ALICE, AccessRun, CliUser, currentUser, inviteUser, setUpAccessScenario, totpAdminApi, TotpCodes } from '../../test/integration/access-control.helpers.ts';
+import {
+  ALICE,
+  AccessRun,
+  CliUser,
+  currentUser,
+  inviteUser,
+  setUpAccessScenario,
+  totpAdminApi,
+  TotpCodes,
+} from '../../test/integration/access-control.helpers.ts';
 
 let stack: Stack;
 let admin: CliUser;
@@ -45,7 +54,12 @@ describe('gatehouse with MFA, approvals and refusals', () => {
     run.child.stdin!.end(`${await codes.next()}\n`);
     expect(await run.exited, run.stderr).toBe(0);
     const stdout = run.stdout;
-    const recovery = stdout.slice(stdout.indexOf('Recovery codes')).split('\n').slice(1).map((l) => l.trim()).filter(Boolean);
+    const recovery = stdout
+      .slice(stdout.indexOf('Recovery codes'))
+      .split('\n')
+      .slice(1)
+      .map((l) => l.trim())
+      .filter(Boolean);
     expect(recovery.filter((l) => !l.startsWith('store them'))).toHaveLength(10);
   });
 
@@ -92,7 +106,7 @@ describe('gatehouse with MFA, approvals and refusals', () => {
     expect(run.stderr).toContain('requires approval: pass --reason');
   });
 
-  it('a denied request exits 1 with the approver\'s comment', async () => {
+  it("a denied request exits 1 with the approver's comment", async () => {
     const run = track(AccessRun.start(alice, stack, 'ro-approval', ['--reason', 'ticket 41']));
     const id = (await run.waitForStderr(/Access request (\S+) filed/))[1];
     await run.waitForStderr(/Waiting for approval… 0 of 1/);
@@ -153,10 +167,12 @@ describe('gatehouse with MFA, approvals and refusals', () => {
     await adminApi('PATCH', '/settings/mfa', { enforce: 'totp' });
     const home = await mkdtemp(join(tmpdir(), 'gatehouse-cli-bob-'));
     try {
-      const run = AccessRun.spawnCli(
-        ['login', '--domain', stack.domain, '--email', 'bob@demo.local', '--password', 'bob-password-1'],
-        { ...process.env, GATEHOUSE_HOME: home, GATEHOUSE_SECRET_STORE: 'file', GATEHOUSE_LOG_LEVEL: 'warn' },
-      );
+      const run = AccessRun.spawnCli(['login', '--domain', stack.domain, '--email', 'bob@demo.local', '--password', 'bob-password-1'], {
+        ...process.env,
+        GATEHOUSE_HOME: home,
+        GATEHOUSE_SECRET_STORE: 'file',
+        GATEHOUSE_LOG_LEVEL: 'warn',
+      });
       const [, secret] = await run.waitForStdout(/Secret:\s+(\S+)/, 20_000);
       expect(run.stderr).toContain('requires an authenticator app');
       run.child.stdin!.end(`${await new TotpCodes(secret).next()}\n`);
@@ -170,4 +186,3 @@ describe('gatehouse with MFA, approvals and refusals', () => {
     }
   });
 });
-

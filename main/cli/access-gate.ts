@@ -58,7 +58,9 @@ export async function startThroughGate(
       else if (!askedBefore && opts.mfaCode === undefined) err(io, `${req.account} requires a second factor for each session.`);
       askedBefore = true;
       const proof = await obtainMfaProof(io, {
-        command: COMMAND, methods, flagMethod: opts.mfaMethod,
+        command: COMMAND,
+        methods,
+        flagMethod: opts.mfaMethod,
         flagCode: flagCodeUsed ? undefined : opts.mfaCode,
         sendEmail: async () => {
           if (emailSent) return; // one mail per command; the code stays valid for 10 minutes
@@ -73,7 +75,10 @@ export async function startThroughGate(
       if (!io.stdin.isTTY) {
         throw new UsageError(`${req.account} on ${req.resource} requires approval: pass --reason "why you need access" to file a request`, COMMAND);
       }
-      err(io, `${req.account} on ${req.resource} requires approval${requiredApprovals ? ` (${requiredApprovals} approver${requiredApprovals === 1 ? '' : 's'})` : ''}.`);
+      err(
+        io,
+        `${req.account} on ${req.resource} requires approval${requiredApprovals ? ` (${requiredApprovals} approver${requiredApprovals === 1 ? '' : 's'})` : ''}.`,
+      );
       const reason = (await prompt(io, 'Reason for the request (approvers see it): ')).trim();
       if (!reason) throw new UsageError('a reason is required to request approval', COMMAND);
       return reason;
@@ -84,9 +89,12 @@ export async function startThroughGate(
     switch (step.step) {
       case 'waiting':
         if (waitingFor?.id !== step.request.id) {
-          err(io, step.filed
-            ? `Access request ${step.request.id} filed (needs ${step.request.requiredApprovals} approval${step.request.requiredApprovals === 1 ? '' : 's'}).`
-            : `You already asked for this access: request ${step.request.id} is pending.`);
+          err(
+            io,
+            step.filed
+              ? `Access request ${step.request.id} filed (needs ${step.request.requiredApprovals} approval${step.request.requiredApprovals === 1 ? '' : 's'}).`
+              : `You already asked for this access: request ${step.request.id} is pending.`,
+          );
         }
         waitingFor = step.request;
         ticker.show(step.request, step.approvals);

@@ -27,7 +27,9 @@ async function run(argv: string[], env: Record<string, string> = {}): Promise<{ 
   stderr.on('data', (d) => (chunks.stderr += d));
   const stdin = new PassThrough() as PassThrough & { isTTY?: boolean };
   const code = await main(argv, {
-    stdout, stderr, stdin,
+    stdout,
+    stderr,
+    stdin,
     env: { GATEHOUSE_HOME: home, GATEHOUSE_SECRET_STORE: 'file', ...env },
   });
   return { code, ...chunks };
@@ -69,7 +71,10 @@ describe('gatehouse argument errors and exit codes', () => {
       [['sessions', 'list'], /no domain: pass --domain URL/],
       [['login', '--domain', 'http://127.0.0.1:1'], /--email and --password are required when not on a terminal/],
       // issue 14: the mistakes a newcomer makes, each answered with what to type instead
-      [['db', 'access', 'demo-postgres', 'readonly'], /unexpected "demo-postgres readonly": name them with flags, e\.g\. --resource demo-postgres --account readonly/],
+      [
+        ['db', 'access', 'demo-postgres', 'readonly'],
+        /unexpected "demo-postgres readonly": name them with flags, e\.g\. --resource demo-postgres --account readonly/,
+      ],
       [['accounts', 'list'], /sign in first with gatehouse login --domain URL \(new here\? gatehouse invitations accept/],
       [['invitations', 'accept', 'https://gh.example.com/accept-invitation'], /the link has no code=/],
       [['projects', 'list', '--project-id', 'x'], /Unknown option '--project-id'/],
@@ -100,7 +105,10 @@ describe('gatehouse argument errors and exit codes', () => {
     const bin = join(import.meta.dirname, '../../bin/gatehouse.mjs');
     const result = await promisify(execFile)(process.execPath, [bin, 'sessions', 'list', '--nope'], {
       env: { ...process.env, GATEHOUSE_HOME: home },
-    }).then(() => ({ code: 0, stdout: '', stderr: '' }), (e: { code: number; stdout: string; stderr: string }) => e);
+    }).then(
+      () => ({ code: 0, stdout: '', stderr: '' }),
+      (e: { code: number; stdout: string; stderr: string }) => e,
+    );
     expect(result.code).toBe(2);
     expect(result.stdout).toBe('');
     expect(result.stderr).toContain("Unknown option '--nope'");
@@ -112,14 +120,40 @@ describe('gatehouse against a server', () => {
   let domain: string;
   const seen: { logoutBody?: string } = {};
   const session = {
-    id: 'ses_1', projectId: 'p1', userId: 'u1', userEmail: 'ann@example.com',
-    resource: { id: 'r1', name: 'shop-db', database: 'shop' }, account: { id: 'a1', name: 'readonly', username: 'ro' },
-    status: 'active', createdAt: '2026-01-01T10:00:00Z', expiresAt: '2026-01-01T11:00:00Z',
+    id: 'ses_1',
+    projectId: 'p1',
+    userId: 'u1',
+    userEmail: 'ann@example.com',
+    resource: { id: 'r1', name: 'shop-db', database: 'shop' },
+    account: { id: 'a1', name: 'readonly', username: 'ro' },
+    status: 'active',
+    createdAt: '2026-01-01T10:00:00Z',
+    expiresAt: '2026-01-01T11:00:00Z',
   };
   const events = [
     { seq: 1, sessionId: 'ses_1', connectionId: 'c1', at: '2026-01-01T10:01:00Z', type: 'connect', applicationName: 'psql', clientAddress: '127.0.0.1' },
-    { seq: 2, sessionId: 'ses_1', connectionId: 'c1', at: '2026-01-01T10:01:01Z', type: 'statement', protocol: 'simple', sql: 'SELECT *\n  FROM orders', durationMs: 1.25, outcome: { status: 'ok', tag: 'SELECT 3', rows: 3 } },
-    { seq: 3, sessionId: 'ses_1', connectionId: 'c1', at: '2026-01-01T10:01:02Z', type: 'statement', protocol: 'simple', sql: 'SELECT * FROM nope', durationMs: 0.5, outcome: { status: 'error', sqlstate: '42P01', message: 'relation "nope" does not exist' } },
+    {
+      seq: 2,
+      sessionId: 'ses_1',
+      connectionId: 'c1',
+      at: '2026-01-01T10:01:01Z',
+      type: 'statement',
+      protocol: 'simple',
+      sql: 'SELECT *\n  FROM orders',
+      durationMs: 1.25,
+      outcome: { status: 'ok', tag: 'SELECT 3', rows: 3 },
+    },
+    {
+      seq: 3,
+      sessionId: 'ses_1',
+      connectionId: 'c1',
+      at: '2026-01-01T10:01:02Z',
+      type: 'statement',
+      protocol: 'simple',
+      sql: 'SELECT * FROM nope',
+      durationMs: 0.5,
+      outcome: { status: 'error', sqlstate: '42P01', message: 'relation "nope" does not exist' },
+    },
   ];
 
   beforeAll(async () => {
@@ -134,7 +168,12 @@ describe('gatehouse against a server', () => {
       if (url.pathname === '/api/v1/auth/login') {
         const { password } = JSON.parse(body) as { password: string };
         if (password !== 'pw') return send(401, { error: { code: 'GATEHOUSE_ERR_INVALID_CREDENTIALS', message: 'wrong email or password' } });
-        return send(200, { accessToken: 'acc', refreshToken: 'ref', expiresAt: '2099-01-01T00:00:00Z', user: { id: 'u1', email: 'ann@example.com', name: 'Ann', isAdmin: false } });
+        return send(200, {
+          accessToken: 'acc',
+          refreshToken: 'ref',
+          expiresAt: '2099-01-01T00:00:00Z',
+          user: { id: 'u1', email: 'ann@example.com', name: 'Ann', isAdmin: false },
+        });
       }
       if (req.headers.authorization !== 'Bearer acc') return send(401, { error: { code: 'GATEHOUSE_ERR_UNAUTHENTICATED', message: 'sign in required' } });
       if (url.pathname === '/api/v1/auth/logout') {
@@ -184,7 +223,10 @@ describe('gatehouse against a server', () => {
     expect(logs.stdout).toContain('error 42P01: relation "nope" does not exist');
 
     const logsJson = await run(['sessions', 'logs', 'ses_1', '--json']);
-    const lines = logsJson.stdout.trim().split('\n').map((l) => JSON.parse(l) as { seq: number });
+    const lines = logsJson.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { seq: number });
     expect(lines.map((e) => e.seq)).toEqual([1, 2, 3]); // all pages, one event per line
 
     const logout = await run(['logout']);

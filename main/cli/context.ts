@@ -24,7 +24,11 @@ export async function openContext(io: CliIo, command: string, domainFlag: string
   const dir = configDir(io.env);
   const settings = new SettingsStore({ dir });
   const raw = domainFlag ?? (await settings.getDomain());
-  if (!raw) throw new UsageError("no domain: pass --domain URL, or sign in first with gatehouse login --domain URL (new here? gatehouse invitations accept '<the link you were sent>')", command);
+  if (!raw)
+    throw new UsageError(
+      "no domain: pass --domain URL, or sign in first with gatehouse login --domain URL (new here? gatehouse invitations accept '<the link you were sent>')",
+      command,
+    );
   const domain = normalizeDomain(raw);
   const secrets = await createSecretStore({ dir, prefer: io.env.GATEHOUSE_SECRET_STORE === 'file' ? 'file' : 'keychain' });
   const api = new ApiClient({ domain, tokens: new SecretStoreTokenProvider(secrets.store, domain) });

@@ -3,7 +3,15 @@ import { PagedTable, table } from './format.ts';
 
 describe('tables', () => {
   it('table pads every column but the last to its widest cell', () => {
-    expect(table(['A', 'LONG'], [['xyz', '1'], ['q', '22']])).toBe(['A    LONG', 'xyz  1', 'q    22'].join('\n'));
+    expect(
+      table(
+        ['A', 'LONG'],
+        [
+          ['xyz', '1'],
+          ['q', '22'],
+        ],
+      ),
+    ).toBe(['A    LONG', 'xyz  1', 'q    22'].join('\n'));
   });
 
   it('PagedTable prints the header once, page by page, and widens columns for wider later cells', () => {

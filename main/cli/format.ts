@@ -1,6 +1,9 @@
 /** Left-aligned columns separated by two spaces; the last column is not padded. */
 export function table(header: string[], rows: string[][]): string {
-  const widths = widen(header.map((h) => h.length), rows);
+  const widths = widen(
+    header.map((h) => h.length),
+    rows,
+  );
   return [header, ...rows].map((cells) => tableLine(cells, widths)).join('\n');
 }
 
@@ -39,7 +42,10 @@ function widen(widths: number[], rows: string[][]): number[] {
 }
 
 function tableLine(cells: string[], widths: number[]): string {
-  return cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ').trimEnd();
+  return cells
+    .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
+    .join('  ')
+    .trimEnd();
 }
 
 /** One line, whitespace collapsed, cut to `max` characters with an ellipsis. */

@@ -26,7 +26,11 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   'requests approve': async () => (await import('./commands/requests.ts')).requestsApprove,
   'requests deny': async () => (await import('./commands/requests.ts')).requestsDeny,
 };
-const GROUPS = new Set(Object.keys(COMMANDS).filter((n) => n.includes(' ')).map((n) => n.split(' ')[0]));
+const GROUPS = new Set(
+  Object.keys(COMMANDS)
+    .filter((n) => n.includes(' '))
+    .map((n) => n.split(' ')[0]),
+);
 
 /** Every command ('login', 'db access', ...), for tests and completion. */
 export const COMMAND_NAMES: readonly string[] = Object.keys(COMMANDS);
@@ -83,7 +87,9 @@ export async function main(argv: string[], ioOverrides: Partial<CliIo> = {}): Pr
     return 0;
   }
   try {
-    return await (await load())(rest, io);
+    return await (
+      await load()
+    )(rest, io);
   } catch (e) {
     return report(io, name, e);
   }

@@ -163,7 +163,9 @@ describe('issue 14 CLI: from an invitation to psql with the gatehouse CLI alone'
       expect((await gatehouse(['login', '--domain', stack.domain, '--email', NEWCOMER.email, '--password', NEWCOMER.password], fresh)).code).toBe(0);
       const ask = await gatehouse(['db', 'access', '--resource', 'demo-postgres', '--account', 'readonly'], fresh);
       expect(ask.code).toBe(2);
-      expect(ask.stderr).toContain(`you are in 2 projects; pick one with --project-id (its id or name): demo (${stack.projectId}, member), second (${project.id}, member)`);
+      expect(ask.stderr).toContain(
+        `you are in 2 projects; pick one with --project-id (its id or name): demo (${stack.projectId}, member), second (${project.id}, member)`,
+      );
       expect((await gatehouse(['projects', 'list'], fresh)).stdout).not.toMatch(/yes/); // no default yet
     } finally {
       await rm(fresh, { recursive: true, force: true });
@@ -196,15 +198,24 @@ describe('issue 10 item 13: invitations accept for an email that already has an 
     await stack.api('POST', '/users', olga);
     await stack.api('POST', '/users', pat);
     await stack.api('POST', `/projects/${stack.projectId}/members`, { email: pat.email, role: 'admin' });
-    const signIn = await request(`${stack.domain}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(pat) });
+    const signIn = await request(`${stack.domain}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(pat),
+    });
     const { accessToken } = (await signIn.body.json()) as { accessToken: string };
     // A project admin's invitation for an email with an account is created like any other.
     const invited = await request(`${stack.domain}/api/v1/users/invitations`, {
-      method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${accessToken}` }, body: JSON.stringify({ email: olga.email, projectId: stack.projectId, role: 'member' }),
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${accessToken}` },
+      body: JSON.stringify({ email: olga.email, projectId: stack.projectId, role: 'member' }),
     });
     expect(invited.statusCode).toBe(201);
     const { url } = (await invited.body.json()) as { url: string };
-    const members = async () => (await stack.api<{ members: { email: string; role: string }[] }>('GET', `/projects/${stack.projectId}/members`)).members.filter((m) => m.email === olga.email);
+    const members = async () =>
+      (await stack.api<{ members: { email: string; role: string }[] }>('GET', `/projects/${stack.projectId}/members`)).members.filter(
+        (m) => m.email === olga.email,
+      );
 
     const dir = await mkdtemp(join(tmpdir(), 'gatehouse-newcomer-existing-'));
     try {

@@ -21,8 +21,18 @@ afterEach(async () => {
 
 function entry(pid: number, over: Partial<RunningSession> = {}): RunningSession {
   return {
-    pid, domain: 'http://127.0.0.1:8080', projectId: 'p1', resource: 'r-id', account: 'readonly', resourceName: 'shop', accountName: 'readonly',
-    port: 45_000, url: 'postgresql://ro@127.0.0.1:45000/shop', sessionId: `ses_${pid}`, expiresAt: new Date(Date.now() + 3_600_000).toISOString(), ...over,
+    pid,
+    domain: 'http://127.0.0.1:8080',
+    projectId: 'p1',
+    resource: 'r-id',
+    account: 'readonly',
+    resourceName: 'shop',
+    accountName: 'readonly',
+    port: 45_000,
+    url: 'postgresql://ro@127.0.0.1:45000/shop',
+    sessionId: `ses_${pid}`,
+    expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
+    ...over,
   };
 }
 

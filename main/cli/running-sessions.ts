@@ -49,10 +49,13 @@ export class RunningSessions {
 
   /** A live session of this account started by another process on this machine. */
   async forAccount(key: AccountKey): Promise<RunningSession | undefined> {
-    return (await this.#live()).find((s) =>
-      s.domain === key.domain && s.projectId === key.projectId
-      && (s.resource === key.resource || s.resourceName === key.resource)
-      && (s.account === key.account || s.accountName === key.account));
+    return (await this.#live()).find(
+      (s) =>
+        s.domain === key.domain &&
+        s.projectId === key.projectId &&
+        (s.resource === key.resource || s.resourceName === key.resource) &&
+        (s.account === key.account || s.accountName === key.account),
+    );
   }
 
   /** A live session by id. */

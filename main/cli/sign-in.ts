@@ -45,7 +45,10 @@ async function secondFactor(io: CliIo, ctx: CliContext, mfaToken: string, method
   let emailSent = false;
   for (let attempt = 1; ; attempt++) {
     const proof = await obtainMfaProof(io, {
-      command: flags.command, methods, flagCode: flags.mfaCode, flagMethod: flags.mfaMethod,
+      command: flags.command,
+      methods,
+      flagCode: flags.mfaCode,
+      flagMethod: flags.mfaMethod,
       sendEmail: async () => {
         if (emailSent) return; // one mail per sign-in; the code stays valid for 10 minutes
         await ctx.api.sendEmailCode(mfaToken);

@@ -7,7 +7,13 @@ const LINK = 'gatehouse://access?domain=https%3A%2F%2Fgatehouse.example.com&proj
 describe('issue 11: Open in Gatehouse links (gatehouse://access?…)', () => {
   it('reads the link the web console shows for an account', () => {
     const fromConsole = accessLink({ projectId: 'p-1', resource: 'orders db', account: 'read only' }, '4h', 'https://gatehouse.example.com');
-    expect(parseAccessLink(fromConsole)).toEqual({ domain: 'https://gatehouse.example.com', projectId: 'p-1', resource: 'orders db', account: 'read only', duration: '4h' });
+    expect(parseAccessLink(fromConsole)).toEqual({
+      domain: 'https://gatehouse.example.com',
+      projectId: 'p-1',
+      resource: 'orders db',
+      account: 'read only',
+      duration: '4h',
+    });
     expect(parseAccessLink(LINK)).toEqual({ domain: 'https://gatehouse.example.com', projectId: 'p-1', resource: 'shop', account: 'readonly', duration: '1h' });
   });
 
@@ -15,7 +21,12 @@ describe('issue 11: Open in Gatehouse links (gatehouse://access?…)', () => {
     const link = { domain: 'https://gatehouse.example.com', projectId: 'p', resource: 'a&b', account: 'x=y', duration: '30m' };
     expect(parseAccessLink(buildAccessLink(link))).toEqual(link);
     expect(parseAccessLink(LINK.replace('gatehouse.example.com', 'gatehouse.example.com%2Fsome%2Fpath%3Fq')).domain).toBe('https://gatehouse.example.com');
-    expect(parseAccessLink('gatehouse://access/?domain=http://127.0.0.1:8080&projectId=p&resource=r&account=a')).toEqual({ domain: 'http://127.0.0.1:8080', projectId: 'p', resource: 'r', account: 'a' });
+    expect(parseAccessLink('gatehouse://access/?domain=http://127.0.0.1:8080&projectId=p&resource=r&account=a')).toEqual({
+      domain: 'http://127.0.0.1:8080',
+      projectId: 'p',
+      resource: 'r',
+      account: 'a',
+    });
   });
 
   it.each([
@@ -38,14 +49,27 @@ describe('issue 11: Open in Gatehouse links (gatehouse://access?…)', () => {
   });
 
   it('opens the account only for the server signed in to; otherwise says which server the link is for', () => {
-    expect(resolveAccessLink(LINK, 'https://gatehouse.example.com')).toEqual({ action: 'open', projectId: 'p-1', resource: 'shop', account: 'readonly', duration: '1h' });
+    expect(resolveAccessLink(LINK, 'https://gatehouse.example.com')).toEqual({
+      action: 'open',
+      projectId: 'p-1',
+      resource: 'shop',
+      account: 'readonly',
+      duration: '1h',
+    });
     expect(resolveAccessLink(LINK, 'https://gatehouse.example.com/')).toMatchObject({ action: 'open' });
-    expect(resolveAccessLink(LINK, 'https://evil.example.com')).toEqual({ action: 'other-server', server: 'https://gatehouse.example.com', signedInServer: 'https://evil.example.com' });
+    expect(resolveAccessLink(LINK, 'https://evil.example.com')).toEqual({
+      action: 'other-server',
+      server: 'https://gatehouse.example.com',
+      signedInServer: 'https://evil.example.com',
+    });
     // Same host, another scheme or port: another server.
     expect(resolveAccessLink(LINK, 'http://gatehouse.example.com')).toMatchObject({ action: 'other-server' });
     expect(resolveAccessLink(LINK, 'https://gatehouse.example.com:8443')).toMatchObject({ action: 'other-server' });
     expect(resolveAccessLink(LINK, undefined)).toEqual({ action: 'sign-in', server: 'https://gatehouse.example.com' });
-    expect(resolveAccessLink('gatehouse://access?x=1', 'https://gatehouse.example.com')).toMatchObject({ action: 'invalid', message: expect.stringContaining('domain') });
+    expect(resolveAccessLink('gatehouse://access?x=1', 'https://gatehouse.example.com')).toMatchObject({
+      action: 'invalid',
+      message: expect.stringContaining('domain'),
+    });
   });
 
   it('finds the link among the arguments a second instance starts with (Windows, Linux)', () => {

@@ -33,18 +33,24 @@ export type AccessLinkAction =
 
 const text = z.string().trim().min(1).max(200);
 const params = z.object({
-  domain: z.string().max(2048).transform((value, ctx) => {
-    try {
-      return normalizeDomain(value);
-    } catch (err) {
-      ctx.addIssue({ code: 'custom', message: (err as Error).message });
-      return z.NEVER;
-    }
-  }),
+  domain: z
+    .string()
+    .max(2048)
+    .transform((value, ctx) => {
+      try {
+        return normalizeDomain(value);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        return z.NEVER;
+      }
+    }),
   projectId: text,
   resource: text,
   account: text,
-  duration: z.string().regex(/^\d{1,7}[smhd]?$/, 'duration must look like 1h, 30m, 90s or a number of seconds').optional(),
+  duration: z
+    .string()
+    .regex(/^\d{1,7}[smhd]?$/, 'duration must look like 1h, 30m, 90s or a number of seconds')
+    .optional(),
 });
 
 /** Reads a `gatehouse://access?…` link; throws INVALID_INPUT saying what is wrong. */
@@ -92,5 +98,11 @@ export function resolveAccessLink(raw: string, signedInServer: string | undefine
   }
   if (signedInServer === undefined) return { action: 'sign-in', server: link.domain };
   if (normalizeDomain(signedInServer) !== link.domain) return { action: 'other-server', server: link.domain, signedInServer: normalizeDomain(signedInServer) };
-  return { action: 'open', projectId: link.projectId, resource: link.resource, account: link.account, ...(link.duration !== undefined && { duration: link.duration }) };
+  return {
+    action: 'open',
+    projectId: link.projectId,
+    resource: link.resource,
+    account: link.account,
+    ...(link.duration !== undefined && { duration: link.duration }),
+  };
 }

@@ -2,7 +2,8 @@ import type { NetworkInterfaceInfo } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { NetworkWatch } from './network-watch.ts';
 
-const iface = (address: string, internal = false) => ({ address, internal, family: 'IPv4', netmask: '255.255.255.0', mac: '00:00:00:00:00:00', cidr: null }) as unknown as NetworkInterfaceInfo;
+const iface = (address: string, internal = false) =>
+  ({ address, internal, family: 'IPv4', netmask: '255.255.255.0', mac: '00:00:00:00:00:00', cidr: null }) as unknown as NetworkInterfaceInfo;
 
 describe('issue 14 item 2: network changes', () => {
   it('says when the external addresses change (not for loopback), once per change', () => {

@@ -27,7 +27,9 @@ export class NetworkWatch extends EventEmitter<{ change: [{ before: string[]; af
 
   /** The external addresses now, sorted. */
   addresses(): string[] {
-    return Object.values(this.#read()).flatMap((list) => (list ?? []).filter((i) => !i.internal).map((i) => i.address)).sort();
+    return Object.values(this.#read())
+      .flatMap((list) => (list ?? []).filter((i) => !i.internal).map((i) => i.address))
+      .sort();
   }
 
   /** Looks now; emits 'change' if the addresses differ from the last look. */

@@ -15,9 +15,11 @@ export function serveIpc(handlers: IpcHandlers, windows: () => BrowserWindow[]):
     if (!isOurs(event)) return { ok: false, error: { name: 'GatehouseError', code: ErrorCodes.FORBIDDEN, message: 'not the Gatehouse window' } };
     return handlers.invoke(channel, args);
   });
-  const cleanups = EVENTS.map((name) => handlers.subscribe(name, (payload) => {
-    for (const w of windows()) if (!w.isDestroyed()) w.webContents.send(`${IPC_PREFIX}event`, name, payload);
-  }));
+  const cleanups = EVENTS.map((name) =>
+    handlers.subscribe(name, (payload) => {
+      for (const w of windows()) if (!w.isDestroyed()) w.webContents.send(`${IPC_PREFIX}event`, name, payload);
+    }),
+  );
   return () => {
     ipcMain.removeHandler(`${IPC_PREFIX}invoke`);
     for (const c of cleanups) c();

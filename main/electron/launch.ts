@@ -33,7 +33,10 @@ function download(): string | undefined {
   process.stderr.write("npm start: downloading Electron's runtime…\n");
   const run = spawnSync(process.execPath, [join(pkg, 'install.js')], { cwd: root, encoding: 'utf8', timeout: 300_000 });
   if (run.status === 0) return undefined;
-  const lines = `${run.stderr ?? ''}${run.error ? String(run.error) : ''}`.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('at '));
+  const lines = `${run.stderr ?? ''}${run.error ? String(run.error) : ''}`
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('at '));
   return lines.find((l) => /error/i.test(l)) ?? lines.at(-1) ?? `exit ${run.status}`;
 }
 

@@ -54,7 +54,8 @@ async function start(deepLinks: DeepLinks): Promise<void> {
   createTray({ api: services.api, iconPath: ICON, openWindow, quit: () => void quit() });
   // sleep, resume and network changes: re-check every session before the next query fails
   const network = new NetworkWatch();
-  const recheck = (cause: 'resume' | 'network') => void services.api.systemResumed(cause).catch((err: unknown) => log.warn({ err }, 're-check after resume failed'));
+  const recheck = (cause: 'resume' | 'network') =>
+    void services.api.systemResumed(cause).catch((err: unknown) => log.warn({ err }, 're-check after resume failed'));
   powerMonitor.on('suspend', () => log.info('the computer is going to sleep'));
   powerMonitor.on('resume', () => recheck('resume'));
   powerMonitor.on('unlock-screen', () => recheck('resume'));
@@ -72,8 +73,10 @@ async function start(deepLinks: DeepLinks): Promise<void> {
   });
   openWindow();
   // "Open in Gatehouse" links: once the renderer listens, show the window and open Access.
-  win?.webContents.once('did-finish-load', () => deepLinks.deliverTo((url) => {
-    openWindow();
-    services.api.openAccessLink(url);
-  }));
+  win?.webContents.once('did-finish-load', () =>
+    deepLinks.deliverTo((url) => {
+      openWindow();
+      services.api.openAccessLink(url);
+    }),
+  );
 }

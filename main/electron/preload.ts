@@ -8,7 +8,8 @@ import { IPC_PREFIX, isChannel, isEventName, type Channel, type Envelope, type E
 
 const api = {
   invoke(channel: Channel, args: unknown[]): Promise<Envelope<unknown>> {
-    if (!isChannel(channel)) return Promise.resolve({ ok: false, error: { name: 'GatehouseError', code: 'GATEHOUSE_ERR_INVALID_INPUT', message: 'unknown IPC channel' } });
+    if (!isChannel(channel))
+      return Promise.resolve({ ok: false, error: { name: 'GatehouseError', code: 'GATEHOUSE_ERR_INVALID_INPUT', message: 'unknown IPC channel' } });
     return ipcRenderer.invoke(`${IPC_PREFIX}invoke`, channel, args) as Promise<Envelope<unknown>>;
   },
   subscribe(event: EventName, listener: (payload: unknown) => void): () => void {
@@ -17,7 +18,9 @@ const api = {
       if (name === event) listener(payload);
     };
     ipcRenderer.on(`${IPC_PREFIX}event`, handler);
-    return () => { ipcRenderer.removeListener(`${IPC_PREFIX}event`, handler); };
+    return () => {
+      ipcRenderer.removeListener(`${IPC_PREFIX}event`, handler);
+    };
   },
 };
 

@@ -22,10 +22,7 @@ export interface TrayItem {
   submenu?: TrayItem[];
 }
 
-export function trayMenu(
-  state: { signedIn: boolean; groups: AccountGroup[]; sessions: SessionStatus[]; now: number },
-  actions: TrayActions,
-): TrayItem[] {
+export function trayMenu(state: { signedIn: boolean; groups: AccountGroup[]; sessions: SessionStatus[]; now: number }, actions: TrayActions): TrayItem[] {
   const items: TrayItem[] = [];
   const live = state.sessions.filter((s) => s.state === 'ready' || s.state === 'starting');
   items.push({ label: live.length ? `Active sessions (${live.length})` : 'No active sessions', enabled: false });

@@ -5,7 +5,8 @@
 import { BrowserWindow, session, shell } from 'electron';
 import { join } from 'node:path';
 
-export const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+export const CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 export function hardenSession(): void {
   session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
@@ -16,7 +17,12 @@ export function hardenSession(): void {
 
 export function createMainWindow(opts: { rendererDir: string; preloadPath: string }): BrowserWindow {
   const win = new BrowserWindow({
-    width: 1100, height: 720, minWidth: 760, minHeight: 520, show: false, title: 'Gatehouse',
+    width: 1100,
+    height: 720,
+    minWidth: 760,
+    minHeight: 520,
+    show: false,
+    title: 'Gatehouse',
     webPreferences: {
       preload: opts.preloadPath,
       contextIsolation: true,

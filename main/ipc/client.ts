@@ -4,7 +4,17 @@
  * subscriptions that return their cleanup. Failures reject with an `IpcError` carrying the
  * stable `code`; check it with `isGatehouseErrorLike`, not `instanceof`.
  */
-import { CHANNELS, type ArgsOf, type Channel, type Envelope, type EventName, type IpcEvents, type ResultOf, type ErrorDetails, type IpcErrorInfo } from './contract.ts';
+import {
+  CHANNELS,
+  type ArgsOf,
+  type Channel,
+  type Envelope,
+  type EventName,
+  type IpcEvents,
+  type ResultOf,
+  type ErrorDetails,
+  type IpcErrorInfo,
+} from './contract.ts';
 
 /** How requests and events travel: Electron's preload, or the test bridge's WebSocket. */
 export interface IpcTransport {

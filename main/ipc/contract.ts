@@ -10,14 +10,26 @@ export type { ErrorDetails, MfaMethod, SerializedError };
 
 // ---- data that crosses the boundary (never a database password, never a token) ----
 
-export interface UserInfo { id: string; email: string; name: string; isAdmin: boolean }
-export interface ProjectInfo { id: string; name: string; role: string }
+export interface UserInfo {
+  id: string;
+  email: string;
+  name: string;
+  isAdmin: boolean;
+}
+export interface ProjectInfo {
+  id: string;
+  name: string;
+  role: string;
+}
 
 export type AuthState =
   | { state: 'signed-out'; serverUrl?: string; reason?: 'signed-out' | 'expired' }
   | { state: 'signed-in'; serverUrl: string; user: UserInfo; projects: ProjectInfo[] };
 
-export interface MfaProof { method: MfaMethod; code: string }
+export interface MfaProof {
+  method: MfaMethod;
+  code: string;
+}
 
 export type SignInResult =
   | Extract<AuthState, { state: 'signed-in' }>
@@ -31,7 +43,11 @@ export type SignInResult =
   | { state: 'mfa-enrollment-required'; challengeId: string };
 
 /** A TOTP enrollment under way: show the QR code (a `data:image/png` URL) or the secret to type. */
-export interface MfaEnrollment { otpauthUrl: string; qrDataUrl: string; secret: string }
+export interface MfaEnrollment {
+  otpauthUrl: string;
+  qrDataUrl: string;
+  secret: string;
+}
 export interface MfaEnrollmentDone {
   /** Ten one-time recovery codes, shown once. */
   recoveryCodes: string[];
@@ -59,15 +75,27 @@ export type IpcErrorInfo = SerializedError;
 export type AccessRequestState = 'pending' | 'approved' | 'denied' | 'expired';
 /** An access request as the server shows it (docs/access-control.md). */
 export interface AccessRequestInfo {
-  id: string; projectId: string; userId: string; userEmail: string;
-  resource: { id: string; name: string }; account: { id: string; name: string };
-  durationSeconds: number; reason: string; status: AccessRequestState;
+  id: string;
+  projectId: string;
+  userId: string;
+  userEmail: string;
+  resource: { id: string; name: string };
+  account: { id: string; name: string };
+  durationSeconds: number;
+  reason: string;
+  status: AccessRequestState;
   approvals: { userId: string; email: string; decision: string; comment?: string | null; at: string }[];
-  requiredApprovals: number; createdAt?: string; approvedAt?: string | null; windowEndsAt?: string | null;
+  requiredApprovals: number;
+  createdAt?: string;
+  approvedAt?: string | null;
+  windowEndsAt?: string | null;
 }
 export interface NewAccessRequest {
-  projectId: string; resource: string; account: string;
-  duration: string | number; reason: string;
+  projectId: string;
+  resource: string;
+  account: string;
+  duration: string | number;
+  reason: string;
 }
 
 /** Whether the gateway in front of a resource holds its link to the control plane. */
@@ -78,8 +106,12 @@ export interface GatewayHealth {
 }
 
 export interface AccountInfo {
-  id: string; name: string; description: string; username: string;
-  requireMfa: boolean; requireApproval: boolean;
+  id: string;
+  name: string;
+  description: string;
+  username: string;
+  requireMfa: boolean;
+  requireApproval: boolean;
   /** The longest session the policy allows (seconds), when the server says. */
   maxDurationSeconds?: number;
   /** The local port this account always gets (remembered or set by the user). */
@@ -88,13 +120,16 @@ export interface AccountInfo {
   gateway: GatewayHealth;
 }
 export interface AccountGroup {
-  projectId: string; projectName: string;
+  projectId: string;
+  projectName: string;
   resource: { id: string; name: string; database: string };
   accounts: AccountInfo[];
 }
 
 export interface AccessRequest {
-  projectId: string; resource: string; account: string;
+  projectId: string;
+  resource: string;
+  account: string;
   /** '1h', '30m' or seconds. */
   duration: string | number;
   port?: number;
@@ -126,8 +161,16 @@ export interface ConnectionState {
 
 /** Live state of one local proxy (same shape as main/core's `AccessStatus`). */
 export interface SessionStatus {
-  sessionId: string; projectId: string; resourceName: string; accountName: string;
-  database: string; username: string; host: '127.0.0.1'; port: number; url: string; expiresAt: string;
+  sessionId: string;
+  projectId: string;
+  resourceName: string;
+  accountName: string;
+  database: string;
+  username: string;
+  host: '127.0.0.1';
+  port: number;
+  url: string;
+  expiresAt: string;
   /** The lifecycle of the local proxy; what to show people is `connection`. */
   state: 'starting' | 'ready' | 'ending' | 'ended' | 'error';
   /** The honest connection state (set once the session has started). */
@@ -136,7 +179,10 @@ export interface SessionStatus {
   error?: SerializedError;
   /** The duration asked for when the session was started ('1h', '30m' or seconds), for Access again. */
   duration?: string | number;
-  connections: number; statements: number; bytesIn: number; bytesOut: number;
+  connections: number;
+  statements: number;
+  bytesIn: number;
+  bytesOut: number;
 }
 
 /**
@@ -162,16 +208,16 @@ export type GateProgress = { flowId: string; at: string } & GateStep;
 
 /** How `access.begin` / `sessions.accessAgain` end (a failure rejects with the error instead). */
 export type GateOutcome =
-  | { outcome: 'started'; session: SessionStatus }
-  | { outcome: 'refused'; request: AccessRequestInfo; message: string }
-  | { outcome: 'cancelled' };
+  { outcome: 'started'; session: SessionStatus } | { outcome: 'refused'; request: AccessRequestInfo; message: string } | { outcome: 'cancelled' };
 
 /** What the app did after the computer woke up or the network changed. */
 export interface ResumeReport {
   cause: 'resume' | 'network';
   at: string;
   sessions: {
-    sessionId: string; resourceName: string; accountName: string;
+    sessionId: string;
+    resourceName: string;
+    accountName: string;
     /** ok: nothing to do; reconnected: the tunnel was re-opened; reconnecting: still trying; ended: over (see reason). */
     outcome: 'ok' | 'reconnected' | 'reconnecting' | 'ended';
     reason?: string;
@@ -185,34 +231,51 @@ export interface ClientProfile {
   name: string;
   /** The file it lives in. */
   file: string;
-  projectId?: string; resource: string; account: string;
-  host: '127.0.0.1'; port: number; database: string; username: string;
+  projectId?: string;
+  resource: string;
+  account: string;
+  host: '127.0.0.1';
+  port: number;
+  database: string;
+  username: string;
 }
 export type ClientProfileKind = ClientProfile['kind'];
 export interface ProfileTarget {
-  projectId: string; resource: string; account: string;
+  projectId: string;
+  resource: string;
+  account: string;
   /** Both when absent. */
   kinds?: ClientProfileKind[];
 }
 
 /** A session as the server remembers it (for "My sessions"). */
 export interface SessionSummary {
-  id: string; projectId: string; userEmail: string;
+  id: string;
+  projectId: string;
+  userEmail: string;
   resource: { id: string; name: string; database: string };
   account: { id: string; name: string; username: string };
   status: 'active' | 'ended' | 'revoked' | 'expired';
-  createdAt: string; expiresAt: string; endedAt?: string;
+  createdAt: string;
+  expiresAt: string;
+  endedAt?: string;
 }
 
 export type SessionEventInfo = {
-  seq: number; sessionId: string; connectionId: string; at: string;
+  seq: number;
+  sessionId: string;
+  connectionId: string;
+  at: string;
 } & (
   | { type: 'connect'; applicationName?: string; clientAddress?: string; clientUser?: string; backendPid?: number }
   | { type: 'connect-failed'; sqlstate: string; message: string }
   | { type: 'disconnect'; reason: 'client' | 'server' | 'expired' | 'revoked' | 'error'; bytesIn: number; bytesOut: number }
   | {
-      type: 'statement'; protocol: 'simple' | 'extended' | 'function-call'; sql: string;
-      params?: (string | null)[] | 'redacted'; durationMs: number;
+      type: 'statement';
+      protocol: 'simple' | 'extended' | 'function-call';
+      sql: string;
+      params?: (string | null)[] | 'redacted';
+      durationMs: number;
       outcome: { status: 'ok'; tag?: string; rows?: number } | { status: 'error'; sqlstate: string; message: string };
       copy?: { direction: 'in' | 'out'; rows: number; bytes: number };
     }
@@ -232,7 +295,9 @@ export interface DesktopSettings {
 
 export interface AppNotification {
   kind: 'expiring' | 'ended' | 'revoked' | 'expired' | 'error';
-  sessionId: string; title: string; body: string;
+  sessionId: string;
+  title: string;
+  body: string;
 }
 
 // ---- the channel map ----
@@ -288,7 +353,7 @@ export interface IpcContract {
 
 export interface IpcEvents {
   'session-status': SessionStatus;
-  'notification': AppNotification;
+  notification: AppNotification;
   'auth-changed': AuthState;
   /** ---- "Open in Gatehouse" (console): a gatehouse://access link the OS handed the app ---- */
   'open-access': OpenAccessEvent;
@@ -314,18 +379,49 @@ export type ResultOf<C extends Channel> = IpcContract[C]['result'];
 
 /** Every channel name, for the preload's allow-list and the bridge's validation. */
 export const CHANNELS = [
-  'auth.current', 'auth.signIn', 'auth.submitMfa', 'auth.sendEmailCode', 'auth.signOut',
-  'auth.mfaEnrollStart', 'auth.mfaEnrollConfirm', 'auth.profile', 'accounts.list',
-  'sessions.start', 'sessions.stop', 'sessions.list', 'sessions.extend', 'sessions.accessAgain',
-  'access.begin', 'access.answer', 'access.cancel',
-  'profiles.list', 'profiles.write', 'profiles.remove', 'ports.set',
-  'clients.openPsql', 'clients.openDbeaver', 'clients.copyJdbcUrl',
-  'history.list', 'history.events',
-  'requests.create', 'requests.get', 'requests.list', 'requests.approve', 'requests.deny',
-  'settings.get', 'settings.set',
+  'auth.current',
+  'auth.signIn',
+  'auth.submitMfa',
+  'auth.sendEmailCode',
+  'auth.signOut',
+  'auth.mfaEnrollStart',
+  'auth.mfaEnrollConfirm',
+  'auth.profile',
+  'accounts.list',
+  'sessions.start',
+  'sessions.stop',
+  'sessions.list',
+  'sessions.extend',
+  'sessions.accessAgain',
+  'access.begin',
+  'access.answer',
+  'access.cancel',
+  'profiles.list',
+  'profiles.write',
+  'profiles.remove',
+  'ports.set',
+  'clients.openPsql',
+  'clients.openDbeaver',
+  'clients.copyJdbcUrl',
+  'history.list',
+  'history.events',
+  'requests.create',
+  'requests.get',
+  'requests.list',
+  'requests.approve',
+  'requests.deny',
+  'settings.get',
+  'settings.set',
 ] as const satisfies readonly Channel[];
 
-export const EVENTS = ['session-status', 'notification', 'auth-changed', 'open-access', 'access-progress', 'system-resumed'] as const satisfies readonly EventName[];
+export const EVENTS = [
+  'session-status',
+  'notification',
+  'auth-changed',
+  'open-access',
+  'access-progress',
+  'system-resumed',
+] as const satisfies readonly EventName[];
 
 // Compile-time check that CHANNELS lists every channel.
 type Missing = Exclude<Channel, (typeof CHANNELS)[number]>;

@@ -51,7 +51,9 @@ async function overIpc(err: Error): Promise<IpcError> {
     subscribe: () => () => undefined,
   });
   return client['auth.current']().then(
-    () => { throw new Error('expected a failure'); },
+    () => {
+      throw new Error('expected a failure');
+    },
     (e: unknown) => e as IpcError,
   );
 }
@@ -69,7 +71,9 @@ describe('issue 8 item 3: error details round-trip through the API JSON and IPC'
 
   it('APPROVAL_REQUIRED: the approvals needed travel as details.approval', async () => {
     const { body, error } = await overHttp(
-      new GatehouseError(ErrorCodes.APPROVAL_REQUIRED, 'approval needed', { details: { approval: { requiredApprovals: 2, requestId: 'r-1', status: 'pending' } } }),
+      new GatehouseError(ErrorCodes.APPROVAL_REQUIRED, 'approval needed', {
+        details: { approval: { requiredApprovals: 2, requestId: 'r-1', status: 'pending' } },
+      }),
     );
     expect(body.approval).toEqual({ requiredApprovals: 2, requestId: 'r-1', status: 'pending' });
     expect(error.details).toEqual({ approval: { requiredApprovals: 2 } });
@@ -81,7 +85,11 @@ describe('issue 8 item 3: error details round-trip through the API JSON and IPC'
     expect(body.retryAfterSeconds).toBe(840);
     expect(error.details).toEqual({ retryAfterSeconds: 840 });
     const ipc = await overIpc(error);
-    expect(toUiError(ipc)).toEqual({ code: ErrorCodes.LOCKED_OUT, message: 'Too many failed sign-ins. Try again in 14 minutes.', details: { retryAfterSeconds: 840 } });
+    expect(toUiError(ipc)).toEqual({
+      code: ErrorCodes.LOCKED_OUT,
+      message: 'Too many failed sign-ins. Try again in 14 minutes.',
+      details: { retryAfterSeconds: 840 },
+    });
   });
 
   it('INVALID_INPUT: the field stays inside error, as before', async () => {
@@ -93,7 +101,11 @@ describe('issue 8 item 3: error details round-trip through the API JSON and IPC'
   it('an error without details serializes as { name, code, message } only', async () => {
     const { body } = await overHttp(new GatehouseError(ErrorCodes.FORBIDDEN, 'not yours'));
     expect(body).toEqual({ error: { code: ErrorCodes.FORBIDDEN, message: 'not yours' } });
-    expect(serializeError(new GatehouseError(ErrorCodes.FORBIDDEN, 'not yours'))).toEqual({ name: 'GatehouseError', code: ErrorCodes.FORBIDDEN, message: 'not yours' });
+    expect(serializeError(new GatehouseError(ErrorCodes.FORBIDDEN, 'not yours'))).toEqual({
+      name: 'GatehouseError',
+      code: ErrorCodes.FORBIDDEN,
+      message: 'not yours',
+    });
     const ipc = await overIpc(new GatehouseError(ErrorCodes.FORBIDDEN, 'not yours'));
     expect(ipc.details).toBeUndefined();
   });

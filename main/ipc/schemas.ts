@@ -14,7 +14,9 @@ const duration = z.union([z.string().regex(/^\d+[smhd]?$/), z.number().int().pos
 const decision = z.tuple([z.strictObject({ id, comment: z.string().max(2000).optional() })]);
 const mfaProof = z.strictObject({ method: mfaMethod, code: z.string().trim().min(1).max(100) });
 const accessRequest = {
-  projectId: id, resource: name, account: name,
+  projectId: id,
+  resource: name,
+  account: name,
   duration,
   port: port.optional(),
   reason: z.string().max(1000).optional(),
@@ -22,10 +24,18 @@ const accessRequest = {
   accessRequestId: id.optional(),
 };
 const flowId = z.string().min(1).max(100);
-const profileTarget = z.tuple([z.strictObject({
-  projectId: id, resource: name, account: name,
-  kinds: z.array(z.enum(['pg-service', 'dbeaver'])).min(1).max(2).optional(),
-})]);
+const profileTarget = z.tuple([
+  z.strictObject({
+    projectId: id,
+    resource: name,
+    account: name,
+    kinds: z
+      .array(z.enum(['pg-service', 'dbeaver']))
+      .min(1)
+      .max(2)
+      .optional(),
+  }),
+]);
 
 export const argSchemas: { [C in Channel]: z.ZodType<ArgsOf<C>> } = {
   'auth.current': z.tuple([]),
@@ -53,17 +63,21 @@ export const argSchemas: { [C in Channel]: z.ZodType<ArgsOf<C>> } = {
   'clients.openDbeaver': sessionRef,
   'clients.copyJdbcUrl': sessionRef,
   'history.list': z.tuple([z.strictObject({ limit: z.number().int().min(1).max(500).optional() })]),
-  'history.events': z.tuple([z.strictObject({ sessionId: id, after: z.number().int().min(0).optional(), limit: z.number().int().min(1).max(1000).optional() })]),
+  'history.events': z.tuple([
+    z.strictObject({ sessionId: id, after: z.number().int().min(0).optional(), limit: z.number().int().min(1).max(1000).optional() }),
+  ]),
   'requests.create': z.tuple([z.strictObject({ projectId: id, resource: name, account: name, duration, reason: z.string().trim().min(1).max(2000) })]),
   'requests.get': z.tuple([z.strictObject({ id })]),
   'requests.list': z.tuple([z.strictObject({ status: z.enum(['pending', 'approved', 'denied', 'expired']).optional(), mine: z.boolean().optional() })]),
   'requests.approve': decision,
   'requests.deny': decision,
   'settings.get': z.tuple([]),
-  'settings.set': z.tuple([z.strictObject({
-    serverUrl: z.string().max(2000).optional(),
-    dbeaverPath: z.string().max(4096).optional(),
-    psqlPath: z.string().max(4096).optional(),
-    notifications: z.boolean().optional(),
-  })]),
+  'settings.set': z.tuple([
+    z.strictObject({
+      serverUrl: z.string().max(2000).optional(),
+      dbeaverPath: z.string().max(4096).optional(),
+      psqlPath: z.string().max(4096).optional(),
+      notifications: z.boolean().optional(),
+    }),
+  ]),
 };

@@ -22,8 +22,13 @@ export interface TestBridge {
 }
 
 const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css',
-  '.svg': 'image/svg+xml', '.png': 'image/png', '.json': 'application/json', '.ico': 'image/x-icon',
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript',
+  '.css': 'text/css',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.json': 'application/json',
+  '.ico': 'image/x-icon',
 };
 
 export async function startTestBridge(opts: { handlers: IpcHandlers; staticDir: string }): Promise<TestBridge> {
@@ -49,9 +54,13 @@ export async function startTestBridge(opts: { handlers: IpcHandlers; staticDir: 
 }
 
 function attach(ws: WebSocket, handlers: IpcHandlers): void {
-  const send = (msg: BridgeMessage) => { if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(msg)); };
+  const send = (msg: BridgeMessage) => {
+    if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(msg));
+  };
   const cleanups = EVENTS.map((event) => handlers.subscribe(event, (payload) => send({ type: 'event', event, payload })));
-  ws.on('close', () => { for (const cleanup of cleanups) cleanup(); });
+  ws.on('close', () => {
+    for (const cleanup of cleanups) cleanup();
+  });
   ws.on('message', (data) => {
     let req: BridgeRequest;
     try {
@@ -78,5 +87,7 @@ async function serveStatic(root: string, req: IncomingMessage, res: ServerRespon
     file = join(root, 'index.html');
   }
   res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' });
-  createReadStream(file).on('error', () => res.destroy()).pipe(res);
+  createReadStream(file)
+    .on('error', () => res.destroy())
+    .pipe(res);
 }

@@ -2,6 +2,4 @@
 import type { Envelope, EventName } from './contract.ts';
 
 export type BridgeRequest = { type: 'invoke'; id: number; channel: string; args: unknown };
-export type BridgeMessage =
-  | { type: 'result'; id: number; envelope: Envelope<unknown> }
-  | { type: 'event'; event: EventName; payload: unknown };
+export type BridgeMessage = { type: 'result'; id: number; envelope: Envelope<unknown> } | { type: 'event'; event: EventName; payload: unknown };

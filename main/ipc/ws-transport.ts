@@ -48,7 +48,9 @@ export function createWsTransport(url: string): IpcTransport {
       let set = listeners.get(event);
       if (!set) listeners.set(event, (set = new Set()));
       set.add(listener);
-      return () => { set.delete(listener); };
+      return () => {
+        set.delete(listener);
+      };
     },
   };
 }

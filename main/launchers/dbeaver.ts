@@ -18,8 +18,13 @@ export function dbeaverInstallPaths({ platform, env, home }: LaunchEnv): string[
     return roots.map((root) => `${root}\\DBeaver\\dbeaver.exe`);
   }
   return [
-    '/usr/bin/dbeaver', '/usr/bin/dbeaver-ce', '/usr/share/dbeaver-ce/dbeaver', '/usr/share/dbeaver/dbeaver',
-    '/opt/dbeaver/dbeaver', '/opt/dbeaver-ce/dbeaver', '/snap/bin/dbeaver-ce',
+    '/usr/bin/dbeaver',
+    '/usr/bin/dbeaver-ce',
+    '/usr/share/dbeaver-ce/dbeaver',
+    '/usr/share/dbeaver/dbeaver',
+    '/opt/dbeaver/dbeaver',
+    '/opt/dbeaver-ce/dbeaver',
+    '/snap/bin/dbeaver-ce',
     '/var/lib/flatpak/exports/bin/io.dbeaver.DBeaverCommunity',
     join(home, '.local/share/flatpak/exports/bin/io.dbeaver.DBeaverCommunity'),
   ];
@@ -30,8 +35,8 @@ export async function findDbeaver(launch: LaunchEnv, configuredPath?: string): P
     if (await isExecutable(configuredPath, launch.platform)) return configuredPath;
     throw new GatehouseError(ErrorCodes.CLIENT_NOT_FOUND, `DBeaver was not found at ${configuredPath} (set in Settings); fix the path or clear it`);
   }
-  const found = (await findOnPath('dbeaver', launch)) ?? (await findOnPath('dbeaver-ce', launch)) ??
-    (await firstExecutable(dbeaverInstallPaths(launch), launch.platform));
+  const found =
+    (await findOnPath('dbeaver', launch)) ?? (await findOnPath('dbeaver-ce', launch)) ?? (await firstExecutable(dbeaverInstallPaths(launch), launch.platform));
   if (!found) {
     throw new GatehouseError(
       ErrorCodes.CLIENT_NOT_FOUND,
@@ -46,8 +51,13 @@ export async function findDbeaver(launch: LaunchEnv, configuredPath?: string): P
 export function dbeaverConnectionSpec(conn: LocalConnection): string {
   const clean = (v: string | number) => String(v).replaceAll('|', '/');
   return [
-    'driver=postgresql', `host=${clean(conn.host)}`, `port=${clean(conn.port)}`, `database=${clean(conn.database)}`,
-    `user=${clean(conn.username)}`, `name=${clean(`Gatehouse ${conn.label}`)}`, 'save=false',
+    'driver=postgresql',
+    `host=${clean(conn.host)}`,
+    `port=${clean(conn.port)}`,
+    `database=${clean(conn.database)}`,
+    `user=${clean(conn.username)}`,
+    `name=${clean(`Gatehouse ${conn.label}`)}`,
+    'save=false',
   ].join('|');
 }
 

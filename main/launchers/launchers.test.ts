@@ -10,8 +10,12 @@ import { ErrorCodes } from '../../proxy-core/src/errors.ts';
 import { dbeaverConnectionSpec, jdbcUrl, openDbeaver, openPsql, type LaunchEnv, type LocalConnection } from './index.ts';
 
 const conn: LocalConnection = {
-  host: '127.0.0.1', port: 54021, database: 'shop', username: 'readonly',
-  url: 'postgresql://readonly@127.0.0.1:54021/shop', label: 'shop / readonly',
+  host: '127.0.0.1',
+  port: 54021,
+  database: 'shop',
+  username: 'readonly',
+  url: 'postgresql://readonly@127.0.0.1:54021/shop',
+  label: 'shop / readonly',
 };
 
 let root: string;
@@ -140,13 +144,15 @@ describe('Open in DBeaver', () => {
     await openDbeaver(conn, launchEnv(), { dbeaverPath: path });
     expect(await argvOf('dbeaver')).toEqual(['-con', spec]);
     await expect(openDbeaver(conn, launchEnv(), { dbeaverPath: join(custom, 'nope') })).rejects.toMatchObject({
-      code: ErrorCodes.CLIENT_NOT_FOUND, message: expect.stringContaining('Settings'),
+      code: ErrorCodes.CLIENT_NOT_FOUND,
+      message: expect.stringContaining('Settings'),
     });
   });
 
   it('says where to get DBeaver when it is missing', async () => {
     await expect(openDbeaver(conn, launchEnv())).rejects.toMatchObject({
-      code: ErrorCodes.CLIENT_NOT_FOUND, message: expect.stringContaining('https://dbeaver.io/download/'),
+      code: ErrorCodes.CLIENT_NOT_FOUND,
+      message: expect.stringContaining('https://dbeaver.io/download/'),
     });
   });
 

@@ -6,14 +6,17 @@ import { pino, type Logger } from 'pino';
  * Level from GATEHOUSE_LOG_LEVEL (default 'info'; tests default to 'silent').
  * Secrets never go into a log line: the redact list below is a last line of defence.
  */
-const root: Logger = pino({
-  level: process.env.GATEHOUSE_LOG_LEVEL ?? (process.env.VITEST ? 'silent' : 'info'),
-  base: undefined,
-  redact: {
-    paths: ['password', '*.password', 'token', '*.token', 'accessToken', 'refreshToken', '*.accessToken', '*.refreshToken', 'privateKey', '*.privateKey'],
-    censor: '[redacted]',
+const root: Logger = pino(
+  {
+    level: process.env.GATEHOUSE_LOG_LEVEL ?? (process.env.VITEST ? 'silent' : 'info'),
+    base: undefined,
+    redact: {
+      paths: ['password', '*.password', 'token', '*.token', 'accessToken', 'refreshToken', '*.accessToken', '*.refreshToken', 'privateKey', '*.privateKey'],
+      censor: '[redacted]',
+    },
   },
-}, pino.destination({ fd: 2, sync: false }));
+  pino.destination({ fd: 2, sync: false }),
+);
 
 export type { Logger };
 

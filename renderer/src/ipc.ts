@@ -7,7 +7,9 @@ import { createIpcClient, type IpcClient, type IpcTransport } from '../../main/i
 import { createWsTransport } from '../../main/ipc/ws-transport.ts';
 
 declare global {
-  interface Window { gatehouse?: IpcTransport }
+  interface Window {
+    gatehouse?: IpcTransport;
+  }
 }
 
 function pickTransport(): IpcTransport | undefined {
@@ -23,7 +25,8 @@ export const ipcAvailable = transport !== undefined;
 
 export const ipc: IpcClient = createIpcClient(
   transport ?? {
-    invoke: () => Promise.resolve({ ok: false, error: { name: 'GatehouseError', code: 'GATEHOUSE_ERR_INTERNAL', message: 'not running inside the Gatehouse app' } }),
+    invoke: () =>
+      Promise.resolve({ ok: false, error: { name: 'GatehouseError', code: 'GATEHOUSE_ERR_INTERNAL', message: 'not running inside the Gatehouse app' } }),
     subscribe: () => () => undefined,
   },
 );

@@ -7,4 +7,8 @@ import './shared/styles.css';
 
 connectEvents();
 void useAuthStore.getState().init();
-createRoot(document.getElementById('root')!).render(<StrictMode><App /></StrictMode>);
+createRoot(document.getElementById('root')!).render(
+  <StrictMode>
+    <App />
+  </StrictMode>,
+);

@@ -170,12 +170,27 @@ async function boot(config: ControlPlaneConfig, testHooks: ControlPlaneTestHooks
   try {
     const ca = await loadOrCreateCa(store, box);
     const audit = createAudit(store);
-    const auth = new AuthService({ store, audit, tokenSigningKey: keys.tokenSigning, accessTokenTtlSeconds: config.accessTokenTtlSeconds, refreshTokenTtlSeconds: config.refreshTokenTtlSeconds });
+    const auth = new AuthService({
+      store,
+      audit,
+      tokenSigningKey: keys.tokenSigning,
+      accessTokenTtlSeconds: config.accessTokenTtlSeconds,
+      refreshTokenTtlSeconds: config.refreshTokenTtlSeconds,
+    });
     const gateways = new GatewayService({ store, ca, enrollmentTokenTtlSeconds: config.enrollmentTokenTtlSeconds });
     const connectedGateways = new Set<string>();
     const cluster = await Cluster.open({ store, databaseUrl: config.databaseUrl, heartbeatMs: config.replicaHeartbeatMs });
     const late: { credentialScheduler?: CredentialScheduler } = {}; // set below; the relay reports gateway links to it
-    const relayDeps = createRelayDeps({ store, auth, gateways, box, audit, connectedGateways, presence: cluster.presence, recordBindParams: config.recordBindParams });
+    const relayDeps = createRelayDeps({
+      store,
+      auth,
+      gateways,
+      box,
+      audit,
+      connectedGateways,
+      presence: cluster.presence,
+      recordBindParams: config.recordBindParams,
+    });
     const relay = new Relay(
       {
         ...relayDeps,
@@ -192,17 +207,67 @@ async function boot(config: ControlPlaneConfig, testHooks: ControlPlaneTestHooks
     const accessRequests = new AccessRequestService({ store, permissions, access, audit, maxSessionSeconds: config.maxSessionSeconds });
     const { mfa, signIn, auditStreams, mailer } = createMfaServices({ store, auth, box, audit, tokenSigningKey: keys.tokenSigning, config });
     const sessionRelay = clusterSessionRelay(relay, cluster);
-    const sessions = new SessionService({ store, ca, relay: sessionRelay, permissions, audit, maxSessionSeconds: config.maxSessionSeconds, access, requests: accessRequests, mfa });
+    const sessions = new SessionService({
+      store,
+      ca,
+      relay: sessionRelay,
+      permissions,
+      audit,
+      maxSessionSeconds: config.maxSessionSeconds,
+      access,
+      requests: accessRequests,
+      mfa,
+    });
     const users = new UserService({ store, permissions, sessions, audit, passwords: signIn });
-    const metrics = createMetrics({ sessionsActive: () => store.sessions.countActive(new Date()), gatewaysConnected: () => connectedGateways.size, credentialsBroken: () => store.credentials.countBroken() });
-    const cookieSession = new CookieSession({ csrfKey: keys.csrf, secure: (config.publicUrl ?? '').startsWith('https:'), refreshTtlSeconds: config.refreshTokenTtlSeconds });
+    const metrics = createMetrics({
+      sessionsActive: () => store.sessions.countActive(new Date()),
+      gatewaysConnected: () => connectedGateways.size,
+      credentialsBroken: () => store.credentials.countBroken(),
+    });
+    const cookieSession = new CookieSession({
+      csrfKey: keys.csrf,
+      secure: (config.publicUrl ?? '').startsWith('https:'),
+      refreshTtlSeconds: config.refreshTokenTtlSeconds,
+    });
     let publicUrl = config.publicUrl; // known once listening when not configured
-    const credentials = createCredentials({ store, box, audit, ca, relay, cluster, mailer, metrics, config, faults: testHooks.rotationFaults, publicUrl: () => publicUrl ?? '' });
+    const credentials = createCredentials({
+      store,
+      box,
+      audit,
+      ca,
+      relay,
+      cluster,
+      mailer,
+      metrics,
+      config,
+      faults: testHooks.rotationFaults,
+      publicUrl: () => publicUrl ?? '',
+    });
     late.credentialScheduler = credentials.scheduler;
     let relayUrl = ''; // this replica's own listener, for Web Access tunnels (known once listening)
     const webAccess = new WebAccess({ sessions, store, limits: webAccessLimits(config), relayUrl: () => relayUrl });
     const terminals = new TerminalEndpoint({ auth, webAccess, store });
-    const services: Services = { store, auth, permissions, sessions, gateways, box, audit, relay: sessionRelay, metrics, users, access, accessRequests, mfa, signIn, auditStreams, cookieSession, credentials: credentials.service, publicUrl: () => publicUrl ?? '', webAccess };
+    const services: Services = {
+      store,
+      auth,
+      permissions,
+      sessions,
+      gateways,
+      box,
+      audit,
+      relay: sessionRelay,
+      metrics,
+      users,
+      access,
+      accessRequests,
+      mfa,
+      signIn,
+      auditStreams,
+      cookieSession,
+      credentials: credentials.service,
+      publicUrl: () => publicUrl ?? '',
+      webAccess,
+    };
 
     const routes = apiRoutes(services, { metricsToken: config.metricsToken });
     const handle = createRequestHandler({ routes, auth, observer: metrics.observer, trustProxyHops: config.trustProxyHops });
@@ -212,7 +277,9 @@ async function boot(config: ControlPlaneConfig, testHooks: ControlPlaneTestHooks
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => void routeUpgrade(relay, terminals, req, socket, head));
     server.on('clientError', answerClientError);
     // No proxying here: CONNECT is answered like any request for a method the API lacks.
-    server.on('connect', (_req: IncomingMessage, socket: Duplex) => rejectUpgrade(socket, { status: 405, code: ErrorCodes.INVALID_INPUT, message: 'CONNECT is not supported' }));
+    server.on('connect', (_req: IncomingMessage, socket: Duplex) =>
+      rejectUpgrade(socket, { status: 405, code: ErrorCodes.INVALID_INPUT, message: 'CONNECT is not supported' }),
+    );
 
     const address = await listen(server, config.host, config.port);
     const listenUrl = `http://${formatHost(address.address)}:${address.port}`;
@@ -223,9 +290,18 @@ async function boot(config: ControlPlaneConfig, testHooks: ControlPlaneTestHooks
     await cluster.join(relay, config.advertiseUrl ?? defaultAdvertiseUrl(config.host, address.port));
     const expiry = new ExpiryScheduler(() => Promise.all([sessions.expireDue(), accessRequests.expireDue()]), config.expirySweepMs);
     expiry.start();
-    const checkpointer = new AuditCheckpointer({ audit, signer: new CheckpointSigner(keys.auditSigningSeed), dataDir: config.dataDir, intervalMs: config.auditCheckpointSeconds * 1000 });
+    const checkpointer = new AuditCheckpointer({
+      audit,
+      signer: new CheckpointSigner(keys.auditSigningSeed),
+      dataDir: config.dataDir,
+      intervalMs: config.auditCheckpointSeconds * 1000,
+    });
     checkpointer.start();
-    const retention = new Retention(store, { sessionEventDays: config.retentionDays, auditDays: config.auditRetentionDays, auditExportDir: config.auditExportDir ?? join(config.dataDir, 'audit-export') });
+    const retention = new Retention(store, {
+      sessionEventDays: config.retentionDays,
+      auditDays: config.auditRetentionDays,
+      auditExportDir: config.auditExportDir ?? join(config.dataDir, 'audit-export'),
+    });
     retention.start();
     credentials.scheduler.start();
     log.info({ url: listenUrl, publicUrl, store: config.databaseUrl ? 'postgres' : 'pglite', replicaId: cluster.replicaId }, 'control plane listening');
@@ -240,7 +316,24 @@ async function boot(config: ControlPlaneConfig, testHooks: ControlPlaneTestHooks
 /** Every HTTP route of the control plane (the HTTP fuzz test walks this table too). */
 export function apiRoutes(services: Services, options: { metricsToken?: string } = {}): AnyRoute[] {
   const s = services;
-  return [...cookieAuthRoutes(s), ...consoleRoutes(s), ...systemRoutes(s, options), ...authRoutes(s), ...projectRoutes(s), ...gatewayRoutes(s), ...resourceRoutes(s), ...sessionRoutes(s), ...userRoutes(s), ...groupRoutes(s), ...policyRoutes(s), ...accessRequestRoutes(s), ...mfaRoutes(s), ...auditRoutes(s), ...credentialRoutes(s), ...webAccessRoutes(s)];
+  return [
+    ...cookieAuthRoutes(s),
+    ...consoleRoutes(s),
+    ...systemRoutes(s, options),
+    ...authRoutes(s),
+    ...projectRoutes(s),
+    ...gatewayRoutes(s),
+    ...resourceRoutes(s),
+    ...sessionRoutes(s),
+    ...userRoutes(s),
+    ...groupRoutes(s),
+    ...policyRoutes(s),
+    ...accessRequestRoutes(s),
+    ...mfaRoutes(s),
+    ...auditRoutes(s),
+    ...credentialRoutes(s),
+    ...webAccessRoutes(s),
+  ];
 }
 
 /** Hands a WebSocket upgrade to the relay. Never rejects: a failure is logged and answered (400 for a bad path, else 500). */
@@ -301,7 +394,11 @@ function listen(server: Server, host: string, port: number): Promise<AddressInfo
 /** The listening address; on all interfaces, this machine's host name (with a warning: set --public-url). */
 function defaultPublicUrl(address: AddressInfo): string {
   const wildcard = address.address === '0.0.0.0' || address.address === '::';
-  if (wildcard) log.warn({ hostname: hostname() }, 'listening on all interfaces without --public-url: links the server hands out name this host; set --public-url (GATEHOUSE_PUBLIC_URL)');
+  if (wildcard)
+    log.warn(
+      { hostname: hostname() },
+      'listening on all interfaces without --public-url: links the server hands out name this host; set --public-url (GATEHOUSE_PUBLIC_URL)',
+    );
   return `http://${wildcard ? hostname() : formatHost(address.address)}:${address.port}`;
 }
 

@@ -37,7 +37,11 @@ export async function main(argv: string[]): Promise<number> {
     if (argv[0] === '--help' || argv[0] === '-h') return help('');
     const group = argv[0] === 'audit' && (argv[1] === undefined || argv[1].startsWith('-'));
     if (group && wantsHelp) return help('audit verify');
-    const why = group ? "'audit' needs a subcommand: audit verify" : argv[0].startsWith('-') ? `a command comes first, got "${argv[0]}"` : `unknown command "${argv[0]}"`;
+    const why = group
+      ? "'audit' needs a subcommand: audit verify"
+      : argv[0].startsWith('-')
+        ? `a command comes first, got "${argv[0]}"`
+        : `unknown command "${argv[0]}"`;
     process.stderr.write(`gatehouse-server: ${why}. Run 'gatehouse-server --help'.\n`);
     return 2;
   }
@@ -148,7 +152,11 @@ async function auditVerify(flags: Record<string, string>): Promise<number> {
   try {
     // After retention the stored chain starts after the last exported event.
     const pruned = await readPrunedThrough(store);
-    const verdict = await verifyAuditChain(store.auditEvents, { publicKey, checkpoints, ...(pruned && { start: { seq: pruned.seq + 1, prevHash: pruned.hash } }) });
+    const verdict = await verifyAuditChain(store.auditEvents, {
+      publicKey,
+      checkpoints,
+      ...(pruned && { start: { seq: pruned.seq + 1, prevHash: pruned.hash } }),
+    });
     if (verdict.state === 'ok') {
       const from = pruned ? ` (from seq ${pruned.seq + 1}; earlier events were exported to ${pruned.file} and before)` : '';
       const anchored = verdict.latestCheckpoint
@@ -159,7 +167,9 @@ async function auditVerify(flags: Record<string, string>): Promise<number> {
     }
     const { event } = verdict;
     const where = event ? ` at event seq ${event.seq} (id ${event.id}, ${event.action})` : '';
-    process.stderr.write(`gatehouse-server: audit chain broken${where}: ${verdict.reason}; ${verdict.count} events before it verified (GATEHOUSE_ERR_AUDIT_CHAIN_BROKEN)\n`);
+    process.stderr.write(
+      `gatehouse-server: audit chain broken${where}: ${verdict.reason}; ${verdict.count} events before it verified (GATEHOUSE_ERR_AUDIT_CHAIN_BROKEN)\n`,
+    );
     return 1;
   } finally {
     await store.close();
@@ -185,7 +195,13 @@ async function withStoreLock(flags: Flags, command: string, run: (flags: Flags) 
 /** A store that is not there is a mistyped --data-dir, not an empty audit trail. */
 async function requireEmbeddedStore(dataDir: string): Promise<void> {
   const pgdata = join(dataDir, 'pgdata');
-  if (await access(pgdata).then(() => true, () => false)) return;
+  if (
+    await access(pgdata).then(
+      () => true,
+      () => false,
+    )
+  )
+    return;
   throw new GatehouseError(
     ErrorCodes.STORE_NOT_FOUND,
     `no Gatehouse store in ${dataDir} (no pgdata/ there); pass the --data-dir that gatehouse-server start uses, or --database-url for PostgreSQL`,
@@ -210,7 +226,11 @@ function probeListen(host: string, port: number): Promise<Error | undefined> {
 function listenError(err: unknown, config: ControlPlaneConfig): unknown {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   if (code === 'EADDRINUSE') {
-    return new GatehouseError(ErrorCodes.CONFIG, `port ${config.port} on ${config.host} is in use by another program (another gatehouse-server or demo?); stop it or pass --port N (0: any free port)`, { cause: err });
+    return new GatehouseError(
+      ErrorCodes.CONFIG,
+      `port ${config.port} on ${config.host} is in use by another program (another gatehouse-server or demo?); stop it or pass --port N (0: any free port)`,
+      { cause: err },
+    );
   }
   if (code === 'EACCES') {
     return new GatehouseError(ErrorCodes.CONFIG, `not allowed to listen on ${config.host}:${config.port}; pick a port above 1024 with --port`, { cause: err });

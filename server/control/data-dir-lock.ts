@@ -75,11 +75,15 @@ function isAlive(owner: LockOwner): boolean {
 
 function inUse(dataDir: string, path: string, owner: LockOwner, command: string): GatehouseError {
   const who = `gatehouse-server ${owner.command} (pid ${owner.pid}${owner.host === hostname() ? '' : ` on ${owner.host}`}, since ${owner.since})`;
-  const what = command === 'bootstrap'
-    ? 'stop it first, or create users through the running server (POST /api/v1/users, the web console)'
-    : command === 'start'
-      ? 'a second server on the same embedded store would corrupt it; use another --data-dir, or a shared PostgreSQL (DATABASE_URL) for several replicas'
-      : 'stop it first';
+  const what =
+    command === 'bootstrap'
+      ? 'stop it first, or create users through the running server (POST /api/v1/users, the web console)'
+      : command === 'start'
+        ? 'a second server on the same embedded store would corrupt it; use another --data-dir, or a shared PostgreSQL (DATABASE_URL) for several replicas'
+        : 'stop it first';
   const stale = owner.host === hostname() ? '' : `; if that process is gone, delete ${path}`;
-  return new GatehouseError(ErrorCodes.DATA_DIR_IN_USE, `the data dir ${dataDir} is in use by ${who}; its embedded store allows one process at a time: ${what}${stale}`);
+  return new GatehouseError(
+    ErrorCodes.DATA_DIR_IN_USE,
+    `the data dir ${dataDir} is in use by ${who}; its embedded store allows one process at a time: ${what}${stale}`,
+  );
 }

@@ -48,7 +48,9 @@ export class LinkAuthenticator {
     const nonce = single(headers[LINK_HEADERS.nonce]);
     const signature = single(headers[LINK_HEADERS.signature]);
     if (!gatewayId || !nonce || !signature) {
-      throw refused(`the gateway link needs ${LINK_HEADERS.gatewayId}, ${LINK_HEADERS.nonce} (from POST /api/v1/gateways/link-challenge) and ${LINK_HEADERS.signature}`);
+      throw refused(
+        `the gateway link needs ${LINK_HEADERS.gatewayId}, ${LINK_HEADERS.nonce} (from POST /api/v1/gateways/link-challenge) and ${LINK_HEADERS.signature}`,
+      );
     }
     const certificatePem = await this.#opts.certificateOf(gatewayId);
     if (!certificatePem) throw refused('unknown or not enrolled gateway');

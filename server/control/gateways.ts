@@ -43,7 +43,10 @@ export class GatewayService {
     const gatewayId = await this.#store.gateways.consumeEnrollmentToken(hashOpaqueToken(token), now);
     const gateway = gatewayId && (await this.#store.gateways.findById(gatewayId));
     if (!gateway) {
-      throw new GatehouseError(ErrorCodes.ENROLLMENT_TOKEN_INVALID, 'the enrollment token is not valid (unknown, already used or expired); ask an admin for a new gateway token');
+      throw new GatehouseError(
+        ErrorCodes.ENROLLMENT_TOKEN_INVALID,
+        'the enrollment token is not valid (unknown, already used or expired); ask an admin for a new gateway token',
+      );
     }
     const certificatePem = await this.#ca.issue({
       publicKeyPem,

@@ -18,8 +18,19 @@ export interface CredentialMetrics {
 export function createMetrics(sources: { sessionsActive(): Promise<number>; gatewaysConnected(): number; credentialsBroken?: () => Promise<number> }): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'gatehouse_' });
-  const requests = new Counter({ name: 'gatehouse_http_requests_total', help: 'HTTP requests by route and status', labelNames: ['method', 'route', 'status'], registers: [registry] });
-  const latency = new Histogram({ name: 'gatehouse_http_request_duration_seconds', help: 'HTTP request latency', labelNames: ['method', 'route'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers: [registry] });
+  const requests = new Counter({
+    name: 'gatehouse_http_requests_total',
+    help: 'HTTP requests by route and status',
+    labelNames: ['method', 'route', 'status'],
+    registers: [registry],
+  });
+  const latency = new Histogram({
+    name: 'gatehouse_http_request_duration_seconds',
+    help: 'HTTP request latency',
+    labelNames: ['method', 'route'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  });
   new Gauge({
     name: 'gatehouse_sessions_active',
     help: 'Sessions that are active and not past their expiry',
@@ -36,8 +47,18 @@ export function createMetrics(sources: { sessionsActive(): Promise<number>; gate
       this.set(sources.gatewaysConnected());
     },
   });
-  const rotations = new Counter({ name: 'gatehouse_credential_rotations_total', help: 'Account password rotations by result and failure code', labelNames: ['result', 'code'], registers: [registry] });
-  const healthChecks = new Counter({ name: 'gatehouse_credential_health_checks_total', help: 'Credential health checks by outcome', labelNames: ['status'], registers: [registry] });
+  const rotations = new Counter({
+    name: 'gatehouse_credential_rotations_total',
+    help: 'Account password rotations by result and failure code',
+    labelNames: ['result', 'code'],
+    registers: [registry],
+  });
+  const healthChecks = new Counter({
+    name: 'gatehouse_credential_health_checks_total',
+    help: 'Credential health checks by outcome',
+    labelNames: ['status'],
+    registers: [registry],
+  });
   const brokenSource = sources.credentialsBroken;
   if (brokenSource) {
     new Gauge({

@@ -50,7 +50,10 @@ export function createRelayDeps(options: RelayDepsOptions): RelayDeps {
       const account = await store.accounts.findById(session.accountId);
       if (!resource || !account) throw new GatehouseError(ErrorCodes.NOT_FOUND, 'the resource or account of this session was deleted');
       if (account.passwordSealed === null) {
-        throw new GatehouseError(ErrorCodes.CONFLICT, `the password of account "${account.name}" must be entered again (its resource's host, port or TLS settings changed); ask a project admin`);
+        throw new GatehouseError(
+          ErrorCodes.CONFLICT,
+          `the password of account "${account.name}" must be entered again (its resource's host, port or TLS settings changed); ask a project admin`,
+        );
       }
       const gateway = await store.gateways.findById(session.gatewayId);
       if (!gateway?.certificatePem) throw new GatehouseError(ErrorCodes.GATEWAY_UNAVAILABLE, 'the gateway of this session is not enrolled');
@@ -71,7 +74,11 @@ export function createRelayDeps(options: RelayDepsOptions): RelayDeps {
             database: resource.database,
             username: account.username,
             passwordSealed,
-            ssl: { enabled: resource.ssl.enabled, rejectUnauthorized: resource.ssl.rejectUnauthorized, ...(resource.ssl.ca !== undefined && { ca: resource.ssl.ca }) },
+            ssl: {
+              enabled: resource.ssl.enabled,
+              rejectUnauthorized: resource.ssl.rejectUnauthorized,
+              ...(resource.ssl.ca !== undefined && { ca: resource.ssl.ca }),
+            },
             authMethods: { md5: resource.allowMd5, cleartext: resource.allowCleartext },
           },
           session: { expiresAt, userEmail: session.userEmail, accountName: session.accountName, resourceName: session.resourceName },

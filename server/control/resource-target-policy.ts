@@ -15,7 +15,10 @@ type WeakAuthSettings = Partial<Pick<Resource, 'allowMd5' | 'allowCleartext'>>;
 export function assertMayAllowWeakAuth(user: Pick<User, 'isAdmin'>, requested: WeakAuthSettings, current?: WeakAuthSettings): void {
   const turningOn = (['allowMd5', 'allowCleartext'] as const).filter((k) => requested[k] === true && current?.[k] !== true);
   if (turningOn.length > 0 && !user.isAdmin) {
-    throw new GatehouseError(ErrorCodes.FORBIDDEN, `only an instance admin may turn on ${turningOn.join(' and ')}: MD5 and cleartext let the database server (or whoever answers at its address) learn the account password`);
+    throw new GatehouseError(
+      ErrorCodes.FORBIDDEN,
+      `only an instance admin may turn on ${turningOn.join(' and ')}: MD5 and cleartext let the database server (or whoever answers at its address) learn the account password`,
+    );
   }
 }
 

@@ -157,7 +157,11 @@ export class Retention {
         await sql`select set_config('gatehouse.audit_retention', 'on', true)`.execute(trx);
         await trx.deleteFrom('audit_events').where('seq', '>', after).where('seq', '<=', last.seq).execute();
         const value = JSON.stringify({ seq: last.seq, hash: last.hash, file } satisfies PrunedThrough);
-        await trx.insertInto('settings').values({ key: PRUNED_THROUGH_KEY, value }).onConflict((oc) => oc.column('key').doUpdateSet({ value })).execute();
+        await trx
+          .insertInto('settings')
+          .values({ key: PRUNED_THROUGH_KEY, value })
+          .onConflict((oc) => oc.column('key').doUpdateSet({ value }))
+          .execute();
         return true;
       });
       if (!deleted) {

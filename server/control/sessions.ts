@@ -112,7 +112,10 @@ export class SessionService {
     if (account.requireMfa) await this.#requireMfa(user, project.id, account, input.mfa, sourceAddress);
     if (account.passwordSealed === null) {
       // The resource moved (host, port or TLS) and the password was cleared (issue 10 item 2).
-      throw new GatehouseError(ErrorCodes.CONFLICT, `the password of account "${account.name}" must be entered again (its resource's host, port or TLS settings changed); ask a project admin`);
+      throw new GatehouseError(
+        ErrorCodes.CONFLICT,
+        `the password of account "${account.name}" must be entered again (its resource's host, port or TLS settings changed); ask a project admin`,
+      );
     }
     const approved = grant.approval ? await this.#requests.windowFor(user, account, grant.approval, input.accessRequestId) : undefined;
     if (!(await this.#relay.isGatewayConnected(resource.gatewayId))) {
@@ -176,7 +179,8 @@ export class SessionService {
     const session = await this.get(user, id);
     if (session.userId !== user.id) throw new GatehouseError(ErrorCodes.FORBIDDEN, 'only the person who opened a session may extend it');
     if (session.status !== 'active') {
-      const code = session.status === 'revoked' ? ErrorCodes.SESSION_REVOKED : session.status === 'expired' ? ErrorCodes.SESSION_EXPIRED : ErrorCodes.SESSION_ENDED;
+      const code =
+        session.status === 'revoked' ? ErrorCodes.SESSION_REVOKED : session.status === 'expired' ? ErrorCodes.SESSION_EXPIRED : ErrorCodes.SESSION_ENDED;
       throw new GatehouseError(code, `this session is ${session.status}; start a new one (Access again)`);
     }
     const seconds = durationSeconds(input.duration, this.#maxSeconds);
@@ -188,7 +192,10 @@ export class SessionService {
     if (remaining > this.#maxSeconds) throw new InvalidInputError(`duration: a session may run at most ${this.#maxSeconds} seconds from now`, 'duration');
     const grant = await this.#access.grantFor(user, session.projectId, account, remaining);
     if (grant.approval) {
-      throw new GatehouseError(ErrorCodes.APPROVAL_REQUIRED, `account "${account.name}" needs approval for each session: it cannot be extended past its approved window; request access again`);
+      throw new GatehouseError(
+        ErrorCodes.APPROVAL_REQUIRED,
+        `account "${account.name}" needs approval for each session: it cannot be extended past its approved window; request access again`,
+      );
     }
     if (account.requireMfa) await this.#requireMfa(user, session.projectId, account, input.mfa, sourceAddress);
     const certificatePem = await this.#ca.issue({
@@ -202,17 +209,35 @@ export class SessionService {
     if (!extended) throw new GatehouseError(ErrorCodes.SESSION_ENDED, 'this session ended meanwhile; start a new one (Access again)');
     this.#relay.extendSession(id, expiresAt, certificatePem);
     await this.#audit({
-      actor: user, action: 'session.extend', targetType: 'session', targetId: id, sourceAddress,
+      actor: user,
+      action: 'session.extend',
+      targetType: 'session',
+      targetId: id,
+      sourceAddress,
       details: { projectId: session.projectId, from: session.expiresAt.toISOString(), expiresAt: expiresAt.toISOString() },
     });
     return { session: extended, certificatePem };
   }
 
   /** MFA_REQUIRED with the methods to answer, or the proof checked (each code works once). */
-  async #requireMfa(user: User, projectId: string, account: { id: string; name: string }, proof: CreateSessionInput['mfa'], sourceAddress: string | null): Promise<void> {
+  async #requireMfa(
+    user: User,
+    projectId: string,
+    account: { id: string; name: string },
+    proof: CreateSessionInput['mfa'],
+    sourceAddress: string | null,
+  ): Promise<void> {
     if (proof !== undefined) return this.#mfa.verify(user, proof.method, proof.code, 'access', sourceAddress);
     const methods = await this.#mfa.methodsFor(user, 'access');
-    await this.#audit({ actor: user, action: 'session.mfa_required', targetType: 'account', targetId: account.id, targetName: account.name, projectId, sourceAddress });
+    await this.#audit({
+      actor: user,
+      action: 'session.mfa_required',
+      targetType: 'account',
+      targetId: account.id,
+      targetName: account.name,
+      projectId,
+      sourceAddress,
+    });
     throw new GatehouseError(ErrorCodes.MFA_REQUIRED, `the account "${account.name}" requires MFA: send mfa: { method, code } (${methods.join(' or ')})`, {
       details: { challenge: { methods, ...(methods.includes('email') && { emailSendPath: '/api/v1/me/mfa/email/send' }) } },
     });
@@ -287,12 +312,25 @@ export class SessionService {
     return expired;
   }
 
-  async #finish(user: User, session: SessionRecord, status: 'ended' | 'revoked', sourceAddress: string | null, details?: Record<string, unknown>): Promise<SessionRecord> {
+  async #finish(
+    user: User,
+    session: SessionRecord,
+    status: 'ended' | 'revoked',
+    sourceAddress: string | null,
+    details?: Record<string, unknown>,
+  ): Promise<SessionRecord> {
     if (session.status !== 'active') return session; // already over: ending twice is harmless
     const finished = await this.#store.sessions.finish(session.id, status, new Date());
     if (!finished) return present((await this.#store.sessions.findById(session.id)) ?? session, new Date());
     this.#relay.endSession(session.id, status);
-    await this.#audit({ actor: user, action: status === 'ended' ? 'session.end' : 'session.revoke', targetType: 'session', targetId: session.id, sourceAddress, ...(details && { details }) });
+    await this.#audit({
+      actor: user,
+      action: status === 'ended' ? 'session.end' : 'session.revoke',
+      targetType: 'session',
+      targetId: session.id,
+      sourceAddress,
+      ...(details && { details }),
+    });
     return finished;
   }
 }

@@ -175,8 +175,7 @@ export async function startPostgres(options: PgServerOptions = {}): Promise<PgSe
   }
 
   const host = '127.0.0.1';
-  const client = (database = 'postgres') =>
-    new pg.Client({ host, port, user: 'postgres', password: superuserPassword, database });
+  const client = (database = 'postgres') => new pg.Client({ host, port, user: 'postgres', password: superuserPassword, database });
   const query = async (sql: string, database?: string) => {
     const c = client(database);
     await c.connect();

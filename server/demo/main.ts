@@ -70,7 +70,9 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   if (port !== 0 && !(await portIsFree(port))) {
-    process.stderr.write(`demo: port ${port} is taken (another demo, or another program, listens on 127.0.0.1:${port}); stop it, or pick another port: npm run demo -- --port 0 (any free port)\n`);
+    process.stderr.write(
+      `demo: port ${port} is taken (another demo, or another program, listens on 127.0.0.1:${port}); stop it, or pick another port: npm run demo -- --port 0 (any free port)\n`,
+    );
     return 1;
   }
   const stopRequested = onStopSignal();

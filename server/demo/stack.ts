@@ -151,7 +151,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const roles = await createSampleDatabase(pg);
 
     // 2. The control plane, bootstrapped before it starts (the embedded store has one writer).
-    progress('creating the control plane\'s store and its admin');
+    progress("creating the control plane's store and its admin");
     const email = 'admin@demo.local';
     // Letters and digits only: safe to paste after --password in any shell or CLI parser.
     const password = randomBytes(12).toString('hex');
@@ -160,7 +160,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       ['bootstrap', '--data-dir', serverDir, '--email', email, '--password', password, '--project', 'demo', '--json'],
       env,
     );
-    const boot = JSON.parse(bootstrapOut.trim().split('\n').filter((l) => l.startsWith('{')).pop() ?? '{}') as { projectId?: string };
+    const boot = JSON.parse(
+      bootstrapOut
+        .trim()
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .pop() ?? '{}',
+    ) as { projectId?: string };
     if (!boot.projectId) throw new GatehouseError(ErrorCodes.CONFIG, `bootstrap printed no projectId: ${bootstrapOut.slice(-300)}`);
     const projectId = boot.projectId;
 
@@ -169,11 +175,16 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     progress(`starting the control plane on ${domain}`);
     const server = startProcess('gatehouse-server.mjs', ['start', '--data-dir', serverDir, '--host', '127.0.0.1', '--port', String(port)], env);
     cleanups.push(() => server.kill());
-    await waitFor('the control plane', async () => {
-      const res = await request(`${domain}/healthz`);
-      await res.body.dump();
-      return res.statusCode === 200 ? true : undefined;
-    }, STEP_TIMEOUT_MS, () => exitedReason(server));
+    await waitFor(
+      'the control plane',
+      async () => {
+        const res = await request(`${domain}/healthz`);
+        await res.body.dump();
+        return res.statusCode === 200 ? true : undefined;
+      },
+      STEP_TIMEOUT_MS,
+      () => exitedReason(server),
+    );
 
     // 3. Admin API calls, as a script would make them.
     let token: { value: string; at: number } | undefined;
@@ -209,10 +220,15 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const gatewayArgs = ['start', '--domain', domain, '--data-dir', gatewayDir];
     let gateway = startProcess('gatehouse-gateway.mjs', [...gatewayArgs, '--token', created.enrollmentToken], env);
     const waitLinked = (proc: ManagedProcess) =>
-      waitFor('the gateway to link', async () => {
-        const { gateways } = await api<{ gateways: Array<{ id: string; connected: boolean }> }>('GET', '/gateways');
-        return gateways.find((g) => g.id === gatewayId)?.connected ? true : undefined;
-      }, STEP_TIMEOUT_MS, () => exitedReason(proc));
+      waitFor(
+        'the gateway to link',
+        async () => {
+          const { gateways } = await api<{ gateways: Array<{ id: string; connected: boolean }> }>('GET', '/gateways');
+          return gateways.find((g) => g.id === gatewayId)?.connected ? true : undefined;
+        },
+        STEP_TIMEOUT_MS,
+        () => exitedReason(proc),
+      );
     await waitLinked(gateway);
     cleanups.push(() => gateway.kill());
 

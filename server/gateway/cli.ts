@@ -101,7 +101,9 @@ export async function main(argv: string[]): Promise<number> {
   }
   const known = Object.hasOwn(GATEWAY_COMMAND_HELP, command);
   if (!known || positionals.length > 1) {
-    process.stderr.write(`gatehouse-gateway: ${known ? `unexpected argument "${positionals[1]}"` : `unknown command "${command}"`}. Run 'gatehouse-gateway --help'.\n`);
+    process.stderr.write(
+      `gatehouse-gateway: ${known ? `unexpected argument "${positionals[1]}"` : `unknown command "${command}"`}. Run 'gatehouse-gateway --help'.\n`,
+    );
     return 2;
   }
   const domain = values.domain ?? process.env.GATEHOUSE_DOMAIN;
@@ -155,13 +157,20 @@ function diskLimits(values: Record<string, string | boolean | undefined>): Event
     const raw = values[name];
     if (raw === undefined) return undefined;
     const n = Number(raw);
-    if (typeof raw !== 'string' || !Number.isFinite(n) || n < 0) throw new GatehouseError(ErrorCodes.CONFIG, `--${name} must be a number of MiB (got ${String(raw)})`);
+    if (typeof raw !== 'string' || !Number.isFinite(n) || n < 0)
+      throw new GatehouseError(ErrorCodes.CONFIG, `--${name} must be a number of MiB (got ${String(raw)})`);
     return Math.round(n * MIB);
   };
   return { warnFreeBytes: mib('warn-free-mb'), minFreeBytes: mib('min-free-mb'), reserveBytes: mib('reserve-mb') };
 }
 
-async function start(domain: string, token: string | undefined, dataDir: string, health: { port: number; host: string } | undefined, eventLog: EventLogOptions): Promise<number> {
+async function start(
+  domain: string,
+  token: string | undefined,
+  dataDir: string,
+  health: { port: number; host: string } | undefined,
+  eventLog: EventLogOptions,
+): Promise<number> {
   const gateway = createGateway({ domain, dataDir, token, eventLog });
   await gateway.start();
   const healthServer = health ? await startHealthServer(gateway, health.port, health.host) : undefined;

@@ -90,7 +90,10 @@ export class EventFile {
     if (scan.bad.length > 0) {
       report.droppedBytes = scan.bad.reduce((n, b) => n + b.length, 0);
       report.tornTail = scan.bad.every((b) => b.offset >= scan.goodEnd);
-      await keepTornBytes(dir, scan.bad.map((b) => b.bytes));
+      await keepTornBytes(
+        dir,
+        scan.bad.map((b) => b.bytes),
+      );
       if (report.tornTail) {
         const fh = await open(path, 'r+');
         await fh.truncate(scan.goodEnd);
@@ -100,14 +103,23 @@ export class EventFile {
         await rewriteWithout(path, new Set(scan.bad.map((b) => b.offset)));
       }
       log.warn(
-        { droppedLines: report.droppedLines, droppedBytes: report.droppedBytes, tornTail: report.tornTail, lastSeq: scan.lastSeq, keptIn: join(dir, TORN_FILE) },
+        {
+          droppedLines: report.droppedLines,
+          droppedBytes: report.droppedBytes,
+          tornTail: report.tornTail,
+          lastSeq: scan.lastSeq,
+          keptIn: join(dir, TORN_FILE),
+        },
         report.tornTail
           ? 'the event log ended in a torn write (the gateway stopped or the disk filled mid-line); the partial tail was cut off'
           : 'the event log held unreadable lines; they were dropped and the log rewritten',
       );
     }
     for (const gap of scan.gaps) {
-      log.error({ from: gap.from, to: gap.to }, 'session events in this seq range were lost before this start (an unreadable line in the log); later events are kept and sent');
+      log.error(
+        { from: gap.from, to: gap.to },
+        'session events in this seq range were lost before this start (an unreadable line in the log); later events are kept and sent',
+      );
     }
     const fd = openSync(path, 'a', 0o600);
     return { file: new EventFile(dir, fd), ackedSeq, lastSeq: scan.lastSeq, events: scan.events, lines: scan.lines, report };
@@ -184,7 +196,10 @@ export class EventFile {
   async ensureReserve(bytes: number): Promise<boolean> {
     if (bytes <= 0) return true;
     const path = join(this.dir, RESERVE_FILE);
-    const have = await stat(path).then((s) => s.size, () => 0);
+    const have = await stat(path).then(
+      (s) => s.size,
+      () => 0,
+    );
     if (have >= bytes) return true;
     const fh = await open(path, 'a', 0o600);
     try {
@@ -205,7 +220,10 @@ export class EventFile {
   /** Frees the reserve so pending events can be written; true when there was one. */
   async releaseReserve(): Promise<boolean> {
     const path = join(this.dir, RESERVE_FILE);
-    const had = await stat(path).then(() => true, () => false);
+    const had = await stat(path).then(
+      () => true,
+      () => false,
+    );
     await rm(path, { force: true });
     return had;
   }
@@ -255,7 +273,14 @@ async function scanLog(path: string, ackedSeq: number, maxInMemory: number): Pro
 function isEvent(value: unknown): value is SessionEvent {
   if (typeof value !== 'object' || value === null) return false;
   const e = value as Record<string, unknown>;
-  return Number.isSafeInteger(e.seq) && (e.seq as number) > 0 && typeof e.type === 'string' && typeof e.sessionId === 'string' && typeof e.connectionId === 'string' && typeof e.at === 'string';
+  return (
+    Number.isSafeInteger(e.seq) &&
+    (e.seq as number) > 0 &&
+    typeof e.type === 'string' &&
+    typeof e.sessionId === 'string' &&
+    typeof e.connectionId === 'string' &&
+    typeof e.at === 'string'
+  );
 }
 
 /** Lines with their byte offsets; a line without its newline (a torn tail) comes back unreadable. */
@@ -324,7 +349,10 @@ async function rewriteWithout(path: string, badOffsets: Set<number>): Promise<vo
 async function keepTornBytes(dir: string, pieces: Buffer[]): Promise<void> {
   try {
     const path = join(dir, TORN_FILE);
-    const have = await stat(path).then((s) => s.size, () => 0);
+    const have = await stat(path).then(
+      (s) => s.size,
+      () => 0,
+    );
     let room = MAX_TORN_KEPT - have;
     const out: Buffer[] = [];
     for (const p of pieces) {

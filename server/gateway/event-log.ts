@@ -144,7 +144,8 @@ export class EventLog {
   static async open(dir: string, options: EventLogOptions = {}): Promise<EventLog> {
     const loaded = await EventFile.open(dir, options.maxInMemory ?? 20_000);
     const eventLog = new EventLog(loaded.file, loaded, options, loaded.report);
-    if (loaded.lastSeq > loaded.ackedSeq) log.info({ unacked: loaded.lastSeq - loaded.ackedSeq, ackedSeq: loaded.ackedSeq }, 'loaded unacked session events; they will be resent');
+    if (loaded.lastSeq > loaded.ackedSeq)
+      log.info({ unacked: loaded.lastSeq - loaded.ackedSeq, ackedSeq: loaded.ackedSeq }, 'loaded unacked session events; they will be resent');
     await eventLog.checkDisk();
     return eventLog;
   }
@@ -229,7 +230,10 @@ export class EventLog {
     clearInterval(this.timer);
     clearInterval(this.diskTimer);
     if (this.queued.length > 0) {
-      log.error({ count: this.queued.length, firstSeq: this.queued[0].seq }, 'session events could not be written before closing (the disk is full or failing); they are lost');
+      log.error(
+        { count: this.queued.length, firstSeq: this.queued[0].seq },
+        'session events could not be written before closing (the disk is full or failing); they are lost',
+      );
     }
     if (this.syncTimer !== undefined) {
       clearTimeout(this.syncTimer);
@@ -306,7 +310,11 @@ export class EventLog {
     const low = free < this.opts.warnFreeBytes;
     if (low !== this.disk.lowSpace) {
       this.disk.lowSpace = low;
-      if (low) log.warn({ freeBytes: free, warnFreeBytes: this.opts.warnFreeBytes, minFreeBytes: this.opts.minFreeBytes, dir: this.file.dir }, `the gateway's data dir is low on space: ${mib(free)} free; recording stops (statements refused) below ${mib(this.opts.minFreeBytes)}`);
+      if (low)
+        log.warn(
+          { freeBytes: free, warnFreeBytes: this.opts.warnFreeBytes, minFreeBytes: this.opts.minFreeBytes, dir: this.file.dir },
+          `the gateway's data dir is low on space: ${mib(free)} free; recording stops (statements refused) below ${mib(this.opts.minFreeBytes)}`,
+        );
       else log.info({ freeBytes: free }, "the gateway's data dir has enough free space again");
     }
     if (this.recordingState.state === 'available') {

@@ -109,7 +109,10 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     let identity = await loadIdentity(dataDir);
     if (!identity) {
       if (!token) {
-        throw new GatehouseError(ErrorCodes.CONFIG, `this gateway is not enrolled (no identity in ${dataDir}); run "gatehouse-gateway enroll --domain ${domain} --token <token>" or pass --token`);
+        throw new GatehouseError(
+          ErrorCodes.CONFIG,
+          `this gateway is not enrolled (no identity in ${dataDir}); run "gatehouse-gateway enroll --domain ${domain} --token <token>" or pass --token`,
+        );
       }
       identity = await enrollGateway({ domain, token, dataDir });
     } else if (token) {

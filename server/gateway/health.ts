@@ -44,11 +44,23 @@ function metricsRegistry(gateway: Gateway): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'gatehouse_gateway_' });
   const gauge = (name: string, help: string, value: () => number, labelNames: string[] = []) =>
-    new Gauge({ name, help, labelNames, registers: [registry], collect() { this.set(value()); } });
+    new Gauge({
+      name,
+      help,
+      labelNames,
+      registers: [registry],
+      collect() {
+        this.set(value());
+      },
+    });
   gauge('gatehouse_gateway_linked', '1 while at least one link to the control plane is up', () => (gateway.connected ? 1 : 0));
   gauge('gatehouse_gateway_links_up', 'Links to control plane replicas that are up', () => gateway.links.filter((l) => l.state.state === 'connected').length);
-  gauge('gatehouse_gateway_link_attempts_total', 'Dial attempts to the control plane since start', () => gateway.links.reduce((n, l) => n + l.counters.attempts, 0));
-  gauge('gatehouse_gateway_link_losses_total', 'Links to the control plane lost since start', () => gateway.links.reduce((n, l) => n + l.counters.disconnects, 0));
+  gauge('gatehouse_gateway_link_attempts_total', 'Dial attempts to the control plane since start', () =>
+    gateway.links.reduce((n, l) => n + l.counters.attempts, 0),
+  );
+  gauge('gatehouse_gateway_link_losses_total', 'Links to the control plane lost since start', () =>
+    gateway.links.reduce((n, l) => n + l.counters.disconnects, 0),
+  );
   gauge('gatehouse_gateway_connections', 'Open PostgreSQL connections served', () => gateway.connectionCount);
   gauge('gatehouse_gateway_events_unacked', 'Recorded session events not yet stored by the control plane', () => gateway.eventLog?.stats.unacked ?? 0);
   gauge('gatehouse_gateway_events_last_seq', 'Sequence number of the last recorded session event', () => gateway.eventLog?.stats.lastSeq ?? 0);

@@ -82,7 +82,13 @@ export class LinkSet extends EventEmitter<LinkSetEvents> {
 
   snapshot(): LinkSnapshot[] {
     const all: Array<[GatewayLink, 'seed' | 'direct']> = [[this.seed, 'seed'], ...[...this.direct.values()].map((l): [GatewayLink, 'direct'] => [l, 'direct'])];
-    return all.map(([link, role]) => ({ url: link.target, role, ...(link.replicaId !== undefined && { replicaId: link.replicaId }), state: link.state, counters: { ...link.counters } }));
+    return all.map(([link, role]) => ({
+      url: link.target,
+      role,
+      ...(link.replicaId !== undefined && { replicaId: link.replicaId }),
+      state: link.state,
+      counters: { ...link.counters },
+    }));
   }
 
   knownReplicas(): ReplicaInfo[] {

@@ -185,7 +185,10 @@ export class GatewayLink extends EventEmitter<GatewayLinkEvents> {
       this.mux.on('stream', (stream: MuxStream, meta: unknown) => this.emit('stream', stream, meta as GatewayStreamMeta));
       this.mux.on('control', (message) => this.emit('control', message));
       this.current = { state: 'connected', since: new Date(), attempts };
-      log.info({ url: this.url, gatewayId: identity.gatewayId, attempts }, `linked to the control plane at ${this.target}${attempts > 1 ? ` after ${attempts} attempts` : ''}`);
+      log.info(
+        { url: this.url, gatewayId: identity.gatewayId, attempts },
+        `linked to the control plane at ${this.target}${attempts > 1 ? ` after ${attempts} attempts` : ''}`,
+      );
       this.emit('connected');
     });
     ws.once('close', (code: number, reason: Buffer) => {

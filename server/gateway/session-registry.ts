@@ -13,7 +13,6 @@ export interface Terminable {
   terminate(sqlstate?: string, message?: string): Promise<CloseReason>;
 }
 
-
 interface SessionEntry {
   expiresAt: number;
   timer: NodeJS.Timeout | undefined;

@@ -76,7 +76,7 @@ export class StreamDispatcher {
       target = this.targets.open(meta.target, meta.sessionId);
     } catch (err) {
       log.warn({ sessionId: meta.sessionId, err: (err as Error).message }, 'refusing a stream: its target password is not sealed to this gateway');
-      return stream.reset(ErrorCodes.DECRYPT_FAILED, 'the target password is not sealed to this gateway\'s key');
+      return stream.reset(ErrorCodes.DECRYPT_FAILED, "the target password is not sealed to this gateway's key");
     }
 
     const tlsIdentity = { keyPem: this.identity.keyPem, certPem: this.identity.certPem, caPem: this.identity.caPem };
@@ -117,7 +117,10 @@ export class StreamDispatcher {
     const emit = this.eventLog.append.bind(this.eventLog);
     // A control-plane service connection (rotation, health check) is not a user's: nothing of it is recorded.
     const service = meta.service?.purpose;
-    const recorder = service === undefined ? createRecorder({ sessionId, connectionId, redactBindParams: meta.recording.redactBindParams, emit }) : unrecorded(sessionId, service);
+    const recorder =
+      service === undefined
+        ? createRecorder({ sessionId, connectionId, redactBindParams: meta.recording.redactBindParams, emit })
+        : unrecorded(sessionId, service);
     let cancelKey: string | undefined;
     let endedBy: SessionEndReason | undefined;
     let refusedUnrecorded = false;
@@ -216,8 +219,10 @@ const SERVICE_PURPOSES = new Set<unknown>(['rotation', 'health-check', 'connecti
 function validMeta(meta: GatewayStreamMeta): IncomingMeta | undefined {
   const m = meta as Partial<IncomingMeta> | undefined;
   if (!m || (m.kind !== 'pg' && m.kind !== 'cancel') || typeof m.sessionId !== 'string' || m.sessionId.length === 0) return undefined;
-  if (!m.target || typeof m.target.host !== 'string' || typeof m.target.port !== 'number' || !m.target.ssl || typeof m.target.passwordSealed !== 'string') return undefined;
-  if (!m.session || typeof m.session.expiresAt !== 'string' || Number.isNaN(Date.parse(m.session.expiresAt)) || typeof m.session.userEmail !== 'string') return undefined;
+  if (!m.target || typeof m.target.host !== 'string' || typeof m.target.port !== 'number' || !m.target.ssl || typeof m.target.passwordSealed !== 'string')
+    return undefined;
+  if (!m.session || typeof m.session.expiresAt !== 'string' || Number.isNaN(Date.parse(m.session.expiresAt)) || typeof m.session.userEmail !== 'string')
+    return undefined;
   if (!m.recording) return undefined;
   if (m.service !== undefined && !SERVICE_PURPOSES.has(m.service?.purpose)) return undefined;
   return m as IncomingMeta;

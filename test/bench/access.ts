@@ -8,7 +8,11 @@ import type { Stack } from '../../server/demo/stack.ts';
 const run = promisify(execFile);
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
-export async function startAccess(stack: Stack, home: string, account = 'bench'): Promise<{ url: string; sessionId: string; pid: number | undefined; stop: () => Promise<void> }> {
+export async function startAccess(
+  stack: Stack,
+  home: string,
+  account = 'bench',
+): Promise<{ url: string; sessionId: string; pid: number | undefined; stop: () => Promise<void> }> {
   const env = { ...process.env, GATEHOUSE_HOME: home, GATEHOUSE_SECRET_STORE: 'file', GATEHOUSE_LOG_LEVEL: 'warn' };
   const cli = join(ROOT, 'bin', 'gatehouse.mjs');
   await run(process.execPath, [cli, 'login', '--domain', stack.domain, '--email', stack.email, '--password', stack.password], { env });

@@ -33,29 +33,64 @@ export async function firstLoadJsGzipBytes(dir: string): Promise<{ bytes: number
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-interface ConsoleTimes { medianMs: number; worstMs: number; firstMs: number; searchMs: number; insertS: number; sessionsFirstMs: number; sessionsDeepMs: number }
+interface ConsoleTimes {
+  medianMs: number;
+  worstMs: number;
+  firstMs: number;
+  searchMs: number;
+  insertS: number;
+  sessionsFirstMs: number;
+  sessionsDeepMs: number;
+}
 
 export async function logFirstPageMs(): Promise<ConsoleTimes> {
   const t = await startTestPlane({ expirySweepMs: 60_000 });
   try {
     const admin = (await login(t.url, ADMIN.email, ADMIN.password)).accessToken;
     const gw = await call(t.url, 'POST', '/api/v1/gateways', { token: admin, body: { name: 'bench-gw', projectId: t.projectId } });
-    const resource = await call(t.url, 'POST', `/api/v1/projects/${t.projectId}/resources`, { token: admin, body: { name: 'bench', gatewayId: gw.body.gateway.id, host: '127.0.0.1', database: 'bench' } });
-    const account = await call(t.url, 'POST', `/api/v1/resources/${resource.body.resource.id}/accounts`, { token: admin, body: { name: 'ro', username: 'ro', password: 'x' } });
+    const resource = await call(t.url, 'POST', `/api/v1/projects/${t.projectId}/resources`, {
+      token: admin,
+      body: { name: 'bench', gatewayId: gw.body.gateway.id, host: '127.0.0.1', database: 'bench' },
+    });
+    const account = await call(t.url, 'POST', `/api/v1/resources/${resource.body.resource.id}/accounts`, {
+      token: admin,
+      body: { name: 'ro', username: 'ro', password: 'x' },
+    });
     const me = await call(t.url, 'GET', '/api/v1/me', { token: admin });
     const sessionId = randomUUID();
-    await t.plane.store.sessions.create({
-      id: sessionId, projectId: t.projectId, userId: me.body.user.id, userEmail: ADMIN.email,
-      resourceId: resource.body.resource.id, resourceName: 'bench', database: 'bench',
-      accountId: account.body.account.id, accountName: 'ro', username: 'ro', gatewayId: gw.body.gateway.id,
-      expiresAt: new Date(Date.now() + 3600_000),
-    }, new Date());
+    await t.plane.store.sessions.create(
+      {
+        id: sessionId,
+        projectId: t.projectId,
+        userId: me.body.user.id,
+        userEmail: ADMIN.email,
+        resourceId: resource.body.resource.id,
+        resourceName: 'bench',
+        database: 'bench',
+        accountId: account.body.account.id,
+        accountName: 'ro',
+        username: 'ro',
+        gatewayId: gw.body.gateway.id,
+        expiresAt: new Date(Date.now() + 3600_000),
+      },
+      new Date(),
+    );
     const started = Date.now();
     const at = Date.now() - EVENTS * 10;
     for (let from = 1; from <= EVENTS; from += 2000) {
       const batch = [];
       for (let seq = from; seq < from + 2000 && seq <= EVENTS; seq++) {
-        batch.push({ seq, sessionId, connectionId: `c${Math.floor(seq / 1000)}`, at: new Date(at + seq * 10).toISOString(), type: 'statement', protocol: 'simple', sql: `select * from orders where id = ${seq}`, durationMs: 0.4, outcome: { status: 'ok', tag: 'SELECT 1', rows: 1 } });
+        batch.push({
+          seq,
+          sessionId,
+          connectionId: `c${Math.floor(seq / 1000)}`,
+          at: new Date(at + seq * 10).toISOString(),
+          type: 'statement',
+          protocol: 'simple',
+          sql: `select * from orders where id = ${seq}`,
+          durationMs: 0.4,
+          outcome: { status: 'ok', tag: 'SELECT 1', rows: 1 },
+        });
       }
       await t.plane.store.sessionEvents.insert(gw.body.gateway.id, batch);
     }
@@ -77,16 +112,32 @@ export async function logFirstPageMs(): Promise<ConsoleTimes> {
     // The Sessions view: a long list paged with the keyset cursor.
     const base = Date.now() - SESSIONS * 1000;
     for (let i = 0; i < SESSIONS; i++) {
-      await t.plane.store.sessions.create({
-        id: randomUUID(), projectId: t.projectId, userId: me.body.user.id, userEmail: ADMIN.email,
-        resourceId: resource.body.resource.id, resourceName: 'bench', database: 'bench',
-        accountId: account.body.account.id, accountName: 'ro', username: 'ro', gatewayId: gw.body.gateway.id,
-        expiresAt: new Date(Date.now() + 3600_000),
-      }, new Date(base + i * 1000));
+      await t.plane.store.sessions.create(
+        {
+          id: randomUUID(),
+          projectId: t.projectId,
+          userId: me.body.user.id,
+          userEmail: ADMIN.email,
+          resourceId: resource.body.resource.id,
+          resourceName: 'bench',
+          database: 'bench',
+          accountId: account.body.account.id,
+          accountName: 'ro',
+          username: 'ro',
+          gatewayId: gw.body.gateway.id,
+          expiresAt: new Date(Date.now() + 3600_000),
+        },
+        new Date(base + i * 1000),
+      );
     }
     const sessionsPage = async (cursor?: string): Promise<{ ms: number; next: string | null }> => {
       const t0 = performance.now();
-      const page = await call(t.url, 'GET', `/api/v1/sessions?projectId=${t.projectId}&limit=${SESSION_PAGE}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, { token: admin });
+      const page = await call(
+        t.url,
+        'GET',
+        `/api/v1/sessions?projectId=${t.projectId}&limit=${SESSION_PAGE}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+        { token: admin },
+      );
       const ms = performance.now() - t0;
       if (page.status !== 200 || page.body.sessions.length !== SESSION_PAGE) throw new Error(`unexpected sessions answer ${page.status}`);
       return { ms, next: page.body.nextCursor as string | null };
@@ -97,7 +148,15 @@ export async function logFirstPageMs(): Promise<ConsoleTimes> {
     for (let i = 0; i < SESSIONS / 2 / SESSION_PAGE; i++) cursor = (await sessionsPage(cursor ?? undefined)).next;
     const deeps: number[] = [];
     for (let i = 0; i < 10; i++) deeps.push((await sessionsPage(cursor ?? undefined)).ms);
-    return { firstMs: times[0], medianMs: sorted[Math.floor(sorted.length / 2)], worstMs: sorted[sorted.length - 1], searchMs, insertS, sessionsFirstMs: median(firsts), sessionsDeepMs: median(deeps) };
+    return {
+      firstMs: times[0],
+      medianMs: sorted[Math.floor(sorted.length / 2)],
+      worstMs: sorted[sorted.length - 1],
+      searchMs,
+      insertS,
+      sessionsFirstMs: median(firsts),
+      sessionsDeepMs: median(deeps),
+    };
   } finally {
     await t.close();
   }
@@ -113,9 +172,13 @@ export async function consoleBench(print: (line: string) => void): Promise<void>
     await rm(dir, { recursive: true, force: true });
   }
   const log = await logFirstPageMs();
-  print(`console session log, first page (${FIRST_PAGE} events) of a ${EVENTS.toLocaleString('en')}-event session: median ${log.medianMs.toFixed(1)} ms, worst ${log.worstMs.toFixed(1)} ms, first ${log.firstMs.toFixed(1)} ms of server time over loopback (budget 300 ms; embedded store; ${log.insertS.toFixed(0)} s to load the events)`);
+  print(
+    `console session log, first page (${FIRST_PAGE} events) of a ${EVENTS.toLocaleString('en')}-event session: median ${log.medianMs.toFixed(1)} ms, worst ${log.worstMs.toFixed(1)} ms, first ${log.firstMs.toFixed(1)} ms of server time over loopback (budget 300 ms; embedded store; ${log.insertS.toFixed(0)} s to load the events)`,
+  );
   print(`console session log search across the ${EVENTS.toLocaleString('en')} events: ${log.searchMs.toFixed(1)} ms`);
-  print(`console sessions list of ${SESSIONS.toLocaleString('en')} sessions, ${SESSION_PAGE} a page: first page median ${log.sessionsFirstMs.toFixed(1)} ms, a page ${(SESSIONS / 2).toLocaleString('en')} rows deep median ${log.sessionsDeepMs.toFixed(1)} ms (keyset cursor; embedded store)`);
+  print(
+    `console sessions list of ${SESSIONS.toLocaleString('en')} sessions, ${SESSION_PAGE} a page: first page median ${log.sessionsFirstMs.toFixed(1)} ms, a page ${(SESSIONS / 2).toLocaleString('en')} rows deep median ${log.sessionsDeepMs.toFixed(1)} ms (keyset cursor; embedded store)`,
+  );
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

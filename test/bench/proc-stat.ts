@@ -38,7 +38,10 @@ export async function peakRssMb(pid: number | undefined): Promise<number | undef
 }
 
 /** CPU ms each named process spent while `work` ran. */
-export async function cpuDuring<T>(pids: Record<string, number | undefined>, work: () => Promise<T>): Promise<{ result: T; cpu: Record<string, number | undefined> }> {
+export async function cpuDuring<T>(
+  pids: Record<string, number | undefined>,
+  work: () => Promise<T>,
+): Promise<{ result: T; cpu: Record<string, number | undefined> }> {
   const before = Object.fromEntries(await Promise.all(Object.entries(pids).map(async ([name, pid]) => [name, await cpuMs(pid)] as const)));
   const result = await work();
   const cpu: Record<string, number | undefined> = {};

@@ -178,7 +178,11 @@ function fmt(n: number, digits = 2): string {
 async function copyIn(target: Target, megabytes: number): Promise<number> {
   const rows = megabytes * 1024;
   const env = { ...process.env, ...target.env };
-  await run('psql', [target.url, '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-c', 'DROP TABLE IF EXISTS bench_copy_in; CREATE UNLOGGED TABLE bench_copy_in (t text)'], { env });
+  await run(
+    'psql',
+    [target.url, '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-c', 'DROP TABLE IF EXISTS bench_copy_in; CREATE UNLOGGED TABLE bench_copy_in (t text)'],
+    { env },
+  );
   // `yes` writes the rows as fast as psql reads them; the server's cost is the same for every path.
   const sql = `\\copy bench_copy_in FROM PROGRAM 'yes ${'x'.repeat(1023)} | head -n ${rows}'`;
   const started = process.hrtime.bigint();
@@ -212,7 +216,12 @@ function percentile(sorted: number[], p: number): number {
  * each one connection running `select 1` in a loop for SECONDS; the queries per second and the
  * relay's CPU per query.
  */
-async function relayCapacity(stack: Stack, home: string, relayPid: number | undefined, sessions: number): Promise<{ qps: number; relayUsPerQuery: number | undefined; relayBusy: number | undefined }> {
+async function relayCapacity(
+  stack: Stack,
+  home: string,
+  relayPid: number | undefined,
+  sessions: number,
+): Promise<{ qps: number; relayUsPerQuery: number | undefined; relayBusy: number | undefined }> {
   const load = fork(join(ROOT, 'test', 'bench', 'capacity-load.ts'), [stack.domain, stack.projectId, stack.resource, 'bench', String(sessions)], {
     execArgv: ['--import', 'tsx'],
     env: { ...process.env, GATEHOUSE_HOME: home, GATEHOUSE_LOG_LEVEL: 'warn' },
@@ -298,7 +307,9 @@ async function main(): Promise<void> {
       rows.push(s);
       process.stdout.write(`${s}\n`);
     };
-    line(`Gatehouse benchmark — ${new Date().toISOString()} — ${SECONDS}s per pgbench run, ${availableParallelism()} cores, load average ${fmt(loadavg()[0], 1)}; "plain" is three Node processes piping TCP (no TLS, no recording)`);
+    line(
+      `Gatehouse benchmark — ${new Date().toISOString()} — ${SECONDS}s per pgbench run, ${availableParallelism()} cores, load average ${fmt(loadavg()[0], 1)}; "plain" is three Node processes piping TCP (no TLS, no recording)`,
+    );
 
     for (const clients of [8, 1]) {
       await settle();
@@ -309,12 +320,19 @@ async function main(): Promise<void> {
       await settle();
       const { result: p, cpu: pCpu } = await cpuDuring(plainPids, () => pgbench(viaPlain, args));
       if (clients === 8) {
-        line(`select-only 8 clients: direct ${fmt(d.tps, 0)} tps, gatehouse ${fmt(g.tps, 0)} tps (${fmt(g.tps / d.tps)}×), plain ${fmt(p.tps, 0)} tps (${fmt(p.tps / d.tps)}×) → gatehouse/plain ${fmt(g.tps / p.tps)}× (target ≥ 0.80×: ${verdict(g.tps / p.tps >= 0.8)})`);
+        line(
+          `select-only 8 clients: direct ${fmt(d.tps, 0)} tps, gatehouse ${fmt(g.tps, 0)} tps (${fmt(g.tps / d.tps)}×), plain ${fmt(p.tps, 0)} tps (${fmt(p.tps / d.tps)}×) → gatehouse/plain ${fmt(g.tps / p.tps)}× (target ≥ 0.80×: ${verdict(g.tps / p.tps >= 0.8)})`,
+        );
       } else {
         const gAdded = (g.latencyMs - d.latencyMs) * 1000;
         const pAdded = (p.latencyMs - d.latencyMs) * 1000;
-        const judged = pAdded > 0 && gAdded > 0 ? `${fmt(gAdded / pAdded)}× the plain relay's added latency (target ≤ 1.30×: ${verdict(gAdded / pAdded <= 1.3)})` : 'not measurable: the direct run was slower than a relayed one (the machine was busy)';
-        line(`select-only 1 client: direct ${fmt(d.latencyMs * 1000, 0)} µs per query, gatehouse ${fmt(g.latencyMs * 1000, 0)} µs (+${fmt(gAdded, 0)}), plain ${fmt(p.latencyMs * 1000, 0)} µs (+${fmt(pAdded, 0)}) → ${judged}`);
+        const judged =
+          pAdded > 0 && gAdded > 0
+            ? `${fmt(gAdded / pAdded)}× the plain relay's added latency (target ≤ 1.30×: ${verdict(gAdded / pAdded <= 1.3)})`
+            : 'not measurable: the direct run was slower than a relayed one (the machine was busy)';
+        line(
+          `select-only 1 client: direct ${fmt(d.latencyMs * 1000, 0)} µs per query, gatehouse ${fmt(g.latencyMs * 1000, 0)} µs (+${fmt(gAdded, 0)}), plain ${fmt(p.latencyMs * 1000, 0)} µs (+${fmt(pAdded, 0)}) → ${judged}`,
+        );
       }
       const hop = plainHopMs(pCpu);
       const perProcess = Object.entries(gCpu).map(([name, ms]) => {
@@ -333,7 +351,9 @@ async function main(): Promise<void> {
       const p = await connectTimes(viaPlain, CONNECTIONS);
       const show = (t: number[]) => `median ${fmt(percentile(t, 0.5))} ms, p95 ${fmt(percentile(t, 0.95))} ms`;
       const added = percentile(g, 0.95) - percentile(d, 0.95);
-      line(`new connection (${CONNECTIONS}, one at a time, node-postgres): direct ${show(d)}; gatehouse ${show(g)}; plain ${show(p)} → gatehouse p95 +${fmt(added)} ms over direct (target ≤ +3 ms: ${verdict(added <= 3)})`);
+      line(
+        `new connection (${CONNECTIONS}, one at a time, node-postgres): direct ${show(d)}; gatehouse ${show(g)}; plain ${show(p)} → gatehouse p95 +${fmt(added)} ms over direct (target ≤ +3 ms: ${verdict(added <= 3)})`,
+      );
     }
 
     if (!SKIP.has('copy')) {
@@ -361,7 +381,9 @@ async function main(): Promise<void> {
       const results: string[] = [];
       for (const sessions of CAPACITY) {
         const c = await relayCapacity(stack, home, gatehousePids.relay, sessions);
-        results.push(`${sessions} sessions ${fmt(c.qps, 0)} queries/s, relay ${us(c.relayUsPerQuery === undefined ? undefined : c.relayUsPerQuery / 1000, 1)} CPU per query (relay ${c.relayBusy === undefined ? 'n/a' : `${fmt(c.relayBusy * 100, 0)}%`} of a core)`);
+        results.push(
+          `${sessions} sessions ${fmt(c.qps, 0)} queries/s, relay ${us(c.relayUsPerQuery === undefined ? undefined : c.relayUsPerQuery / 1000, 1)} CPU per query (relay ${c.relayBusy === undefined ? 'n/a' : `${fmt(c.relayBusy * 100, 0)}%`} of a core)`,
+        );
       }
       line(`relay capacity (one connection per session, select 1 in a loop): ${results.join('; ')}`);
     }

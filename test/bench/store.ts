@@ -95,9 +95,18 @@ export async function benchLogTail(opts: { events: number; line: Line }): Promis
   try {
     const admin = await login(t.url, ADMIN.email, ADMIN.password);
     const gateway = await connectGateway(t, admin.accessToken, 'gw-bench-tail');
-    const resource = await call(t.url, 'POST', `/api/v1/projects/${t.projectId}/resources`, { token: admin.accessToken, body: { name: 'big', gatewayId: gateway.id, host: '127.0.0.1', database: 'big' } });
-    await call(t.url, 'POST', `/api/v1/resources/${resource.body.resource.id}/accounts`, { token: admin.accessToken, body: { name: 'ro', username: 'ro', password: 'bench-password' } });
-    const session = await call(t.url, 'POST', '/api/v1/sessions', { token: admin.accessToken, body: { projectId: t.projectId, resource: 'big', account: 'ro', duration: '1h', publicKeyPem: generateKeyPair().publicKeyPem } });
+    const resource = await call(t.url, 'POST', `/api/v1/projects/${t.projectId}/resources`, {
+      token: admin.accessToken,
+      body: { name: 'big', gatewayId: gateway.id, host: '127.0.0.1', database: 'big' },
+    });
+    await call(t.url, 'POST', `/api/v1/resources/${resource.body.resource.id}/accounts`, {
+      token: admin.accessToken,
+      body: { name: 'ro', username: 'ro', password: 'bench-password' },
+    });
+    const session = await call(t.url, 'POST', '/api/v1/sessions', {
+      token: admin.accessToken,
+      body: { projectId: t.projectId, resource: 'big', account: 'ro', duration: '1h', publicKeyPem: generateKeyPair().publicKeyPem },
+    });
     const sessionId: string = session.body.session.id;
     // The events go straight into the store (as the relay stores them); the link is not needed,
     // and its heartbeat would time out while PGlite is busy.
@@ -108,8 +117,15 @@ export async function benchLogTail(opts: { events: number; line: Line }): Promis
     for (let first = 1; first <= events; first += batch) {
       const at = new Date().toISOString();
       const rows = Array.from({ length: Math.min(batch, events - first + 1) }, (_, i) => ({
-        seq: first + i, sessionId, connectionId: `c${(first + i) % 7}`, at, type: 'statement',
-        protocol: 'simple', sql: `SELECT abalance FROM pgbench_accounts WHERE aid = ${first + i};`, durationMs: 0.2, outcome: { status: 'ok', tag: 'SELECT 1', rows: 1 },
+        seq: first + i,
+        sessionId,
+        connectionId: `c${(first + i) % 7}`,
+        at,
+        type: 'statement',
+        protocol: 'simple',
+        sql: `SELECT abalance FROM pgbench_accounts WHERE aid = ${first + i};`,
+        durationMs: 0.2,
+        outcome: { status: 'ok', tag: 'SELECT 1', rows: 1 },
       }));
       await t.plane.store.sessionEvents.insert(gateway.id, rows);
     }
@@ -150,7 +166,9 @@ export async function benchLogTail(opts: { events: number; line: Line }): Promis
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { statements: { type: 'string', default: '100000' }, events: { type: 'string', default: '785000' }, skip: { type: 'string', default: '' } } });
+  const { values } = parseArgs({
+    options: { statements: { type: 'string', default: '100000' }, events: { type: 'string', default: '785000' }, skip: { type: 'string', default: '' } },
+  });
   const skip = new Set(values.skip.split(',').filter(Boolean));
   const line: Line = (text) => process.stdout.write(`${text}\n`);
   let ok = true;
@@ -164,7 +182,14 @@ async function main(): Promise<void> {
       const [resource] = (await stack.api<{ resources: Array<{ id: string }> }>('GET', `/projects/${stack.projectId}/resources`)).resources;
       await stack.api('POST', `/resources/${resource.id}/accounts`, { name: 'bench', username: 'postgres', password: stack.pg.superuserPassword });
       access = await startAccess(stack, home);
-      ok = (await benchStoreSize({ stack, proxiedUrl: `${access.url}?sslmode=disable`, sessionId: access.sessionId, statements: Number(values.statements), line })) && ok;
+      ok =
+        (await benchStoreSize({
+          stack,
+          proxiedUrl: `${access.url}?sslmode=disable`,
+          sessionId: access.sessionId,
+          statements: Number(values.statements),
+          line,
+        })) && ok;
     } finally {
       await access?.stop().catch(() => undefined);
       await stack.close();

@@ -120,7 +120,10 @@ export async function webAccessBench(print: (line: string) => void, rows = 1_000
     const d0 = performance.now();
     const direct = await run(
       'sh',
-      ['-c', `psql -X -q -h ${stack.pg.host} -p ${stack.pg.port} -U ${stack.pg.superuser} -d shop -c "COPY (SELECT * FROM bench_rows ORDER BY id) TO STDOUT WITH (FORMAT csv, HEADER)" | wc -c`],
+      [
+        '-c',
+        `psql -X -q -h ${stack.pg.host} -p ${stack.pg.port} -U ${stack.pg.superuser} -d shop -c "COPY (SELECT * FROM bench_rows ORDER BY id) TO STDOUT WITH (FORMAT csv, HEADER)" | wc -c`,
+      ],
       {
         env: { ...process.env, PGPASSWORD: stack.pg.superuserPassword },
       },
@@ -131,7 +134,9 @@ export async function webAccessBench(print: (line: string) => void, rows = 1_000
       `web access export CSV of ${rows.toLocaleString('en')} rows (${mb.toFixed(0)} MB): ${(rows / seconds).toFixed(0)} rows/s, ${(mb / seconds).toFixed(1)} MB/s in ${seconds.toFixed(1)} s; ` +
         `psql COPY direct: ${(Number(direct.stdout.trim()) / 1024 / 1024 / directSeconds).toFixed(1)} MB/s in ${directSeconds.toFixed(1)} s (ratio ${(directSeconds / seconds).toFixed(2)})`,
     );
-    print(`web access export: server RSS ${(before / 1024 / 1024).toFixed(0)} MB before, peak ${(peak / 1024 / 1024).toFixed(0)} MB during (+${((peak - before) / 1024 / 1024).toFixed(0)} MB)`);
+    print(
+      `web access export: server RSS ${(before / 1024 / 1024).toFixed(0)} MB before, peak ${(peak / 1024 / 1024).toFixed(0)} MB during (+${((peak - before) / 1024 / 1024).toFixed(0)} MB)`,
+    );
   } finally {
     await stack.close();
   }

@@ -64,7 +64,6 @@ describe.skipIf(skipReason)(`desktop MFA and approvals${skipReason ? ` (skipped:
     await submitSignIn(page, { domain: stack.domain, email, password });
   }
 
-
   it('sign-in asks for the second factor; a wrong code is refused, the right one signs in', async () => {
     await signIn(alice, aliceApp, ALICE.email, ALICE.password);
     await alice.getByRole('heading', { name: 'Verify it’s you' }).waitFor();
@@ -86,12 +85,18 @@ describe.skipIf(skipReason)(`desktop MFA and approvals${skipReason ? ` (skipped:
   });
 
   it('Access on an account that requires MFA asks for a code, then the session works', async () => {
-    await alice.getByRole('listitem', { name: `ro-mfa on ${stack.resource}` }).getByRole('button', { name: 'Access' }).click();
+    await alice
+      .getByRole('listitem', { name: `ro-mfa on ${stack.resource}` })
+      .getByRole('button', { name: 'Access' })
+      .click();
     const dialog = alice.getByRole('dialog', { name: `Access ${stack.resource} as ro-mfa` });
     await dialog.getByRole('button', { name: 'Start access' }).click();
-    await dialog.getByLabel('Authentication code').waitFor({ timeout: 10_000 }).catch(async (err: Error) => {
-      throw new Error(`${err.message}\ndialog shows: ${await dialog.textContent()}`);
-    });
+    await dialog
+      .getByLabel('Authentication code')
+      .waitFor({ timeout: 10_000 })
+      .catch(async (err: Error) => {
+        throw new Error(`${err.message}\ndialog shows: ${await dialog.textContent()}`);
+      });
     await screenshot(alice, '11-access-mfa');
     await dialog.getByLabel('Authentication code').fill(await codes.next());
     await dialog.getByRole('button', { name: 'Verify and start' }).click();
@@ -103,7 +108,10 @@ describe.skipIf(skipReason)(`desktop MFA and approvals${skipReason ? ` (skipped:
 
   async function requestApproval(reason: string) {
     await alice.getByRole('button', { name: 'Accounts' }).click();
-    await alice.getByRole('listitem', { name: `ro-approval on ${stack.resource}` }).getByRole('button', { name: 'Access' }).click();
+    await alice
+      .getByRole('listitem', { name: `ro-approval on ${stack.resource}` })
+      .getByRole('button', { name: 'Access' })
+      .click();
     const dialog = alice.getByRole('dialog', { name: `Access ${stack.resource} as ro-approval` });
     await dialog.getByLabel('Reason').fill(reason);
     await dialog.getByRole('button', { name: 'Request access' }).click();
@@ -119,7 +127,7 @@ describe.skipIf(skipReason)(`desktop MFA and approvals${skipReason ? ` (skipped:
     return item;
   }
 
-  it('a denied request shows the approver\'s comment in the Access dialog', async () => {
+  it("a denied request shows the approver's comment in the Access dialog", async () => {
     const dialog = await requestApproval('ticket 41');
     await screenshot(alice, '12-waiting-for-approval');
 

@@ -29,12 +29,15 @@ let oldestSessionId = '';
 /** Scrolls the list to its end until the status says `status` and the end is in view. */
 async function scrollToEnd(p: Page, status: RegExp, lastRow?: string): Promise<void> {
   await expect
-    .poll(async () => {
-      await p.locator('.log-scroll').evaluate((el) => el.scrollTo(0, el.scrollHeight));
-      const text = await p.getByRole('status').first().textContent();
-      const seen = lastRow === undefined || (await p.locator(lastRow).count()) > 0;
-      return seen ? text : `${text} (last row not in view yet)`;
-    }, { timeout: 20_000, interval: 200 })
+    .poll(
+      async () => {
+        await p.locator('.log-scroll').evaluate((el) => el.scrollTo(0, el.scrollHeight));
+        const text = await p.getByRole('status').first().textContent();
+        const seen = lastRow === undefined || (await p.locator(lastRow).count()) > 0;
+        return seen ? text : `${text} (last row not in view yet)`;
+      },
+      { timeout: 20_000, interval: 200 },
+    )
     .toMatch(status);
 }
 
@@ -45,13 +48,24 @@ describe.skipIf(chromiumMissing)('issue 11: Sessions and Users page from the ser
     t = await startTestPlane({ consoleDir });
     const admin = (await login(t.url, ADMIN.email, ADMIN.password)).accessToken;
     const gateway = await call(t.url, 'POST', '/api/v1/gateways', { token: admin, body: { name: 'gw', projectId: t.projectId } });
-    const resource = await call(t.url, 'POST', `/api/v1/projects/${t.projectId}/resources`, { token: admin, body: { name: 'orders', gatewayId: gateway.body.gateway.id, host: '127.0.0.1', database: 'orders' } });
-    const account = await call(t.url, 'POST', `/api/v1/resources/${resource.body.resource.id}/accounts`, { token: admin, body: { name: 'readonly', username: 'ro', password: 'pw-pw-pw-pw' } });
+    const resource = await call(t.url, 'POST', `/api/v1/projects/${t.projectId}/resources`, {
+      token: admin,
+      body: { name: 'orders', gatewayId: gateway.body.gateway.id, host: '127.0.0.1', database: 'orders' },
+    });
+    const account = await call(t.url, 'POST', `/api/v1/resources/${resource.body.resource.id}/accounts`, {
+      token: admin,
+      body: { name: 'readonly', username: 'ro', password: 'pw-pw-pw-pw' },
+    });
     const me = (await t.plane.store.users.findByEmail(ADMIN.email))!;
     const passwordHash = await hashPassword('a long enough password');
     const users = [];
     for (let i = 0; i < MEMBERS - 1; i += 1) {
-      const user = await t.plane.store.users.create({ email: `user${String(i).padStart(3, '0')}@paging.example`, name: `User ${i}`, passwordHash, isAdmin: false });
+      const user = await t.plane.store.users.create({
+        email: `user${String(i).padStart(3, '0')}@paging.example`,
+        name: `User ${i}`,
+        passwordHash,
+        isAdmin: false,
+      });
       await t.plane.store.projects.setMember(t.projectId, user.id, i % 10 === 0 ? 'auditor' : 'member');
       users.push(user);
     }
@@ -59,7 +73,20 @@ describe.skipIf(chromiumMissing)('issue 11: Sessions and Users page from the ser
     for (let i = 0; i < SESSIONS; i += 1) {
       const user = i % 2 === 0 ? me : users[i % users.length];
       const session = await t.plane.store.sessions.create(
-        { id: randomUUID(), projectId: t.projectId, userId: user.id, userEmail: user.email, resourceId: resource.body.resource.id, resourceName: 'orders', database: 'orders', accountId: account.body.account.id, accountName: 'readonly', username: 'ro', gatewayId: gateway.body.gateway.id, expiresAt: new Date(Date.now() + 3_600_000) },
+        {
+          id: randomUUID(),
+          projectId: t.projectId,
+          userId: user.id,
+          userEmail: user.email,
+          resourceId: resource.body.resource.id,
+          resourceName: 'orders',
+          database: 'orders',
+          accountId: account.body.account.id,
+          accountName: 'readonly',
+          username: 'ro',
+          gatewayId: gateway.body.gateway.id,
+          expiresAt: new Date(Date.now() + 3_600_000),
+        },
         new Date(start + i * 60_000),
       );
       if (i === 0) oldestSessionId = session.id;
@@ -106,11 +133,14 @@ describe.skipIf(chromiumMissing)('issue 11: Sessions and Users page from the ser
     await page.getByRole('status').filter({ hasText: '100 sessions loaded (more as you scroll)' }).waitFor();
     await page.locator('.log-scroll').focus();
     await expect
-      .poll(async () => {
-        await page.keyboard.press('End');
-        const text = await page.getByRole('status').first().textContent();
-        return (await page.locator(`[data-session="${oldestSessionId}"]`).count()) > 0 ? text : 'not at the end yet';
-      }, { timeout: 20_000, interval: 300 })
+      .poll(
+        async () => {
+          await page.keyboard.press('End');
+          const text = await page.getByRole('status').first().textContent();
+          return (await page.locator(`[data-session="${oldestSessionId}"]`).count()) > 0 ? text : 'not at the end yet';
+        },
+        { timeout: 20_000, interval: 300 },
+      )
       .toBe(`${SESSIONS} sessions`);
     await page.locator(`[data-session="${oldestSessionId}"]`).waitFor();
     await page.keyboard.press('Tab');
@@ -130,7 +160,12 @@ describe.skipIf(chromiumMissing)('issue 11: Sessions and Users page from the ser
     await page.locator('[data-user="user128@paging.example"]').waitFor();
     await page.getByRole('search', { name: 'Filter members' }).getByRole('combobox').first().selectOption('auditor');
     await page.getByRole('button', { name: 'Apply' }).click();
-    await page.getByRole('status').filter({ hasText: /^13 members$/ }).waitFor();
-    expect(await page.getByRole('combobox', { name: /^Role of / }).evaluateAll((els) => els.every((e) => (e as HTMLSelectElement).value === 'auditor'))).toBe(true);
+    await page
+      .getByRole('status')
+      .filter({ hasText: /^13 members$/ })
+      .waitFor();
+    expect(await page.getByRole('combobox', { name: /^Role of / }).evaluateAll((els) => els.every((e) => (e as HTMLSelectElement).value === 'auditor'))).toBe(
+      true,
+    );
   });
 });

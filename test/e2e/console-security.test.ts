@@ -107,7 +107,11 @@ describe('issue 11 step 2: browser sign-in keeps the refresh token in an HttpOnl
     expect(login.status).toBe(200);
     expect(login.body.refreshToken).toBeUndefined();
     expect(login.body.accessToken).toMatch(/\./);
-    const res = await request(`${t.url}/api/v1/auth/cookie/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: ADMIN.email, password: ADMIN.password }) });
+    const res = await request(`${t.url}/api/v1/auth/cookie/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: ADMIN.email, password: ADMIN.password }),
+    });
     const body = (await res.body.json()) as { csrfToken: string };
     const set = cookiesOf(res.headers);
     const refresh = set.find((c) => c.startsWith('gatehouse_refresh='))!;
@@ -126,10 +130,16 @@ describe('issue 11 step 2: browser sign-in keeps the refresh token in an HttpOnl
     expect(noCsrf.body.error.code).toBe('GATEHOUSE_ERR_CSRF');
     const wrong = await call(t.url, 'POST', '/api/v1/auth/cookie/refresh', { headers: { cookie, 'x-gatehouse-csrf': 'x'.repeat(43) }, body: {} });
     expect(wrong.body.error.code).toBe('GATEHOUSE_ERR_CSRF');
-    const crossSite = await call(t.url, 'POST', '/api/v1/auth/cookie/refresh', { headers: { cookie, 'x-gatehouse-csrf': body.csrfToken, origin: 'https://evil.example' }, body: {} });
+    const crossSite = await call(t.url, 'POST', '/api/v1/auth/cookie/refresh', {
+      headers: { cookie, 'x-gatehouse-csrf': body.csrfToken, origin: 'https://evil.example' },
+      body: {},
+    });
     expect(crossSite.status).toBe(403);
     expect(crossSite.body.error.code).toBe('GATEHOUSE_ERR_CSRF');
-    const fetchSite = await call(t.url, 'POST', '/api/v1/auth/cookie/refresh', { headers: { cookie, 'x-gatehouse-csrf': body.csrfToken, 'sec-fetch-site': 'cross-site' }, body: {} });
+    const fetchSite = await call(t.url, 'POST', '/api/v1/auth/cookie/refresh', {
+      headers: { cookie, 'x-gatehouse-csrf': body.csrfToken, 'sec-fetch-site': 'cross-site' },
+      body: {},
+    });
     expect(fetchSite.body.error.code).toBe('GATEHOUSE_ERR_CSRF');
 
     // With the header, from the console's origin: a new access token and rotated cookies.
@@ -152,13 +162,21 @@ describe('issue 11 step 2: browser sign-in keeps the refresh token in an HttpOnl
     expect(outNoCsrf.body.error.code).toBe('GATEHOUSE_ERR_CSRF');
     const out = await request(`${t.url}/api/v1/auth/cookie/logout`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${refreshed.accessToken}`, cookie: newCookie, 'x-gatehouse-csrf': refreshed.csrfToken, 'content-type': 'application/json' },
+      headers: {
+        authorization: `Bearer ${refreshed.accessToken}`,
+        cookie: newCookie,
+        'x-gatehouse-csrf': refreshed.csrfToken,
+        'content-type': 'application/json',
+      },
       body: '{}',
     });
     await out.body.dump();
     expect(out.statusCode).toBe(200);
     expect(cookiesOf(out.headers).some((c) => c.startsWith('gatehouse_refresh=;') && c.includes('Max-Age=0'))).toBe(true);
-    const after = await call(t.url, 'POST', '/api/v1/auth/cookie/refresh', { headers: { cookie: newCookie, 'x-gatehouse-csrf': refreshed.csrfToken }, body: {} });
+    const after = await call(t.url, 'POST', '/api/v1/auth/cookie/refresh', {
+      headers: { cookie: newCookie, 'x-gatehouse-csrf': refreshed.csrfToken },
+      body: {},
+    });
     expect(after.status).toBe(401);
   });
 
@@ -166,7 +184,11 @@ describe('issue 11 step 2: browser sign-in keeps the refresh token in an HttpOnl
     const login = await call(t.url, 'POST', '/api/v1/auth/login', { body: { email: ADMIN.email, password: ADMIN.password } });
     expect(login.status).toBe(200);
     expect(login.body.refreshToken).toMatch(/^ghr_/);
-    const raw = await request(`${t.url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: ADMIN.email, password: ADMIN.password }) });
+    const raw = await request(`${t.url}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: ADMIN.email, password: ADMIN.password }),
+    });
     await raw.body.dump();
     expect(raw.headers['set-cookie']).toBeUndefined();
     // A bearer write needs no CSRF token (no cookie is involved).
@@ -176,7 +198,10 @@ describe('issue 11 step 2: browser sign-in keeps the refresh token in an HttpOnl
 
   it('accepts an invitation through the cookie route: the link opens the page, the account is signed in by cookie', async () => {
     const admin = await call(t.url, 'POST', '/api/v1/auth/login', { body: { email: ADMIN.email, password: ADMIN.password } });
-    const inv = await call(t.url, 'POST', '/api/v1/users/invitations', { token: admin.body.accessToken, body: { email: 'invitee@example.com', projectId: t.projectId, role: 'member' } });
+    const inv = await call(t.url, 'POST', '/api/v1/users/invitations', {
+      token: admin.body.accessToken,
+      body: { email: 'invitee@example.com', projectId: t.projectId, role: 'member' },
+    });
     expect(inv.status).toBe(201);
     const link = new URL(inv.body.url as string);
     expect(link.pathname).toBe('/accept-invitation');

@@ -89,9 +89,29 @@ export async function startConsoleStack(): Promise<ConsoleStack> {
     await mkdir(serverDir);
     const email = 'admin@example.com';
     const password = randomBytes(9).toString('hex');
-    const boot = startBin('gatehouse-server.mjs', ['bootstrap', '--data-dir', serverDir, '--email', email, '--password', password, '--project', 'acme', '--json']);
+    const boot = startBin('gatehouse-server.mjs', [
+      'bootstrap',
+      '--data-dir',
+      serverDir,
+      '--email',
+      email,
+      '--password',
+      password,
+      '--project',
+      'acme',
+      '--json',
+    ]);
     await new Promise((r) => boot.child.once('exit', r));
-    const projectId = (JSON.parse(boot.output().trim().split('\n').filter((l) => l.startsWith('{')).pop() ?? '{}') as { projectId: string }).projectId;
+    const projectId = (
+      JSON.parse(
+        boot
+          .output()
+          .trim()
+          .split('\n')
+          .filter((l) => l.startsWith('{'))
+          .pop() ?? '{}',
+      ) as { projectId: string }
+    ).projectId;
     if (!projectId) throw new Error(`bootstrap failed: ${boot.output()}`);
     const port = await freePort();
     const domain = `http://127.0.0.1:${port}`;
@@ -111,7 +131,11 @@ export async function axeViolations(page: Page): Promise<string[]> {
   // Injected through the debugging protocol: the page's CSP (script-src 'self') stays on.
   if (!loaded) await page.evaluate(await readFile(join(REPO_ROOT, 'node_modules/axe-core/axe.min.js'), 'utf8'));
   const violations = await page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run(ctx: unknown, o: unknown): Promise<{ violations: { id: string; impact: string; help: string; nodes: { target: string[] }[] }[] }> } }).axe;
+    const axe = (
+      window as unknown as {
+        axe: { run(ctx: unknown, o: unknown): Promise<{ violations: { id: string; impact: string; help: string; nodes: { target: string[] }[] }[] }> };
+      }
+    ).axe;
     const r = await axe.run(document, { resultTypes: ['violations'] });
     return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, targets: v.nodes.slice(0, 3).map((n) => n.target.join(' ')) }));
   });

@@ -40,7 +40,10 @@ describe.skipIf(skipReason)(`issue 14: the desktop session panel tells the truth
   });
 
   it('item 3: Extend adds time in place; the open connection keeps working', async () => {
-    await page.getByRole('listitem', { name: `readonly on ${stack.resource}` }).getByRole('button', { name: 'Access' }).click();
+    await page
+      .getByRole('listitem', { name: `readonly on ${stack.resource}` })
+      .getByRole('button', { name: 'Access' })
+      .click();
     const dialog = page.getByRole('dialog', { name: `Access ${stack.resource} as readonly` });
     await dialog.getByLabel(/^Duration/).selectOption('15m');
     await dialog.getByRole('button', { name: 'Start access' }).click();
@@ -65,7 +68,9 @@ describe.skipIf(skipReason)(`issue 14: the desktop session panel tells the truth
   it('item 1: with the gateway down the panel stops saying Ready, and the Accounts list shows the gateway offline', async () => {
     const killed = Date.now();
     await stack.gateway.kill();
-    await state().filter({ hasText: /Gateway offline|Reconnecting/ }).waitFor({ timeout: 15_000 });
+    await state()
+      .filter({ hasText: /Gateway offline|Reconnecting/ })
+      .waitFor({ timeout: 15_000 });
     const notReadyAfterMs = Date.now() - killed;
     console.info(`[e2e] the panel left "Ready" ${notReadyAfterMs} ms after the gateway was killed`);
     expect(notReadyAfterMs).toBeLessThan(10_000);
@@ -88,7 +93,9 @@ describe.skipIf(skipReason)(`issue 14: the desktop session panel tells the truth
     expect(report.sessions.map((x) => x.accountName)).toEqual(['readonly']);
     const banner = page.getByTestId('resume-banner');
     await banner.waitFor();
-    expect(await banner.textContent()).toMatch(/^Your computer woke up at .+: Gatehouse re-checked each session’s grant and tunnel\.demo-postgres \/ readonly: (still connected|reconnected)/);
+    expect(await banner.textContent()).toMatch(
+      /^Your computer woke up at .+: Gatehouse re-checked each session’s grant and tunnel\.demo-postgres \/ readonly: (still connected|reconnected)/,
+    );
     await docShot(page, 'resumed');
     expect(await axeViolations(page)).toEqual([]);
     await banner.getByRole('button', { name: 'Dismiss' }).click();
@@ -105,7 +112,10 @@ describe.skipIf(skipReason)(`issue 14: the desktop session panel tells the truth
     await docShot(page, 'revoked-by');
 
     await page.getByRole('button', { name: 'Access again' }).click();
-    await page.locator('#panel-title').filter({ hasText: `${stack.resource} / readonly` }).waitFor();
+    await page
+      .locator('#panel-title')
+      .filter({ hasText: `${stack.resource} / readonly` })
+      .waitFor();
     await state().filter({ hasText: 'Ready' }).waitFor({ timeout: 20_000 });
     const again = await expiresAt('readonly');
     expect(again.sessionId).not.toBe(running.sessionId);

@@ -16,7 +16,8 @@ describe.skipIf(chromiumMissing)('issue 11: Open in Gatehouse links open the des
   let run: DesktopRun;
   let page: Page;
   const deliver = (url: string) => run.app.services.api.openAccessLink(url);
-  const link = (account: string, domain = run.stack.domain) => accessLink({ projectId: run.stack.projectId, resource: run.stack.resource, account }, '4h', domain);
+  const link = (account: string, domain = run.stack.domain) =>
+    accessLink({ projectId: run.stack.projectId, resource: run.stack.resource, account }, '4h', domain);
 
   beforeAll(async () => {
     run = await startDesktopRun();

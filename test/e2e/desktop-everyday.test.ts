@@ -55,15 +55,24 @@ describe.skipIf(skipReason)(`issue 14: desktop everyday use${skipReason ? ` (ski
         aliceToken = (await asUser<{ accessToken: string }>(s.domain, 'POST', '/auth/login', ALICE)).accessToken;
         // 55 sessions of the admin's and 3 of Alice's, some ended (and one more, with a connection, below): "All sessions" pages past 50
         const { publicKeyPem } = generateKeyPair();
-        const make = (token: string | undefined, account: string) => token
-          ? asUser<{ session: { id: string } }>(s.domain, 'POST', '/sessions', { projectId: s.projectId, resource: s.resource, account, duration: 600, publicKeyPem }, token)
-          : s.api<{ session: { id: string } }>('POST', '/sessions', { projectId: s.projectId, resource: s.resource, account, duration: 600, publicKeyPem });
+        const make = (token: string | undefined, account: string) =>
+          token
+            ? asUser<{ session: { id: string } }>(
+                s.domain,
+                'POST',
+                '/sessions',
+                { projectId: s.projectId, resource: s.resource, account, duration: 600, publicKeyPem },
+                token,
+              )
+            : s.api<{ session: { id: string } }>('POST', '/sessions', { projectId: s.projectId, resource: s.resource, account, duration: 600, publicKeyPem });
         for (let batch = 0; batch < 55; batch += 11) {
-          await Promise.all(Array.from({ length: 11 }, async (_, k) => {
-            const i = batch + k;
-            const { session } = await make(undefined, i % 2 ? 'readonly' : 'readwrite');
-            if (i % 3 === 0) await s.api('POST', `/sessions/${session.id}/end`, {});
-          }));
+          await Promise.all(
+            Array.from({ length: 11 }, async (_, k) => {
+              const i = batch + k;
+              const { session } = await make(undefined, i % 2 ? 'readonly' : 'readwrite');
+              if (i % 3 === 0) await s.api('POST', `/sessions/${session.id}/end`, {});
+            }),
+          );
         }
         await Promise.all([0, 1, 2].map(() => make(aliceToken, 'readonly')));
       },
@@ -91,17 +100,23 @@ describe.skipIf(skipReason)(`issue 14: desktop everyday use${skipReason ? ` (ski
     await alice.goto(aliceApp.bridge.pageUrl);
     await submitSignIn(alice, { domain: stack.domain, ...ALICE });
     await alice.getByRole('list', { name: `Accounts on ${stack.resource}` }).waitFor();
-    await alice.getByRole('listitem', { name: `readonly on ${stack.resource}` }).getByRole('button', { name: 'Access' }).click();
+    await alice
+      .getByRole('listitem', { name: `readonly on ${stack.resource}` })
+      .getByRole('button', { name: 'Access' })
+      .click();
     const dialog = alice.getByRole('dialog', { name: `Access ${stack.resource} as readonly` });
     await dialog.waitFor();
     // the policy allows an hour: 4 h and 8 h are not offered
-    const offered = await dialog.getByLabel(/^Duration/).locator('option').allTextContents();
+    const offered = await dialog
+      .getByLabel(/^Duration/)
+      .locator('option')
+      .allTextContents();
     expect(offered).toEqual(['15 minutes', '1 hour', 'Custom…']);
     expect(await dialog.textContent()).toContain('at most 1 h for this account');
     await dialog.getByLabel(/^Duration/).selectOption('custom');
     await dialog.getByLabel('Custom duration').fill('2h');
     await dialog.getByRole('button', { name: 'Start access' }).click();
-    await dialog.getByText('At most 1 h for this account (its policy\'s maximum).').waitFor();
+    await dialog.getByText("At most 1 h for this account (its policy's maximum).").waitFor();
     await docShot(alice, 'access-dialog');
     await expectNoAxeViolations(alice, 'access dialog');
 
@@ -116,7 +131,10 @@ describe.skipIf(skipReason)(`issue 14: desktop everyday use${skipReason ? ` (ski
     await dialog.waitFor({ state: 'detached' });
 
     // the next account starts from the default, not the custom 2h
-    await alice.getByRole('listitem', { name: `readwrite on ${stack.resource}` }).getByRole('button', { name: 'Access' }).click();
+    await alice
+      .getByRole('listitem', { name: `readwrite on ${stack.resource}` })
+      .getByRole('button', { name: 'Access' })
+      .click();
     const next = alice.getByRole('dialog', { name: `Access ${stack.resource} as readwrite` });
     await next.waitFor();
     expect(await next.getByLabel(/^Duration/).inputValue()).toBe('1h');
@@ -130,7 +148,13 @@ describe.skipIf(skipReason)(`issue 14: desktop everyday use${skipReason ? ` (ski
     await admin.getByRole('button', { name: 'Approvals' }).click();
     await admin.getByText('No access requests are waiting for you.').waitFor();
     await admin.getByRole('button', { name: 'Accounts' }).click();
-    await asUser(stack.domain, 'POST', '/access-requests', { projectId: stack.projectId, resource: stack.resource, account: 'ro-approval', duration: '30m', reason: 'month-end report' }, aliceToken);
+    await asUser(
+      stack.domain,
+      'POST',
+      '/access-requests',
+      { projectId: stack.projectId, resource: stack.resource, account: 'ro-approval', duration: '30m', reason: 'month-end report' },
+      aliceToken,
+    );
     // the admin (an approver) is told without opening Approvals
     await admin.getByText(`New access request from ${ALICE.email}`).waitFor({ timeout: 15_000 });
     expect(await admin.getByTestId('badge-approvals').textContent()).toBe('1');
@@ -172,7 +196,7 @@ describe.skipIf(skipReason)(`issue 14: desktop everyday use${skipReason ? ` (ski
     await expectNoAxeViolations(admin, 'all sessions');
   });
 
-  it('item 6: a session\'s connect events show, and the page says its parameters are redacted', async () => {
+  it("item 6: a session's connect events show, and the page says its parameters are redacted", async () => {
     // the session the admin ran in beforeAll (the newest of the admin's)
     await admin.getByLabel('Search').fill('readonly');
     await admin.getByLabel('User').selectOption(stack.email);
@@ -219,7 +243,12 @@ describe.skipIf(skipReason)(`issue 14: desktop everyday use${skipReason ? ` (ski
 
   it('item 8: at 760 px Stop and Copy stay on-screen, the focus ring is visible, axe finds nothing serious', async () => {
     await admin.setViewportSize({ width: 760, height: 640 });
-    const status = await run.app.services.api['sessions.start']({ projectId: stack.projectId, resource: stack.resource, account: 'readwrite', duration: '15m' });
+    const status = await run.app.services.api['sessions.start']({
+      projectId: stack.projectId,
+      resource: stack.resource,
+      account: 'readwrite',
+      duration: '15m',
+    });
     await admin.getByRole('button', { name: 'Accounts' }).click();
     const row = admin.getByRole('listitem', { name: `readwrite on ${stack.resource}` });
     await row.getByText('Active', { exact: true }).waitFor();
@@ -239,7 +268,10 @@ describe.skipIf(skipReason)(`issue 14: desktop everyday use${skipReason ? ` (ski
 
     // keyboard focus on the primary button: a ring outside it, not the button's own blue
     await admin.getByRole('button', { name: 'Accounts' }).click();
-    await admin.getByRole('listitem', { name: `readonly on ${stack.resource}` }).getByRole('button', { name: 'Profiles' }).focus();
+    await admin
+      .getByRole('listitem', { name: `readonly on ${stack.resource}` })
+      .getByRole('button', { name: 'Profiles' })
+      .focus();
     await admin.keyboard.press('Tab');
     const ring = await admin.evaluate(() => {
       const el = document.activeElement as HTMLElement;
@@ -264,7 +296,10 @@ describe.skipIf(skipReason)(`issue 14: desktop everyday use${skipReason ? ` (ski
       expect(background).toBe('rgb(18, 22, 31)');
       await docShot(page, 'dark-accounts');
       await expectNoAxeViolations(page, 'accounts, dark');
-      await page.getByRole('listitem', { name: `readonly on ${stack.resource}` }).getByRole('button', { name: 'Access' }).click();
+      await page
+        .getByRole('listitem', { name: `readonly on ${stack.resource}` })
+        .getByRole('button', { name: 'Access' })
+        .click();
       await page.getByRole('dialog').waitFor();
       await docShot(page, 'dark-access-dialog');
       await expectNoAxeViolations(page, 'access dialog, dark');

@@ -65,7 +65,10 @@ describe.skipIf(skipReason)(`desktop app flows${skipReason ? ` (skipped: ${skipR
   let client: pg.Client;
 
   it('gives Access: the panel shows where to connect, and node-postgres runs a query through it', async () => {
-    await page.getByRole('listitem', { name: `readonly on ${stack.resource}` }).getByRole('button', { name: 'Access' }).click();
+    await page
+      .getByRole('listitem', { name: `readonly on ${stack.resource}` })
+      .getByRole('button', { name: 'Access' })
+      .click();
     const dialog = page.getByRole('dialog', { name: `Access ${stack.resource} as readonly` });
     await dialog.waitFor();
     await dialog.getByLabel('Duration').selectOption('1h');
@@ -87,7 +90,10 @@ describe.skipIf(skipReason)(`desktop app flows${skipReason ? ` (skipped: ${skipR
 
   it('shows connections and statements rising live', async () => {
     await page.getByTestId('stat-connections').filter({ hasText: /^1$/ }).waitFor({ timeout: 5_000 });
-    await page.getByTestId('stat-statements').filter({ hasText: /^[2-9]\d*$/ }).waitFor({ timeout: 5_000 });
+    await page
+      .getByTestId('stat-statements')
+      .filter({ hasText: /^[2-9]\d*$/ })
+      .waitFor({ timeout: 5_000 });
     await screenshot(page, '06-session-panel');
   });
 
@@ -129,7 +135,10 @@ describe.skipIf(skipReason)(`desktop app flows${skipReason ? ` (skipped: ${skipR
 
   it('shows a revocation by an admin at once', async () => {
     await page.getByRole('button', { name: 'Accounts' }).click();
-    await page.getByRole('listitem', { name: `readwrite on ${stack.resource}` }).getByRole('button', { name: 'Access' }).click();
+    await page
+      .getByRole('listitem', { name: `readwrite on ${stack.resource}` })
+      .getByRole('button', { name: 'Access' })
+      .click();
     await page.getByRole('dialog').getByRole('button', { name: 'Start access' }).click();
     await page.getByTestId('session-state').filter({ hasText: 'Ready' }).waitFor({ timeout: 20_000 });
     const running = (await app.services.api['sessions.list']()).find((s) => s.accountName === 'readwrite' && s.state === 'ready');

@@ -70,15 +70,24 @@ describe.skipIf(skipReason)(`desktop app in Electron${skipReason ? ` (skipped: $
   });
 
   it('gives Access, node-postgres runs a query, counters rise, Stop closes the connection', async () => {
-    await page.getByRole('listitem', { name: `readonly on ${stack.resource}` }).getByRole('button', { name: 'Access' }).click();
+    await page
+      .getByRole('listitem', { name: `readonly on ${stack.resource}` })
+      .getByRole('button', { name: 'Access' })
+      .click();
     await page.getByRole('dialog').getByRole('button', { name: 'Start access' }).click();
     await page.getByTestId('session-state').filter({ hasText: 'Ready' }).waitFor({ timeout: 20_000 });
     const url = await page.getByLabel('Connection URL').inputValue();
     const client = new pg.Client({ connectionString: url });
     await client.connect();
     await client.query('SELECT count(*) FROM customers');
-    await page.getByTestId('stat-statements').filter({ hasText: /^[1-9]\d*$/ }).waitFor({ timeout: 5_000 });
-    const closed = new Promise<void>((resolve) => { client.on('error', () => resolve()); client.on('end', () => resolve()); });
+    await page
+      .getByTestId('stat-statements')
+      .filter({ hasText: /^[1-9]\d*$/ })
+      .waitFor({ timeout: 5_000 });
+    const closed = new Promise<void>((resolve) => {
+      client.on('error', () => resolve());
+      client.on('end', () => resolve());
+    });
     await page.getByRole('button', { name: 'Stop' }).click();
     await page.getByTestId('session-state').filter({ hasText: 'Stopped' }).waitFor({ timeout: 10_000 });
     await closed;

@@ -47,13 +47,18 @@ export async function startApp(staticDir: string, opts: { statusIntervalMs?: num
   const dir = await mkdtemp(join(tmpdir(), 'gatehouse-app-'));
   const interval = opts.statusIntervalMs ?? 200;
   const services = await createDesktopServices({
-    dir, secrets: 'file', apiTimeoutMs: 5_000,
+    dir,
+    secrets: 'file',
+    apiTimeoutMs: 5_000,
     // client profiles in the app's temp dir, never the real ~/.pg_service.conf or DBeaver workspace
-    profilePaths: { pgService: join(dir, 'pg_service.conf'), dbeaver: join(dir, 'DBeaverData/workspace6/General/.dbeaver/data-sources.json') }, ...(interval === 'app-default' ? {} : { statusIntervalMs: interval }),
+    profilePaths: { pgService: join(dir, 'pg_service.conf'), dbeaver: join(dir, 'DBeaverData/workspace6/General/.dbeaver/data-sources.json') },
+    ...(interval === 'app-default' ? {} : { statusIntervalMs: interval }),
   });
   const bridge = await startTestBridge({ handlers: services.handlers, staticDir });
   return {
-    services, bridge, dir,
+    services,
+    bridge,
+    dir,
     async close() {
       await bridge.close();
       await services.api.close();

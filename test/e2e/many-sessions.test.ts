@@ -43,7 +43,9 @@ describe.skipIf(skipReason)(`20 concurrent sessions${skipReason ? ` (skipped: ${
       },
     });
     ({ stack, app, page } = run);
-    await page.addInitScript(() => { window.__gatehouseRenders = {}; });
+    await page.addInitScript(() => {
+      window.__gatehouseRenders = {};
+    });
     await signIn(run);
   }, 120_000);
   afterAll(async () => {
@@ -55,9 +57,15 @@ describe.skipIf(skipReason)(`20 concurrent sessions${skipReason ? ` (skipped: ${
   it(`starts ${SESSIONS} sessions from the UI, each on its own port`, async () => {
     for (const name of accounts) {
       await page.getByRole('button', { name: 'Accounts' }).click();
-      await page.getByRole('listitem', { name: `${name} on ${stack.resource}` }).getByRole('button', { name: 'Access' }).click();
+      await page
+        .getByRole('listitem', { name: `${name} on ${stack.resource}` })
+        .getByRole('button', { name: 'Access' })
+        .click();
       await page.getByRole('dialog').getByRole('button', { name: 'Start access' }).click();
-      await page.locator('#panel-title').filter({ hasText: new RegExp(`/ ${name}$`) }).waitFor({ timeout: 20_000 });
+      await page
+        .locator('#panel-title')
+        .filter({ hasText: new RegExp(`/ ${name}$`) })
+        .waitFor({ timeout: 20_000 });
       await page.getByTestId('session-state').filter({ hasText: 'Ready' }).waitFor({ timeout: 20_000 });
     }
     const rows = page.getByRole('listbox', { name: 'Sessions' }).getByRole('option');
@@ -78,7 +86,10 @@ describe.skipIf(skipReason)(`20 concurrent sessions${skipReason ? ` (skipped: ${
     // count session-status pushes as the renderer receives them: over the bridge
     const pushes: { at: number; status: SessionStatus }[] = [];
     const ws = new WebSocket(app.bridge.wsUrl);
-    await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject); });
+    await new Promise((resolve, reject) => {
+      ws.once('open', resolve);
+      ws.once('error', reject);
+    });
     ws.on('message', (data) => {
       const msg = JSON.parse(rawDataToBuffer(data).toString('utf8')) as BridgeMessage;
       if (msg.type === 'event' && msg.event === 'session-status') pushes.push({ at: Date.now(), status: msg.payload as SessionStatus });
@@ -107,15 +118,23 @@ describe.skipIf(skipReason)(`20 concurrent sessions${skipReason ? ` (skipped: ${
     let maxPerSecond = 0;
     for (const p of busyPushes) maxPerSecond = Math.max(maxPerSecond, busyPushes.filter((q) => q.at >= p.at && q.at < p.at + 1000).length);
     const report = {
-      queries, burstMs, busyPushes: busyPushes.length, pushesPerSecond: +(busyPushes.length / ((burstMs + 700) / 1000)).toFixed(2), maxPushesInAnySecond: maxPerSecond,
-      otherPushes: otherPushes.length, busyRowRenders: delta(`SessionRow:${busy.sessionId}`), otherRowRendersMax: Math.max(...otherRows),
-      otherRowRendersTotal: otherRows.reduce((a, b) => a + b, 0), listRenders: delta('SessionsView'), panelRenders: delta('SessionPanel'),
+      queries,
+      burstMs,
+      busyPushes: busyPushes.length,
+      pushesPerSecond: +(busyPushes.length / ((burstMs + 700) / 1000)).toFixed(2),
+      maxPushesInAnySecond: maxPerSecond,
+      otherPushes: otherPushes.length,
+      busyRowRenders: delta(`SessionRow:${busy.sessionId}`),
+      otherRowRendersMax: Math.max(...otherRows),
+      otherRowRendersTotal: otherRows.reduce((a, b) => a + b, 0),
+      listRenders: delta('SessionsView'),
+      panelRenders: delta('SessionPanel'),
     };
     console.info('[e2e] 20 sessions, burst on one:', JSON.stringify(report));
 
     // throttled, not per packet: hundreds of statements, a handful of pushes
     expect(queries).toBeGreaterThan(100);
-    expect(busyPushes.length).toBeGreaterThanOrEqual(BURST_MS / 1000 * 2);
+    expect(busyPushes.length).toBeGreaterThanOrEqual((BURST_MS / 1000) * 2);
     expect(busyPushes.length).toBeLessThanOrEqual(Math.ceil((burstMs + 700) / 250) + 1);
     expect(maxPerSecond).toBeLessThanOrEqual(5);
     expect(busyPushes.at(-1)!.status.statements).toBeGreaterThanOrEqual(queries);
@@ -132,7 +151,10 @@ describe.skipIf(skipReason)(`20 concurrent sessions${skipReason ? ` (skipped: ${
     const row = page.locator(`[data-session-id="${busy.sessionId}"]`);
     expect(await row.textContent()).toContain('1 conn');
     await row.click();
-    await page.getByTestId('stat-statements').filter({ hasText: new RegExp(`^${busyPushes.at(-1)!.status.statements}$`) }).waitFor({ timeout: 2_000 });
+    await page
+      .getByTestId('stat-statements')
+      .filter({ hasText: new RegExp(`^${busyPushes.at(-1)!.status.statements}$`) })
+      .waitFor({ timeout: 2_000 });
     await screenshot(page, '23-twenty-sessions');
     await client.end();
   }, 30_000);

@@ -74,23 +74,34 @@ describe.skipIf(skipReason)(`session expiry and a port in use${skipReason ? ` (s
     await client.connect();
     expect((await client.query<{ one: number }>('SELECT 1 AS one')).rows[0].one).toBe(1);
 
-    await page.getByTestId('session-state').filter({ hasText: 'Expired' }).waitFor({ timeout: (SECONDS + 10) * 1000 });
+    await page
+      .getByTestId('session-state')
+      .filter({ hasText: 'Expired' })
+      .waitFor({ timeout: (SECONDS + 10) * 1000 });
     const notice = page.getByTestId('ended-notice');
-    expect(await notice.textContent()).toMatch(/^This session expired at .+; its connections were closed and the local port no longer accepts new ones\. To keep working, click Access again\.$/);
+    expect(await notice.textContent()).toMatch(
+      /^This session expired at .+; its connections were closed and the local port no longer accepts new ones\. To keep working, click Access again\.$/,
+    );
     await page.getByText(`Access to ${stack.resource} / readonly expired`).waitFor({ timeout: 5_000 });
     expect(await page.locator('.toast.expired').textContent()).toContain('The session reached its end time; its connections were closed.');
     await screenshot(page, '21-session-expired');
 
     const err = await Promise.race([
       closed,
-      client.query('SELECT 1').then(() => Object.assign(new Error('query succeeded'), { code: 'none' }), (e: Error & { code?: string }) => e),
+      client.query('SELECT 1').then(
+        () => Object.assign(new Error('query succeeded'), { code: 'none' }),
+        (e: Error & { code?: string }) => e,
+      ),
     ]);
     expect(err.code).toBe('57P01');
     await client.end().catch(() => undefined);
 
     const seen = await page.evaluate(() => (window as unknown as { __countdown: string[] }).__countdown);
     expect(seen.at(-1)).toBe('0:00 left');
-    const secs = seen.map((t) => { const [m, s] = t.replace(' left', '').split(':').map(Number); return m * 60 + s; });
+    const secs = seen.map((t) => {
+      const [m, s] = t.replace(' left', '').split(':').map(Number);
+      return m * 60 + s;
+    });
     expect(secs.length).toBeGreaterThanOrEqual(SECONDS - 4); // ticked every second, not only at the end
     for (let i = 1; i < secs.length; i++) expect(secs[i] - secs[i - 1]).toBe(-1);
     // the panel no longer offers the dead URL's actions
@@ -125,7 +136,12 @@ describe.skipIf(skipReason)(`session expiry and a port in use${skipReason ? ` (s
       const after = await app.services.api['sessions.list']();
       expect(after.map((s) => s.sessionId)).toEqual(before.map((s) => s.sessionId));
       expect(after.filter((s) => s.state !== 'ended')).toEqual([]);
-      expect(await page.getByRole('button', { name: /^Sessions/ }).getByLabel(/active$/).count()).toBe(0);
+      expect(
+        await page
+          .getByRole('button', { name: /^Sessions/ })
+          .getByLabel(/active$/)
+          .count(),
+      ).toBe(0);
       expect((await app.services.api['history.list']({ limit: 50 })).length).toBe(historyBefore);
 
       // picking another port, as the message says

@@ -25,14 +25,16 @@ export interface DesktopRun {
   close(): Promise<void>;
 }
 
-export async function startDesktopRun(opts: {
-  viewport?: { width: number; height: number };
-  app?: Parameters<typeof startApp>[1];
-  /** Let the page use the clipboard (Copy buttons). */
-  clipboard?: boolean;
-  /** Runs against the stack before the app starts (extra accounts, policies…). */
-  prepare?: (stack: Stack) => Promise<void>;
-} = {}): Promise<DesktopRun> {
+export async function startDesktopRun(
+  opts: {
+    viewport?: { width: number; height: number };
+    app?: Parameters<typeof startApp>[1];
+    /** Let the page use the clipboard (Copy buttons). */
+    clipboard?: boolean;
+    /** Runs against the stack before the app starts (extra accounts, policies…). */
+    prepare?: (stack: Stack) => Promise<void>;
+  } = {},
+): Promise<DesktopRun> {
   const [stack, renderer] = await Promise.all([startE2eStack(), buildRenderer()]);
   await opts.prepare?.(stack);
   const app = await startApp(renderer.dir, opts.app);
@@ -41,7 +43,11 @@ export async function startDesktopRun(opts: {
   if (opts.clipboard) await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(app.bridge.pageUrl).origin });
   const page = await context.newPage();
   return {
-    stack, app, browser, page, rendererDir: renderer.dir,
+    stack,
+    app,
+    browser,
+    page,
+    rendererDir: renderer.dir,
     async close() {
       await browser.close();
       await app.close();

@@ -34,7 +34,11 @@ const cspViolations: string[] = [];
 const dialogs: string[] = [];
 
 async function api<T = any>(method: string, path: string, body?: unknown, token = adminToken): Promise<T> {
-  const res = await fetch(`${stack.domain}/api/v1${path}`, { method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
+  const res = await fetch(`${stack.domain}/api/v1${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
   const json = (await res.json().catch(() => ({}))) as T;
   if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
   return json;
@@ -76,7 +80,10 @@ async function check(page: Page, name: string): Promise<void> {
 
 const rel = (name: string) => bob.locator(`nav[aria-label="Schemas"] button[data-relation="public.${name}"]`);
 const grid = () => bob.locator('table.data-grid');
-const cellTexts = async (col: number) => bob.locator('table.data-grid tbody tr').evaluateAll((trs, c) => trs.map((tr) => (tr.children[c] as HTMLElement).innerText.replace(/show all$/, '').trim()), col);
+const cellTexts = async (col: number) =>
+  bob
+    .locator('table.data-grid tbody tr')
+    .evaluateAll((trs, c) => trs.map((tr) => (tr.children[c] as HTMLElement).innerText.replace(/show all$/, '').trim()), col);
 
 /**
  * Replaces the editor's text as a user pasting it (CodeMirror handles the paste itself; no
@@ -96,10 +103,18 @@ describe.skipIf(chromiumMissing)('issue 12: Web Access in the browser (Data Expl
     process.env.GATEHOUSE_WEB_MAX_ROWS = '100000';
     [stack, browser] = await Promise.all([startConsoleStack(), launchChromium()]);
     delete process.env.GATEHOUSE_WEB_MAX_ROWS;
-    const login = await fetch(`${stack.domain}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: stack.email, password: stack.password }) });
+    const login = await fetch(`${stack.domain}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: stack.email, password: stack.password }),
+    });
     adminToken = ((await login.json()) as { accessToken: string }).accessToken;
     const gw = await api<{ gateway: { id: string }; enrollmentToken: string }>('POST', '/gateways', { name: 'gw', projectId: stack.projectId });
-    stack.adopt(startBin('gatehouse-gateway.mjs', ['start', '--domain', stack.domain, '--token', gw.enrollmentToken], { cwd: await mkdtemp(join(tmpdir(), 'gatehouse-web-gw-')) }));
+    stack.adopt(
+      startBin('gatehouse-gateway.mjs', ['start', '--domain', stack.domain, '--token', gw.enrollmentToken], {
+        cwd: await mkdtemp(join(tmpdir(), 'gatehouse-web-gw-')),
+      }),
+    );
     await psql(`
       CREATE TABLE oddities (id serial PRIMARY KEY, label text, doc jsonb, raw bytea, tags text[], seen_at timestamptz, note text);
       INSERT INTO oddities (label, doc, raw, tags, seen_at, note) VALUES
@@ -119,8 +134,19 @@ describe.skipIf(chromiumMissing)('issue 12: Web Access in the browser (Data Expl
       if (Date.now() > deadline) throw new Error('gateway did not connect');
       await new Promise((r) => setTimeout(r, 100));
     }
-    const { resource } = await api<{ resource: { id: string } }>('POST', `/projects/${stack.projectId}/resources`, { name: 'shop', gatewayId: gw.gateway.id, host: '127.0.0.1', port: stack.pg.port, database: 'shop', ssl: { enabled: false, rejectUnauthorized: false } });
-    const { account } = await api<{ account: { id: string } }>('POST', `/resources/${resource.id}/accounts`, { name: 'readwrite', username: stack.roles.readwrite.username, password: stack.roles.readwrite.password });
+    const { resource } = await api<{ resource: { id: string } }>('POST', `/projects/${stack.projectId}/resources`, {
+      name: 'shop',
+      gatewayId: gw.gateway.id,
+      host: '127.0.0.1',
+      port: stack.pg.port,
+      database: 'shop',
+      ssl: { enabled: false, rejectUnauthorized: false },
+    });
+    const { account } = await api<{ account: { id: string } }>('POST', `/resources/${resource.id}/accounts`, {
+      name: 'readwrite',
+      username: stack.roles.readwrite.username,
+      password: stack.roles.readwrite.password,
+    });
     const { user } = await api<{ user: { id: string } }>('POST', '/users', { email: BOB.email, password: BOB.password });
     await api('POST', `/projects/${stack.projectId}/members`, { email: BOB.email, role: 'member' });
     await api('POST', `/projects/${stack.projectId}/policies`, { name: 'bob-rw', users: [user.id], accounts: [account.id], maxDurationSeconds: 4 * 3600 });
@@ -144,7 +170,8 @@ describe.skipIf(chromiumMissing)('issue 12: Web Access in the browser (Data Expl
     await bob.getByRole('heading', { name: 'Data Explorer', exact: true }).waitFor();
     webSessionId = decodeURIComponent(new URL(bob.url()).pathname.split('/')[2]);
     const tree = bob.getByRole('navigation', { name: 'Schemas' });
-    for (const name of ['customers', 'orders', 'products', 'oddities', 'coupons', 'audit_trail', 'big_orders']) await tree.locator(`button[data-relation="public.${name}"]`).waitFor();
+    for (const name of ['customers', 'orders', 'products', 'oddities', 'coupons', 'audit_trail', 'big_orders'])
+      await tree.locator(`button[data-relation="public.${name}"]`).waitFor();
     expect(await tree.getByRole('button', { name: /^customers\s*,\s*table,\s*about 4 rows$/ }).count()).toBe(1);
     expect(await tree.getByRole('button', { name: /^big_orders\s*,\s*view,\s*about/ }).count()).toBe(1);
     // It is a session of kind web in the sessions list.
@@ -159,7 +186,11 @@ describe.skipIf(chromiumMissing)('issue 12: Web Access in the browser (Data Expl
     await bob.getByRole('heading', { name: 'public.orders' }).waitFor();
     const total = Number(await psql('select count(*) from orders'));
     await expect.poll(() => bob.locator('.table-total').textContent()).toBe(`${total} rows`);
-    expect(await grid().getByRole('button', { name: /^id\s*,\s*primary key$/ }).count()).toBe(1);
+    expect(
+      await grid()
+        .getByRole('button', { name: /^id\s*,\s*primary key$/ })
+        .count(),
+    ).toBe(1);
     expect(await grid().locator('thead').textContent()).toContain('timestamp with time zone');
 
     await bob.getByRole('button', { name: 'Add filter' }).click();
@@ -176,15 +207,27 @@ describe.skipIf(chromiumMissing)('issue 12: Web Access in the browser (Data Expl
     const expected = (await psql('select count(*) from orders where quantity >= 2 and customer_id in (1,2,3)')).trim();
     await expect.poll(() => bob.locator('.table-total').textContent()).toBe(`${expected} rows`);
 
-    await grid().getByRole('button', { name: /^quantity\b/ }).click(); // quantity asc
-    await grid().getByRole('button', { name: /^quantity\b/ }).click(); // quantity desc
-    await grid().getByRole('button', { name: /^customer_id\b/ }).click(); // then customer_id asc
-    const want = (await psql('select customer_id || \',\' || quantity from orders where quantity >= 2 and customer_id in (1,2,3) order by quantity desc, customer_id asc, id')).trim().split('\n');
-    await expect.poll(async () => {
-      const q = await cellTexts(4);
-      const c = await cellTexts(2);
-      return c.map((x, i) => `${x},${q[i]}`);
-    }).toEqual(want);
+    await grid()
+      .getByRole('button', { name: /^quantity\b/ })
+      .click(); // quantity asc
+    await grid()
+      .getByRole('button', { name: /^quantity\b/ })
+      .click(); // quantity desc
+    await grid()
+      .getByRole('button', { name: /^customer_id\b/ })
+      .click(); // then customer_id asc
+    const want = (
+      await psql("select customer_id || ',' || quantity from orders where quantity >= 2 and customer_id in (1,2,3) order by quantity desc, customer_id asc, id")
+    )
+      .trim()
+      .split('\n');
+    await expect
+      .poll(async () => {
+        const q = await cellTexts(4);
+        const c = await cellTexts(2);
+        return c.map((x, i) => `${x},${q[i]}`);
+      })
+      .toEqual(want);
     expect(await grid().locator('thead .sort-mark').allTextContents()).toEqual(['▲2', '▼1']);
     await check(bob, 'explorer');
   });
@@ -221,7 +264,10 @@ describe.skipIf(chromiumMissing)('issue 12: Web Access in the browser (Data Expl
 
     // Someone else changes SPRING15 after Bob read it: his update is refused, nothing applied.
     await bob.getByRole('button', { name: `Edit row ${(await cellTexts(1)).indexOf('SPRING15') + 1}`, exact: true }).click();
-    await bob.getByRole('dialog', { name: 'Edit row' }).getByLabel(/^percent/).fill('16');
+    await bob
+      .getByRole('dialog', { name: 'Edit row' })
+      .getByLabel(/^percent/)
+      .fill('16');
     await bob.getByRole('dialog', { name: 'Edit row' }).getByRole('button', { name: 'Stage update' }).click();
     await psql("update coupons set percent = 17 where code = 'SPRING15'");
     await bob.getByRole('button', { name: 'Apply changes' }).click();
@@ -240,7 +286,7 @@ describe.skipIf(chromiumMissing)('issue 12: Web Access in the browser (Data Expl
     await expect.poll(() => bob.getByRole('note').textContent()).toMatch(/^Read-only: .*primary key/i);
   });
 
-  it('shows values faithfully: NULL apart from \'\', json, bytea hex, arrays, timestamptz, long text with show all, HTML as text', async () => {
+  it("shows values faithfully: NULL apart from '', json, bytea hex, arrays, timestamptz, long text with show all, HTML as text", async () => {
     await rel('oddities').click();
     await bob.getByRole('heading', { name: 'public.oddities' }).waitFor();
     await expect.poll(() => cellTexts(2)).toEqual([HTML, "''", 'NULL']);
@@ -274,7 +320,9 @@ describe.skipIf(chromiumMissing)('issue 12: Web Access in the browser (Data Expl
     await f.getByLabel('Operator').selectOption('ILIKE');
     await f.getByLabel('Value').fill('%RA%');
     await bob.getByRole('button', { name: 'Apply filters' }).click();
-    await grid().getByRole('button', { name: /^name\b/ }).click();
+    await grid()
+      .getByRole('button', { name: /^name\b/ })
+      .click();
     await expect.poll(() => bob.locator('.table-total').textContent()).toBe('2 rows');
     const [download] = await Promise.all([bob.waitForEvent('download'), bob.getByRole('button', { name: 'Export CSV' }).click()]);
     const csv = await readFile(await download.path(), 'utf8');
@@ -287,7 +335,8 @@ describe.skipIf(chromiumMissing)('issue 12: Web Access in the browser (Data Expl
     await bob.getByRole('navigation', { name: 'Web Access views' }).getByRole('link', { name: 'SQL terminal' }).click();
     await bob.getByRole('heading', { name: 'SQL terminal', exact: true }).waitFor();
     await expect.poll(() => bob.getByTestId('tx-state').textContent()).toContain('Idle');
-    const script = "select 1 as one;\nselect name from customers order by id;\ndo $$ begin raise notice 'hello from plpgsql'; end $$;\nselect nope from customers;";
+    const script =
+      "select 1 as one;\nselect name from customers order by id;\ndo $$ begin raise notice 'hello from plpgsql'; end $$;\nselect nope from customers;";
     await setSql(script);
     await bob.keyboard.press('Control+A');
     await bob.keyboard.press('Control+Enter');
@@ -405,8 +454,21 @@ describe.skipIf(chromiumMissing)('issue 12: Web Access in the browser (Data Expl
 
     const logs = await api<{ events: { type: string; sql?: string }[] }>('GET', `/sessions/${webSessionId}/logs?limit=1000`);
     const sql = logs.events.filter((e) => e.type === 'statement').map((e) => e.sql ?? '');
-    for (const s of ['select 1 as one', 'select name from customers order by id', 'select nope from customers', 'begin', "update coupons set percent = 99 where code = 'VIP30'", 'select 1/0', 'rollback', 'select pg_sleep(30)', 'select 2 as two']) {
-      expect(sql.some((x) => x.includes(s)), s).toBe(true);
+    for (const s of [
+      'select 1 as one',
+      'select name from customers order by id',
+      'select nope from customers',
+      'begin',
+      "update coupons set percent = 99 where code = 'VIP30'",
+      'select 1/0',
+      'rollback',
+      'select pg_sleep(30)',
+      'select 2 as two',
+    ]) {
+      expect(
+        sql.some((x) => x.includes(s)),
+        s,
+      ).toBe(true);
     }
     expect(sql.some((x) => /update .*customers/i.test(x))).toBe(true);
     expect(sql.some((x) => /delete from .*coupons/i.test(x))).toBe(true);

@@ -27,14 +27,23 @@ export async function setUpAccessScenario(stack: Stack): Promise<{ mfaId: string
   const resourceId = accounts[0].resource.id;
   const ro = stack.roles.readonly;
   const add = async (name: string, patch: Record<string, unknown>) => {
-    const { account } = await stack.api<{ account: { id: string } }>('POST', `/resources/${resourceId}/accounts`, { name, username: ro.username, password: ro.password });
+    const { account } = await stack.api<{ account: { id: string } }>('POST', `/resources/${resourceId}/accounts`, {
+      name,
+      username: ro.username,
+      password: ro.password,
+    });
     await stack.api('PATCH', `/accounts/${account.id}`, patch);
     return account.id;
   };
   const mfaId = await add('ro-mfa', { requireMfa: true });
   const approvalId = await add('ro-approval', { requireApproval: { approverUsers: [me.user.id], requiredApprovals: 1 } });
   const aliceId = await inviteUser(stack, ALICE.email, ALICE.password);
-  await stack.api('POST', `/projects/${stack.projectId}/policies`, { name: 'alice', users: [aliceId], accounts: [mfaId, approvalId], maxDurationSeconds: 3600 });
+  await stack.api('POST', `/projects/${stack.projectId}/policies`, {
+    name: 'alice',
+    users: [aliceId],
+    accounts: [mfaId, approvalId],
+    maxDurationSeconds: 3600,
+  });
   return { mfaId, approvalId, aliceId };
 }
 

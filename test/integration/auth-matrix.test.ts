@@ -30,34 +30,79 @@ interface Case {
 
 const CASES: Case[] = [
   { name: 'scram, no TLS', authMethod: 'scram-sha-256', serverTls: false, ssl: { enabled: false, rejectUnauthorized: false }, expect: { ok: true } },
-  { name: 'scram, TLS verified with custom CA (SCRAM-SHA-256-PLUS)', authMethod: 'scram-sha-256', serverTls: true, ssl: { enabled: true, rejectUnauthorized: true, ca: 'trusted' }, expect: { ok: true } },
-  { name: 'md5 (allowed), TLS verified with custom CA', authMethod: 'md5', serverTls: true, ssl: { enabled: true, rejectUnauthorized: true, ca: 'trusted' }, allow: { md5: true }, expect: { ok: true } },
-  { name: 'md5 (allowed), no TLS', authMethod: 'md5', serverTls: false, ssl: { enabled: false, rejectUnauthorized: false }, allow: { md5: true }, expect: { ok: true } },
-  { name: 'md5 not allowed: refused, no password sent', authMethod: 'md5', serverTls: false, ssl: { enabled: false, rejectUnauthorized: false }, expect: { code: '28000', message: /MD5.*does not allow.*sent no password/ } },
-  { name: 'cleartext (allowed), TLS verified with custom CA', authMethod: 'password', serverTls: true, ssl: { enabled: true, rejectUnauthorized: true, ca: 'trusted' }, allow: { cleartext: true }, expect: { ok: true } },
+  {
+    name: 'scram, TLS verified with custom CA (SCRAM-SHA-256-PLUS)',
+    authMethod: 'scram-sha-256',
+    serverTls: true,
+    ssl: { enabled: true, rejectUnauthorized: true, ca: 'trusted' },
+    expect: { ok: true },
+  },
+  {
+    name: 'md5 (allowed), TLS verified with custom CA',
+    authMethod: 'md5',
+    serverTls: true,
+    ssl: { enabled: true, rejectUnauthorized: true, ca: 'trusted' },
+    allow: { md5: true },
+    expect: { ok: true },
+  },
+  {
+    name: 'md5 (allowed), no TLS',
+    authMethod: 'md5',
+    serverTls: false,
+    ssl: { enabled: false, rejectUnauthorized: false },
+    allow: { md5: true },
+    expect: { ok: true },
+  },
+  {
+    name: 'md5 not allowed: refused, no password sent',
+    authMethod: 'md5',
+    serverTls: false,
+    ssl: { enabled: false, rejectUnauthorized: false },
+    expect: { code: '28000', message: /MD5.*does not allow.*sent no password/ },
+  },
+  {
+    name: 'cleartext (allowed), TLS verified with custom CA',
+    authMethod: 'password',
+    serverTls: true,
+    ssl: { enabled: true, rejectUnauthorized: true, ca: 'trusted' },
+    allow: { cleartext: true },
+    expect: { ok: true },
+  },
   {
     name: 'cleartext (allowed), TLS without verification: refused, no password sent',
-    authMethod: 'password', serverTls: true, ssl: { enabled: true, rejectUnauthorized: false }, allow: { cleartext: true },
+    authMethod: 'password',
+    serverTls: true,
+    ssl: { enabled: true, rejectUnauthorized: false },
+    allow: { cleartext: true },
     expect: { code: '28000', message: /cleartext.*only over TLS that verifies the server/ },
   },
   {
     name: 'cleartext not allowed, no TLS: refused, no password sent',
-    authMethod: 'password', serverTls: false, ssl: { enabled: false, rejectUnauthorized: false },
+    authMethod: 'password',
+    serverTls: false,
+    ssl: { enabled: false, rejectUnauthorized: false },
     expect: { code: '28000', message: /cleartext.*does not allow/ },
   },
   {
     name: 'TLS required but the server has none: refused, never plaintext',
-    authMethod: 'scram-sha-256', serverTls: false, ssl: { enabled: true, rejectUnauthorized: true },
+    authMethod: 'scram-sha-256',
+    serverTls: false,
+    ssl: { enabled: true, rejectUnauthorized: true },
     expect: { code: '08001', message: /TLS|SSL/i },
   },
   {
     name: 'reject-unauthorized with a CA that did not sign the server: refused',
-    authMethod: 'scram-sha-256', serverTls: true, ssl: { enabled: true, rejectUnauthorized: true, ca: 'other' },
+    authMethod: 'scram-sha-256',
+    serverTls: true,
+    ssl: { enabled: true, rejectUnauthorized: true, ca: 'other' },
     expect: { code: '08001', message: /certificate/i },
   },
   {
     name: 'wrong stored password: the server’s own FATAL',
-    authMethod: 'scram-sha-256', serverTls: false, ssl: { enabled: false, rejectUnauthorized: false }, storedPassword: 'wrong',
+    authMethod: 'scram-sha-256',
+    serverTls: false,
+    ssl: { enabled: false, rejectUnauthorized: false },
+    storedPassword: 'wrong',
     expect: { code: '28P01', message: /password authentication failed/ },
   },
 ];
@@ -118,7 +163,10 @@ describe('gateway authentication matrix', () => {
         expect(rows[0].u).toBe(role);
         expect(rows[0].ssl).toBe(c.serverTls && c.ssl.enabled);
       } else {
-        const err = (await client.connect().then(() => undefined, (e: unknown) => e)) as { code?: string; message?: string; severity?: string } | undefined;
+        const err = (await client.connect().then(
+          () => undefined,
+          (e: unknown) => e,
+        )) as { code?: string; message?: string; severity?: string } | undefined;
         expect(err?.code).toBe(c.expect.code);
         expect(err?.message).toMatch(c.expect.message);
         expect(err?.severity).toBe('FATAL');

@@ -22,7 +22,11 @@ const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
 const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 const execFileP = promisify(execFile);
 
-interface Run { code: number; stdout: string; stderr: string }
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
 
 let home: string;
 beforeAll(async () => {
@@ -173,7 +177,9 @@ describe('issue 14 CLI: --version everywhere', () => {
     expect((await capture(() => server(['start', '--version']))).stdout.trim()).toBe(`gatehouse-server ${VERSION}`);
     expect((await capture(() => gateway(['--version']))).stdout.trim()).toBe(`gatehouse-gateway ${VERSION}`);
     const bins = ['gatehouse', 'gatehouse-server', 'gatehouse-gateway'];
-    const outs = await Promise.all(bins.map((b) => execFileP(process.execPath, [join(ROOT, 'bin', `${b}.mjs`), '--version'], { env: { ...process.env, GATEHOUSE_HOME: home } })));
+    const outs = await Promise.all(
+      bins.map((b) => execFileP(process.execPath, [join(ROOT, 'bin', `${b}.mjs`), '--version'], { env: { ...process.env, GATEHOUSE_HOME: home } })),
+    );
     outs.forEach((o, i) => expect(o.stdout.trim()).toBe(`${bins[i]} ${VERSION}`));
   });
 });
@@ -190,8 +196,10 @@ describe('issue 14 CLI: a second demo on a taken port, npm start without Electro
     const port = (busy.address() as { port: number }).port;
     const script = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { demo: string } }).scripts.demo;
     const started = Date.now();
-    const r = await execFileP('sh', ['-c', `exec ${script} --json --port ${port}`], { cwd: ROOT, env: { ...process.env, TMPDIR: home } })
-      .then((o) => ({ code: 0, ...o }), (e: { code: number; stdout: string; stderr: string }) => e);
+    const r = await execFileP('sh', ['-c', `exec ${script} --json --port ${port}`], { cwd: ROOT, env: { ...process.env, TMPDIR: home } }).then(
+      (o) => ({ code: 0, ...o }),
+      (e: { code: number; stdout: string; stderr: string }) => e,
+    );
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
     expect(r.stderr).toContain(`port ${port} is taken`);
@@ -204,7 +212,10 @@ describe('issue 14 CLI: a second demo on a taken port, npm start without Electro
     const present = existsSync(join(ROOT, 'node_modules/electron/path.txt'));
     // a binary that is not there stands for "no runtime" wherever the suite runs
     const env = { ...process.env, GATEHOUSE_ELECTRON: join(home, 'no-electron-here') };
-    const r = await execFileP('npm', ['start', '--silent'], { cwd: ROOT, env }).then((o) => ({ code: 0, ...o }), (e: { code: number; stdout: string; stderr: string }) => e);
+    const r = await execFileP('npm', ['start', '--silent'], { cwd: ROOT, env }).then(
+      (o) => ({ code: 0, ...o }),
+      (e: { code: number; stdout: string; stderr: string }) => e,
+    );
     expect(r.code).toBe(1);
     const lines = r.stderr.trim().split('\n');
     expect(lines).toHaveLength(1);
@@ -212,8 +223,13 @@ describe('issue 14 CLI: a second demo on a taken port, npm start without Electro
     expect(r.stderr).not.toMatch(/\n\s+at /);
     if (!present) {
       // and with nothing configured, the download is tried, fails here (no network), and is explained
-      const offline = await execFileP('npm', ['start', '--silent'], { cwd: ROOT, env: { ...process.env, GATEHOUSE_ELECTRON: '', ELECTRON_MIRROR: 'http://127.0.0.1:1/' } })
-        .then((o) => ({ code: 0, ...o }), (e: { code: number; stdout: string; stderr: string }) => e);
+      const offline = await execFileP('npm', ['start', '--silent'], {
+        cwd: ROOT,
+        env: { ...process.env, GATEHOUSE_ELECTRON: '', ELECTRON_MIRROR: 'http://127.0.0.1:1/' },
+      }).then(
+        (o) => ({ code: 0, ...o }),
+        (e: { code: number; stdout: string; stderr: string }) => e,
+      );
       expect(offline.code).toBe(1);
       expect(offline.stderr).toMatch(/cannot run the desktop app: Electron's runtime was never downloaded .*the download failed/);
       expect(offline.stderr).not.toMatch(/\n\s+at /);

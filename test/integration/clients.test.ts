@@ -59,7 +59,10 @@ describe('gatehouse db access', () => {
 
   it('refuses another database with a FATAL that names the right one', async () => {
     const client = new pg.Client({ connectionString: rw.url.replace(/\/shop$/, '/postgres') });
-    const err = await client.connect().then(() => undefined, (e: { code?: string; message: string }) => e);
+    const err = await client.connect().then(
+      () => undefined,
+      (e: { code?: string; message: string }) => e,
+    );
     expect(err?.code).toBe('3D000');
     expect(err?.message).toContain('shop');
   });
@@ -164,7 +167,10 @@ describe('gatehouse db access', () => {
     const client = new pg.Client({ connectionString: rw.url });
     await client.connect();
     const { processID, secretKey } = client as unknown as { processID: number; secretKey: number };
-    const pending = client.query('select pg_sleep(30)').then(() => undefined, (e: { code?: string }) => e.code);
+    const pending = client.query('select pg_sleep(30)').then(
+      () => undefined,
+      (e: { code?: string }) => e.code,
+    );
     await new Promise((r) => setTimeout(r, 300));
     const started = Date.now();
     const key = Buffer.alloc(4);
@@ -201,11 +207,19 @@ describe('gatehouse db access', () => {
     await client.end();
 
     type Event = { type: string; sql?: string; params?: unknown; outcome?: { status: string; tag?: string; rows?: number; sqlstate?: string } };
-    const events = await waitUntil('the statements in the session log', async () => {
-      const res = await user.run(['sessions', 'logs', rw.sessionId, '--json']);
-      const evs = res.stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Event);
-      return evs.some((e) => e.sql?.includes('missing_table_for_log')) ? evs : undefined;
-    }, 15_000);
+    const events = await waitUntil(
+      'the statements in the session log',
+      async () => {
+        const res = await user.run(['sessions', 'logs', rw.sessionId, '--json']);
+        const evs = res.stdout
+          .trim()
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l) as Event);
+        return evs.some((e) => e.sql?.includes('missing_table_for_log')) ? evs : undefined;
+      },
+      15_000,
+    );
 
     const simple = events.find((e) => e.sql?.includes('logged-simple'));
     expect(simple?.outcome).toMatchObject({ status: 'ok', tag: 'SELECT 1', rows: 1 });

@@ -53,7 +53,9 @@ export function startProc(bin: string, args: string[], env: NodeJS.ProcessEnv): 
 export async function until<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 15_000, stepMs = 50): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const value = await Promise.resolve().then(probe).catch(() => undefined);
+    const value = await Promise.resolve()
+      .then(probe)
+      .catch(() => undefined);
     if (value !== undefined && value !== false) return value;
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, stepMs));
@@ -181,9 +183,21 @@ export async function startClusterStack(opts: { replicas: number; heartbeatMs?: 
   };
   const email = 'admin@cluster.local';
   const password = randomBytes(12).toString('hex');
-  const boot = startProc('gatehouse-server.mjs', ['bootstrap', '--data-dir', join(dir, 'server'), '--email', email, '--password', password, '--project', 'ops', '--json'], env);
+  const boot = startProc(
+    'gatehouse-server.mjs',
+    ['bootstrap', '--data-dir', join(dir, 'server'), '--email', email, '--password', password, '--project', 'ops', '--json'],
+    env,
+  );
   await until('bootstrap', () => boot.exited(), 60_000);
-  const projectId = (JSON.parse(boot.output().split('\n').filter((l) => l.startsWith('{"userId"')).pop() ?? '{}') as { projectId?: string }).projectId;
+  const projectId = (
+    JSON.parse(
+      boot
+        .output()
+        .split('\n')
+        .filter((l) => l.startsWith('{"userId"'))
+        .pop() ?? '{}',
+    ) as { projectId?: string }
+  ).projectId;
   if (!projectId) throw new Error(`bootstrap failed: ${boot.output().slice(-500)}`);
 
   const ports = await Promise.all(Array.from({ length: opts.replicas }, () => freePort()));
@@ -195,12 +209,16 @@ export async function startClusterStack(opts: { replicas: number; heartbeatMs?: 
   const startReplica = async (index: number) => {
     const r = replicas[index];
     r.proc = startProc('gatehouse-server.mjs', ['start', '--data-dir', join(dir, `server-${index}`), '--host', '127.0.0.1', '--port', String(r.port)], env);
-    await until(`replica ${index} to listen`, async () => {
-      if (r.proc.exited()) throw new Error(`replica ${index} exited: ${r.proc.output().slice(-800)}`);
-      const res = await request(`${r.url}/healthz`);
-      await res.body.dump();
-      return res.statusCode === 200;
-    }, 60_000);
+    await until(
+      `replica ${index} to listen`,
+      async () => {
+        if (r.proc.exited()) throw new Error(`replica ${index} exited: ${r.proc.output().slice(-800)}`);
+        const res = await request(`${r.url}/healthz`);
+        await res.body.dump();
+        return res.statusCode === 200;
+      },
+      60_000,
+    );
   };
   cleanups.push(async () => {
     for (const r of replicas) await r.proc?.kill();
@@ -210,7 +228,11 @@ export async function startClusterStack(opts: { replicas: number; heartbeatMs?: 
   const api = async <T>(method: string, path: string, body?: unknown, replica?: number) => {
     const base = replica === undefined ? lb.url : replicas[replica].url;
     if (!token) {
-      const res = await request(`${base}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password }) });
+      const res = await request(`${base}/api/v1/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email, password }),
+      });
       token = ((await res.body.json()) as { accessToken: string }).accessToken;
     }
     const res = await request(`${base}/api/v1${path}`, {
@@ -243,7 +265,10 @@ export async function startClusterStack(opts: { replicas: number; heartbeatMs?: 
       api,
       startReplica,
       startGateway() {
-        const proc = startProc('gatehouse-gateway.mjs', ['start', '--domain', lb.url, '--data-dir', gatewayDir, '--health-port', String(healthPort)], { ...env, DATABASE_URL: '' });
+        const proc = startProc('gatehouse-gateway.mjs', ['start', '--domain', lb.url, '--data-dir', gatewayDir, '--health-port', String(healthPort)], {
+          ...env,
+          DATABASE_URL: '',
+        });
         stack.gateway = proc;
         return proc;
       },
@@ -260,7 +285,12 @@ export async function startClusterStack(opts: { replicas: number; heartbeatMs?: 
     cleanups.push(() => stack.gateway?.kill() ?? Promise.resolve());
     if (opts.startGateway !== false) {
       stack.startGateway();
-      await until('the gateway to link', async () => (await api<{ gateways: Array<{ id: string; connected: boolean }> }>('GET', '/gateways')).body.gateways.find((g) => g.id === gatewayId)?.connected, 30_000);
+      await until(
+        'the gateway to link',
+        async () =>
+          (await api<{ gateways: Array<{ id: string; connected: boolean }> }>('GET', '/gateways')).body.gateways.find((g) => g.id === gatewayId)?.connected,
+        30_000,
+      );
     }
     const { body } = await api<{ resource: { id: string } }>('POST', `/projects/${projectId}/resources`, {
       name: RESOURCE,
@@ -280,7 +310,12 @@ export async function startClusterStack(opts: { replicas: number; heartbeatMs?: 
 }
 
 /** The gateway's health report (`--health-port`). */
-export async function gatewayHealth(port: number): Promise<{ status: number; body: { status: string; linked: boolean; links: Array<{ state: string; replicaId?: string; role: string }>; events: { unacked: number } } }> {
+export async function gatewayHealth(
+  port: number,
+): Promise<{
+  status: number;
+  body: { status: string; linked: boolean; links: Array<{ state: string; replicaId?: string; role: string }>; events: { unacked: number } };
+}> {
   const res = await request(`http://127.0.0.1:${port}/healthz`);
   return { status: res.statusCode, body: (await res.body.json()) as never };
 }
@@ -295,7 +330,10 @@ export class CounterWorkload {
   errors = 0;
 
   /** `from`: the first value is from + 1 (two workloads on one table use apart ranges). */
-  constructor(private readonly url: string, from = 0) {
+  constructor(
+    private readonly url: string,
+    from = 0,
+  ) {
     this.next = from;
   }
 

@@ -45,7 +45,13 @@ describe('npm run demo -- --json', () => {
     const lines = stdout.trim().split('\n');
     expect(lines).toHaveLength(1);
     // issue 14: it said what it was doing, on stderr
-    for (const step of ['starting PostgreSQL', "creating the control plane's store", 'starting the control plane on', 'enrolling and starting a gateway', 'registering demo-postgres']) {
+    for (const step of [
+      'starting PostgreSQL',
+      "creating the control plane's store",
+      'starting the control plane on',
+      'enrolling and starting a gateway',
+      'registering demo-postgres',
+    ]) {
       expect(stderr).toContain(`demo: ${step}`);
     }
     expect(stderr).toMatch(/demo: ready in \d+\.\d s/);
@@ -63,7 +69,13 @@ describe('npm run demo -- --json', () => {
     expect(page.statusCode).toBe(200);
     expect(await page.body.text()).toContain('<div id="root">');
 
-    const stackLike = { domain: info.domain, email: info.email, password: info.password, projectId: info.projectId, resource: info.resource } as unknown as Stack;
+    const stackLike = {
+      domain: info.domain,
+      email: info.email,
+      password: info.password,
+      projectId: info.projectId,
+      resource: info.resource,
+    } as unknown as Stack;
     const user = await CliUser.login(stackLike);
     const access = await user.access(stackLike, { account: 'readonly' });
     const client = new pg.Client({ connectionString: access.url });
@@ -83,7 +95,10 @@ describe('npm run demo -- --json', () => {
     await stderrClosed;
     expect(stderr).toContain('demo: stopping');
     expect(stdout.trim().split('\n')).toHaveLength(1); // still that one line
-    const after = await request(`${info.domain as string}/healthz`).then(() => 'up', () => 'down');
+    const after = await request(`${info.domain as string}/healthz`).then(
+      () => 'up',
+      () => 'down',
+    );
     expect(after).toBe('down');
   }, 150_000);
 });

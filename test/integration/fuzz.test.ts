@@ -63,7 +63,7 @@ describe('bad input at the local proxy and the gateway', () => {
   it('garbage before the startup packet: 08P01, then the next client is served', async () => {
     for (let i = 0; i < 20; i++) {
       const raw = await RawClient.connect(access.port);
-      raw.write(randomBytes(1 + (i * 37) % 300));
+      raw.write(randomBytes(1 + ((i * 37) % 300)));
       raw.write(Buffer.alloc(8)); // a zero-length packet is never valid
       const reason = await closeReason(raw);
       if (reason.sqlstate) expect(reason.sqlstate).toBe('08P01');

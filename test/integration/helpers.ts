@@ -65,11 +65,16 @@ export class CliUser {
   /** `gatehouse db access … --json`, resolved once the local proxy is ready. */
   async access(stack: Stack, opts: { account: string; resource?: string; duration?: string; port?: number }): Promise<Access> {
     const args = [
-      'db', 'access',
-      '--resource', opts.resource ?? stack.resource,
-      '--account', opts.account,
-      '--project-id', stack.projectId,
-      '--duration', opts.duration ?? '1h',
+      'db',
+      'access',
+      '--resource',
+      opts.resource ?? stack.resource,
+      '--account',
+      opts.account,
+      '--project-id',
+      stack.projectId,
+      '--duration',
+      opts.duration ?? '1h',
       '--json',
     ];
     if (opts.port !== undefined) args.push('--port', String(opts.port));

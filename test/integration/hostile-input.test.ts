@@ -29,7 +29,11 @@ afterAll(async () => {
   await stack?.close();
 });
 
-function send(method: string, target: string | Buffer, options: { body?: unknown; auth?: boolean; headers?: Record<string, string> } = {}): Promise<RawOutcome> {
+function send(
+  method: string,
+  target: string | Buffer,
+  options: { body?: unknown; auth?: boolean; headers?: Record<string, string> } = {},
+): Promise<RawOutcome> {
   const headers: Record<string, string> = { ...options.headers };
   if (options.auth !== false) headers.Authorization = `Bearer ${token}`;
   let body: string | undefined;

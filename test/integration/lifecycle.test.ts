@@ -47,7 +47,10 @@ describe('session lifecycle', () => {
     expect(error?.message).toMatch(/expired/i);
 
     const late = new pg.Client({ connectionString: access.url });
-    const err = await late.connect().then<undefined, PgError>(() => undefined, (e: PgError) => e);
+    const err = await late.connect().then<undefined, PgError>(
+      () => undefined,
+      (e: PgError) => e,
+    );
     // Not "connection refused": the port keeps answering with the reason for a moment.
     expect(err?.code).toBe('57P01');
     expect(err?.message).toMatch(/expired/i);
@@ -88,31 +91,42 @@ describe('session lifecycle', () => {
 
     // SIGKILL: no chance to flush or say goodbye.
     await stack.gateway.kill('SIGKILL');
-    const lost = await client.query('select 1').then(() => undefined, (e: PgError) => e);
+    const lost = await client.query('select 1').then(
+      () => undefined,
+      (e: PgError) => e,
+    );
     expect(lost).toBeDefined();
     await client.end().catch(() => undefined);
 
     await stack.restartGateway();
-    const after = await waitUntil('a new connection through the restarted gateway', async () => {
-      const c = new pg.Client({ connectionString: access.url });
-      try {
-        await c.connect();
-        const { rows } = await c.query('select 99 as after_restart');
-        await c.end();
-        return rows[0].after_restart as number;
-      } catch {
-        await c.end().catch(() => undefined);
-        return undefined;
-      }
-    }, 20_000);
+    const after = await waitUntil(
+      'a new connection through the restarted gateway',
+      async () => {
+        const c = new pg.Client({ connectionString: access.url });
+        try {
+          await c.connect();
+          const { rows } = await c.query('select 99 as after_restart');
+          await c.end();
+          return rows[0].after_restart as number;
+        } catch {
+          await c.end().catch(() => undefined);
+          return undefined;
+        }
+      },
+      20_000,
+    );
     expect(after).toBe(99);
 
     type Event = { seq: number; type: string; sql?: string };
-    const events = await waitUntil('all 20 statements recorded before the kill', async () => {
-      const res = await stack.api<{ events: Event[] }>('GET', `/sessions/${access.sessionId}/logs?limit=1000`);
-      const before = res.events.filter((e) => e.sql?.includes('before_kill'));
-      return before.length >= 20 && res.events.some((e) => e.sql?.includes('after_restart')) ? res.events : undefined;
-    }, 20_000);
+    const events = await waitUntil(
+      'all 20 statements recorded before the kill',
+      async () => {
+        const res = await stack.api<{ events: Event[] }>('GET', `/sessions/${access.sessionId}/logs?limit=1000`);
+        const before = res.events.filter((e) => e.sql?.includes('before_kill'));
+        return before.length >= 20 && res.events.some((e) => e.sql?.includes('after_restart')) ? res.events : undefined;
+      },
+      20_000,
+    );
     const before = events.filter((e) => e.sql?.includes('before_kill'));
     expect(before.map((e) => e.sql)).toEqual(Array.from({ length: 20 }, (_, i) => `select ${i} as before_kill`));
     // Exactly once: no duplicates from resending after the restart.

@@ -17,7 +17,17 @@ import { SettingsStore } from '../../main/core/settings/settings-store.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../fixtures/postgres.ts';
 import { CliUser } from './helpers.ts';
-import { ACCOUNT, RESOURCE, CounterWorkload, gatewayHealth, loggedInserts, sessionEvents, startClusterStack, until, type ClusterStack } from './cluster-stack.ts';
+import {
+  ACCOUNT,
+  RESOURCE,
+  CounterWorkload,
+  gatewayHealth,
+  loggedInserts,
+  sessionEvents,
+  startClusterStack,
+  until,
+  type ClusterStack,
+} from './cluster-stack.ts';
 
 let stack: ClusterStack;
 let user: CliUser;
@@ -56,10 +66,14 @@ type PgError = Error & { code?: string };
 
 describe('issue 9: control plane replicas are one service', () => {
   it('the gateway links to every replica and shows as connected on each', async () => {
-    const health = await until('links to both replicas', async () => {
-      const h = await gatewayHealth(stack.healthPort);
-      return h.body.links.filter((l) => l.state === 'connected').length === 2 ? h : undefined;
-    }, 15_000);
+    const health = await until(
+      'links to both replicas',
+      async () => {
+        const h = await gatewayHealth(stack.healthPort);
+        return h.body.links.filter((l) => l.state === 'connected').length === 2 ? h : undefined;
+      },
+      15_000,
+    );
     expect(new Set(health.body.links.filter((l) => l.state === 'connected').map((l) => l.replicaId)).size).toBe(2);
     for (const replica of [0, 1]) {
       const { body } = await stack.api<{ gateways: Array<{ id: string; connected: boolean }> }>('GET', '/gateways', undefined, replica);
@@ -68,7 +82,10 @@ describe('issue 9: control plane replicas are one service', () => {
   }, 30_000);
 
   it('a session created on either replica works through a tunnel on either', async () => {
-    for (const [api, tunnel] of [[0, 1], [1, 0]]) {
+    for (const [api, tunnel] of [
+      [0, 1],
+      [1, 0],
+    ]) {
       pin(api, tunnel);
       const before = stack.lb.served.length;
       const access = await user.access(stack.asStack, { account: ACCOUNT, port: await freePort() });
@@ -174,7 +191,12 @@ describe('issue 10 item 7: changing or deleting an account or resource ends its 
     await expectEndsWithin1s(h, () => stack.api('DELETE', `/accounts/${accountId}`, undefined, 0));
 
     const created = await stack.api<{ resource: { id: string } }>('POST', `/projects/${projectId}/resources`, {
-      name: 'app-db-doomed', gatewayId: stack.gatewayId, host: '127.0.0.1', port: stack.pg.port, database: 'app', ssl: { enabled: false, rejectUnauthorized: false },
+      name: 'app-db-doomed',
+      gatewayId: stack.gatewayId,
+      host: '127.0.0.1',
+      port: stack.pg.port,
+      database: 'app',
+      ssl: { enabled: false, rejectUnauthorized: false },
     });
     await stack.api('POST', `/resources/${created.body.resource.id}/accounts`, { name: 'rw', username: 'app_rw', password: stack.appPassword });
     const h2 = await held('rw', 'app-db-doomed');
@@ -208,19 +230,29 @@ describe('issue 9: losing a replica', () => {
     expect(first.stderr).toContain('connection to Gatehouse lost, reconnecting…');
 
     const ran = await stack.counterRows();
-    const logged = await until('both session logs to hold every statement that ran', async () => {
-      const values = [...loggedInserts(await sessionEvents(stack, first.sessionId)), ...loggedInserts(await sessionEvents(stack, second.sessionId))].sort((a, b) => a - b);
-      return values.length >= ran.length ? values : undefined;
-    }, 20_000);
+    const logged = await until(
+      'both session logs to hold every statement that ran',
+      async () => {
+        const values = [...loggedInserts(await sessionEvents(stack, first.sessionId)), ...loggedInserts(await sessionEvents(stack, second.sessionId))].sort(
+          (a, b) => a - b,
+        );
+        return values.length >= ran.length ? values : undefined;
+      },
+      20_000,
+    );
     expect(logged).toEqual(ran);
     for (const { n } of [...work.ok, ...work2.ok]) expect(ran).toContain(n);
     const { body } = await stack.api<{ gateways: Array<{ id: string; connected: boolean }> }>('GET', '/gateways', undefined, 1);
     expect(body.gateways.find((g) => g.id === stack.gatewayId)?.connected).toBe(true);
     // The dead replica leaves the cluster by itself (3 missed heartbeats): the gateway stops dialing it.
-    await until('the gateway to drop the dead replica', async () => {
-      const { body: health } = await gatewayHealth(stack.healthPort);
-      return !health.links.some((l) => (l as { url?: string }).url === stack.replicas[0].url) && health.links.some((l) => l.state === 'connected');
-    }, 10_000);
+    await until(
+      'the gateway to drop the dead replica',
+      async () => {
+        const { body: health } = await gatewayHealth(stack.healthPort);
+        return !health.links.some((l) => (l as { url?: string }).url === stack.replicas[0].url) && health.links.some((l) => l.state === 'connected');
+      },
+      10_000,
+    );
     measured('SIGKILL of replica 0 → the gateway stopped dialing it', Date.now() - killedAt);
     await first.stop();
   }, 120_000);

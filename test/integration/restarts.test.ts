@@ -35,10 +35,14 @@ describe('issue 9: a gateway that never gives up', () => {
       await stack.replicas[0].proc.kill(signal);
       const down = Date.now();
       // The gateway notices, stays up and says it is reconnecting.
-      const health = await until('the gateway to report the link down', async () => {
-        const h = await gatewayHealth(stack.healthPort);
-        return h.status === 503 ? h : undefined;
-      }, 10_000);
+      const health = await until(
+        'the gateway to report the link down',
+        async () => {
+          const h = await gatewayHealth(stack.healthPort);
+          return h.status === 503 ? h : undefined;
+        },
+        10_000,
+      );
       expect(health.body).toMatchObject({ status: 'reconnecting', linked: false });
       await new Promise((r) => setTimeout(r, 2_500)); // a few redial attempts while it is away
       expect(gateway.exited()).toBe(false);
@@ -53,7 +57,9 @@ describe('issue 9: a gateway that never gives up', () => {
     }
     expect(gateway.exited()).toBe(false);
     // One readable line per failed attempt, and the relink.
-    expect(gateway.output()).toMatch(/cannot reach the control plane at http:\/\/127\.0\.0\.1:\d+ \((connection refused|connection reset)\); attempt \d+ failed, retrying in/);
+    expect(gateway.output()).toMatch(
+      /cannot reach the control plane at http:\/\/127\.0\.0\.1:\d+ \((connection refused|connection reset)\); attempt \d+ failed, retrying in/,
+    );
     expect(gateway.output()).toMatch(/linked to the control plane at .* after \d+ attempts/);
 
     await until('queries still running after the second restart', () => work.ok.at(-1)!.at > Date.now() - 1_000, 10_000);
@@ -67,10 +73,14 @@ describe('issue 9: a gateway that never gives up', () => {
     // Every statement that ran is logged exactly once, and nothing else: the counter table decides.
     const ran = await stack.counterRows();
     expect(ran.length).toBeGreaterThanOrEqual(work.ok.length);
-    const events = await until('the session log to catch up', async () => {
-      const e = await sessionEvents(stack, access.sessionId);
-      return loggedInserts(e).length >= ran.length ? e : undefined;
-    }, 20_000).catch(async () => sessionEvents(stack, access.sessionId));
+    const events = await until(
+      'the session log to catch up',
+      async () => {
+        const e = await sessionEvents(stack, access.sessionId);
+        return loggedInserts(e).length >= ran.length ? e : undefined;
+      },
+      20_000,
+    ).catch(async () => sessionEvents(stack, access.sessionId));
     const logged = loggedInserts(events);
     const missing = ran.filter((n) => !logged.includes(n));
     const about = events.filter((e) => missing.some((n) => e.sql?.includes(`(${n})`)));

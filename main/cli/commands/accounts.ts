@@ -37,16 +37,21 @@ export async function accountsList(argv: string[], io: CliIo): Promise<number> {
       return 0;
     }
     const several = projects.length > 1;
-    out(io, table(
-      [...(several ? ['PROJECT'] : []), 'RESOURCE', 'ACCOUNT', 'DB USER', 'MFA', 'APPROVAL', 'MAX DURATION'],
-      rows.map(({ project, account: a }) => [
-        ...(several ? [project.name ?? project.id] : []),
-        a.resource.name, a.name, a.username,
-        a.requireMfa ? 'required' : '-',
-        a.requireApproval ? 'required' : '-',
-        a.maxDurationSeconds ? formatSeconds(a.maxDurationSeconds) : '-',
-      ]),
-    ));
+    out(
+      io,
+      table(
+        [...(several ? ['PROJECT'] : []), 'RESOURCE', 'ACCOUNT', 'DB USER', 'MFA', 'APPROVAL', 'MAX DURATION'],
+        rows.map(({ project, account: a }) => [
+          ...(several ? [project.name ?? project.id] : []),
+          a.resource.name,
+          a.name,
+          a.username,
+          a.requireMfa ? 'required' : '-',
+          a.requireApproval ? 'required' : '-',
+          a.maxDurationSeconds ? formatSeconds(a.maxDurationSeconds) : '-',
+        ]),
+      ),
+    );
     const first = rows[0];
     const projectFlag = several ? ` --project-id ${first.project.name ?? first.project.id}` : '';
     err(io, `\nStart a session: gatehouse db access --resource ${first.account.resource.name} --account ${first.account.name}${projectFlag}`);

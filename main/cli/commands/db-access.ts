@@ -22,22 +22,30 @@ const ENDED_LINGER_MS = 3_000;
  * session on the server) or until the session ends by itself (expiry, revocation).
  */
 export async function dbAccess(argv: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parse(COMMAND, argv, {
-    ...COMMON_OPTIONS,
-    resource: { type: 'string' },
-    account: { type: 'string' },
-    'project-id': { type: 'string' },
-    duration: { type: 'string', default: '1h' },
-    port: { type: 'string' },
-    json: { type: 'boolean' },
-    reason: { type: 'string' },
-    'request-id': { type: 'string' },
-    'local-password': { type: 'boolean' },
-    again: { type: 'string' },
-    ...MFA_OPTIONS,
-  }, true);
+  const { values, positionals } = parse(
+    COMMAND,
+    argv,
+    {
+      ...COMMON_OPTIONS,
+      resource: { type: 'string' },
+      account: { type: 'string' },
+      'project-id': { type: 'string' },
+      duration: { type: 'string', default: '1h' },
+      port: { type: 'string' },
+      json: { type: 'boolean' },
+      reason: { type: 'string' },
+      'request-id': { type: 'string' },
+      'local-password': { type: 'boolean' },
+      again: { type: 'string' },
+      ...MFA_OPTIONS,
+    },
+    true,
+  );
   if (positionals.length > 0) {
-    throw new UsageError(`unexpected "${positionals.join(' ')}": name them with flags, e.g. --resource ${positionals[0]} --account ${positionals[1] ?? 'A'}`, COMMAND);
+    throw new UsageError(
+      `unexpected "${positionals.join(' ')}": name them with flags, e.g. --resource ${positionals[0]} --account ${positionals[1] ?? 'A'}`,
+      COMMAND,
+    );
   }
   const mfaMethod = parseMfaMethod(COMMAND, values['mfa-method']);
   const again = values.again;
@@ -58,7 +66,10 @@ export async function dbAccess(argv: string[], io: CliIo): Promise<number> {
       // Access again: the same account (and, unless --duration is given, the same length) as that session
       const previous = await ctx.api.getSession(again);
       if (previous.status === 'active' && Date.parse(previous.expiresAt) > Date.now()) {
-        throw new UsageError(`session ${again} is still active (until ${localTime(previous.expiresAt)}): use it, or 'gatehouse sessions extend ${again} --duration 30m'`, COMMAND);
+        throw new UsageError(
+          `session ${again} is still active (until ${localTime(previous.expiresAt)}): use it, or 'gatehouse sessions extend ${again} --duration 30m'`,
+          COMMAND,
+        );
       }
       againProject = previous.projectId;
       resource = previous.resource.name;
@@ -102,20 +113,34 @@ export async function dbAccess(argv: string[], io: CliIo): Promise<number> {
       });
     });
     const ready = await startThroughGate(
-      io, ctx.api, { projectId, resource, account, duration, port, ...(values['local-password'] === true && { localPassword: true }) },
+      io,
+      ctx.api,
+      { projectId, resource, account, duration, port, ...(values['local-password'] === true && { localPassword: true }) },
       { mfaCode: values['mfa-code'], mfaMethod, reason: values.reason, requestId: values['request-id'], signal: stopWaiting.signal },
-      (req) => manager.start(req).catch(async (e: unknown) => {
-        const taken = hasCode(e, ErrorCodes.PORT_IN_USE) ? (e as GatehouseError).details?.port : undefined;
-        if (taken === undefined) throw e;
-        const holder = await running.onPort(taken);
-        if (holder) throw new Error(alreadyRunning(holder).replace(/^gatehouse: /, ''));
-        throw new Error(`port ${taken}${port === undefined ? ', this account\'s usual one,' : ''} is in use by another program (the desktop app may have a session for this account: use or stop that one); or pick another port with --port`);
-      }),
+      (req) =>
+        manager.start(req).catch(async (e: unknown) => {
+          const taken = hasCode(e, ErrorCodes.PORT_IN_USE) ? (e as GatehouseError).details?.port : undefined;
+          if (taken === undefined) throw e;
+          const holder = await running.onPort(taken);
+          if (holder) throw new Error(alreadyRunning(holder).replace(/^gatehouse: /, ''));
+          throw new Error(
+            `port ${taken}${port === undefined ? ", this account's usual one," : ''} is in use by another program (the desktop app may have a session for this account: use or stop that one); or pick another port with --port`,
+          );
+        }),
     );
     printReady(io, ready, values.json === true);
     const entry = {
-      pid: process.pid, domain: ctx.domain, projectId, resource, account, resourceName: ready.resourceName,
-      accountName: ready.accountName, port: ready.port, url: ready.url, sessionId: ready.sessionId, expiresAt: ready.expiresAt,
+      pid: process.pid,
+      domain: ctx.domain,
+      projectId,
+      resource,
+      account,
+      resourceName: ready.resourceName,
+      accountName: ready.accountName,
+      port: ready.port,
+      url: ready.url,
+      sessionId: ready.sessionId,
+      expiresAt: ready.expiresAt,
       publicKeyPem: manager.publicKeyOf(ready.sessionId),
     };
     forget = await running.add(entry);
@@ -153,7 +178,10 @@ export async function dbAccess(argv: string[], io: CliIo): Promise<number> {
 function printReady(io: CliIo, s: AccessStatus & { localPassword?: string }, json: boolean): void {
   const url = s.localPassword !== undefined ? connectionUrl({ username: s.username, port: s.port, database: s.database, password: s.localPassword }) : s.url;
   if (json) {
-    out(io, JSON.stringify({ url, port: s.port, sessionId: s.sessionId, expiresAt: s.expiresAt, ...(s.localPassword !== undefined && { localPassword: true }) }));
+    out(
+      io,
+      JSON.stringify({ url, port: s.port, sessionId: s.sessionId, expiresAt: s.expiresAt, ...(s.localPassword !== undefined && { localPassword: true }) }),
+    );
     return;
   }
   const jdbcPassword = s.localPassword !== undefined ? `&password=${encodeURIComponent(s.localPassword)}` : '';
@@ -183,19 +211,29 @@ function alreadyRunning(s: RunningSession): string {
 /** Like the desktop app: a warning on stderr 5 minutes before expiry (at once for shorter sessions). */
 function warnBeforeExpiry(io: CliIo, s: AccessStatus): NodeJS.Timeout {
   const expiresAt = Date.parse(s.expiresAt);
-  const timer = setTimeout(() => {
-    err(io, `Session ${s.sessionId} expires in ${describeTimeLeft(expiresAt - Date.now())} (at ${localTime(s.expiresAt)}); open connections are closed then. Run gatehouse db access again for a new one.`);
-  }, Math.max(0, expiresAt - EXPIRY_WARNING_MS - Date.now()));
+  const timer = setTimeout(
+    () => {
+      err(
+        io,
+        `Session ${s.sessionId} expires in ${describeTimeLeft(expiresAt - Date.now())} (at ${localTime(s.expiresAt)}); open connections are closed then. Run gatehouse db access again for a new one.`,
+      );
+    },
+    Math.max(0, expiresAt - EXPIRY_WARNING_MS - Date.now()),
+  );
   timer.unref();
   return timer;
 }
 
 function describeEnd(reason: AccessStatus['endReason']): string {
   switch (reason) {
-    case 'expired': return 'expired';
-    case 'revoked': return 'revoked by an administrator';
-    case 'ended': return 'ended on the server';
-    default: return 'ended';
+    case 'expired':
+      return 'expired';
+    case 'revoked':
+      return 'revoked by an administrator';
+    case 'ended':
+      return 'ended on the server';
+    default:
+      return 'ended';
   }
 }
 

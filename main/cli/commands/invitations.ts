@@ -19,12 +19,17 @@ const PROMPT_ATTEMPTS = 3;
  * The link carries the server's address; a bare code needs --domain (or a signed-in one).
  */
 export async function invitationsAccept(argv: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parse(COMMAND, argv, {
-    ...COMMON_OPTIONS,
-    ...MFA_OPTIONS,
-    password: { type: 'string' },
-    name: { type: 'string' },
-  }, true);
+  const { values, positionals } = parse(
+    COMMAND,
+    argv,
+    {
+      ...COMMON_OPTIONS,
+      ...MFA_OPTIONS,
+      password: { type: 'string' },
+      name: { type: 'string' },
+    },
+    true,
+  );
   if (positionals.length === 0) throw new UsageError('the invitation link (or its code) is required: gatehouse invitations accept <link-or-code>', COMMAND);
   if (positionals.length > 1) throw new UsageError(`one invitation at a time (got ${positionals.length} arguments; quote the link)`, COMMAND);
   const { code, domain: linkDomain } = parseInvitation(positionals[0]);
@@ -79,9 +84,12 @@ async function askPassword(io: CliIo, preview: InvitationPreview): Promise<strin
 async function choosePassword(io: CliIo): Promise<string> {
   for (let attempt = 1; ; attempt++) {
     const first = await prompt(io, `Choose a password (at least ${MIN_PASSWORD} characters): `, { hidden: true });
-    const problem = first.length < MIN_PASSWORD
-      ? `that is ${first.length} characters; at least ${MIN_PASSWORD} are needed`
-      : (await prompt(io, 'Type it again: ', { hidden: true })) !== first ? 'the two did not match' : undefined;
+    const problem =
+      first.length < MIN_PASSWORD
+        ? `that is ${first.length} characters; at least ${MIN_PASSWORD} are needed`
+        : (await prompt(io, 'Type it again: ', { hidden: true })) !== first
+          ? 'the two did not match'
+          : undefined;
     if (!problem) return first;
     if (attempt >= PROMPT_ATTEMPTS) throw new UsageError(`${problem}; run the command again`, COMMAND);
     err(io, `${problem[0].toUpperCase()}${problem.slice(1)}. Try again.`);

@@ -46,5 +46,9 @@ export async function login(argv: string[], io: CliIo): Promise<number> {
 export function withSchemeHint(e: unknown, raw: string | undefined, domain: string): unknown {
   if (raw === undefined || /^[a-z][a-z0-9+.-]*:\/\//i.test(raw.trim()) || !hasCode(e, ErrorCodes.SERVER_UNREACHABLE)) return e;
   const http = domain.replace(/^https:/, 'http:');
-  return new GatehouseError(ErrorCodes.SERVER_UNREACHABLE, `${(e as Error).message}. No scheme was given, so https was tried; if the server speaks plain HTTP, use --domain ${http}`, { cause: e });
+  return new GatehouseError(
+    ErrorCodes.SERVER_UNREACHABLE,
+    `${(e as Error).message}. No scheme was given, so https was tried; if the server speaks plain HTTP, use --domain ${http}`,
+    { cause: e },
+  );
 }

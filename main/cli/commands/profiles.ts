@@ -37,7 +37,13 @@ function print(io: CliIo, profiles: ClientProfile[], json: boolean | undefined, 
     out(io, empty);
     return;
   }
-  out(io, table(['KIND', 'NAME', 'RESOURCE', 'ACCOUNT', 'PORT', 'FILE'], profiles.map((p) => [p.kind, p.name, p.resource, p.account, String(p.port), p.file])));
+  out(
+    io,
+    table(
+      ['KIND', 'NAME', 'RESOURCE', 'ACCOUNT', 'PORT', 'FILE'],
+      profiles.map((p) => [p.kind, p.name, p.resource, p.account, String(p.port), p.file]),
+    ),
+  );
 }
 
 export async function profilesWrite(argv: string[], io: CliIo): Promise<number> {
@@ -48,9 +54,14 @@ export async function profilesWrite(argv: string[], io: CliIo): Promise<number> 
   const ctx = await openContext(io, command, values.domain);
   try {
     const project = await resolveProject(ctx, command, values['project-id']);
-    const a = (await ctx.api.listAccessibleAccounts(project.id)).find((x) =>
-      (x.resource.name === resource || x.resource.id === resource) && (x.name === account || x.id === account));
-    if (!a) throw new GatehouseError(ErrorCodes.NOT_FOUND, `no account "${account}" on "${resource}" that you may access in this project ('gatehouse accounts list' shows them)`);
+    const a = (await ctx.api.listAccessibleAccounts(project.id)).find(
+      (x) => (x.resource.name === resource || x.resource.id === resource) && (x.name === account || x.id === account),
+    );
+    if (!a)
+      throw new GatehouseError(
+        ErrorCodes.NOT_FOUND,
+        `no account "${account}" on "${resource}" that you may access in this project ('gatehouse accounts list' shows them)`,
+      );
     const port = await ctx.settings.portFor(ctx.domain, project.id, a.resource.name, a.name);
     const written = await new ClientProfiles(profilePaths(io.env)).write(
       { projectId: project.id, resource: a.resource.name, account: a.name, port, database: a.resource.database, username: a.username },

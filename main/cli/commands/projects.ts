@@ -18,7 +18,13 @@ export async function projectsList(argv: string[], io: CliIo): Promise<number> {
       return 0;
     }
     if (projects.length === 0) throw noProjects(ctx.domain);
-    out(io, table(['ID', 'NAME', 'ROLE', 'DEFAULT'], projects.map((p) => [p.id, p.name, p.role, p.id === fallback ? 'yes' : ''])));
+    out(
+      io,
+      table(
+        ['ID', 'NAME', 'ROLE', 'DEFAULT'],
+        projects.map((p) => [p.id, p.name, p.role, p.id === fallback ? 'yes' : '']),
+      ),
+    );
     return 0;
   } finally {
     await ctx.api.close();

@@ -34,13 +34,22 @@ export async function requestsList(argv: string[], io: CliIo): Promise<number> {
       out(io, status === 'pending' ? 'No pending access requests.' : 'No access requests.');
       return 0;
     }
-    out(io, table(
-      ['ID', 'REQUESTER', 'RESOURCE', 'ACCOUNT', 'DURATION', 'APPROVALS', 'STATUS', 'REASON'],
-      requests.map((r) => [
-        r.id, r.userEmail, r.resource.name, r.account.name, formatSeconds(r.durationSeconds),
-        `${approvalsOf(r)}/${r.requiredApprovals}`, r.status, oneLine(r.reason, 60),
-      ]),
-    ));
+    out(
+      io,
+      table(
+        ['ID', 'REQUESTER', 'RESOURCE', 'ACCOUNT', 'DURATION', 'APPROVALS', 'STATUS', 'REASON'],
+        requests.map((r) => [
+          r.id,
+          r.userEmail,
+          r.resource.name,
+          r.account.name,
+          formatSeconds(r.durationSeconds),
+          `${approvalsOf(r)}/${r.requiredApprovals}`,
+          r.status,
+          oneLine(r.reason, 60),
+        ]),
+      ),
+    );
     return 0;
   } finally {
     await ctx.api.close();
@@ -78,10 +87,14 @@ async function decide(kind: 'approve' | 'deny', argv: string[], io: CliIo): Prom
 function describe(r: AccessRequestInfo): string {
   const who = `${r.userEmail} → ${r.account.name} on ${r.resource.name}`;
   switch (r.status) {
-    case 'approved': return `Request ${r.id} approved (${who}); access window open until ${localTime(r.windowEndsAt)}.`;
-    case 'denied': return `Request ${r.id} denied (${who}).`;
-    case 'pending': return `Request ${r.id} is still pending (${who}): ${approvalsOf(r)} of ${r.requiredApprovals} approvals.`;
-    default: return `Request ${r.id} is ${r.status} (${who}).`;
+    case 'approved':
+      return `Request ${r.id} approved (${who}); access window open until ${localTime(r.windowEndsAt)}.`;
+    case 'denied':
+      return `Request ${r.id} denied (${who}).`;
+    case 'pending':
+      return `Request ${r.id} is still pending (${who}): ${approvalsOf(r)} of ${r.requiredApprovals} approvals.`;
+    default:
+      return `Request ${r.id} is ${r.status} (${who}).`;
   }
 }
 

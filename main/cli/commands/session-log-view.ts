@@ -63,7 +63,13 @@ export function logLines(e: SessionEvent, opts: LogViewOptions): string[] {
 }
 
 function row(time: string, conn: string, duration: string, outcome: string, statement: string, width: number): string {
-  const cells = [time.padEnd(TIME), conn.padEnd(CONN), duration.padStart(DURATION), oneLine(outcome, OUTCOME).padEnd(OUTCOME), oneLine(statement, width - FIXED)];
+  const cells = [
+    time.padEnd(TIME),
+    conn.padEnd(CONN),
+    duration.padStart(DURATION),
+    oneLine(outcome, OUTCOME).padEnd(OUTCOME),
+    oneLine(statement, width - FIXED),
+  ];
   return cells.join(GAP).trimEnd();
 }
 

@@ -37,13 +37,21 @@ export async function sessionsList(argv: string[], io: CliIo): Promise<number> {
       out(io, 'No sessions.');
       return 0;
     }
-    out(io, table(
-      ['ID', 'RESOURCE', 'ACCOUNT', 'USER', 'STATUS', 'CREATED', 'EXPIRES / ENDED'],
-      sessions.map((s) => [
-        s.id, s.resource.name, s.account.name, s.userEmail, s.status, localTime(s.createdAt),
-        localTime(s.status === 'active' ? s.expiresAt : s.endedAt ?? s.expiresAt),
-      ]),
-    ));
+    out(
+      io,
+      table(
+        ['ID', 'RESOURCE', 'ACCOUNT', 'USER', 'STATUS', 'CREATED', 'EXPIRES / ENDED'],
+        sessions.map((s) => [
+          s.id,
+          s.resource.name,
+          s.account.name,
+          s.userEmail,
+          s.status,
+          localTime(s.createdAt),
+          localTime(s.status === 'active' ? s.expiresAt : (s.endedAt ?? s.expiresAt)),
+        ]),
+      ),
+    );
     return 0;
   } finally {
     await ctx.api.close();
@@ -55,14 +63,19 @@ const FOLLOW_POLL_MS = 1000;
 
 export async function sessionsLogs(argv: string[], io: CliIo): Promise<number> {
   const command = 'sessions logs';
-  const { values, positionals } = parse(command, argv, {
-    ...COMMON_OPTIONS,
-    json: { type: 'boolean' },
-    after: { type: 'string' },
-    limit: { type: 'string' },
-    tail: { type: 'string' },
-    follow: { type: 'boolean', short: 'f' },
-  }, true);
+  const { values, positionals } = parse(
+    command,
+    argv,
+    {
+      ...COMMON_OPTIONS,
+      json: { type: 'boolean' },
+      after: { type: 'string' },
+      limit: { type: 'string' },
+      tail: { type: 'string' },
+      follow: { type: 'boolean', short: 'f' },
+    },
+    true,
+  );
   const [id, ...extra] = positionals;
   if (!id) throw new UsageError('a session id is required: gatehouse sessions logs <session-id>', command);
   if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`, command);
@@ -158,12 +171,17 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<boolean> {
  */
 export async function sessionsExtend(argv: string[], io: CliIo): Promise<number> {
   const command = 'sessions extend';
-  const { values, positionals } = parse(command, argv, {
-    ...COMMON_OPTIONS,
-    duration: { type: 'string' },
-    json: { type: 'boolean' },
-    ...MFA_OPTIONS,
-  }, true);
+  const { values, positionals } = parse(
+    command,
+    argv,
+    {
+      ...COMMON_OPTIONS,
+      duration: { type: 'string' },
+      json: { type: 'boolean' },
+      ...MFA_OPTIONS,
+    },
+    true,
+  );
   const sessionId = positionals[0];
   if (!sessionId || positionals.length > 1) throw new UsageError('give one session id: gatehouse sessions extend <session-id> --duration 30m', command);
   const duration = parseDuration(command, requireString(command, values.duration, '--duration'));
@@ -172,7 +190,10 @@ export async function sessionsExtend(argv: string[], io: CliIo): Promise<number>
   try {
     const running = await new RunningSessions(ctx.dir).bySession(sessionId);
     if (!running?.publicKeyPem) {
-      throw new GatehouseError(ErrorCodes.NOT_FOUND, `session ${sessionId} is not running from 'gatehouse db access' on this machine; extend it where it runs (the desktop app: Extend), or start a new one with 'gatehouse db access --again ${sessionId}'`);
+      throw new GatehouseError(
+        ErrorCodes.NOT_FOUND,
+        `session ${sessionId} is not running from 'gatehouse db access' on this machine; extend it where it runs (the desktop app: Extend), or start a new one with 'gatehouse db access --again ${sessionId}'`,
+      );
     }
     const extend = (mfa?: MfaProof) => ctx.api.extendSession(sessionId, { duration, publicKeyPem: running.publicKeyPem!, ...(mfa && { mfa }) });
     let result;
@@ -181,7 +202,10 @@ export async function sessionsExtend(argv: string[], io: CliIo): Promise<number>
     } catch (e) {
       if (!hasCode(e, ErrorCodes.MFA_REQUIRED)) throw e;
       const proof = await obtainMfaProof(io, {
-        command, methods: (e as ApiError).details?.challenge?.methods ?? [], flagMethod: mfaMethod, flagCode: values['mfa-code'],
+        command,
+        methods: (e as ApiError).details?.challenge?.methods ?? [],
+        flagMethod: mfaMethod,
+        flagCode: values['mfa-code'],
         sendEmail: () => ctx.api.sendEmailCode(),
       });
       result = await extend({ method: proof.method, code: proof.code });

@@ -27,9 +27,7 @@ export type GateStep =
   | { step: 'cancelled' };
 
 export type GateResult =
-  | { outcome: 'started'; session: AccessStatus }
-  | { outcome: 'refused'; request: AccessRequestInfo; message: string }
-  | { outcome: 'cancelled' };
+  { outcome: 'started'; session: AccessStatus } | { outcome: 'refused'; request: AccessRequestInfo; message: string } | { outcome: 'cancelled' };
 
 /** A second factor from the person. `final`: a code given up front (a flag) — not asked again when wrong. */
 export type GateMfaAnswer = MfaProof & { final?: boolean };
@@ -114,7 +112,12 @@ async function walk(deps: GateDeps, req: AccessRequest, asker: GateAsker, opts: 
 }
 
 async function obtainApproval(
-  deps: GateDeps, req: AccessRequest, asker: GateAsker, opts: GateOptions, progress: (s: GateStep) => void, requiredApprovals: number | undefined,
+  deps: GateDeps,
+  req: AccessRequest,
+  asker: GateAsker,
+  opts: GateOptions,
+  progress: (s: GateStep) => void,
+  requiredApprovals: number | undefined,
 ): Promise<AccessRequestInfo> {
   let request = await findOpenRequest(deps.api, req);
   if (request?.status === 'approved') {
@@ -138,7 +141,9 @@ async function obtainApproval(
   waiting(request);
   const decided = await awaitDecision(deps.api, request.id, {
     signal: opts.signal,
-    onUpdate: (r) => { if (r.status === 'pending') waiting(r); },
+    onUpdate: (r) => {
+      if (r.status === 'pending') waiting(r);
+    },
     ...(opts.backoff && { backoff: opts.backoff }),
   });
   if (decided.status === 'approved') progress({ step: 'approved', request: decided, by: decidedBy(decided, 'approve') });
@@ -156,8 +161,10 @@ export async function findOpenRequest(api: GateDeps['api'], req: AccessRequest):
   const same = (r: AccessRequestInfo) =>
     (r.account.name === req.account || r.account.id === req.account) && (r.resource.name === req.resource || r.resource.id === req.resource);
   const now = Date.now();
-  return mine.find((r) => same(r) && r.status === 'approved' && r.windowEndsAt && Date.parse(r.windowEndsAt) > now + 5_000)
-    ?? mine.find((r) => same(r) && r.status === 'pending');
+  return (
+    mine.find((r) => same(r) && r.status === 'approved' && r.windowEndsAt && Date.parse(r.windowEndsAt) > now + 5_000) ??
+    mine.find((r) => same(r) && r.status === 'pending')
+  );
 }
 
 /** Who approved (or denied) a request, by email. */

@@ -181,7 +181,11 @@ export class AccessSession extends EventEmitter<{ status: [AccessStatus]; tunnel
   async recheck(): Promise<RecheckOutcome> {
     const { session } = this.#created;
     const outcome = (o: RecheckOutcome['outcome'], reason?: string): RecheckOutcome => ({
-      sessionId: this.id, resourceName: session.resource.name, accountName: session.account.name, outcome: o, ...(reason && { reason }),
+      sessionId: this.id,
+      resourceName: session.resource.name,
+      accountName: session.account.name,
+      outcome: o,
+      ...(reason && { reason }),
     });
     if (this.#finishing || this.#state !== 'ready') {
       await this.#finishing;
@@ -233,9 +237,8 @@ export class AccessSession extends EventEmitter<{ status: [AccessStatus]; tunnel
   async #finish(reason: AccessEndReason, opts: { endOnServer?: boolean; error?: unknown }): Promise<void> {
     log.info({ sessionId: this.id, reason }, 'access session ending');
     // who revoked it, for the person: the server remembers (a short wait; unknown is said as "an admin")
-    const whoRevoked = reason === 'revoked' && this.#revokedBy === undefined
-      ? withDeadline(this.#opts.api.getSession(this.id), 2_000).catch(() => undefined)
-      : undefined;
+    const whoRevoked =
+      reason === 'revoked' && this.#revokedBy === undefined ? withDeadline(this.#opts.api.getSession(this.id), 2_000).catch(() => undefined) : undefined;
     this.#state = 'ending';
     this.#updateConnection();
     this.#endReason = reason;
@@ -272,7 +275,9 @@ export class AccessSession extends EventEmitter<{ status: [AccessStatus]; tunnel
     if (!mux) {
       throw new GatehouseError(
         ErrorCodes.TUNNEL_CLOSED,
-        this.#tunnelLost ? 'the connection to Gatehouse was lost and is being re-established; try again in a few seconds' : 'the tunnel to the Gatehouse server is not open',
+        this.#tunnelLost
+          ? 'the connection to Gatehouse was lost and is being re-established; try again in a few seconds'
+          : 'the tunnel to the Gatehouse server is not open',
       );
     }
     return mux.openStream(meta);
@@ -373,7 +378,8 @@ export class AccessSession extends EventEmitter<{ status: [AccessStatus]; tunnel
       return { state: 'ended', reason: endedReason(this.#endReason, this.#revokedBy, this.#error), ...(this.#revokedBy && { revokedBy: this.#revokedBy }) };
     }
     if (this.#tunnelLost) return { state: 'reconnecting', reason: `the connection to Gatehouse was lost (${this.#lostReason ?? 'network'}); reconnecting` };
-    if (this.#gatewayLinked === false) return { state: 'gateway-offline', reason: 'the gateway in front of this database is not connected to Gatehouse; new connections fail until it is back' };
+    if (this.#gatewayLinked === false)
+      return { state: 'gateway-offline', reason: 'the gateway in front of this database is not connected to Gatehouse; new connections fail until it is back' };
     return { state: 'ready' };
   }
 
@@ -448,10 +454,15 @@ async function withDeadline<T>(work: Promise<T>, ms: number): Promise<T | undefi
 /** Why a session ended, for people. */
 function endedReason(reason: AccessEndReason | undefined, revokedBy: string | undefined, error: SerializedError | undefined): string {
   switch (reason) {
-    case 'stopped': return 'stopped on this computer';
-    case 'expired': return 'the session expired';
-    case 'revoked': return `revoked by ${revokedBy ?? 'an admin'}`;
-    case 'error': return error?.message ?? 'the session failed';
-    default: return 'ended on the Gatehouse server';
+    case 'stopped':
+      return 'stopped on this computer';
+    case 'expired':
+      return 'the session expired';
+    case 'revoked':
+      return `revoked by ${revokedBy ?? 'an admin'}`;
+    case 'error':
+      return error?.message ?? 'the session failed';
+    default:
+      return 'ended on the Gatehouse server';
   }
 }

@@ -101,7 +101,13 @@ describe.skipIf(missing.length > 0)(title, () => {
     await stack.api('POST', `/sessions/${ready.sessionId}/revoke`, {});
     await waitUntil(() => manager.list().find((s) => s.sessionId === ready.sessionId)!.state === 'ended');
     expect(manager.list().find((s) => s.sessionId === ready.sessionId)).toMatchObject({ endReason: 'revoked' });
-    const err = await Promise.race([clientError, client.query('SELECT 1').then(() => new Error('query succeeded'), (e: Error) => e)]);
+    const err = await Promise.race([
+      clientError,
+      client.query('SELECT 1').then(
+        () => new Error('query succeeded'),
+        (e: Error) => e,
+      ),
+    ]);
     expect(err.message).toMatch(/revoked|terminat|ended|closed/i);
     await client.end().catch(() => undefined);
     // a new connection is refused
@@ -115,9 +121,11 @@ describe.skipIf(missing.length > 0)(title, () => {
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
     const port = (blocker.address() as { port: number }).port;
     try {
-      await expect(
-        manager.start({ projectId: stack.projectId, resource: stack.resource, account: 'readonly', duration: '10m', port }),
-      ).rejects.toMatchObject({ code: 'GATEHOUSE_ERR_PORT_IN_USE', message: `port ${port} is in use`, details: { port } });
+      await expect(manager.start({ projectId: stack.projectId, resource: stack.resource, account: 'readonly', duration: '10m', port })).rejects.toMatchObject({
+        code: 'GATEHOUSE_ERR_PORT_IN_USE',
+        message: `port ${port} is in use`,
+        details: { port },
+      });
     } finally {
       blocker.close();
     }
@@ -134,7 +142,13 @@ describe.skipIf(missing.length > 0)(title, () => {
       await before.query('SELECT 1');
       expect(tapped.sockets).toHaveLength(1);
       tapped.sockets[0].terminate(); // the network drops under the tunnel
-      const err = await Promise.race([beforeError, before.query('SELECT 1').then(() => new Error('query succeeded'), (e: Error) => e)]);
+      const err = await Promise.race([
+        beforeError,
+        before.query('SELECT 1').then(
+          () => new Error('query succeeded'),
+          (e: Error) => e,
+        ),
+      ]);
       expect(err.message).not.toBe('query succeeded');
       await before.end().catch(() => undefined);
 
@@ -157,7 +171,13 @@ describe.skipIf(missing.length > 0)(title, () => {
     await client.connect();
     await waitUntil(() => manager.list().find((s) => s.sessionId === ready.sessionId)!.state === 'ended', 15_000);
     expect(manager.list().find((s) => s.sessionId === ready.sessionId)).toMatchObject({ endReason: 'expired' });
-    const err = await Promise.race([clientError, client.query('SELECT 1').then(() => new Error('query succeeded'), (e: Error) => e)]);
+    const err = await Promise.race([
+      clientError,
+      client.query('SELECT 1').then(
+        () => new Error('query succeeded'),
+        (e: Error) => e,
+      ),
+    ]);
     expect(err.message).toMatch(/expired|terminat|ended|closed/i);
     await client.end().catch(() => undefined);
     const { isPortFree } = await import('../settings/port-allocation.ts');
@@ -171,7 +191,11 @@ describe.skipIf(missing.length > 0)(title, () => {
     const login = spawn(process.execPath, [bin, 'login', '--domain', stack.domain, '--email', stack.email, '--password', stack.password], { env });
     expect(await exitCode(login)).toBe(0);
 
-    const child = spawn(process.execPath, [bin, 'db', 'access', '--resource', stack.resource, '--account', 'readonly', '--project-id', stack.projectId, '--duration', '15m', '--json'], { env });
+    const child = spawn(
+      process.execPath,
+      [bin, 'db', 'access', '--resource', stack.resource, '--account', 'readonly', '--project-id', stack.projectId, '--duration', '15m', '--json'],
+      { env },
+    );
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
     const lines = createInterface({ input: child.stdout });
@@ -202,7 +226,25 @@ describe.skipIf(missing.length > 0)(title, () => {
     const login = spawn(process.execPath, [bin, 'login', '--domain', stack.domain, '--email', stack.email, '--password', stack.password], { env });
     expect(await exitCode(login)).toBe(0);
 
-    const child = spawn(process.execPath, [bin, 'db', 'access', '--resource', stack.resource, '--account', 'readonly', '--project-id', stack.projectId, '--duration', '15m', '--local-password', '--json'], { env });
+    const child = spawn(
+      process.execPath,
+      [
+        bin,
+        'db',
+        'access',
+        '--resource',
+        stack.resource,
+        '--account',
+        'readonly',
+        '--project-id',
+        stack.projectId,
+        '--duration',
+        '15m',
+        '--local-password',
+        '--json',
+      ],
+      { env },
+    );
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
     const lines = createInterface({ input: child.stdout });
@@ -220,7 +262,10 @@ describe.skipIf(missing.length > 0)(title, () => {
     expect((await client.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
     await client.end();
     url.password = 'not-the-password';
-    const refused = await new pg.Client({ connectionString: url.toString() }).connect().then(() => undefined, (e: { code?: string }) => e);
+    const refused = await new pg.Client({ connectionString: url.toString() }).connect().then(
+      () => undefined,
+      (e: { code?: string }) => e,
+    );
     expect(refused?.code).toBe('28P01');
 
     child.kill('SIGINT');

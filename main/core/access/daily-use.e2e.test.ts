@@ -66,13 +66,18 @@ describe.skipIf(missing.length > 0)('issue 14: daily use (real control plane, ga
     // the gateway crashes: the status (event) says so, measured from the kill
     const killedAt = Date.now();
     await stack.gateway.kill('SIGKILL');
-    const offline = await waitUntil(() => statuses.find((s) => s.sessionId === ready.sessionId && s.connection?.state === 'gateway-offline' && Date.parse(s.connection.since) >= killedAt - 50));
+    const offline = await waitUntil(() =>
+      statuses.find((s) => s.sessionId === ready.sessionId && s.connection?.state === 'gateway-offline' && Date.parse(s.connection.since) >= killedAt - 50),
+    );
     const gatewayOfflineMs = Date.parse(offline.connection!.since) - killedAt;
     console.info(`[measure] gateway killed -> status gateway-offline in ${gatewayOfflineMs} ms`);
     expect(gatewayOfflineMs).toBeLessThan(5_000);
     expect(offline.connection?.reason).toMatch(/gateway/);
     // a new connection meanwhile fails with a clear message
-    const refused = await new pg.Client({ connectionString: ready.url, connectionTimeoutMillis: 5_000 }).connect().then(() => undefined, (e: Error) => e);
+    const refused = await new pg.Client({ connectionString: ready.url, connectionTimeoutMillis: 5_000 }).connect().then(
+      () => undefined,
+      (e: Error) => e,
+    );
     expect(refused?.message).toMatch(/gateway/i);
 
     await stack.restartGateway();
@@ -81,7 +86,9 @@ describe.skipIf(missing.length > 0)('issue 14: daily use (real control plane, ga
     // the tunnel drops under us: reconnecting, then ready again
     const droppedAt = Date.now();
     api.sockets.at(-1)!.terminate();
-    const reconnecting = await waitUntil(() => statuses.find((s) => s.sessionId === ready.sessionId && s.connection?.state === 'reconnecting' && Date.parse(s.connection.since) >= droppedAt - 50));
+    const reconnecting = await waitUntil(() =>
+      statuses.find((s) => s.sessionId === ready.sessionId && s.connection?.state === 'reconnecting' && Date.parse(s.connection.since) >= droppedAt - 50),
+    );
     console.info(`[measure] tunnel dropped -> status reconnecting in ${Date.parse(reconnecting.connection!.since) - droppedAt} ms`);
     await waitUntil(() => statusOf(ready.sessionId).connection?.state === 'ready');
 
@@ -160,9 +167,19 @@ describe.skipIf(missing.length > 0)('issue 14: daily use (real control plane, ga
     expect(written).toMatchObject({ code: 0 });
     expect(written.stdout).toContain(`psql service=gatehouse-${stack.resource}-readonly`);
     expect(await readFile(join(dir, '.pg_service.conf'), 'utf8')).toContain(`[gatehouse-${stack.resource}-readonly]`);
-    expect((await run('profiles', 'list', '--json')).stdout.trim().split('\n').map((l) => (JSON.parse(l) as { kind: string }).kind).sort()).toEqual(['dbeaver', 'pg-service']);
+    expect(
+      (await run('profiles', 'list', '--json')).stdout
+        .trim()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { kind: string }).kind)
+        .sort(),
+    ).toEqual(['dbeaver', 'pg-service']);
 
-    const child = spawn(process.execPath, [BIN, 'db', 'access', '--resource', stack.resource, '--account', 'readonly', '--project-id', stack.projectId, '--duration', '10', '--json'], { env });
+    const child = spawn(
+      process.execPath,
+      [BIN, 'db', 'access', '--resource', stack.resource, '--account', 'readonly', '--project-id', stack.projectId, '--duration', '10', '--json'],
+      { env },
+    );
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
     const first = await new Promise<string>((r, j) => {
@@ -238,13 +255,21 @@ describe.skipIf(missing.length > 0)('issue 14: daily use (real control plane, ga
         if (p.step === 'waiting') void stack.api('POST', `/access-requests/${p.request.id}/approve`, { comment: 'ok' }).catch(() => undefined);
       });
       const outcome = await call<{ outcome: string; session: { sessionId: string; port: number } }>('access.begin', {
-        flowId: 'f1', projectId: stack.projectId, resource: stack.resource, account: 'ro-approval', duration: '10m',
+        flowId: 'f1',
+        projectId: stack.projectId,
+        resource: stack.resource,
+        account: 'ro-approval',
+        duration: '10m',
       });
       expect(outcome.outcome).toBe('started');
       expect(steps.filter((s, i) => s !== steps[i - 1])).toEqual(['starting', 'reason', 'waiting', 'approved', 'started']);
 
       // profiles over IPC, on the account's stable port
-      const written = await call<{ kind: string; port: number }[]>('profiles.write', { projectId: stack.projectId, resource: stack.resource, account: 'ro-approval' });
+      const written = await call<{ kind: string; port: number }[]>('profiles.write', {
+        projectId: stack.projectId,
+        resource: stack.resource,
+        account: 'ro-approval',
+      });
       expect(written.map((p) => p.kind).sort()).toEqual(['dbeaver', 'pg-service']);
       expect(written.every((p) => p.port === outcome.session.port)).toBe(true);
       expect(await call('profiles.remove', { projectId: stack.projectId, resource: stack.resource, account: 'ro-approval' })).toHaveLength(2);

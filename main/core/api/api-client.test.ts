@@ -52,14 +52,25 @@ beforeEach(async () => {
     const body = req.method === 'POST' ? await readBody(req) : {};
     if (url.pathname === '/api/v1/auth/login') {
       if (body.password !== 'right') return json(res, 401, { error: { code: 'GATEHOUSE_ERR_INVALID_CREDENTIALS', message: 'wrong email or password' } });
-      return json(res, 200, { accessToken: fake.validAccess, refreshToken: fake.validRefresh, expiresAt: new Date().toISOString(), user: { id: 'u1', email: body.email, name: 'Ann', isAdmin: false } });
+      return json(res, 200, {
+        accessToken: fake.validAccess,
+        refreshToken: fake.validRefresh,
+        expiresAt: new Date().toISOString(),
+        user: { id: 'u1', email: body.email, name: 'Ann', isAdmin: false },
+      });
     }
     if (url.pathname === '/api/v1/auth/refresh') {
       fake.refreshCalls++;
-      if (body.refreshToken !== fake.validRefresh) return json(res, 401, { error: { code: 'GATEHOUSE_ERR_UNAUTHENTICATED', message: 'refresh token invalid' } });
+      if (body.refreshToken !== fake.validRefresh)
+        return json(res, 401, { error: { code: 'GATEHOUSE_ERR_UNAUTHENTICATED', message: 'refresh token invalid' } });
       fake.validAccess = `access-${fake.refreshCalls + 1}`;
       fake.validRefresh = `refresh-${fake.refreshCalls + 1}`;
-      return json(res, 200, { accessToken: fake.validAccess, refreshToken: fake.validRefresh, expiresAt: new Date().toISOString(), user: { id: 'u1', email: 'a@x', name: 'Ann', isAdmin: false } });
+      return json(res, 200, {
+        accessToken: fake.validAccess,
+        refreshToken: fake.validRefresh,
+        expiresAt: new Date().toISOString(),
+        user: { id: 'u1', email: 'a@x', name: 'Ann', isAdmin: false },
+      });
     }
     if (url.pathname === '/api/v1/me') {
       if (!authorized(req, res)) return;
@@ -81,7 +92,9 @@ beforeEach(async () => {
     fake.tunnelHeaders = req.headers;
     if (req.headers.authorization !== `Bearer ${fake.validAccess}`) {
       const body = JSON.stringify({ error: { code: 'GATEHOUSE_ERR_TOKEN_EXPIRED', message: 'access token expired' } });
-      socket.end(`HTTP/1.1 401 Unauthorized\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+      socket.end(
+        `HTTP/1.1 401 Unauthorized\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+      );
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => ws.send('hello'));

@@ -8,9 +8,26 @@ import { MemoryTokenProvider } from './token-providers.ts';
 import { connectWebSocket } from './tunnel-connect.ts';
 import {
   isMfaChallenge,
-  type AccessibleAccount, type AccessRequestInfo, type AccessRequestQuery, type CreateSessionRequest, type CreateSessionResult,
-  type LoginOutcome, type LoginResult, type Me, type ProjectInfo, type MfaProof, type NewAccessRequest, type Session, type SessionLogsPage,
-  type SessionQuery, type ExtendSessionRequest, type ExtendSessionResult, type MfaStatus, type TokenProvider, type Tokens, type TotpEnrollment,
+  type AccessibleAccount,
+  type AccessRequestInfo,
+  type AccessRequestQuery,
+  type CreateSessionRequest,
+  type CreateSessionResult,
+  type LoginOutcome,
+  type LoginResult,
+  type Me,
+  type ProjectInfo,
+  type MfaProof,
+  type NewAccessRequest,
+  type Session,
+  type SessionLogsPage,
+  type SessionQuery,
+  type ExtendSessionRequest,
+  type ExtendSessionResult,
+  type MfaStatus,
+  type TokenProvider,
+  type Tokens,
+  type TotpEnrollment,
 } from './types.ts';
 
 const log = createLogger('api-client');
@@ -157,7 +174,8 @@ export class ApiClient {
   }
 
   async approveAccessRequest(id: string, comment?: string): Promise<AccessRequestInfo> {
-    return (await this.#authorized<{ request: AccessRequestInfo }>('POST', `/access-requests/${enc(id)}/approve`, { body: comment ? { comment } : {} })).request;
+    return (await this.#authorized<{ request: AccessRequestInfo }>('POST', `/access-requests/${enc(id)}/approve`, { body: comment ? { comment } : {} }))
+      .request;
   }
 
   async denyAccessRequest(id: string, comment?: string): Promise<AccessRequestInfo> {
@@ -244,9 +262,7 @@ export class ApiClient {
   openTunnel(sessionId: string): Promise<WebSocket> {
     const url = new URL(`/api/v1/sessions/${enc(sessionId)}/tunnel`, this.domain);
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
-    return this.#withToken((accessToken) =>
-      connectWebSocket({ url: url.href, domain: this.domain, accessToken, timeoutMs: this.#timeoutMs }),
-    );
+    return this.#withToken((accessToken) => connectWebSocket({ url: url.href, domain: this.domain, accessToken, timeoutMs: this.#timeoutMs }));
   }
 
   /** Closes the connection pool. */

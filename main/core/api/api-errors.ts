@@ -61,8 +61,17 @@ export function errorFromResponse(domain: string, status: number, bodyText: stri
 }
 
 const UNREACHABLE = new Set([
-  'ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'EPIPE',
-  'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED',
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ECONNRESET',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ETIMEDOUT',
+  'EPIPE',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CLOSED',
 ]);
 const TIMED_OUT = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 const TLS = /^(ERR_TLS_|CERT_|UNABLE_TO_|DEPTH_ZERO|SELF_SIGNED)/;
@@ -81,12 +90,10 @@ export function errorFromNetwork(domain: string, err: unknown): GatehouseError {
       { cause: err },
     );
   }
-  const why = code && UNREACHABLE.has(code) ? code : code ?? (err instanceof Error ? err.message : String(err));
-  return new GatehouseError(
-    ErrorCodes.SERVER_UNREACHABLE,
-    `the Gatehouse server at ${domain} is unreachable (${why}); check the address and your network`,
-    { cause: err },
-  );
+  const why = code && UNREACHABLE.has(code) ? code : (code ?? (err instanceof Error ? err.message : String(err)));
+  return new GatehouseError(ErrorCodes.SERVER_UNREACHABLE, `the Gatehouse server at ${domain} is unreachable (${why}); check the address and your network`, {
+    cause: err,
+  });
 }
 
 function networkCode(err: unknown): string | undefined {

@@ -12,12 +12,7 @@ const MAX_ERROR_BODY = 64 * 1024;
  * rejects with the server's error (code and message from its JSON body); a network
  * failure with SERVER_UNREACHABLE; no answer within `timeoutMs` with TIMEOUT.
  */
-export function connectWebSocket(opts: {
-  url: string;
-  domain: string;
-  accessToken: string;
-  timeoutMs: number;
-}): Promise<WebSocket> {
+export function connectWebSocket(opts: { url: string; domain: string; accessToken: string; timeoutMs: number }): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(opts.url, {
       ...tunnelClientOptions(opts.url),

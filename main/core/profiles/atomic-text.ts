@@ -8,7 +8,10 @@ import { dirname } from 'node:path';
  */
 export async function writeTextFileAtomic(path: string, text: string, mode: number): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
-  const keep = await stat(path).then((s) => s.mode & 0o777, () => mode);
+  const keep = await stat(path).then(
+    (s) => s.mode & 0o777,
+    () => mode,
+  );
   const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   try {
     await writeFile(tmp, text, { mode: keep, flag: 'wx' });

@@ -42,7 +42,11 @@ const MARK = /^# gatehouse resource=(\S+) account=(\S+)(?: project=(\S+))?$/m;
 
 /** `gatehouse-<resource>-<account>`, in characters every client accepts in a name. */
 export function profileName(resource: string, account: string): string {
-  const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9_.]+/g, '-').replace(/^-+|-+$/g, '') || 'x';
+  const slug = (s: string) =>
+    s
+      .toLowerCase()
+      .replace(/[^a-z0-9_.]+/g, '-')
+      .replace(/^-+|-+$/g, '') || 'x';
   return `${PREFIX}${slug(resource)}-${slug(account)}`;
 }
 
@@ -59,7 +63,11 @@ export class ClientProfiles {
     if (kinds.includes('pg-service')) {
       const text = await readPgServiceFile(this.#paths.pgService);
       const written = withPgService(text, {
-        name, host: HOST, port: a.port, dbname: a.database, user: a.username,
+        name,
+        host: HOST,
+        port: a.port,
+        dbname: a.database,
+        user: a.username,
         comments: [
           `gatehouse resource=${enc(a.resource)} account=${enc(a.account)}${a.projectId ? ` project=${enc(a.projectId)}` : ''}`,
           'written by Gatehouse: the local proxy of this account on its stable port; start access first; no password needed',
@@ -69,9 +77,18 @@ export class ClientProfiles {
     }
     if (kinds.includes('dbeaver')) {
       const doc = await readDataSources(this.#paths.dbeaver);
-      await writeDataSources(this.#paths.dbeaver, withDbeaverConnection(doc, {
-        id: name, name, description: dbeaverDescription(a), host: HOST, port: a.port, database: a.database, user: a.username,
-      }));
+      await writeDataSources(
+        this.#paths.dbeaver,
+        withDbeaverConnection(doc, {
+          id: name,
+          name,
+          description: dbeaverDescription(a),
+          host: HOST,
+          port: a.port,
+          database: a.database,
+          user: a.username,
+        }),
+      );
     }
     log.info({ name, kinds, port: a.port }, 'client profiles written');
     return (await this.list()).filter((p) => p.name === name && kinds.includes(p.kind));
@@ -83,7 +100,10 @@ export class ClientProfiles {
     const existing = (await this.list()).filter((p) => p.name === name);
     const stale = existing.filter((p) => p.port !== a.port || p.database !== a.database || p.username !== a.username);
     if (stale.length === 0) return existing;
-    return this.write(a, stale.map((p) => p.kind));
+    return this.write(
+      a,
+      stale.map((p) => p.kind),
+    );
   }
 
   /** Removes the account's profiles; answers what was removed. */
@@ -112,9 +132,16 @@ export class ClientProfiles {
       const mark = MARK.exec(section.slice(0, section.indexOf('\n[') >= 0 ? section.indexOf('\n[') : undefined));
       if (!mark) continue; // a section someone else named gatehouse-…: not ours to show
       out.push({
-        kind: 'pg-service', name, file: this.#paths.pgService,
-        ...(mark[3] && { projectId: dec(mark[3]) }), resource: dec(mark[1]), account: dec(mark[2]),
-        host: HOST, port: Number(v.port), database: v.dbname ?? '', username: v.user ?? '',
+        kind: 'pg-service',
+        name,
+        file: this.#paths.pgService,
+        ...(mark[3] && { projectId: dec(mark[3]) }),
+        resource: dec(mark[1]),
+        account: dec(mark[2]),
+        host: HOST,
+        port: Number(v.port),
+        database: v.dbname ?? '',
+        username: v.user ?? '',
       });
     }
     const doc = await readDataSources(this.#paths.dbeaver).catch((err: unknown) => {
@@ -126,9 +153,16 @@ export class ClientProfiles {
       const m = /^Gatehouse: (.+) \/ (.+?)(?: \(project (\S+)\))?$/.exec(c.description?.split('\n')[0] ?? '');
       if (!m) continue;
       out.push({
-        kind: 'dbeaver', name: id, file: this.#paths.dbeaver,
-        ...(m[3] && { projectId: m[3] }), resource: m[1], account: m[2],
-        host: HOST, port: Number(c.configuration?.port), database: c.configuration?.database ?? '', username: c.configuration?.user ?? '',
+        kind: 'dbeaver',
+        name: id,
+        file: this.#paths.dbeaver,
+        ...(m[3] && { projectId: m[3] }),
+        resource: m[1],
+        account: m[2],
+        host: HOST,
+        port: Number(c.configuration?.port),
+        database: c.configuration?.database ?? '',
+        username: c.configuration?.user ?? '',
       });
     }
     return out;

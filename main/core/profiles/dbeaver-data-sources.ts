@@ -25,9 +25,14 @@ export interface DbeaverEntry {
 const connection = z.looseObject({
   name: z.string().optional(),
   description: z.string().optional(),
-  configuration: z.looseObject({
-    host: z.string().optional(), port: z.string().optional(), database: z.string().optional(), user: z.string().optional(),
-  }).optional(),
+  configuration: z
+    .looseObject({
+      host: z.string().optional(),
+      port: z.string().optional(),
+      database: z.string().optional(),
+      user: z.string().optional(),
+    })
+    .optional(),
 });
 const dataSources = z.looseObject({
   folders: z.record(z.string(), z.unknown()).optional(),

@@ -60,7 +60,11 @@ export function withPgService(text: string, entry: PgServiceEntry): string {
   const body = [
     `[${entry.name}]`,
     ...(entry.comments ?? []).map((c) => `# ${c}`),
-    `host=${entry.host}`, `port=${entry.port}`, `dbname=${entry.dbname}`, `user=${entry.user}`, 'sslmode=disable',
+    `host=${entry.host}`,
+    `port=${entry.port}`,
+    `dbname=${entry.dbname}`,
+    `user=${entry.user}`,
+    'sslmode=disable',
   ];
   const all = sections(text);
   const index = all.findIndex((s) => s.name === entry.name);

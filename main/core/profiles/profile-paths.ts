@@ -14,12 +14,12 @@ export interface ProfilePaths {
  */
 export function profilePaths(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform, home = env.HOME ?? homedir()): ProfilePaths {
   const appData = env.APPDATA ?? join(home, 'AppData', 'Roaming');
-  const pgService = env.PGSERVICEFILE
-    ?? (platform === 'win32' ? join(appData, 'postgresql', '.pg_service.conf') : join(home, '.pg_service.conf'));
-  const dbeaverData = platform === 'win32'
-    ? join(appData, 'DBeaverData')
-    : platform === 'darwin'
-      ? join(home, 'Library', 'DBeaverData')
-      : join(env.XDG_DATA_HOME ?? join(home, '.local', 'share'), 'DBeaverData');
+  const pgService = env.PGSERVICEFILE ?? (platform === 'win32' ? join(appData, 'postgresql', '.pg_service.conf') : join(home, '.pg_service.conf'));
+  const dbeaverData =
+    platform === 'win32'
+      ? join(appData, 'DBeaverData')
+      : platform === 'darwin'
+        ? join(home, 'Library', 'DBeaverData')
+        : join(env.XDG_DATA_HOME ?? join(home, '.local', 'share'), 'DBeaverData');
   return { pgService, dbeaver: join(dbeaverData, 'workspace6', 'General', '.dbeaver', 'data-sources.json') };
 }

@@ -21,8 +21,21 @@ const USER_DBEAVER = {
   folders: { Work: {} },
   connections: {
     'postgres-jdbc-18c2a1b7e2f-5e1d8c4a0b2d3f4e': {
-      provider: 'postgresql', driver: 'postgres-jdbc', name: 'my local pg', 'save-password': true, folder: 'Work',
-      configuration: { host: 'localhost', port: '5432', database: 'postgres', url: 'jdbc:postgresql://localhost:5432/postgres', configurationType: 'MANUAL', type: 'dev', 'auth-model': 'native', 'provider-properties': {} },
+      provider: 'postgresql',
+      driver: 'postgres-jdbc',
+      name: 'my local pg',
+      'save-password': true,
+      folder: 'Work',
+      configuration: {
+        host: 'localhost',
+        port: '5432',
+        database: 'postgres',
+        url: 'jdbc:postgresql://localhost:5432/postgres',
+        configurationType: 'MANUAL',
+        type: 'dev',
+        'auth-model': 'native',
+        'provider-properties': {},
+      },
     },
   },
   'connection-types': { dev: { name: 'Development', color: '255,255,255', 'auto-commit': true } },
@@ -43,7 +56,10 @@ describe('issue 14 item 4: client profiles on real files in a temp HOME', () => 
   afterEach(() => rm(home, { recursive: true, force: true }));
 
   it('knows where libpq and DBeaver look on each OS', () => {
-    expect(paths).toEqual({ pgService: join(home, '.pg_service.conf'), dbeaver: join(home, '.local/share/DBeaverData/workspace6/General/.dbeaver/data-sources.json') });
+    expect(paths).toEqual({
+      pgService: join(home, '.pg_service.conf'),
+      dbeaver: join(home, '.local/share/DBeaverData/workspace6/General/.dbeaver/data-sources.json'),
+    });
     expect(profilePaths({ PGSERVICEFILE: '/x/svc.conf' }, 'linux', home).pgService).toBe('/x/svc.conf');
     expect(profilePaths({}, 'darwin', '/Users/a').dbeaver).toBe('/Users/a/Library/DBeaverData/workspace6/General/.dbeaver/data-sources.json');
     expect(profilePaths({ APPDATA: 'C:/Users/a/AppData/Roaming' }, 'win32', 'C:/Users/a')).toEqual({
@@ -66,7 +82,10 @@ describe('issue 14 item 4: client profiles on real files in a temp HOME', () => 
 
     // the port moved: refresh rewrites what exists
     await profiles.refresh({ ...shop, port: 54099 });
-    expect((await profiles.list()).map((p) => [p.kind, p.port])).toEqual([['pg-service', 54099], ['dbeaver', 54099]]);
+    expect((await profiles.list()).map((p) => [p.kind, p.port])).toEqual([
+      ['pg-service', 54099],
+      ['dbeaver', 54099],
+    ]);
     expect(await readFile(paths.pgService, 'utf8')).not.toContain('54021');
 
     const removed = await profiles.remove(shop);
@@ -75,7 +94,7 @@ describe('issue 14 item 4: client profiles on real files in a temp HOME', () => 
     expect(await readFile(paths.pgService, 'utf8')).not.toContain('gatehouse');
   });
 
-  it('merges into the user\'s own files: every other service, connection, folder and key stays', async () => {
+  it("merges into the user's own files: every other service, connection, folder and key stays", async () => {
     await writeFile(paths.pgService, USER_SERVICES);
     await mkdir(dirname(paths.dbeaver), { recursive: true });
     await writeFile(paths.dbeaver, JSON.stringify(USER_DBEAVER, null, '\t'));
@@ -86,14 +105,29 @@ describe('issue 14 item 4: client profiles on real files in a temp HOME', () => 
     expect(service.startsWith(USER_SERVICES)).toBe(true);
     expect(service).toContain('[gatehouse-shop-readwrite]');
 
-    const doc = JSON.parse(await readFile(paths.dbeaver, 'utf8')) as typeof USER_DBEAVER & { connections: Record<string, { folder?: string; configuration: Record<string, unknown> }> };
+    const doc = JSON.parse(await readFile(paths.dbeaver, 'utf8')) as typeof USER_DBEAVER & {
+      connections: Record<string, { folder?: string; configuration: Record<string, unknown> }>;
+    };
     expect(doc.connections['postgres-jdbc-18c2a1b7e2f-5e1d8c4a0b2d3f4e']).toEqual(USER_DBEAVER.connections['postgres-jdbc-18c2a1b7e2f-5e1d8c4a0b2d3f4e']);
     expect(doc['connection-types']).toEqual(USER_DBEAVER['connection-types']);
     expect(Object.keys(doc.folders).sort()).toEqual(['Gatehouse', 'Work']);
     // the keys DBeaver's DataSourceSerializerModern reads for a PostgreSQL connection
     expect(doc.connections['gatehouse-shop-readonly']).toMatchObject({
-      provider: 'postgresql', driver: 'postgres-jdbc', name: 'gatehouse-shop-readonly', folder: 'Gatehouse', 'save-password': true,
-      configuration: { host: '127.0.0.1', port: '54021', database: 'shop', url: 'jdbc:postgresql://127.0.0.1:54021/shop', configurationType: 'MANUAL', type: 'dev', 'auth-model': 'native', user: 'shop_ro' },
+      provider: 'postgresql',
+      driver: 'postgres-jdbc',
+      name: 'gatehouse-shop-readonly',
+      folder: 'Gatehouse',
+      'save-password': true,
+      configuration: {
+        host: '127.0.0.1',
+        port: '54021',
+        database: 'shop',
+        url: 'jdbc:postgresql://127.0.0.1:54021/shop',
+        configurationType: 'MANUAL',
+        type: 'dev',
+        'auth-model': 'native',
+        user: 'shop_ro',
+      },
     });
 
     // removing one keeps the other and the folder; removing both drops the folder, the user's things stay

@@ -48,11 +48,7 @@ export class FileSecretStore implements SecretStore {
 function parseSecrets(raw: unknown, path: string): SecretsFile {
   if (raw === undefined) return { version: 1, secrets: {} };
   const secrets = typeof raw === 'object' && raw !== null ? (raw as { secrets?: unknown }).secrets : undefined;
-  if (
-    typeof secrets !== 'object' ||
-    secrets === null ||
-    !Object.values(secrets).every((v) => typeof v === 'string')
-  ) {
+  if (typeof secrets !== 'object' || secrets === null || !Object.values(secrets).every((v) => typeof v === 'string')) {
     throw new GatehouseError(ErrorCodes.CONFIG, `${path} is not a Gatehouse secrets file; delete it and sign in again`);
   }
   return { version: 1, secrets: { ...(secrets as Record<string, string>) } };

@@ -106,7 +106,9 @@ const keyringTitle = keyringEnabled
   : `OS keychain through keytar — SKIPPED: ${
       process.env.GATEHOUSE_TEST_KEYRING !== '1'
         ? 'set GATEHOUSE_TEST_KEYRING=1 and run under a Secret Service (bash scripts/with-keyring.sh npx vitest run main/core/secrets)'
-        : keytarLoad.ok ? '' : keytarLoad.reason
+        : keytarLoad.ok
+          ? ''
+          : keytarLoad.reason
     }`;
 
 describe.skipIf(!keyringEnabled)(keyringTitle, () => {

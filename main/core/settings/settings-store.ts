@@ -77,7 +77,11 @@ export class SettingsStore {
     return this.#doc.update(async (s) => {
       const known = s.ports[key];
       if (known !== undefined) return known;
-      const reserved = new Set(Object.entries(s.ports).filter(([k]) => k !== key).map(([, p]) => p));
+      const reserved = new Set(
+        Object.entries(s.ports)
+          .filter(([k]) => k !== key)
+          .map(([, p]) => p),
+      );
       const port = await allocatePort(key, reserved);
       s.ports[key] = port;
       return port;
@@ -119,9 +123,7 @@ function parseSettings(raw: unknown, path: string): SettingsFile {
     version: 1,
     domain: typeof r.domain === 'string' ? r.domain : undefined,
     lastProject: stringRecord(r.lastProject),
-    ports: Object.fromEntries(
-      Object.entries(recordOf(r.ports)).filter((e): e is [string, number] => Number.isInteger(e[1])),
-    ),
+    ports: Object.fromEntries(Object.entries(recordOf(r.ports)).filter((e): e is [string, number] => Number.isInteger(e[1]))),
     launchers: stringRecord(r.launchers),
   };
 }

@@ -68,9 +68,7 @@ describe('SettingsStore ports', () => {
 
   it('gives different accounts different ports', async () => {
     const store = new SettingsStore({ dir });
-    const ports = await Promise.all(
-      ['a', 'b', 'c', 'd', 'e'].map((account) => store.portFor(D, 'p1', 'shop-db', account)),
-    );
+    const ports = await Promise.all(['a', 'b', 'c', 'd', 'e'].map((account) => store.portFor(D, 'p1', 'shop-db', account)));
     expect(new Set(ports).size).toBe(5);
   });
 

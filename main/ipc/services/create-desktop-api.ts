@@ -38,7 +38,9 @@ export async function createDesktopServices(opts: CreateDesktopApiOptions = {}):
   const settings = new SettingsStore({ dir });
   const secrets = await createSecretStore({ dir, prefer: opts.secrets });
   const api = new DesktopApi({
-    dir, settings, secrets: secrets.store,
+    dir,
+    settings,
+    secrets: secrets.store,
     createSessionManager: (client, s) => new SessionManager({ api: client, settings: s, statusIntervalMs: opts.statusIntervalMs }),
     launchEnv: opts.launchEnv ?? currentLaunchEnv(),
     clipboard: opts.clipboard,

@@ -14,8 +14,26 @@ import type { SecretStore } from '../../core/secrets/secret-store.ts';
 import type { SettingsStore } from '../../core/settings/index.ts';
 import { jdbcUrl, openDbeaver, openPsql, type LaunchEnv, type LocalConnection } from '../../launchers/index.ts';
 import type {
-  AccessRequest, AccessRequestInfo, AccessRequestState, AccountGroup, AppNotification, AuthState, DesktopSettings, IpcEvents,
-  ClientProfile, GateOutcome, MfaEnrollment, MfaEnrollmentDone, MfaMethod, MfaProof, ProfileTarget, ResumeReport, NewAccessRequest, ProfileInfo, SessionStatus, SignInResult,
+  AccessRequest,
+  AccessRequestInfo,
+  AccessRequestState,
+  AccountGroup,
+  AppNotification,
+  AuthState,
+  DesktopSettings,
+  IpcEvents,
+  ClientProfile,
+  GateOutcome,
+  MfaEnrollment,
+  MfaEnrollmentDone,
+  MfaMethod,
+  MfaProof,
+  ProfileTarget,
+  ResumeReport,
+  NewAccessRequest,
+  ProfileInfo,
+  SessionStatus,
+  SignInResult,
 } from '../contract.ts';
 import type { IpcEventSource, IpcServices, Listener } from '../handlers.ts';
 import { createSessionNotifier, type SessionNotifier } from './notifier.ts';
@@ -79,13 +97,17 @@ export class DesktopApi implements IpcServices, IpcEventSource {
     this.#gates = new GateFlows((progress) => this.#emit('access-progress', progress));
     this.#profiles = new ClientProfiles(opts.profilePaths ?? profilePaths());
     this.#notifier = createSessionNotifier((n) => {
-      void this.#prefs.read().then((p) => { if (p.notifications) this.#emit('notification', n); });
+      void this.#prefs.read().then((p) => {
+        if (p.notifications) this.#emit('notification', n);
+      });
     });
   }
 
   subscribe<E extends keyof IpcEvents>(event: E, listener: Listener<E>): () => void {
     this.#events.on(event, listener);
-    return () => { this.#events.off(event, listener); };
+    return () => {
+      this.#events.off(event, listener);
+    };
   }
 
   // ---- auth ----
@@ -178,9 +200,10 @@ export class DesktopApi implements IpcServices, IpcEventSource {
   }
 
   async 'auth.mfaEnrollStart'({ challengeId }: { challengeId?: string }): Promise<MfaEnrollment> {
-    const enrollment = challengeId !== undefined
-      ? await this.#pendingChallenge(challengeId).api.enrollTotpWithChallenge(this.#pendingChallenge(challengeId).mfaToken)
-      : await this.#guard(() => this.#requireSignIn().api.enrollTotp());
+    const enrollment =
+      challengeId !== undefined
+        ? await this.#pendingChallenge(challengeId).api.enrollTotpWithChallenge(this.#pendingChallenge(challengeId).mfaToken)
+        : await this.#guard(() => this.#requireSignIn().api.enrollTotp());
     return { otpauthUrl: enrollment.otpauthUrl, qrDataUrl: enrollment.qrDataUrl, secret: enrollment.secret };
   }
 
@@ -205,7 +228,8 @@ export class DesktopApi implements IpcServices, IpcEventSource {
     const { api, state } = this.#requireSignIn();
     const mfa = await this.#guard(() => api.mfaStatus());
     return {
-      user: state.user, serverUrl: state.serverUrl,
+      user: state.user,
+      serverUrl: state.serverUrl,
       mfa: { totp: mfa.totp, recoveryCodesLeft: mfa.recoveryCodesLeft, enforce: mfa.enforce, emailAvailable: mfa.emailAvailable, methods: mfa.methods },
     };
   }
@@ -226,8 +250,13 @@ export class DesktopApi implements IpcServices, IpcEventSource {
         }
         const port = await this.#opts.settings.rememberedPort({ domain: api.domain, projectId: project.id, resource: a.resource.name, account: a.name });
         group.accounts.push({
-          id: a.id, name: a.name, description: a.description ?? '', username: a.username,
-          requireMfa: a.requireMfa, requireApproval: a.requireApproval === true, port,
+          id: a.id,
+          name: a.name,
+          description: a.description ?? '',
+          username: a.username,
+          requireMfa: a.requireMfa,
+          requireApproval: a.requireApproval === true,
+          port,
           ...(typeof a.maxDurationSeconds === 'number' && { maxDurationSeconds: a.maxDurationSeconds }),
           gateway: { status: a.gateway?.connected === true ? 'connected' : 'offline', lastSeenAt: a.gateway?.lastSeenAt ?? null },
         });
@@ -263,9 +292,12 @@ export class DesktopApi implements IpcServices, IpcEventSource {
   async 'access.begin'(req: AccessRequest & { flowId: string }): Promise<GateOutcome> {
     const { api, sessions } = this.#requireSignIn();
     const { flowId, reason, accessRequestId, ...access } = req;
-    const outcome = await this.#guard(() => this.#gates.run(flowId, { api, start: (r) => sessions.start(r) }, access, {
-      ...(reason !== undefined && { reason }), ...(accessRequestId !== undefined && { requestId: accessRequestId }),
-    }));
+    const outcome = await this.#guard(() =>
+      this.#gates.run(flowId, { api, start: (r) => sessions.start(r) }, access, {
+        ...(reason !== undefined && { reason }),
+        ...(accessRequestId !== undefined && { requestId: accessRequestId }),
+      }),
+    );
     if (outcome.outcome === 'started') await this.#refreshProfiles(outcome.session);
     return outcome;
   }
@@ -388,9 +420,7 @@ export class DesktopApi implements IpcServices, IpcEventSource {
   // ---- settings ----
 
   async 'settings.get'(): Promise<DesktopSettings> {
-    const [serverUrl, launchers, prefs] = await Promise.all([
-      this.#opts.settings.getDomain(), this.#opts.settings.launchers(), this.#prefs.read(),
-    ]);
+    const [serverUrl, launchers, prefs] = await Promise.all([this.#opts.settings.getDomain(), this.#opts.settings.launchers(), this.#prefs.read()]);
     return { serverUrl, psqlPath: launchers.psql, dbeaverPath: launchers.dbeaver, notifications: prefs.notifications, ports: {} };
   }
 
@@ -422,7 +452,9 @@ export class DesktopApi implements IpcServices, IpcEventSource {
   async #profileAccount(target: ProfileTarget): Promise<ProfileAccount> {
     const { api } = this.#requireSignIn();
     const accounts = await this.#guard(() => api.listAccessibleAccounts(target.projectId));
-    const a = accounts.find((x) => (x.resource.name === target.resource || x.resource.id === target.resource) && (x.name === target.account || x.id === target.account));
+    const a = accounts.find(
+      (x) => (x.resource.name === target.resource || x.resource.id === target.resource) && (x.name === target.account || x.id === target.account),
+    );
     if (!a) throw new GatehouseError(ErrorCodes.NOT_FOUND, `no account "${target.account}" on "${target.resource}" that you may access in this project`);
     const port = await this.#opts.settings.portFor(api.domain, target.projectId, a.resource.name, a.name);
     return { projectId: target.projectId, resource: a.resource.name, account: a.name, port, database: a.resource.database, username: a.username };
@@ -430,7 +462,8 @@ export class DesktopApi implements IpcServices, IpcEventSource {
 
   /** A session started: profiles written for its account follow its port. */
   async #refreshProfiles(s: SessionStatus): Promise<void> {
-    await this.#profiles.refresh({ projectId: s.projectId, resource: s.resourceName, account: s.accountName, port: s.port, database: s.database, username: s.username })
+    await this.#profiles
+      .refresh({ projectId: s.projectId, resource: s.resourceName, account: s.accountName, port: s.port, database: s.database, username: s.username })
       .catch((err: unknown) => log.warn({ err: (err as Error).message }, 'could not refresh the client profiles'));
   }
 
@@ -522,5 +555,3 @@ export class DesktopApi implements IpcServices, IpcEventSource {
 }
 
 export type { AppNotification };
-
-

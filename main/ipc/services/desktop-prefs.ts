@@ -1,7 +1,9 @@
 import { join } from 'node:path';
 import { JsonDocument } from '../../core/json-document.ts';
 
-export interface Prefs { notifications: boolean }
+export interface Prefs {
+  notifications: boolean;
+}
 
 /** Preferences only the desktop app has (the shared ones live in main/core's SettingsStore). */
 export class DesktopPrefs {
@@ -13,7 +15,9 @@ export class DesktopPrefs {
     return this.#doc.read();
   }
   async update(patch: Partial<Prefs>): Promise<void> {
-    await this.#doc.update((p) => { Object.assign(p, patch); });
+    await this.#doc.update((p) => {
+      Object.assign(p, patch);
+    });
   }
 }
 

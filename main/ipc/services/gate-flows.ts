@@ -12,7 +12,10 @@ type Pending =
   | { kind: 'mfa'; resolve: (proof: GateMfaAnswer) => void; reject: (err: Error) => void }
   | { kind: 'reason'; resolve: (reason: string) => void; reject: (err: Error) => void };
 
-interface Flow { abort: AbortController; pending?: Pending }
+interface Flow {
+  abort: AbortController;
+  pending?: Pending;
+}
 
 export class GateFlows {
   readonly #flows = new Map<string, Flow>();
@@ -26,19 +29,25 @@ export class GateFlows {
     if (this.#flows.has(flowId)) throw new GatehouseError(ErrorCodes.CONFLICT, 'this access flow is already running');
     const flow: Flow = { abort: new AbortController() };
     this.#flows.set(flowId, flow);
-    const wait = <T>(kind: Pending['kind']) => new Promise<T>((resolve, reject) => {
-      if (flow.abort.signal.aborted) return reject(stopped());
-      flow.pending = { kind, resolve, reject } as Pending;
-    });
-    try {
-      const result = await runAccessGate(deps, req, {
-        mfa: () => wait<GateMfaAnswer>('mfa'),
-        reason: () => wait<string>('reason'),
-      }, {
-        ...opts,
-        signal: flow.abort.signal,
-        onProgress: (step) => this.#emit({ flowId, at: new Date().toISOString(), ...step }),
+    const wait = <T>(kind: Pending['kind']) =>
+      new Promise<T>((resolve, reject) => {
+        if (flow.abort.signal.aborted) return reject(stopped());
+        flow.pending = { kind, resolve, reject } as Pending;
       });
+    try {
+      const result = await runAccessGate(
+        deps,
+        req,
+        {
+          mfa: () => wait<GateMfaAnswer>('mfa'),
+          reason: () => wait<string>('reason'),
+        },
+        {
+          ...opts,
+          signal: flow.abort.signal,
+          onProgress: (step) => this.#emit({ flowId, at: new Date().toISOString(), ...step }),
+        },
+      );
       return result;
     } finally {
       this.#flows.delete(flowId);

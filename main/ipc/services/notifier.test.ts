@@ -4,9 +4,21 @@ import { createSessionNotifier } from './notifier.ts';
 
 function status(expiresInMs: number, state: SessionStatus['state'] = 'ready'): SessionStatus {
   return {
-    sessionId: 's1', projectId: 'p1', resourceName: 'demo-postgres', accountName: 'readonly', database: 'shop', username: 'readonly',
-    host: '127.0.0.1', port: 5433, url: 'postgresql://readonly@127.0.0.1:5433/shop', expiresAt: new Date(Date.now() + expiresInMs).toISOString(),
-    state, connections: 0, statements: 0, bytesIn: 0, bytesOut: 0,
+    sessionId: 's1',
+    projectId: 'p1',
+    resourceName: 'demo-postgres',
+    accountName: 'readonly',
+    database: 'shop',
+    username: 'readonly',
+    host: '127.0.0.1',
+    port: 5433,
+    url: 'postgresql://readonly@127.0.0.1:5433/shop',
+    expiresAt: new Date(Date.now() + expiresInMs).toISOString(),
+    state,
+    connections: 0,
+    statements: 0,
+    bytesIn: 0,
+    bytesOut: 0,
   };
 }
 

@@ -16,10 +16,7 @@ export interface SessionNotifier {
   close(): void;
 }
 
-export function createSessionNotifier(
-  notify: (n: AppNotification) => void,
-  opts: { warnBeforeMs?: number; now?: () => number } = {},
-): SessionNotifier {
+export function createSessionNotifier(notify: (n: AppNotification) => void, opts: { warnBeforeMs?: number; now?: () => number } = {}): SessionNotifier {
   const warnBeforeMs = opts.warnBeforeMs ?? EXPIRY_WARNING_MS;
   const now = opts.now ?? Date.now;
   const warnings = new Map<string, NodeJS.Timeout>();
@@ -37,7 +34,12 @@ export function createSessionNotifier(
         const delay = Math.max(0, expiresAt - warnBeforeMs - now());
         const timer = setTimeout(() => {
           const left = describeTimeLeft(expiresAt - now());
-          notify({ kind: 'expiring', sessionId: s.sessionId, title: `Access to ${label(s)} ends soon`, body: `The session expires in ${left}. Finish your work or request access again.` });
+          notify({
+            kind: 'expiring',
+            sessionId: s.sessionId,
+            title: `Access to ${label(s)} ends soon`,
+            body: `The session expires in ${left}. Finish your work or request access again.`,
+          });
         }, delay);
         timer.unref?.();
         warnings.set(s.sessionId, timer);
@@ -59,11 +61,16 @@ export function createSessionNotifier(
 
 function endNotification(s: SessionStatus, label: string): AppNotification | undefined {
   const base = { sessionId: s.sessionId };
-  if (s.state === 'error') return { ...base, kind: 'error', title: `Access to ${label} failed`, body: s.error?.message ?? 'The local proxy stopped with an error.' };
+  if (s.state === 'error')
+    return { ...base, kind: 'error', title: `Access to ${label} failed`, body: s.error?.message ?? 'The local proxy stopped with an error.' };
   switch (s.endReason) {
-    case 'stopped': return undefined; // the person clicked Stop
-    case 'revoked': return { ...base, kind: 'revoked', title: `Access to ${label} was revoked`, body: 'An administrator ended this session; its connections were closed.' };
-    case 'expired': return { ...base, kind: 'expired', title: `Access to ${label} expired`, body: 'The session reached its end time; its connections were closed.' };
-    default: return { ...base, kind: 'ended', title: `Access to ${label} ended`, body: 'The session was ended; its connections were closed.' };
+    case 'stopped':
+      return undefined; // the person clicked Stop
+    case 'revoked':
+      return { ...base, kind: 'revoked', title: `Access to ${label} was revoked`, body: 'An administrator ended this session; its connections were closed.' };
+    case 'expired':
+      return { ...base, kind: 'expired', title: `Access to ${label} expired`, body: 'The session reached its end time; its connections were closed.' };
+    default:
+      return { ...base, kind: 'ended', title: `Access to ${label} ended`, body: 'The session was ended; its connections were closed.' };
   }
 }

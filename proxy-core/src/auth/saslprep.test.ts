@@ -29,7 +29,11 @@ describe('MD5 password response', () => {
   it('is "md5" + md5hex(md5hex(password + user) + salt)', () => {
     const salt = Buffer.from([1, 2, 3, 4]);
     const inner = createHash('md5').update('secretalice').digest('hex');
-    const expected = 'md5' + createHash('md5').update(Buffer.concat([Buffer.from(inner), salt])).digest('hex');
+    const expected =
+      'md5' +
+      createHash('md5')
+        .update(Buffer.concat([Buffer.from(inner), salt]))
+        .digest('hex');
     expect(md5PasswordResponse('alice', 'secret', salt)).toBe(expected);
     expect(md5PasswordResponse('alice', 'secret', salt)).toMatch(/^md5[0-9a-f]{32}$/);
   });

@@ -60,7 +60,10 @@ describe('SCRAM-SHA-256 client', () => {
 
 describe('tls-server-end-point', () => {
   it('hashes the DER with SHA-256 for sha256 signatures and SHA-384 for sha384 ones', () => {
-    for (const [kind, hash] of [['rsa-sha256', 'sha256'], ['ec-sha384', 'sha384']] as const) {
+    for (const [kind, hash] of [
+      ['rsa-sha256', 'sha256'],
+      ['ec-sha384', 'sha384'],
+    ] as const) {
       const der = new X509Certificate(createTestCertificates(kind).certPem).raw;
       expect(tlsServerEndPoint(der)).toEqual(createHash(hash).update(der).digest());
     }

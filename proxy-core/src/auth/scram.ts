@@ -78,9 +78,10 @@ export class ScramClient {
       throw authError(`the server asked for ${attrs.i ?? 'no'} iterations (allowed 1..${max})`);
     }
 
-    const cbind = this.options.mechanism === SCRAM_SHA_256_PLUS
-      ? Buffer.concat([Buffer.from(this.gs2Header), this.options.channelBindingData!])
-      : Buffer.from(this.gs2Header);
+    const cbind =
+      this.options.mechanism === SCRAM_SHA_256_PLUS
+        ? Buffer.concat([Buffer.from(this.gs2Header), this.options.channelBindingData!])
+        : Buffer.from(this.gs2Header);
     const withoutProof = `c=${cbind.toString('base64')},r=${nonce}`;
     const authMessage = `${this.clientFirstBare},${serverFirst},${withoutProof}`;
 

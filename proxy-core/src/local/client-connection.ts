@@ -136,7 +136,7 @@ export class ClientConnection {
       try {
         rest = await this.host.localPassword.authenticate(this.client, neg.rest, STARTUP_TIMEOUT_MS);
       } catch (err) {
-        log.info({ id: this.id, err: (err as Error).message }, 'refused a connection without the session\'s local password');
+        log.info({ id: this.id, err: (err as Error).message }, "refused a connection without the session's local password");
         this.refuse(localPasswordFailed((err as Error).message));
         return this.closed;
       }
@@ -254,7 +254,8 @@ export class ClientConnection {
     const gw = this.host.startGatewayTls(stream);
     this.gateway = gw;
     const handshakeTimer = setTimeout(
-      () => gw.destroy(new GatehouseError(ErrorCodes.TIMEOUT, `the gateway did not complete the TLS handshake within ${GATEWAY_HANDSHAKE_TIMEOUT_MS / 1000} s`)),
+      () =>
+        gw.destroy(new GatehouseError(ErrorCodes.TIMEOUT, `the gateway did not complete the TLS handshake within ${GATEWAY_HANDSHAKE_TIMEOUT_MS / 1000} s`)),
       GATEWAY_HANDSHAKE_TIMEOUT_MS,
     );
     gw.once('secureConnect', () => clearTimeout(handshakeTimer));

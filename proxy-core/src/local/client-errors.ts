@@ -51,7 +51,7 @@ export function localPasswordFailed(why: string): Buffer {
     severity: 'FATAL',
     code: SqlState.INVALID_PASSWORD,
     message: `password authentication failed for this Gatehouse session (${why})`,
-    hint: 'Use the connection URL that gatehouse db access --local-password printed; it holds the session\'s local password.',
+    hint: "Use the connection URL that gatehouse db access --local-password printed; it holds the session's local password.",
   });
 }
 

@@ -9,8 +9,8 @@ let context: Promise<SecureContext> | undefined;
  * connection.
  */
 export function localTlsContext(): Promise<SecureContext> {
-  context ??= createSelfSignedCertificate({ commonName: '127.0.0.1', altNames: ['127.0.0.1', 'localhost'] }).then(
-    ({ certPem, keyPem }) => createSecureContext({ key: keyPem, cert: certPem }),
+  context ??= createSelfSignedCertificate({ commonName: '127.0.0.1', altNames: ['127.0.0.1', 'localhost'] }).then(({ certPem, keyPem }) =>
+    createSecureContext({ key: keyPem, cert: certPem }),
   );
   context.catch(() => {
     context = undefined;

@@ -68,7 +68,8 @@ export class LocalPasswordVerifier {
       if (proofAt < 0) throw protocol('SCRAM client-final-message without a proof');
       const withoutProof = clientFinal.slice(0, proofAt);
       const attrs = new Map(withoutProof.split(',').map((kv) => [kv.slice(0, 1), kv.slice(2)] as const));
-      if (attrs.get('r') !== nonce || attrs.get('c') !== Buffer.from(gs2[0]).toString('base64')) throw wrongPassword('the SCRAM nonce or binding does not match');
+      if (attrs.get('r') !== nonce || attrs.get('c') !== Buffer.from(gs2[0]).toString('base64'))
+        throw wrongPassword('the SCRAM nonce or binding does not match');
       const proof = Buffer.from(clientFinal.slice(proofAt + 3), 'base64');
       const authMessage = `${clientFirstBare},${serverFirst},${withoutProof}`;
       const signature = hmac(this.#storedKey, authMessage);

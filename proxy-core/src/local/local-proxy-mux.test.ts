@@ -40,9 +40,13 @@ afterAll(async () => {
 });
 
 it('psql (sslmode=require) and 20 concurrent node-postgres clients work through a real Mux', async () => {
-  const { stdout } = await run('psql', ['-X', '-At', `host=127.0.0.1 port=${port} dbname=shop user=me sslmode=require`, '-c', 'SELECT count(*) FROM generate_series(1, 100000)'], {
-    env: { ...process.env, PGPASSWORD: '' },
-  });
+  const { stdout } = await run(
+    'psql',
+    ['-X', '-At', `host=127.0.0.1 port=${port} dbname=shop user=me sslmode=require`, '-c', 'SELECT count(*) FROM generate_series(1, 100000)'],
+    {
+      env: { ...process.env, PGPASSWORD: '' },
+    },
+  );
   expect(stdout.trim()).toBe('100000');
   const clients = Array.from({ length: 20 }, () => new pg.Client({ host: '127.0.0.1', port, user: 'me', database: 'shop' }));
   await Promise.all(clients.map((c) => c.connect()));

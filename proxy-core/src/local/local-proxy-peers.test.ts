@@ -28,7 +28,10 @@ const proxies: LocalProxy[] = [];
 beforeAll(async () => {
   ({ server, gateway } = await startShopGateway());
   if (canSwitchUser) {
-    const exists = await run('id', ['-u', OTHER_USER]).then(() => true, () => false);
+    const exists = await run('id', ['-u', OTHER_USER]).then(
+      () => true,
+      () => false,
+    );
     if (!exists) await run('useradd', ['--system', '--no-create-home', '--shell', '/usr/sbin/nologin', OTHER_USER]);
   }
 }, 60_000);
@@ -41,7 +44,14 @@ afterEach(async () => {
 });
 
 async function startProxy(overrides: Partial<LocalProxyOptions> = {}): Promise<number> {
-  const proxy = new LocalProxy({ port: 0, database: 'shop', openStream: (meta) => gateway.openStream(meta), tls: gateway.tls, expiresAt: new Date(Date.now() + 3600_000), ...overrides });
+  const proxy = new LocalProxy({
+    port: 0,
+    database: 'shop',
+    openStream: (meta) => gateway.openStream(meta),
+    tls: gateway.tls,
+    expiresAt: new Date(Date.now() + 3600_000),
+    ...overrides,
+  });
   proxies.push(proxy);
   return proxy.listen();
 }
@@ -90,12 +100,20 @@ describe.skipIf(!canSwitchUser)('issue 10 item 4: the local proxy refuses other 
     await client.connect();
     expect((await client.query('select 1 as one')).rows).toEqual([{ one: 1 }]);
     await client.end();
-    expect(gateway.metas.at(-1)).toMatchObject({ kind: 'pg', clientOsUser: 'root', clientPid: process.pid, clientProcess: expect.stringMatching(/node|vitest/) });
+    expect(gateway.metas.at(-1)).toMatchObject({
+      kind: 'pg',
+      clientOsUser: 'root',
+      clientPid: process.pid,
+      clientProcess: expect.stringMatching(/node|vitest/),
+    });
   });
 
   it('psql run as the same user reports psql as the process', async () => {
     const port = await startProxy();
-    const { stdout } = await run('psql', ['-X', '-At', `host=127.0.0.1 port=${port} user=x dbname=shop sslmode=disable`, '-c', 'select 40 + 2'], { env: { ...process.env, PGPASSWORD: '' }, timeout: 20_000 });
+    const { stdout } = await run('psql', ['-X', '-At', `host=127.0.0.1 port=${port} user=x dbname=shop sslmode=disable`, '-c', 'select 40 + 2'], {
+      env: { ...process.env, PGPASSWORD: '' },
+      timeout: 20_000,
+    });
     expect(stdout.trim()).toBe('42');
     expect(gateway.metas.at(-1)).toMatchObject({ clientOsUser: 'root', clientProcess: 'psql', clientPid: expect.any(Number) });
   });
@@ -108,7 +126,10 @@ describe('issue 10 item 4: per-session local password for shared machines', () =
     const port = await startProxy({ localPassword: password });
     const streamsBefore = gateway.metas.length;
     const wrong = new pg.Client({ host: '127.0.0.1', port, user: 'x', database: 'shop', password: 'not-it', ssl: false });
-    const err = (await wrong.connect().then(() => undefined, (e: unknown) => e)) as { code?: string; message?: string };
+    const err = (await wrong.connect().then(
+      () => undefined,
+      (e: unknown) => e,
+    )) as { code?: string; message?: string };
     expect(err?.code).toBe('28P01');
     expect(err?.message).toMatch(/password authentication failed for this Gatehouse session/);
     expect(gateway.metas.length).toBe(streamsBefore);
@@ -119,7 +140,9 @@ describe('issue 10 item 4: per-session local password for shared machines', () =
     await right.end();
 
     // psql with the URL the CLI prints, over local TLS too.
-    const { stdout } = await run('psql', ['-X', '-At', `postgres://x:${password}@127.0.0.1:${port}/shop?sslmode=require`, '-c', 'select 7'], { timeout: 20_000 });
+    const { stdout } = await run('psql', ['-X', '-At', `postgres://x:${password}@127.0.0.1:${port}/shop?sslmode=require`, '-c', 'select 7'], {
+      timeout: 20_000,
+    });
     expect(stdout.trim()).toBe('7');
   });
 });

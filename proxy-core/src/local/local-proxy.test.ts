@@ -296,7 +296,9 @@ describe('LocalProxy with real clients', () => {
     proxy.end('revoked');
     const res = (await slow) as { code?: string; message?: string };
     expect(Date.now() - t0).toBeLessThan(1000);
-    expect([res, ...errors]).toEqual(expect.arrayContaining([expect.objectContaining({ code: '57P01', message: 'Gatehouse session was revoked by an administrator' })]));
+    expect([res, ...errors]).toEqual(
+      expect.arrayContaining([expect.objectContaining({ code: '57P01', message: 'Gatehouse session was revoked by an administrator' })]),
+    );
   });
 
   it('serves 50 concurrent connections; one dying does not affect the others', async () => {

@@ -149,10 +149,7 @@ export class LocalProxy extends EventEmitter<LocalProxyEvents> {
     this.end('stopped');
     const server = this.server;
     const listenerClosed = server ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
-    await Promise.race([
-      Promise.all([...this.connections].map((c) => c.closed)),
-      new Promise((resolve) => setTimeout(resolve, 1_000)),
-    ]);
+    await Promise.race([Promise.all([...this.connections].map((c) => c.closed)), new Promise((resolve) => setTimeout(resolve, 1_000))]);
     for (const c of this.connections) c.destroy();
     await listenerClosed;
     clearTimeout(this.statsTimer);

@@ -31,9 +31,7 @@ export interface LocalPeer {
   comm?: string;
 }
 
-export type PeerVerdict =
-  | { allowed: true; peer?: LocalPeer }
-  | { allowed: false; reason: string; peer?: LocalPeer };
+export type PeerVerdict = { allowed: true; peer?: LocalPeer } | { allowed: false; reason: string; peer?: LocalPeer };
 
 /** Decides whether a client connection may use this session's proxy. */
 export type PeerCheck = (socket: Socket) => Promise<PeerVerdict>;
@@ -54,7 +52,10 @@ export function defaultPeerCheck(options: PeerCheckOptions = {}): PeerCheck {
   return () => {
     if (!warned) {
       warned = true;
-      log.warn({ platform }, 'the local proxy cannot tell which OS user connects on this platform; any local user can use this session\'s port. On a shared machine, use a local password (gatehouse db access --local-password)');
+      log.warn(
+        { platform },
+        "the local proxy cannot tell which OS user connects on this platform; any local user can use this session's port. On a shared machine, use a local password (gatehouse db access --local-password)",
+      );
     }
     return Promise.resolve({ allowed: true });
   };
@@ -71,7 +72,7 @@ export function sameUserPeerCheck(options: PeerCheckOptions = {}): PeerCheck {
     }
     const user = userName(found.uid);
     if (found.uid !== ownUid) {
-      const owner = (userName(ownUid)) ?? `uid ${ownUid}`;
+      const owner = userName(ownUid) ?? `uid ${ownUid}`;
       return {
         allowed: false,
         reason: `this Gatehouse session belongs to OS user "${owner}", but the connection comes from OS user "${user ?? `uid ${found.uid}`}"; only the user who started the access may connect (or use a local password on shared machines)`,
@@ -228,7 +229,11 @@ async function findProcess(inode: string, uid: number, procRoot: string): Promis
   if (again !== undefined) return named(again);
   let pids: number[];
   try {
-    pids = (await readdir(procRoot)).filter((name) => /^\d+$/.test(name)).map(Number).filter((pid) => !recent.includes(pid)).sort((a, b) => b - a);
+    pids = (await readdir(procRoot))
+      .filter((name) => /^\d+$/.test(name))
+      .map(Number)
+      .filter((pid) => !recent.includes(pid))
+      .sort((a, b) => b - a);
   } catch {
     return {};
   }

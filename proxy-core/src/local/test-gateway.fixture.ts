@@ -40,11 +40,19 @@ export async function startTestGateway(target: UpstreamTarget, sessionId = 'sess
   const notAfter = new Date(Date.now() + 3600_000);
   const gwKeys = generateKeyPair();
   const gwCert = await ca.issue({
-    publicKeyPem: gwKeys.publicKeyPem, commonName: 'gateway', uri: identityUri({ kind: 'gateway', id: 'gw1' }), notAfter, usage: 'server',
+    publicKeyPem: gwKeys.publicKeyPem,
+    commonName: 'gateway',
+    uri: identityUri({ kind: 'gateway', id: 'gw1' }),
+    notAfter,
+    usage: 'server',
   });
   const sessKeys = generateKeyPair();
   const sessCert = await ca.issue({
-    publicKeyPem: sessKeys.publicKeyPem, commonName: 'session', uri: identityUri({ kind: 'session', id: sessionId }), notAfter, usage: 'client',
+    publicKeyPem: sessKeys.publicKeyPem,
+    commonName: 'session',
+    uri: identityUri({ kind: 'session', id: sessionId }),
+    notAfter,
+    usage: 'client',
   });
   const sockets = new Set<Socket | TLSSocket>();
   const gw: TestGateway = {
@@ -87,18 +95,15 @@ export async function startTestGateway(target: UpstreamTarget, sessionId = 'sess
     });
   };
   const serverIdentity = { keyPem: gwKeys.privateKeyPem, certPem: gwCert, caPem: ca.certPem };
-  const server: Server = createTlsServer(
-    serverTlsOptionsForSessions(serverIdentity),
-    (tls) => {
-      sockets.add(tls);
-      tls.on('close', () => sockets.delete(tls));
-      tls.on('error', () => undefined);
-      const meta = gw.metas[gw.metas.length - 1];
-      const who = peerIdentity(tls);
-      if (who?.kind !== 'session' || who.id !== sessionId) return void tls.destroy();
-      serve(tls, meta);
-    },
-  );
+  const server: Server = createTlsServer(serverTlsOptionsForSessions(serverIdentity), (tls) => {
+    sockets.add(tls);
+    tls.on('close', () => sockets.delete(tls));
+    tls.on('error', () => undefined);
+    const meta = gw.metas[gw.metas.length - 1];
+    const who = peerIdentity(tls);
+    if (who?.kind !== 'session' || who.id !== sessionId) return void tls.destroy();
+    serve(tls, meta);
+  });
   // 'reset' mode: cut the TCP connection before TLS
   server.prependListener('connection', (raw: Socket) => {
     raw.on('error', () => undefined);
@@ -127,7 +132,11 @@ export async function startShopGateway(): Promise<{ server: PgServer; gateway: T
   const server = await startPostgres({ authMethod: 'scram-sha-256' });
   await server.query('CREATE DATABASE shop');
   const gateway = await startTestGateway({
-    host: server.host, port: server.port, database: 'shop', username: 'postgres', password: server.superuserPassword,
+    host: server.host,
+    port: server.port,
+    database: 'shop',
+    username: 'postgres',
+    password: server.superuserPassword,
     ssl: { enabled: false, rejectUnauthorized: false },
   });
   return { server, gateway };

@@ -7,7 +7,10 @@ import { ErrorCodes, GatehouseError } from '../errors.ts';
 export class BufferReader {
   private offset = 0;
 
-  constructor(private readonly buf: Buffer, private readonly what = 'message') {}
+  constructor(
+    private readonly buf: Buffer,
+    private readonly what = 'message',
+  ) {}
 
   get remaining(): number {
     return this.buf.length - this.offset;

@@ -70,9 +70,7 @@ describe('MessageFramer', () => {
   });
 
   it('rejects a length under 4 with PROTOCOL', () => {
-    expect(() => new MessageFramer().push(Buffer.from([0x51, 0, 0, 0, 3]))).toThrow(
-      expect.objectContaining({ code: 'GATEHOUSE_ERR_PROTOCOL' }),
-    );
+    expect(() => new MessageFramer().push(Buffer.from([0x51, 0, 0, 0, 3]))).toThrow(expect.objectContaining({ code: 'GATEHOUSE_ERR_PROTOCOL' }));
     expect(() => new MessageFramer().push(Buffer.from([0x51, 0xff, 0xff, 0xff, 0xff]))).toThrow(GatehouseError);
   });
 

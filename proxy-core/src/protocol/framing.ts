@@ -93,17 +93,11 @@ export class MessageFramer {
 
   private totalLength(length: number, code: number | undefined): number {
     if (length < 4) {
-      this.failure = new GatehouseError(
-        ErrorCodes.PROTOCOL,
-        `invalid message length ${length} for message type 0x${(code ?? 0).toString(16)}`,
-      );
+      this.failure = new GatehouseError(ErrorCodes.PROTOCOL, `invalid message length ${length} for message type 0x${(code ?? 0).toString(16)}`);
       throw this.failure;
     }
     if (length - 4 > this.maxMessageLength) {
-      this.failure = new GatehouseError(
-        ErrorCodes.MESSAGE_TOO_LARGE,
-        `message of ${length - 4} bytes exceeds the limit of ${this.maxMessageLength} bytes`,
-      );
+      this.failure = new GatehouseError(ErrorCodes.MESSAGE_TOO_LARGE, `message of ${length - 4} bytes exceeds the limit of ${this.maxMessageLength} bytes`);
       throw this.failure;
     }
     return length + 1;

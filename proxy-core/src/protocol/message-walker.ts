@@ -142,10 +142,7 @@ export class MessageWalker {
 /** Payload length from a length field; throws on a length below 4. */
 function checkedLength(lengthField: number, code: number): number {
   if (lengthField < 4) {
-    throw new GatehouseError(
-      ErrorCodes.PROTOCOL,
-      `invalid message length ${lengthField} for message type 0x${code.toString(16)}`,
-    );
+    throw new GatehouseError(ErrorCodes.PROTOCOL, `invalid message length ${lengthField} for message type 0x${code.toString(16)}`);
   }
   return lengthField - 4;
 }

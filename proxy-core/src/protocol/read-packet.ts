@@ -5,9 +5,7 @@ import { parseStartupPacket, readStartupPacket, type StartupPacket } from './sta
 /** First byte of a TLS record (handshake): a "direct SSL" client (PG 17+). */
 const TLS_HANDSHAKE_BYTE = 0x16;
 
-export type ReadResult =
-  | { kind: 'packet'; packet: Buffer; rest: Buffer }
-  | { kind: 'tls-client-hello'; buffered: Buffer };
+export type ReadResult = { kind: 'packet'; packet: Buffer; rest: Buffer } | { kind: 'tls-client-hello'; buffered: Buffer };
 
 /**
  * Reading untyped pre-startup packets (StartupMessage, SSLRequest, GSSENCRequest,
@@ -21,11 +19,7 @@ export type ReadResult =
  * TLS, after `unshift`ing `rest`). Rejects with `GatehouseError(PROTOCOL)` on an invalid
  * length, `TIMEOUT` after `timeoutMs`, `TUNNEL_CLOSED` when the client goes away.
  */
-export function readPacket(
-  socket: Duplex,
-  buffered: Buffer,
-  opts: { detectTls: boolean; timeoutMs: number; what?: string },
-): Promise<ReadResult> {
+export function readPacket(socket: Duplex, buffered: Buffer, opts: { detectTls: boolean; timeoutMs: number; what?: string }): Promise<ReadResult> {
   return new Promise((resolve, reject) => {
     let buf = buffered;
     const timer = setTimeout(

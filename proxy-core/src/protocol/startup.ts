@@ -41,10 +41,7 @@ export function readStartupPacket(buf: Buffer): { packet: Buffer; rest: Buffer }
   if (buf.length < STARTUP_HEADER_LENGTH) return undefined;
   const length = buf.readInt32BE(0);
   if (length < MIN_PACKET_LENGTH || length > MAX_STARTUP_PACKET_LENGTH) {
-    throw new GatehouseError(
-      ErrorCodes.PROTOCOL,
-      `invalid startup packet length ${length} (allowed ${MIN_PACKET_LENGTH}..${MAX_STARTUP_PACKET_LENGTH})`,
-    );
+    throw new GatehouseError(ErrorCodes.PROTOCOL, `invalid startup packet length ${length} (allowed ${MIN_PACKET_LENGTH}..${MAX_STARTUP_PACKET_LENGTH})`);
   }
   if (buf.length < length) return undefined;
   return { packet: buf.subarray(0, length), rest: buf.subarray(length) };
@@ -76,10 +73,7 @@ export function parseStartupPacket(packet: Buffer): StartupPacket {
     return { kind: 'cancel', processId, secretKey };
   }
   if (code >>> 16 !== 3) {
-    throw new GatehouseError(
-      ErrorCodes.PROTOCOL,
-      `unsupported frontend protocol ${code >>> 16}.${code & 0xffff}: server supports 3.0 to 3.2`,
-    );
+    throw new GatehouseError(ErrorCodes.PROTOCOL, `unsupported frontend protocol ${code >>> 16}.${code & 0xffff}: server supports 3.0 to 3.2`);
   }
   const parameters = Object.create(null) as Record<string, string>;
   const protocolOptions = Object.create(null) as Record<string, string>;
@@ -103,11 +97,7 @@ export function truncateName(value: string): string {
   return bytes.toString('utf8', 0, end);
 }
 
-export function createStartupMessage(
-  protocolVersion: number,
-  params: Record<string, string>,
-  protocolOptions: Record<string, string> = {},
-): Buffer {
+export function createStartupMessage(protocolVersion: number, params: Record<string, string>, protocolOptions: Record<string, string> = {}): Buffer {
   const w = new BufferWriter(STARTUP_HEADER_LENGTH).int32(protocolVersion);
   for (const [k, v] of Object.entries(params)) w.cstring(k).cstring(v);
   for (const [k, v] of Object.entries(protocolOptions)) w.cstring(k).cstring(v);

@@ -5,9 +5,7 @@
 
 export type DisconnectReason = 'client' | 'server' | 'expired' | 'revoked' | 'error';
 
-export type StatementOutcome =
-  | { status: 'ok'; tag?: string; rows?: number }
-  | { status: 'error'; sqlstate: string; message: string };
+export type StatementOutcome = { status: 'ok'; tag?: string; rows?: number } | { status: 'error'; sqlstate: string; message: string };
 
 export interface CopyTotals {
   direction: 'in' | 'out';

@@ -78,7 +78,16 @@ function pgClient(port: number): pg.Client {
 }
 
 function sqlClient(port: number): postgres.Sql {
-  return postgres({ host: '127.0.0.1', port, user: 'postgres', password: server.superuserPassword, database: 'postgres', ssl: false, max: 1, onnotice: () => {} });
+  return postgres({
+    host: '127.0.0.1',
+    port,
+    user: 'postgres',
+    password: server.superuserPassword,
+    database: 'postgres',
+    ssl: false,
+    max: 1,
+    onnotice: () => {},
+  });
 }
 
 describe('recorder on real captured traffic', () => {
@@ -139,17 +148,19 @@ describe('recorder on real captured traffic', () => {
 
   it('records simple queries with tags, row counts, errors and the empty query', () => {
     const got = statements(replay(simple)).map(summary);
-    expect(got).toEqual([
-      { protocol: 'simple', sql: 'SELECT 1 AS a', outcome: { status: 'ok', tag: 'SELECT 1', rows: 1 } },
-      { protocol: 'simple', sql: 'SELECT 1; SELECT 2 UNION SELECT 3', outcome: { status: 'ok', tag: 'SELECT 2', rows: 2 } },
-      {
-        protocol: 'simple',
-        sql: 'SELECT * FROM missing_table',
-        outcome: { status: 'error', sqlstate: '42P01', message: 'relation "missing_table" does not exist' },
-      },
-      { protocol: 'simple', sql: "INSERT INTO items VALUES (1, 'a'), (2, 'b')", outcome: { status: 'ok', tag: 'INSERT 0 2', rows: 2 } },
-      { protocol: 'simple', sql: '', outcome: { status: 'ok' } },
-    ].map((e) => ({ params: undefined, copy: undefined, truncated: undefined, ...e })));
+    expect(got).toEqual(
+      [
+        { protocol: 'simple', sql: 'SELECT 1 AS a', outcome: { status: 'ok', tag: 'SELECT 1', rows: 1 } },
+        { protocol: 'simple', sql: 'SELECT 1; SELECT 2 UNION SELECT 3', outcome: { status: 'ok', tag: 'SELECT 2', rows: 2 } },
+        {
+          protocol: 'simple',
+          sql: 'SELECT * FROM missing_table',
+          outcome: { status: 'error', sqlstate: '42P01', message: 'relation "missing_table" does not exist' },
+        },
+        { protocol: 'simple', sql: "INSERT INTO items VALUES (1, 'a'), (2, 'b')", outcome: { status: 'ok', tag: 'INSERT 0 2', rows: 2 } },
+        { protocol: 'simple', sql: '', outcome: { status: 'ok' } },
+      ].map((e) => ({ params: undefined, copy: undefined, truncated: undefined, ...e })),
+    );
   });
 
   it('records extended queries: named statements resolve to their SQL, params redacted by default', () => {
@@ -177,7 +188,10 @@ describe('recorder on real captured traffic', () => {
     let maxSyncsPerChunk = 0;
     for (const c of pipelined.filter((x) => x.dir === 'client')) {
       let n = 0;
-      new MessageWalker(() => 0, (code) => (n += code === FrontendCode.Sync ? 1 : 0)).push(c.data);
+      new MessageWalker(
+        () => 0,
+        (code) => (n += code === FrontendCode.Sync ? 1 : 0),
+      ).push(c.data);
       maxSyncsPerChunk = Math.max(maxSyncsPerChunk, n);
     }
     expect(maxSyncsPerChunk).toBeGreaterThan(1);
@@ -198,12 +212,20 @@ describe('recorder on real captured traffic', () => {
     const got = statements(replay(copy)).filter((s) => s.sql.startsWith('COPY'));
     expect(got.map(summary)).toEqual([
       {
-        protocol: 'simple', sql: 'COPY copy_t FROM STDIN', params: undefined, truncated: undefined,
-        outcome: { status: 'ok', tag: 'COPY 3', rows: 3 }, copy: { direction: 'in', rows: 3, bytes: 20 },
+        protocol: 'simple',
+        sql: 'COPY copy_t FROM STDIN',
+        params: undefined,
+        truncated: undefined,
+        outcome: { status: 'ok', tag: 'COPY 3', rows: 3 },
+        copy: { direction: 'in', rows: 3, bytes: 20 },
       },
       {
-        protocol: 'simple', sql: 'COPY copy_t TO STDOUT', params: undefined, truncated: undefined,
-        outcome: { status: 'ok', tag: 'COPY 3', rows: 3 }, copy: { direction: 'out', rows: 3, bytes: 20 },
+        protocol: 'simple',
+        sql: 'COPY copy_t TO STDOUT',
+        params: undefined,
+        truncated: undefined,
+        outcome: { status: 'ok', tag: 'COPY 3', rows: 3 },
+        copy: { direction: 'out', rows: 3, bytes: 20 },
       },
     ]);
   });
@@ -211,9 +233,29 @@ describe('recorder on real captured traffic', () => {
   it('records COPY driven by psql (simple protocol, COPY FROM STDIN and \\copy out)', async () => {
     const run = promisify(execFile);
     const chunks = await capture(async (port) => {
-      const child = run('psql', ['-X', '-v', 'ON_ERROR_STOP=1', '-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-d', 'postgres', '-c', 'COPY copy_t FROM STDIN', '-c', 'COPY (SELECT * FROM copy_t ORDER BY id) TO STDOUT'], {
-        env: { ...process.env, PGPASSWORD: server.superuserPassword, PGSSLMODE: 'disable' },
-      });
+      const child = run(
+        'psql',
+        [
+          '-X',
+          '-v',
+          'ON_ERROR_STOP=1',
+          '-h',
+          '127.0.0.1',
+          '-p',
+          String(port),
+          '-U',
+          'postgres',
+          '-d',
+          'postgres',
+          '-c',
+          'COPY copy_t FROM STDIN',
+          '-c',
+          'COPY (SELECT * FROM copy_t ORDER BY id) TO STDOUT',
+        ],
+        {
+          env: { ...process.env, PGPASSWORD: server.superuserPassword, PGSSLMODE: 'disable' },
+        },
+      );
       child.child.stdin?.end('10\tten\n11\televen\n');
       const { stdout } = await child;
       expect(stdout).toContain('11\televen');

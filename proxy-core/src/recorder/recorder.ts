@@ -363,9 +363,7 @@ class ConnectionRecorder implements Recorder {
 
   private emitStatement(st: Statement): void {
     const end = this.now();
-    const outcome: StatementOutcome = st.error
-      ? { status: 'error', ...st.error }
-      : { status: 'ok', ...definedOnly({ tag: st.tag, rows: st.rows }) };
+    const outcome: StatementOutcome = st.error ? { status: 'error', ...st.error } : { status: 'ok', ...definedOnly({ tag: st.tag, rows: st.rows }) };
     const body: UnsequencedSessionEvent & { type: 'statement' } = {
       sessionId: this.options.sessionId,
       connectionId: this.options.connectionId,

@@ -125,7 +125,10 @@ describe('tls helpers', () => {
 
   it('rejects non-P-256 public keys', async () => {
     const { generateKeyPairSync } = await import('node:crypto');
-    const { publicKey } = generateKeyPairSync('ed25519', { publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } });
+    const { publicKey } = generateKeyPairSync('ed25519', {
+      publicKeyEncoding: { type: 'spki', format: 'pem' },
+      privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+    });
     await expect(ca.issue({ publicKeyPem: publicKey, commonName: 'x', notAfter: new Date(Date.now() + HOUR), usage: 'client' })).rejects.toMatchObject({
       code: ErrorCodes.INVALID_INPUT,
     });
@@ -147,10 +150,16 @@ describe('tls helpers', () => {
 
   it('client refuses a session certificate presented where a gateway certificate is expected', async () => {
     const impostor = await issueParty(ca, 'session', 'gw-1');
-    const { port } = await startGatewayServer(ca, { keyPem: impostor.keyPem, certPem: await ca.issue({
-      publicKeyPem: (await import('node:crypto')).createPublicKey(impostor.keyPem).export({ type: 'spki', format: 'pem' }) as string,
-      commonName: 'impostor', uri: identityUri({ kind: 'session', id: 'gw-1' }), notAfter: new Date(Date.now() + HOUR), usage: 'both',
-    }) });
+    const { port } = await startGatewayServer(ca, {
+      keyPem: impostor.keyPem,
+      certPem: await ca.issue({
+        publicKeyPem: (await import('node:crypto')).createPublicKey(impostor.keyPem).export({ type: 'spki', format: 'pem' }) as string,
+        commonName: 'impostor',
+        uri: identityUri({ kind: 'session', id: 'gw-1' }),
+        notAfter: new Date(Date.now() + HOUR),
+        usage: 'both',
+      }),
+    });
     await expect(roundTrip({ port, ...clientTlsOptionsForGateway({ ...session, caPem: ca.certPem, gatewayId: 'gw-1' }) })).rejects.toMatchObject({
       code: 'ERR_TLS_CERT_ALTNAME_INVALID',
     });

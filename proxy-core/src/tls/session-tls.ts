@@ -55,7 +55,8 @@ export function acceptSessionTls(
       const problem = peer ? clientCertificateProblem(peer, ca) : 'no client certificate';
       if (problem) return fail(new GatehouseError(ErrorCodes.UNAUTHENTICATED, `tunnel TLS client certificate refused: ${problem}`));
       const identity = identityFromCertificate(peer!.raw);
-      if (identity?.kind !== 'session') return fail(new GatehouseError(ErrorCodes.UNAUTHENTICATED, 'tunnel TLS client certificate is not a session certificate'));
+      if (identity?.kind !== 'session')
+        return fail(new GatehouseError(ErrorCodes.UNAUTHENTICATED, 'tunnel TLS client certificate is not a session certificate'));
       if (options.expectedSessionId !== undefined && identity.id !== options.expectedSessionId) {
         return fail(new GatehouseError(ErrorCodes.UNAUTHENTICATED, 'tunnel TLS client certificate belongs to another session'));
       }
@@ -101,10 +102,7 @@ export function startGatewayTls(stream: Duplex, options: TlsIdentityPem & { gate
 }
 
 /** startGatewayTls, resolving once the handshake is done and the gateway verified. */
-export function connectGatewayTls(
-  stream: Duplex,
-  options: TlsIdentityPem & { gatewayId: string; handshakeTimeoutMs?: number },
-): Promise<tls.TLSSocket> {
+export function connectGatewayTls(stream: Duplex, options: TlsIdentityPem & { gatewayId: string; handshakeTimeoutMs?: number }): Promise<tls.TLSSocket> {
   const socket = startGatewayTls(stream, options);
   return new Promise<tls.TLSSocket>((resolve, reject) => {
     const fail = (error: GatehouseError) => {

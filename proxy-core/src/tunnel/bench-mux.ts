@@ -72,6 +72,5 @@ const mbps = await throughput();
 const rtt = await pingPong();
 const pct = (p: number) => rtt[Math.min(rtt.length - 1, Math.floor(rtt.length * p))].toFixed(0);
 process.stdout.write(
-  `tunnel one stream: ${mbps.toFixed(0)} MB/s (${megabytes} MB)\n` +
-    `tunnel 1 KB ping-pong: p50 ${pct(0.5)} µs, p99 ${pct(0.99)} µs (${pings} round trips)\n`,
+  `tunnel one stream: ${mbps.toFixed(0)} MB/s (${megabytes} MB)\n` + `tunnel 1 KB ping-pong: p50 ${pct(0.5)} µs, p99 ${pct(0.99)} µs (${pings} round trips)\n`,
 );

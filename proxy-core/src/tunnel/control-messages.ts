@@ -52,7 +52,12 @@ const controlMessageSchema = z.discriminatedUnion('type', [
    * The session now ends later (extended in place): to a gateway with `sessionId`, to a client
    * tunnel with the certificate its local proxy presents to new connections.
    */
-  z.object({ type: z.literal('session-extended'), expiresAt: z.iso.datetime(), sessionId: id.optional(), certificatePem: z.string().min(1).max(8000).optional() }),
+  z.object({
+    type: z.literal('session-extended'),
+    expiresAt: z.iso.datetime(),
+    sessionId: id.optional(),
+    certificatePem: z.string().min(1).max(8000).optional(),
+  }),
   z.object({
     type: z.literal('replicas'),
     self: id,

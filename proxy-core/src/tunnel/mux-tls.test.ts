@@ -106,7 +106,10 @@ describe('TLS inside a MuxStream', () => {
     secure.write(payload);
     await done;
     expect(hash.digest('hex')).toBe(createHash('sha256').update(payload).digest('hex'));
-    expect(identities).toEqual([{ kind: 'session', id: 'sess-1' }, { kind: 'session', id: 'sess-1' }]);
+    expect(identities).toEqual([
+      { kind: 'session', id: 'sess-1' },
+      { kind: 'session', id: 'sess-1' },
+    ]);
     secure.end();
     await once(secure, 'close');
   }, 30_000);
@@ -118,10 +121,18 @@ describe('TLS inside a MuxStream', () => {
       const [reply] = (await once(secure, 'data')) as [Buffer];
       expect(reply.toString()).toBe('ping');
     };
-    const first = await connectGatewayTls(pair.client.openStream({ kind: 'pg', clientAddress: '127.0.0.1:1' }), { ...session, caPem: ca.certPem, gatewayId: 'gw-1' });
+    const first = await connectGatewayTls(pair.client.openStream({ kind: 'pg', clientAddress: '127.0.0.1:1' }), {
+      ...session,
+      caPem: ca.certPem,
+      gatewayId: 'gw-1',
+    });
     first.on('error', () => {});
     await echo(first); // a ticket arrives after each handshake
-    const second = await connectGatewayTls(pair.client.openStream({ kind: 'pg', clientAddress: '127.0.0.1:2' }), { ...session, caPem: ca.certPem, gatewayId: 'gw-1' });
+    const second = await connectGatewayTls(pair.client.openStream({ kind: 'pg', clientAddress: '127.0.0.1:2' }), {
+      ...session,
+      caPem: ca.certPem,
+      gatewayId: 'gw-1',
+    });
     second.on('error', () => {});
     await echo(second);
     expect(second.isSessionReused()).toBe(true);
@@ -133,7 +144,11 @@ describe('TLS inside a MuxStream', () => {
   it('a resumed session of another session id is refused by a gateway expecting a different session', async () => {
     const other = await issue('session', 'sess-resume');
     const { pair } = await gatewayPair('sess-resume');
-    const first = await connectGatewayTls(pair.client.openStream({ kind: 'pg', clientAddress: '127.0.0.1:1' }), { ...other, caPem: ca.certPem, gatewayId: 'gw-1' });
+    const first = await connectGatewayTls(pair.client.openStream({ kind: 'pg', clientAddress: '127.0.0.1:1' }), {
+      ...other,
+      caPem: ca.certPem,
+      gatewayId: 'gw-1',
+    });
     first.on('error', () => {});
     first.write('ping');
     await once(first, 'data');

@@ -20,7 +20,9 @@ describe('issue 10 item 1: target password sealed to the gateway key', () => {
     const sealed = sealToPublicKey('pw', gateway.publicKeyPem, context);
     const other = generateKeyPair();
     expect(() => openSealed(sealed, other.privateKeyPem, context)).toThrow(expect.objectContaining({ code: ErrorCodes.DECRYPT_FAILED }));
-    expect(() => openSealed(sealed, gateway.privateKeyPem, targetPasswordContext('gw-1', 'session-2'))).toThrow(expect.objectContaining({ code: ErrorCodes.DECRYPT_FAILED }));
+    expect(() => openSealed(sealed, gateway.privateKeyPem, targetPasswordContext('gw-1', 'session-2'))).toThrow(
+      expect.objectContaining({ code: ErrorCodes.DECRYPT_FAILED }),
+    );
     const parts = sealed.split('.');
     const body = Buffer.from(parts[3], 'base64url');
     body[0] ^= 1;

@@ -10,7 +10,17 @@
  *
  * Wire form: `ghseal1.<ephemeral SPKI DER>.<iv>.<ciphertext‖tag>`, each base64url.
  */
-import { createCipheriv, createDecipheriv, createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync, hkdfSync, randomBytes, type KeyObject } from 'node:crypto';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createPrivateKey,
+  createPublicKey,
+  diffieHellman,
+  generateKeyPairSync,
+  hkdfSync,
+  randomBytes,
+  type KeyObject,
+} from 'node:crypto';
 import { ErrorCodes, GatehouseError } from '../errors.ts';
 
 const PREFIX = 'ghseal1';

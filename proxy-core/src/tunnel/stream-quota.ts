@@ -43,8 +43,10 @@ export class StreamQuota {
     const session = `s:${sessionId}`;
     const owner = `u:${user}`;
     const l = this.#limits;
-    if (count(this.#pending, session) >= l.pendingPerSession) return refused(`too many connections of this session are still starting (limit ${l.pendingPerSession}); retry shortly`);
-    if (count(this.#pending, owner) >= l.pendingPerUser) return refused(`too many of your connections are still starting (limit ${l.pendingPerUser}); retry shortly`);
+    if (count(this.#pending, session) >= l.pendingPerSession)
+      return refused(`too many connections of this session are still starting (limit ${l.pendingPerSession}); retry shortly`);
+    if (count(this.#pending, owner) >= l.pendingPerUser)
+      return refused(`too many of your connections are still starting (limit ${l.pendingPerUser}); retry shortly`);
     if (count(this.#open, session) >= l.perSession) return refused(`too many connections on this session (limit ${l.perSession}); close some first`);
     if (count(this.#open, owner) >= l.perUser) return refused(`too many of your connections on this gateway (limit ${l.perUser}); close some first`);
     for (const key of [session, owner]) {

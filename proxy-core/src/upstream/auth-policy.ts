@@ -21,13 +21,22 @@ export function assertPasswordMethodAllowed(method: 'md5' | 'cleartext', policy:
   const { where } = policy;
   if (method === 'md5') {
     if (policy.authMethods?.md5 === true) return;
-    throw refused(`the database server at ${where} asks for MD5 authentication, which this resource does not allow`, 'An instance admin can allow MD5 on this resource (allowMd5), or configure scram-sha-256 for the gateway in pg_hba.conf (recommended).');
+    throw refused(
+      `the database server at ${where} asks for MD5 authentication, which this resource does not allow`,
+      'An instance admin can allow MD5 on this resource (allowMd5), or configure scram-sha-256 for the gateway in pg_hba.conf (recommended).',
+    );
   }
   if (policy.authMethods?.cleartext !== true) {
-    throw refused(`the database server at ${where} asks for a cleartext password, which this resource does not allow`, 'An instance admin can allow cleartext on this resource (allowCleartext, verified TLS only), or configure scram-sha-256 for the gateway in pg_hba.conf (recommended).');
+    throw refused(
+      `the database server at ${where} asks for a cleartext password, which this resource does not allow`,
+      'An instance admin can allow cleartext on this resource (allowCleartext, verified TLS only), or configure scram-sha-256 for the gateway in pg_hba.conf (recommended).',
+    );
   }
   if (!policy.tlsVerified) {
-    throw refused(`the database server at ${where} asks for a cleartext password, which is sent only over TLS that verifies the server`, 'Enable ssl with rejectUnauthorized on this resource (and a ca if needed), or use scram-sha-256.');
+    throw refused(
+      `the database server at ${where} asks for a cleartext password, which is sent only over TLS that verifies the server`,
+      'Enable ssl with rejectUnauthorized on this resource (and a ca if needed), or use scram-sha-256.',
+    );
   }
 }
 

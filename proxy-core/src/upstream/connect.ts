@@ -4,13 +4,7 @@ import { createLogger } from '../log.ts';
 import { BackendCode } from '../protocol/constants.ts';
 import { parseBackendKeyData } from '../protocol/backend/backend-key-data.ts';
 import { createStartupMessage } from '../protocol/startup.ts';
-import {
-  CLIENT_CANNOT_CONNECT,
-  FEATURE_NOT_SUPPORTED,
-  INTERNAL_ERROR,
-  INVALID_AUTHORIZATION,
-  PROTOCOL_VIOLATION,
-} from '../protocol/sqlstate.ts';
+import { CLIENT_CANNOT_CONNECT, FEATURE_NOT_SUPPORTED, INTERNAL_ERROR, INVALID_AUTHORIZATION, PROTOCOL_VIOLATION } from '../protocol/sqlstate.ts';
 import { authenticate, unexpected } from './authenticate.ts';
 import { dialDatabase } from './dial.ts';
 import { MessageReader } from './message-reader.ts';
@@ -46,11 +40,7 @@ const FALSE_VALUES = new Set(['', '0', 'false', 'off', 'no']);
  * StartupMessage is `startup`, and returns the bytes to hand that client.
  * Throws `UpstreamError` on every failure.
  */
-export async function connectUpstream(
-  target: UpstreamTarget,
-  startup: ClientStartup,
-  opts: ConnectUpstreamOptions = {},
-): Promise<UpstreamConnection> {
+export async function connectUpstream(target: UpstreamTarget, startup: ClientStartup, opts: ConnectUpstreamOptions = {}): Promise<UpstreamConnection> {
   const where = `${target.host}:${target.port}`;
   const params = startupParameters(target, startup);
   const sockets: Socket[] = [];

@@ -93,7 +93,11 @@ function readSslAnswer(socket: Socket, where: string): Promise<string> {
       if (chunk.length !== 1) {
         // Bytes after 'S' before the handshake would be injected into the session (CVE-2021-23222).
         socket.destroy();
-        reject(new UpstreamError(ErrorCodes.UPSTREAM_TLS, `the database server at ${where} sent unexpected data in answer to SSLRequest`, { sqlstate: CONNECTION_FAILURE }));
+        reject(
+          new UpstreamError(ErrorCodes.UPSTREAM_TLS, `the database server at ${where} sent unexpected data in answer to SSLRequest`, {
+            sqlstate: CONNECTION_FAILURE,
+          }),
+        );
         return;
       }
       resolve(String.fromCharCode(chunk[0]));
@@ -147,7 +151,7 @@ function tlsError(err: NodeJS.ErrnoException, where: string, ssl: UpstreamSsl): 
       : "Set the resource's CA certificate (ssl.ca) to the CA that signed the server certificate, or turn off certificate verification for this resource.";
   } else if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
     message = `the database server certificate does not match the host name (${where}): ${err.message}`;
-    hint = "Use the host name the certificate was issued for in the resource, or turn off certificate verification.";
+    hint = 'Use the host name the certificate was issued for in the resource, or turn off certificate verification.';
   } else if (code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID') {
     message = `the database server at ${where} presented a certificate that is expired or not yet valid (${code})`;
     hint = 'Renew the database server certificate.';

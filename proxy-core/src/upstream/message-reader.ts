@@ -35,7 +35,10 @@ export class MessageReader {
   private readonly onEnd = (): void => this.fail(this.closedError());
   private readonly onError = (err: Error): void => this.fail(this.closedError(err));
 
-  constructor(private readonly socket: Socket, private readonly where: string) {
+  constructor(
+    private readonly socket: Socket,
+    private readonly where: string,
+  ) {
     socket.on('data', this.onData);
     socket.on('end', this.onEnd);
     socket.on('close', this.onEnd);

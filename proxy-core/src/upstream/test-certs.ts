@@ -24,7 +24,24 @@ export function createTestCertificates(kind: TestKeyKind = 'rsa-sha256'): TestCe
     run(['req', '-x509', ...keyArgs, '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', digest, '-subj', '/CN=Gatehouse Test CA']);
     run(['req', ...keyArgs, '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=localhost']);
     writeFileSync(join(dir, 'ext.cnf'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\n');
-    run(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '2', digest, '-extfile', 'ext.cnf']);
+    run([
+      'x509',
+      '-req',
+      '-in',
+      'server.csr',
+      '-CA',
+      'ca.crt',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-out',
+      'server.crt',
+      '-days',
+      '2',
+      digest,
+      '-extfile',
+      'ext.cnf',
+    ]);
     return {
       caPem: readFileSync(join(dir, 'ca.crt'), 'utf8'),
       certPem: readFileSync(join(dir, 'server.crt'), 'utf8'),

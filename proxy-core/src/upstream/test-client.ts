@@ -52,7 +52,11 @@ export class RawPgClient {
   }
 
   /** Sends a StartupMessage; resolves with the messages up to ReadyForQuery or an ErrorResponse. */
-  async startup(params: Record<string, string>, version = PROTOCOL_3_0, options: Record<string, string> = {}): Promise<{ messages: Message[]; error?: ErrorFields }> {
+  async startup(
+    params: Record<string, string>,
+    version = PROTOCOL_3_0,
+    options: Record<string, string> = {},
+  ): Promise<{ messages: Message[]; error?: ErrorFields }> {
     this.stream.write(createStartupMessage(version, params, options));
     const messages: Message[] = [];
     for (;;) {

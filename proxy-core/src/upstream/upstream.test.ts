@@ -105,7 +105,10 @@ describe('serveClientStream against real PostgreSQL', () => {
       md5: target(md5, { authMethods: { md5: true, cleartext: false } }),
       cleartext: target(cleartext, { authMethods: { md5: false, cleartext: true }, ssl: { enabled: true, rejectUnauthorized: true, ca: certs.caPem } }),
     };
-    for (const [t, method] of [[allowed.md5, 'md5'], [allowed.cleartext, 'cleartext']] as const) {
+    for (const [t, method] of [
+      [allowed.md5, 'md5'],
+      [allowed.cleartext, 'cleartext'],
+    ] as const) {
       const conn = await connectUpstream(t, { protocolVersion: PROTOCOL_3_0, parameters: {}, protocolOptions: {} });
       expect(conn.authMethod).toBe(method);
       expect(conn.startupReply.at(-6)).toBe(BackendCode.ReadyForQuery);
@@ -128,7 +131,11 @@ describe('serveClientStream against real PostgreSQL', () => {
   });
 
   it('md5 server with a wrong password, and an unknown database (3D000)', async () => {
-    const bad = connectUpstream(target(md5, { password: 'nope', authMethods: { md5: true, cleartext: false } }), { protocolVersion: PROTOCOL_3_0, parameters: {}, protocolOptions: {} });
+    const bad = connectUpstream(target(md5, { password: 'nope', authMethods: { md5: true, cleartext: false } }), {
+      protocolVersion: PROTOCOL_3_0,
+      parameters: {},
+      protocolOptions: {},
+    });
     await expect(bad).rejects.toMatchObject({ sqlstate: '28P01' });
     const { client } = await through(target(scram, { database: 'nosuchdb' }));
     const { error } = await client.startup(CLIENT_PARAMS);
@@ -143,7 +150,9 @@ describe('serveClientStream against real PostgreSQL', () => {
 
   it('connection refused: 08001 naming host:port', async () => {
     const closedPort = 1; // nothing listens on port 1
-    const err = await connectUpstream(target(scram, { port: closedPort }), { protocolVersion: PROTOCOL_3_0, parameters: {}, protocolOptions: {} }).catch((e) => e);
+    const err = await connectUpstream(target(scram, { port: closedPort }), { protocolVersion: PROTOCOL_3_0, parameters: {}, protocolOptions: {} }).catch(
+      (e) => e,
+    );
     expect(err).toBeInstanceOf(UpstreamError);
     expect(err).toMatchObject({ sqlstate: '08001', code: 'GATEHOUSE_ERR_UPSTREAM_CONNECT' });
     expect(err.message).toContain(`127.0.0.1:${closedPort}`);
@@ -316,7 +325,11 @@ const STARTUP = { protocolVersion: PROTOCOL_3_0, parameters: {}, protocolOptions
 
 describe('issue 10 item 2: the gateway uses SCRAM only unless the resource allows MD5 or cleartext', () => {
   it('a real MD5 server gets no password by default: 28000 naming the setting, and the client sees it as FATAL', async () => {
-    await expect(connectUpstream(target(md5), STARTUP)).rejects.toMatchObject({ sqlstate: '28000', code: 'GATEHOUSE_ERR_UNSUPPORTED_AUTH', message: expect.stringMatching(/MD5.*does not allow.*sent no password/) });
+    await expect(connectUpstream(target(md5), STARTUP)).rejects.toMatchObject({
+      sqlstate: '28000',
+      code: 'GATEHOUSE_ERR_UNSUPPORTED_AUTH',
+      message: expect.stringMatching(/MD5.*does not allow.*sent no password/),
+    });
     const { client } = await through(target(md5));
     const { error } = await client.startup(CLIENT_PARAMS);
     expect(error).toMatchObject({ severity: 'FATAL', code: '28000' });
@@ -325,10 +338,18 @@ describe('issue 10 item 2: the gateway uses SCRAM only unless the resource allow
 
   it('a real cleartext server gets the password only when allowed and over TLS that verifies it', async () => {
     const verified = { enabled: true, rejectUnauthorized: true, ca: certs.caPem };
-    await expect(connectUpstream(target(cleartext, { ssl: verified }), STARTUP)).rejects.toMatchObject({ sqlstate: '28000', message: expect.stringMatching(/cleartext/) });
+    await expect(connectUpstream(target(cleartext, { ssl: verified }), STARTUP)).rejects.toMatchObject({
+      sqlstate: '28000',
+      message: expect.stringMatching(/cleartext/),
+    });
     const allow = { md5: false, cleartext: true };
-    await expect(connectUpstream(target(cleartext, { authMethods: allow }), STARTUP)).rejects.toMatchObject({ sqlstate: '28000', message: expect.stringMatching(/only over TLS that verifies the server/) });
-    await expect(connectUpstream(target(cleartext, { authMethods: allow, ssl: { enabled: true, rejectUnauthorized: false } }), STARTUP)).rejects.toMatchObject({ sqlstate: '28000' });
+    await expect(connectUpstream(target(cleartext, { authMethods: allow }), STARTUP)).rejects.toMatchObject({
+      sqlstate: '28000',
+      message: expect.stringMatching(/only over TLS that verifies the server/),
+    });
+    await expect(connectUpstream(target(cleartext, { authMethods: allow, ssl: { enabled: true, rejectUnauthorized: false } }), STARTUP)).rejects.toMatchObject({
+      sqlstate: '28000',
+    });
     const ok = await connectUpstream(target(cleartext, { authMethods: allow, ssl: verified }), STARTUP);
     expect(ok.authMethod).toBe('cleartext');
     ok.socket.destroy();

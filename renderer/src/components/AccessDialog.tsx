@@ -79,7 +79,9 @@ export function AccessDialog() {
     if (!again) useAccessFlow.getState().reset();
     const opener = document.activeElement instanceof HTMLElement ? document.activeElement : undefined;
     dialog.current?.querySelector<HTMLElement>(FOCUSABLE)?.focus();
-    return () => { if (opener?.isConnected) opener.focus(); };
+    return () => {
+      if (opener?.isConnected) opener.focus();
+    };
   }, [target, again]);
 
   // Escape closes the dialog wherever the focus is (even on the backdrop or the body).
@@ -131,8 +133,12 @@ export function AccessDialog() {
     setCustomError(undefined);
     const portNumber = port ? Number(port) : undefined;
     const status = await flowState.begin({
-      projectId: group.projectId, resource: group.resource.name, account: account.name, duration: chosen,
-      ...(portNumber ? { port: portNumber } : {}), ...(reason.trim() ? { reason: reason.trim() } : {}),
+      projectId: group.projectId,
+      resource: group.resource.name,
+      account: account.name,
+      duration: chosen,
+      ...(portNumber ? { port: portNumber } : {}),
+      ...(reason.trim() ? { reason: reason.trim() } : {}),
     });
     if (status) showStarted(target, status);
   }
@@ -141,68 +147,166 @@ export function AccessDialog() {
   const inGate = flow.step !== 'form';
   const askReason = account.requireApproval || flow.step === 'reason';
   return (
-    <div className="backdrop" onMouseDown={(e) => { if (e.target === e.currentTarget && !waiting) closeAccessDialog(); }}>
-      <div ref={dialog} className="card dialog" role="dialog" aria-modal="true" aria-labelledby="access-title" aria-describedby="access-help"
-        onKeyDown={(e) => trapTab(e, dialog.current)}>
-        <h2 id="access-title">{again ? 'Access again: ' : 'Access '}{group.resource.name} as {account.name}</h2>
-        <p id="access-help" className="muted small">A local proxy starts on 127.0.0.1; connect with any PostgreSQL client, no password needed.</p>
+    <div
+      className="backdrop"
+      onMouseDown={(e) => {
+        if (e.target === e.currentTarget && !waiting) closeAccessDialog();
+      }}
+    >
+      <div
+        ref={dialog}
+        className="card dialog"
+        role="dialog"
+        aria-modal="true"
+        aria-labelledby="access-title"
+        aria-describedby="access-help"
+        onKeyDown={(e) => trapTab(e, dialog.current)}
+      >
+        <h2 id="access-title">
+          {again ? 'Access again: ' : 'Access '}
+          {group.resource.name} as {account.name}
+        </h2>
+        <p id="access-help" className="muted small">
+          A local proxy starts on 127.0.0.1; connect with any PostgreSQL client, no password needed.
+        </p>
         {account.gateway.status === 'offline' && (
           <p className="notice small" role="status" data-testid="gateway-offline-notice">
-            The gateway for {group.resource.name} is offline{account.gateway.lastSeenAt ? ` (last seen ${new Date(account.gateway.lastSeenAt).toLocaleTimeString()})` : ''}: the session may start but connections fail until it is back.
+            The gateway for {group.resource.name} is offline
+            {account.gateway.lastSeenAt ? ` (last seen ${new Date(account.gateway.lastSeenAt).toLocaleTimeString()})` : ''}: the session may start but
+            connections fail until it is back.
           </p>
         )}
         {waiting ? (
           <>
             <WaitingForApproval request={waiting} approvals={flow.step === 'waiting' ? flow.approvals : 0} />
             <div className="actions">
-              <button type="button" onClick={() => void useAccessFlow.getState().cancel()}>Stop waiting</button>
-              <button type="button" onClick={closeAccessDialog}>Close</button>
+              <button type="button" onClick={() => void useAccessFlow.getState().cancel()}>
+                Stop waiting
+              </button>
+              <button type="button" onClick={closeAccessDialog}>
+                Close
+              </button>
             </div>
           </>
         ) : flow.step === 'refused' ? (
           <>
-            <p className="error" role="alert" data-code="GATEHOUSE_ERR_REQUEST_DENIED">{flow.message}</p>
-            <div className="actions"><button type="button" onClick={closeAccessDialog}>Close</button></div>
+            <p className="error" role="alert" data-code="GATEHOUSE_ERR_REQUEST_DENIED">
+              {flow.message}
+            </p>
+            <div className="actions">
+              <button type="button" onClick={closeAccessDialog}>
+                Close
+              </button>
+            </div>
           </>
         ) : (
           <form onSubmit={(e) => void onSubmit(e)}>
             {!again && (
               <>
-                <label>Duration{max !== undefined && <span className="muted small"> (at most {formatDuration(max)} for this account)</span>}
-                  <select value={duration} onChange={(e) => { setDuration(e.target.value); setCustomError(undefined); }} disabled={inGate}>
-                    {options.map((d) => <option key={d.value} value={d.value}>{d.label}</option>)}
+                <label>
+                  Duration{max !== undefined && <span className="muted small"> (at most {formatDuration(max)} for this account)</span>}
+                  <select
+                    value={duration}
+                    onChange={(e) => {
+                      setDuration(e.target.value);
+                      setCustomError(undefined);
+                    }}
+                    disabled={inGate}
+                  >
+                    {options.map((d) => (
+                      <option key={d.value} value={d.value}>
+                        {d.label}
+                      </option>
+                    ))}
                     <option value="custom">Custom…</option>
                   </select>
                 </label>
                 {duration === 'custom' && (
-                  <label>Custom duration <span className="muted small">(e.g. 90s, 45m, 2h)</span>
-                    <input type="text" required placeholder="45m" value={customDuration} disabled={inGate}
-                      aria-invalid={customError ? true : undefined} aria-describedby={customError ? 'custom-error' : undefined}
-                      onChange={(e) => { setCustomDuration(e.target.value); setCustomError(undefined); }} />
+                  <label>
+                    Custom duration <span className="muted small">(e.g. 90s, 45m, 2h)</span>
+                    <input
+                      type="text"
+                      required
+                      placeholder="45m"
+                      value={customDuration}
+                      disabled={inGate}
+                      aria-invalid={customError ? true : undefined}
+                      aria-describedby={customError ? 'custom-error' : undefined}
+                      onChange={(e) => {
+                        setCustomDuration(e.target.value);
+                        setCustomError(undefined);
+                      }}
+                    />
                   </label>
                 )}
-                {customError && <p id="custom-error" className="error-text small" role="alert">{customError}</p>}
-                <label>Local port <span className="muted small">(optional; kept for next time)</span>
-                  <input ref={portInput} type="number" min={1} max={65535} inputMode="numeric" placeholder="automatic" value={port} onChange={(e) => setPort(e.target.value)}
-                    disabled={inGate} aria-invalid={portInUse || undefined} aria-describedby={portInUse ? 'access-error' : undefined} />
+                {customError && (
+                  <p id="custom-error" className="error-text small" role="alert">
+                    {customError}
+                  </p>
+                )}
+                <label>
+                  Local port <span className="muted small">(optional; kept for next time)</span>
+                  <input
+                    ref={portInput}
+                    type="number"
+                    min={1}
+                    max={65535}
+                    inputMode="numeric"
+                    placeholder="automatic"
+                    value={port}
+                    onChange={(e) => setPort(e.target.value)}
+                    disabled={inGate}
+                    aria-invalid={portInUse || undefined}
+                    aria-describedby={portInUse ? 'access-error' : undefined}
+                  />
                 </label>
               </>
             )}
             {askReason && (
-              <label>Reason <span className="muted small">(approvers see it)</span>
+              <label>
+                Reason <span className="muted small">(approvers see it)</span>
                 <textarea required value={reason} onChange={(e) => setReason(e.target.value)} rows={2} disabled={inGate && flow.step !== 'reason'} />
               </label>
             )}
             {flow.step === 'mfa' && (
-              <MfaFields methods={flow.methods} method={method} code={code} emailSent={emailSent} sending={busy}
-                onMethod={(m) => { setMethod(m); setCode(''); }} onCode={setCode} onSendEmail={() => void useAccessFlow.getState().sendEmailCode()} />
+              <MfaFields
+                methods={flow.methods}
+                method={method}
+                code={code}
+                emailSent={emailSent}
+                sending={busy}
+                onMethod={(m) => {
+                  setMethod(m);
+                  setCode('');
+                }}
+                onCode={setCode}
+                onSendEmail={() => void useAccessFlow.getState().sendEmailCode()}
+              />
             )}
-            {flow.step === 'approved' && <p className="notice small" role="status">Approved by {flow.by.join(', ')}; starting…</p>}
-            {error && <p id="access-error" className="error" role="alert" data-code={error.code}>{error.message}</p>}
+            {flow.step === 'approved' && (
+              <p className="notice small" role="status">
+                Approved by {flow.by.join(', ')}; starting…
+              </p>
+            )}
+            {error && (
+              <p id="access-error" className="error" role="alert" data-code={error.code}>
+                {error.message}
+              </p>
+            )}
             <div className="actions">
-              <button type="button" onClick={closeAccessDialog}>Cancel</button>
+              <button type="button" onClick={closeAccessDialog}>
+                Cancel
+              </button>
               <button type="submit" className="primary" disabled={busy}>
-                {busy ? 'Starting…' : flow.step === 'mfa' ? 'Verify and start' : flow.step === 'reason' || account.requireApproval ? 'Request access' : again ? 'Access again' : 'Start access'}
+                {busy
+                  ? 'Starting…'
+                  : flow.step === 'mfa'
+                    ? 'Verify and start'
+                    : flow.step === 'reason' || account.requireApproval
+                      ? 'Request access'
+                      : again
+                        ? 'Access again'
+                        : 'Start access'}
               </button>
             </div>
           </form>
@@ -241,7 +345,8 @@ function WaitingForApproval({ request, approvals }: { request: AccessRequestInfo
       <div>
         <strong>Waiting for approval…</strong>
         <div className="small">
-          Request <code>{request.id}</code> · {approvals} of {request.requiredApprovals} approval{request.requiredApprovals === 1 ? '' : 's'} · status <span data-testid="request-status">{request.status}</span>
+          Request <code>{request.id}</code> · {approvals} of {request.requiredApprovals} approval{request.requiredApprovals === 1 ? '' : 's'} · status{' '}
+          <span data-testid="request-status">{request.status}</span>
         </div>
         <div className="muted small">The session starts as soon as it is approved. You can close this; the request stays open.</div>
       </div>

@@ -14,9 +14,18 @@ export function App() {
   }, [auth]);
 
   if (!ipcAvailable) {
-    return <main className="center"><p role="alert">Open Gatehouse from the desktop app.</p></main>;
+    return (
+      <main className="center">
+        <p role="alert">Open Gatehouse from the desktop app.</p>
+      </main>
+    );
   }
-  if (!auth) return <main className="center" aria-busy="true"><p className="muted">Starting…</p></main>;
+  if (!auth)
+    return (
+      <main className="center" aria-busy="true">
+        <p className="muted">Starting…</p>
+      </main>
+    );
   return (
     <>
       {auth.state === 'signed-in' ? <Shell /> : <SignIn />}

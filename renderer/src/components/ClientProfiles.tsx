@@ -14,7 +14,9 @@ export function ClientProfiles({ projectId, resource, account }: { projectId: st
   const profiles = useProfilesStore(profileSelectors.forAccount(target));
   const busy = useProfilesStore(profileSelectors.busy(key));
   const error = useProfilesStore(profileSelectors.error(key));
-  useEffect(() => { if (!useProfilesStore.getState().loaded) void useProfilesStore.getState().load(); }, []);
+  useEffect(() => {
+    if (!useProfilesStore.getState().loaded) void useProfilesStore.getState().load();
+  }, []);
   const service = profiles.find((p) => p.kind === 'pg-service');
   const dbeaver = profiles.find((p) => p.kind === 'dbeaver');
   const headingId = `profiles-${key.replace(/[^a-zA-Z0-9_-]/g, '-')}`;
@@ -29,23 +31,46 @@ export function ClientProfiles({ projectId, resource, account }: { projectId: st
         <ul className="profile-list">
           {service && (
             <li>
-              <span className="small">psql service in <code>{service.file}</code></span>
+              <span className="small">
+                psql service in <code>{service.file}</code>
+              </span>
               <div className="url-row">
                 <input readOnly aria-label="psql command" value={psqlLine} onFocus={(e) => e.currentTarget.select()} />
-                <button type="button" onClick={() => void copyText(psqlLine).then((ok) => { if (ok) useUiStore.getState().toast({ kind: 'info', title: 'psql command copied', body: psqlLine }); })}>Copy</button>
+                <button
+                  type="button"
+                  onClick={() =>
+                    void copyText(psqlLine).then((ok) => {
+                      if (ok) useUiStore.getState().toast({ kind: 'info', title: 'psql command copied', body: psqlLine });
+                    })
+                  }
+                >
+                  Copy
+                </button>
               </div>
             </li>
           )}
-          {dbeaver && <li className="small">DBeaver connection <strong>{dbeaver.name}</strong> in <code>{dbeaver.file}</code></li>}
+          {dbeaver && (
+            <li className="small">
+              DBeaver connection <strong>{dbeaver.name}</strong> in <code>{dbeaver.file}</code>
+            </li>
+          )}
         </ul>
       )}
       <div className="actions left">
         <button type="button" disabled={busy} onClick={() => void useProfilesStore.getState().write(target)}>
           {profiles.length === 0 ? 'Write psql and DBeaver profiles' : 'Update profiles'}
         </button>
-        {profiles.length > 0 && <button type="button" disabled={busy} onClick={() => void useProfilesStore.getState().remove(target)}>Remove profiles</button>}
+        {profiles.length > 0 && (
+          <button type="button" disabled={busy} onClick={() => void useProfilesStore.getState().remove(target)}>
+            Remove profiles
+          </button>
+        )}
       </div>
-      {error && <p className="error" role="alert" data-code={error.code}>{error.message}</p>}
+      {error && (
+        <p className="error" role="alert" data-code={error.code}>
+          {error.message}
+        </p>
+      )}
     </section>
   );
 }

@@ -7,14 +7,22 @@ import { HISTORY_LIMIT, sessionSelectors, useSessionsStore } from '../store/sess
 export const PAGE_SIZE = 50;
 const STATUSES: SessionSummary['status'][] = ['active', 'ended', 'expired', 'revoked'];
 
-interface Filters { status: string; resource: string; user: string; text: string }
+interface Filters {
+  status: string;
+  resource: string;
+  user: string;
+  text: string;
+}
 
 function applyFilters(history: SessionSummary[], f: Filters): SessionSummary[] {
   const text = f.text.trim().toLowerCase();
-  return history.filter((h) => (!f.status || h.status === f.status)
-    && (!f.resource || h.resource.name === f.resource)
-    && (!f.user || h.userEmail === f.user)
-    && (!text || `${h.resource.name} ${h.account.name} ${h.account.username} ${h.userEmail} ${h.id}`.toLowerCase().includes(text)));
+  return history.filter(
+    (h) =>
+      (!f.status || h.status === f.status) &&
+      (!f.resource || h.resource.name === f.resource) &&
+      (!f.user || h.userEmail === f.user) &&
+      (!text || `${h.resource.name} ${h.account.name} ${h.account.username} ${h.userEmail} ${h.id}`.toLowerCase().includes(text)),
+  );
 }
 
 /**
@@ -32,7 +40,9 @@ export function HistoryView() {
   const [filters, setFilters] = useState<Filters>({ status: '', resource: '', user: '', text: '' });
   const [page, setPage] = useState(0);
 
-  useEffect(() => { void useSessionsStore.getState().loadHistory(); }, []);
+  useEffect(() => {
+    void useSessionsStore.getState().loadHistory();
+  }, []);
 
   const resources = useMemo(() => [...new Set(history.map((h) => h.resource.name))].sort(), [history]);
   const users = useMemo(() => [...new Set(history.map((h) => h.userEmail))].sort(), [history]);
@@ -40,7 +50,10 @@ export function HistoryView() {
   const pages = Math.max(1, Math.ceil(filtered.length / PAGE_SIZE));
   const current = Math.min(page, pages - 1);
   const shown = filtered.slice(current * PAGE_SIZE, (current + 1) * PAGE_SIZE);
-  const setFilter = (patch: Partial<Filters>) => { setFilters({ ...filters, ...patch }); setPage(0); };
+  const setFilter = (patch: Partial<Filters>) => {
+    setFilters({ ...filters, ...patch });
+    setPage(0);
+  };
   const title = all ? 'All sessions' : 'My sessions';
 
   return (
@@ -50,40 +63,69 @@ export function HistoryView() {
           <h2 id="history-title">{title}</h2>
           {all && <p className="muted small">As an administrator you see every user’s sessions.</p>}
         </div>
-        <button type="button" onClick={() => void useSessionsStore.getState().loadHistory()}>Refresh</button>
+        <button type="button" onClick={() => void useSessionsStore.getState().loadHistory()}>
+          Refresh
+        </button>
       </header>
       <div className="filters" role="search" aria-label="Filter sessions">
-        <label>Search
+        <label>
+          Search
           <input type="search" value={filters.text} placeholder="resource, account, user, id" onChange={(e) => setFilter({ text: e.target.value })} />
         </label>
-        <label>Status
+        <label>
+          Status
           <select value={filters.status} onChange={(e) => setFilter({ status: e.target.value })}>
             <option value="">Any</option>
-            {STATUSES.map((s) => <option key={s} value={s}>{s}</option>)}
+            {STATUSES.map((s) => (
+              <option key={s} value={s}>
+                {s}
+              </option>
+            ))}
           </select>
         </label>
-        <label>Resource
+        <label>
+          Resource
           <select value={filters.resource} onChange={(e) => setFilter({ resource: e.target.value })}>
             <option value="">Any</option>
-            {resources.map((r) => <option key={r} value={r}>{r}</option>)}
+            {resources.map((r) => (
+              <option key={r} value={r}>
+                {r}
+              </option>
+            ))}
           </select>
         </label>
         {all && (
-          <label>User
+          <label>
+            User
             <select value={filters.user} onChange={(e) => setFilter({ user: e.target.value })}>
               <option value="">Anyone</option>
-              {users.map((u) => <option key={u} value={u}>{u}</option>)}
+              {users.map((u) => (
+                <option key={u} value={u}>
+                  {u}
+                </option>
+              ))}
             </select>
           </label>
         )}
       </div>
-      {status === 'loading' && history.length === 0 && <p className="muted" aria-busy="true">Loading…</p>}
-      {error && <p className="error" role="alert">{error.message}</p>}
+      {status === 'loading' && history.length === 0 && (
+        <p className="muted" aria-busy="true">
+          Loading…
+        </p>
+      )}
+      {error && (
+        <p className="error" role="alert">
+          {error.message}
+        </p>
+      )}
       {status === 'loaded' && history.length === 0 && <p className="empty">No sessions yet.</p>}
       {status === 'loaded' && history.length > 0 && filtered.length === 0 && <p className="empty">No session matches these filters.</p>}
       {shown.length > 0 && (
         <div className={all ? 'history-cols with-user' : 'history-cols'} aria-hidden="true">
-          <span>Resource / account</span>{all && <span>User</span>}<span>Status</span><span>Started</span>
+          <span>Resource / account</span>
+          {all && <span>User</span>}
+          <span>Status</span>
+          <span>Started</span>
         </div>
       )}
       <ul className="history" aria-label={title}>
@@ -93,9 +135,15 @@ export function HistoryView() {
       </ul>
       {filtered.length > PAGE_SIZE && (
         <nav className="pager" aria-label="Pages">
-          <button type="button" disabled={current === 0} onClick={() => setPage(current - 1)}>Previous</button>
-          <span className="small" data-testid="page-info">{current * PAGE_SIZE + 1}–{current * PAGE_SIZE + shown.length} of {filtered.length}</span>
-          <button type="button" disabled={current >= pages - 1} onClick={() => setPage(current + 1)}>Next</button>
+          <button type="button" disabled={current === 0} onClick={() => setPage(current - 1)}>
+            Previous
+          </button>
+          <span className="small" data-testid="page-info">
+            {current * PAGE_SIZE + 1}–{current * PAGE_SIZE + shown.length} of {filtered.length}
+          </span>
+          <button type="button" disabled={current >= pages - 1} onClick={() => setPage(current + 1)}>
+            Next
+          </button>
         </nav>
       )}
       {history.length >= HISTORY_LIMIT && <p className="muted small">Showing the newest {HISTORY_LIMIT}; the web console’s Sessions page has older ones.</p>}
@@ -108,12 +156,18 @@ function HistoryItem({ session: h, showUser, open, onToggle }: { session: Sessio
   return (
     <li className="card history-item">
       <button type="button" className={showUser ? 'history-head with-user' : 'history-head'} aria-expanded={open} aria-controls={panelId} onClick={onToggle}>
-        <span className="row-title">{h.resource.name} / {h.account.name}</span>
+        <span className="row-title">
+          {h.resource.name} / {h.account.name}
+        </span>
         {showUser && <span className="small history-user">{h.userEmail}</span>}
         <span className={`tag status-${h.status}`}>{h.status}</span>
         <span className="muted small">{formatDateTime(h.createdAt)}</span>
       </button>
-      {open && <div id={panelId}><Activity sessionId={h.id} /></div>}
+      {open && (
+        <div id={panelId}>
+          <Activity sessionId={h.id} />
+        </div>
+      )}
     </li>
   );
 }
@@ -123,8 +177,15 @@ type StatementEvent = Extract<SessionEventInfo, { type: 'statement' }>;
 /** Connections (who connected from where, and when they left) and statements, in order. */
 function Activity({ sessionId }: { sessionId: string }) {
   const events = useSessionsStore(sessionSelectors.events(sessionId));
-  useEffect(() => { void useSessionsStore.getState().loadEvents(sessionId); }, [sessionId]);
-  if (!events) return <p className="muted small" aria-busy="true">Loading activity…</p>;
+  useEffect(() => {
+    void useSessionsStore.getState().loadEvents(sessionId);
+  }, [sessionId]);
+  if (!events)
+    return (
+      <p className="muted small" aria-busy="true">
+        Loading activity…
+      </p>
+    );
   if (events.length === 0) return <p className="muted small activity-empty">No connections were made.</p>;
   const redacted = events.some((e) => e.type === 'statement' && e.params === 'redacted');
   return (
@@ -135,9 +196,20 @@ function Activity({ sessionId }: { sessionId: string }) {
         </p>
       )}
       <table className="statements">
-        <thead><tr><th scope="col">Time</th><th scope="col">Event</th><th scope="col">Result</th><th scope="col" className="num">ms</th></tr></thead>
+        <thead>
+          <tr>
+            <th scope="col">Time</th>
+            <th scope="col">Event</th>
+            <th scope="col">Result</th>
+            <th scope="col" className="num">
+              ms
+            </th>
+          </tr>
+        </thead>
         <tbody>
-          {events.map((e) => <ActivityRow key={e.seq} e={e} />)}
+          {events.map((e) => (
+            <ActivityRow key={e.seq} e={e} />
+          ))}
         </tbody>
       </table>
     </>
@@ -147,19 +219,52 @@ function Activity({ sessionId }: { sessionId: string }) {
 function ActivityRow({ e }: { e: SessionEventInfo }) {
   const time = <td className="small">{new Date(e.at).toLocaleTimeString()}</td>;
   switch (e.type) {
-    case 'statement': return <StatementRow e={e} time={time} />;
-    case 'connect': return (
-      <tr className="conn-event">{time}
-        <td className="small"><strong>Connected</strong> {e.applicationName ? <>· <code>{e.applicationName}</code></> : null}{e.clientAddress ? ` · from ${e.clientAddress}` : ''}{e.clientUser ? ` · OS user ${e.clientUser}` : ''}</td>
-        <td className="small">{e.backendPid ? `backend ${e.backendPid}` : ''}</td><td />
-      </tr>
-    );
-    case 'connect-failed': return (
-      <tr className="conn-event">{time}<td className="small"><strong>Connection refused</strong></td><td className="error-text small">{e.sqlstate} {e.message}</td><td /></tr>
-    );
-    case 'disconnect': return (
-      <tr className="conn-event">{time}<td className="small"><strong>Disconnected</strong> ({e.reason})</td><td className="small">{formatBytes(e.bytesIn)} in · {formatBytes(e.bytesOut)} out</td><td /></tr>
-    );
+    case 'statement':
+      return <StatementRow e={e} time={time} />;
+    case 'connect':
+      return (
+        <tr className="conn-event">
+          {time}
+          <td className="small">
+            <strong>Connected</strong>{' '}
+            {e.applicationName ? (
+              <>
+                · <code>{e.applicationName}</code>
+              </>
+            ) : null}
+            {e.clientAddress ? ` · from ${e.clientAddress}` : ''}
+            {e.clientUser ? ` · OS user ${e.clientUser}` : ''}
+          </td>
+          <td className="small">{e.backendPid ? `backend ${e.backendPid}` : ''}</td>
+          <td />
+        </tr>
+      );
+    case 'connect-failed':
+      return (
+        <tr className="conn-event">
+          {time}
+          <td className="small">
+            <strong>Connection refused</strong>
+          </td>
+          <td className="error-text small">
+            {e.sqlstate} {e.message}
+          </td>
+          <td />
+        </tr>
+      );
+    case 'disconnect':
+      return (
+        <tr className="conn-event">
+          {time}
+          <td className="small">
+            <strong>Disconnected</strong> ({e.reason})
+          </td>
+          <td className="small">
+            {formatBytes(e.bytesIn)} in · {formatBytes(e.bytesOut)} out
+          </td>
+          <td />
+        </tr>
+      );
   }
 }
 
@@ -169,8 +274,11 @@ function StatementRow({ e, time }: { e: StatementEvent; time: ReactNode }) {
       {time}
       <td>
         <code className="sql">{e.sql}</code>
-        {e.params === 'redacted' ? <span className="tag redacted">parameters redacted</span>
-          : e.params && e.params.length > 0 ? <div className="muted small">parameters: {e.params.map((p) => (p === null ? 'NULL' : p)).join(', ')}</div> : null}
+        {e.params === 'redacted' ? (
+          <span className="tag redacted">parameters redacted</span>
+        ) : e.params && e.params.length > 0 ? (
+          <div className="muted small">parameters: {e.params.map((p) => (p === null ? 'NULL' : p)).join(', ')}</div>
+        ) : null}
       </td>
       <td className={e.outcome.status === 'error' ? 'error-text small' : 'small'}>
         {e.outcome.status === 'ok' ? `${e.outcome.tag ?? 'OK'}` : `${e.outcome.sqlstate} ${e.outcome.message}`}

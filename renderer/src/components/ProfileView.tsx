@@ -12,34 +12,72 @@ export function ProfileView() {
   const [error, setError] = useState<UiError>();
   const enroll = useAuthStore(authSelectors.enroll);
   const codes = useAuthStore(authSelectors.recoveryCodes);
-  const load = useCallback(() => { ipc['auth.profile']().then(setProfile, (e) => setError(toUiError(e))); }, []);
-  useEffect(() => { load(); }, [load, codes]);
+  const load = useCallback(() => {
+    ipc['auth.profile']().then(setProfile, (e) => setError(toUiError(e)));
+  }, []);
+  useEffect(() => {
+    load();
+  }, [load, codes]);
 
   return (
     <section aria-labelledby="profile-title">
-      <header className="view-header"><h2 id="profile-title">Profile</h2></header>
-      {error && <p className="error" role="alert" data-code={error.code}>{error.message}</p>}
-      {!profile && !error && <p className="muted" aria-busy="true">Loading…</p>}
+      <header className="view-header">
+        <h2 id="profile-title">Profile</h2>
+      </header>
+      {error && (
+        <p className="error" role="alert" data-code={error.code}>
+          {error.message}
+        </p>
+      )}
+      {!profile && !error && (
+        <p className="muted" aria-busy="true">
+          Loading…
+        </p>
+      )}
       {profile && (
         <div className="card settings profile">
           <dl className="profile-facts">
-            <div><dt>Name</dt><dd>{profile.user.name || '—'}</dd></div>
-            <div><dt>Email</dt><dd>{profile.user.email}</dd></div>
-            <div><dt>Role</dt><dd>{profile.user.isAdmin ? 'Administrator' : 'Member'}</dd></div>
-            <div><dt>Server</dt><dd><code>{profile.serverUrl}</code></dd></div>
+            <div>
+              <dt>Name</dt>
+              <dd>{profile.user.name || '—'}</dd>
+            </div>
+            <div>
+              <dt>Email</dt>
+              <dd>{profile.user.email}</dd>
+            </div>
+            <div>
+              <dt>Role</dt>
+              <dd>{profile.user.isAdmin ? 'Administrator' : 'Member'}</dd>
+            </div>
+            <div>
+              <dt>Server</dt>
+              <dd>
+                <code>{profile.serverUrl}</code>
+              </dd>
+            </div>
           </dl>
           <h3>Two-factor authentication</h3>
           {profile.mfa.totp ? (
-            <p data-testid="mfa-state"><span className="tag status-active">On</span> Authenticator app set up · {profile.mfa.recoveryCodesLeft} recovery code{profile.mfa.recoveryCodesLeft === 1 ? '' : 's'} left.</p>
+            <p data-testid="mfa-state">
+              <span className="tag status-active">On</span> Authenticator app set up · {profile.mfa.recoveryCodesLeft} recovery code
+              {profile.mfa.recoveryCodesLeft === 1 ? '' : 's'} left.
+            </p>
           ) : (
-            <p data-testid="mfa-state"><span className="tag">Off</span> No authenticator app yet.{profile.mfa.enforce === 'totp' ? ' Your organization requires one.' : ''}</p>
+            <p data-testid="mfa-state">
+              <span className="tag">Off</span> No authenticator app yet.{profile.mfa.enforce === 'totp' ? ' Your organization requires one.' : ''}
+            </p>
           )}
           <p className="muted small">
-            Sessions on accounts that need a second factor accept: {profile.mfa.methods.map((m) => METHOD_LABELS[m]).join(', ') || 'nothing yet — set up an authenticator app'}.
+            Sessions on accounts that need a second factor accept:{' '}
+            {profile.mfa.methods.map((m) => METHOD_LABELS[m]).join(', ') || 'nothing yet — set up an authenticator app'}.
             {profile.mfa.emailAvailable ? ' Email codes are available.' : ''}
           </p>
           {!profile.mfa.totp && !enroll && (
-            <div className="actions left"><button type="button" className="primary" onClick={() => void useAuthStore.getState().startEnrollment()}>Set up authenticator app</button></div>
+            <div className="actions left">
+              <button type="button" className="primary" onClick={() => void useAuthStore.getState().startEnrollment()}>
+                Set up authenticator app
+              </button>
+            </div>
           )}
           {enroll?.enrollment && !enroll.challengeId && (
             <EnrollTotpFields enrollment={enroll.enrollment} submitLabel="Turn on" onCancel={() => useAuthStore.getState().cancelEnrollment()} />

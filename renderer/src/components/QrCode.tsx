@@ -12,7 +12,16 @@ export function QrCode({ text, label, size = 184 }: { text: string; label: strin
     return { path: d, dim: m.size + 8 };
   }, [text]);
   return (
-    <svg className="qr" role="img" aria-label={label} width={size} height={size} viewBox={`0 0 ${dim} ${dim}`} shapeRendering="crispEdges" data-testid="totp-qr">
+    <svg
+      className="qr"
+      role="img"
+      aria-label={label}
+      width={size}
+      height={size}
+      viewBox={`0 0 ${dim} ${dim}`}
+      shapeRendering="crispEdges"
+      data-testid="totp-qr"
+    >
       <rect width={dim} height={dim} fill="#fff" />
       <path d={path} fill="#000" />
     </svg>

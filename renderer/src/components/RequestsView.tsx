@@ -9,19 +9,33 @@ export function RequestsView() {
   const mine = useRequestsStore(requestSelectors.mine);
   const status = useRequestsStore(requestSelectors.mineStatus);
   const error = useRequestsStore(requestSelectors.mineError);
-  useEffect(() => { void useRequestsStore.getState().loadMine(); }, []);
+  useEffect(() => {
+    void useRequestsStore.getState().loadMine();
+  }, []);
   const ordered = [...mine.filter((r) => r.status === 'pending'), ...mine.filter((r) => r.status !== 'pending')];
   return (
     <section aria-labelledby="requests-title">
       <header className="view-header">
         <h2 id="requests-title">My requests</h2>
-        <button type="button" onClick={() => void useRequestsStore.getState().loadMine()}>Refresh</button>
+        <button type="button" onClick={() => void useRequestsStore.getState().loadMine()}>
+          Refresh
+        </button>
       </header>
-      {status === 'loading' && <p className="muted" aria-busy="true">Loading requests…</p>}
-      {status === 'error' && error && <p className="error" role="alert" data-code={error.code}>{error.message}</p>}
+      {status === 'loading' && (
+        <p className="muted" aria-busy="true">
+          Loading requests…
+        </p>
+      )}
+      {status === 'error' && error && (
+        <p className="error" role="alert" data-code={error.code}>
+          {error.message}
+        </p>
+      )}
       {status === 'loaded' && mine.length === 0 && <p className="empty">You have not asked for access that needs approval.</p>}
       <ul className="request-list" aria-label="My access requests">
-        {ordered.map((r) => <MyRequest key={r.id} r={r} />)}
+        {ordered.map((r) => (
+          <MyRequest key={r.id} r={r} />
+        ))}
       </ul>
     </section>
   );
@@ -31,9 +45,14 @@ function MyRequest({ r }: { r: AccessRequestInfo }) {
   const approvals = r.approvals.filter((a) => a.decision === 'approve' || a.decision === 'approved');
   const denial = r.approvals.find((a) => a.decision === 'deny' || a.decision === 'denied');
   return (
-    <li className={r.status === 'pending' ? 'card request pending' : 'card request'} aria-label={`Request for ${r.account.name} on ${r.resource.name}, ${r.status}`}>
+    <li
+      className={r.status === 'pending' ? 'card request pending' : 'card request'}
+      aria-label={`Request for ${r.account.name} on ${r.resource.name}, ${r.status}`}
+    >
       <div className="request-head">
-        <strong>{r.resource.name} / {r.account.name}</strong>
+        <strong>
+          {r.resource.name} / {r.account.name}
+        </strong>
         <span className={`tag status-${r.status}`}>{r.status === 'pending' ? 'Pending' : r.status}</span>
       </div>
       <p className="reason">{r.reason}</p>

@@ -17,7 +17,9 @@ export function ResumeBanner() {
   return (
     <div className={ended ? 'resume-banner notice warn' : 'resume-banner notice'} role="status" data-testid="resume-banner">
       <div>
-        <strong>{what} at {new Date(report.at).toLocaleTimeString()}</strong>
+        <strong>
+          {what} at {new Date(report.at).toLocaleTimeString()}
+        </strong>
         {report.sessions.length === 0 ? (
           <span>: no session was running; sign-in checked.</span>
         ) : (
@@ -26,7 +28,8 @@ export function ResumeBanner() {
             <ul>
               {report.sessions.map((s) => (
                 <li key={s.sessionId}>
-                  {s.resourceName} / {s.accountName}: <strong>{OUTCOME[s.outcome]}</strong>{s.reason ? ` (${s.reason})` : ''}
+                  {s.resourceName} / {s.accountName}: <strong>{OUTCOME[s.outcome]}</strong>
+                  {s.reason ? ` (${s.reason})` : ''}
                   {s.outcome === 'ended' ? '. Open it under Sessions and click Access again.' : ''}
                 </li>
               ))}
@@ -34,7 +37,9 @@ export function ResumeBanner() {
           </>
         )}
       </div>
-      <button type="button" className="icon" aria-label="Dismiss" onClick={() => useUiStore.getState().setResume(undefined)}>×</button>
+      <button type="button" className="icon" aria-label="Dismiss" onClick={() => useUiStore.getState().setResume(undefined)}>
+        ×
+      </button>
     </div>
   );
 }

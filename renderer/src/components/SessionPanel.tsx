@@ -22,7 +22,12 @@ function accountOf(s: SessionStatus): { group: AccountGroup; account: AccountInf
     if (account) return { group, account };
   }
   const account: AccountInfo = {
-    id: '', name: s.accountName, description: '', username: s.username, requireMfa: false, requireApproval: false,
+    id: '',
+    name: s.accountName,
+    description: '',
+    username: s.username,
+    requireMfa: false,
+    requireApproval: false,
     gateway: { status: 'connected', lastSeenAt: null },
   };
   return { group: { projectId: s.projectId, projectName: '', resource: { id: '', name: s.resourceName, database: s.database }, accounts: [account] }, account };
@@ -39,7 +44,11 @@ export function SessionPanel({ id }: { id: string }) {
 
   async function run(action: () => Promise<unknown>) {
     setError(undefined);
-    try { await action(); } catch (err) { setError(toUiError(err)); }
+    try {
+      await action();
+    } catch (err) {
+      setError(toUiError(err));
+    }
   }
   async function copyJdbc() {
     const { url, copied } = await ipc['clients.copyJdbcUrl']({ sessionId: id });
@@ -51,22 +60,46 @@ export function SessionPanel({ id }: { id: string }) {
     <article className="card panel" aria-labelledby="panel-title">
       <header className="panel-header">
         <div>
-          <h3 id="panel-title">{s.resourceName} / {s.accountName}</h3>
-          <div className="muted small"><StateDot state={shown.state} /> <span data-testid="session-state" data-state={shown.state}>{shown.label}</span>
-            {live && <> · <TimeLeft expiresAt={s.expiresAt} /></>}</div>
+          <h3 id="panel-title">
+            {s.resourceName} / {s.accountName}
+          </h3>
+          <div className="muted small">
+            <StateDot state={shown.state} />{' '}
+            <span data-testid="session-state" data-state={shown.state}>
+              {shown.label}
+            </span>
+            {live && (
+              <>
+                {' '}
+                · <TimeLeft expiresAt={s.expiresAt} />
+              </>
+            )}
+          </div>
         </div>
         <div className="panel-buttons">
           {s.state === 'ready' || s.state === 'starting' ? (
-            <button type="button" className="danger" onClick={() => void run(() => useSessionsStore.getState().stop(id))}>Stop</button>
-          ) : s.state !== 'ending' && (
-            <>
-              <button type="button" className="primary" onClick={again}>Access again</button>
-              <button type="button" onClick={() => useSessionsStore.getState().dismiss(id)}>Remove</button>
-            </>
+            <button type="button" className="danger" onClick={() => void run(() => useSessionsStore.getState().stop(id))}>
+              Stop
+            </button>
+          ) : (
+            s.state !== 'ending' && (
+              <>
+                <button type="button" className="primary" onClick={again}>
+                  Access again
+                </button>
+                <button type="button" onClick={() => useSessionsStore.getState().dismiss(id)}>
+                  Remove
+                </button>
+              </>
+            )
           )}
         </div>
       </header>
-      {s.error && s.state !== 'ended' && <p className="error" role="alert">{s.error.message}</p>}
+      {s.error && s.state !== 'ended' && (
+        <p className="error" role="alert">
+          {s.error.message}
+        </p>
+      )}
       {(shown.state === 'reconnecting' || shown.state === 'gateway-offline') && (
         <p className="notice" role="status" data-testid="connection-notice">
           <strong>{shown.label}:</strong> {shown.detail} Open connections were closed; new ones work again as soon as it is back.
@@ -82,11 +115,21 @@ export function SessionPanel({ id }: { id: string }) {
       </dl>
       <Stats s={s} />
       <div className="actions left">
-        <button type="button" disabled={!live} onClick={() => void run(() => ipc['clients.openPsql']({ sessionId: id }))}>Open in psql</button>
-        <button type="button" disabled={!live} onClick={() => void run(() => ipc['clients.openDbeaver']({ sessionId: id }))}>Open in DBeaver</button>
-        <button type="button" disabled={!live} onClick={() => void run(copyJdbc)}>Copy JDBC URL</button>
+        <button type="button" disabled={!live} onClick={() => void run(() => ipc['clients.openPsql']({ sessionId: id }))}>
+          Open in psql
+        </button>
+        <button type="button" disabled={!live} onClick={() => void run(() => ipc['clients.openDbeaver']({ sessionId: id }))}>
+          Open in DBeaver
+        </button>
+        <button type="button" disabled={!live} onClick={() => void run(copyJdbc)}>
+          Copy JDBC URL
+        </button>
       </div>
-      {error && <p className="error" role="alert" data-code={error.code}>{error.message}</p>}
+      {error && (
+        <p className="error" role="alert" data-code={error.code}>
+          {error.message}
+        </p>
+      )}
       {live && <ExtendSession s={s} />}
       <ClientProfiles projectId={s.projectId} resource={s.resourceName} account={s.accountName} />
     </article>
@@ -116,7 +159,13 @@ function ExtendSession({ s }: { s: SessionStatus }) {
       const status = await useSessionsStore.getState().extend(s.sessionId, value, mfaMethods ? { method, code: code.trim() } : undefined);
       setMfaMethods(undefined);
       setCode('');
-      useUiStore.getState().toast({ kind: 'info', title: `Extended ${s.resourceName} / ${s.accountName}`, body: `Now ends at ${new Date(status.expiresAt).toLocaleTimeString()}; open connections stay open.` });
+      useUiStore
+        .getState()
+        .toast({
+          kind: 'info',
+          title: `Extended ${s.resourceName} / ${s.accountName}`,
+          body: `Now ends at ${new Date(status.expiresAt).toLocaleTimeString()}; open connections stay open.`,
+        });
     } catch (err) {
       const ui = toUiError(err);
       if (ui.code === 'GATEHOUSE_ERR_MFA_REQUIRED' || (ui.code === 'GATEHOUSE_ERR_MFA_INVALID' && mfaMethods)) {
@@ -134,42 +183,85 @@ function ExtendSession({ s }: { s: SessionStatus }) {
   }
   return (
     <form className="extend" onSubmit={(e) => void extend(e)} aria-label="Extend this session">
-      <label htmlFor={`extend-${s.sessionId}`} className="inline">Extend by</label>
+      <label htmlFor={`extend-${s.sessionId}`} className="inline">
+        Extend by
+      </label>
       <select id={`extend-${s.sessionId}`} value={value} onChange={(e) => setChoice(e.target.value)} disabled={Boolean(mfaMethods)}>
-        {options.map((o) => <option key={o.value} value={o.value}>{o.label}</option>)}
+        {options.map((o) => (
+          <option key={o.value} value={o.value}>
+            {o.label}
+          </option>
+        ))}
       </select>
-      {!mfaMethods && <button type="submit" disabled={busy}>{busy ? 'Extending…' : 'Extend'}</button>}
+      {!mfaMethods && (
+        <button type="submit" disabled={busy}>
+          {busy ? 'Extending…' : 'Extend'}
+        </button>
+      )}
       {maxSeconds !== undefined && <span className="muted small">policy maximum {formatDuration(maxSeconds)}</span>}
       {mfaMethods && (
         <div className="extend-mfa">
-          <MfaFields methods={mfaMethods} method={method} code={code} emailSent={emailSent} sending={busy}
-            onMethod={(m) => { setMethod(m); setCode(''); }} onCode={setCode}
-            onSendEmail={() => void ipc['auth.sendEmailCode']({}).then(() => setEmailSent(true), (err: unknown) => setError(toUiError(err)))} />
+          <MfaFields
+            methods={mfaMethods}
+            method={method}
+            code={code}
+            emailSent={emailSent}
+            sending={busy}
+            onMethod={(m) => {
+              setMethod(m);
+              setCode('');
+            }}
+            onCode={setCode}
+            onSendEmail={() =>
+              void ipc['auth.sendEmailCode']({}).then(
+                () => setEmailSent(true),
+                (err: unknown) => setError(toUiError(err)),
+              )
+            }
+          />
           <div className="actions left">
-            <button type="submit" className="primary" disabled={busy}>{busy ? 'Extending…' : 'Verify and extend'}</button>
-            <button type="button" onClick={() => { setMfaMethods(undefined); setError(undefined); }}>Cancel</button>
+            <button type="submit" className="primary" disabled={busy}>
+              {busy ? 'Extending…' : 'Verify and extend'}
+            </button>
+            <button
+              type="button"
+              onClick={() => {
+                setMfaMethods(undefined);
+                setError(undefined);
+              }}
+            >
+              Cancel
+            </button>
           </div>
         </div>
       )}
-      {error && <p className="error" role="alert" data-code={error.code}>{error.message}</p>}
+      {error && (
+        <p className="error" role="alert" data-code={error.code}>
+          {error.message}
+        </p>
+      )}
     </form>
   );
 }
 
 /** Why a session the person did not stop is over (and who revoked it), and what to do next. */
 function EndedNotice({ s, detail }: { s: SessionStatus; detail: string | undefined }) {
-  const what = s.endReason === 'expired'
-    ? `This session expired at ${new Date(s.expiresAt).toLocaleTimeString()}`
-    : s.endReason === 'revoked'
-      ? s.connection?.revokedBy ? `${s.connection.revokedBy} revoked this session` : 'An administrator revoked this session'
-      : 'This session ended';
+  const what =
+    s.endReason === 'expired'
+      ? `This session expired at ${new Date(s.expiresAt).toLocaleTimeString()}`
+      : s.endReason === 'revoked'
+        ? s.connection?.revokedBy
+          ? `${s.connection.revokedBy} revoked this session`
+          : 'An administrator revoked this session'
+        : 'This session ended';
   // the expiry time says it all; "revoked by X" is already the sentence's subject
   const given = s.connection?.reason ?? (s.endReason !== 'revoked' ? detail : undefined);
   const reason = s.endReason === 'expired' || (given && /^revoked by /i.test(given)) ? undefined : given;
   return (
     <p className="notice" role="status" data-testid="ended-notice">
-      {what}{reason ? ` (${reason})` : ''}; its connections were closed and the local port no longer accepts new ones.
-      To keep working, click <strong>Access again</strong>.
+      {what}
+      {reason ? ` (${reason})` : ''}; its connections were closed and the local port no longer accepts new ones. To keep working, click{' '}
+      <strong>Access again</strong>.
     </p>
   );
 }
@@ -181,7 +273,16 @@ function UrlField({ url, disabled }: { url: string; disabled: boolean }) {
       <label htmlFor="conn-url">Connection URL</label>
       <div className="url-row">
         <input id="conn-url" readOnly value={url} onFocus={(e) => e.currentTarget.select()} />
-        <button type="button" disabled={disabled} onClick={() => void copyText(url).then((ok) => { setCopied(ok); setTimeout(() => setCopied(false), 1500); })}>
+        <button
+          type="button"
+          disabled={disabled}
+          onClick={() =>
+            void copyText(url).then((ok) => {
+              setCopied(ok);
+              setTimeout(() => setCopied(false), 1500);
+            })
+          }
+        >
           {copied ? 'Copied' : 'Copy'}
         </button>
       </div>
@@ -190,16 +291,35 @@ function UrlField({ url, disabled }: { url: string; disabled: boolean }) {
 }
 
 function Detail({ label, value }: { label: string; value: string }) {
-  return <div><dt>{label}</dt><dd><code>{value}</code></dd></div>;
+  return (
+    <div>
+      <dt>{label}</dt>
+      <dd>
+        <code>{value}</code>
+      </dd>
+    </div>
+  );
 }
 
 function Stats({ s }: { s: SessionStatus }) {
   return (
     <dl className="stats" aria-label="Live statistics">
-      <div><dt>Connections</dt><dd data-testid="stat-connections">{s.connections}</dd></div>
-      <div><dt>Statements</dt><dd data-testid="stat-statements">{s.statements}</dd></div>
-      <div><dt>Bytes in</dt><dd>{formatBytes(s.bytesIn)}</dd></div>
-      <div><dt>Bytes out</dt><dd>{formatBytes(s.bytesOut)}</dd></div>
+      <div>
+        <dt>Connections</dt>
+        <dd data-testid="stat-connections">{s.connections}</dd>
+      </div>
+      <div>
+        <dt>Statements</dt>
+        <dd data-testid="stat-statements">{s.statements}</dd>
+      </div>
+      <div>
+        <dt>Bytes in</dt>
+        <dd>{formatBytes(s.bytesIn)}</dd>
+      </div>
+      <div>
+        <dt>Bytes out</dt>
+        <dd>{formatBytes(s.bytesOut)}</dd>
+      </div>
     </dl>
   );
 }

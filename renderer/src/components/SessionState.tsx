@@ -36,8 +36,18 @@ export function describeSession(s: Pick<SessionStatus, 'state' | 'endReason' | '
   if (s.state === 'starting') return { state: 'starting', label: 'Starting…' };
   if (s.state === 'ending') return { state: 'ending', label: 'Stopping…' };
   if (s.state === 'error') return { state: 'failed', label: 'Failed', ...(s.error ? { detail: s.error.message } : {}) };
-  if (c?.state === 'reconnecting') return { state: 'reconnecting', label: 'Reconnecting…', detail: c.reason ? sentence(c.reason) : 'The tunnel to Gatehouse dropped; new connections wait until it is back.' };
-  if (c?.state === 'gateway-offline') return { state: 'gateway-offline', label: 'Gateway offline', detail: c.reason ? sentence(c.reason) : 'The gateway in front of the database is not linked to Gatehouse; connections fail until it is back.' };
+  if (c?.state === 'reconnecting')
+    return {
+      state: 'reconnecting',
+      label: 'Reconnecting…',
+      detail: c.reason ? sentence(c.reason) : 'The tunnel to Gatehouse dropped; new connections wait until it is back.',
+    };
+  if (c?.state === 'gateway-offline')
+    return {
+      state: 'gateway-offline',
+      label: 'Gateway offline',
+      detail: c.reason ? sentence(c.reason) : 'The gateway in front of the database is not linked to Gatehouse; connections fail until it is back.',
+    };
   return { state: 'ready', label: 'Ready' };
 }
 

@@ -19,17 +19,25 @@ export function SessionsView() {
   if (ids.length === 0) {
     return (
       <section aria-labelledby="sessions-title">
-        <header className="view-header"><h2 id="sessions-title">Sessions</h2></header>
-        <p className="empty">No sessions yet. Pick an account and click <strong>Access</strong>.</p>
+        <header className="view-header">
+          <h2 id="sessions-title">Sessions</h2>
+        </header>
+        <p className="empty">
+          No sessions yet. Pick an account and click <strong>Access</strong>.
+        </p>
       </section>
     );
   }
   return (
     <section aria-labelledby="sessions-title" className="sessions">
-      <header className="view-header"><h2 id="sessions-title">Sessions</h2></header>
+      <header className="view-header">
+        <h2 id="sessions-title">Sessions</h2>
+      </header>
       <div className="split">
         <ul className="session-list" role="listbox" aria-label="Sessions">
-          {ids.map((id) => <SessionRow key={id} id={id} selected={id === current} />)}
+          {ids.map((id) => (
+            <SessionRow key={id} id={id} selected={id === current} />
+          ))}
         </ul>
         {current && <SessionPanel id={current} />}
       </div>
@@ -44,10 +52,23 @@ const SessionRow = memo(function SessionRow({ id, selected }: { id: string; sele
   if (!s) return null;
   const shown = describeSession(s);
   return (
-    <li role="option" data-session-id={id} aria-selected={selected} tabIndex={0} className={selected ? 'session-row selected' : 'session-row'}
+    <li
+      role="option"
+      data-session-id={id}
+      aria-selected={selected}
+      tabIndex={0}
+      className={selected ? 'session-row selected' : 'session-row'}
       onClick={() => useUiStore.getState().selectSession(id)}
-      onKeyDown={(e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); useUiStore.getState().selectSession(id); } }}>
-      <div className="row-title"><StateDot state={shown.state} /> {s.resourceName} / {s.accountName}</div>
+      onKeyDown={(e) => {
+        if (e.key === 'Enter' || e.key === ' ') {
+          e.preventDefault();
+          useUiStore.getState().selectSession(id);
+        }
+      }}
+    >
+      <div className="row-title">
+        <StateDot state={shown.state} /> {s.resourceName} / {s.accountName}
+      </div>
       <div className="muted small">
         :{s.port} · {s.connections} conn · {shown.state === 'ready' ? <TimeLeft expiresAt={s.expiresAt} /> : shown.label}
       </div>

@@ -49,22 +49,39 @@ export function Shell() {
   return (
     <div className="shell">
       <nav className="sidebar" aria-label="Main">
-        <div className="brand"><Logo /><span>Gatehouse</span></div>
+        <div className="brand">
+          <Logo />
+          <span>Gatehouse</span>
+        </div>
         <ul>
           {nav.map((n) => (
             <li key={n.view}>
-              <button type="button" className={view === n.view ? 'nav current' : 'nav'} aria-current={view === n.view ? 'page' : undefined}
-                onClick={() => useUiStore.getState().show(n.view)}>
+              <button
+                type="button"
+                className={view === n.view ? 'nav current' : 'nav'}
+                aria-current={view === n.view ? 'page' : undefined}
+                onClick={() => useUiStore.getState().show(n.view)}
+              >
                 {n.label}
-                {n.count ? <span className="badge" role="img" data-testid={`badge-${n.view}`} aria-label={`${n.count} ${n.countLabel ?? ''}`}>{n.count}</span> : null}
+                {n.count ? (
+                  <span className="badge" role="img" data-testid={`badge-${n.view}`} aria-label={`${n.count} ${n.countLabel ?? ''}`}>
+                    {n.count}
+                  </span>
+                ) : null}
               </button>
             </li>
           ))}
         </ul>
         <div className="me">
-          <div className="me-name" title={user?.email}>{user?.name || user?.email}</div>
-          <div className="muted small" title={serverUrl}>{serverUrl?.replace(/^https?:\/\//, '')}</div>
-          <button type="button" className="link" onClick={() => void useAuthStore.getState().signOut()}>Sign out</button>
+          <div className="me-name" title={user?.email}>
+            {user?.name || user?.email}
+          </div>
+          <div className="muted small" title={serverUrl}>
+            {serverUrl?.replace(/^https?:\/\//, '')}
+          </div>
+          <button type="button" className="link" onClick={() => void useAuthStore.getState().signOut()}>
+            Sign out
+          </button>
         </div>
       </nav>
       <main className="content">

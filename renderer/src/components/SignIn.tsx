@@ -34,11 +34,18 @@ export function SignIn() {
     return (
       <main className="signin">
         <div className="card signin-card">
-          <div className="brand"><Logo /><h1 id="signin-title">Set up your authenticator</h1></div>
+          <div className="brand">
+            <Logo />
+            <h1 id="signin-title">Set up your authenticator</h1>
+          </div>
           <p className="small">Your organization requires an authenticator app for signing in.</p>
-          {enroll.enrollment
-            ? <EnrollTotpFields enrollment={enroll.enrollment} submitLabel="Turn on and sign in" onCancel={() => useAuthStore.getState().cancelEnrollment()} />
-            : <p className="muted" aria-busy="true">Preparing…</p>}
+          {enroll.enrollment ? (
+            <EnrollTotpFields enrollment={enroll.enrollment} submitLabel="Turn on and sign in" onCancel={() => useAuthStore.getState().cancelEnrollment()} />
+          ) : (
+            <p className="muted" aria-busy="true">
+              Preparing…
+            </p>
+          )}
         </div>
       </main>
     );
@@ -53,29 +60,73 @@ export function SignIn() {
   return (
     <main className="signin">
       <form className="card signin-card" onSubmit={onSubmit} aria-labelledby="signin-title">
-        <div className="brand"><Logo /><h1 id="signin-title">{mfa ? 'Verify it’s you' : 'Sign in to Gatehouse'}</h1></div>
-        {expired && !mfa && <p className="notice" role="status">Your sign-in expired. Sign in again; running sessions keep going.</p>}
+        <div className="brand">
+          <Logo />
+          <h1 id="signin-title">{mfa ? 'Verify it’s you' : 'Sign in to Gatehouse'}</h1>
+        </div>
+        {expired && !mfa && (
+          <p className="notice" role="status">
+            Your sign-in expired. Sign in again; running sessions keep going.
+          </p>
+        )}
         {mfa ? (
-          <MfaFields methods={mfa.methods} method={method} code={code} emailSent={emailSent}
-            onMethod={(m) => { setMethod(m); setCode(''); }} onCode={setCode} onSendEmail={() => void sendEmailCode()} />
+          <MfaFields
+            methods={mfa.methods}
+            method={method}
+            code={code}
+            emailSent={emailSent}
+            onMethod={(m) => {
+              setMethod(m);
+              setCode('');
+            }}
+            onCode={setCode}
+            onSendEmail={() => void sendEmailCode()}
+          />
         ) : (
           <>
-            <label>Server URL
-              <input name="serverUrl" type="url" placeholder="https://gatehouse.example.com" required autoFocus={!rememberedUrl}
-                value={serverUrl} onChange={(e) => setServerUrl(e.target.value)} />
+            <label>
+              Server URL
+              <input
+                name="serverUrl"
+                type="url"
+                placeholder="https://gatehouse.example.com"
+                required
+                autoFocus={!rememberedUrl}
+                value={serverUrl}
+                onChange={(e) => setServerUrl(e.target.value)}
+              />
             </label>
-            <label>Email
-              <input name="email" type="email" autoComplete="username" required autoFocus={Boolean(rememberedUrl)}
-                value={email} onChange={(e) => setEmail(e.target.value)} />
+            <label>
+              Email
+              <input
+                name="email"
+                type="email"
+                autoComplete="username"
+                required
+                autoFocus={Boolean(rememberedUrl)}
+                value={email}
+                onChange={(e) => setEmail(e.target.value)}
+              />
             </label>
-            <label>Password
+            <label>
+              Password
               <input name="password" type="password" autoComplete="current-password" required value={password} onChange={(e) => setPassword(e.target.value)} />
             </label>
           </>
         )}
-        {error && <p className="error" role="alert" data-code={error.code}>{error.message}</p>}
-        <button type="submit" className="primary" disabled={signingIn}>{signingIn ? (mfa ? 'Verifying…' : 'Signing in…') : mfa ? 'Verify' : 'Sign in'}</button>
-        {mfa && <button type="button" className="link back" onClick={cancelMfa}>Back to sign-in</button>}
+        {error && (
+          <p className="error" role="alert" data-code={error.code}>
+            {error.message}
+          </p>
+        )}
+        <button type="submit" className="primary" disabled={signingIn}>
+          {signingIn ? (mfa ? 'Verifying…' : 'Signing in…') : mfa ? 'Verify' : 'Sign in'}
+        </button>
+        {mfa && (
+          <button type="button" className="link back" onClick={cancelMfa}>
+            Back to sign-in
+          </button>
+        )}
       </form>
     </main>
   );

@@ -6,8 +6,13 @@ export function Toasts() {
     <div className="toasts" role="status" aria-live="polite">
       {toasts.map((t) => (
         <div key={t.id} className={`toast ${t.kind}`}>
-          <div><strong>{t.title}</strong>{t.body && <p>{t.body}</p>}</div>
-          <button type="button" className="icon" aria-label="Dismiss" onClick={() => useUiStore.getState().dismissToast(t.id)}>×</button>
+          <div>
+            <strong>{t.title}</strong>
+            {t.body && <p>{t.body}</p>}
+          </div>
+          <button type="button" className="icon" aria-label="Dismiss" onClick={() => useUiStore.getState().dismissToast(t.id)}>
+            ×
+          </button>
         </div>
       ))}
     </div>

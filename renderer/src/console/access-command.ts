@@ -3,7 +3,12 @@
  * desktop app's "Open in Gatehouse" link (read by main/core/deep-link.ts, whose test checks
  * this shape). Plain functions, no DOM.
  */
-export interface AccessTarget { projectId: string; resource: string; account: string; maxDurationSeconds?: number }
+export interface AccessTarget {
+  projectId: string;
+  resource: string;
+  account: string;
+  maxDurationSeconds?: number;
+}
 
 export function accessCommand(t: AccessTarget, duration: string, domain: string): string {
   return `gatehouse db access --resource ${shellWord(t.resource)} --account ${shellWord(t.account)} --project-id ${t.projectId} --duration ${duration} --domain ${domain}`;
@@ -18,4 +23,3 @@ export function accessLink(t: AccessTarget, duration: string, domain: string): s
 function shellWord(s: string): string {
   return /^[A-Za-z0-9._-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
-

@@ -45,7 +45,10 @@ export function onSessionLost(fn: () => void): void {
 }
 
 export function readCsrfCookie(): string | undefined {
-  const match = document.cookie.split(';').map((c) => c.trim()).find((c) => c.startsWith(`${CSRF_COOKIE}=`));
+  const match = document.cookie
+    .split(';')
+    .map((c) => c.trim())
+    .find((c) => c.startsWith(`${CSRF_COOKIE}=`));
   const value = match?.slice(CSRF_COOKIE.length + 1);
   return value ? value : undefined;
 }
@@ -70,7 +73,8 @@ export function refreshSession(): Promise<boolean> {
   // One refresh at a time across the console's tabs: a refresh token works once, and the
   // server treats a second use as theft. Inside the lock the cookie is whatever the last
   // tab's refresh left, so each use is of a fresh token.
-  const exclusive = (fn: () => Promise<boolean>): Promise<boolean> => (navigator.locks ? (navigator.locks.request('gatehouse-refresh', fn) as Promise<unknown> as Promise<boolean>) : fn());
+  const exclusive = (fn: () => Promise<boolean>): Promise<boolean> =>
+    navigator.locks ? (navigator.locks.request('gatehouse-refresh', fn) as Promise<unknown> as Promise<boolean>) : fn();
   refreshing ??= exclusive(async () => {
     const csrf = readCsrfCookie();
     if (!csrf) return false;

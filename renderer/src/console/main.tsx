@@ -4,4 +4,8 @@ import { ConsoleApp } from './components/ConsoleApp.tsx';
 import '../shared/styles.css';
 import './console.css';
 
-createRoot(document.getElementById('root')!).render(<StrictMode><ConsoleApp /></StrictMode>);
+createRoot(document.getElementById('root')!).render(
+  <StrictMode>
+    <ConsoleApp />
+  </StrictMode>,
+);

@@ -1,6 +1,10 @@
 /** Session durations as people pick them: the usual choices, a typed one, and the policy's cap. */
 
-export interface DurationChoice { value: string; seconds: number; label: string }
+export interface DurationChoice {
+  value: string;
+  seconds: number;
+  label: string;
+}
 
 export const DURATION_CHOICES: readonly DurationChoice[] = [
   { value: '15m', seconds: 900, label: '15 minutes' },

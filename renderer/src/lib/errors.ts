@@ -1,7 +1,11 @@
 import { isGatehouseErrorLike } from '../../../proxy-core/src/errors.ts';
 import type { ErrorDetails } from '../../../main/ipc/contract.ts';
 
-export interface UiError { code: string; message: string; details?: ErrorDetails }
+export interface UiError {
+  code: string;
+  message: string;
+  details?: ErrorDetails;
+}
 
 /** What a person reads when something fails (the server's message says what to do). */
 export function toUiError(err: unknown): UiError {
@@ -14,11 +18,16 @@ export function toUiError(err: unknown): UiError {
 
 function friendly(code: string, message: string, details: ErrorDetails | undefined): string {
   switch (code) {
-    case 'GATEHOUSE_ERR_INVALID_CREDENTIALS': return 'Wrong email or password.';
-    case 'GATEHOUSE_ERR_PORT_IN_USE': return portInUse(message, details?.port);
-    case 'GATEHOUSE_ERR_LOCKED_OUT': return `${sentence(message)}${retryText(details?.retryAfterSeconds)}`;
-    case 'GATEHOUSE_ERR_POLICY_DENIED': return `${sentence(message)} Ask an administrator for a policy that grants this account.`;
-    default: return sentence(message);
+    case 'GATEHOUSE_ERR_INVALID_CREDENTIALS':
+      return 'Wrong email or password.';
+    case 'GATEHOUSE_ERR_PORT_IN_USE':
+      return portInUse(message, details?.port);
+    case 'GATEHOUSE_ERR_LOCKED_OUT':
+      return `${sentence(message)}${retryText(details?.retryAfterSeconds)}`;
+    case 'GATEHOUSE_ERR_POLICY_DENIED':
+      return `${sentence(message)} Ask an administrator for a policy that grants this account.`;
+    default:
+      return sentence(message);
   }
 }
 

@@ -2,7 +2,9 @@ import { useEffect } from 'react';
 
 declare global {
   /** Set by tests only (before the page loads): commits per counted component, by key. */
-  interface Window { __gatehouseRenders?: Record<string, number> }
+  interface Window {
+    __gatehouseRenders?: Record<string, number>;
+  }
 }
 
 /**

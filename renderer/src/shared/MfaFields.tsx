@@ -41,13 +41,27 @@ export function MfaFields({ methods, method, code, emailSent, sending, onMethod,
       )}
       {method === 'email' && (
         <div className="mfa-email">
-          <button type="button" onClick={onSendEmail} disabled={sending}>{emailSent ? 'Send another code' : 'Send code'}</button>
-          {emailSent && <span className="muted small" role="status">Code sent; check your email (valid 10 minutes).</span>}
+          <button type="button" onClick={onSendEmail} disabled={sending}>
+            {emailSent ? 'Send another code' : 'Send code'}
+          </button>
+          {emailSent && (
+            <span className="muted small" role="status">
+              Code sent; check your email (valid 10 minutes).
+            </span>
+          )}
         </div>
       )}
-      <label>{method === 'recovery' ? 'Recovery code' : 'Authentication code'}
-        <input name="code" inputMode={method === 'recovery' ? 'text' : 'numeric'} autoComplete="one-time-code" autoFocus required
-          value={code} onChange={(e) => onCode(e.target.value)} />
+      <label>
+        {method === 'recovery' ? 'Recovery code' : 'Authentication code'}
+        <input
+          name="code"
+          inputMode={method === 'recovery' ? 'text' : 'numeric'}
+          autoComplete="one-time-code"
+          autoFocus
+          required
+          value={code}
+          onChange={(e) => onCode(e.target.value)}
+        />
       </label>
       {method === 'totp' && <p className="muted small">Enter the 6-digit code your authenticator app shows.</p>}
     </fieldset>

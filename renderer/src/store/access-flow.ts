@@ -96,12 +96,24 @@ export const useAccessFlow = create<AccessFlowStore>()((set, get) => {
       if (p.flowId !== get().flowId) return;
       const { flowId: _id, at: _at, ...step } = p;
       switch (step.step) {
-        case 'failed': set({ busy: false, error: toUiError(step.error), flow: { step: 'form' } }); break;
-        case 'started': case 'cancelled': break; // the begin call resolves with it
-        case 'mfa': set({ busy: false, flow: step, error: step.invalid ? { code: 'GATEHOUSE_ERR_MFA_INVALID', message: sentence(step.invalid) } : undefined }); break;
-        case 'starting': case 'approved': set({ busy: true, flow: step }); break;
-        case 'refused': set({ busy: false, flow: { ...step, message: refusal(step.request) } }); break;
-        default: set({ busy: false, flow: step });
+        case 'failed':
+          set({ busy: false, error: toUiError(step.error), flow: { step: 'form' } });
+          break;
+        case 'started':
+        case 'cancelled':
+          break; // the begin call resolves with it
+        case 'mfa':
+          set({ busy: false, flow: step, error: step.invalid ? { code: 'GATEHOUSE_ERR_MFA_INVALID', message: sentence(step.invalid) } : undefined });
+          break;
+        case 'starting':
+        case 'approved':
+          set({ busy: true, flow: step });
+          break;
+        case 'refused':
+          set({ busy: false, flow: { ...step, message: refusal(step.request) } });
+          break;
+        default:
+          set({ busy: false, flow: step });
       }
     },
   };

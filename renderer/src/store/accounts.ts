@@ -31,9 +31,14 @@ const listSlice: StateCreator<AccountsStore, [], [], ListSlice> = (set, get) => 
   },
   rememberPort(projectId, resourceName, accountName, port) {
     set({
-      groups: get().groups.map((g) => g.projectId !== projectId || g.resource.name !== resourceName ? g : {
-        ...g, accounts: g.accounts.map((a) => (a.name === accountName ? { ...a, port } : a)),
-      }),
+      groups: get().groups.map((g) =>
+        g.projectId !== projectId || g.resource.name !== resourceName
+          ? g
+          : {
+              ...g,
+              accounts: g.accounts.map((a) => (a.name === accountName ? { ...a, port } : a)),
+            },
+      ),
     });
   },
 });
@@ -53,8 +58,11 @@ function filterGroups(groups: AccountGroup[], query: string): AccountGroup[] {
   const q = query.trim().toLowerCase();
   if (!q) return groups;
   return groups
-    .map((g) => (matches(`${g.resource.name} ${g.resource.database} ${g.projectName}`, q) ? g
-      : { ...g, accounts: g.accounts.filter((a) => matches(`${a.name} ${a.username} ${a.description}`, q)) }))
+    .map((g) =>
+      matches(`${g.resource.name} ${g.resource.database} ${g.projectName}`, q)
+        ? g
+        : { ...g, accounts: g.accounts.filter((a) => matches(`${a.name} ${a.username} ${a.description}`, q)) },
+    )
     .filter((g) => g.accounts.length > 0);
 }
 
@@ -74,6 +82,8 @@ export const accountSelectors = {
   },
   count: (s: AccountsStore) => s.groups.reduce((n, g) => n + g.accounts.length, 0),
   /** The longest session an account's policy allows (seconds), when known. */
-  maxDuration: (projectId: string, resource: string, account: string) => (s: AccountsStore): number | undefined =>
-    s.groups.find((g) => g.projectId === projectId && g.resource.name === resource)?.accounts.find((a) => a.name === account)?.maxDurationSeconds,
+  maxDuration:
+    (projectId: string, resource: string, account: string) =>
+    (s: AccountsStore): number | undefined =>
+      s.groups.find((g) => g.projectId === projectId && g.resource.name === resource)?.accounts.find((a) => a.name === account)?.maxDurationSeconds,
 };

@@ -65,8 +65,10 @@ const authSlice: StateCreator<AuthSlice> = (set, get) => ({
     try {
       const result = await ipc['auth.submitMfa']({ challengeId: mfa.challengeId, method, code });
       if (result.state === 'signed-in') set({ auth: result, mfa: undefined, signingIn: false });
-      else if (result.state === 'mfa-enrollment-required') { set({ mfa: undefined }); await get().startEnrollment(result.challengeId); }
-      else set({ mfa: result, signingIn: false });
+      else if (result.state === 'mfa-enrollment-required') {
+        set({ mfa: undefined });
+        await get().startEnrollment(result.challengeId);
+      } else set({ mfa: result, signingIn: false });
     } catch (err) {
       const error = toUiError(err);
       // a wrong code may be retried; an expired challenge or a lockout starts over

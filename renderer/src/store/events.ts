@@ -15,5 +15,7 @@ export function connectEvents(): () => void {
     ipc.on('access-progress', (p) => useAccessFlow.getState().progress(p)),
     ipc.on('system-resumed', (r) => useUiStore.getState().setResume(r)),
   ];
-  return () => { for (const off of offs) off(); };
+  return () => {
+    for (const off of offs) off();
+  };
 }

@@ -59,14 +59,18 @@ const forMemo = new Map<string, { from: ClientProfile[]; result: ClientProfile[]
 
 export const profileSelectors = {
   /** The profiles written for one account (same array while nothing changed). */
-  forAccount: (t: { projectId: string; resource: string; account: string }) => (s: ProfilesStore): ClientProfile[] => {
-    const key = profileKey(t);
-    const memo = forMemo.get(key);
-    if (memo?.from === s.profiles) return memo.result;
-    const result = s.profiles.filter((p) => p.resource === t.resource && p.account === t.account && (p.projectId === undefined || p.projectId === t.projectId));
-    forMemo.set(key, { from: s.profiles, result });
-    return result;
-  },
+  forAccount:
+    (t: { projectId: string; resource: string; account: string }) =>
+    (s: ProfilesStore): ClientProfile[] => {
+      const key = profileKey(t);
+      const memo = forMemo.get(key);
+      if (memo?.from === s.profiles) return memo.result;
+      const result = s.profiles.filter(
+        (p) => p.resource === t.resource && p.account === t.account && (p.projectId === undefined || p.projectId === t.projectId),
+      );
+      forMemo.set(key, { from: s.profiles, result });
+      return result;
+    },
   busy: (key: string) => (s: ProfilesStore) => s.busy[key] === true,
   error: (key: string) => (s: ProfilesStore) => s.errors[key],
 };

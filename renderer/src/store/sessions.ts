@@ -93,7 +93,11 @@ export const useSessionsStore = create<SessionsStore>()((...a) => ({ ...liveSlic
 export const sessionSelectors = {
   ids: (s: SessionsStore) => s.ids,
   byId: (id: string) => (s: SessionsStore) => s.byId[id],
-  activeCount: (s: SessionsStore) => s.ids.filter((id) => { const x = s.byId[id]; return x.state === 'ready' || x.state === 'starting'; }).length,
+  activeCount: (s: SessionsStore) =>
+    s.ids.filter((id) => {
+      const x = s.byId[id];
+      return x.state === 'ready' || x.state === 'starting';
+    }).length,
   history: (s: SessionsStore) => s.history,
   historyStatus: (s: SessionsStore) => s.historyStatus,
   historyError: (s: SessionsStore) => s.historyError,

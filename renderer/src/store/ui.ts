@@ -3,9 +3,18 @@ import { create } from 'zustand';
 import type { AccountGroup, AccountInfo, AppNotification, ResumeReport } from '../../../main/ipc/contract.ts';
 
 export type View = 'accounts' | 'sessions' | 'approvals' | 'requests' | 'history' | 'profile' | 'settings';
-export interface Toast { id: number; kind: 'info' | 'error' | AppNotification['kind']; title: string; body?: string }
+export interface Toast {
+  id: number;
+  kind: 'info' | 'error' | AppNotification['kind'];
+  title: string;
+  body?: string;
+}
 /** The account the Access dialog is for; `againSessionId` when it starts one like an ended session. */
-export interface AccessTarget { group: AccountGroup; account: AccountInfo; againSessionId?: string }
+export interface AccessTarget {
+  group: AccountGroup;
+  account: AccountInfo;
+  againSessionId?: string;
+}
 
 interface UiStore {
   view: View;

@@ -39,7 +39,9 @@ export class AccessEvaluator {
       return accounts.map((account) => ({ account, maxDurationSeconds: this.#maxSessionSeconds, approval: rules.get(account.id), via: 'admin' as const }));
     }
     const groupIds = new Set(await this.#store.groups.groupIdsOf(user.id, projectId));
-    const policies = (await this.#store.policies.listByProject(projectId)).filter((p) => p.userIds.includes(user.id) || p.groupIds.some((g) => groupIds.has(g)));
+    const policies = (await this.#store.policies.listByProject(projectId)).filter(
+      (p) => p.userIds.includes(user.id) || p.groupIds.some((g) => groupIds.has(g)),
+    );
     const grants: AccountGrant[] = [];
     for (const account of accounts) {
       const matching = policies.filter((p) => p.accountIds.includes(account.id));

@@ -104,7 +104,8 @@ export class AccessRequestService {
 
   async decide(user: User, id: string, decision: 'approve' | 'deny', comment: string, sourceAddress: string | null): Promise<AccessRequest> {
     const current = await this.get(user, id);
-    if (current.userId === user.id) throw new GatehouseError(ErrorCodes.SELF_APPROVAL, 'you cannot approve or deny your own access request; another approver must decide');
+    if (current.userId === user.id)
+      throw new GatehouseError(ErrorCodes.SELF_APPROVAL, 'you cannot approve or deny your own access request; another approver must decide');
     if (!(await this.#canDecide(user, current))) throw new GatehouseError(ErrorCodes.FORBIDDEN, `you are not an approver of account "${current.accountName}"`);
     if (current.status !== 'pending') throw notPending(current);
     if (current.approvals.some((a) => a.userId === user.id)) throw new GatehouseError(ErrorCodes.CONFLICT, 'you have already decided on this request');
@@ -133,7 +134,12 @@ export class AccessRequestService {
    * For a session on an account that requires approval: the end of the window of the caller's
    * approved request, or APPROVAL_REQUIRED saying what is missing.
    */
-  async windowFor(user: User, account: AccountWithResource, rule: ApprovalRule, accessRequestId: string | undefined): Promise<{ request: AccessRequest; windowEndsAt: Date }> {
+  async windowFor(
+    user: User,
+    account: AccountWithResource,
+    rule: ApprovalRule,
+    accessRequestId: string | undefined,
+  ): Promise<{ request: AccessRequest; windowEndsAt: Date }> {
     const approval = { requiredApprovals: rule.requiredApprovals };
     if (accessRequestId === undefined) {
       throw new GatehouseError(
@@ -144,7 +150,8 @@ export class AccessRequestService {
     }
     const stored = await this.#store.accessRequests.findById(accessRequestId);
     if (!stored || stored.userId !== user.id) throw notFound('access request');
-    if (stored.accountId !== account.id) throw new InvalidInputError(`access request ${stored.id} is for account "${stored.accountName}", not "${account.name}"`, 'accessRequestId');
+    if (stored.accountId !== account.id)
+      throw new InvalidInputError(`access request ${stored.id} is for account "${stored.accountName}", not "${account.name}"`, 'accessRequestId');
     const request = present(stored, new Date());
     if (request.status === 'approved' && request.windowEndsAt) return { request, windowEndsAt: request.windowEndsAt };
     const why: Record<Exclude<AccessRequestStatus, 'approved'>, string> = {
@@ -153,7 +160,9 @@ export class AccessRequestService {
       expired: 'has expired; file a new request',
     };
     const status = request.status as Exclude<AccessRequestStatus, 'approved'>;
-    throw new GatehouseError(ErrorCodes.APPROVAL_REQUIRED, `access request ${request.id} ${why[status]}`, { details: { approval: { ...approval, requestId: request.id, status } } });
+    throw new GatehouseError(ErrorCodes.APPROVAL_REQUIRED, `access request ${request.id} ${why[status]}`, {
+      details: { approval: { ...approval, requestId: request.id, status } },
+    });
   }
 
   /** Expires pending requests past 24 h and approved ones whose window closed. */
@@ -161,7 +170,14 @@ export class AccessRequestService {
     const now = new Date();
     const expired = await this.#store.accessRequests.expireDue(new Date(now.getTime() - PENDING_TTL_MS), now);
     for (const request of expired) {
-      await this.#audit({ actor: null, action: 'access_request.expire', targetType: 'access_request', targetId: request.id, sourceAddress: null, details: { projectId: request.projectId } });
+      await this.#audit({
+        actor: null,
+        action: 'access_request.expire',
+        targetType: 'access_request',
+        targetId: request.id,
+        sourceAddress: null,
+        details: { projectId: request.projectId },
+      });
     }
     if (expired.length > 0) log.info({ count: expired.length }, 'access requests expired');
     return expired;

@@ -114,12 +114,14 @@ export class UserService {
     const joining = existing ? await this.#existingAccount(existing.email, input.password, sourceAddress) : undefined;
     const invitation = await this.#store.invitations.consume(hashOpaqueToken(input.code), new Date());
     if (!invitation) throw await this.#invalid(sourceAddress);
-    const user = joining ?? (await this.#store.users.create({
-      email: invitation.email,
-      name: input.name ?? invitation.name ?? invitation.email,
-      passwordHash: await hashPassword(input.password),
-      isAdmin: false,
-    }));
+    const user =
+      joining ??
+      (await this.#store.users.create({
+        email: invitation.email,
+        name: input.name ?? invitation.name ?? invitation.email,
+        passwordHash: await hashPassword(input.password),
+        isAdmin: false,
+      }));
     let previousRole: ProjectRole | undefined;
     if (invitation.projectId !== null && invitation.role !== null) {
       previousRole = await this.#store.projects.roleOf(invitation.projectId, user.id);
@@ -149,7 +151,10 @@ export class UserService {
       return await this.#passwords.checkPassword(email, password, sourceAddress);
     } catch (err) {
       if (err instanceof GatehouseError && err.code === ErrorCodes.INVALID_CREDENTIALS) {
-        throw new GatehouseError(ErrorCodes.INVALID_CREDENTIALS, `wrong password: ${email} already has a Gatehouse account; enter its password (not a new one) to accept this invitation`);
+        throw new GatehouseError(
+          ErrorCodes.INVALID_CREDENTIALS,
+          `wrong password: ${email} already has a Gatehouse account; enter its password (not a new one) to accept this invitation`,
+        );
       }
       throw err;
     }
@@ -181,7 +186,14 @@ export class UserService {
     if (!user) throw notFound('user');
     if (patch.disabled === true) await this.#store.refreshTokens.revokeAllOf(user.id, 'user_disabled', new Date());
     const ended = patch.disabled === true ? await this.#sessions.revokeAllOf(actor, user.id, sourceAddress) : 0;
-    await this.#audit({ actor, action: 'user.update', targetType: 'user', targetId: user.id, sourceAddress, details: { email: user.email, ...patch, ...(ended > 0 && { sessionsEnded: ended }) } });
+    await this.#audit({
+      actor,
+      action: 'user.update',
+      targetType: 'user',
+      targetId: user.id,
+      sourceAddress,
+      details: { email: user.email, ...patch, ...(ended > 0 && { sessionsEnded: ended }) },
+    });
     return user;
   }
 

@@ -6,7 +6,15 @@ import type { ApprovalRule, Policy } from '../store/policies.ts';
 import type { User } from '../store/users.ts';
 
 export function adminUserDto(user: User, totp: boolean) {
-  return { id: user.id, email: user.email, name: user.name, isAdmin: user.isAdmin, disabled: user.disabled, mfa: { totp }, createdAt: user.createdAt.toISOString() };
+  return {
+    id: user.id,
+    email: user.email,
+    name: user.name,
+    isAdmin: user.isAdmin,
+    disabled: user.disabled,
+    mfa: { totp },
+    createdAt: user.createdAt.toISOString(),
+  };
 }
 
 export function invitationDto(invitation: Invitation) {

@@ -4,19 +4,32 @@ import { textCursor } from '../store/keyset.ts';
 
 const id = z.string().min(1).max(200);
 const email = z.string().trim().max(320).email();
-const name = z.string().trim().min(1).max(100).regex(/^[A-Za-z0-9][A-Za-z0-9._ -]*$/, 'use letters, digits, ".", "_", "-" and spaces, starting with a letter or digit');
+const name = z
+  .string()
+  .trim()
+  .min(1)
+  .max(100)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._ -]*$/, 'use letters, digits, ".", "_", "-" and spaces, starting with a letter or digit');
 const role = z.enum(['admin', 'member', 'auditor']);
 
 export const inviteBody = z.object({ email, name: z.string().trim().max(200).optional(), projectId: id.optional(), role: role.optional() });
 export const invitationCodeBody = z.object({ code: z.string().min(1).max(512) });
-export const acceptInvitationBody = z.object({ code: z.string().min(1).max(512), password: z.string().min(8).max(1024), name: z.string().trim().max(200).optional() });
+export const acceptInvitationBody = z.object({
+  code: z.string().min(1).max(512),
+  password: z.string().min(8).max(1024),
+  name: z.string().trim().max(200).optional(),
+});
 /** A PATCH body must change something: `{}` (or only unknown fields, which are dropped) is a 400. */
 export function somePatch<T extends z.ZodRawShape>(shape: T) {
   const fields = Object.keys(shape);
   return z.object(shape).refine((b) => Object.values(b).some((v) => v !== undefined), { message: `give at least one of ${fields.join(', ')}` });
 }
 
-export const updateUserBody = somePatch({ disabled: z.boolean().optional(), name: z.string().trim().min(1).max(200).optional(), isAdmin: z.boolean().optional() });
+export const updateUserBody = somePatch({
+  disabled: z.boolean().optional(),
+  name: z.string().trim().min(1).max(200).optional(),
+  isAdmin: z.boolean().optional(),
+});
 
 /** `true` / `false` in a query string (anything else is a 400, not a silent `true`). */
 const queryBoolean = z.enum(['true', 'false']).transform((v) => v === 'true');
@@ -43,7 +56,11 @@ export const createPolicyBody = z
     users: z.array(id).max(1000).default([]),
     groups: z.array(id).max(1000).default([]),
     accounts: z.array(id).min(1).max(1000),
-    maxDurationSeconds: z.number().int().min(1).max(366 * 86_400),
+    maxDurationSeconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(366 * 86_400),
   })
   .refine((b) => b.users.length + b.groups.length > 0, { message: 'give at least one user or group', path: ['users'] });
 

@@ -23,8 +23,17 @@ export function answerClientError(err: Error & { code?: string }, socket: Duplex
     return;
   }
   const status = clientErrorStatus(err.code);
-  const body = JSON.stringify({ error: { code: ErrorCodes.INVALID_INPUT, message: `the request could not be read as HTTP/1.1 (${STATUS_CODES[status] ?? 'Bad Request'})` } });
-  const head = [`HTTP/1.1 ${status} ${STATUS_CODES[status]}`, 'Content-Type: application/json; charset=utf-8', `Content-Length: ${Buffer.byteLength(body)}`, 'Connection: close', '', ''].join('\r\n');
+  const body = JSON.stringify({
+    error: { code: ErrorCodes.INVALID_INPUT, message: `the request could not be read as HTTP/1.1 (${STATUS_CODES[status] ?? 'Bad Request'})` },
+  });
+  const head = [
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}`,
+    'Content-Type: application/json; charset=utf-8',
+    `Content-Length: ${Buffer.byteLength(body)}`,
+    'Connection: close',
+    '',
+    '',
+  ].join('\r\n');
   socket.end(head + body);
   socket.once('finish', () => socket.destroy());
 }

@@ -21,8 +21,18 @@ beforeAll(async () => {
     publicRoute({ method: 'GET', path: '/throws', handler: () => Promise.reject(new TypeError('a bug')) }),
     // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the test is about a handler that rejects with a non-Error
     publicRoute({ method: 'GET', path: '/rejects-with-a-string', handler: () => Promise.reject('not even an Error') }),
-    publicRoute({ method: 'GET', path: '/throws-synchronously', handler: () => { throw new Error('sync'); } }),
-    publicRoute({ method: 'GET', path: '/stream-fails', handler: () => Promise.resolve({ status: 200, body: undefined, stream: () => Promise.reject(new Error('stream broke before writing')) }) }),
+    publicRoute({
+      method: 'GET',
+      path: '/throws-synchronously',
+      handler: () => {
+        throw new Error('sync');
+      },
+    }),
+    publicRoute({
+      method: 'GET',
+      path: '/stream-fails',
+      handler: () => Promise.resolve({ status: 200, body: undefined, stream: () => Promise.reject(new Error('stream broke before writing')) }),
+    }),
     publicRoute({ method: 'GET', path: '/bad-reply', handler: () => Promise.resolve({ status: 200, body: { big: 1n } }) }),
     publicRoute({
       method: 'POST',
@@ -67,7 +77,10 @@ describe('issue 16: a failing handler is answered 500, never fatal', () => {
 
 describe('issue 10 item 10 / issue 16: the edge decodes path, query and body text once, strictly', () => {
   it('hands routes decoded UTF-8 text', async () => {
-    const outcome = await rawExchange(port, rawRequest('POST', '/echo/caf%C3%A9?q=a+b%26c', { 'Content-Type': 'application/json' }, JSON.stringify({ name: 'zoë' })));
+    const outcome = await rawExchange(
+      port,
+      rawRequest('POST', '/echo/caf%C3%A9?q=a+b%26c', { 'Content-Type': 'application/json' }, JSON.stringify({ name: 'zoë' })),
+    );
     expect(outcome.kind === 'answered' && outcome.status).toBe(200);
     expect(seen).toEqual({ params: { id: 'café' }, query: { q: 'a b&c' }, body: { name: 'zoë' } });
   });
@@ -88,7 +101,12 @@ describe('issue 10 item 10 / issue 16: the edge decodes path, query and body tex
       const outcome = await rawExchange(port, rawRequest('POST', path, { 'Content-Type': 'application/json' }, body));
       if (outcome.kind !== 'answered') throw new Error(`no answer for ${path}`);
       const parsed = JSON.parse(outcome.body) as { error: { code: string; field?: string } };
-      expect({ path, status: outcome.status, code: parsed.error.code, field: parsed.error.field }).toEqual({ path, status: 400, code: 'GATEHOUSE_ERR_INVALID_INPUT', field });
+      expect({ path, status: outcome.status, code: parsed.error.code, field: parsed.error.field }).toEqual({
+        path,
+        status: 400,
+        code: 'GATEHOUSE_ERR_INVALID_INPUT',
+        field,
+      });
     }
   });
 

@@ -46,7 +46,8 @@ export function createRequestHandler(options: { routes: AnyRoute[]; auth: AuthSe
     if (reply.stream) {
       await reply.stream(res).catch((err: unknown) => {
         log.warn({ err, path }, 'stream failed');
-        if (res.headersSent) res.destroy(); // the client sees the body cut short
+        if (res.headersSent)
+          res.destroy(); // the client sees the body cut short
         else send(req, res, errorResponse(err));
       });
     } else {
@@ -72,7 +73,14 @@ export function createRequestHandler(options: { routes: AnyRoute[]; auth: AuthSe
   };
 }
 
-async function run(spec: AnyRoute, req: IncomingMessage, target: RequestTarget, rawParams: Record<string, string | undefined>, auth: AuthService, trustProxyHops: number): Promise<Reply> {
+async function run(
+  spec: AnyRoute,
+  req: IncomingMessage,
+  target: RequestTarget,
+  rawParams: Record<string, string | undefined>,
+  auth: AuthService,
+  trustProxyHops: number,
+): Promise<Reply> {
   const user = spec.auth ? await auth.authenticate(req.headers.authorization) : undefined;
   const params = Object.fromEntries(Object.entries(rawParams).map(([k, v]) => [k, v ?? '']));
   const rawBody = await readJsonBody(req);

@@ -56,7 +56,11 @@ export function errorResponse(err: unknown): { status: number; body: ErrorBody; 
   if (err instanceof GatehouseError) {
     const { field, ...extra } = err.details ?? {};
     const retryAfter = extra.retryAfterSeconds !== undefined ? { headers: { 'retry-after': String(extra.retryAfterSeconds) } } : {};
-    return { status: STATUS[err.code] ?? 500, body: { ...extra, error: { code: err.code, message: err.message, ...(field !== undefined && { field }) } }, ...retryAfter };
+    return {
+      status: STATUS[err.code] ?? 500,
+      body: { ...extra, error: { code: err.code, message: err.message, ...(field !== undefined && { field }) } },
+      ...retryAfter,
+    };
   }
   return { status: 500, body: { error: { code: ErrorCodes.INTERNAL, message: 'internal error' } } };
 }

@@ -48,7 +48,10 @@ export function parseRequestTarget(raw: string | undefined): RequestTarget {
  */
 function decodeComponent(text: string, where: string, field?: string): string {
   if (MALFORMED_ESCAPE.test(text)) throw new InvalidInputError(`${where}: "%" must start a two-digit hex escape`, field);
-  const bytes = Buffer.from(text.replace(/%([0-9A-Fa-f]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16))), 'latin1');
+  const bytes = Buffer.from(
+    text.replace(/%([0-9A-Fa-f]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16))),
+    'latin1',
+  );
   let decoded: string;
   try {
     decoded = STRICT_UTF8.decode(bytes);

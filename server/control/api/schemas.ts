@@ -4,7 +4,12 @@ import { publicKeyDer } from '../../../proxy-core/src/tls/keys.ts';
 import { timeIdCursor } from '../store/keyset.ts';
 import { approvalRuleBody, somePatch } from './access-schemas.ts';
 
-const name = z.string().trim().min(1).max(100).regex(/^[A-Za-z0-9][A-Za-z0-9._ -]*$/, 'use letters, digits, ".", "_", "-" and spaces, starting with a letter or digit');
+const name = z
+  .string()
+  .trim()
+  .min(1)
+  .max(100)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._ -]*$/, 'use letters, digits, ".", "_", "-" and spaces, starting with a letter or digit');
 const id = z.string().min(1).max(200);
 const email = z.string().trim().max(320).email();
 /** The key a certificate is issued for (gateway, session): what the CA accepts, checked before anything is spent. */
@@ -32,10 +37,12 @@ export const createUserBody = z.object({
 });
 
 export const createProjectBody = z.object({ name });
-export const setMemberBody = z.object({ userId: id.optional(), email: email.optional(), role: z.enum(['admin', 'member', 'auditor']) }).refine((b) => (b.userId ?? b.email) !== undefined, {
-  message: 'give userId or email',
-  path: ['userId'],
-});
+export const setMemberBody = z
+  .object({ userId: id.optional(), email: email.optional(), role: z.enum(['admin', 'member', 'auditor']) })
+  .refine((b) => (b.userId ?? b.email) !== undefined, {
+    message: 'give userId or email',
+    path: ['userId'],
+  });
 
 export const createGatewayBody = z.object({ name, projectId: id.optional() });
 export const enrollBody = z.object({ token: z.string().min(1).max(512), publicKeyPem });
@@ -62,7 +69,16 @@ export const createResourceBody = z.object({
   /** Let the gateway send the password in clear over verified TLS. Instance admins only. */
   allowCleartext: z.boolean().default(false),
 });
-export const updateResourceBody = somePatch({ name: name.optional(), gatewayId: id.optional(), host: host.optional(), port: port.optional(), database: database.optional(), ssl: ssl.optional(), allowMd5: z.boolean().optional(), allowCleartext: z.boolean().optional() });
+export const updateResourceBody = somePatch({
+  name: name.optional(),
+  gatewayId: id.optional(),
+  host: host.optional(),
+  port: port.optional(),
+  database: database.optional(),
+  ssl: ssl.optional(),
+  allowMd5: z.boolean().optional(),
+  allowCleartext: z.boolean().optional(),
+});
 
 const username = z.string().min(1).max(63);
 const secret = z.string().min(1).max(4096);

@@ -30,7 +30,8 @@ export class AuditStreams {
   /** Reserves a slot (throws RATE_LIMITED when full) and returns the writer for the response. */
   open(filter: Omit<AuditFilter, 'after' | 'limit'>, after: number, maxSeconds: number): (res: ServerResponse) => Promise<void> {
     if (this.#closed) throw new GatehouseError(ErrorCodes.GATEWAY_UNAVAILABLE, 'the server is shutting down');
-    if (this.#live.size >= this.#o.maxStreams) throw new GatehouseError(ErrorCodes.RATE_LIMITED, `at most ${this.#o.maxStreams} audit streams at once; try again later`);
+    if (this.#live.size >= this.#o.maxStreams)
+      throw new GatehouseError(ErrorCodes.RATE_LIMITED, `at most ${this.#o.maxStreams} audit streams at once; try again later`);
     let stop!: () => void;
     const stopped = new Promise<void>((resolve) => (stop = resolve));
     this.#live.add(stop);
@@ -56,11 +57,12 @@ export class AuditStreams {
           const events = await this.#o.events.list({ ...filter, after: cursor, limit: PAGE });
           for (const event of events) {
             cursor = event.seq;
-            if (!res.write(`${JSON.stringify(event)}\n`)) await new Promise<void>((resolve) => {
-              const go = () => (res.off('drain', go), res.off('close', go), resolve());
-              res.once('drain', go);
-              res.once('close', go);
-            });
+            if (!res.write(`${JSON.stringify(event)}\n`))
+              await new Promise<void>((resolve) => {
+                const go = () => (res.off('drain', go), res.off('close', go), resolve());
+                res.once('drain', go);
+                res.once('close', go);
+              });
             if (gone) break;
           }
           if (events.length === PAGE || done || gone) continue;

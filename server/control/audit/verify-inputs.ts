@@ -11,7 +11,10 @@ import { CHECKPOINT_FILE, CheckpointSigner, parseCheckpointLines, type AuditChec
 export async function readCheckpointKey(config: { dataDir: string; rootKeyBase64?: string }, publicKeyFile: string | undefined): Promise<KeyObject> {
   if (publicKeyFile !== undefined && publicKeyFile !== 'true') return createPublicKey(await readFile(publicKeyFile, 'utf8'));
   if (config.rootKeyBase64 === undefined && !(await exists(join(config.dataDir, ROOT_KEY_FILE)))) {
-    throw new GatehouseError(ErrorCodes.CONFIG, `audit verify needs the server's root key (GATEHOUSE_ROOT_KEY or ${join(config.dataDir, ROOT_KEY_FILE)}) or --public-key FILE to check the signed checkpoints`);
+    throw new GatehouseError(
+      ErrorCodes.CONFIG,
+      `audit verify needs the server's root key (GATEHOUSE_ROOT_KEY or ${join(config.dataDir, ROOT_KEY_FILE)}) or --public-key FILE to check the signed checkpoints`,
+    );
   }
   return new CheckpointSigner(deriveKeys(await loadRootKey(config)).auditSigningSeed).publicKey;
 }

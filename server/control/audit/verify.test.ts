@@ -12,7 +12,18 @@ function chain(actions: string[], signAfter: number[] = []): ChainedEvent[] {
   const events: ChainedEvent[] = [];
   let prevHash = GENESIS_HASH;
   const push = (action: string, details: Record<string, unknown>) => {
-    const body = { id: String(events.length + 1), seq: events.length + 1, at: new Date(1_700_000_000_000 + events.length).toISOString(), actor: { kind: 'system' as const, userId: null, email: null }, action, target: { kind: 'x', id: null, name: null }, projectId: null, sourceAddress: null, details, prevHash };
+    const body = {
+      id: String(events.length + 1),
+      seq: events.length + 1,
+      at: new Date(1_700_000_000_000 + events.length).toISOString(),
+      actor: { kind: 'system' as const, userId: null, email: null },
+      action,
+      target: { kind: 'x', id: null, name: null },
+      projectId: null,
+      sourceAddress: null,
+      details,
+      prevHash,
+    };
     const hash = eventHash(body);
     events.push({ ...body, hash });
     prevHash = hash;
@@ -33,9 +44,16 @@ describe('issue 10 item 9: verifyAuditChain with signed checkpoints', () => {
     const events = chain(['a', 'b', 'c', 'd'], [2, 4]);
     const outside = parseCheckpointLines(events.map((e) => JSON.stringify(e)).join('\n'));
     expect(outside).toHaveLength(2);
-    expect(await verifyAuditChain(source(events), { publicKey: signer.publicKey, checkpoints: outside })).toMatchObject({ state: 'ok', count: 6, checkpoints: 2, latestCheckpoint: { seq: 5 } });
+    expect(await verifyAuditChain(source(events), { publicKey: signer.publicKey, checkpoints: outside })).toMatchObject({
+      state: 'ok',
+      count: 6,
+      checkpoints: 2,
+      latestCheckpoint: { seq: 5 },
+    });
     const tail = events.slice(3);
-    expect(await verifyAuditChain(source(tail), { publicKey: signer.publicKey, checkpoints: outside, start: { seq: 4, prevHash: tail[0].prevHash } })).toMatchObject({ state: 'ok', count: 3 });
+    expect(
+      await verifyAuditChain(source(tail), { publicKey: signer.publicKey, checkpoints: outside, start: { seq: 4, prevHash: tail[0].prevHash } }),
+    ).toMatchObject({ state: 'ok', count: 3 });
   });
 
   it('a truncation past a checkpoint kept outside, a re-hash, and a forged checkpoint are each named', async () => {
@@ -55,7 +73,11 @@ describe('issue 10 item 9: verifyAuditChain with signed checkpoints', () => {
     }
     expect(await verifyAuditChain(source(rewritten))).toMatchObject({ state: 'ok' });
     // ... but the checkpoint inside no longer matches, nor the one kept outside.
-    expect(await verifyAuditChain(source(rewritten), { publicKey: signer.publicKey })).toMatchObject({ state: 'broken', event: { seq: 5 }, reason: expect.stringContaining('rewritten') });
+    expect(await verifyAuditChain(source(rewritten), { publicKey: signer.publicKey })).toMatchObject({
+      state: 'broken',
+      event: { seq: 5 },
+      reason: expect.stringContaining('rewritten'),
+    });
     expect(await verifyAuditChain(source(rewritten), { checkpoints: kept, publicKey: signer.publicKey })).toMatchObject({ state: 'broken' });
 
     const other = new CheckpointSigner(randomBytes(32));

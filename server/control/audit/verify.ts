@@ -35,7 +35,12 @@ export async function verifyAuditChain(events: ChainSource, options: VerifyOptio
   const external = options.checkpoints ?? [];
   if (publicKey) {
     const forged = external.find((c) => !checkpointSignatureValid(c, publicKey));
-    if (forged) return { state: 'broken', count: 0, reason: `the checkpoint at seq ${forged.seq} (${forged.at}) is not signed by this server's key (forged, or another server's)` };
+    if (forged)
+      return {
+        state: 'broken',
+        count: 0,
+        reason: `the checkpoint at seq ${forged.seq} (${forged.at}) is not signed by this server's key (forged, or another server's)`,
+      };
   }
   const wanted = new Map<number, AuditCheckpoint>();
   // Checkpoints of events before `start` (removed by retention) cannot be checked here.
@@ -58,15 +63,27 @@ export async function verifyAuditChain(events: ChainSource, options: VerifyOptio
     if (eventHash(body) !== storedHash) return { state: 'broken', count, event: at, reason: 'its content does not match its hash (edited)' };
     if (publicKey && stored.action === CHECKPOINT_ACTION) {
       const inChain = asCheckpoint(stored.details);
-      if (!inChain || !checkpointSignatureValid(inChain, publicKey)) return { state: 'broken', count, event: at, reason: 'this checkpoint is not signed by this server\'s key (forged or altered)' };
+      if (!inChain || !checkpointSignatureValid(inChain, publicKey))
+        return { state: 'broken', count, event: at, reason: "this checkpoint is not signed by this server's key (forged or altered)" };
       if (inChain.seq !== stored.seq - 1 || inChain.hash !== stored.prevHash) {
-        return { state: 'broken', count, event: at, reason: `the chain before this checkpoint was rewritten: seq ${inChain.seq} was signed with hash ${inChain.hash.slice(0, 16)}…` };
+        return {
+          state: 'broken',
+          count,
+          event: at,
+          reason: `the chain before this checkpoint was rewritten: seq ${inChain.seq} was signed with hash ${inChain.hash.slice(0, 16)}…`,
+        };
       }
       note(inChain);
     }
     const outside = wanted.get(stored.seq);
     if (outside) {
-      if (outside.hash !== storedHash) return { state: 'broken', count, event: at, reason: `the chain was rewritten: the checkpoint of ${outside.at} signed this event with hash ${outside.hash.slice(0, 16)}…` };
+      if (outside.hash !== storedHash)
+        return {
+          state: 'broken',
+          count,
+          event: at,
+          reason: `the chain was rewritten: the checkpoint of ${outside.at} signed this event with hash ${outside.hash.slice(0, 16)}…`,
+        };
       note(outside);
       wanted.delete(stored.seq);
     }
@@ -76,7 +93,11 @@ export async function verifyAuditChain(events: ChainSource, options: VerifyOptio
   }
   const beyond = [...wanted.values()].sort((a, b) => b.seq - a.seq)[0];
   if (beyond) {
-    return { state: 'broken', count, reason: `the chain was truncated: it ends at seq ${expectedSeq - 1}, but the checkpoint of ${beyond.at} signed seq ${beyond.seq}` };
+    return {
+      state: 'broken',
+      count,
+      reason: `the chain was truncated: it ends at seq ${expectedSeq - 1}, but the checkpoint of ${beyond.at} signed seq ${beyond.seq}`,
+    };
   }
   return { state: 'ok', count, lastHash: prevHash, checkpoints: checked.size, ...(latest && { latestCheckpoint: { seq: latest.seq, at: latest.at } }) };
 }

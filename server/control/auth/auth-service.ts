@@ -58,7 +58,11 @@ export class AuthService {
   /** Tokens for a user who has passed every sign-in step; starts a sign-in session. Refuses disabled users. */
   async issueTokens(user: User, options: IssueOptions = {}): Promise<LoginResult> {
     if (user.disabled) throw userDisabled();
-    const sessionId = await this.#store.refreshTokens.startSession({ userId: user.id, mfaMethod: options.mfaMethod ?? null, sourceAddress: options.sourceAddress ?? null });
+    const sessionId = await this.#store.refreshTokens.startSession({
+      userId: user.id,
+      mfaMethod: options.mfaMethod ?? null,
+      sourceAddress: options.sourceAddress ?? null,
+    });
     return this.#issue(user, sessionId, options.mfaMethod ?? null);
   }
 
@@ -85,11 +89,20 @@ export class AuthService {
     }
     const user = consumed.state === 'invalid' ? undefined : await this.#store.users.findById(consumed.userId);
     if (user?.disabled) throw userDisabled();
-    if (consumed.state !== 'ok' || !user) throw new GatehouseError(ErrorCodes.UNAUTHENTICATED, 'the refresh token is not valid (used, expired or revoked); sign in again');
+    if (consumed.state !== 'ok' || !user)
+      throw new GatehouseError(ErrorCodes.UNAUTHENTICATED, 'the refresh token is not valid (used, expired or revoked); sign in again');
     const enforce = await this.#store.refreshTokens.mfaEnforcement();
     if (!mfaSatisfies(enforce, consumed.mfaMethod)) {
       await this.#store.refreshTokens.revokeSession(consumed.sessionId, 'mfa_enforced', now);
-      await this.#audit?.({ actor: user, action: 'auth.refresh_refused', targetType: 'user', targetId: user.id, projectId: null, sourceAddress, details: { reason: 'mfa_enforced', enforce } });
+      await this.#audit?.({
+        actor: user,
+        action: 'auth.refresh_refused',
+        targetType: 'user',
+        targetId: user.id,
+        projectId: null,
+        sourceAddress,
+        details: { reason: 'mfa_enforced', enforce },
+      });
       throw mfaNowRequired(enforce);
     }
     return this.#issue(user, consumed.sessionId, consumed.mfaMethod);
@@ -113,7 +126,15 @@ export class AuthService {
       if (sid !== undefined) sessions.add(sid);
     }
     for (const sid of sessions) await this.#store.refreshTokens.revokeSession(sid, 'logout', now);
-    await this.#audit?.({ actor: user, action: 'auth.logout', targetType: 'user', targetId: user.id, projectId: null, sourceAddress: options.sourceAddress ?? null, details: { sessions: sessions.size } });
+    await this.#audit?.({
+      actor: user,
+      action: 'auth.logout',
+      targetType: 'user',
+      targetId: user.id,
+      projectId: null,
+      sourceAddress: options.sourceAddress ?? null,
+      details: { sessions: sessions.size },
+    });
   }
 
   /** The user behind an `Authorization: Bearer` header. */
@@ -125,7 +146,8 @@ export class AuthService {
     const principal = await this.#store.refreshTokens.principal(claims.sub, claims.sid);
     if (!principal) throw new GatehouseError(ErrorCodes.UNAUTHENTICATED, 'the account behind this token no longer exists');
     if (principal.user.disabled) throw userDisabled();
-    if (!principal.session || principal.session.revoked) throw new GatehouseError(ErrorCodes.UNAUTHENTICATED, 'this sign-in has ended (signed out or revoked); sign in again');
+    if (!principal.session || principal.session.revoked)
+      throw new GatehouseError(ErrorCodes.UNAUTHENTICATED, 'this sign-in has ended (signed out or revoked); sign in again');
     if (!mfaSatisfies(principal.enforce, principal.session.mfaMethod)) throw mfaNowRequired(principal.enforce);
     return principal.user;
   }
@@ -134,7 +156,12 @@ export class AuthService {
     const now = new Date();
     const access = this.#accessTokens.issue(user.id, { sid: sessionId, mfa: mfaMethod }, now);
     const refresh = createOpaqueToken('ghr');
-    await this.#store.refreshTokens.create({ userId: user.id, sessionId, tokenHash: refresh.hash, expiresAt: new Date(now.getTime() + this.#refreshTtlSeconds * 1000) });
+    await this.#store.refreshTokens.create({
+      userId: user.id,
+      sessionId,
+      tokenHash: refresh.hash,
+      expiresAt: new Date(now.getTime() + this.#refreshTtlSeconds * 1000),
+    });
     return {
       accessToken: access.token,
       refreshToken: refresh.token,
@@ -153,5 +180,8 @@ function userDisabled(): GatehouseError {
 }
 
 function mfaNowRequired(enforce: string): GatehouseError {
-  return new GatehouseError(ErrorCodes.UNAUTHENTICATED, `the organization requires ${enforce === 'totp' ? 'TOTP' : 'MFA'} and this sign-in did not use it; sign in again with your second factor`);
+  return new GatehouseError(
+    ErrorCodes.UNAUTHENTICATED,
+    `the organization requires ${enforce === 'totp' ? 'TOTP' : 'MFA'} and this sign-in did not use it; sign in again with your second factor`,
+  );
 }

@@ -82,7 +82,11 @@ export class Lockout {
     const until = new Date(now.getTime() + this.#policy.lockMs);
     const row = await this.#db
       .updateTable('auth_throttle')
-      .set({ locked_until: sql`case when auth_throttle.locked_until > ${now} then auth_throttle.locked_until else ${until} end`, failures: 0, window_started_at: now })
+      .set({
+        locked_until: sql`case when auth_throttle.locked_until > ${now} then auth_throttle.locked_until else ${until} end`,
+        failures: 0,
+        window_started_at: now,
+      })
       .where('key', '=', key)
       .returning('locked_until')
       .executeTakeFirst();
@@ -122,7 +126,9 @@ export class Lockout {
 
 export function lockedOut(what: string, until: Date, now = new Date()): GatehouseError {
   const retryAfterSeconds = Math.max(1, Math.ceil((until.getTime() - now.getTime()) / 1000));
-  return new GatehouseError(ErrorCodes.LOCKED_OUT, `too many failed ${what}; try again in ${Math.ceil(retryAfterSeconds / 60)} minute(s)`, { details: { retryAfterSeconds } });
+  return new GatehouseError(ErrorCodes.LOCKED_OUT, `too many failed ${what}; try again in ${Math.ceil(retryAfterSeconds / 60)} minute(s)`, {
+    details: { retryAfterSeconds },
+  });
 }
 
 export const throttleKeys = {

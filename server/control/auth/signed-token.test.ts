@@ -49,6 +49,8 @@ describe('signed tokens', () => {
     expect(mfa.verify(challenge, ['login']).purpose).toBe('login');
     expect(() => mfa.verify(challenge, ['enroll'])).toThrow(expect.objectContaining({ code: 'GATEHOUSE_ERR_UNAUTHENTICATED' }));
     expect(() => access.verify(challenge.slice(4))).toThrow(expect.objectContaining({ code: 'GATEHOUSE_ERR_UNAUTHENTICATED' }));
-    expect(() => access.verify(access.issue('u1', { sid: 's1', mfa: null }, new Date(Date.now() - 120_000)).token)).toThrow(expect.objectContaining({ code: 'GATEHOUSE_ERR_TOKEN_EXPIRED' }));
+    expect(() => access.verify(access.issue('u1', { sid: 's1', mfa: null }, new Date(Date.now() - 120_000)).token)).toThrow(
+      expect.objectContaining({ code: 'GATEHOUSE_ERR_TOKEN_EXPIRED' }),
+    );
   });
 });

@@ -18,7 +18,13 @@ export const CLUSTER_CHANNEL = 'gatehouse_cluster';
 
 const clusterMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('session-ended'), sessionId: z.string().min(1).max(128), reason: z.enum(SESSION_END_REASONS), from: z.string().max(128) }),
-  z.object({ type: z.literal('session-extended'), sessionId: z.string().min(1).max(128), expiresAt: z.iso.datetime(), certificatePem: z.string().min(1).max(8000), from: z.string().max(128) }),
+  z.object({
+    type: z.literal('session-extended'),
+    sessionId: z.string().min(1).max(128),
+    expiresAt: z.iso.datetime(),
+    certificatePem: z.string().min(1).max(8000),
+    from: z.string().max(128),
+  }),
   z.object({ type: z.literal('replicas-changed'), from: z.string().max(128) }),
 ]);
 export type ClusterMessage = z.infer<typeof clusterMessage>;

@@ -98,16 +98,20 @@ export class Cluster {
   /** Moves a session's expiry here now and on every other replica. */
   extendSession(sessionId: string, expiresAt: Date, certificatePem: string): void {
     this.relay?.extendSession(sessionId, expiresAt, certificatePem);
-    this.bus.publish({ type: 'session-extended', sessionId, expiresAt: expiresAt.toISOString(), certificatePem, from: this.replicaId }).catch((err: unknown) => {
-      log.error({ sessionId, err: (err as Error).message }, 'could not tell the other replicas that a session was extended');
-    });
+    this.bus
+      .publish({ type: 'session-extended', sessionId, expiresAt: expiresAt.toISOString(), certificatePem, from: this.replicaId })
+      .catch((err: unknown) => {
+        log.error({ sessionId, err: (err as Error).message }, 'could not tell the other replicas that a session was extended');
+      });
   }
 
   /** Leaves the cluster first (the others and the gateways stop counting on us), then the bus. */
   close(): Promise<void> {
     this.closing ??= (async () => {
       if (this.registry) {
-        await this.registry.stop().catch((err: unknown) => log.warn({ err: (err as Error).message }, 'could not leave the cluster cleanly; the others prune us after the TTL'));
+        await this.registry
+          .stop()
+          .catch((err: unknown) => log.warn({ err: (err as Error).message }, 'could not leave the cluster cleanly; the others prune us after the TTL'));
         await this.bus.publish({ type: 'replicas-changed', from: this.replicaId }).catch(() => undefined);
       }
       await this.bus.close();

@@ -50,7 +50,10 @@ export class ReplicaRegistry extends EventEmitter<{ changed: [ReplicaInfo[]] }> 
     await this.beat();
     this.timer = setInterval(() => void this.beatOnce(), this.opts.heartbeatMs);
     this.timer.unref();
-    log.info({ replicaId: this.opts.id, advertiseUrl: this.opts.advertiseUrl, replicas: this.live.length }, `replica ${this.opts.id} joined (${this.live.length} live)`);
+    log.info(
+      { replicaId: this.opts.id, advertiseUrl: this.opts.advertiseUrl, replicas: this.live.length },
+      `replica ${this.opts.id} joined (${this.live.length} live)`,
+    );
   }
 
   /** Re-reads the live set now (another replica said it changed). */
@@ -83,7 +86,11 @@ export class ReplicaRegistry extends EventEmitter<{ changed: [ReplicaInfo[]] }> 
   }
 
   private async beat(): Promise<void> {
-    const updated = await this.db.updateTable('control_replicas').set({ heartbeat_at: sql`now()` }).where('id', '=', this.opts.id).executeTakeFirst();
+    const updated = await this.db
+      .updateTable('control_replicas')
+      .set({ heartbeat_at: sql`now()` })
+      .where('id', '=', this.opts.id)
+      .executeTakeFirst();
     // Pruned by the others after a long stall (GC pause, suspended VM): announce again.
     if (Number(updated.numUpdatedRows) === 0) await this.announce();
     const ttlSeconds = (this.opts.ttlMs ?? 3 * this.opts.heartbeatMs) / 1000;

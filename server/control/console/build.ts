@@ -55,7 +55,11 @@ export function canBuild(): boolean {
 
 /** Runs the vite build into `outDir` (replaced as a whole once the build succeeded). */
 export async function buildConsole(outDir: string): Promise<void> {
-  if (!canBuild()) throw new GatehouseError(ErrorCodes.CONFIG, 'the web console is not built and vite is not installed here: run "npm install" in the Gatehouse checkout, or set GATEHOUSE_CONSOLE_DIR to a built console');
+  if (!canBuild())
+    throw new GatehouseError(
+      ErrorCodes.CONFIG,
+      'the web console is not built and vite is not installed here: run "npm install" in the Gatehouse checkout, or set GATEHOUSE_CONSOLE_DIR to a built console',
+    );
   const staging = `${outDir}.building-${process.pid}-${Date.now()}`;
   const started = Date.now();
   try {

@@ -30,11 +30,13 @@ export interface Initiator {
 export const SCHEDULER: Initiator = { actor: null, sourceAddress: null };
 
 export class CredentialAlerts {
-  constructor(
-    private readonly deps: { store: Store; audit: Audit; mailer: Mailer; metrics: CredentialMetrics; publicUrl: () => string },
-  ) {}
+  constructor(private readonly deps: { store: Store; audit: Audit; mailer: Mailer; metrics: CredentialMetrics; publicUrl: () => string }) {}
 
-  async rotated(account: AccountWithResource, info: { trigger: RotationTrigger; via: 'rotation-account' | 'self'; reconciled?: boolean }, { actor, sourceAddress }: Initiator): Promise<void> {
+  async rotated(
+    account: AccountWithResource,
+    info: { trigger: RotationTrigger; via: 'rotation-account' | 'self'; reconciled?: boolean },
+    { actor, sourceAddress }: Initiator,
+  ): Promise<void> {
     this.deps.metrics.rotation('ok', 'OK');
     log.info({ accountId: account.id, trigger: info.trigger, via: info.via }, 'account password rotated');
     await this.deps.audit({
@@ -48,7 +50,12 @@ export class CredentialAlerts {
     });
   }
 
-  async rotationFailed(account: AccountWithResource, failure: FailureInfo, info: { trigger: RotationTrigger; failures: number; nextAttemptAt: Date | null }, { actor, sourceAddress }: Initiator): Promise<void> {
+  async rotationFailed(
+    account: AccountWithResource,
+    failure: FailureInfo,
+    info: { trigger: RotationTrigger; failures: number; nextAttemptAt: Date | null },
+    { actor, sourceAddress }: Initiator,
+  ): Promise<void> {
     this.deps.metrics.rotation('failed', failure.code);
     log.warn({ accountId: account.id, code: failure.code, sqlstate: failure.sqlstate, failures: info.failures }, `rotation failed: ${failure.message}`);
     await this.deps.audit({
@@ -58,7 +65,15 @@ export class CredentialAlerts {
       targetType: 'account',
       targetId: account.id,
       projectId: account.resource.projectId,
-      details: { name: account.name, resourceId: account.resource.id, trigger: info.trigger, code: failure.code, message: failure.message, ...(failure.sqlstate && { sqlstate: failure.sqlstate }), failures: info.failures },
+      details: {
+        name: account.name,
+        resourceId: account.resource.id,
+        trigger: info.trigger,
+        code: failure.code,
+        message: failure.message,
+        ...(failure.sqlstate && { sqlstate: failure.sqlstate }),
+        failures: info.failures,
+      },
     });
     // One mail per streak of failures, not one per retry.
     if (info.failures === 1) {
@@ -83,7 +98,11 @@ export class CredentialAlerts {
       targetType: 'account',
       targetId: account.id,
       projectId: account.resource.projectId,
-      details: { name: account.name, resourceId: account.resource.id, ...(failure && { code: failure.code, message: failure.message, ...(failure.sqlstate && { sqlstate: failure.sqlstate }) }) },
+      details: {
+        name: account.name,
+        resourceId: account.resource.id,
+        ...(failure && { code: failure.code, message: failure.message, ...(failure.sqlstate && { sqlstate: failure.sqlstate }) }),
+      },
     });
     if (status === 'broken' && failure) {
       log.warn({ accountId: account.id, code: failure.code }, `credential health check failed: ${failure.message}`);
@@ -103,7 +122,9 @@ export class CredentialAlerts {
     const url = this.deps.publicUrl();
     const text = [...lines, ...(url ? ['', `Console: ${url}/`] : [])].join('\n');
     for (const admin of admins) {
-      await this.deps.mailer.send({ to: admin.email, subject, text }).catch((err: unknown) => log.warn({ err, to: admin.email }, 'could not mail a credential alert'));
+      await this.deps.mailer
+        .send({ to: admin.email, subject, text })
+        .catch((err: unknown) => log.warn({ err, to: admin.email }, 'could not mail a credential alert'));
     }
   }
 }

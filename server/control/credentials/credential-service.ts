@@ -91,7 +91,8 @@ export class CredentialService {
     let via: 'rotation-account' | 'self' = 'self';
     try {
       await this.ensureGateway(resource);
-      if (account.passwordSealed === null) throw new CredentialFailure(CredentialFailureCodes.NO_PASSWORD, 'the account has no stored password (its resource moved); enter it again first');
+      if (account.passwordSealed === null)
+        throw new CredentialFailure(CredentialFailureCodes.NO_PASSWORD, 'the account has no stored password (its resource moved); enter it again first');
       const current = this.o.box.openString(account.passwordSealed, accountPasswordAad(account.id));
       const creds = await this.o.store.credentials.get(account.id);
 
@@ -127,7 +128,12 @@ export class CredentialService {
       const failure = toFailureInfo(err);
       const before = await this.o.store.credentials.get(account.id);
       const after = await this.o.store.credentials.recordFailure(account.id, failure, backoff(this.o.retry, before.failures));
-      await this.o.alerts.rotationFailed(account, failure, { trigger, failures: after.failures, nextAttemptAt: after.rotationEnabled || after.pendingPasswordSealed ? after.nextRotationAt : null }, initiator);
+      await this.o.alerts.rotationFailed(
+        account,
+        failure,
+        { trigger, failures: after.failures, nextAttemptAt: after.rotationEnabled || after.pendingPasswordSealed ? after.nextRotationAt : null },
+        initiator,
+      );
       return { ok: false, failure };
     }
   }
@@ -145,7 +151,13 @@ export class CredentialService {
       return await this.rotate(accountId, 'manual', initiator);
     } catch (err) {
       if (err instanceof NotLinkedHere) {
-        return { ok: false, failure: { code: CredentialFailureCodes.GATEWAY_NOT_LINKED_HERE, message: 'the gateway is linked to another control plane replica but not yet to this one; try again in a few seconds' } };
+        return {
+          ok: false,
+          failure: {
+            code: CredentialFailureCodes.GATEWAY_NOT_LINKED_HERE,
+            message: 'the gateway is linked to another control plane replica but not yet to this one; try again in a few seconds',
+          },
+        };
       }
       throw err;
     } finally {
@@ -177,7 +189,13 @@ export class CredentialService {
     const started = performance.now();
     const elapsed = () => Math.round(performance.now() - started);
     if (account.passwordSealed === null) {
-      return { ok: false, latencyMs: 0, code: CredentialFailureCodes.NO_PASSWORD, message: 'the account has no stored password; enter it again', username: account.username };
+      return {
+        ok: false,
+        latencyMs: 0,
+        code: CredentialFailureCodes.NO_PASSWORD,
+        message: 'the account has no stored password; enter it again',
+        username: account.username,
+      };
     }
     const password = this.o.box.openString(account.passwordSealed, accountPasswordAad(account.id));
     try {
@@ -210,7 +228,11 @@ export class CredentialService {
       log.info({ accountId: account.id }, 'reconciled a pending password: the database had the new one; it is current now');
       return 'pending';
     }
-    throw new CredentialFailure(CredentialFailureCodes.NO_WORKING_PASSWORD, `neither the stored nor the pending password is accepted by the database (${currentLogin.failure.message}); enter the account's password again`, currentLogin.failure.sqlstate);
+    throw new CredentialFailure(
+      CredentialFailureCodes.NO_WORKING_PASSWORD,
+      `neither the stored nor the pending password is accepted by the database (${currentLogin.failure.message}); enter the account's password again`,
+      currentLogin.failure.sqlstate,
+    );
   }
 
   private async alterRole(account: AccountWithResource, resource: Resource, admin: { username: string; password: string }, next: string): Promise<void> {
@@ -234,7 +256,12 @@ export class CredentialService {
     await this.o.connector.with({ resource, username, password, purpose }, (c) => c.query('SELECT 1'));
   }
 
-  private async tryLogin(account: AccountWithResource, resource: Resource, password: string, purpose: 'rotation' | 'health-check'): Promise<{ ok: true } | { ok: false; failure: FailureInfo }> {
+  private async tryLogin(
+    account: AccountWithResource,
+    resource: Resource,
+    password: string,
+    purpose: 'rotation' | 'health-check',
+  ): Promise<{ ok: true } | { ok: false; failure: FailureInfo }> {
     try {
       await this.login(resource, account.username, password, purpose);
       return { ok: true };
@@ -273,7 +300,11 @@ export function credentialsDto(c: AccountCredentials) {
       failures: c.failures,
       pending: c.pendingPasswordSealed !== null,
     },
-    health: { status: c.health.status, checkedAt: c.health.checkedAt?.toISOString() ?? null, error: c.health.code === null ? null : { code: c.health.code, message: c.health.error ?? '' } },
+    health: {
+      status: c.health.status,
+      checkedAt: c.health.checkedAt?.toISOString() ?? null,
+      error: c.health.code === null ? null : { code: c.health.code, message: c.health.error ?? '' },
+    },
   };
 }
 
@@ -281,7 +312,12 @@ function backoff(policy: RetryPolicy, failuresBefore: number): number {
   return Math.min(policy.maxMs, policy.baseMs * 2 ** Math.min(failuresBefore, 20));
 }
 
-const AUTH_CODES = new Set<string>([CredentialFailureCodes.WRONG_PASSWORD, CredentialFailureCodes.AUTH_REFUSED, CredentialFailureCodes.NO_PASSWORD, CredentialFailureCodes.NO_WORKING_PASSWORD]);
+const AUTH_CODES = new Set<string>([
+  CredentialFailureCodes.WRONG_PASSWORD,
+  CredentialFailureCodes.AUTH_REFUSED,
+  CredentialFailureCodes.NO_PASSWORD,
+  CredentialFailureCodes.NO_WORKING_PASSWORD,
+]);
 
 function isAuthFailure(f: FailureInfo): boolean {
   return AUTH_CODES.has(f.code);

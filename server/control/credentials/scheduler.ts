@@ -40,7 +40,10 @@ export class CredentialScheduler {
     this.#timer.unref();
     // Missed rotations (and ones a crash left pending) run at start.
     const stale = this.o.clustered ? Promise.resolve() : this.o.store.credentials.releaseAllLeases();
-    void stale.then(() => this.runOnce(), (err: unknown) => log.error({ err }, 'could not clear stale leases'));
+    void stale.then(
+      () => this.runOnce(),
+      (err: unknown) => log.error({ err }, 'could not clear stale leases'),
+    );
   }
 
   /** One sweep; overlapping calls share the sweep in progress. */

@@ -50,6 +50,14 @@ export function createCredentials(o: {
     ...(o.faults && { faults: o.faults }),
   });
   o.store.credentials.setClustered(o.config.databaseUrl !== undefined);
-  const scheduler = new CredentialScheduler({ store: o.store, service, owner: o.cluster.replicaId, clustered: o.config.databaseUrl !== undefined, sweepMs: o.config.credentialSweepMs, healthCheckIntervalMs: o.config.healthCheckIntervalMs, leaseMs: LEASE_MS });
+  const scheduler = new CredentialScheduler({
+    store: o.store,
+    service,
+    owner: o.cluster.replicaId,
+    clustered: o.config.databaseUrl !== undefined,
+    sweepMs: o.config.credentialSweepMs,
+    healthCheckIntervalMs: o.config.healthCheckIntervalMs,
+    leaseMs: LEASE_MS,
+  });
   return { service, scheduler };
 }

@@ -55,7 +55,9 @@ describe('root key', () => {
   it('takes GATEHOUSE_ROOT_KEY and refuses a key of the wrong size', async () => {
     const key = randomBytes(32);
     expect((await loadRootKey({ dataDir: '/nonexistent', rootKeyBase64: key.toString('base64') })).equals(key)).toBe(true);
-    await expect(loadRootKey({ dataDir: '/nonexistent', rootKeyBase64: randomBytes(16).toString('base64') })).rejects.toMatchObject({ code: 'GATEHOUSE_ERR_CONFIG' });
+    await expect(loadRootKey({ dataDir: '/nonexistent', rootKeyBase64: randomBytes(16).toString('base64') })).rejects.toMatchObject({
+      code: 'GATEHOUSE_ERR_CONFIG',
+    });
   });
 });
 

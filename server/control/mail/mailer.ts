@@ -41,7 +41,9 @@ export function createMailer(options: { smtpUrl?: string; from: string }): Maile
         await transport.sendMail({ from: options.from, to: message.to, subject: message.subject, text: message.text });
       } catch (cause) {
         log.warn({ err: cause }, 'sending mail failed');
-        throw new GatehouseError(ErrorCodes.INTERNAL, 'the server could not send the email (SMTP error); ask the administrator to check the SMTP settings', { cause });
+        throw new GatehouseError(ErrorCodes.INTERNAL, 'the server could not send the email (SMTP error); ask the administrator to check the SMTP settings', {
+          cause,
+        });
       }
     },
     close: () => transport.close(),

@@ -168,7 +168,7 @@ export class Relay {
     for (const link of this.links.values()) sockets.push(link.ws);
     await Promise.all(sockets.map((ws) => closeSocket(ws, CloseCodes.SHUTDOWN, 'server shutting down')));
     // Waits at most CLOSE_TIMEOUT_MS for the pending work; what is still running is abandoned.
-    await withTimeout(Promise.allSettled([...this.pending]), CLOSE_TIMEOUT_MS, 'the relay\'s pending work').catch(() => undefined);
+    await withTimeout(Promise.allSettled([...this.pending]), CLOSE_TIMEOUT_MS, "the relay's pending work").catch(() => undefined);
     this.gatewayServer.close();
     this.tunnelServer.close();
   }
@@ -322,4 +322,3 @@ function closeSocket(ws: WebSocket, code: number, reason: string): Promise<void>
     ws.close(code, reason);
   });
 }
-

@@ -75,9 +75,12 @@ function classify(sqlstate: string, message: string): CredentialFailureCode {
 export function failureFromTransport(err: unknown): CredentialFailure {
   if (err instanceof CredentialFailure) return err;
   if (err instanceof GatehouseError) {
-    if (err.code === ErrorCodes.GATEWAY_UNAVAILABLE) return new CredentialFailure(CredentialFailureCodes.GATEWAY_OFFLINE, `the resource's gateway is offline: ${err.message}`, undefined, { cause: err });
+    if (err.code === ErrorCodes.GATEWAY_UNAVAILABLE)
+      return new CredentialFailure(CredentialFailureCodes.GATEWAY_OFFLINE, `the resource's gateway is offline: ${err.message}`, undefined, { cause: err });
     if (err.code === ErrorCodes.TIMEOUT) return new CredentialFailure(CredentialFailureCodes.TIMEOUT, err.message, undefined, { cause: err });
     return new CredentialFailure(CredentialFailureCodes.GATEWAY_REFUSED, `the gateway refused the connection: ${err.message}`, undefined, { cause: err });
   }
-  return new CredentialFailure(CredentialFailureCodes.GATEWAY_REFUSED, `the connection through the gateway failed: ${(err as Error).message}`, undefined, { cause: err });
+  return new CredentialFailure(CredentialFailureCodes.GATEWAY_REFUSED, `the connection through the gateway failed: ${(err as Error).message}`, undefined, {
+    cause: err,
+  });
 }

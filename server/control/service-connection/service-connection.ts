@@ -100,7 +100,11 @@ export class ServiceConnector {
         database: resource.database,
         username: login.username,
         passwordSealed: sealToPublicKey(login.password, new X509Certificate(certificatePem).publicKey, targetPasswordContext(resource.gatewayId, id)),
-        ssl: { enabled: resource.ssl.enabled, rejectUnauthorized: resource.ssl.rejectUnauthorized, ...(resource.ssl.ca !== undefined && { ca: resource.ssl.ca }) },
+        ssl: {
+          enabled: resource.ssl.enabled,
+          rejectUnauthorized: resource.ssl.rejectUnauthorized,
+          ...(resource.ssl.ca !== undefined && { ca: resource.ssl.ca }),
+        },
         authMethods: { md5: resource.allowMd5, cleartext: resource.allowCleartext },
       },
       session: { expiresAt, userEmail: `${login.purpose}@gatehouse.service`, accountName: login.username, resourceName: resource.name },
@@ -114,13 +118,24 @@ export class ServiceConnector {
     } catch (err) {
       const elsewhere = await this.deps.isLinkedAnywhere(resource.gatewayId).catch(() => false);
       if (elsewhere) {
-        throw new CredentialFailure(CredentialFailureCodes.GATEWAY_NOT_LINKED_HERE, `the gateway of "${resource.name}" is linked to another control plane replica but not yet to this one; try again in a few seconds`, undefined, { cause: err });
+        throw new CredentialFailure(
+          CredentialFailureCodes.GATEWAY_NOT_LINKED_HERE,
+          `the gateway of "${resource.name}" is linked to another control plane replica but not yet to this one; try again in a few seconds`,
+          undefined,
+          { cause: err },
+        );
       }
       throw failureFromTransport(err);
     }
     let socket: TLSSocket | undefined;
     try {
-      socket = await connectGatewayTls(stream, { keyPem: key.privateKeyPem, certPem, caPem: this.deps.ca.certPem, gatewayId: resource.gatewayId, handshakeTimeoutMs: timeoutMs });
+      socket = await connectGatewayTls(stream, {
+        keyPem: key.privateKeyPem,
+        certPem,
+        caPem: this.deps.ca.certPem,
+        gatewayId: resource.gatewayId,
+        handshakeTimeoutMs: timeoutMs,
+      });
       const client = new ServicePgClient(socket, timeoutMs);
       await client.startup({ user: login.username, database: resource.database, application_name: `gatehouse-${login.purpose}` });
       const tls = socket;

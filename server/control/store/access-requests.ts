@@ -69,7 +69,10 @@ export function createAccessRequestsRepo(db: Kysely<Database>) {
      * Records a decision on a pending request, in a transaction that locks the row so two
      * approvers at once cannot both count. Returns undefined when it is no longer pending.
      */
-    async decide(id: string, decide: (current: AccessRequest) => Pick<AccessRequest, 'status' | 'approvals' | 'approvedAt' | 'windowEndsAt'>): Promise<AccessRequest | undefined> {
+    async decide(
+      id: string,
+      decide: (current: AccessRequest) => Pick<AccessRequest, 'status' | 'approvals' | 'approvedAt' | 'windowEndsAt'>,
+    ): Promise<AccessRequest | undefined> {
       return db.transaction().execute(async (trx) => {
         const row = await trx.selectFrom('access_requests').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
         if (!row || row.status !== 'pending') return undefined;

@@ -48,7 +48,11 @@ export function createAccountsRepo(db: Kysely<Database>) {
       );
       return toAccount(row);
     },
-    async update(id: string, patch: Partial<Pick<Account, 'name' | 'description' | 'username' | 'passwordSealed' | 'requireMfa'>>, now: Date): Promise<Account | undefined> {
+    async update(
+      id: string,
+      patch: Partial<Pick<Account, 'name' | 'description' | 'username' | 'passwordSealed' | 'requireMfa'>>,
+      now: Date,
+    ): Promise<Account | undefined> {
       const row = await conflictOnDuplicate(`an account named "${patch.name}" already exists on this resource`, () =>
         db
           .updateTable('accounts')
@@ -129,7 +133,9 @@ function toAccount(row: Selectable<AccountsTable>): Account {
   };
 }
 
-function toAccountWithResource(row: Selectable<AccountsTable> & { resource_name: string; resource_database: string; resource_project_id: string }): AccountWithResource {
+function toAccountWithResource(
+  row: Selectable<AccountsTable> & { resource_name: string; resource_database: string; resource_project_id: string },
+): AccountWithResource {
   return {
     ...toAccount(row),
     resource: { id: row.resource_id, name: row.resource_name, database: row.resource_database, projectId: row.resource_project_id },

@@ -112,13 +112,25 @@ export function createAuditEventsRepo(db: Kysely<Database>) {
      * it, on every replica. Nothing is appended when the head is itself a checkpoint (nothing new
      * since) or the chain is empty.
      */
-    async appendCheckpoint<C extends Record<string, unknown>>(build: (head: { seq: number; hash: string }) => C): Promise<{ event: AuditEvent; checkpoint: C } | undefined> {
+    async appendCheckpoint<C extends Record<string, unknown>>(
+      build: (head: { seq: number; hash: string }) => C,
+    ): Promise<{ event: AuditEvent; checkpoint: C } | undefined> {
       return db.transaction().execute(async (trx) => {
         await sql`select pg_advisory_xact_lock(${APPEND_LOCK_KEY})`.execute(trx);
         const last = await head(trx);
         if (!last || last.action === CHECKPOINT_ACTION) return undefined;
         const checkpoint = build({ seq: last.seq, hash: last.hash });
-        const input: AuditEventInput = { actorId: null, actorEmail: null, actorKind: 'system', action: CHECKPOINT_ACTION, targetType: 'audit', targetId: String(last.seq), sourceAddress: null, projectId: null, details: checkpoint };
+        const input: AuditEventInput = {
+          actorId: null,
+          actorEmail: null,
+          actorKind: 'system',
+          action: CHECKPOINT_ACTION,
+          targetType: 'audit',
+          targetId: String(last.seq),
+          sourceAddress: null,
+          projectId: null,
+          details: checkpoint,
+        };
         return { event: await append(trx, input, last), checkpoint };
       });
     },

@@ -91,7 +91,11 @@ export function createCredentialsRepo(db: Kysely<Database>, options: { clustered
         where not exists (select 1 from account_credentials c where c.account_id = a.id) on conflict do nothing`.execute(db);
     },
     async get(accountId: string): Promise<AccountCredentials> {
-      await db.insertInto('account_credentials').values({ account_id: accountId }).onConflict((oc) => oc.column('account_id').doNothing()).execute();
+      await db
+        .insertInto('account_credentials')
+        .values({ account_id: accountId })
+        .onConflict((oc) => oc.column('account_id').doNothing())
+        .execute();
       const row = await db.selectFrom('account_credentials').selectAll().where('account_id', '=', accountId).executeTakeFirstOrThrow();
       return toCredentials(row);
     },
@@ -156,7 +160,12 @@ export function createCredentialsRepo(db: Kysely<Database>, options: { clustered
       return Number(r.numUpdatedRows) > 0;
     },
     async release(accountId: string, owner: string): Promise<void> {
-      await db.updateTable('account_credentials').set({ lease_owner: null, lease_until: null }).where('account_id', '=', accountId).where('lease_owner', '=', owner).execute();
+      await db
+        .updateTable('account_credentials')
+        .set({ lease_owner: null, lease_until: null })
+        .where('account_id', '=', accountId)
+        .where('lease_owner', '=', owner)
+        .execute();
     },
 
     /** Step 2: the new password, sealed, next to the current one. */
@@ -174,9 +183,18 @@ export function createCredentialsRepo(db: Kysely<Database>, options: { clustered
     /** Step 5, in one transaction: the pending password becomes the account's password. */
     async makePendingCurrent(accountId: string): Promise<void> {
       await db.transaction().execute(async (trx) => {
-        const row = await trx.selectFrom('account_credentials').select(['pending_password_sealed', 'rotation_enabled', 'rotation_interval_days']).where('account_id', '=', accountId).forUpdate().executeTakeFirstOrThrow();
+        const row = await trx
+          .selectFrom('account_credentials')
+          .select(['pending_password_sealed', 'rotation_enabled', 'rotation_interval_days'])
+          .where('account_id', '=', accountId)
+          .forUpdate()
+          .executeTakeFirstOrThrow();
         if (row.pending_password_sealed === null) throw new Error('no pending password to make current');
-        await trx.updateTable('accounts').set({ password_sealed: row.pending_password_sealed, updated_at: sql<Date>`now()` }).where('id', '=', accountId).execute();
+        await trx
+          .updateTable('accounts')
+          .set({ password_sealed: row.pending_password_sealed, updated_at: sql<Date>`now()` })
+          .where('id', '=', accountId)
+          .execute();
         await trx
           .updateTable('account_credentials')
           .set({
@@ -239,7 +257,11 @@ export function createCredentialsRepo(db: Kysely<Database>, options: { clustered
       return Number(r.numAffectedRows ?? 0);
     },
     async countBroken(): Promise<number> {
-      const row = await db.selectFrom('account_credentials').select((eb) => eb.fn.countAll<string>().as('n')).where('health_status', '=', 'broken').executeTakeFirstOrThrow();
+      const row = await db
+        .selectFrom('account_credentials')
+        .select((eb) => eb.fn.countAll<string>().as('n'))
+        .where('health_status', '=', 'broken')
+        .executeTakeFirstOrThrow();
       return Number(row.n);
     },
   };

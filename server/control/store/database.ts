@@ -4,7 +4,17 @@
  */
 import { mkdir, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CompiledQuery, Kysely, Migrator, PostgresDialect, type DatabaseConnection, type Dialect, type Driver, type QueryResult, type TransactionSettings } from 'kysely';
+import {
+  CompiledQuery,
+  Kysely,
+  Migrator,
+  PostgresDialect,
+  type DatabaseConnection,
+  type Dialect,
+  type Driver,
+  type QueryResult,
+  type TransactionSettings,
+} from 'kysely';
 import { KyselyPGlite } from 'kysely-pglite';
 import pg from 'pg';
 import { ErrorCodes, GatehouseError } from '../../../proxy-core/src/errors.ts';
@@ -49,7 +59,10 @@ export async function openDatabase(target: DatabaseTarget): Promise<Kysely<Datab
 export async function migrate(db: Kysely<Database>): Promise<void> {
   const migrator = new Migrator({ db, provider: migrationProvider });
   const { error } = await migrator.migrateToLatest();
-  if (error) throw new GatehouseError(ErrorCodes.INTERNAL, `store migration failed: ${error instanceof Error ? error.message : JSON.stringify(error)}`, { cause: error });
+  if (error)
+    throw new GatehouseError(ErrorCodes.INTERNAL, `store migration failed: ${error instanceof Error ? error.message : JSON.stringify(error)}`, {
+      cause: error,
+    });
 }
 
 function postgresDialect(connectionString: string): Dialect {
@@ -57,7 +70,9 @@ function postgresDialect(connectionString: string): Dialect {
   // An idle pooled connection that the server ends (restart, failover, pg_terminate_backend)
   // is an 'error' on the pool; without a listener it is an uncaught exception that takes the
   // whole control plane down. The pool drops that connection and the next query opens another.
-  pool.on('error', (err) => log.warn({ err: err.message, code: (err as { code?: string }).code }, 'an idle store connection was closed by the database; it will be replaced'));
+  pool.on('error', (err) =>
+    log.warn({ err: err.message, code: (err as { code?: string }).code }, 'an idle store connection was closed by the database; it will be replaced'),
+  );
   return new PostgresDialect({ pool });
 }
 
@@ -72,9 +87,15 @@ async function pgliteDialect(dataDir: string | undefined, wal: PgliteWalOptions 
 }
 
 /** Writes PGLITE_SETTINGS that differ from the running ones; true when it wrote any. */
-async function applySettings(client: { query: <T>(q: string, params?: unknown[]) => Promise<{ rows: T[] }>; exec: (q: string) => Promise<unknown> }): Promise<boolean> {
+async function applySettings(client: {
+  query: <T>(q: string, params?: unknown[]) => Promise<{ rows: T[] }>;
+  exec: (q: string) => Promise<unknown>;
+}): Promise<boolean> {
   const names = Object.keys(PGLITE_SETTINGS);
-  const { rows } = await client.query<{ name: string; setting: string; unit: string | null }>('select name, setting, unit from pg_settings where name = any($1)', [names]);
+  const { rows } = await client.query<{ name: string; setting: string; unit: string | null }>(
+    'select name, setting, unit from pg_settings where name = any($1)',
+    [names],
+  );
   let changed = false;
   for (const name of names) {
     const row = rows.find((r) => r.name === name);

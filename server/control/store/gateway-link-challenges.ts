@@ -13,7 +13,10 @@ export function createGatewayLinkChallengesRepo(db: Kysely<Database>) {
     async save(nonceHash: string, gatewayId: string, expiresAt: Date, now: Date): Promise<void> {
       await db.transaction().execute(async (trx) => {
         await trx.deleteFrom('gateway_link_challenges').where('expires_at', '<=', now).execute();
-        await trx.insertInto('gateway_link_challenges').values({ nonce_hash: nonceHash, gateway_id: gatewayId, expires_at: expiresAt, created_at: now }).execute();
+        await trx
+          .insertInto('gateway_link_challenges')
+          .values({ nonce_hash: nonceHash, gateway_id: gatewayId, expires_at: expiresAt, created_at: now })
+          .execute();
         const keep = trx
           .selectFrom('gateway_link_challenges')
           .select('nonce_hash')

@@ -23,8 +23,15 @@ export function createGatewaysRepo(db: Kysely<Database>) {
       const id = randomUUID();
       const row = await conflictOnDuplicate(`a gateway named "${input.name}" already exists`, () =>
         db.transaction().execute(async (trx) => {
-          const gateway = await trx.insertInto('gateways').values({ id, name: input.name, project_id: input.projectId }).returningAll().executeTakeFirstOrThrow();
-          await trx.insertInto('enrollment_tokens').values({ id: randomUUID(), gateway_id: id, token_hash: input.tokenHash, expires_at: input.tokenExpiresAt }).execute();
+          const gateway = await trx
+            .insertInto('gateways')
+            .values({ id, name: input.name, project_id: input.projectId })
+            .returningAll()
+            .executeTakeFirstOrThrow();
+          await trx
+            .insertInto('enrollment_tokens')
+            .values({ id: randomUUID(), gateway_id: id, token_hash: input.tokenHash, expires_at: input.tokenExpiresAt })
+            .execute();
           return gateway;
         }),
       );

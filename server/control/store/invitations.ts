@@ -19,7 +19,15 @@ export type InvitationsRepo = ReturnType<typeof createInvitationsRepo>;
 
 export function createInvitationsRepo(db: Kysely<Database>) {
   return {
-    async create(input: { email: string; name: string | null; projectId: string | null; role: ProjectRole | null; codeHash: string; invitedBy: string; expiresAt: Date }): Promise<Invitation> {
+    async create(input: {
+      email: string;
+      name: string | null;
+      projectId: string | null;
+      role: ProjectRole | null;
+      codeHash: string;
+      invitedBy: string;
+      expiresAt: Date;
+    }): Promise<Invitation> {
       const row = await db
         .insertInto('invitations')
         .values({

@@ -7,9 +7,14 @@
 import { z } from 'zod';
 
 /** A cursor for a list sorted by (time desc, id desc). */
-export interface TimeIdCursor { at: Date; id: string }
+export interface TimeIdCursor {
+  at: Date;
+  id: string;
+}
 /** A cursor for a list sorted by a unique text key (email) ascending. */
-export interface TextCursor { key: string }
+export interface TextCursor {
+  key: string;
+}
 
 const timeId = z.object({ t: z.iso.datetime(), i: z.string().min(1).max(200) });
 const text = z.object({ k: z.string().min(1).max(400) });

@@ -30,7 +30,10 @@ describe('issue 9 item 2: the PGlite store keeps pg_wal within its limit', () =>
     const sessionId = 'wal-test';
     while (BigInt((await lsn()).split('.')[0]) - start < BigInt(160 * MB)) {
       const at = new Date().toISOString();
-      await store.sessionEvents.insert('gw', Array.from({ length: 2000 }, () => ({ seq: ++seq, sessionId, connectionId: 'c', at, type: 'statement', sql: `select ${'x'.repeat(200)} -- ${seq}` })));
+      await store.sessionEvents.insert(
+        'gw',
+        Array.from({ length: 2000 }, () => ({ seq: ++seq, sessionId, connectionId: 'c', at, type: 'statement', sql: `select ${'x'.repeat(200)} -- ${seq}` })),
+      );
       largest = Math.max(largest, await directoryBytes(walDir));
       await new Promise((r) => setTimeout(r, 20));
     }
@@ -38,7 +41,10 @@ describe('issue 9 item 2: the PGlite store keeps pg_wal within its limit', () =>
     // the segments PostgreSQL recycles (min_wal_size, 80 MB until the next start).
     expect(largest).toBeLessThan(128 * MB);
     // The settings for the next start are in place.
-    const settings = await sql<{ name: string; setting: string }>`select name, setting from pg_file_settings where name in ('min_wal_size', 'max_wal_size')`.execute(store.db);
+    const settings = await sql<{
+      name: string;
+      setting: string;
+    }>`select name, setting from pg_file_settings where name in ('min_wal_size', 'max_wal_size')`.execute(store.db);
     expect(Object.fromEntries(settings.rows.map((r) => [r.name, r.setting]))).toEqual({ min_wal_size: '32MB', max_wal_size: '64MB' });
   }, 180_000);
 });

@@ -100,5 +100,10 @@ function toPolicy(row: Selectable<PoliciesTable>): Policy {
 }
 
 function toRule(row: Selectable<AccountApprovalRulesTable>): ApprovalRule {
-  return { accountId: row.account_id, approverUserIds: row.approver_user_ids, approverGroupIds: row.approver_group_ids, requiredApprovals: row.required_approvals };
+  return {
+    accountId: row.account_id,
+    approverUserIds: row.approver_user_ids,
+    approverGroupIds: row.approver_group_ids,
+    requiredApprovals: row.required_approvals,
+  };
 }

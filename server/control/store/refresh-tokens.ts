@@ -60,7 +60,11 @@ export function createRefreshTokensRepo(db: Kysely<Database>) {
         returning rt.user_id, rt.session_id, s.mfa_method`.execute(db);
       const row = used.rows[0];
       if (row) return { state: 'ok', userId: row.user_id, sessionId: row.session_id, mfaMethod: row.mfa_method };
-      const known = await db.selectFrom('refresh_tokens').select(['user_id', 'session_id', 'revoked_at', 'expires_at']).where('token_hash', '=', tokenHash).executeTakeFirst();
+      const known = await db
+        .selectFrom('refresh_tokens')
+        .select(['user_id', 'session_id', 'revoked_at', 'expires_at'])
+        .where('token_hash', '=', tokenHash)
+        .executeTakeFirst();
       if (!known) return { state: 'invalid' };
       if (known.revoked_at === null) return known.expires_at > now ? { state: 'ended', userId: known.user_id } : { state: 'invalid' };
       const familyWasLive = await this.revokeSession(known.session_id, 'refresh_reuse', now);
@@ -73,19 +77,34 @@ export function createRefreshTokensRepo(db: Kysely<Database>) {
      * "used", so only a token that was really used counts as reused later.
      */
     async revokeSession(sessionId: string, reason: string, now: Date): Promise<boolean> {
-      const ended = await db.updateTable('auth_sessions').set({ revoked_at: now, revoked_reason: reason }).where('id', '=', sessionId).where('revoked_at', 'is', null).executeTakeFirst();
+      const ended = await db
+        .updateTable('auth_sessions')
+        .set({ revoked_at: now, revoked_reason: reason })
+        .where('id', '=', sessionId)
+        .where('revoked_at', 'is', null)
+        .executeTakeFirst();
       return Number(ended.numUpdatedRows) > 0;
     },
 
     /** Ends every live sign-in of a user (disabled): re-enabling them does not revive old tokens. */
     async revokeAllOf(userId: string, reason: string, now: Date): Promise<number> {
-      const ended = await db.updateTable('auth_sessions').set({ revoked_at: now, revoked_reason: reason }).where('user_id', '=', userId).where('revoked_at', 'is', null).executeTakeFirst();
+      const ended = await db
+        .updateTable('auth_sessions')
+        .set({ revoked_at: now, revoked_reason: reason })
+        .where('user_id', '=', userId)
+        .where('revoked_at', 'is', null)
+        .executeTakeFirst();
       return Number(ended.numUpdatedRows);
     },
 
     /** The session a refresh token of this user belongs to (logout by refresh token). */
     async sessionOf(tokenHash: string, userId: string): Promise<string | undefined> {
-      const row = await db.selectFrom('refresh_tokens').select('session_id').where('token_hash', '=', tokenHash).where('user_id', '=', userId).executeTakeFirst();
+      const row = await db
+        .selectFrom('refresh_tokens')
+        .select('session_id')
+        .where('token_hash', '=', tokenHash)
+        .where('user_id', '=', userId)
+        .executeTakeFirst();
       return row?.session_id;
     },
 

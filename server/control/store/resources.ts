@@ -20,7 +20,8 @@ export interface Resource {
   updatedAt: Date;
 }
 
-export type ResourceInput = Pick<Resource, 'gatewayId' | 'name' | 'host' | 'port' | 'database' | 'ssl'> & Partial<Pick<Resource, 'allowMd5' | 'allowCleartext'>>;
+export type ResourceInput = Pick<Resource, 'gatewayId' | 'name' | 'host' | 'port' | 'database' | 'ssl'> &
+  Partial<Pick<Resource, 'allowMd5' | 'allowCleartext'>>;
 
 export type ResourcesRepo = ReturnType<typeof createResourcesRepo>;
 

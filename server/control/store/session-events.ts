@@ -21,7 +21,14 @@ export function createSessionEventsRepo(db: Kysely<Database>) {
       if (events.length === 0) return 0;
       // One JSON parameter expanded by the database: a batch of hundreds of events costs one
       // bind value instead of seven per event (about 3× less CPU per event on PGlite).
-      const rows = events.map(({ seq, sessionId, connectionId, at, type, ...data }) => ({ seq, session_id: sessionId, connection_id: connectionId, at, type, data }));
+      const rows = events.map(({ seq, sessionId, connectionId, at, type, ...data }) => ({
+        seq,
+        session_id: sessionId,
+        connection_id: connectionId,
+        at,
+        type,
+        data,
+      }));
       const result = await sql`
         insert into session_events (gateway_id, seq, session_id, connection_id, at, type, data)
         select ${gatewayId}, r.seq, r.session_id, r.connection_id, r.at, r.type, r.data

@@ -46,7 +46,12 @@ export interface SessionPageFilter {
 type SessionsEb = ExpressionBuilder<Database, 'sessions'>;
 
 /** `id` equal, or `text` containing the needle (case-insensitive). */
-function idOrText(eb: SessionsEb, idColumn: 'user_id' | 'resource_id' | 'account_id', textColumn: 'user_email' | 'resource_name' | 'account_name', needle: string) {
+function idOrText(
+  eb: SessionsEb,
+  idColumn: 'user_id' | 'resource_id' | 'account_id',
+  textColumn: 'user_email' | 'resource_name' | 'account_name',
+  needle: string,
+) {
   return eb.or([eb(idColumn, '=', needle), eb(textColumn, 'ilike', likeContains(needle))]);
 }
 
@@ -80,7 +85,15 @@ export function createSessionsRepo(db: Kysely<Database>) {
       const row = await db.selectFrom('sessions').selectAll().where('id', '=', id).executeTakeFirst();
       return row && toSession(row);
     },
-    async list(filter: { userId?: string; projectIds?: string[]; projectId?: string; resourceId?: string; accountId?: string; status?: SessionStatus; limit: number }): Promise<SessionRecord[]> {
+    async list(filter: {
+      userId?: string;
+      projectIds?: string[];
+      projectId?: string;
+      resourceId?: string;
+      accountId?: string;
+      status?: SessionStatus;
+      limit: number;
+    }): Promise<SessionRecord[]> {
       let query = db.selectFrom('sessions').selectAll().orderBy('created_at', 'desc').orderBy('id').limit(filter.limit);
       if (filter.userId !== undefined) query = query.where('user_id', '=', filter.userId);
       if (filter.resourceId !== undefined) query = query.where('resource_id', '=', filter.resourceId);
@@ -103,7 +116,9 @@ export function createSessionsRepo(db: Kysely<Database>) {
       let query = db.selectFrom('sessions').selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(filter.limit);
       const scope = visibleTo.projectIds;
       if (scope !== undefined) {
-        query = query.where((eb) => (scope.length === 0 ? eb('user_id', '=', visibleTo.userId) : eb.or([eb('user_id', '=', visibleTo.userId), eb('project_id', 'in', scope)])));
+        query = query.where((eb) =>
+          scope.length === 0 ? eb('user_id', '=', visibleTo.userId) : eb.or([eb('user_id', '=', visibleTo.userId), eb('project_id', 'in', scope)]),
+        );
       }
       if (filter.projectId !== undefined) query = query.where('project_id', '=', filter.projectId);
       const { user, resource, account, after } = filter;
@@ -112,7 +127,8 @@ export function createSessionsRepo(db: Kysely<Database>) {
       if (account !== undefined) query = query.where((eb) => idOrText(eb, 'account_id', 'account_name', account));
       if (filter.kind !== undefined) query = query.where('kind', '=', filter.kind);
       if (filter.status === 'active') query = query.where('status', '=', 'active').where('expires_at', '>', now);
-      else if (filter.status === 'expired') query = query.where((eb) => eb.or([eb('status', '=', 'expired'), eb.and([eb('status', '=', 'active'), eb('expires_at', '<=', now)])]));
+      else if (filter.status === 'expired')
+        query = query.where((eb) => eb.or([eb('status', '=', 'expired'), eb.and([eb('status', '=', 'active'), eb('expires_at', '<=', now)])]));
       else if (filter.status !== undefined) query = query.where('status', '=', filter.status);
       if (after !== undefined) {
         query = query.where((eb) => eb.or([eb('created_at', '<', after.at), eb.and([eb('created_at', '=', after.at), eb('id', '<', after.id)])]));

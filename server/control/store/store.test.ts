@@ -46,7 +46,9 @@ describe.each(backends)('store on $name', (backend) => {
     const user = await store.users.create({ email: 'Ada@Example.com', name: 'Ada', passwordHash: 'h', isAdmin: true });
     expect(user.email).toBe('ada@example.com');
     expect((await store.users.findByEmail('ADA@example.com'))?.id).toBe(user.id);
-    await expect(store.users.create({ email: 'ada@example.com', name: 'x', passwordHash: 'h', isAdmin: false })).rejects.toMatchObject({ code: 'GATEHOUSE_ERR_CONFLICT' });
+    await expect(store.users.create({ email: 'ada@example.com', name: 'x', passwordHash: 'h', isAdmin: false })).rejects.toMatchObject({
+      code: 'GATEHOUSE_ERR_CONFLICT',
+    });
     expect(await store.users.count()).toBe(1);
   });
 
@@ -87,11 +89,21 @@ describe.each(backends)('store on $name', (backend) => {
     expect(resource.ssl).toEqual(ssl);
     expect((await store.resources.findInProject(project.id, 'orders'))?.id).toBe(resource.id);
     expect((await store.resources.findInProject(project.id, resource.id))?.name).toBe('orders');
-    await expect(store.resources.create(project.id, { gatewayId: gateway.id, name: 'orders', host: 'db', port: 5432, database: 'x', ssl })).rejects.toMatchObject({ code: 'GATEHOUSE_ERR_CONFLICT' });
+    await expect(
+      store.resources.create(project.id, { gatewayId: gateway.id, name: 'orders', host: 'db', port: 5432, database: 'x', ssl }),
+    ).rejects.toMatchObject({ code: 'GATEHOUSE_ERR_CONFLICT' });
     const updated = await store.resources.update(resource.id, { port: 6543, ssl: { enabled: false, rejectUnauthorized: true } }, new Date());
     expect(updated).toMatchObject({ port: 6543, ssl: { enabled: false, rejectUnauthorized: true } });
 
-    const account = await store.accounts.create({ id: 'acc-1', resourceId: resource.id, name: 'readonly', description: '', username: 'ro', passwordSealed: 'sealed', requireMfa: false });
+    const account = await store.accounts.create({
+      id: 'acc-1',
+      resourceId: resource.id,
+      name: 'readonly',
+      description: '',
+      username: 'ro',
+      passwordSealed: 'sealed',
+      requireMfa: false,
+    });
     expect((await store.accounts.findOnResource(resource.id, 'readonly'))?.id).toBe(account.id);
     expect((await store.accounts.listByProject(project.id)).map((a) => [a.name, a.resource.name])).toEqual([['readonly', 'orders']]);
     expect(await store.resources.delete(resource.id)).toBe(true);
@@ -101,7 +113,18 @@ describe.each(backends)('store on $name', (backend) => {
   it('ends a session once, expires due sessions, pages events idempotently', async () => {
     const project = await store.projects.create('events');
     const now = new Date();
-    const base = { projectId: project.id, userId: 'u', userEmail: 'u@example.com', resourceId: 'r', resourceName: 'orders', database: 'orders', accountId: 'a', accountName: 'ro', username: 'ro', gatewayId: 'gw' };
+    const base = {
+      projectId: project.id,
+      userId: 'u',
+      userEmail: 'u@example.com',
+      resourceId: 'r',
+      resourceName: 'orders',
+      database: 'orders',
+      accountId: 'a',
+      accountName: 'ro',
+      username: 'ro',
+      gatewayId: 'gw',
+    };
     await store.sessions.create({ ...base, id: 's-live', expiresAt: new Date(now.getTime() + 60_000) }, now);
     await store.sessions.create({ ...base, id: 's-due', expiresAt: new Date(now.getTime() - 1) }, now);
     expect((await store.sessions.expireDue(now)).map((s) => s.id)).toEqual(['s-due']);
@@ -110,7 +133,15 @@ describe.each(backends)('store on $name', (backend) => {
     expect(await store.sessions.finish('s-live', 'ended', now)).toBeUndefined();
     expect((await store.sessions.idsOnGateway('gw', ['s-live', 'nope'])).has('s-live')).toBe(true);
 
-    const events = [1, 2, 3].map((seq) => ({ seq, sessionId: 's-live', connectionId: 'c1', at: now.toISOString(), type: 'statement', sql: `select ${seq}`, outcome: { status: 'ok', rows: seq } }));
+    const events = [1, 2, 3].map((seq) => ({
+      seq,
+      sessionId: 's-live',
+      connectionId: 'c1',
+      at: now.toISOString(),
+      type: 'statement',
+      sql: `select ${seq}`,
+      outcome: { status: 'ok', rows: seq },
+    }));
     expect(await store.sessionEvents.insert('gw', events)).toBe(3);
     expect(await store.sessionEvents.insert('gw', events)).toBe(0);
     const first = await store.sessionEvents.page('s-live', 0, 2);
@@ -125,9 +156,23 @@ describe.each(backends)('store on $name', (backend) => {
     expect(await store.settings.insertAllIfAbsent({ 'ca.cert': 'c1', 'ca.key': 'k1' })).toBe(true);
     expect(await store.settings.insertAllIfAbsent({ 'ca.cert': 'c2', 'ca.key': 'k2' })).toBe(false);
     expect(Object.fromEntries(await store.settings.getMany(['ca.cert', 'ca.key']))).toEqual({ 'ca.cert': 'c1', 'ca.key': 'k1' });
-    await store.auditEvents.record({ actorId: 'u', actorEmail: 'u@example.com', action: 'project.create', targetType: 'project', targetId: 'p', sourceAddress: '127.0.0.1', details: { name: 'x' } });
+    await store.auditEvents.record({
+      actorId: 'u',
+      actorEmail: 'u@example.com',
+      action: 'project.create',
+      targetType: 'project',
+      targetId: 'p',
+      sourceAddress: '127.0.0.1',
+      details: { name: 'x' },
+    });
     const [event] = await store.auditEvents.list({ action: 'project.create', limit: 10 });
-    expect(event).toMatchObject({ seq: 1, actor: { kind: 'user', userId: 'u', email: 'u@example.com' }, target: { kind: 'project', id: 'p' }, sourceAddress: '127.0.0.1', details: { name: 'x' } });
+    expect(event).toMatchObject({
+      seq: 1,
+      actor: { kind: 'user', userId: 'u', email: 'u@example.com' },
+      target: { kind: 'project', id: 'p' },
+      sourceAddress: '127.0.0.1',
+      details: { name: 'x' },
+    });
     expect(event.prevHash).toBe('0'.repeat(64));
     expect(event.hash).toMatch(/^[0-9a-f]{64}$/);
   });

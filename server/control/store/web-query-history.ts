@@ -33,12 +33,24 @@ export function createWebQueryHistoryRepo(db: Kysely<Database>) {
           ran_at: now,
         })
         .execute();
-      const keep = db.selectFrom('web_query_history').select('id').where('user_id', '=', userId).orderBy('ran_at', 'desc').orderBy('id', 'desc').limit(HISTORY_PER_USER);
+      const keep = db
+        .selectFrom('web_query_history')
+        .select('id')
+        .where('user_id', '=', userId)
+        .orderBy('ran_at', 'desc')
+        .orderBy('id', 'desc')
+        .limit(HISTORY_PER_USER);
       await db.deleteFrom('web_query_history').where('user_id', '=', userId).where('id', 'not in', keep).execute();
       return { id, ...entry, ranAt: now };
     },
     async list(userId: string, filter: { accountId?: string; limit: number }): Promise<QueryHistoryEntry[]> {
-      let query = db.selectFrom('web_query_history').selectAll().where('user_id', '=', userId).orderBy('ran_at', 'desc').orderBy('id', 'desc').limit(filter.limit);
+      let query = db
+        .selectFrom('web_query_history')
+        .selectAll()
+        .where('user_id', '=', userId)
+        .orderBy('ran_at', 'desc')
+        .orderBy('id', 'desc')
+        .limit(filter.limit);
       if (filter.accountId !== undefined) query = query.where('account_id', '=', filter.accountId);
       const rows = await query.execute();
       return rows.map((r) => ({

@@ -28,10 +28,17 @@ async function user(email: string, role: 'admin' | 'member' | 'auditor' = 'membe
 }
 
 const session = (token: string, account: string, extra: Record<string, unknown> = {}) =>
-  call(t.url, 'POST', '/api/v1/sessions', { token, body: { projectId: t.projectId, resource: 'orders', account, duration: '1h', publicKeyPem: pem, ...extra } });
+  call(t.url, 'POST', '/api/v1/sessions', {
+    token,
+    body: { projectId: t.projectId, resource: 'orders', account, duration: '1h', publicKeyPem: pem, ...extra },
+  });
 
 async function auditRows(action: string): Promise<{ action: string; source_address: string | null; details: Record<string, unknown> }[]> {
-  const rows = await sql<{ action: string; source_address: string | null; details: Record<string, unknown> }>`select action, source_address, details from audit_events where action = ${action}`.execute(t.plane.store.db);
+  const rows = await sql<{
+    action: string;
+    source_address: string | null;
+    details: Record<string, unknown>;
+  }>`select action, source_address, details from audit_events where action = ${action}`.execute(t.plane.store.db);
   return rows.rows;
 }
 
@@ -39,7 +46,12 @@ beforeAll(async () => {
   t = await startTestPlane();
   admin = (await login(t.url, ADMIN.email, ADMIN.password)).accessToken;
   gateway = await connectGateway(t, admin, 'gw-flows');
-  const resource = await as(admin, 'POST', `/api/v1/projects/${t.projectId}/resources`, { name: 'orders', gatewayId: gateway.id, host: '127.0.0.1', database: 'orders' });
+  const resource = await as(admin, 'POST', `/api/v1/projects/${t.projectId}/resources`, {
+    name: 'orders',
+    gatewayId: gateway.id,
+    host: '127.0.0.1',
+    database: 'orders',
+  });
   roId = (await as(admin, 'POST', `/api/v1/resources/${resource.resource.id}/accounts`, { name: 'ro', username: 'ro', password: 'pw-ro' })).account.id;
   gatedId = (await as(admin, 'POST', `/api/v1/resources/${resource.resource.id}/accounts`, { name: 'gated', username: 'rw', password: 'pw-rw' })).account.id;
 }, 60_000);
@@ -51,7 +63,10 @@ afterAll(async () => {
 
 describe('invitations', () => {
   it('a one-time code sets the password, grants the invited role, and works once', async () => {
-    const invited = await call(t.url, 'POST', '/api/v1/users/invitations', { token: admin, body: { email: 'New.Hire@example.com', name: 'New Hire', projectId: t.projectId, role: 'auditor' } });
+    const invited = await call(t.url, 'POST', '/api/v1/users/invitations', {
+      token: admin,
+      body: { email: 'New.Hire@example.com', name: 'New Hire', projectId: t.projectId, role: 'auditor' },
+    });
     expect(invited.status).toBe(201);
     expect(invited.body.invitation).toMatchObject({ email: 'new.hire@example.com', projectId: t.projectId, role: 'auditor' });
     expect(Date.parse(invited.body.invitation.expiresAt) - Date.now()).toBeGreaterThan(71 * 3600_000);
@@ -95,7 +110,9 @@ describe('disabling and deleting users', () => {
     const tokens = await login(t.url, email, 'user password 1');
     const live = await session(tokens.accessToken, 'ro');
     expect(live.status).toBe(201);
-    const tunnel = new WebSocket(`${t.url.replace(/^http/, 'ws')}/api/v1/sessions/${live.body.session.id}/tunnel`, { headers: { authorization: `Bearer ${tokens.accessToken}` } });
+    const tunnel = new WebSocket(`${t.url.replace(/^http/, 'ws')}/api/v1/sessions/${live.body.session.id}/tunnel`, {
+      headers: { authorization: `Bearer ${tokens.accessToken}` },
+    });
     await new Promise((resolve, reject) => (tunnel.once('open', resolve), tunnel.once('error', reject)));
     const closed = new Promise<number>((resolve) => tunnel.once('close', () => resolve(Date.now())));
 
@@ -107,8 +124,12 @@ describe('disabling and deleting users', () => {
     const old = await call(t.url, 'GET', '/api/v1/me', { token: tokens.accessToken });
     expect(old.status).toBe(401);
     expect(old.body.error.code).toBe('GATEHOUSE_ERR_USER_DISABLED');
-    expect((await call(t.url, 'POST', '/api/v1/auth/refresh', { body: { refreshToken: tokens.refreshToken } })).body.error.code).toBe('GATEHOUSE_ERR_USER_DISABLED');
-    expect((await call(t.url, 'POST', '/api/v1/auth/login', { body: { email, password: 'user password 1' } })).body.error.code).toBe('GATEHOUSE_ERR_INVALID_CREDENTIALS');
+    expect((await call(t.url, 'POST', '/api/v1/auth/refresh', { body: { refreshToken: tokens.refreshToken } })).body.error.code).toBe(
+      'GATEHOUSE_ERR_USER_DISABLED',
+    );
+    expect((await call(t.url, 'POST', '/api/v1/auth/login', { body: { email, password: 'user password 1' } })).body.error.code).toBe(
+      'GATEHOUSE_ERR_INVALID_CREDENTIALS',
+    );
     expect((await closed) - disabledAt).toBeLessThan(1000);
     expect((await as(admin, 'GET', `/api/v1/sessions/${live.body.session.id}`)).session.status).toBe('revoked');
     // The gateway was told to close the session's connections.
@@ -142,7 +163,13 @@ describe('policies', () => {
     const eve = await user('eve@example.com');
     const group = await as(admin, 'POST', `/api/v1/projects/${t.projectId}/groups`, { name: 'analysts' });
     await as(admin, 'POST', `/api/v1/groups/${group.group.id}/members`, { userId: eve.id });
-    const policy = await as(admin, 'POST', `/api/v1/projects/${t.projectId}/policies`, { name: 'analysts-ro', groups: [group.group.id], users: [dana.id], accounts: [roId], maxDurationSeconds: 1800 });
+    const policy = await as(admin, 'POST', `/api/v1/projects/${t.projectId}/policies`, {
+      name: 'analysts-ro',
+      groups: [group.group.id],
+      users: [dana.id],
+      accounts: [roId],
+      maxDurationSeconds: 1800,
+    });
     expect(policy.policy).toMatchObject({ name: 'analysts-ro', users: [dana.id], groups: [group.group.id], accounts: [roId], maxDurationSeconds: 1800 });
 
     const seen = await as(eve.token, 'GET', `/api/v1/projects/${t.projectId}/accounts`);
@@ -180,8 +207,15 @@ describe('access requests', () => {
     const approvers = await as(admin, 'POST', `/api/v1/projects/${t.projectId}/groups`, { name: 'approvers' });
     await as(admin, 'POST', `/api/v1/groups/${approvers.group.id}/members`, { userId: hank.id });
     await as(admin, 'POST', `/api/v1/groups/${approvers.group.id}/members`, { userId: frank.id });
-    await as(admin, 'POST', `/api/v1/projects/${t.projectId}/policies`, { name: 'gated-access', users: [frank.id, gina.id], accounts: [gatedId], maxDurationSeconds: 4 * 3600 });
-    const patched = await as(admin, 'PATCH', `/api/v1/accounts/${gatedId}`, { requireApproval: { approverUsers: [gina.id], approverGroups: [approvers.group.id], requiredApprovals: 2 } });
+    await as(admin, 'POST', `/api/v1/projects/${t.projectId}/policies`, {
+      name: 'gated-access',
+      users: [frank.id, gina.id],
+      accounts: [gatedId],
+      maxDurationSeconds: 4 * 3600,
+    });
+    const patched = await as(admin, 'PATCH', `/api/v1/accounts/${gatedId}`, {
+      requireApproval: { approverUsers: [gina.id], approverGroups: [approvers.group.id], requiredApprovals: 2 },
+    });
     expect(patched.account.requireApproval).toEqual({ approverUsers: [gina.id], approverGroups: [approvers.group.id], requiredApprovals: 2 });
   });
 
@@ -193,10 +227,21 @@ describe('access requests', () => {
     expect(without.status).toBe(403);
     expect(without.body).toMatchObject({ error: { code: 'GATEHOUSE_ERR_APPROVAL_REQUIRED' }, approval: { requiredApprovals: 2 } });
 
-    const filed = await call(t.url, 'POST', '/api/v1/access-requests', { token: frank.token, body: { projectId: t.projectId, resource: 'orders', account: 'gated', duration: '20m', reason: 'INC-7 hotfix' } });
+    const filed = await call(t.url, 'POST', '/api/v1/access-requests', {
+      token: frank.token,
+      body: { projectId: t.projectId, resource: 'orders', account: 'gated', duration: '20m', reason: 'INC-7 hotfix' },
+    });
     expect(filed.status).toBe(201);
     const id: string = filed.body.request.id;
-    expect(filed.body.request).toMatchObject({ status: 'pending', userEmail: 'frank@example.com', account: { id: gatedId, name: 'gated' }, durationSeconds: 1200, reason: 'INC-7 hotfix', requiredApprovals: 2, approvals: [] });
+    expect(filed.body.request).toMatchObject({
+      status: 'pending',
+      userEmail: 'frank@example.com',
+      account: { id: gatedId, name: 'gated' },
+      durationSeconds: 1200,
+      reason: 'INC-7 hotfix',
+      requiredApprovals: 2,
+      approvals: [],
+    });
 
     const pending = await session(frank.token, 'gated', { duration: '10m', accessRequestId: id });
     expect(pending.body).toMatchObject({ error: { code: 'GATEHOUSE_ERR_APPROVAL_REQUIRED' }, approval: { status: 'pending' } });
@@ -214,7 +259,10 @@ describe('access requests', () => {
     expect((await as(hank.token, 'GET', '/api/v1/access-requests?mine=true')).requests).toEqual([]);
 
     const one = await as(hank.token, 'POST', `/api/v1/access-requests/${id}/approve`, { comment: 'ok' });
-    expect(one.request).toMatchObject({ status: 'pending', approvals: [expect.objectContaining({ userId: hank.id, email: 'hank@example.com', decision: 'approve', comment: 'ok' })] });
+    expect(one.request).toMatchObject({
+      status: 'pending',
+      approvals: [expect.objectContaining({ userId: hank.id, email: 'hank@example.com', decision: 'approve', comment: 'ok' })],
+    });
     expect((await call(t.url, 'POST', `/api/v1/access-requests/${id}/approve`, { token: hank.token, body: {} })).status).toBe(409);
     const two = await as(gina.token, 'POST', `/api/v1/access-requests/${id}/approve`, {});
     expect(two.request.status).toBe('approved');
@@ -222,7 +270,9 @@ describe('access requests', () => {
     expect(windowEnd - Date.parse(two.request.approvedAt)).toBe(1200_000);
 
     // Deciding again is refused; the window serves sessions, capped at its end.
-    expect((await call(t.url, 'POST', `/api/v1/access-requests/${id}/deny`, { token: admin, body: {} })).body.error.code).toBe('GATEHOUSE_ERR_REQUEST_NOT_PENDING');
+    expect((await call(t.url, 'POST', `/api/v1/access-requests/${id}/deny`, { token: admin, body: {} })).body.error.code).toBe(
+      'GATEHOUSE_ERR_REQUEST_NOT_PENDING',
+    );
     const opened = await session(frank.token, 'gated', { duration: '1h', accessRequestId: id });
     expect(opened.status).toBe(201);
     expect(Date.parse(opened.body.session.expiresAt)).toBeLessThanOrEqual(windowEnd);
@@ -235,28 +285,45 @@ describe('access requests', () => {
   });
 
   it('a denied request cannot be used; pending requests expire after 24 h', async () => {
-    const file = () => as(gina.token, 'POST', '/api/v1/access-requests', { projectId: t.projectId, resource: 'orders', account: 'gated', duration: '15m', reason: 'look around' });
+    const file = () =>
+      as(gina.token, 'POST', '/api/v1/access-requests', {
+        projectId: t.projectId,
+        resource: 'orders',
+        account: 'gated',
+        duration: '15m',
+        reason: 'look around',
+      });
     const denied = (await file()).request.id;
     const res = await as(hank.token, 'POST', `/api/v1/access-requests/${denied}/deny`, { comment: 'not today' });
     expect(res.request).toMatchObject({ status: 'denied', approvals: [expect.objectContaining({ decision: 'deny', comment: 'not today' })] });
     const use = await session(gina.token, 'gated', { duration: '10m', accessRequestId: denied });
     expect(use.body).toMatchObject({ error: { code: 'GATEHOUSE_ERR_APPROVAL_REQUIRED' }, approval: { status: 'denied' } });
     expect(use.body.error.message).toContain('denied');
-    expect((await call(t.url, 'POST', `/api/v1/access-requests/${denied}/approve`, { token: admin, body: {} })).body.error.code).toBe('GATEHOUSE_ERR_REQUEST_NOT_PENDING');
+    expect((await call(t.url, 'POST', `/api/v1/access-requests/${denied}/approve`, { token: admin, body: {} })).body.error.code).toBe(
+      'GATEHOUSE_ERR_REQUEST_NOT_PENDING',
+    );
 
     const stale = (await file()).request.id;
     await sql`update access_requests set created_at = now() - interval '25 hours' where id = ${stale}`.execute(t.plane.store.db);
     await t.plane.expiry.runOnce();
     expect((await as(gina.token, 'GET', `/api/v1/access-requests/${stale}`)).request.status).toBe('expired');
-    expect((await call(t.url, 'POST', `/api/v1/access-requests/${stale}/approve`, { token: hank.token, body: {} })).body.error.code).toBe('GATEHOUSE_ERR_REQUEST_NOT_PENDING');
+    expect((await call(t.url, 'POST', `/api/v1/access-requests/${stale}/approve`, { token: hank.token, body: {} })).body.error.code).toBe(
+      'GATEHOUSE_ERR_REQUEST_NOT_PENDING',
+    );
     expect((await session(gina.token, 'gated', { duration: '10m', accessRequestId: stale })).body.approval).toMatchObject({ status: 'expired' });
     expect((await auditRows('access_request.expire')).length).toBeGreaterThan(0);
   });
 
   it('a duration over the policy is refused when filing; accounts without approval are not requestable', async () => {
-    const long = await call(t.url, 'POST', '/api/v1/access-requests', { token: gina.token, body: { projectId: t.projectId, resource: 'orders', account: 'gated', duration: '5h', reason: 'x' } });
+    const long = await call(t.url, 'POST', '/api/v1/access-requests', {
+      token: gina.token,
+      body: { projectId: t.projectId, resource: 'orders', account: 'gated', duration: '5h', reason: 'x' },
+    });
     expect(long.body.error.code).toBe('GATEHOUSE_ERR_POLICY_DENIED');
-    const plain = await call(t.url, 'POST', '/api/v1/access-requests', { token: admin, body: { projectId: t.projectId, resource: 'orders', account: 'ro', duration: '5m', reason: 'x' } });
+    const plain = await call(t.url, 'POST', '/api/v1/access-requests', {
+      token: admin,
+      body: { projectId: t.projectId, resource: 'orders', account: 'ro', duration: '5m', reason: 'x' },
+    });
     expect(plain.status).toBe(400);
   });
 });

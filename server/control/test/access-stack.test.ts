@@ -37,7 +37,13 @@ async function member(email: string): Promise<Member> {
   const api = new ApiClient({ domain: stack.domain, tokens: new MemoryTokenProvider() });
   await api.login(email, password);
   const settings = new SettingsStore({ dir: await mkdtemp(join(dir, 'settings-')) });
-  const m = { id: created.user.id, email, token: (await login(stack.domain, email, password)).accessToken, api, manager: new SessionManager({ api, settings }) };
+  const m = {
+    id: created.user.id,
+    email,
+    token: (await login(stack.domain, email, password)).accessToken,
+    api,
+    manager: new SessionManager({ api, settings }),
+  };
   members.push(m);
   return m;
 }
@@ -63,7 +69,12 @@ afterAll(async () => {
 describe('access control against the real stack', () => {
   it('disabling a user closes their live node-postgres connection within a second (57P01) and refuses their token', async () => {
     const m = await member('leaver@example.com');
-    await stack.api('POST', `/projects/${stack.projectId}/policies`, { name: 'leaver-ro', users: [m.id], accounts: [accountIds.readonly], maxDurationSeconds: 3600 });
+    await stack.api('POST', `/projects/${stack.projectId}/policies`, {
+      name: 'leaver-ro',
+      users: [m.id],
+      accounts: [accountIds.readonly],
+      maxDurationSeconds: 3600,
+    });
     const ready = await m.manager.start({ projectId: stack.projectId, resource: stack.resource, account: 'readonly', duration: '30m' });
     const client = new pg.Client({ connectionString: ready.url });
     const clientError = new Promise<{ err: Error & { code?: string }; at: number }>((resolve) => client.on('error', (err) => resolve({ err, at: Date.now() })));
@@ -83,10 +94,21 @@ describe('access control against the real stack', () => {
 
   it('an access request goes from filing to approval to a working connection; self-approval and a denied request are refused', async () => {
     const m = await member('oncall@example.com');
-    await stack.api('POST', `/projects/${stack.projectId}/policies`, { name: 'oncall-rw', users: [m.id], accounts: [accountIds.readwrite], maxDurationSeconds: 3600 });
+    await stack.api('POST', `/projects/${stack.projectId}/policies`, {
+      name: 'oncall-rw',
+      users: [m.id],
+      accounts: [accountIds.readwrite],
+      maxDurationSeconds: 3600,
+    });
     await stack.api('PATCH', `/accounts/${accountIds.readwrite}`, { requireApproval: { requiredApprovals: 1 } });
     const start = (accessRequestId?: string) =>
-      m.manager.start({ projectId: stack.projectId, resource: stack.resource, account: 'readwrite', duration: '30m', ...(accessRequestId && { accessRequestId }) });
+      m.manager.start({
+        projectId: stack.projectId,
+        resource: stack.resource,
+        account: 'readwrite',
+        duration: '30m',
+        ...(accessRequestId && { accessRequestId }),
+      });
 
     await expect(start()).rejects.toMatchObject({ code: 'GATEHOUSE_ERR_APPROVAL_REQUIRED' });
     const fileRequest = async (reason: string) => {

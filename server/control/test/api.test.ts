@@ -144,7 +144,11 @@ describe('gateways', () => {
     expect(again.body.error.code).toBe('GATEHOUSE_ERR_ENROLLMENT_TOKEN_INVALID');
 
     const late = await call(t.url, 'POST', '/api/v1/gateways', { token: admin.accessToken, body: { name: 'gw-late', projectId: t.projectId } });
-    await t.plane.store.db.updateTable('enrollment_tokens').set({ expires_at: new Date(Date.now() - 1000) }).where('gateway_id', '=', late.body.gateway.id).execute();
+    await t.plane.store.db
+      .updateTable('enrollment_tokens')
+      .set({ expires_at: new Date(Date.now() - 1000) })
+      .where('gateway_id', '=', late.body.gateway.id)
+      .execute();
     const expired = await call(t.url, 'POST', '/api/v1/gateways/enroll', { body: { token: late.body.enrollmentToken, publicKeyPem } });
     expect(expired.status).toBe(401);
     expect(expired.body.error.code).toBe('GATEHOUSE_ERR_ENROLLMENT_TOKEN_INVALID');
@@ -157,7 +161,11 @@ describe('gateways', () => {
 
   it('opens the link only with a valid, fresh signature', async () => {
     const gw = await connectGateway(t, admin.accessToken, 'gw-link');
-    await waitFor(async () => (await call(t.url, 'GET', '/api/v1/gateways', { token: admin.accessToken })).body.gateways.some((g: { id: string; connected: boolean }) => g.id === gw.id && g.connected));
+    await waitFor(async () =>
+      (await call(t.url, 'GET', '/api/v1/gateways', { token: admin.accessToken })).body.gateways.some(
+        (g: { id: string; connected: boolean }) => g.id === gw.id && g.connected,
+      ),
+    );
     const other = generateKeyPair();
     await expect(openLink(t.url, gw.id, other.privateKeyPem)).rejects.toThrow(/401/);
     gw.close();
@@ -184,7 +192,10 @@ describe('resources, accounts and sessions', () => {
     expect(resource.status).toBe(201);
     expect(resource.body.resource).toMatchObject({ name: 'orders', port: 5432, ssl: { enabled: true, rejectUnauthorized: true } });
     resourceId = resource.body.resource.id;
-    const dupResource = await call(t.url, 'POST', `/api/v1/projects/${t.projectId}/resources`, { token: admin.accessToken, body: { name: 'orders', gatewayId: gateway.id, host: 'x', database: 'y' } });
+    const dupResource = await call(t.url, 'POST', `/api/v1/projects/${t.projectId}/resources`, {
+      token: admin.accessToken,
+      body: { name: 'orders', gatewayId: gateway.id, host: 'x', database: 'y' },
+    });
     expect(dupResource.status).toBe(409);
 
     const responses: string[] = [];
@@ -196,12 +207,18 @@ describe('resources, accounts and sessions', () => {
     expect(account.body.account).toMatchObject({ name: 'readonly', username: 'ro', hasPassword: true });
     accountId = account.body.account.id;
     // Members access what a policy grants (docs/access-control.md).
-    const policy = await call(t.url, 'POST', `/api/v1/projects/${t.projectId}/policies`, { token: admin.accessToken, body: { name: 'member-ro', users: [member.id], accounts: [accountId], maxDurationSeconds: 86_400 } });
+    const policy = await call(t.url, 'POST', `/api/v1/projects/${t.projectId}/policies`, {
+      token: admin.accessToken,
+      body: { name: 'member-ro', users: [member.id], accounts: [accountId], maxDurationSeconds: 86_400 },
+    });
     expect(policy.status).toBe(201);
     responses.push(account.text);
     responses.push((await call(t.url, 'GET', `/api/v1/resources/${resourceId}/accounts`, { token: admin.accessToken })).text);
     responses.push((await call(t.url, 'GET', `/api/v1/accounts/${accountId}`, { token: admin.accessToken })).text);
-    const patched = await call(t.url, 'PATCH', `/api/v1/accounts/${accountId}`, { token: admin.accessToken, body: { password: `${DB_PASSWORD}-2`, description: 'ro' } });
+    const patched = await call(t.url, 'PATCH', `/api/v1/accounts/${accountId}`, {
+      token: admin.accessToken,
+      body: { password: `${DB_PASSWORD}-2`, description: 'ro' },
+    });
     expect(patched.status).toBe(200);
     responses.push(patched.text);
     responses.push((await call(t.url, 'GET', `/api/v1/projects/${t.projectId}/accounts`, { token: member.token })).text);
@@ -209,13 +226,26 @@ describe('resources, accounts and sessions', () => {
     responses.push(moved.text);
     // A new target does not inherit the stored passwords (issue 10 item 2): they are entered again.
     expect(moved.body.passwordsCleared.accountIds).toEqual([accountId]);
-    expect((await call(t.url, 'GET', `/api/v1/accounts/${accountId}`, { token: admin.accessToken })).body.account).toMatchObject({ hasPassword: false, passwordNeedsReentry: true });
+    expect((await call(t.url, 'GET', `/api/v1/accounts/${accountId}`, { token: admin.accessToken })).body.account).toMatchObject({
+      hasPassword: false,
+      passwordNeedsReentry: true,
+    });
     responses.push((await call(t.url, 'PATCH', `/api/v1/accounts/${accountId}`, { token: admin.accessToken, body: { password: `${DB_PASSWORD}-2` } })).text);
     responses.push((await call(t.url, 'GET', `/api/v1/projects/${t.projectId}/resources`, { token: admin.accessToken })).text);
     for (const text of responses) expect(text).not.toContain(DB_PASSWORD);
     const accessible = JSON.parse(responses[4]).accounts;
     expect(accessible).toEqual([
-      { id: accountId, name: 'readonly', description: 'ro', username: 'ro', requireMfa: false, requireApproval: false, maxDurationSeconds: 86_400, resource: { id: resourceId, name: 'orders', database: 'orders' }, gateway: { connected: true, lastSeenAt: expect.any(String) } },
+      {
+        id: accountId,
+        name: 'readonly',
+        description: 'ro',
+        username: 'ro',
+        requireMfa: false,
+        requireApproval: false,
+        maxDurationSeconds: 86_400,
+        resource: { id: resourceId, name: 'orders', database: 'orders' },
+        gateway: { connected: true, lastSeenAt: expect.any(String) },
+      },
     ]);
     // A member may not read the admin view of accounts.
     expect((await call(t.url, 'GET', `/api/v1/resources/${resourceId}/accounts`, { token: member.token })).status).toBe(403);
@@ -239,7 +269,12 @@ describe('resources, accounts and sessions', () => {
     expect(res.status).toBe(201);
     expect(res.text).not.toContain(DB_PASSWORD);
     const session = res.body.session;
-    expect(session).toMatchObject({ status: 'active', userEmail: 'user@example.com', resource: { id: resourceId, name: 'orders', database: 'orders' }, account: { id: accountId, name: 'readonly', username: 'ro' } });
+    expect(session).toMatchObject({
+      status: 'active',
+      userEmail: 'user@example.com',
+      resource: { id: resourceId, name: 'orders', database: 'orders' },
+      account: { id: accountId, name: 'readonly', username: 'ro' },
+    });
     expect(Math.abs(Date.parse(session.expiresAt) - Date.now() - 3600_000)).toBeLessThan(10_000);
     expect(identityFromCertificate(res.body.certificatePem)).toEqual({ kind: 'session', id: session.id });
     expect(res.body.gatewayId).toBe(gateway.id);
@@ -275,17 +310,32 @@ describe('resources, accounts and sessions', () => {
     expect(missing.status).toBe(404);
 
     const offline = await call(t.url, 'POST', '/api/v1/gateways', { token: admin.accessToken, body: { name: 'gw-offline', projectId: t.projectId } });
-    const r = await call(t.url, 'POST', `/api/v1/projects/${t.projectId}/resources`, { token: admin.accessToken, body: { name: 'dark', gatewayId: offline.body.gateway.id, host: 'h', database: 'd' } });
-    const dark = await call(t.url, 'POST', `/api/v1/resources/${r.body.resource.id}/accounts`, { token: admin.accessToken, body: { name: 'a', username: 'u', password: 'p' } });
-    await call(t.url, 'POST', `/api/v1/projects/${t.projectId}/policies`, { token: admin.accessToken, body: { name: 'member-dark', users: [member.id], accounts: [dark.body.account.id], maxDurationSeconds: 3600 } });
-    const unavailable = await call(t.url, 'POST', '/api/v1/sessions', { token: member.token, body: { ...body, resource: 'dark', account: 'a', duration: '15m' } });
+    const r = await call(t.url, 'POST', `/api/v1/projects/${t.projectId}/resources`, {
+      token: admin.accessToken,
+      body: { name: 'dark', gatewayId: offline.body.gateway.id, host: 'h', database: 'd' },
+    });
+    const dark = await call(t.url, 'POST', `/api/v1/resources/${r.body.resource.id}/accounts`, {
+      token: admin.accessToken,
+      body: { name: 'a', username: 'u', password: 'p' },
+    });
+    await call(t.url, 'POST', `/api/v1/projects/${t.projectId}/policies`, {
+      token: admin.accessToken,
+      body: { name: 'member-dark', users: [member.id], accounts: [dark.body.account.id], maxDurationSeconds: 3600 },
+    });
+    const unavailable = await call(t.url, 'POST', '/api/v1/sessions', {
+      token: member.token,
+      body: { ...body, resource: 'dark', account: 'a', duration: '15m' },
+    });
     expect(unavailable.status).toBe(503);
     expect(unavailable.body.error.code).toBe('GATEHOUSE_ERR_GATEWAY_UNAVAILABLE');
   });
 
   it('lets only a project admin revoke; tells the gateway', async () => {
     const { publicKeyPem } = generateKeyPair();
-    const res = await call(t.url, 'POST', '/api/v1/sessions', { token: member.token, body: { projectId: t.projectId, resource: resourceId, account: accountId, duration: 600, publicKeyPem } });
+    const res = await call(t.url, 'POST', '/api/v1/sessions', {
+      token: member.token,
+      body: { projectId: t.projectId, resource: resourceId, account: accountId, duration: 600, publicKeyPem },
+    });
     const id = res.body.session.id;
     expect((await call(t.url, 'POST', `/api/v1/sessions/${id}/revoke`, { token: member.token })).status).toBe(403);
     const revoked = await call(t.url, 'POST', `/api/v1/sessions/${id}/revoke`, { token: admin.accessToken });
@@ -298,7 +348,10 @@ describe('resources, accounts and sessions', () => {
 
   it('marks a session expired at its expiry and tells the gateway', async () => {
     const { publicKeyPem } = generateKeyPair();
-    const res = await call(t.url, 'POST', '/api/v1/sessions', { token: member.token, body: { projectId: t.projectId, resource: 'orders', account: 'readonly', duration: 1, publicKeyPem } });
+    const res = await call(t.url, 'POST', '/api/v1/sessions', {
+      token: member.token,
+      body: { projectId: t.projectId, resource: 'orders', account: 'readonly', duration: 1, publicKeyPem },
+    });
     const id = res.body.session.id;
     await gateway.nextMessage((m) => m.type === 'session-ended' && m.sessionId === id && m.reason === 'expired', 4000);
     const row = await t.plane.store.sessions.findById(id);
@@ -308,7 +361,10 @@ describe('resources, accounts and sessions', () => {
 
   it('relays a tunnel only for the owner of an active session; the password goes to the gateway alone', async () => {
     const { publicKeyPem } = generateKeyPair();
-    const res = await call(t.url, 'POST', '/api/v1/sessions', { token: member.token, body: { projectId: t.projectId, resource: 'orders', account: 'readonly', duration: '15m', publicKeyPem } });
+    const res = await call(t.url, 'POST', '/api/v1/sessions', {
+      token: member.token,
+      body: { projectId: t.projectId, resource: 'orders', account: 'readonly', duration: '15m', publicKeyPem },
+    });
     const id = res.body.session.id;
     const stranger = await login(t.url, 'stranger@example.com', 'member password 1');
     await expect(openTunnel(t.url, id, stranger.accessToken)).rejects.toThrow(/404/);
@@ -339,12 +395,25 @@ describe('resources, accounts and sessions', () => {
 
   it('stores gateway events idempotently and pages them in the logs', async () => {
     const { publicKeyPem } = generateKeyPair();
-    const res = await call(t.url, 'POST', '/api/v1/sessions', { token: member.token, body: { projectId: t.projectId, resource: 'orders', account: 'readonly', duration: '15m', publicKeyPem } });
+    const res = await call(t.url, 'POST', '/api/v1/sessions', {
+      token: member.token,
+      body: { projectId: t.projectId, resource: 'orders', account: 'readonly', duration: '15m', publicKeyPem },
+    });
     const sessionId = res.body.session.id;
     const at = new Date().toISOString();
     const events = [
       { seq: 101, sessionId, connectionId: 'c1', at, type: 'connect', applicationName: 'psql' },
-      { seq: 102, sessionId, connectionId: 'c1', at, type: 'statement', protocol: 'simple', sql: 'select 1', durationMs: 1, outcome: { status: 'ok', tag: 'SELECT 1', rows: 1 } },
+      {
+        seq: 102,
+        sessionId,
+        connectionId: 'c1',
+        at,
+        type: 'statement',
+        protocol: 'simple',
+        sql: 'select 1',
+        durationMs: 1,
+        outcome: { status: 'ok', tag: 'SELECT 1', rows: 1 },
+      },
       { seq: 103, sessionId, connectionId: 'c1', at, type: 'disconnect', reason: 'client', bytesIn: 10, bytesOut: 20 },
     ];
     gateway.ws.send(JSON.stringify({ type: 'events', events }));
@@ -369,7 +438,10 @@ describe('resources, accounts and sessions', () => {
 });
 
 function openTunnel(url: string, sessionId: string, token: string): Promise<WebSocket> {
-  const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/api/v1/sessions/${sessionId}/tunnel`, { headers: { authorization: `Bearer ${token}` }, perMessageDeflate: false });
+  const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/api/v1/sessions/${sessionId}/tunnel`, {
+    headers: { authorization: `Bearer ${token}` },
+    perMessageDeflate: false,
+  });
   return new Promise((resolve, reject) => {
     ws.once('open', () => resolve(ws));
     ws.once('unexpected-response', (_req, r) => reject(new Error(`tunnel refused: ${r.statusCode}`)));

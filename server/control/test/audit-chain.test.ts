@@ -28,7 +28,15 @@ describe('audit trail', () => {
     await call(t.url, 'POST', '/api/v1/projects', { token: admin, body: { name: 'audited' } });
     const res = await call(t.url, 'GET', '/api/v1/audit?limit=1000', { token: admin });
     expect(res.status).toBe(200);
-    const events = res.body.events as { seq: number; hash: string; prevHash: string; action: string; actor: { email: string | null }; sourceAddress: string | null; projectId: string | null }[];
+    const events = res.body.events as {
+      seq: number;
+      hash: string;
+      prevHash: string;
+      action: string;
+      actor: { email: string | null };
+      sourceAddress: string | null;
+      projectId: string | null;
+    }[];
     expect(events.length).toBeGreaterThanOrEqual(4);
     events.forEach((e, i) => {
       expect(e.seq).toBe(i + 1);

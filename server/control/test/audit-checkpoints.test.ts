@@ -42,13 +42,19 @@ afterAll(async () => {
   for (const dir of copies) await rm(dir, { recursive: true, force: true });
 });
 
-describe('issue 10 item 8: resource and account deletions are visible to the project\'s auditor and admin', () => {
+describe("issue 10 item 8: resource and account deletions are visible to the project's auditor and admin", () => {
   it('the audit rows of a deleted resource and account carry the project', async () => {
     const gateway = await connectGateway(t, admin, 'gw-audit');
     try {
-      const resource = await call(t.url, 'POST', `/api/v1/projects/${t.projectId}/resources`, { token: admin, body: { name: 'doomed', gatewayId: gateway.id, host: '127.0.0.1', database: 'x' } });
+      const resource = await call(t.url, 'POST', `/api/v1/projects/${t.projectId}/resources`, {
+        token: admin,
+        body: { name: 'doomed', gatewayId: gateway.id, host: '127.0.0.1', database: 'x' },
+      });
       expect(resource.status).toBe(201);
-      const account = await call(t.url, 'POST', `/api/v1/resources/${resource.body.resource.id}/accounts`, { token: admin, body: { name: 'ro', username: 'ro', password: 'pw-123' } });
+      const account = await call(t.url, 'POST', `/api/v1/resources/${resource.body.resource.id}/accounts`, {
+        token: admin,
+        body: { name: 'ro', username: 'ro', password: 'pw-123' },
+      });
       expect(account.status).toBe(201);
       expect((await call(t.url, 'DELETE', `/api/v1/accounts/${account.body.account.id}`, { token: admin })).status).toBe(200);
       expect((await call(t.url, 'DELETE', `/api/v1/resources/${resource.body.resource.id}`, { token: admin })).status).toBe(200);
@@ -85,7 +91,10 @@ describe('issue 10 item 9: signed checkpoints of the audit chain', () => {
     expect(file).toContainEqual(fromChain);
     // The SIEM stream carries it like any event.
     const controller = new AbortController();
-    const res = await request(`${t.url}/api/v1/audit/stream?after=${checkpointEvent.seq - 1}`, { headers: { authorization: `Bearer ${admin}` }, signal: controller.signal });
+    const res = await request(`${t.url}/api/v1/audit/stream?after=${checkpointEvent.seq - 1}`, {
+      headers: { authorization: `Bearer ${admin}` },
+      signal: controller.signal,
+    });
     let text = '';
     for await (const chunk of res.body) {
       text += String(chunk);
@@ -137,7 +146,9 @@ describe('issue 10 item 9: signed checkpoints of the audit chain', () => {
         const { hash: _h, storedHash: _s, ...body } = e;
         const rewritten = { ...body, seq: i + 1, prevHash, sourceAddress: i === 1 ? '203.0.113.99' : body.sourceAddress };
         const hash = eventHash(rewritten);
-        await sql`update audit_events set seq = ${-(i + 1)}, prev_hash = ${prevHash}, hash = ${hash}, source_address = ${rewritten.sourceAddress} where id = ${Number(e.id)}`.execute(store.db);
+        await sql`update audit_events set seq = ${-(i + 1)}, prev_hash = ${prevHash}, hash = ${hash}, source_address = ${rewritten.sourceAddress} where id = ${Number(e.id)}`.execute(
+          store.db,
+        );
         prevHash = hash;
       }
       await sql`update audit_events set seq = -seq`.execute(store.db);
@@ -151,7 +162,10 @@ describe('issue 10 item 9: signed checkpoints of the audit chain', () => {
       // Dropping those too leaves the copy outside the database.
       await rewrite(true);
       expect(await verifyAuditChain(store.auditEvents, { publicKey })).toMatchObject({ state: 'ok', checkpoints: 0 });
-      expect(await verifyAuditChain(store.auditEvents, { publicKey, checkpoints: fileCheckpoints })).toMatchObject({ state: 'broken', reason: expect.stringMatching(/rewritten|truncated/) });
+      expect(await verifyAuditChain(store.auditEvents, { publicKey, checkpoints: fileCheckpoints })).toMatchObject({
+        state: 'broken',
+        reason: expect.stringMatching(/rewritten|truncated/),
+      });
     } finally {
       await store.close();
     }

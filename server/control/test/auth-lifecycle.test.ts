@@ -24,13 +24,16 @@ async function createUser(email: string): Promise<string> {
   return res.body.user.id;
 }
 
-async function auditEvents(query: string): Promise<{ action: string; sourceAddress: string | null; actor: { email: string | null; userId: string | null }; details: Record<string, any> }[]> {
+async function auditEvents(
+  query: string,
+): Promise<{ action: string; sourceAddress: string | null; actor: { email: string | null; userId: string | null }; details: Record<string, any> }[]> {
   const res = await call(t.url, 'GET', `/api/v1/audit?limit=1000&${query}`, { token: admin });
   expect(res.status).toBe(200);
   return res.body.events;
 }
 
-const signIn = (email: string, password: string, ip = '192.0.2.1') => call(t.url, 'POST', '/api/v1/auth/login', { body: { email, password }, headers: from(ip) });
+const signIn = (email: string, password: string, ip = '192.0.2.1') =>
+  call(t.url, 'POST', '/api/v1/auth/login', { body: { email, password }, headers: from(ip) });
 
 beforeAll(async () => {
   t = await startTestPlane({ loginMaxFailures: 5, loginMaxFailuresPerUser: 8, trustProxyHops: 1 });
@@ -40,7 +43,9 @@ beforeAll(async () => {
   adminTotp = enroll.body.secret;
   expect((await call(t.url, 'POST', '/api/v1/me/mfa/totp/confirm', { token: first.accessToken, body: { code: totpCode(adminTotp) } })).status).toBe(200);
   const start = await call(t.url, 'POST', '/api/v1/auth/login', { body: ADMIN });
-  const verified = await call(t.url, 'POST', '/api/v1/auth/mfa/verify', { body: { mfaToken: start.body.mfaToken, method: 'totp', code: totpCode(adminTotp, 1) } });
+  const verified = await call(t.url, 'POST', '/api/v1/auth/mfa/verify', {
+    body: { mfaToken: start.body.mfaToken, method: 'totp', code: totpCode(adminTotp, 1) },
+  });
   expect(verified.status).toBe(200);
   admin = verified.body.accessToken;
 });
@@ -71,7 +76,7 @@ describe('issue 10 item 6: refresh-token reuse revokes the family; logout ends t
     expect((await call(t.url, 'GET', '/api/v1/me', { token: other.accessToken })).status).toBe(200);
   });
 
-  it('after logout the access token is refused on the next request, and so is the sign-in\'s refresh token', async () => {
+  it("after logout the access token is refused on the next request, and so is the sign-in's refresh token", async () => {
     await createUser('logout@example.com');
     const kept = await login(t.url, 'logout@example.com', PASSWORD);
     const ended = await login(t.url, 'logout@example.com', PASSWORD);
@@ -88,11 +93,13 @@ describe('issue 10 item 6: refresh-token reuse revokes the family; logout ends t
 });
 
 describe('disabling a user ends their sign-ins', () => {
-  it('re-enabled, the user\'s old access and refresh tokens stay refused; a new sign-in works', async () => {
+  it("re-enabled, the user's old access and refresh tokens stay refused; a new sign-in works", async () => {
     const id = await createUser('paused@example.com');
     const old = await login(t.url, 'paused@example.com', PASSWORD);
     expect((await call(t.url, 'PATCH', `/api/v1/users/${id}`, { token: admin, body: { disabled: true } })).status).toBe(200);
-    expect((await call(t.url, 'POST', '/api/v1/auth/refresh', { body: { refreshToken: old.refreshToken } })).body.error.code).toBe('GATEHOUSE_ERR_USER_DISABLED');
+    expect((await call(t.url, 'POST', '/api/v1/auth/refresh', { body: { refreshToken: old.refreshToken } })).body.error.code).toBe(
+      'GATEHOUSE_ERR_USER_DISABLED',
+    );
     expect((await call(t.url, 'PATCH', `/api/v1/users/${id}`, { token: admin, body: { disabled: false } })).status).toBe(200);
     expect((await call(t.url, 'GET', '/api/v1/me', { token: old.accessToken })).status).toBe(401);
     expect((await call(t.url, 'POST', '/api/v1/auth/refresh', { body: { refreshToken: old.refreshToken } })).status).toBe(401);
@@ -100,7 +107,7 @@ describe('disabling a user ends their sign-ins', () => {
   });
 });
 
-describe('issue 10 item 12: a disabled user\'s right password is answered like a wrong one', () => {
+describe("issue 10 item 12: a disabled user's right password is answered like a wrong one", () => {
   it('same status, code and message as a wrong password or an unknown email, after the same work', async () => {
     const id = await createUser('gone@example.com');
     await createUser('present@example.com');
@@ -177,7 +184,10 @@ describe('issue 10 item 5: enforced MFA applies at every way in', () => {
   it('invitation, refresh and existing tokens all need the enforced TOTP', async () => {
     await createUser('early@example.com');
     const early = await login(t.url, 'early@example.com', PASSWORD);
-    const invite = await call(t.url, 'POST', '/api/v1/users/invitations', { token: admin, body: { email: 'invited@example.com', projectId: t.projectId, role: 'member' } });
+    const invite = await call(t.url, 'POST', '/api/v1/users/invitations', {
+      token: admin,
+      body: { email: 'invited@example.com', projectId: t.projectId, role: 'member' },
+    });
     expect(invite.status).toBe(201);
 
     expect((await call(t.url, 'PATCH', '/api/v1/settings/mfa', { token: admin, body: { enforce: 'totp' } })).status).toBe(200);
@@ -191,7 +201,9 @@ describe('issue 10 item 5: enforced MFA applies at every way in', () => {
       expect(accepted.body).toEqual({ mfaRequired: true, mfaEnrollmentRequired: true, mfaToken: expect.stringMatching(/^ghm\./), methods: ['totp'] });
       expect(accepted.body.accessToken).toBeUndefined();
       const enroll = await call(t.url, 'POST', '/api/v1/auth/mfa/totp/enroll', { body: { mfaToken: accepted.body.mfaToken } });
-      const confirm = await call(t.url, 'POST', '/api/v1/auth/mfa/totp/confirm', { body: { mfaToken: accepted.body.mfaToken, code: totpCode(enroll.body.secret) } });
+      const confirm = await call(t.url, 'POST', '/api/v1/auth/mfa/totp/confirm', {
+        body: { mfaToken: accepted.body.mfaToken, code: totpCode(enroll.body.secret) },
+      });
       expect(confirm.status).toBe(200);
       expect((await call(t.url, 'GET', '/api/v1/me', { token: confirm.body.accessToken })).body.user.email).toBe('invited@example.com');
       // Tokens from that TOTP sign-in refresh fine.
@@ -206,7 +218,9 @@ describe('issue 10 item 5: enforced MFA applies at every way in', () => {
       expect(refreshed.body.error.message).toContain('requires TOTP');
       expect((await auditEvents('action=auth.refresh_refused&actor=early@example.com'))[0]?.details).toMatchObject({ reason: 'mfa_enforced' });
       // Signing in again leads to enrollment.
-      expect((await call(t.url, 'POST', '/api/v1/auth/login', { body: { email: 'early@example.com', password: PASSWORD } })).body).toMatchObject({ mfaEnrollmentRequired: true });
+      expect((await call(t.url, 'POST', '/api/v1/auth/login', { body: { email: 'early@example.com', password: PASSWORD } })).body).toMatchObject({
+        mfaEnrollmentRequired: true,
+      });
     } finally {
       expect((await call(t.url, 'PATCH', '/api/v1/settings/mfa', { token: admin, body: { enforce: 'none' } })).status).toBe(200);
     }

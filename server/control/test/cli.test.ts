@@ -117,7 +117,9 @@ describe('gatehouse-server CLI', () => {
     await new Promise<void>((r) => busy.listen(0, '127.0.0.1', r));
     const port = (busy.address() as AddressInfo).port;
     try {
-      const child = spawn(process.execPath, [BIN, 'start', '--data-dir', dataDir, '--port', String(port)], { env: { ...process.env, GATEHOUSE_LOG_LEVEL: 'silent' } });
+      const child = spawn(process.execPath, [BIN, 'start', '--data-dir', dataDir, '--port', String(port)], {
+        env: { ...process.env, GATEHOUSE_LOG_LEVEL: 'silent' },
+      });
       let stderr = '';
       child.stderr.on('data', (d) => (stderr += d));
       const code = await new Promise<number | null>((r) => child.once('exit', r));

@@ -40,7 +40,7 @@ describe('issue 10 item 10: a NUL byte in a path, query or body field is 400 INV
       { method: 'GET', path: '/api/v1/audit?actor=a%00b', field: 'actor' },
       { method: 'POST', path: '/api/v1/users', body: { email: 'nul@example.com', name: 'a\u0000b', password: 'long enough pw' }, field: 'name' },
       { method: 'POST', path: '/api/v1/users/invitations', body: { email: 'nul2@example.com', name: 'x\u0000' }, field: 'name' },
-      { method: 'POST', path: `/api/v1/projects/${projectId}/groups`, body: { name: 'ok' , extra: ['\u0000'] }, field: 'extra.0' },
+      { method: 'POST', path: `/api/v1/projects/${projectId}/groups`, body: { name: 'ok', extra: ['\u0000'] }, field: 'extra.0' },
     ];
     for (const c of cases) {
       const res = await call(plain.url, c.method, c.path, { token: admin, body: c.body });
@@ -62,8 +62,14 @@ describe('issue 10 item 13: adding a member by email does not tell a project adm
   it('answers a project admin the same for a known and an unknown email; instance admins still add by email', async () => {
     const projectAdmin = await createMember(plain, admin, 'padmin@example.com', 'admin');
     await call(plain.url, 'POST', '/api/v1/users', { token: admin, body: { email: 'existing@example.com', password: 'long enough pw' } });
-    const known = await call(plain.url, 'POST', `/api/v1/projects/${plain.projectId}/members`, { token: projectAdmin.token, body: { email: 'existing@example.com', role: 'member' } });
-    const unknown = await call(plain.url, 'POST', `/api/v1/projects/${plain.projectId}/members`, { token: projectAdmin.token, body: { email: 'nobody@example.com', role: 'member' } });
+    const known = await call(plain.url, 'POST', `/api/v1/projects/${plain.projectId}/members`, {
+      token: projectAdmin.token,
+      body: { email: 'existing@example.com', role: 'member' },
+    });
+    const unknown = await call(plain.url, 'POST', `/api/v1/projects/${plain.projectId}/members`, {
+      token: projectAdmin.token,
+      body: { email: 'nobody@example.com', role: 'member' },
+    });
     expect(known.status).toBe(403);
     expect(unknown.status).toBe(known.status);
     expect(unknown.body).toEqual(known.body);
@@ -71,7 +77,10 @@ describe('issue 10 item 13: adding a member by email does not tell a project adm
     const members = await call(plain.url, 'GET', `/api/v1/projects/${plain.projectId}/members`, { token: projectAdmin.token });
     expect(members.body.members.map((m: { email: string }) => m.email)).not.toContain('existing@example.com');
     // An instance admin sees every account anyway and may add by email.
-    const byAdmin = await call(plain.url, 'POST', `/api/v1/projects/${plain.projectId}/members`, { token: admin, body: { email: 'existing@example.com', role: 'member' } });
+    const byAdmin = await call(plain.url, 'POST', `/api/v1/projects/${plain.projectId}/members`, {
+      token: admin,
+      body: { email: 'existing@example.com', role: 'member' },
+    });
     expect(byAdmin.status).toBe(200);
   });
 });
@@ -94,7 +103,8 @@ describe('issue 10 item 13: invitations do not tell a project admin whether the 
     return call(plain.url, 'POST', '/api/v1/users/invitations', { token, body: { email, projectId: plain.projectId, role } });
   }
 
-  const passwordHash = async (id: string) => (await sql<{ password_hash: string }>`select password_hash from users where id = ${id}`.execute(plain.plane.store.db)).rows[0].password_hash;
+  const passwordHash = async (id: string) =>
+    (await sql<{ password_hash: string }>`select password_hash from users where id = ${id}`.execute(plain.plane.store.db)).rows[0].password_hash;
   const roleOf = (userId: string) => plain.plane.store.projects.roleOf(plain.projectId, userId);
 
   /** The answer with what must differ (ids, codes, the echoed email, the expiry instant) masked. */
@@ -138,7 +148,9 @@ describe('issue 10 item 13: invitations do not tell a project admin whether the 
     expect(await roleOf(id)).toBe('auditor');
     expect(await passwordHash(id)).toBe(before);
     expect((await login(plain.url, 'joiner@example.com', PW)).accessToken).toBeTruthy();
-    const audit = await sql<{ details: Record<string, unknown> }>`select details from audit_events where action = 'user.invitation_accept' and target_id = ${id}`.execute(plain.plane.store.db);
+    const audit = await sql<{
+      details: Record<string, unknown>;
+    }>`select details from audit_events where action = 'user.invitation_accept' and target_id = ${id}`.execute(plain.plane.store.db);
     expect(audit.rows.map((r) => r.details)).toEqual([expect.objectContaining({ existingAccount: true, role: 'auditor', projectId: plain.projectId })]);
     // The invitation is used up.
     const again = await call(plain.url, 'POST', '/api/v1/auth/accept-invitation', { body: { code, password: PW } });
@@ -170,12 +182,16 @@ describe('issue 10 item 13: invitations do not tell a project admin whether the 
     }
     expect(await roleOf(id)).toBeUndefined();
     expect(await passwordHash(id)).toBe(before);
-    const failed = await sql<{ n: string }>`select count(*) as n from audit_events where action = 'auth.login_failed' and actor_email = 'guessed@example.com'`.execute(plain.plane.store.db);
+    const failed = await sql<{
+      n: string;
+    }>`select count(*) as n from audit_events where action = 'auth.login_failed' and actor_email = 'guessed@example.com'`.execute(plain.plane.store.db);
     expect(Number(failed.rows[0].n)).toBe(5);
     // The same lockout as /auth/login: even the right password waits now, on either route.
     const locked = await call(plain.url, 'POST', '/api/v1/auth/accept-invitation', { body: { code, password: PW } });
     expect(locked.body.error.code).toBe('GATEHOUSE_ERR_LOCKED_OUT');
-    expect((await call(plain.url, 'POST', '/api/v1/auth/login', { body: { email: 'guessed@example.com', password: PW } })).body.error.code).toBe('GATEHOUSE_ERR_LOCKED_OUT');
+    expect((await call(plain.url, 'POST', '/api/v1/auth/login', { body: { email: 'guessed@example.com', password: PW } })).body.error.code).toBe(
+      'GATEHOUSE_ERR_LOCKED_OUT',
+    );
     expect(await roleOf(id)).toBeUndefined();
   });
 
@@ -203,7 +219,9 @@ describe('issue 10 item 13: invitations do not tell a project admin whether the 
     const accepted = await call(plain.url, 'POST', '/api/v1/auth/accept-invitation', { body: { code, password: 'brand new password' } });
     expect(accepted.status).toBe(200);
     expect(await roleOf(accepted.body.user.id)).toBe('member');
-    const audit = await sql<{ details: Record<string, unknown> }>`select details from audit_events where action = 'user.invitation_accept' and target_id = ${accepted.body.user.id}`.execute(plain.plane.store.db);
+    const audit = await sql<{
+      details: Record<string, unknown>;
+    }>`select details from audit_events where action = 'user.invitation_accept' and target_id = ${accepted.body.user.id}`.execute(plain.plane.store.db);
     expect(audit.rows[0].details).toMatchObject({ existingAccount: false });
   });
 
@@ -217,13 +235,21 @@ describe('issue 10 item 13: invitations do not tell a project admin whether the 
 describe('issue 10 item 14: invitation links are built from the configured public URL, not the Host header', () => {
   it('uses --public-url whatever Host the request names', async () => {
     const token = (await login(configured.url, ADMIN.email, ADMIN.password)).accessToken;
-    const res = await call(configured.url, 'POST', '/api/v1/users/invitations', { token, body: { email: 'hire@example.com' }, headers: { host: 'evil.example:1' } });
+    const res = await call(configured.url, 'POST', '/api/v1/users/invitations', {
+      token,
+      body: { email: 'hire@example.com' },
+      headers: { host: 'evil.example:1' },
+    });
     expect(res.status).toBe(201);
     expect(res.body.url).toBe(`${PUBLIC_URL}/accept-invitation#code=${encodeURIComponent(res.body.code)}`);
   });
 
   it('defaults to the listening address', async () => {
-    const res = await call(plain.url, 'POST', '/api/v1/users/invitations', { token: admin, body: { email: 'hire2@example.com' }, headers: { host: 'evil.example:1' } });
+    const res = await call(plain.url, 'POST', '/api/v1/users/invitations', {
+      token: admin,
+      body: { email: 'hire2@example.com' },
+      headers: { host: 'evil.example:1' },
+    });
     expect(res.status).toBe(201);
     expect(res.body.url.startsWith(`${plain.url}/accept-invitation#code=`)).toBe(true);
     expect(plain.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
@@ -284,7 +310,10 @@ describe('issue 16: a failure on the WebSocket upgrade path is answered, never f
     try {
       for (const path of ['/api/v1/sessions/abc/tunnel', '/api/v1/gateways/link']) {
         const outcome = await rawExchange(Number(new URL(plain.url).port), rawRequest('GET', path, upgrade));
-        expect(outcome.kind === 'answered' && { status: outcome.status, body: JSON.parse(outcome.body) }).toEqual({ status: 500, body: { error: { code: 'GATEHOUSE_ERR_INTERNAL', message: 'internal error' } } });
+        expect(outcome.kind === 'answered' && { status: outcome.status, body: JSON.parse(outcome.body) }).toEqual({
+          status: 500,
+          body: { error: { code: 'GATEHOUSE_ERR_INTERNAL', message: 'internal error' } },
+        });
       }
     } finally {
       tunnel.mockRestore();

@@ -63,7 +63,13 @@ describe('issue 10 item 1: gateway link replay is refused and links are audited'
     await waitFor(() => !t.plane.relay.isGatewayConnected(gw.id));
     await expect(openLinkWithHeaders(t.url, captured)).rejects.toThrow(/401/);
     // The old form (a timestamp signed within ±60 s) is not accepted either.
-    await expect(openLinkWithHeaders(t.url, { 'x-gatehouse-gateway-id': gw.id, 'x-gatehouse-timestamp': String(Date.now()), 'x-gatehouse-signature': captured['x-gatehouse-signature'] })).rejects.toThrow(/401/);
+    await expect(
+      openLinkWithHeaders(t.url, {
+        'x-gatehouse-gateway-id': gw.id,
+        'x-gatehouse-timestamp': String(Date.now()),
+        'x-gatehouse-signature': captured['x-gatehouse-signature'],
+      }),
+    ).rejects.toThrow(/401/);
     // A challenge signed by another key does not open the link and is not spent by the attempt.
     const nonce = await linkChallenge(t.url, gw.id);
     await expect(openLinkWithHeaders(t.url, signedLinkHeaders(gw.id, generateKeyPair().privateKeyPem, nonce))).rejects.toThrow(/401/);
@@ -103,10 +109,19 @@ describe('issue 10 item 1: a link opened with a forged identity never sees a pla
       if (frame.type === FrameType.OPEN) opens.push(Buffer.from(frame.payload));
     });
 
-    const resource = await call(t.url, 'POST', `/api/v1/projects/${t.projectId}/resources`, { token: adminToken, body: { name: 'sealed-db', gatewayId: gw.id, host: '127.0.0.1', database: 'app' } });
-    const account = await call(t.url, 'POST', `/api/v1/resources/${resource.body.resource.id}/accounts`, { token: adminToken, body: { name: 'app', username: 'app', password: DB_PASSWORD } });
+    const resource = await call(t.url, 'POST', `/api/v1/projects/${t.projectId}/resources`, {
+      token: adminToken,
+      body: { name: 'sealed-db', gatewayId: gw.id, host: '127.0.0.1', database: 'app' },
+    });
+    const account = await call(t.url, 'POST', `/api/v1/resources/${resource.body.resource.id}/accounts`, {
+      token: adminToken,
+      body: { name: 'app', username: 'app', password: DB_PASSWORD },
+    });
     const member = await createMember(t, adminToken, 'sealed-user@example.com', 'member');
-    await call(t.url, 'POST', `/api/v1/projects/${t.projectId}/policies`, { token: adminToken, body: { name: 'sealed', users: [member.id], accounts: [account.body.account.id], maxDurationSeconds: 3600 } });
+    await call(t.url, 'POST', `/api/v1/projects/${t.projectId}/policies`, {
+      token: adminToken,
+      body: { name: 'sealed', users: [member.id], accounts: [account.body.account.id], maxDurationSeconds: 3600 },
+    });
     const session = await call(t.url, 'POST', '/api/v1/sessions', {
       token: member.token,
       body: { projectId: t.projectId, resource: 'sealed-db', account: 'app', duration: '10m', publicKeyPem: generateKeyPair().publicKeyPem },
@@ -114,7 +129,12 @@ describe('issue 10 item 1: a link opened with a forged identity never sees a pla
     expect(session.status).toBe(201);
     const sessionId: string = session.body.session.id;
 
-    const tunnel = track(new WebSocket(`${t.url.replace(/^http/, 'ws')}/api/v1/sessions/${sessionId}/tunnel`, { headers: { authorization: `Bearer ${member.token}` }, perMessageDeflate: false }));
+    const tunnel = track(
+      new WebSocket(`${t.url.replace(/^http/, 'ws')}/api/v1/sessions/${sessionId}/tunnel`, {
+        headers: { authorization: `Bearer ${member.token}` },
+        perMessageDeflate: false,
+      }),
+    );
     await new Promise((resolve, reject) => {
       tunnel.once('open', resolve);
       tunnel.once('error', reject);
@@ -134,7 +154,9 @@ describe('issue 10 item 1: a link opened with a forged identity never sees a pla
     expect(() => openSealed(sealed, generateKeyPair().privateKeyPem, context)).toThrow(expect.objectContaining({ code: ErrorCodes.DECRYPT_FAILED }));
     // …and it is the real one for the holder of that key, for this session only.
     expect(openSealed(sealed, gw.privateKeyPem, context)).toBe(DB_PASSWORD);
-    expect(() => openSealed(sealed, gw.privateKeyPem, targetPasswordContext(gw.id, 'another-session'))).toThrow(expect.objectContaining({ code: ErrorCodes.DECRYPT_FAILED }));
+    expect(() => openSealed(sealed, gw.privateKeyPem, targetPasswordContext(gw.id, 'another-session'))).toThrow(
+      expect.objectContaining({ code: ErrorCodes.DECRYPT_FAILED }),
+    );
     await mux.close();
   });
 });

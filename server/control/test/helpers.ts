@@ -77,7 +77,12 @@ export async function login(url: string, email: string, password: string): Promi
 }
 
 /** Creates a user (as admin) with a role in a project; returns their access token. */
-export async function createMember(t: TestPlane, adminToken: string, email: string, role: 'admin' | 'member' | 'auditor'): Promise<{ id: string; token: string }> {
+export async function createMember(
+  t: TestPlane,
+  adminToken: string,
+  email: string,
+  role: 'admin' | 'member' | 'auditor',
+): Promise<{ id: string; token: string }> {
   const password = 'member password 1';
   const created = await call(t.url, 'POST', '/api/v1/users', { token: adminToken, body: { email, password } });
   if (created.status !== 201) throw new Error(`create user failed: ${created.text}`);

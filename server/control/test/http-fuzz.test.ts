@@ -68,10 +68,20 @@ beforeAll(async () => {
   await post(`/api/v1/projects/${projectId}/members`, { userId: member.user.id, role: 'member' });
   const gateway = await post('/api/v1/gateways', { name: 'fuzz-gw', projectId });
   await call(url, 'POST', '/api/v1/gateways/enroll', { body: { token: gateway.enrollmentToken, publicKeyPem: generateKeyPair().publicKeyPem } });
-  const resource = await post(`/api/v1/projects/${projectId}/resources`, { name: 'fuzz-db', gatewayId: gateway.gateway.id, host: '127.0.0.1', database: 'shop' });
+  const resource = await post(`/api/v1/projects/${projectId}/resources`, {
+    name: 'fuzz-db',
+    gatewayId: gateway.gateway.id,
+    host: '127.0.0.1',
+    database: 'shop',
+  });
   const account = await post(`/api/v1/resources/${resource.resource.id}/accounts`, { name: 'ro', username: 'ro', password: 'ro password' });
   const group = await post(`/api/v1/projects/${projectId}/groups`, { name: 'fuzzers' });
-  const policy = await post(`/api/v1/projects/${projectId}/policies`, { name: 'fuzz', users: [member.user.id], accounts: [account.account.id], maxDurationSeconds: 3600 });
+  const policy = await post(`/api/v1/projects/${projectId}/policies`, {
+    name: 'fuzz',
+    users: [member.user.id],
+    accounts: [account.account.id],
+    maxDurationSeconds: 3600,
+  });
   const memberToken = (await login(url, 'fuzz-member@example.com', 'member password 1')).accessToken;
   world = {
     server,
@@ -87,10 +97,78 @@ afterAll(async () => {
 
 // ---- input generators --------------------------------------------------------------
 
-const STRINGS = ['', 'a', 'fuzz-db', 'ro', '0', '-1', '1e309', 'null', 'true', '☃', 'é', '👩‍💻', '\u0000', 'a\u0000b', '\ud800', '\udfff', '../../etc/passwd', "' or 1=1 --", '%', '%00', '__proto__', 'constructor', '<script>', '\r\nX-Injected: 1', ' ', '2026-12-02T18:00:00Z', 'not-a-date', 'admin@example.com', 'x'.repeat(300)];
+const STRINGS = [
+  '',
+  'a',
+  'fuzz-db',
+  'ro',
+  '0',
+  '-1',
+  '1e309',
+  'null',
+  'true',
+  '☃',
+  'é',
+  '👩‍💻',
+  '\u0000',
+  'a\u0000b',
+  '\ud800',
+  '\udfff',
+  '../../etc/passwd',
+  "' or 1=1 --",
+  '%',
+  '%00',
+  '__proto__',
+  'constructor',
+  '<script>',
+  '\r\nX-Injected: 1',
+  ' ',
+  '2026-12-02T18:00:00Z',
+  'not-a-date',
+  'admin@example.com',
+  'x'.repeat(300),
+];
 const RAW_SEGMENTS = ['%', '%z', '%zz', '%ff', '%c3', '%c3%28', '%e2%82', '%00', '%2F', '%25', '..', '.', '', '%u0041', '%%'];
 const QUERY_KEYS = ['projectId', 'status', 'limit', 'after', 'from', 'to', 'actor', 'action', 'mine', 'maxSeconds', 'x', '__proto__', 'limit[]'];
-const BODY_KEYS = ['name', 'email', 'password', 'role', 'userId', 'projectId', 'token', 'refreshToken', 'publicKeyPem', 'duration', 'resource', 'account', 'host', 'port', 'database', 'ssl', 'gatewayId', 'code', 'mfaToken', 'method', 'enforce', 'disabled', 'isAdmin', 'users', 'groups', 'accounts', 'maxDurationSeconds', 'requireApproval', 'reason', 'comment', 'username', 'description', 'requireMfa', 'accessRequestId', 'mfa', '__proto__', 'constructor'];
+const BODY_KEYS = [
+  'name',
+  'email',
+  'password',
+  'role',
+  'userId',
+  'projectId',
+  'token',
+  'refreshToken',
+  'publicKeyPem',
+  'duration',
+  'resource',
+  'account',
+  'host',
+  'port',
+  'database',
+  'ssl',
+  'gatewayId',
+  'code',
+  'mfaToken',
+  'method',
+  'enforce',
+  'disabled',
+  'isAdmin',
+  'users',
+  'groups',
+  'accounts',
+  'maxDurationSeconds',
+  'requireApproval',
+  'reason',
+  'comment',
+  'username',
+  'description',
+  'requireMfa',
+  'accessRequestId',
+  'mfa',
+  '__proto__',
+  'constructor',
+];
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'];
 const ODD_METHODS = ['TRACE', 'CONNECT', 'FOO', 'get', 'M-SEARCH', 'PROPFIND'];
 
@@ -163,7 +241,10 @@ function fuzzCase(r: Rng, world: World, index: number): FuzzCase {
   let target = Buffer.concat([Buffer.from(r.chance(0.05) ? '//' : '/'), ...segments.flatMap((s, i) => (i === 0 ? [s] : [Buffer.from('/'), s]))]);
   if (r.chance(0.5)) {
     const keys = [...shapeKeys(route?.query), ...QUERY_KEYS];
-    const pairs = Array.from({ length: 1 + r.int(4) }, () => `${encodePart(r.pick(keys))}=${r.chance(0.8) ? encodePart(fuzzString(r, world)) : r.pick(RAW_SEGMENTS)}`);
+    const pairs = Array.from(
+      { length: 1 + r.int(4) },
+      () => `${encodePart(r.pick(keys))}=${r.chance(0.8) ? encodePart(fuzzString(r, world)) : r.pick(RAW_SEGMENTS)}`,
+    );
     target = Buffer.concat([target, Buffer.from(`?${pairs.join('&')}`, 'latin1')]);
   }
   if (r.chance(0.01)) target = Buffer.from(r.pick(['*', 'http://evil.example/healthz', 'healthz', '/%', '//%25']), 'latin1');
@@ -173,7 +254,16 @@ function fuzzCase(r: Rng, world: World, index: number): FuzzCase {
   const auth = r.next();
   if (auth < 0.4) headers.Authorization = `Bearer ${world.adminToken}`;
   else if (auth < 0.65) headers.Authorization = `Bearer ${world.memberToken}`;
-  else if (auth < 0.8) headers.Authorization = r.pick([`Bearer ${world.adminToken.slice(0, -1)}A`, 'Bearer ', 'Bearer a.b', 'Basic YTpi', `Bearer ${'x'.repeat(5000)}`, `bearer ${world.adminToken}`, 'Bearer ghm.x.y']);
+  else if (auth < 0.8)
+    headers.Authorization = r.pick([
+      `Bearer ${world.adminToken.slice(0, -1)}A`,
+      'Bearer ',
+      'Bearer a.b',
+      'Basic YTpi',
+      `Bearer ${'x'.repeat(5000)}`,
+      `bearer ${world.adminToken}`,
+      'Bearer ghm.x.y',
+    ]);
   if (r.chance(0.1)) headers['X-Forwarded-For'] = r.pick(['1.2.3.4', 'garbage, , ::1', '', '300.1.1.1']);
   if (r.chance(0.05)) headers.Accept = r.pick(['*/*', 'text/html', '\u00ff']);
 
@@ -188,17 +278,26 @@ function fuzzCase(r: Rng, world: World, index: number): FuzzCase {
     else if (kind < 0.85) body = Buffer.from(r.pick(['{', '{"a":', 'nul', '[1,]', '"\\ud800"', '{"name":"\\u0000"}', '']), 'utf8');
     else if (kind < 0.92) body = Buffer.concat([Buffer.from('{"name":"'), Buffer.from([0xff, 0xfe, 0xc3]), Buffer.from('"}')]);
     else body = Buffer.from(`${'['.repeat(3000 + r.int(50_000))}${']'.repeat(r.chance(0.5) ? 0 : 3000)}`);
-    headers['Content-Type'] = r.chance(0.85) ? r.pick(['application/json', 'application/json; charset=utf-8', 'APPLICATION/JSON']) : r.pick(['text/plain', 'application/x-www-form-urlencoded', '']);
+    headers['Content-Type'] = r.chance(0.85)
+      ? r.pick(['application/json', 'application/json; charset=utf-8', 'APPLICATION/JSON'])
+      : r.pick(['text/plain', 'application/x-www-form-urlencoded', '']);
   }
   if (r.chance(0.05)) {
     headers.Upgrade = 'websocket';
     headers.Connection = 'Upgrade';
     headers['Sec-WebSocket-Version'] = r.pick(['13', '8', 'x']);
     headers['Sec-WebSocket-Key'] = r.pick(['dGhlIHNhbXBsZSBub25jZQ==', 'short', '']);
-    if (r.chance(0.5)) target = Buffer.from(r.pick(['/api/v1/gateways/link', `/api/v1/sessions/${r.pick(world.ids)}/tunnel`, '/api/v1/sessions/%00/tunnel', '//%25', '/%']), 'latin1');
+    if (r.chance(0.5))
+      target = Buffer.from(
+        r.pick(['/api/v1/gateways/link', `/api/v1/sessions/${r.pick(world.ids)}/tunnel`, '/api/v1/sessions/%00/tunnel', '//%25', '/%']),
+        'latin1',
+      );
   }
   const bytes = rawRequest(method, target, headers, body);
-  const shown = bytes.subarray(0, 300).toString('latin1').replace(/[^\x20-\x7e]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  const shown = bytes
+    .subarray(0, 300)
+    .toString('latin1')
+    .replace(/[^\x20-\x7e]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
   return { description: `#${index} ${shown}${bytes.length > 300 ? `… (${bytes.length} bytes)` : ''}`, bytes };
 }
 
@@ -212,34 +311,38 @@ function verdict(outcome: RawOutcome): string | undefined {
 }
 
 describe('issue 16: HTTP fuzz of the control plane (every route, with and without a valid token)', () => {
-  it(`answers every random request below 500, drops none, and stays up (seed ${SEED})`, async () => {
-    const r = prng(SEED);
-    const cases = Array.from({ length: REQUESTS }, (_, i) => fuzzCase(r, world, i));
-    const failures: string[] = [];
-    const statuses = new Map<number, number>();
-    const deadline = Date.now() + BUDGET_MS;
-    let next = 0;
-    let sent = 0;
-    const worker = async () => {
-      while (next < cases.length && Date.now() < deadline && world.server.alive()) {
-        const c = cases[next++];
-        const outcome = await rawExchange(world.server.port, c.bytes, 20_000, 1000);
-        sent++;
-        if (outcome.kind === 'answered') statuses.set(outcome.status, (statuses.get(outcome.status) ?? 0) + 1);
-        const problem = verdict(outcome);
-        if (problem) failures.push(`${problem}\n    request ${c.description}`);
-      }
-    };
-    await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  it(
+    `answers every random request below 500, drops none, and stays up (seed ${SEED})`,
+    async () => {
+      const r = prng(SEED);
+      const cases = Array.from({ length: REQUESTS }, (_, i) => fuzzCase(r, world, i));
+      const failures: string[] = [];
+      const statuses = new Map<number, number>();
+      const deadline = Date.now() + BUDGET_MS;
+      let next = 0;
+      let sent = 0;
+      const worker = async () => {
+        while (next < cases.length && Date.now() < deadline && world.server.alive()) {
+          const c = cases[next++];
+          const outcome = await rawExchange(world.server.port, c.bytes, 20_000, 1000);
+          sent++;
+          if (outcome.kind === 'answered') statuses.set(outcome.status, (statuses.get(outcome.status) ?? 0) + 1);
+          const problem = verdict(outcome);
+          if (problem) failures.push(`${problem}\n    request ${c.description}`);
+        }
+      };
+      await Promise.all(Array.from({ length: CONCURRENCY }, worker));
 
-    const summary = `seed ${SEED}: ${sent} requests, statuses ${JSON.stringify(Object.fromEntries([...statuses].sort((a, b) => a[0] - b[0])))}`;
-    expect(world.server.alive(), `${summary}\nserver exited:\n${world.server.output().slice(-3000)}`).toBe(true);
-    expect(failures.slice(0, 10), summary).toEqual([]);
-    expect(sent, summary).toBeGreaterThanOrEqual(MIN_REQUESTS);
-    // Every route was reached and many inputs were refused as a caller's error, not served by accident.
-    expect((statuses.get(400) ?? 0) + (statuses.get(401) ?? 0) + (statuses.get(404) ?? 0), summary).toBeGreaterThan(sent / 3);
-    const health = await call(world.server.url, 'GET', '/healthz');
-    expect(health.status).toBe(200);
-    expect(world.server.output()).not.toMatch(/"msg":"(request failed|request handling failed|WebSocket upgrade failed)"/);
-  }, BUDGET_MS + 80_000);
+      const summary = `seed ${SEED}: ${sent} requests, statuses ${JSON.stringify(Object.fromEntries([...statuses].sort((a, b) => a[0] - b[0])))}`;
+      expect(world.server.alive(), `${summary}\nserver exited:\n${world.server.output().slice(-3000)}`).toBe(true);
+      expect(failures.slice(0, 10), summary).toEqual([]);
+      expect(sent, summary).toBeGreaterThanOrEqual(MIN_REQUESTS);
+      // Every route was reached and many inputs were refused as a caller's error, not served by accident.
+      expect((statuses.get(400) ?? 0) + (statuses.get(401) ?? 0) + (statuses.get(404) ?? 0), summary).toBeGreaterThan(sent / 3);
+      const health = await call(world.server.url, 'GET', '/healthz');
+      expect(health.status).toBe(200);
+      expect(world.server.output()).not.toMatch(/"msg":"(request failed|request handling failed|WebSocket upgrade failed)"/);
+    },
+    BUDGET_MS + 80_000,
+  );
 });

@@ -15,19 +15,57 @@ let orders: { resourceId: string; accountId: string };
 let billing: { resourceId: string; accountId: string };
 const base = new Date(Date.now() - 3_600_000);
 
-interface SessionDto { id: string; kind: string; userEmail: string; createdAt: string; status: string; resource: { name: string }; account: { name: string } }
-interface SessionPage { sessions: SessionDto[]; nextCursor: string | null }
+interface SessionDto {
+  id: string;
+  kind: string;
+  userEmail: string;
+  createdAt: string;
+  status: string;
+  resource: { name: string };
+  account: { name: string };
+}
+interface SessionPage {
+  sessions: SessionDto[];
+  nextCursor: string | null;
+}
 
 async function addResource(gatewayId: string, name: string): Promise<{ resourceId: string; accountId: string }> {
-  const resource = await call(t.url, 'POST', `/api/v1/projects/${t.projectId}/resources`, { token: admin, body: { name, gatewayId, host: '127.0.0.1', database: name } });
-  const account = await call(t.url, 'POST', `/api/v1/resources/${resource.body.resource.id}/accounts`, { token: admin, body: { name: `${name}-ro`, username: 'ro', password: 'pw-pw-pw-pw' } });
+  const resource = await call(t.url, 'POST', `/api/v1/projects/${t.projectId}/resources`, {
+    token: admin,
+    body: { name, gatewayId, host: '127.0.0.1', database: name },
+  });
+  const account = await call(t.url, 'POST', `/api/v1/resources/${resource.body.resource.id}/accounts`, {
+    token: admin,
+    body: { name: `${name}-ro`, username: 'ro', password: 'pw-pw-pw-pw' },
+  });
   return { resourceId: resource.body.resource.id, accountId: account.body.account.id };
 }
 
 /** Stores a session row as SessionService.create would, at `createdAt`. */
-async function insertSession(user: { id: string; email: string }, target: { resourceId: string; accountId: string }, name: string, createdAt: Date, expiresInMs = 3_600_000 * 5, kind: 'proxy' | 'web' = 'proxy') {
+async function insertSession(
+  user: { id: string; email: string },
+  target: { resourceId: string; accountId: string },
+  name: string,
+  createdAt: Date,
+  expiresInMs = 3_600_000 * 5,
+  kind: 'proxy' | 'web' = 'proxy',
+) {
   return t.plane.store.sessions.create(
-    { id: randomUUID(), projectId: t.projectId, userId: user.id, userEmail: user.email, resourceId: target.resourceId, resourceName: name, database: name, accountId: target.accountId, accountName: `${name}-ro`, username: 'ro', gatewayId: gatewayIdOf, expiresAt: new Date(createdAt.getTime() + expiresInMs), kind },
+    {
+      id: randomUUID(),
+      projectId: t.projectId,
+      userId: user.id,
+      userEmail: user.email,
+      resourceId: target.resourceId,
+      resourceName: name,
+      database: name,
+      accountId: target.accountId,
+      accountName: `${name}-ro`,
+      username: 'ro',
+      gatewayId: gatewayIdOf,
+      expiresAt: new Date(createdAt.getTime() + expiresInMs),
+      kind,
+    },
     createdAt,
   );
 }
@@ -146,7 +184,10 @@ describe('issue 11: GET /users and GET /projects/:id/members page from the serve
     for (let i = 0; i < 23; i += 1) {
       const email = `user${String(i).padStart(2, '0')}@paging.example`;
       const created = await t.plane.store.users.create({ email, name: i % 2 ? 'Odd One' : 'Even One', passwordHash, isAdmin: false });
-      await call(t.url, 'POST', `/api/v1/projects/${t.projectId}/members`, { token: admin, body: { userId: created.id, role: i % 5 === 0 ? 'auditor' : 'member' } });
+      await call(t.url, 'POST', `/api/v1/projects/${t.projectId}/members`, {
+        token: admin,
+        body: { userId: created.id, role: i % 5 === 0 ? 'auditor' : 'member' },
+      });
       if (i % 4 === 0) await call(t.url, 'PATCH', `/api/v1/users/${created.id}`, { token: admin, body: { disabled: true } });
     }
   }, 120_000);
@@ -186,7 +227,14 @@ describe('issue 11: GET /users and GET /projects/:id/members page from the serve
     expect(all).toHaveLength(26);
     expect(all[0]).toMatchObject({ email: ADMIN.email, role: 'admin', disabled: false, mfa: { totp: false } });
     const auditors = await walk<{ email: string; role: string }>(`/api/v1/projects/${t.projectId}/members?role=auditor`, 'members', 2);
-    expect(auditors.map((m) => m.email)).toEqual(['audrey@example.com', 'user00@paging.example', 'user05@paging.example', 'user10@paging.example', 'user15@paging.example', 'user20@paging.example']);
+    expect(auditors.map((m) => m.email)).toEqual([
+      'audrey@example.com',
+      'user00@paging.example',
+      'user05@paging.example',
+      'user10@paging.example',
+      'user15@paging.example',
+      'user20@paging.example',
+    ]);
     expect(await walk(`/api/v1/projects/${t.projectId}/members?q=user1&disabled=false`, 'members', 3)).toHaveLength(8);
     const bad = await call(t.url, 'GET', `/api/v1/projects/${t.projectId}/members?disabled=yes`, { token: admin });
     expect(bad.status).toBe(400);

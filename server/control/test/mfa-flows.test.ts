@@ -44,7 +44,10 @@ function startSmtp(): Promise<number> {
 /** The code in the newest mail to `to` (waits for it). */
 async function mailedCode(to: string, after: number): Promise<string> {
   await waitFor(() => mails.slice(after).some((m) => m.to === to));
-  const mail = mails.slice(after).reverse().find((m) => m.to === to)!;
+  const mail = mails
+    .slice(after)
+    .reverse()
+    .find((m) => m.to === to)!;
   const match = /code is (\d{6})/.exec(mail.body);
   if (!match) throw new Error(`no code in mail: ${mail.body}`);
   return match[1];
@@ -63,7 +66,9 @@ async function enrollTotp(token: string): Promise<{ secret: string; recoveryCode
   return { secret: enroll.body.secret, recoveryCodes: confirm.body.recoveryCodes };
 }
 
-async function auditEvents(query: string): Promise<{ action: string; sourceAddress: string | null; actor: { email: string | null }; details: Record<string, unknown> }[]> {
+async function auditEvents(
+  query: string,
+): Promise<{ action: string; sourceAddress: string | null; actor: { email: string | null }; details: Record<string, unknown> }[]> {
   const res = await call(t.url, 'GET', `/api/v1/audit?limit=1000&${query}`, { token: admin });
   expect(res.status).toBe(200);
   return res.body.events;
@@ -139,18 +144,24 @@ describe('TOTP', () => {
     expect(replay.status).toBe(401);
     expect(replay.body.error.code).toBe('GATEHOUSE_ERR_MFA_INVALID');
     expect(replay.body.error.message).toMatch(/already used/);
-    const forged = await call(t.url, 'POST', '/api/v1/auth/mfa/verify', { body: { mfaToken: `${again.body.mfaToken.slice(0, -2)}xx`, method: 'totp', code: totpCode(secret) } });
+    const forged = await call(t.url, 'POST', '/api/v1/auth/mfa/verify', {
+      body: { mfaToken: `${again.body.mfaToken.slice(0, -2)}xx`, method: 'totp', code: totpCode(secret) },
+    });
     expect(forged.status).toBe(401);
     expect(forged.body.error.code).toBe('GATEHOUSE_ERR_UNAUTHENTICATED');
   });
 
   it('accepts a recovery code once', async () => {
     const start = await call(t.url, 'POST', '/api/v1/auth/login', { body: { email: 'alice@example.com', password: PASSWORD } });
-    const used = await call(t.url, 'POST', '/api/v1/auth/mfa/verify', { body: { mfaToken: start.body.mfaToken, method: 'recovery', code: recoveryCodes[0].toUpperCase() } });
+    const used = await call(t.url, 'POST', '/api/v1/auth/mfa/verify', {
+      body: { mfaToken: start.body.mfaToken, method: 'recovery', code: recoveryCodes[0].toUpperCase() },
+    });
     expect(used.status).toBe(200);
     expect(typeof used.body.accessToken).toBe('string');
     const fresh = await call(t.url, 'POST', '/api/v1/auth/login', { body: { email: 'alice@example.com', password: PASSWORD } });
-    const reused = await call(t.url, 'POST', '/api/v1/auth/mfa/verify', { body: { mfaToken: fresh.body.mfaToken, method: 'recovery', code: recoveryCodes[0] } });
+    const reused = await call(t.url, 'POST', '/api/v1/auth/mfa/verify', {
+      body: { mfaToken: fresh.body.mfaToken, method: 'recovery', code: recoveryCodes[0] },
+    });
     expect(reused.status).toBe(401);
     expect(reused.body.error.code).toBe('GATEHOUSE_ERR_MFA_INVALID');
     expect((await call(t.url, 'GET', '/api/v1/me/mfa', { token: used.body.accessToken })).body.recoveryCodesLeft).toBe(9);
@@ -175,7 +186,9 @@ describe('TOTP', () => {
     expect(sent.body).toEqual({ sentTo: 'a***@example.com', expiresAt: expect.any(String) });
     const code = await mailedCode('alice@example.com', before);
     expect(mails.at(-1)!.body).toContain('From: Gatehouse <gatehouse@example.com>');
-    const wrong = await call(t.url, 'POST', '/api/v1/auth/mfa/verify', { body: { mfaToken: start.body.mfaToken, method: 'email', code: code === '000000' ? '111111' : '000000' } });
+    const wrong = await call(t.url, 'POST', '/api/v1/auth/mfa/verify', {
+      body: { mfaToken: start.body.mfaToken, method: 'email', code: code === '000000' ? '111111' : '000000' },
+    });
     expect(wrong.status).toBe(401);
     const ok = await call(t.url, 'POST', '/api/v1/auth/mfa/verify', { body: { mfaToken: start.body.mfaToken, method: 'email', code } });
     expect(ok.status).toBe(200);
@@ -200,7 +213,9 @@ describe('TOTP', () => {
     expect(events.at(-1)?.details).toMatchObject({ scope: 'mfa' });
     expect((await auditEvents(`actor=${alice.id}&action=mfa.locked_out`)).length).toBe(1);
     const verifications = (await auditEvents(`actor=${alice.id}&action=mfa.*`)).map((e) => e.action);
-    expect(verifications).toEqual(expect.arrayContaining(['mfa.totp_enroll_started', 'mfa.totp_enrolled', 'mfa.verify', 'mfa.recovery_used', 'mfa.email_sent', 'mfa.verify_failed']));
+    expect(verifications).toEqual(
+      expect.arrayContaining(['mfa.totp_enroll_started', 'mfa.totp_enrolled', 'mfa.verify', 'mfa.recovery_used', 'mfa.email_sent', 'mfa.verify_failed']),
+    );
   });
 
   it('an admin resets a member who lost their phone: the next sign-in needs no code, it is audited, and nobody resets their own', async () => {
@@ -225,7 +240,10 @@ describe('sign-in lockout', () => {
   it('locks an email+address after the configured failures (429 with retryAfterSeconds), audits each, and a success elsewhere resets', async () => {
     await createMember(t, admin, 'carol@example.com', 'member');
     for (let i = 0; i < 3; i++) {
-      const wrong = await call(t.url, 'POST', '/api/v1/auth/login', { body: { email: 'carol@example.com', password: 'not it at all' }, headers: from('198.51.100.7') });
+      const wrong = await call(t.url, 'POST', '/api/v1/auth/login', {
+        body: { email: 'carol@example.com', password: 'not it at all' },
+        headers: from('198.51.100.7'),
+      });
       expect(wrong.status).toBe(401);
       expect(wrong.body.error.code).toBe('GATEHOUSE_ERR_INVALID_CREDENTIALS');
     }
@@ -234,7 +252,10 @@ describe('sign-in lockout', () => {
     expect(locked.body.error.code).toBe('GATEHOUSE_ERR_LOCKED_OUT');
     expect(locked.body.retryAfterSeconds).toBeGreaterThan(14 * 60);
     // Another address is not locked out (per email + source address).
-    const elsewhere = await call(t.url, 'POST', '/api/v1/auth/login', { body: { email: 'carol@example.com', password: PASSWORD }, headers: from('198.51.100.8') });
+    const elsewhere = await call(t.url, 'POST', '/api/v1/auth/login', {
+      body: { email: 'carol@example.com', password: PASSWORD },
+      headers: from('198.51.100.8'),
+    });
     expect(elsewhere.status).toBe(200);
 
     const failures = await auditEvents('actor=carol@example.com&action=auth.login_failed');
@@ -262,9 +283,15 @@ describe('Require MFA for Access', () => {
   beforeAll(async () => {
     gateway = await connectGateway(t, admin, 'gw-mfa');
     bob = await createMember(t, admin, 'bob@example.com', 'admin');
-    const resource = await call(t.url, 'POST', `/api/v1/projects/${t.projectId}/resources`, { token: admin, body: { name: 'vault', gatewayId: gateway.id, host: '127.0.0.1', database: 'vault' } });
+    const resource = await call(t.url, 'POST', `/api/v1/projects/${t.projectId}/resources`, {
+      token: admin,
+      body: { name: 'vault', gatewayId: gateway.id, host: '127.0.0.1', database: 'vault' },
+    });
     expect(resource.status).toBe(201);
-    const account = await call(t.url, 'POST', `/api/v1/resources/${resource.body.resource.id}/accounts`, { token: admin, body: { name: 'guarded', username: 'g', password: 'db-secret', requireMfa: true } });
+    const account = await call(t.url, 'POST', `/api/v1/resources/${resource.body.resource.id}/accounts`, {
+      token: admin,
+      body: { name: 'guarded', username: 'g', password: 'db-secret', requireMfa: true },
+    });
     expect(account.status).toBe(201);
   });
   afterAll(() => gateway?.close());
@@ -294,7 +321,10 @@ describe('Require MFA for Access', () => {
     const before = mails.length;
     expect((await call(t.url, 'POST', '/api/v1/me/mfa/email/send', { token: bob.token })).status).toBe(200);
     const code = await mailedCode('bob@example.com', before);
-    const wrong = await call(t.url, 'POST', '/api/v1/sessions', { token: bob.token, body: session({ mfa: { method: 'email', code: code === '123456' ? '654321' : '123456' } }) });
+    const wrong = await call(t.url, 'POST', '/api/v1/sessions', {
+      token: bob.token,
+      body: session({ mfa: { method: 'email', code: code === '123456' ? '654321' : '123456' } }),
+    });
     expect(wrong.status).toBe(401);
     expect(wrong.body.error.code).toBe('GATEHOUSE_ERR_MFA_INVALID');
     const created = await call(t.url, 'POST', '/api/v1/sessions', { token: bob.token, body: session({ mfa: { method: 'email', code } }) });
@@ -334,7 +364,9 @@ describe('organization enforcement', () => {
     expect((await call(t.url, 'GET', '/api/v1/me', { token: admin })).status).toBe(401);
     const adminStart = await call(t.url, 'POST', '/api/v1/auth/login', { body: ADMIN });
     const adminEnroll = await call(t.url, 'POST', '/api/v1/auth/mfa/totp/enroll', { body: { mfaToken: adminStart.body.mfaToken } });
-    const adminConfirm = await call(t.url, 'POST', '/api/v1/auth/mfa/totp/confirm', { body: { mfaToken: adminStart.body.mfaToken, code: totpCode(adminEnroll.body.secret) } });
+    const adminConfirm = await call(t.url, 'POST', '/api/v1/auth/mfa/totp/confirm', {
+      body: { mfaToken: adminStart.body.mfaToken, code: totpCode(adminEnroll.body.secret) },
+    });
     expect(adminConfirm.status).toBe(200);
     admin = adminConfirm.body.accessToken;
     try {

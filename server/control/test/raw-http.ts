@@ -29,7 +29,10 @@ export interface ServerProcess {
 export async function startServerProcess(extraArgs: string[] = []): Promise<ServerProcess> {
   const dataDir = await mkdtemp(join(tmpdir(), 'gatehouse-edge-'));
   const env = { ...process.env, GATEHOUSE_LOG_LEVEL: 'warn' };
-  const child = spawn(process.execPath, ['--import', 'tsx', ENTRY, '--data-dir', dataDir, '--port', '0', ...extraArgs], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', ENTRY, '--data-dir', dataDir, '--port', '0', ...extraArgs], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   const collect = (chunk: Buffer) => {
     if (output.length < 4 << 20) output += chunk.toString('utf8');
@@ -99,7 +102,12 @@ export function rawExchange(port: number, request: Buffer | string, timeoutMs = 
       const match = /^HTTP\/1\.1 (\d{3}) /.exec(text);
       if (!match) return undefined;
       const headEnd = text.indexOf('\r\n\r\n');
-      return { kind: 'answered', status: Number(match[1]), head: headEnd === -1 ? text : text.slice(0, headEnd), body: headEnd === -1 ? '' : received.subarray(headEnd + 4).toString('utf8') };
+      return {
+        kind: 'answered',
+        status: Number(match[1]),
+        head: headEnd === -1 ? text : text.slice(0, headEnd),
+        body: headEnd === -1 ? '' : received.subarray(headEnd + 4).toString('utf8'),
+      };
     };
     const timer = setTimeout(() => finish(parsed() ?? { kind: 'silent' }), timeoutMs);
     let settleTimer: NodeJS.Timeout | undefined;
@@ -123,5 +131,10 @@ export function rawRequest(method: string, target: string | Buffer, headers: Rec
     lines.push(`Content-Length: ${payload.length}`);
   }
   const targetBytes = Buffer.isBuffer(target) ? target : Buffer.from(target, 'latin1');
-  return Buffer.concat([Buffer.from(`${method} `, 'latin1'), targetBytes, Buffer.from(` HTTP/1.1\r\n${lines.join('\r\n')}\r\n\r\n`, 'latin1'), payload ?? Buffer.alloc(0)]);
+  return Buffer.concat([
+    Buffer.from(`${method} `, 'latin1'),
+    targetBytes,
+    Buffer.from(` HTTP/1.1\r\n${lines.join('\r\n')}\r\n\r\n`, 'latin1'),
+    payload ?? Buffer.alloc(0),
+  ]);
 }

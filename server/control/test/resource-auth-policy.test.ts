@@ -28,11 +28,17 @@ afterAll(async () => {
 });
 
 function createResource(token: string, name: string, extra: Record<string, unknown> = {}) {
-  return call(t.url, 'POST', `/api/v1/projects/${t.projectId}/resources`, { token, body: { name, gatewayId: gateway.id, host: '127.0.0.1', database: 'app', ...extra } });
+  return call(t.url, 'POST', `/api/v1/projects/${t.projectId}/resources`, {
+    token,
+    body: { name, gatewayId: gateway.id, host: '127.0.0.1', database: 'app', ...extra },
+  });
 }
 
 async function tunnelStatus(sessionId: string, token: string): Promise<{ status: number; body: string }> {
-  const ws = new WebSocket(`${t.url.replace(/^http/, 'ws')}/api/v1/sessions/${sessionId}/tunnel`, { headers: { authorization: `Bearer ${token}` }, perMessageDeflate: false });
+  const ws = new WebSocket(`${t.url.replace(/^http/, 'ws')}/api/v1/sessions/${sessionId}/tunnel`, {
+    headers: { authorization: `Bearer ${token}` },
+    perMessageDeflate: false,
+  });
   return new Promise((resolve, reject) => {
     ws.once('open', () => {
       ws.terminate();
@@ -79,21 +85,37 @@ describe('issue 10 item 2: a moved resource does not carry its stored passwords 
   it('changing host, port or TLS clears the passwords (said in the answer, audited); no session opens until they are re-entered', async () => {
     const created = await createResource(projectAdmin.token, 'moving');
     const resourceId = created.body.resource.id;
-    const account = await call(t.url, 'POST', `/api/v1/resources/${resourceId}/accounts`, { token: projectAdmin.token, body: { name: 'app', username: 'app', password: 'stored-secret' } });
+    const account = await call(t.url, 'POST', `/api/v1/resources/${resourceId}/accounts`, {
+      token: projectAdmin.token,
+      body: { name: 'app', username: 'app', password: 'stored-secret' },
+    });
     const accountId = account.body.account.id;
-    await call(t.url, 'POST', `/api/v1/projects/${t.projectId}/policies`, { token: admin, body: { name: 'moving', users: [member.id], accounts: [accountId], maxDurationSeconds: 3600 } });
+    await call(t.url, 'POST', `/api/v1/projects/${t.projectId}/policies`, {
+      token: admin,
+      body: { name: 'moving', users: [member.id], accounts: [accountId], maxDurationSeconds: 3600 },
+    });
 
     // A change that keeps the target keeps the password.
     const renamed = await call(t.url, 'PATCH', `/api/v1/resources/${resourceId}`, { token: projectAdmin.token, body: { database: 'app2', host: '127.0.0.1' } });
     expect(renamed.status).toBe(200);
     expect(renamed.body.passwordsCleared).toBeUndefined();
 
-    const moved = await call(t.url, 'PATCH', `/api/v1/resources/${resourceId}`, { token: projectAdmin.token, body: { host: 'attacker.example.com', ssl: { enabled: false, rejectUnauthorized: false } } });
+    const moved = await call(t.url, 'PATCH', `/api/v1/resources/${resourceId}`, {
+      token: projectAdmin.token,
+      body: { host: 'attacker.example.com', ssl: { enabled: false, rejectUnauthorized: false } },
+    });
     expect(moved.status).toBe(200);
     expect(moved.body.passwordsCleared).toEqual({ accountIds: [accountId], message: expect.stringMatching(/host, ssl changed; enter them again/) });
-    expect((await call(t.url, 'GET', `/api/v1/accounts/${accountId}`, { token: projectAdmin.token })).body.account).toMatchObject({ hasPassword: false, passwordNeedsReentry: true });
+    expect((await call(t.url, 'GET', `/api/v1/accounts/${accountId}`, { token: projectAdmin.token })).body.account).toMatchObject({
+      hasPassword: false,
+      passwordNeedsReentry: true,
+    });
     const audit = (await t.plane.store.auditEvents.list({ targetId: resourceId, limit: 20 })).find((e) => e.action === 'resource.passwords_clear');
-    expect(audit).toMatchObject({ actor: { email: 'padmin@example.com' }, projectId: t.projectId, details: { changed: ['host', 'ssl'], accountIds: [accountId] } });
+    expect(audit).toMatchObject({
+      actor: { email: 'padmin@example.com' },
+      projectId: t.projectId,
+      details: { changed: ['host', 'ssl'], accountIds: [accountId] },
+    });
 
     const sessionBody = () => ({ projectId: t.projectId, resource: 'moving', account: 'app', duration: '10m', publicKeyPem: generateKeyPair().publicKeyPem });
     const refused = await call(t.url, 'POST', '/api/v1/sessions', { token: member.token, body: sessionBody() });

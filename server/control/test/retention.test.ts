@@ -21,7 +21,10 @@ let admin: { accessToken: string };
 let exportDir: string;
 
 async function newSession(duration: string): Promise<string> {
-  const res = await call(t.url, 'POST', '/api/v1/sessions', { token: admin.accessToken, body: { projectId: t.projectId, resource: 'orders', account: 'readonly', duration, publicKeyPem: generateKeyPair().publicKeyPem } });
+  const res = await call(t.url, 'POST', '/api/v1/sessions', {
+    token: admin.accessToken,
+    body: { projectId: t.projectId, resource: 'orders', account: 'readonly', duration, publicKeyPem: generateKeyPair().publicKeyPem },
+  });
   expect(res.status).toBe(201);
   return res.body.session.id as string;
 }
@@ -29,7 +32,10 @@ async function newSession(duration: string): Promise<string> {
 let seq = 0;
 async function addEvents(sessionId: string, count: number): Promise<void> {
   const at = new Date().toISOString();
-  await t.plane.store.sessionEvents.insert(gateway.id, Array.from({ length: count }, () => ({ seq: ++seq, sessionId, connectionId: 'c1', at, type: 'statement', sql: 'select 1' })));
+  await t.plane.store.sessionEvents.insert(
+    gateway.id,
+    Array.from({ length: count }, () => ({ seq: ++seq, sessionId, connectionId: 'c1', at, type: 'statement', sql: 'select 1' })),
+  );
 }
 
 async function eventCount(sessionId: string): Promise<number> {
@@ -41,8 +47,14 @@ beforeAll(async () => {
   t = await startTestPlane();
   admin = await login(t.url, ADMIN.email, ADMIN.password);
   gateway = await connectGateway(t, admin.accessToken, 'gw-retention');
-  const resource = await call(t.url, 'POST', `/api/v1/projects/${t.projectId}/resources`, { token: admin.accessToken, body: { name: 'orders', gatewayId: gateway.id, host: '127.0.0.1', database: 'orders' } });
-  await call(t.url, 'POST', `/api/v1/resources/${resource.body.resource.id}/accounts`, { token: admin.accessToken, body: { name: 'readonly', username: 'ro', password: 'pw-pw-pw-pw' } });
+  const resource = await call(t.url, 'POST', `/api/v1/projects/${t.projectId}/resources`, {
+    token: admin.accessToken,
+    body: { name: 'orders', gatewayId: gateway.id, host: '127.0.0.1', database: 'orders' },
+  });
+  await call(t.url, 'POST', `/api/v1/resources/${resource.body.resource.id}/accounts`, {
+    token: admin.accessToken,
+    body: { name: 'readonly', username: 'ro', password: 'pw-pw-pw-pw' },
+  });
   exportDir = await mkdtemp(join(tmpdir(), 'gatehouse-audit-export-'));
 }, 60_000);
 
@@ -60,7 +72,12 @@ describe('issue 9 item 2: retention bounds the store', () => {
     await addEvents(running, 30);
     await call(t.url, 'POST', `/api/v1/sessions/${ended}/end`, { token: admin.accessToken });
     // 1.5 days from now, 1 day of retention: the ended session is past it, the 24 h one is not.
-    const retention = new Retention(t.plane.store, { sessionEventDays: 1, auditExportDir: exportDir, batchSize: 500, now: () => new Date(Date.now() + 1.5 * DAY) });
+    const retention = new Retention(t.plane.store, {
+      sessionEventDays: 1,
+      auditExportDir: exportDir,
+      batchSize: 500,
+      now: () => new Date(Date.now() + 1.5 * DAY),
+    });
     const result = await retention.runOnce();
     expect(result).toMatchObject({ sessionEventsDeleted: 1200, sessionsPruned: 1, auditExported: 0 });
     expect(await eventCount(ended)).toBe(0);
@@ -103,7 +120,10 @@ describe('issue 9 item 2: retention bounds the store', () => {
     // The store alone verifies from where retention stopped; without that start it would not.
     const pruned = await readPrunedThrough(store);
     expect(pruned).toMatchObject({ seq: before - 1, hash: exported[exported.length - 1].hash });
-    expect(await verifyAuditChain(store.auditEvents, { start: { seq: pruned!.seq + 1, prevHash: pruned!.hash } })).toMatchObject({ state: 'ok', count: kept.length });
+    expect(await verifyAuditChain(store.auditEvents, { start: { seq: pruned!.seq + 1, prevHash: pruned!.hash } })).toMatchObject({
+      state: 'ok',
+      count: kept.length,
+    });
     expect((await verifyAuditChain(store.auditEvents)).state).toBe('broken');
   });
 

@@ -22,7 +22,17 @@ let sessionId: string;
 let seq = 0;
 
 function statement(n: number, sql = `select ${n} as answer_to_a_rather_long_question_about_everything_and_more`) {
-  return { seq: ++seq, sessionId, connectionId: '0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0', at: new Date().toISOString(), type: 'statement', protocol: 'simple', sql, durationMs: 1.25, outcome: { status: 'ok', tag: 'SELECT 1', rows: 1 } };
+  return {
+    seq: ++seq,
+    sessionId,
+    connectionId: '0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0',
+    at: new Date().toISOString(),
+    type: 'statement',
+    protocol: 'simple',
+    sql,
+    durationMs: 1.25,
+    outcome: { status: 'ok', tag: 'SELECT 1', rows: 1 },
+  };
 }
 
 const env = (): NodeJS.ProcessEnv => ({ ...process.env, GATEHOUSE_HOME: home, GATEHOUSE_SECRET_STORE: 'file', GATEHOUSE_LOG_LEVEL: 'warn' });
@@ -41,12 +51,24 @@ beforeAll(async () => {
   t = await startTestPlane();
   admin = await login(t.url, ADMIN.email, ADMIN.password);
   gateway = await connectGateway(t, admin.accessToken, 'gw-logs');
-  const resource = await call(t.url, 'POST', `/api/v1/projects/${t.projectId}/resources`, { token: admin.accessToken, body: { name: 'orders', gatewayId: gateway.id, host: '127.0.0.1', database: 'orders' } });
-  await call(t.url, 'POST', `/api/v1/resources/${resource.body.resource.id}/accounts`, { token: admin.accessToken, body: { name: 'readonly', username: 'ro', password: 'pw-pw-pw-pw' } });
-  const created = await call(t.url, 'POST', '/api/v1/sessions', { token: admin.accessToken, body: { projectId: t.projectId, resource: 'orders', account: 'readonly', duration: '1h', publicKeyPem: generateKeyPair().publicKeyPem } });
+  const resource = await call(t.url, 'POST', `/api/v1/projects/${t.projectId}/resources`, {
+    token: admin.accessToken,
+    body: { name: 'orders', gatewayId: gateway.id, host: '127.0.0.1', database: 'orders' },
+  });
+  await call(t.url, 'POST', `/api/v1/resources/${resource.body.resource.id}/accounts`, {
+    token: admin.accessToken,
+    body: { name: 'readonly', username: 'ro', password: 'pw-pw-pw-pw' },
+  });
+  const created = await call(t.url, 'POST', '/api/v1/sessions', {
+    token: admin.accessToken,
+    body: { projectId: t.projectId, resource: 'orders', account: 'readonly', duration: '1h', publicKeyPem: generateKeyPair().publicKeyPem },
+  });
   expect(created.status).toBe(201);
   sessionId = created.body.session.id;
-  await t.plane.store.sessionEvents.insert(gateway.id, Array.from({ length: 3000 }, (_, i) => statement(i + 1)));
+  await t.plane.store.sessionEvents.insert(
+    gateway.id,
+    Array.from({ length: 3000 }, (_, i) => statement(i + 1)),
+  );
   home = await mkdtemp(join(tmpdir(), 'gatehouse-logs-home-'));
   const signIn = await cli(['login', '--domain', t.url, '--email', ADMIN.email, `--password=${ADMIN.password}`]);
   expect(signIn.code).toBe(0);
@@ -81,7 +103,10 @@ describe('issue 9 item 2: session logs can be tailed, paged and followed', () =>
   it('--after and --limit page through the log; --json prints every field', async () => {
     const res = await cli(['sessions', 'logs', sessionId, '--after', '1500', '--limit', '700', '--json']);
     expect(res.code).toBe(0);
-    const seqs = res.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { seq: number }).seq);
+    const seqs = res.stdout
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { seq: number }).seq);
     expect(seqs).toEqual(Array.from({ length: 700 }, (_, i) => 1501 + i));
     const bad = await cli(['sessions', 'logs', sessionId, '--tail', '5', '--after', '3']);
     expect(bad.code).toBe(2);

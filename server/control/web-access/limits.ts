@@ -12,7 +12,9 @@ export interface WebAccessLimits {
   maxSessionsPerUser: number;
 }
 
-export function webAccessLimits(config: Pick<ControlPlaneConfig, 'webIdleTimeoutSeconds' | 'webStatementTimeoutMs' | 'webMaxRowsPerResult' | 'webMaxSessionsPerUser'>): WebAccessLimits {
+export function webAccessLimits(
+  config: Pick<ControlPlaneConfig, 'webIdleTimeoutSeconds' | 'webStatementTimeoutMs' | 'webMaxRowsPerResult' | 'webMaxSessionsPerUser'>,
+): WebAccessLimits {
   return {
     idleTimeoutSeconds: config.webIdleTimeoutSeconds,
     statementTimeoutMs: config.webStatementTimeoutMs,

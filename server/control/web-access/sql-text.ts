@@ -7,7 +7,8 @@ import { ErrorCodes, GatehouseError } from '../../../proxy-core/src/errors.ts';
 
 /** PostgreSQL identifiers cannot hold NUL; anything else is quoted and taken literally. */
 export function quoteIdent(name: string): string {
-  if (name.length === 0 || name.includes('\0')) throw new GatehouseError(ErrorCodes.INVALID_INPUT, 'a schema, table or column name must be non-empty and without NUL characters');
+  if (name.length === 0 || name.includes('\0'))
+    throw new GatehouseError(ErrorCodes.INVALID_INPUT, 'a schema, table or column name must be non-empty and without NUL characters');
   return `"${name.replace(/"/g, '""')}"`;
 }
 

@@ -218,7 +218,9 @@ export class WebAccess {
         reason: 'idle',
         message: endMessage('idle', this.limits),
       });
-      await this.#options.sessions.end(session.user, session.id, null).catch((err: unknown) => log.warn({ err, sessionId: session.id }, 'could not end an idle web session in the store'));
+      await this.#options.sessions
+        .end(session.user, session.id, null)
+        .catch((err: unknown) => log.warn({ err, sessionId: session.id }, 'could not end an idle web session in the store'));
     }
   }
 }

@@ -42,7 +42,7 @@ async function tempDir(): Promise<string> {
 }
 
 describe('gateway against the real control plane', () => {
-  it('enrolls once with its token (key stored 0600); a used token gets the server\'s clear error', async () => {
+  it("enrolls once with its token (key stored 0600); a used token gets the server's clear error", async () => {
     const { t, token } = await plane();
     const gw = await newGateway(t, token, 'edge-1');
     const dir = await tempDir();

@@ -36,7 +36,11 @@ describe.skipIf(skipReason !== undefined)(`issue 9 item 1: recording fails close
     admin = pgServer.client();
     await admin.connect();
     await admin.query('create table counter (n int primary key); grant insert, select on counter to app');
-    const spec: SessionSpec = { id: SESSION, expiresAt: new Date(Date.now() + 3600_000), target: { host: '127.0.0.1', port: pgServer.port, database: 'postgres', username: 'app', password: 'app-secret-pw' } };
+    const spec: SessionSpec = {
+      id: SESSION,
+      expiresAt: new Date(Date.now() + 3600_000),
+      target: { host: '127.0.0.1', port: pgServer.port, database: 'postgres', username: 'app', password: 'app-secret-pw' },
+    };
     cp = await startControlPlane(pki, new Map([[SESSION, spec]]));
     await saveIdentity(fs.dir, pki.gateway);
     gateway = createGateway({
@@ -91,13 +95,20 @@ describe.skipIf(skipReason !== undefined)(`issue 9 item 1: recording fails close
     await expect.poll(() => gateway.eventLog?.health, { timeout: 3000 }).toMatchObject({ lowSpace: true, recording: { state: 'unavailable' } });
 
     const refused = connect();
-    const connectError = (await refused.connect().then(() => undefined, (e: PgError) => e)) as PgError;
+    const connectError = (await refused.connect().then(
+      () => undefined,
+      (e: PgError) => e,
+    )) as PgError;
     expect(connectError?.code).toBe('53100');
     expect(connectError.message).toMatch(/recording is unavailable/);
 
     // Nothing ran unrecorded: every row in the counter table has its statement in the log.
     const recorded = (): Set<number> =>
-      new Set([...cp.stored.values()].flatMap((e) => (e.type === 'statement' && /^insert into counter values \((\d+)\)$/.test(e.sql) ? [Number(/\((\d+)\)/.exec(e.sql)![1])] : [])));
+      new Set(
+        [...cp.stored.values()].flatMap((e) =>
+          e.type === 'statement' && /^insert into counter values \((\d+)\)$/.test(e.sql) ? [Number(/\((\d+)\)/.exec(e.sql)![1])] : [],
+        ),
+      );
     const rows = (await admin.query<{ n: number }>('select n from counter order by n')).rows.map((r) => r.n);
     expect(rows.length).toBeGreaterThanOrEqual(200);
     await until(() => rows.every((n) => recorded().has(n)), 10_000);

@@ -34,7 +34,16 @@ async function openLog(dir: string, opts: Parameters<typeof EventLog.open>[1] = 
 }
 
 function statement(n: number): UnsequencedSessionEvent {
-  return { type: 'statement', sessionId: 's1', connectionId: 'c1', at: new Date().toISOString(), protocol: 'simple', sql: `insert into counter values (${n})`, durationMs: 1, outcome: { status: 'ok', tag: 'INSERT 0 1' } };
+  return {
+    type: 'statement',
+    sessionId: 's1',
+    connectionId: 'c1',
+    at: new Date().toISOString(),
+    protocol: 'simple',
+    sql: `insert into counter values (${n})`,
+    durationMs: 1,
+    outcome: { status: 'ok', tag: 'INSERT 0 1' },
+  };
 }
 
 function line(seq: number): string {
@@ -44,7 +53,10 @@ function line(seq: number): string {
 function fileSeqs(dir: string): number[] {
   const text = readFileSync(join(dir, 'events.jsonl'), 'utf8');
   expect(text === '' || text.endsWith('\n')).toBe(true);
-  return text.split('\n').filter(Boolean).map((l) => (JSON.parse(l) as SessionEvent).seq);
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => (JSON.parse(l) as SessionEvent).seq);
 }
 
 async function until(check: () => boolean, ms = 5000): Promise<void> {
@@ -191,10 +203,14 @@ describe.skipIf(smallFs !== undefined)(`issue 9 item 1: what the operator reads 
     const fs = (await mountSmallFs(1024 * 1024)) as SmallFs;
     mounts.push(fs);
     await writeFile(join(fs.dir, 'events.jsonl'), line(1) + line(2).slice(0, 30));
-    const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'event-log-child.ts'), fs.dir, String(640 * 1024), String(256 * 1024), String(64 * 1024)], {
-      env: { ...process.env, GATEHOUSE_LOG_LEVEL: 'info' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(import.meta.dirname, 'event-log-child.ts'), fs.dir, String(640 * 1024), String(256 * 1024), String(64 * 1024)],
+      {
+        env: { ...process.env, GATEHOUSE_LOG_LEVEL: 'info' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -202,7 +218,11 @@ describe.skipIf(smallFs !== undefined)(`issue 9 item 1: what the operator reads 
     try {
       await until(() => stdout.includes('ready'), 20_000);
       expect(stdout).toContain('ready 1');
-      const logLines = () => stderr.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { level: number; msg: string; [k: string]: unknown });
+      const logLines = () =>
+        stderr
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l) as { level: number; msg: string; [k: string]: unknown });
       expect(logLines().find((l) => /torn write/.test(l.msg))).toMatchObject({ level: 40, droppedLines: 1, tornTail: true });
 
       await writeFile(join(fs.dir, 'ballast'), Buffer.alloc(400 * 1024));

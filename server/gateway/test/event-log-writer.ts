@@ -10,7 +10,16 @@ let n = 0;
 for (;;) {
   for (let i = 0; i < 50; i += 1) {
     n += 1;
-    eventLog.append({ type: 'statement', sessionId: 's1', connectionId: 'c1', at: new Date().toISOString(), protocol: 'simple', sql: `select ${n}`, durationMs: 1, outcome: { status: 'ok', tag: 'SELECT 1', rows: 1 } });
+    eventLog.append({
+      type: 'statement',
+      sessionId: 's1',
+      connectionId: 'c1',
+      at: new Date().toISOString(),
+      protocol: 'simple',
+      sql: `select ${n}`,
+      durationMs: 1,
+      outcome: { status: 'ok', tag: 'SELECT 1', rows: 1 },
+    });
   }
   await eventLog.flush();
   process.stdout.write(`${eventLog.stats.durableSeq}\n`);

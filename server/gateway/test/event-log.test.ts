@@ -23,7 +23,16 @@ async function openLog(dir: string, opts: Parameters<typeof EventLog.open>[1] = 
 }
 
 function statement(n: number): UnsequencedSessionEvent {
-  return { type: 'statement', sessionId: 's1', connectionId: 'c1', at: new Date().toISOString(), protocol: 'simple', sql: `select ${n}`, durationMs: 1, outcome: { status: 'ok', tag: 'SELECT 1', rows: 1 } };
+  return {
+    type: 'statement',
+    sessionId: 's1',
+    connectionId: 'c1',
+    at: new Date().toISOString(),
+    protocol: 'simple',
+    sql: `select ${n}`,
+    durationMs: 1,
+    outcome: { status: 'ok', tag: 'SELECT 1', rows: 1 },
+  };
 }
 
 /** A store that keeps events by seq, as the control plane does (idempotent insert). */

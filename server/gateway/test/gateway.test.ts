@@ -32,12 +32,21 @@ afterEach(async () => {
 });
 
 function addSession(id: string, ttlMs = 3600_000): SessionSpec {
-  const spec = { id, expiresAt: new Date(Date.now() + ttlMs), target: { host: '127.0.0.1', port: pgServer.port, database: 'postgres', username: 'app', password: 'app-secret-pw' } };
+  const spec = {
+    id,
+    expiresAt: new Date(Date.now() + ttlMs),
+    target: { host: '127.0.0.1', port: pgServer.port, database: 'postgres', username: 'app', password: 'app-secret-pw' },
+  };
   sessions.set(id, spec);
   return spec;
 }
 
-async function setup(opts: { sessionId: string; ttlMs?: number; certFor?: string; certFrom?: Pki }): Promise<{ cp: ControlPlaneStub; gateway: Gateway; client: TestClient; dataDir: string }> {
+async function setup(opts: {
+  sessionId: string;
+  ttlMs?: number;
+  certFor?: string;
+  certFrom?: Pki;
+}): Promise<{ cp: ControlPlaneStub; gateway: Gateway; client: TestClient; dataDir: string }> {
   const spec = addSession(opts.sessionId, opts.ttlMs);
   const cp = await startControlPlane(pki, sessions);
   cleanups.push(() => cp.close());

@@ -24,8 +24,14 @@ describe('issue 9: gateway links to every control plane replica', () => {
     let list: Array<{ id: string; url: string }> = [];
     const a = await startControlPlane(pki, new Map(), 0, stored, { replicaId: 'replica-a', replicas: () => list });
     const b = await startControlPlane(pki, new Map(), 0, stored, { replicaId: 'replica-b', replicas: () => list });
-    cleanups.push(() => a.close(), () => b.close());
-    list = [{ id: 'replica-a', url: a.url }, { id: 'replica-b', url: b.url }];
+    cleanups.push(
+      () => a.close(),
+      () => b.close(),
+    );
+    list = [
+      { id: 'replica-a', url: a.url },
+      { id: 'replica-b', url: b.url },
+    ];
 
     const dataDir = await gatewayDataDir(pki);
     cleanups.push(() => removeDir(dataDir));
@@ -36,7 +42,10 @@ describe('issue 9: gateway links to every control plane replica', () => {
     await until(() => a.relay.isGatewayConnected('gw-test') && b.relay.isGatewayConnected('gw-test'));
     await until(() => gateway.links.filter((l) => l.state.state === 'connected' && l.replicaId !== undefined).length === 2);
     const up = gateway.links.filter((l) => l.state.state === 'connected');
-    expect(up.map((l) => [l.role, l.replicaId]).sort()).toEqual([['direct', 'replica-b'], ['seed', 'replica-a']]);
+    expect(up.map((l) => [l.role, l.replicaId]).sort()).toEqual([
+      ['direct', 'replica-b'],
+      ['seed', 'replica-a'],
+    ]);
 
     // The seed replica dies; events recorded meanwhile reach the store through the other one.
     await a.close();

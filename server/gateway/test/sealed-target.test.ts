@@ -20,7 +20,12 @@ let dataDir: string;
 const sessions = new Map<string, SessionSpec>();
 
 function addSession(id: string, extra: Partial<SessionSpec> = {}): SessionSpec {
-  const spec: SessionSpec = { id, expiresAt: new Date(Date.now() + 3600_000), target: { host: '127.0.0.1', port: pgServer.port, database: 'postgres', username: 'app', password: 'app-secret-pw' }, ...extra };
+  const spec: SessionSpec = {
+    id,
+    expiresAt: new Date(Date.now() + 3600_000),
+    target: { host: '127.0.0.1', port: pgServer.port, database: 'postgres', username: 'app', password: 'app-secret-pw' },
+    ...extra,
+  };
   sessions.set(id, spec);
   return spec;
 }
@@ -44,7 +49,10 @@ afterAll(async () => {
 describe('issue 10 item 1: the gateway opens only passwords sealed to its own key', () => {
   it('a stream whose password was sealed to another key is reset with DECRYPT_FAILED before any database connection', async () => {
     addSession('sess-wrong-seal', { sealTo: generateKeyPair().publicKeyPem });
-    const ws = new WebSocket(`${cp.url.replace('http', 'ws')}/api/v1/sessions/sess-wrong-seal/tunnel`, { headers: { authorization: 'Bearer sess-wrong-seal' }, perMessageDeflate: false });
+    const ws = new WebSocket(`${cp.url.replace('http', 'ws')}/api/v1/sessions/sess-wrong-seal/tunnel`, {
+      headers: { authorization: 'Bearer sess-wrong-seal' },
+      perMessageDeflate: false,
+    });
     await new Promise((resolve, reject) => {
       ws.once('open', resolve);
       ws.once('error', reject);
@@ -61,7 +69,11 @@ describe('issue 10 item 1: the gateway opens only passwords sealed to its own ke
 describe('issue 10 item 4: the session log names the client OS user and process', () => {
   it('the connect event carries clientOsUser, clientPid and clientProcess from the local proxy', async () => {
     const spec = addSession('sess-os-user');
-    const client = await startClient(cp, pki, 'sess-os-user', await pki.sessionCert('sess-os-user', spec.expiresAt), { clientOsUser: 'ann', clientPid: 4242, clientProcess: 'psql' });
+    const client = await startClient(cp, pki, 'sess-os-user', await pki.sessionCert('sess-os-user', spec.expiresAt), {
+      clientOsUser: 'ann',
+      clientPid: 4242,
+      clientProcess: 'psql',
+    });
     const c = new pg.Client({ host: '127.0.0.1', port: client.port, user: 'x', database: 'postgres', ssl: false });
     await c.connect();
     await c.query('select 1');

@@ -8,7 +8,7 @@ function event(seq: number): SessionEvent {
   return { seq, type: 'disconnect', sessionId: 's', connectionId: 'c', at: new Date(0).toISOString(), reason: 'client', bytesIn: 0, bytesOut: 0 };
 }
 
-describe('issue 8 item 5: the gateway event log\'s send window (send-window.ts)', () => {
+describe("issue 8 item 5: the gateway event log's send window (send-window.ts)", () => {
   it('sends only what the file holds, full batches at once and the rest on the timer', () => {
     const w = new SendWindow(OPTS, { ackedSeq: 0, events: [] });
     const sent: number[][] = [];
@@ -26,7 +26,10 @@ describe('issue 8 item 5: the gateway event log\'s send window (send-window.ts)'
     w.setSender((batch) => sent.push(batch.map((e) => e.seq)));
     for (let seq = 1; seq <= 6; seq += 1) w.offer(event(seq));
     w.pump(6);
-    expect(sent).toEqual([[1, 2, 3], [4, 5, 6]]);
+    expect(sent).toEqual([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
     expect(w.ack(99, 4)).toBe(true);
     expect(w.ackedSeq).toBe(4);
     expect(w.ack(3, 6)).toBe(false);

@@ -64,13 +64,25 @@ export interface Pki {
 export async function createPki(): Promise<Pki> {
   const ca = await CertificateAuthority.create({ commonName: 'test CA' });
   const gwKey = generateKeyPair();
-  const gwCert = await ca.issue({ publicKeyPem: gwKey.publicKeyPem, commonName: GATEWAY_ID, uri: identityUri({ kind: 'gateway', id: GATEWAY_ID }), notAfter: new Date(Date.now() + 86_400_000), usage: 'both' });
+  const gwCert = await ca.issue({
+    publicKeyPem: gwKey.publicKeyPem,
+    commonName: GATEWAY_ID,
+    uri: identityUri({ kind: 'gateway', id: GATEWAY_ID }),
+    notAfter: new Date(Date.now() + 86_400_000),
+    usage: 'both',
+  });
   return {
     ca,
     gateway: { gatewayId: GATEWAY_ID, keyPem: gwKey.privateKeyPem, certPem: gwCert, caPem: ca.certPem },
     async sessionCert(sessionId, notAfter) {
       const key = generateKeyPair();
-      const certPem = await ca.issue({ publicKeyPem: key.publicKeyPem, commonName: sessionId, uri: identityUri({ kind: 'session', id: sessionId }), notAfter, usage: 'client' });
+      const certPem = await ca.issue({
+        publicKeyPem: key.publicKeyPem,
+        commonName: sessionId,
+        uri: identityUri({ kind: 'session', id: sessionId }),
+        notAfter,
+        usage: 'client',
+      });
       return { keyPem: key.privateKeyPem, certPem };
     },
   };
@@ -87,8 +99,17 @@ export function removeDir(dir: string): Promise<void> {
 }
 
 /** The relay with in-memory deps; `port` reuses a port (control plane restart). */
-export async function startControlPlane(pki: Pki, sessions: Map<string, SessionSpec>, port = 0, stored = new Map<number, SessionEvent>(), cluster?: RelayCluster): Promise<ControlPlaneStub> {
-  const links = new LinkAuthenticator({ nonces: memoryLinkNonces(), certificateOf: (id) => Promise.resolve(id === GATEWAY_ID ? pki.gateway.certPem : undefined) });
+export async function startControlPlane(
+  pki: Pki,
+  sessions: Map<string, SessionSpec>,
+  port = 0,
+  stored = new Map<number, SessionEvent>(),
+  cluster?: RelayCluster,
+): Promise<ControlPlaneStub> {
+  const links = new LinkAuthenticator({
+    nonces: memoryLinkNonces(),
+    certificateOf: (id) => Promise.resolve(id === GATEWAY_ID ? pki.gateway.certPem : undefined),
+  });
   const gatewayKey = new X509Certificate(pki.gateway.certPem).publicKey;
   const stub = { stored, storeCalls: 0 } as ControlPlaneStub;
   const deps: RelayDeps = {
@@ -160,8 +181,17 @@ export interface TestClient {
 }
 
 /** A minimal local proxy: each TCP connection becomes a Mux stream with E2E TLS inside. */
-export async function startClient(cp: ControlPlaneStub, pki: Pki, sessionId: string, cert: { keyPem: string; certPem: string }, extraMeta: Record<string, unknown> = {}): Promise<TestClient> {
-  const ws = new WebSocket(`${cp.url.replace('http', 'ws')}/api/v1/sessions/${sessionId}/tunnel`, { headers: { authorization: `Bearer ${sessionId}` }, perMessageDeflate: false });
+export async function startClient(
+  cp: ControlPlaneStub,
+  pki: Pki,
+  sessionId: string,
+  cert: { keyPem: string; certPem: string },
+  extraMeta: Record<string, unknown> = {},
+): Promise<TestClient> {
+  const ws = new WebSocket(`${cp.url.replace('http', 'ws')}/api/v1/sessions/${sessionId}/tunnel`, {
+    headers: { authorization: `Bearer ${sessionId}` },
+    perMessageDeflate: false,
+  });
   await new Promise((resolve, reject) => {
     ws.once('open', resolve);
     ws.once('error', reject);

@@ -24,7 +24,12 @@ const sessions = new Map<string, SessionSpec>();
 const cleanups: Array<() => Promise<unknown>> = [];
 
 function addSession(id: string, userEmail: string): SessionSpec {
-  const spec: SessionSpec = { id, userEmail, expiresAt: new Date(Date.now() + 3600_000), target: { host: '127.0.0.1', port: pgServer.port, database: 'postgres', username: 'app', password: 'app-secret-pw' } };
+  const spec: SessionSpec = {
+    id,
+    userEmail,
+    expiresAt: new Date(Date.now() + 3600_000),
+    target: { host: '127.0.0.1', port: pgServer.port, database: 'postgres', username: 'app', password: 'app-secret-pw' },
+  };
   sessions.set(id, spec);
   return spec;
 }
@@ -34,7 +39,13 @@ beforeAll(async () => {
   await pgServer.createRole('app', 'app-secret-pw');
   cp = await startControlPlane(pki, sessions);
   dataDir = await gatewayDataDir(pki);
-  gateway = createGateway({ domain: cp.url, dataDir, eventLog: { flushIntervalMs: 20 }, link: { baseBackoffMs: 50, maxBackoffMs: 300 }, streams: { handshakeTimeoutMs: HANDSHAKE_MS } });
+  gateway = createGateway({
+    domain: cp.url,
+    dataDir,
+    eventLog: { flushIntervalMs: 20 },
+    link: { baseBackoffMs: 50, maxBackoffMs: 300 },
+    streams: { handshakeTimeoutMs: HANDSHAKE_MS },
+  });
   await gateway.start();
   await gateway.waitConnected(10_000);
 }, 60_000);
@@ -48,7 +59,10 @@ afterAll(async () => {
 
 /** The abuser's own tunnel: raw streams that never start TLS. */
 async function flood(sessionId: string, count: number): Promise<{ refusals: Map<string, number>; mux: Mux; resets: () => number }> {
-  const ws = new WebSocket(`${cp.url.replace('http', 'ws')}/api/v1/sessions/${sessionId}/tunnel`, { headers: { authorization: `Bearer ${sessionId}` }, perMessageDeflate: false });
+  const ws = new WebSocket(`${cp.url.replace('http', 'ws')}/api/v1/sessions/${sessionId}/tunnel`, {
+    headers: { authorization: `Bearer ${sessionId}` },
+    perMessageDeflate: false,
+  });
   await new Promise((resolve, reject) => {
     ws.once('open', resolve);
     ws.once('error', reject);

@@ -65,10 +65,14 @@ export function parseErrorFields(payload: Buffer): ErrorFields {
 
 function encodeFields(code: number, input: ErrorFieldsInput): Buffer {
   const w = new BufferWriter()
-    .int8(ErrorField.Severity).cstring(input.severity)
-    .int8(ErrorField.SeverityNonLocalized).cstring(input.severity)
-    .int8(ErrorField.Code).cstring(input.code)
-    .int8(ErrorField.Message).cstring(input.message);
+    .int8(ErrorField.Severity)
+    .cstring(input.severity)
+    .int8(ErrorField.SeverityNonLocalized)
+    .cstring(input.severity)
+    .int8(ErrorField.Code)
+    .cstring(input.code)
+    .int8(ErrorField.Message)
+    .cstring(input.message);
   if (input.detail !== undefined) w.int8(ErrorField.Detail).cstring(input.detail);
   if (input.hint !== undefined) w.int8(ErrorField.Hint).cstring(input.hint);
   return w.int8(0).typed(code);

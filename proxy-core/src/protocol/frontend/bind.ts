@@ -22,12 +22,7 @@ export interface BindMessage {
 }
 
 /** A string is sent in text format, a Buffer in binary format. */
-export function createBind(msg: {
-  portal?: string;
-  statement?: string;
-  params: (string | Buffer | null)[];
-  resultFormats?: number[];
-}): Buffer {
+export function createBind(msg: { portal?: string; statement?: string; params: (string | Buffer | null)[]; resultFormats?: number[] }): Buffer {
   const w = new BufferWriter().cstring(msg.portal ?? '').cstring(msg.statement ?? '');
   w.int16(msg.params.length);
   for (const p of msg.params) w.int16(Buffer.isBuffer(p) ? FORMAT_BINARY : FORMAT_TEXT);

@@ -16,7 +16,10 @@ export interface ParseMessage {
 
 export function createParse(msg: { statement?: string; sql: string; paramTypes?: number[] }): Buffer {
   const types = msg.paramTypes ?? [];
-  const w = new BufferWriter().cstring(msg.statement ?? '').cstring(msg.sql).int16(types.length);
+  const w = new BufferWriter()
+    .cstring(msg.statement ?? '')
+    .cstring(msg.sql)
+    .int16(types.length);
   for (const t of types) w.int32(t);
   return w.typed(FrontendCode.Parse);
 }

@@ -5,9 +5,28 @@ import { api } from '../api.ts';
 import { uiError, useSession, type UiError } from '../store/session.ts';
 import { download, ErrorText, when } from './ui.tsx';
 
-interface AuditEvent { seq: number; at: string; actor: { kind: string; email?: string | null; userId?: string | null }; action: string; target: { kind: string; id: string | null; name?: string | null }; sourceAddress: string | null; details?: unknown }
-interface Verdict { state: 'ok' | 'broken'; count: number; checkedAt: string; event?: { seq: number; action: string }; reason?: string }
-interface Filters { actor: string; action: string; from: string; to: string }
+interface AuditEvent {
+  seq: number;
+  at: string;
+  actor: { kind: string; email?: string | null; userId?: string | null };
+  action: string;
+  target: { kind: string; id: string | null; name?: string | null };
+  sourceAddress: string | null;
+  details?: unknown;
+}
+interface Verdict {
+  state: 'ok' | 'broken';
+  count: number;
+  checkedAt: string;
+  event?: { seq: number; action: string };
+  reason?: string;
+}
+interface Filters {
+  actor: string;
+  action: string;
+  from: string;
+  to: string;
+}
 
 const ROW = 34;
 
@@ -91,7 +110,9 @@ export function AuditPage() {
     <section aria-labelledby="audit-title" className="log-page">
       <div className="view-header">
         <h1 id="audit-title">Audit</h1>
-        <button type="button" onClick={() => void exportAll()}>Export JSON lines</button>
+        <button type="button" onClick={() => void exportAll()}>
+          Export JSON lines
+        </button>
       </div>
       {verdict && (
         <p className={verdict.state === 'ok' ? 'notice ok-notice' : 'error'} role="status" data-chain={verdict.state}>
@@ -101,17 +122,33 @@ export function AuditPage() {
         </p>
       )}
       <form className="filters" onSubmit={apply}>
-        <label>Actor<input value={draft.actor} onChange={set('actor')} placeholder="email or user id" /></label>
-        <label>Action<input value={draft.action} onChange={set('action')} placeholder="session.* or auth.login" /></label>
-        <label>From<input type="datetime-local" value={draft.from} onChange={set('from')} /></label>
-        <label>To<input type="datetime-local" value={draft.to} onChange={set('to')} /></label>
+        <label>
+          Actor
+          <input value={draft.actor} onChange={set('actor')} placeholder="email or user id" />
+        </label>
+        <label>
+          Action
+          <input value={draft.action} onChange={set('action')} placeholder="session.* or auth.login" />
+        </label>
+        <label>
+          From
+          <input type="datetime-local" value={draft.from} onChange={set('from')} />
+        </label>
+        <label>
+          To
+          <input type="datetime-local" value={draft.to} onChange={set('to')} />
+        </label>
         <button type="submit">Apply</button>
       </form>
       <ErrorText error={error} />
       <div className="log-table audit" role="table" aria-label="Audit events" aria-rowcount={events.length + 1}>
         <div role="rowgroup">
           <div role="row" className="log-row log-head" aria-rowindex={1}>
-            <span role="columnheader">Time</span><span role="columnheader">Actor</span><span role="columnheader">Action</span><span role="columnheader">Target</span><span role="columnheader">Source</span>
+            <span role="columnheader">Time</span>
+            <span role="columnheader">Actor</span>
+            <span role="columnheader">Action</span>
+            <span role="columnheader">Target</span>
+            <span role="columnheader">Source</span>
           </div>
         </div>
         <div ref={parentRef} className="log-scroll" role="rowgroup" tabIndex={0} aria-label="Events (scroll for more)">
@@ -119,11 +156,23 @@ export function AuditPage() {
             {items.map((v) => {
               const e = events[v.index];
               return (
-                <div key={e.seq} role="row" aria-rowindex={v.index + 2} className="log-row" style={{ position: 'absolute', top: 0, left: 0, right: 0, height: v.size, transform: `translateY(${v.start}px)` }}>
-                  <span role="cell" className="time">{when(e.at)}</span>
+                <div
+                  key={e.seq}
+                  role="row"
+                  aria-rowindex={v.index + 2}
+                  className="log-row"
+                  style={{ position: 'absolute', top: 0, left: 0, right: 0, height: v.size, transform: `translateY(${v.start}px)` }}
+                >
+                  <span role="cell" className="time">
+                    {when(e.at)}
+                  </span>
                   <span role="cell">{e.actor.email ?? e.actor.kind}</span>
-                  <span role="cell"><code>{e.action}</code></span>
-                  <span role="cell" className="sql" title={JSON.stringify(e.details ?? {})}>{targetLabel(e)}</span>
+                  <span role="cell">
+                    <code>{e.action}</code>
+                  </span>
+                  <span role="cell" className="sql" title={JSON.stringify(e.details ?? {})}>
+                    {targetLabel(e)}
+                  </span>
                   <span role="cell">{e.sourceAddress ?? ''}</span>
                 </div>
               );

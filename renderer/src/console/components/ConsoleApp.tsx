@@ -18,10 +18,25 @@ import { UsersPage } from './UsersPage.tsx';
 // Web Access (issue 12) loads on demand: CodeMirror and the grids stay out of the first load.
 const WebAccessScreen = lazy(() => import('../webaccess/WebAccessScreen.tsx').then((m) => ({ default: m.WebAccessScreen })));
 const webAccess = (id: string, view: 'explorer' | 'terminal') => (
-  <Suspense fallback={<p className="muted" aria-busy="true">Loading…</p>}><WebAccessScreen id={id} view={view} /></Suspense>
+  <Suspense
+    fallback={
+      <p className="muted" aria-busy="true">
+        Loading…
+      </p>
+    }
+  >
+    <WebAccessScreen id={id} view={view} />
+  </Suspense>
 );
 
-interface Screen { path: string; label: string; roles: Role[]; nav: boolean; instanceAdmin?: boolean; render(params: Record<string, string>): ReactNode }
+interface Screen {
+  path: string;
+  label: string;
+  roles: Role[];
+  nav: boolean;
+  instanceAdmin?: boolean;
+  render(params: Record<string, string>): ReactNode;
+}
 
 const SCREENS: Screen[] = [
   { path: '/gateways', label: 'Gateways', roles: ['admin'], nav: true, render: () => <GatewaysPage /> },
@@ -46,7 +61,12 @@ export function ConsoleApp() {
     else useSession.setState({ phase: { kind: 'signed-out' } });
   }, []); // eslint-disable-line react-hooks/exhaustive-deps
 
-  if (phase.kind === 'loading') return <main className="center" aria-busy="true"><p className="muted">Loading…</p></main>;
+  if (phase.kind === 'loading')
+    return (
+      <main className="center" aria-busy="true">
+        <p className="muted">Loading…</p>
+      </main>
+    );
   if (path === '/accept-invitation' && phase.kind !== 'signed-in') return <AcceptInvitationPage />;
   if (phase.kind !== 'signed-in') return <SignInPage />;
   return <Layout />;
@@ -68,28 +88,44 @@ function Layout() {
   return (
     <div className="shell">
       <nav className="sidebar" aria-label="Main">
-        <div className="brand"><Logo /><span>Gatehouse</span></div>
+        <div className="brand">
+          <Logo />
+          <span>Gatehouse</span>
+        </div>
         {projects.length > 1 && (
-          <label className="project-pick">Project
+          <label className="project-pick">
+            Project
             <select value={projectId} onChange={(e) => useSession.getState().selectProject(e.target.value)}>
-              {projects.map((p) => <option key={p.id} value={p.id}>{p.name}</option>)}
+              {projects.map((p) => (
+                <option key={p.id} value={p.id}>
+                  {p.name}
+                </option>
+              ))}
             </select>
           </label>
         )}
         <ul>
-          {allowed.filter((s) => s.nav).map((s) => {
-            const here = current?.s.path === s.path || path.startsWith(`${s.path}/`);
-            return (
-              <li key={s.path}>
-                <Link to={s.path} className={here ? 'nav current' : 'nav'}>{s.label}</Link>
-              </li>
-            );
-          })}
+          {allowed
+            .filter((s) => s.nav)
+            .map((s) => {
+              const here = current?.s.path === s.path || path.startsWith(`${s.path}/`);
+              return (
+                <li key={s.path}>
+                  <Link to={s.path} className={here ? 'nav current' : 'nav'}>
+                    {s.label}
+                  </Link>
+                </li>
+              );
+            })}
         </ul>
         <div className="me">
-          <div className="me-name" title={me?.email}>{me?.name || me?.email}</div>
+          <div className="me-name" title={me?.email}>
+            {me?.name || me?.email}
+          </div>
           <div className="muted small">{role ? `${me?.isAdmin ? 'instance admin' : role}` : 'no project'}</div>
-          <button type="button" className="link" onClick={() => void useSession.getState().signOut()}>Sign out</button>
+          <button type="button" className="link" onClick={() => void useSession.getState().signOut()}>
+            Sign out
+          </button>
         </div>
       </nav>
       <main className="content" id="main" tabIndex={-1}>

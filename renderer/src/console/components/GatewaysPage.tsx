@@ -4,7 +4,15 @@ import { api } from '../api.ts';
 import { uiError, useSession, type UiError } from '../store/session.ts';
 import { CopyField, Dialog, ErrorText, usePolling, when } from './ui.tsx';
 
-export interface GatewayRow { id: string; name: string; projectId: string | null; enrolled: boolean; connected: boolean; lastSeenAt: string | null; createdAt: string }
+export interface GatewayRow {
+  id: string;
+  name: string;
+  projectId: string | null;
+  enrolled: boolean;
+  connected: boolean;
+  lastSeenAt: string | null;
+  createdAt: string;
+}
 
 export function gatewayStartCommand(origin: string, token: string): string {
   return `npx gatehouse-gateway start --domain ${origin} --token ${token}`;
@@ -15,32 +23,56 @@ export function GatewaysPage() {
   const [gateways, setGateways] = useState<GatewayRow[]>([]);
   const [error, setError] = useState<UiError>();
   const [adding, setAdding] = useState(false);
-  usePolling(async () => {
-    try {
-      setGateways((await api<{ gateways: GatewayRow[] }>('GET', '/gateways')).gateways);
-      setError(undefined);
-    } catch (err) {
-      setError(uiError(err));
-    }
-  }, 2000, [projectId]);
+  usePolling(
+    async () => {
+      try {
+        setGateways((await api<{ gateways: GatewayRow[] }>('GET', '/gateways')).gateways);
+        setError(undefined);
+      } catch (err) {
+        setError(uiError(err));
+      }
+    },
+    2000,
+    [projectId],
+  );
   const shown = gateways.filter((g) => g.projectId === null || g.projectId === projectId);
 
   return (
     <section aria-labelledby="gateways-title">
       <div className="view-header">
         <h1 id="gateways-title">Gateways</h1>
-        <button type="button" className="primary" onClick={() => setAdding(true)}>Add gateway</button>
+        <button type="button" className="primary" onClick={() => setAdding(true)}>
+          Add gateway
+        </button>
       </div>
       <p className="muted">A gateway runs next to your databases and dials out to Gatehouse; database credentials never leave it.</p>
       <ErrorText error={error} />
-      {shown.length === 0 ? <p className="empty">No gateway yet. Add one, then run the command it shows on a machine that can reach your databases.</p> : (
+      {shown.length === 0 ? (
+        <p className="empty">No gateway yet. Add one, then run the command it shows on a machine that can reach your databases.</p>
+      ) : (
         <table className="grid" aria-label="Gateways">
-          <thead><tr><th scope="col">Name</th><th scope="col">Status</th><th scope="col">Last seen</th><th scope="col">Scope</th><th scope="col">Created</th></tr></thead>
+          <thead>
+            <tr>
+              <th scope="col">Name</th>
+              <th scope="col">Status</th>
+              <th scope="col">Last seen</th>
+              <th scope="col">Scope</th>
+              <th scope="col">Created</th>
+            </tr>
+          </thead>
           <tbody>
             {shown.map((g) => (
               <tr key={g.id} data-gateway={g.name}>
                 <td>{g.name}</td>
-                <td>{g.connected ? <span className="tag status-active">connected</span> : g.enrolled ? <span className="tag status-revoked">offline</span> : <span className="tag">waiting to enroll</span>}</td>
+                <td>
+                  {g.connected ? (
+                    <span className="tag status-active">connected</span>
+                  ) : g.enrolled ? (
+                    <span className="tag status-revoked">offline</span>
+                  ) : (
+                    <span className="tag">waiting to enroll</span>
+                  )}
+                </td>
                 <td>{when(g.lastSeenAt)}</td>
                 <td>{g.projectId === null ? 'all projects' : 'this project'}</td>
                 <td>{when(g.createdAt)}</td>
@@ -73,16 +105,30 @@ function AddGateway({ projectId, onClose }: { projectId: string; onClose: () => 
         <>
           <p>Run this on a machine that can reach your databases. The token works once and until {when(made.expiresAt)}; it is shown only now.</p>
           <CopyField id="gateway-command" label="Start command" value={gatewayStartCommand(window.location.origin, made.token)} />
-          <p className="muted small">The gateway appears as <strong>connected</strong> in the list as soon as it enrolls.</p>
-          <div className="actions"><button type="button" className="primary" onClick={onClose}>Done</button></div>
+          <p className="muted small">
+            The gateway appears as <strong>connected</strong> in the list as soon as it enrolls.
+          </p>
+          <div className="actions">
+            <button type="button" className="primary" onClick={onClose}>
+              Done
+            </button>
+          </div>
         </>
       ) : (
         <form onSubmit={(e) => void submit(e)}>
-          <label>Name
+          <label>
+            Name
             <input name="name" required maxLength={100} autoFocus placeholder="eu-west-1" value={name} onChange={(e) => setName(e.target.value)} />
           </label>
           <ErrorText error={error} />
-          <div className="actions"><button type="button" onClick={onClose}>Cancel</button><button type="submit" className="primary">Create</button></div>
+          <div className="actions">
+            <button type="button" onClick={onClose}>
+              Cancel
+            </button>
+            <button type="submit" className="primary">
+              Create
+            </button>
+          </div>
         </form>
       )}
     </Dialog>

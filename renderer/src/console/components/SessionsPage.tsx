@@ -11,17 +11,36 @@ import { ErrorText, Link, StatusTag, usePolling, when } from './ui.tsx';
 import { VirtualTable, type Column } from './VirtualTable.tsx';
 
 export interface SessionRow {
-  id: string; projectId: string; userId: string; userEmail: string;
-  resource: { id: string; name: string; database: string }; account: { id: string; name: string; username: string };
-  status: string; createdAt: string; expiresAt: string; endedAt?: string;
+  id: string;
+  projectId: string;
+  userId: string;
+  userEmail: string;
+  resource: { id: string; name: string; database: string };
+  account: { id: string; name: string; username: string };
+  status: string;
+  createdAt: string;
+  expiresAt: string;
+  endedAt?: string;
 }
-interface Stats { connections: number; statements: number; errors: number; client: string | null }
+interface Stats {
+  connections: number;
+  statements: number;
+  errors: number;
+  client: string | null;
+}
 type Filters = { status: string; user: string; resource: string; account: string };
 
 const PAGE = 100;
 const COLUMNS: Column[] = [
-  { label: 'User' }, { label: 'Resource / account' }, { label: 'Client' }, { label: 'Status' }, { label: 'Started', className: 'time' },
-  { label: 'Expires', className: 'time' }, { label: 'Conn.', className: 'num' }, { label: 'Statements', className: 'num' }, { label: <span className="sr-only">Actions</span>, className: 'row-actions' },
+  { label: 'User' },
+  { label: 'Resource / account' },
+  { label: 'Client' },
+  { label: 'Status' },
+  { label: 'Started', className: 'time' },
+  { label: 'Expires', className: 'time' },
+  { label: 'Conn.', className: 'num' },
+  { label: 'Statements', className: 'num' },
+  { label: <span className="sr-only">Actions</span>, className: 'row-actions' },
 ];
 const sessionKey = (s: SessionRow) => s.id;
 /** "Dec 2, 11:46" in the row; the full time in its tooltip. */
@@ -37,23 +56,33 @@ export function SessionsPage() {
   const [range, setRange] = useState<[number, number]>([0, -1]);
   const [actionError, setActionError] = useState<UiError>();
 
-  const fetchPage = useCallback(async (cursor: string | undefined): Promise<Page<SessionRow>> => {
-    const q = new URLSearchParams({ projectId, limit: String(PAGE) });
-    for (const [k, v] of Object.entries<string>(filters)) if (v.trim()) q.set(k, v.trim());
-    if (cursor) q.set('cursor', cursor);
-    const page = await api<{ sessions: SessionRow[]; nextCursor: string | null }>('GET', `/sessions?${q}`);
-    return { rows: page.sessions, nextCursor: page.nextCursor };
-  }, [projectId, filters]);
+  const fetchPage = useCallback(
+    async (cursor: string | undefined): Promise<Page<SessionRow>> => {
+      const q = new URLSearchParams({ projectId, limit: String(PAGE) });
+      for (const [k, v] of Object.entries<string>(filters)) if (v.trim()) q.set(k, v.trim());
+      if (cursor) q.set('cursor', cursor);
+      const page = await api<{ sessions: SessionRow[]; nextCursor: string | null }>('GET', `/sessions?${q}`);
+      return { rows: page.sessions, nextCursor: page.nextCursor };
+    },
+    [projectId, filters],
+  );
   const list = usePagedRows(fetchPage, sessionKey);
   const { rows, refresh } = list;
 
   // Live: the head of the list and the counters of the rows in view, every 2 s.
   const [first, last] = range;
-  const inView = rows.slice(first, Math.min(last + 1, first + 100)).map((s) => s.id).join(',');
-  usePolling(async () => {
-    await refresh();
-    if (inView) setStats((await api<{ stats: Record<string, Stats> }>('GET', `/sessions/stats?ids=${inView}`)).stats);
-  }, 2000, [refresh, inView]);
+  const inView = rows
+    .slice(first, Math.min(last + 1, first + 100))
+    .map((s) => s.id)
+    .join(',');
+  usePolling(
+    async () => {
+      await refresh();
+      if (inView) setStats((await api<{ stats: Record<string, Stats> }>('GET', `/sessions/stats?ids=${inView}`)).stats);
+    },
+    2000,
+    [refresh, inView],
+  );
   const onRange = useCallback((a: number, b: number) => setRange((r) => (r[0] === a && r[1] === b ? r : [a, b])), []);
 
   const revoke = (s: SessionRow) => {
@@ -75,40 +104,94 @@ export function SessionsPage() {
 
   return (
     <section aria-labelledby="sessions-title" className="log-page">
-      <div className="view-header"><h1 id="sessions-title">Sessions</h1></div>
+      <div className="view-header">
+        <h1 id="sessions-title">Sessions</h1>
+      </div>
       <form className="filters" role="search" aria-label="Filter sessions" onSubmit={apply}>
-        <label>Status
+        <label>
+          Status
           <select value={draft.status} onChange={(e) => choose({ ...draft, status: e.target.value })}>
-            <option value="active">active</option><option value="">all</option><option value="ended">ended</option><option value="revoked">revoked</option><option value="expired">expired</option>
+            <option value="active">active</option>
+            <option value="">all</option>
+            <option value="ended">ended</option>
+            <option value="revoked">revoked</option>
+            <option value="expired">expired</option>
           </select>
         </label>
-        {role !== 'member' && <label>User<input type="search" value={draft.user} onChange={set('user')} placeholder="email" /></label>}
-        <label>Resource<input type="search" value={draft.resource} onChange={set('resource')} placeholder="name" /></label>
-        <label>Account<input type="search" value={draft.account} onChange={set('account')} placeholder="name" /></label>
+        {role !== 'member' && (
+          <label>
+            User
+            <input type="search" value={draft.user} onChange={set('user')} placeholder="email" />
+          </label>
+        )}
+        <label>
+          Resource
+          <input type="search" value={draft.resource} onChange={set('resource')} placeholder="name" />
+        </label>
+        <label>
+          Account
+          <input type="search" value={draft.account} onChange={set('account')} placeholder="name" />
+        </label>
         <button type="submit">Apply</button>
-        <span className="muted small" role="status">{rows.length} session{rows.length === 1 ? '' : 's'}{list.more ? ' loaded (more as you scroll)' : ''}{role === 'member' ? ' (yours)' : ''}</span>
+        <span className="muted small" role="status">
+          {rows.length} session{rows.length === 1 ? '' : 's'}
+          {list.more ? ' loaded (more as you scroll)' : ''}
+          {role === 'member' ? ' (yours)' : ''}
+        </span>
       </form>
       <ErrorText error={actionError ?? list.error} />
-      {list.loaded && rows.length === 0 ? <p className="empty">No {described} sessions.</p> : (
-        <VirtualTable label="Sessions" className="sessions" columns={COLUMNS} rows={rows} keyOf={sessionKey} more={list.more} onMore={list.loadMore} resetKey={filters} onRange={onRange}
+      {list.loaded && rows.length === 0 ? (
+        <p className="empty">No {described} sessions.</p>
+      ) : (
+        <VirtualTable
+          label="Sessions"
+          className="sessions"
+          columns={COLUMNS}
+          rows={rows}
+          keyOf={sessionKey}
+          more={list.more}
+          onMore={list.loadMore}
+          resetKey={filters}
+          onRange={onRange}
           rowAttributes={(s) => ({ 'data-session': s.id })}
           cells={(s) => {
             const st = stats[s.id];
             return [
               s.userEmail,
-              <Link key="l" to={`/sessions/${s.id}`}>{s.resource.name} / {s.account.name}</Link>,
+              <Link key="l" to={`/sessions/${s.id}`}>
+                {s.resource.name} / {s.account.name}
+              </Link>,
               st?.client ?? '—',
               <StatusTag key="s" status={s.status} />,
-              <time key="c" dateTime={s.createdAt} title={when(s.createdAt)}>{short(s.createdAt)}</time>,
-              s.endedAt ? <time key="e" dateTime={s.endedAt} title={`ended ${when(s.endedAt)}`}>ended {short(s.endedAt)}</time> : <time key="e" dateTime={s.expiresAt} title={when(s.expiresAt)}>{short(s.expiresAt)}</time>,
+              <time key="c" dateTime={s.createdAt} title={when(s.createdAt)}>
+                {short(s.createdAt)}
+              </time>,
+              s.endedAt ? (
+                <time key="e" dateTime={s.endedAt} title={`ended ${when(s.endedAt)}`}>
+                  ended {short(s.endedAt)}
+                </time>
+              ) : (
+                <time key="e" dateTime={s.expiresAt} title={when(s.expiresAt)}>
+                  {short(s.expiresAt)}
+                </time>
+              ),
               st?.connections ?? 0,
               st?.statements ?? 0,
               <>
-                {s.status === 'active' && role === 'admin' && <button type="button" className="danger" onClick={() => revoke(s)} aria-label={`Revoke session of ${s.userEmail} on ${s.resource.name}`}>Revoke</button>}
-                {s.status === 'active' && role !== 'admin' && s.userId === meId && <button type="button" onClick={() => end(s)}>End</button>}
+                {s.status === 'active' && role === 'admin' && (
+                  <button type="button" className="danger" onClick={() => revoke(s)} aria-label={`Revoke session of ${s.userEmail} on ${s.resource.name}`}>
+                    Revoke
+                  </button>
+                )}
+                {s.status === 'active' && role !== 'admin' && s.userId === meId && (
+                  <button type="button" onClick={() => end(s)}>
+                    End
+                  </button>
+                )}
               </>,
             ];
-          }} />
+          }}
+        />
       )}
     </section>
   );

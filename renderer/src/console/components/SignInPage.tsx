@@ -11,7 +11,10 @@ export function AuthCard({ title, children, onSubmit }: { title: string; childre
   return (
     <main className="signin">
       <form className="card signin-card" onSubmit={onSubmit} aria-labelledby="signin-title">
-        <div className="brand"><Logo /><h1 id="signin-title">{title}</h1></div>
+        <div className="brand">
+          <Logo />
+          <h1 id="signin-title">{title}</h1>
+        </div>
         {children}
       </form>
     </main>
@@ -48,21 +51,40 @@ export function SignInPage() {
   return (
     <AuthCard title={phase.kind === 'mfa' ? 'Verify it’s you' : 'Sign in to Gatehouse'} onSubmit={submit}>
       {phase.kind === 'mfa' ? (
-        <MfaFields methods={phase.methods} method={method} code={code} emailSent={phase.emailSent} sending={busy}
-          onMethod={(m) => { setMethod(m); setCode(''); }} onCode={setCode} onSendEmail={() => void useSession.getState().sendEmailCode()} />
+        <MfaFields
+          methods={phase.methods}
+          method={method}
+          code={code}
+          emailSent={phase.emailSent}
+          sending={busy}
+          onMethod={(m) => {
+            setMethod(m);
+            setCode('');
+          }}
+          onCode={setCode}
+          onSendEmail={() => void useSession.getState().sendEmailCode()}
+        />
       ) : (
         <>
-          <label>Email
+          <label>
+            Email
             <input name="email" type="email" autoComplete="username" required autoFocus value={email} onChange={(e) => setEmail(e.target.value)} />
           </label>
-          <label>Password
+          <label>
+            Password
             <input name="password" type="password" autoComplete="current-password" required value={password} onChange={(e) => setPassword(e.target.value)} />
           </label>
         </>
       )}
       <ErrorText error={error} />
-      <button type="submit" className="primary" disabled={busy}>{busy ? 'Signing in…' : phase.kind === 'mfa' ? 'Verify' : 'Sign in'}</button>
-      {phase.kind === 'mfa' && <button type="button" className="link back" onClick={() => useSession.setState({ phase: { kind: 'signed-out' }, error: undefined })}>Back to sign-in</button>}
+      <button type="submit" className="primary" disabled={busy}>
+        {busy ? 'Signing in…' : phase.kind === 'mfa' ? 'Verify' : 'Sign in'}
+      </button>
+      {phase.kind === 'mfa' && (
+        <button type="button" className="link back" onClick={() => useSession.setState({ phase: { kind: 'signed-out' }, error: undefined })}>
+          Back to sign-in
+        </button>
+      )}
     </AuthCard>
   );
 }
@@ -75,25 +97,52 @@ function EnrollTotp() {
   const [code, setCode] = useState('');
   if (phase.kind !== 'enroll') return null;
   return (
-    <AuthCard title="Set up your authenticator" onSubmit={(e) => { e.preventDefault(); void useSession.getState().confirmEnrollment(code.trim()); }}>
+    <AuthCard
+      title="Set up your authenticator"
+      onSubmit={(e) => {
+        e.preventDefault();
+        void useSession.getState().confirmEnrollment(code.trim());
+      }}
+    >
       <p>Your organization requires an authenticator app. Scan this code with it, then enter the 6-digit code it shows.</p>
       {phase.qrDataUrl && <img className="qr" src={phase.qrDataUrl} alt="QR code to add Gatehouse to an authenticator app" width={180} height={180} />}
-      {phase.secret && <p className="small muted">Or enter this key: <code data-testid="totp-secret">{phase.secret}</code></p>}
-      <label>Authentication code
+      {phase.secret && (
+        <p className="small muted">
+          Or enter this key: <code data-testid="totp-secret">{phase.secret}</code>
+        </p>
+      )}
+      <label>
+        Authentication code
         <input name="code" inputMode="numeric" autoComplete="one-time-code" required autoFocus value={code} onChange={(e) => setCode(e.target.value)} />
       </label>
       <ErrorText error={error} />
-      <button type="submit" className="primary" disabled={busy}>Turn on and sign in</button>
+      <button type="submit" className="primary" disabled={busy}>
+        Turn on and sign in
+      </button>
     </AuthCard>
   );
 }
 
 function RecoveryCodes({ codes }: { codes: string[] }) {
   return (
-    <AuthCard title="Save your recovery codes" onSubmit={(e) => { e.preventDefault(); void useSession.getState().finishRecoveryCodes(); }}>
+    <AuthCard
+      title="Save your recovery codes"
+      onSubmit={(e) => {
+        e.preventDefault();
+        void useSession.getState().finishRecoveryCodes();
+      }}
+    >
       <p>Each code signs you in once if you lose your authenticator. They are shown only now.</p>
-      <ul className="codes" aria-label="Recovery codes">{codes.map((c) => <li key={c}><code>{c}</code></li>)}</ul>
-      <button type="submit" className="primary" autoFocus>I saved them</button>
+      <ul className="codes" aria-label="Recovery codes">
+        {codes.map((c) => (
+          <li key={c}>
+            <code>{c}</code>
+          </li>
+        ))}
+      </ul>
+      <button type="submit" className="primary" autoFocus>
+        I saved them
+      </button>
     </AuthCard>
   );
 }
@@ -139,31 +188,65 @@ export function AcceptInvitationPage() {
   if (existing) {
     return (
       <AuthCard title={project ? `Join ${project}` : 'Join Gatehouse'} onSubmit={(e) => void submit(e)}>
-        <p>You already have a Gatehouse account ({preview.invitation.email}): enter its password to join {project ?? 'this invitation’s project'}.</p>
-        <label>Password of your Gatehouse account
-          <input name="password" type="password" autoComplete="current-password" required autoFocus value={password} onChange={(e) => setPassword(e.target.value)} />
+        <p>
+          You already have a Gatehouse account ({preview.invitation.email}): enter its password to join {project ?? 'this invitation’s project'}.
+        </p>
+        <label>
+          Password of your Gatehouse account
+          <input
+            name="password"
+            type="password"
+            autoComplete="current-password"
+            required
+            autoFocus
+            value={password}
+            onChange={(e) => setPassword(e.target.value)}
+          />
         </label>
         <ErrorText error={error} />
-        <button type="submit" className="primary" disabled={busy}>{busy ? 'Joining…' : 'Join'}</button>
+        <button type="submit" className="primary" disabled={busy}>
+          {busy ? 'Joining…' : 'Join'}
+        </button>
       </AuthCard>
     );
   }
   return (
     <AuthCard title="Join Gatehouse" onSubmit={(e) => void submit(e)}>
-      {!code && <p className="error" role="alert">This link has no invitation code. Open the link from your invitation exactly as you received it.</p>}
+      {!code && (
+        <p className="error" role="alert">
+          This link has no invitation code. Open the link from your invitation exactly as you received it.
+        </p>
+      )}
       <p>You were invited to Gatehouse{project ? ` (${project})` : ''}. Choose a password to finish your account.</p>
-      <label>Your name
+      <label>
+        Your name
         <input name="name" autoComplete="name" value={name} onChange={(e) => setName(e.target.value)} autoFocus />
       </label>
-      <label>Password (at least 8 characters)
-        <input name="password" type="password" autoComplete="new-password" minLength={8} required value={password} onChange={(e) => setPassword(e.target.value)} />
+      <label>
+        Password (at least 8 characters)
+        <input
+          name="password"
+          type="password"
+          autoComplete="new-password"
+          minLength={8}
+          required
+          value={password}
+          onChange={(e) => setPassword(e.target.value)}
+        />
       </label>
-      <label>Repeat password
+      <label>
+        Repeat password
         <input name="repeat" type="password" autoComplete="new-password" minLength={8} required value={repeat} onChange={(e) => setRepeat(e.target.value)} />
       </label>
-      {mismatch && <p className="error" role="alert">The passwords differ.</p>}
+      {mismatch && (
+        <p className="error" role="alert">
+          The passwords differ.
+        </p>
+      )}
       <ErrorText error={error ?? previewError} />
-      <button type="submit" className="primary" disabled={busy || !code}>Create account</button>
+      <button type="submit" className="primary" disabled={busy || !code}>
+        Create account
+      </button>
     </AuthCard>
   );
 }

@@ -6,9 +6,25 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { useEffect, useRef, type ReactNode } from 'react';
 
-export interface Column { label: ReactNode; className?: string }
+export interface Column {
+  label: ReactNode;
+  className?: string;
+}
 
-export function VirtualTable<T>({ label, className, columns, rows, keyOf, rowAttributes, cells, more, onMore, onRange, rowHeight = 44, resetKey }: {
+export function VirtualTable<T>({
+  label,
+  className,
+  columns,
+  rows,
+  keyOf,
+  rowAttributes,
+  cells,
+  more,
+  onMore,
+  onRange,
+  rowHeight = 44,
+  resetKey,
+}: {
   label: string;
   className: string;
   columns: Column[];
@@ -45,7 +61,11 @@ export function VirtualTable<T>({ label, className, columns, rows, keyOf, rowAtt
     <div className={`log-table ${className}`} role="table" aria-label={label} aria-rowcount={more ? -1 : rows.length + 1}>
       <div role="rowgroup">
         <div role="row" className="log-row log-head" aria-rowindex={1}>
-          {columns.map((c, i) => <span key={i} role="columnheader" className={c.className}>{c.label}</span>)}
+          {columns.map((c, i) => (
+            <span key={i} role="columnheader" className={c.className}>
+              {c.label}
+            </span>
+          ))}
         </div>
       </div>
       <div ref={parentRef} className="log-scroll" role="rowgroup" tabIndex={0} aria-label={`${label} (scroll for more)`}>
@@ -53,9 +73,19 @@ export function VirtualTable<T>({ label, className, columns, rows, keyOf, rowAtt
           {items.map((v) => {
             const row = rows[v.index];
             return (
-              <div key={keyOf(row)} role="row" aria-rowindex={v.index + 2} className="log-row" {...rowAttributes?.(row)}
-                style={{ position: 'absolute', top: 0, left: 0, right: 0, height: v.size, transform: `translateY(${v.start}px)` }}>
-                {cells(row).map((cell, i) => <span key={i} role="cell" className={columns[i]?.className} title={typeof cell === 'string' ? cell : undefined}>{cell}</span>)}
+              <div
+                key={keyOf(row)}
+                role="row"
+                aria-rowindex={v.index + 2}
+                className="log-row"
+                {...rowAttributes?.(row)}
+                style={{ position: 'absolute', top: 0, left: 0, right: 0, height: v.size, transform: `translateY(${v.start}px)` }}
+              >
+                {cells(row).map((cell, i) => (
+                  <span key={i} role="cell" className={columns[i]?.className} title={typeof cell === 'string' ? cell : undefined}>
+                    {cell}
+                  </span>
+                ))}
               </div>
             );
           })}

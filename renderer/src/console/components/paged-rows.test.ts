@@ -6,7 +6,11 @@ const rows = (...ids: string[]) => ids.map((id) => ({ id }));
 
 describe('issue 11: a live list keeps the pages loaded below a refreshed head', () => {
   it('replaces everything while only one page is loaded', () => {
-    expect(mergeHead({ rows: rows('b', 'a'), cursor: null, loaded: true }, { rows: rows('c', 'b', 'a'), nextCursor: null }, key)).toEqual({ rows: rows('c', 'b', 'a'), cursor: null, loaded: true });
+    expect(mergeHead({ rows: rows('b', 'a'), cursor: null, loaded: true }, { rows: rows('c', 'b', 'a'), nextCursor: null }, key)).toEqual({
+      rows: rows('c', 'b', 'a'),
+      cursor: null,
+      loaded: true,
+    });
   });
 
   it('puts new rows on top, drops the ones the head no longer has, keeps later pages and their cursor', () => {

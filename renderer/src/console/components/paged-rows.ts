@@ -6,7 +6,10 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { uiError, type UiError } from '../store/session.ts';
 
-export interface Page<T> { rows: T[]; nextCursor: string | null }
+export interface Page<T> {
+  rows: T[];
+  nextCursor: string | null;
+}
 
 export interface PagedRows<T> {
   rows: T[];
@@ -20,7 +23,11 @@ export interface PagedRows<T> {
   refresh: () => Promise<void>;
 }
 
-interface State<T> { rows: T[]; cursor: string | null; loaded: boolean }
+interface State<T> {
+  rows: T[];
+  cursor: string | null;
+  loaded: boolean;
+}
 
 /** The head page merged with what was loaded after it: no row twice, later pages kept. */
 export function mergeHead<T>(old: State<T>, head: Page<T>, keyOf: (row: T) => string): State<T> {

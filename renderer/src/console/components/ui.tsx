@@ -13,10 +13,20 @@ export function Dialog({ title, onClose, children, wide }: { title: string; onCl
     return () => d?.close();
   }, []);
   return (
-    <dialog ref={ref} className={`card dialog console-dialog${wide ? ' wide' : ''}`} aria-labelledby="dialog-title" onCancel={(e) => { e.preventDefault(); onClose(); }}>
+    <dialog
+      ref={ref}
+      className={`card dialog console-dialog${wide ? ' wide' : ''}`}
+      aria-labelledby="dialog-title"
+      onCancel={(e) => {
+        e.preventDefault();
+        onClose();
+      }}
+    >
       <div className="dialog-head">
         <h2 id="dialog-title">{title}</h2>
-        <button type="button" className="icon" aria-label="Close" onClick={onClose}>×</button>
+        <button type="button" className="icon" aria-label="Close" onClick={onClose}>
+          ×
+        </button>
       </div>
       {children}
     </dialog>
@@ -25,7 +35,11 @@ export function Dialog({ title, onClose, children, wide }: { title: string; onCl
 
 export function ErrorText({ error }: { error: UiError | undefined }) {
   if (!error) return null;
-  return <p className="error" role="alert" data-code={error.code}>{error.message}</p>;
+  return (
+    <p className="error" role="alert" data-code={error.code}>
+      {error.message}
+    </p>
+  );
 }
 
 /** A read-only value (a command, a link) with a Copy button. */
@@ -36,7 +50,9 @@ export function CopyField({ label, value, id }: { label: string; value: string; 
       <label htmlFor={id}>{label}</label>
       <div className="url-row">
         <input id={id} readOnly value={value} onFocus={(e) => e.currentTarget.select()} />
-        <button type="button" onClick={() => void copyText(value).then((ok) => setCopied(ok))}>{copied ? 'Copied' : 'Copy'}</button>
+        <button type="button" onClick={() => void copyText(value).then((ok) => setCopied(ok))}>
+          {copied ? 'Copied' : 'Copy'}
+        </button>
       </div>
     </div>
   );
@@ -45,11 +61,17 @@ export function CopyField({ label, value, id }: { label: string; value: string; 
 /** An in-app link (keeps the page; opens in a new tab with the usual modifier keys). */
 export function Link({ to, children, className }: { to: string; children: ReactNode; className?: string }) {
   return (
-    <a href={to} className={className} onClick={(e) => {
-      if (e.metaKey || e.ctrlKey || e.shiftKey || e.button !== 0) return;
-      e.preventDefault();
-      useRoute.getState().navigate(to);
-    }}>{children}</a>
+    <a
+      href={to}
+      className={className}
+      onClick={(e) => {
+        if (e.metaKey || e.ctrlKey || e.shiftKey || e.button !== 0) return;
+        e.preventDefault();
+        useRoute.getState().navigate(to);
+      }}
+    >
+      {children}
+    </a>
   );
 }
 

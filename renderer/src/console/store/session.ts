@@ -4,10 +4,24 @@ import type { MfaMethod } from '../../../../main/ipc/contract.ts';
 import { api, ApiError, onSessionLost, publicCall, refreshSession, setAccessToken, signOutCall, type BrowserTokens } from '../api.ts';
 
 export type Role = 'admin' | 'member' | 'auditor';
-export interface Me { id: string; email: string; name: string; isAdmin: boolean }
-export interface ProjectRef { id: string; name: string; role: Role }
+export interface Me {
+  id: string;
+  email: string;
+  name: string;
+  isAdmin: boolean;
+}
+export interface ProjectRef {
+  id: string;
+  name: string;
+  role: Role;
+}
 
-interface MfaAnswer { mfaRequired: true; mfaToken: string; methods: MfaMethod[]; mfaEnrollmentRequired?: boolean }
+interface MfaAnswer {
+  mfaRequired: true;
+  mfaToken: string;
+  methods: MfaMethod[];
+  mfaEnrollmentRequired?: boolean;
+}
 type LoginAnswer = BrowserTokens | MfaAnswer;
 
 export type Phase =
@@ -18,7 +32,10 @@ export type Phase =
   | { kind: 'recovery-codes'; codes: string[] }
   | { kind: 'signed-in' };
 
-export interface UiError { code: string; message: string }
+export interface UiError {
+  code: string;
+  message: string;
+}
 
 interface SessionStore {
   phase: Phase;
@@ -88,7 +105,12 @@ export const useSession = create<SessionStore>()((set, get) => {
 
   onSessionLost(() => {
     setAccessToken(undefined);
-    set({ phase: { kind: 'signed-out' }, me: undefined, projects: [], error: { code: 'GATEHOUSE_ERR_UNAUTHENTICATED', message: 'Your sign-in expired. Sign in again.' } });
+    set({
+      phase: { kind: 'signed-out' },
+      me: undefined,
+      projects: [],
+      error: { code: 'GATEHOUSE_ERR_UNAUTHENTICATED', message: 'Your sign-in expired. Sign in again.' },
+    });
   });
 
   return {

@@ -19,13 +19,16 @@ export function DataExplorer({ info, onError }: { info: WebSessionInfo; onError:
   const [collapsed, setCollapsed] = useState<Record<string, boolean>>({});
 
   useEffect(() => {
-    webApi.schema(info.id).then((r) => {
-      setSchemas(r.schemas);
-      const first = r.schemas.find((s) => s.name === 'public') ?? r.schemas[0];
-      setCollapsed(Object.fromEntries(r.schemas.map((s) => [s.name, s !== first])));
-    }, (err) => {
-      if (!onError(err)) setError(uiError(err));
-    });
+    webApi.schema(info.id).then(
+      (r) => {
+        setSchemas(r.schemas);
+        const first = r.schemas.find((s) => s.name === 'public') ?? r.schemas[0];
+        setCollapsed(Object.fromEntries(r.schemas.map((s) => [s.name, s !== first])));
+      },
+      (err) => {
+        if (!onError(err)) setError(uiError(err));
+      },
+    );
   }, [info.id, onError]);
 
   return (
@@ -37,7 +40,12 @@ export function DataExplorer({ info, onError }: { info: WebSessionInfo; onError:
         <ul className="tree">
           {schemas?.map((s) => (
             <li key={s.name}>
-              <button type="button" className="tree-schema" aria-expanded={!collapsed[s.name]} onClick={() => setCollapsed({ ...collapsed, [s.name]: !collapsed[s.name] })}>
+              <button
+                type="button"
+                className="tree-schema"
+                aria-expanded={!collapsed[s.name]}
+                onClick={() => setCollapsed({ ...collapsed, [s.name]: !collapsed[s.name] })}
+              >
                 <span aria-hidden="true">{collapsed[s.name] ? '▸' : '▾'}</span> {s.name} <span className="muted small">{s.relations.length}</span>
               </button>
               {!collapsed[s.name] && (
@@ -46,12 +54,23 @@ export function DataExplorer({ info, onError }: { info: WebSessionInfo; onError:
                     const here = open?.schema === s.name && open.relation.name === r.name;
                     return (
                       <li key={r.name}>
-                        <button type="button" className={`tree-rel${here ? ' current' : ''}`} aria-current={here ? 'true' : undefined} data-relation={`${s.name}.${r.name}`}
-                          onClick={() => setOpen({ schema: s.name, relation: r })}>
-                          <span className={`kind kind-${r.kind}`} aria-hidden="true">{r.kind === 'table' ? 'T' : r.kind === 'view' ? 'V' : 'M'}</span>
+                        <button
+                          type="button"
+                          className={`tree-rel${here ? ' current' : ''}`}
+                          aria-current={here ? 'true' : undefined}
+                          data-relation={`${s.name}.${r.name}`}
+                          onClick={() => setOpen({ schema: s.name, relation: r })}
+                        >
+                          <span className={`kind kind-${r.kind}`} aria-hidden="true">
+                            {r.kind === 'table' ? 'T' : r.kind === 'view' ? 'V' : 'M'}
+                          </span>
                           <span className="rel-name">{r.name}</span>
-                          <span className="sr-only">, {KIND_LABEL[r.kind]}, about {estimate(r.estimatedRows)} rows</span>
-                          <span className="muted small est" aria-hidden="true">≈{estimate(r.estimatedRows)}</span>
+                          <span className="sr-only">
+                            , {KIND_LABEL[r.kind]}, about {estimate(r.estimatedRows)} rows
+                          </span>
+                          <span className="muted small est" aria-hidden="true">
+                            ≈{estimate(r.estimatedRows)}
+                          </span>
                         </button>
                       </li>
                     );
@@ -63,8 +82,11 @@ export function DataExplorer({ info, onError }: { info: WebSessionInfo; onError:
         </ul>
       </nav>
       <div className="table-pane">
-        {open ? <TableView key={`${open.schema}.${open.relation.name}`} info={info} schema={open.schema} relation={open.relation} onError={onError} />
-          : <p className="empty">Pick a table or view on the left.</p>}
+        {open ? (
+          <TableView key={`${open.schema}.${open.relation.name}`} info={info} schema={open.schema} relation={open.relation} onError={onError} />
+        ) : (
+          <p className="empty">Pick a table or view on the left.</p>
+        )}
       </div>
     </div>
   );

@@ -59,19 +59,45 @@ export function ResultGrid({ columns, rows, label }: { columns: { name: string; 
   return (
     <div className="result-grid">
       <div className="grid-tools">
-        <button type="button" className="link" disabled={!at} onClick={copyCell}>Copy cell</button>
-        <button type="button" className="link" disabled={!at} onClick={copyRow}>Copy row</button>
-        <button type="button" className="link" disabled={rows.length === 0} onClick={copyAll}>Copy all</button>
-        <span className="muted small" role="status">{copied ?? (at ? `Row ${at.row + 1}, ${columns[at.col]?.name}` : 'Click a cell or use the arrow keys to pick one')}</span>
+        <button type="button" className="link" disabled={!at} onClick={copyCell}>
+          Copy cell
+        </button>
+        <button type="button" className="link" disabled={!at} onClick={copyRow}>
+          Copy row
+        </button>
+        <button type="button" className="link" disabled={rows.length === 0} onClick={copyAll}>
+          Copy all
+        </button>
+        <span className="muted small" role="status">
+          {copied ?? (at ? `Row ${at.row + 1}, ${columns[at.col]?.name}` : 'Click a cell or use the arrow keys to pick one')}
+        </span>
       </div>
-      <div className="grid-scroll" ref={parent} tabIndex={0} role="region" aria-label={label} onKeyDown={onKey} style={{ height: Math.min(MAX_HEIGHT, HEAD_HEIGHT + 2 + rows.length * ROW_HEIGHT + SCROLLBAR) }}>
+      <div
+        className="grid-scroll"
+        ref={parent}
+        tabIndex={0}
+        role="region"
+        aria-label={label}
+        onKeyDown={onKey}
+        style={{ height: Math.min(MAX_HEIGHT, HEAD_HEIGHT + 2 + rows.length * ROW_HEIGHT + SCROLLBAR) }}
+      >
         <div className="grid-row grid-head" style={{ gridTemplateColumns: template, width }}>
           <span className="rownum">#</span>
-          {columns.map((c, i) => <span key={i} title={`${c.name} (${c.type})`}>{c.name}<span className="col-type">{c.type}</span></span>)}
+          {columns.map((c, i) => (
+            <span key={i} title={`${c.name} (${c.type})`}>
+              {c.name}
+              <span className="col-type">{c.type}</span>
+            </span>
+          ))}
         </div>
         <div style={{ height: virtual.getTotalSize(), width, position: 'relative' }}>
           {virtual.getVirtualItems().map((v) => (
-            <div key={v.key} className="grid-row" data-row={v.index} style={{ gridTemplateColumns: template, width, height: ROW_HEIGHT, transform: `translateY(${v.start}px)` }}>
+            <div
+              key={v.key}
+              className="grid-row"
+              data-row={v.index}
+              style={{ gridTemplateColumns: template, width, height: ROW_HEIGHT, transform: `translateY(${v.start}px)` }}
+            >
               <span className="rownum">{v.index + 1}</span>
               {columns.map((c, i) => (
                 <span key={i} className={at?.row === v.index && at.col === i ? 'picked' : undefined} onClick={() => setAt({ row: v.index, col: i })}>

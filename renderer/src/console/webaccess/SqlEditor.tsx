@@ -17,7 +17,10 @@ import type { Catalog } from './client.ts';
 import { statementAt } from './sql-split.ts';
 
 /** What Run sends: the text and where it starts in the document (to place an error's position). */
-export interface RunRequest { sql: string; offset: number }
+export interface RunRequest {
+  sql: string;
+  offset: number;
+}
 
 const setErrorMark = StateEffect.define<{ from: number; to: number } | null>();
 const errorMark = StateField.define<DecorationSet>({
@@ -25,7 +28,10 @@ const errorMark = StateField.define<DecorationSet>({
   update(marks, tr) {
     let next = marks.map(tr.changes);
     for (const e of tr.effects) {
-      if (e.is(setErrorMark)) next = e.value ? Decoration.set([Decoration.mark({ class: 'cm-sql-error', attributes: { title: 'error here' } }).range(e.value.from, e.value.to)]) : Decoration.none;
+      if (e.is(setErrorMark))
+        next = e.value
+          ? Decoration.set([Decoration.mark({ class: 'cm-sql-error', attributes: { title: 'error here' } }).range(e.value.from, e.value.to)])
+          : Decoration.none;
     }
     if (tr.docChanged && !tr.effects.some((e) => e.is(setErrorMark))) next = Decoration.none;
     return next;
@@ -69,7 +75,17 @@ export interface EditorHandle {
   show(state: EditorState): void;
 }
 
-export function SqlEditor({ catalog, onRun, onReady, label }: { catalog: Catalog | undefined; onRun: (r: RunRequest) => void; onReady: (h: EditorHandle) => void; label: string }) {
+export function SqlEditor({
+  catalog,
+  onRun,
+  onReady,
+  label,
+}: {
+  catalog: Catalog | undefined;
+  onRun: (r: RunRequest) => void;
+  onReady: (h: EditorHandle) => void;
+  label: string;
+}) {
   const host = useRef<HTMLDivElement>(null);
   const runRef = useRef(onRun);
   const language = useRef(new Compartment());
@@ -88,12 +104,28 @@ export function SqlEditor({ catalog, onRun, onReady, label }: { catalog: Catalog
       return true;
     };
     const extensions = (): Extension[] => [
-      lineNumbers(), history(), drawSelection(), indentOnInput(), bracketMatching(), closeBrackets(), highlightActiveLine(), highlightSelectionMatches(),
+      lineNumbers(),
+      history(),
+      drawSelection(),
+      indentOnInput(),
+      bracketMatching(),
+      closeBrackets(),
+      highlightActiveLine(),
+      highlightSelectionMatches(),
       syntaxHighlighting(defaultHighlightStyle, { fallback: true }),
       language.current.of(sqlLanguage()),
       autocompletion({ activateOnTyping: true }),
-      keymap.of([{ key: 'Mod-Enter', run, preventDefault: true }, ...closeBracketsKeymap, ...defaultKeymap, ...searchKeymap, ...historyKeymap, ...completionKeymap, indentWithTab]),
-      errorMark, theme,
+      keymap.of([
+        { key: 'Mod-Enter', run, preventDefault: true },
+        ...closeBracketsKeymap,
+        ...defaultKeymap,
+        ...searchKeymap,
+        ...historyKeymap,
+        ...completionKeymap,
+        indentWithTab,
+      ]),
+      errorMark,
+      theme,
       EditorView.contentAttributes.of({ 'aria-label': label }),
     ];
     const newState = (doc: string) => EditorState.create({ doc, extensions: extensions() });

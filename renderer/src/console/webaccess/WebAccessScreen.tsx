@@ -53,15 +53,26 @@ function Session({ info, view }: { info: WebSessionInfo; view: WebView }) {
     };
   }, [info.id, info.sessionId]);
 
-  const onError: EndedCheck = useCallback((err: unknown) => {
-    if (err instanceof ApiError && (err.status === 410 || ENDED_CODES.has(err.code) || (err.status === 404 && /web session/i.test(err.message)))) {
-      const text = `${err.code} ${err.message}`;
-      const reason = /revoked/i.test(text) ? 'revoked' : /expired/i.test(text) ? 'expired' : /idle/i.test(text) ? 'idle' : err.code === 'GATEHOUSE_ERR_WEB_SESSION_ELSEWHERE' ? 'elsewhere' : 'ended';
-      leave(info.id, reason, err.message);
-      return true;
-    }
-    return false;
-  }, [info.id]);
+  const onError: EndedCheck = useCallback(
+    (err: unknown) => {
+      if (err instanceof ApiError && (err.status === 410 || ENDED_CODES.has(err.code) || (err.status === 404 && /web session/i.test(err.message)))) {
+        const text = `${err.code} ${err.message}`;
+        const reason = /revoked/i.test(text)
+          ? 'revoked'
+          : /expired/i.test(text)
+            ? 'expired'
+            : /idle/i.test(text)
+              ? 'idle'
+              : err.code === 'GATEHOUSE_ERR_WEB_SESSION_ELSEWHERE'
+                ? 'elsewhere'
+                : 'ended';
+        leave(info.id, reason, err.message);
+        return true;
+      }
+      return false;
+    },
+    [info.id],
+  );
 
   const endSession = async () => {
     setEnding(true);
@@ -74,16 +85,36 @@ function Session({ info, view }: { info: WebSessionInfo; view: WebView }) {
     <section className="webaccess" aria-labelledby="web-title">
       <div className="view-header web-header">
         <h1 id="web-title">{view === 'explorer' ? 'Data Explorer' : 'SQL terminal'}</h1>
-        <span className="web-target">{info.resource.name} <span className="muted">as</span> {info.account.name}{info.account.username && <> (<code>{info.account.username}</code>)</>}</span>
-        <span className="muted small web-left" title={`Ends at ${new Date(info.expiresAt).toLocaleString()}`}>ends in {formatTimeLeft(info.expiresAt, now)}</span>
+        <span className="web-target">
+          {info.resource.name} <span className="muted">as</span> {info.account.name}
+          {info.account.username && (
+            <>
+              {' '}
+              (<code>{info.account.username}</code>)
+            </>
+          )}
+        </span>
+        <span className="muted small web-left" title={`Ends at ${new Date(info.expiresAt).toLocaleString()}`}>
+          ends in {formatTimeLeft(info.expiresAt, now)}
+        </span>
         <nav className="web-views" aria-label="Web Access views">
-          <Link to={viewPath(info.id, 'explorer')} className={view === 'explorer' ? 'current' : undefined}>Data Explorer</Link>
-          <Link to={viewPath(info.id, 'terminal')} className={view === 'terminal' ? 'current' : undefined}>SQL terminal</Link>
+          <Link to={viewPath(info.id, 'explorer')} className={view === 'explorer' ? 'current' : undefined}>
+            Data Explorer
+          </Link>
+          <Link to={viewPath(info.id, 'terminal')} className={view === 'terminal' ? 'current' : undefined}>
+            SQL terminal
+          </Link>
           <Link to={`/sessions/${info.sessionId}`}>Session log</Link>
         </nav>
-        <button type="button" className="danger" onClick={() => void endSession()} disabled={ending}>End session</button>
+        <button type="button" className="danger" onClick={() => void endSession()} disabled={ending}>
+          End session
+        </button>
       </div>
-      {view === 'explorer' ? <DataExplorer info={info} onError={onError} /> : <SqlTerminal info={info} onEnded={(reason, message) => leave(info.id, reason, message)} onError={onError} />}
+      {view === 'explorer' ? (
+        <DataExplorer info={info} onError={onError} />
+      ) : (
+        <SqlTerminal info={info} onEnded={(reason, message) => leave(info.id, reason, message)} onError={onError} />
+      )}
     </section>
   );
 }

@@ -5,7 +5,11 @@
  */
 import { api, ApiError, currentAccessToken, refreshSession } from '../api.ts';
 
-export interface WebLimits { idleTimeoutSeconds: number; statementTimeoutMs: number; maxRowsPerResult: number }
+export interface WebLimits {
+  idleTimeoutSeconds: number;
+  statementTimeoutMs: number;
+  maxRowsPerResult: number;
+}
 export interface WebSessionInfo {
   id: string;
   /** The Gatehouse session (kind web) it runs in: the sessions list and its log. */
@@ -15,31 +19,77 @@ export interface WebSessionInfo {
   account: { id: string; name: string; username?: string };
   limits: WebLimits;
 }
-export interface StartInput { projectId: string; resourceId: string; accountId: string; duration: string; mfa?: { method: 'totp' | 'email'; code: string }; accessRequestId?: string }
+export interface StartInput {
+  projectId: string;
+  resourceId: string;
+  accountId: string;
+  duration: string;
+  mfa?: { method: 'totp' | 'email'; code: string };
+  accessRequestId?: string;
+}
 
 export type RelationKind = 'table' | 'view' | 'materialized_view';
-export interface Relation { name: string; kind: RelationKind; estimatedRows: number | null; hasPrimaryKey: boolean }
-export interface SchemaEntry { name: string; relations: Relation[] }
+export interface Relation {
+  name: string;
+  kind: RelationKind;
+  estimatedRows: number | null;
+  hasPrimaryKey: boolean;
+}
+export interface SchemaEntry {
+  name: string;
+  relations: Relation[];
+}
 
-export interface Column { name: string; type: string; nullable: boolean; primaryKeyPosition: number | null; default?: string | null }
-export interface TableColumns { columns: Column[]; editable: boolean; readOnlyReason?: string | null }
+export interface Column {
+  name: string;
+  type: string;
+  nullable: boolean;
+  primaryKeyPosition: number | null;
+  default?: string | null;
+}
+export interface TableColumns {
+  columns: Column[];
+  editable: boolean;
+  readOnlyReason?: string | null;
+}
 
 export const OPERATORS = ['=', '<>', '<', '>', '<=', '>=', 'LIKE', 'ILIKE', 'IS NULL', 'IS NOT NULL', 'IN'] as const;
 export type Operator = (typeof OPERATORS)[number];
-export interface Filter { column: string; op: Operator; value?: unknown }
-export interface Sort { column: string; direction: 'asc' | 'desc' }
+export interface Filter {
+  column: string;
+  op: Operator;
+  value?: unknown;
+}
+export interface Sort {
+  column: string;
+  direction: 'asc' | 'desc';
+}
 /** A JSON value as cells.ts encodes it, or { truncated, length, value } for long text. */
 export type Cell = unknown;
-export interface RowsPage { columns: { name: string; type: string }[]; rows: Cell[][]; next?: string; total: { count: number; exact: boolean } }
+export interface RowsPage {
+  columns: { name: string; type: string }[];
+  rows: Cell[][];
+  next?: string;
+  total: { count: number; exact: boolean };
+}
 
 export type Change =
   | { op: 'insert'; values: Record<string, unknown> }
   | { op: 'update'; key: Record<string, unknown>; original: Record<string, unknown>; values: Record<string, unknown> }
   | { op: 'delete'; key: Record<string, unknown>; original: Record<string, unknown> };
-export interface ChangesAnswer { statements?: string[]; applied?: number }
+export interface ChangesAnswer {
+  statements?: string[];
+  applied?: number;
+}
 
-export interface Catalog { schemas: Array<{ name: string; tables: Array<{ name: string; kind: RelationKind; columns: Array<{ name: string; type: string }> }> }> }
-export interface HistoryEntry { id: string; sql: string; ranAt: string }
+export interface Catalog {
+  schemas: Array<{ name: string; tables: Array<{ name: string; kind: RelationKind; columns: Array<{ name: string; type: string }> }> }>;
+}
+export interface HistoryEntry {
+  id: string;
+  sql: string;
+  ranAt: string;
+}
 
 const base = (id: string) => `/web-sessions/${encodeURIComponent(id)}`;
 const tablePath = (id: string, schema: string, table: string) => `${base(id)}/tables/${encodeURIComponent(schema)}/${encodeURIComponent(table)}`;
@@ -59,7 +109,8 @@ export const webApi = {
   catalog: (id: string) => api<Catalog>('GET', `${base(id)}/catalog`),
   history: (accountId: string) => api<{ entries: HistoryEntry[] }>('GET', `/web-sessions/history?accountId=${encodeURIComponent(accountId)}`),
   /** The Gatehouse session behind it: its status tells when it was revoked or expired. */
-  session: (sessionId: string) => api<{ session: { status: string; endReason?: string | null; expiresAt: string } }>('GET', `/sessions/${encodeURIComponent(sessionId)}`),
+  session: (sessionId: string) =>
+    api<{ session: { status: string; endReason?: string | null; expiresAt: string } }>('GET', `/sessions/${encodeURIComponent(sessionId)}`),
 };
 
 /** The export route (streamed, never truncated), with the bearer token and one refresh on 401. */
@@ -94,7 +145,17 @@ export async function exportTable(id: string, schema: string, table: string, for
 
 export type TxState = 'idle' | 'in-transaction' | 'failed';
 export type ServerMessage =
-  | { type: 'result'; id: string; resultId?: string; columns: { name: string; typeOid: number }[]; rows: Cell[][]; rowCount: number | null; command: string | null; durationMs: number; more: boolean }
+  | {
+      type: 'result';
+      id: string;
+      resultId?: string;
+      columns: { name: string; typeOid: number }[];
+      rows: Cell[][];
+      rowCount: number | null;
+      command: string | null;
+      durationMs: number;
+      more: boolean;
+    }
   /** `code` is the SQLSTATE; `position` is 1-based in the run's whole `sql`. */
   | { type: 'error'; id?: string; code: string; message: string; position?: number; detail?: string; hint?: string }
   | { type: 'notice'; severity?: string; message: string }
@@ -102,20 +163,23 @@ export type ServerMessage =
   | { type: 'done'; id: string }
   | { type: 'ended'; reason: string; message: string };
 export type ClientMessage =
-  | { type: 'run'; id: string; sql: string }
-  | { type: 'fetch'; id: string; resultId: string; rows: number }
-  | { type: 'cancel' }
-  | { type: 'ping' };
+  { type: 'run'; id: string; sql: string } | { type: 'fetch'; id: string; resultId: string; rows: number } | { type: 'cancel' } | { type: 'ping' };
 
 /** The subprotocols the terminal offers: the version, then the bearer token (a browser WebSocket has no headers). */
 export const TERMINAL_PROTOCOL = 'gatehouse.terminal.v1';
 
-export interface TerminalSocket { send(m: ClientMessage): void; close(): void }
+export interface TerminalSocket {
+  send(m: ClientMessage): void;
+  close(): void;
+}
 
 export function openTerminal(id: string, on: { message(m: ServerMessage): void; open(): void; closed(code: number, reason: string): void }): TerminalSocket {
   const scheme = window.location.protocol === 'https:' ? 'wss' : 'ws';
   const token = currentAccessToken();
-  const ws = new WebSocket(`${scheme}://${window.location.host}/api/v1${base(id)}/terminal`, token ? [TERMINAL_PROTOCOL, `bearer.${token}`] : [TERMINAL_PROTOCOL]);
+  const ws = new WebSocket(
+    `${scheme}://${window.location.host}/api/v1${base(id)}/terminal`,
+    token ? [TERMINAL_PROTOCOL, `bearer.${token}`] : [TERMINAL_PROTOCOL],
+  );
   ws.onopen = () => on.open();
   ws.onmessage = (e) => {
     if (typeof e.data !== 'string') return;
@@ -135,10 +199,32 @@ export function openTerminal(id: string, on: { message(m: ServerMessage): void; 
 }
 
 /** The codes that mean the web session is over (the user leaves the view); the server answers them with 410 (421: another replica holds it). */
-export const ENDED_CODES = new Set(['GATEHOUSE_ERR_SESSION_REVOKED', 'GATEHOUSE_ERR_SESSION_EXPIRED', 'GATEHOUSE_ERR_SESSION_ENDED', 'GATEHOUSE_ERR_WEB_SESSION_ELSEWHERE']);
+export const ENDED_CODES = new Set([
+  'GATEHOUSE_ERR_SESSION_REVOKED',
+  'GATEHOUSE_ERR_SESSION_EXPIRED',
+  'GATEHOUSE_ERR_SESSION_ENDED',
+  'GATEHOUSE_ERR_WEB_SESSION_ELSEWHERE',
+]);
 
 /** Type names the grid needs from a terminal column's type OID (how json and bytea read). */
-const TYPE_NAMES: Record<number, string> = { 17: 'bytea', 114: 'json', 3802: 'jsonb', 16: 'boolean', 20: 'bigint', 21: 'smallint', 23: 'integer', 25: 'text', 1043: 'varchar', 1082: 'date', 1114: 'timestamp', 1184: 'timestamptz', 1700: 'numeric', 2950: 'uuid', 701: 'float8', 700: 'float4' };
+const TYPE_NAMES: Record<number, string> = {
+  17: 'bytea',
+  114: 'json',
+  3802: 'jsonb',
+  16: 'boolean',
+  20: 'bigint',
+  21: 'smallint',
+  23: 'integer',
+  25: 'text',
+  1043: 'varchar',
+  1082: 'date',
+  1114: 'timestamp',
+  1184: 'timestamptz',
+  1700: 'numeric',
+  2950: 'uuid',
+  701: 'float8',
+  700: 'float4',
+};
 export function typeName(oid: number): string {
   return TYPE_NAMES[oid] ?? `oid ${oid}`;
 }

@@ -4,7 +4,11 @@
  * (-- and nested block comments). The server runs what it is sent; this only picks the text.
  */
 
-export interface Span { from: number; to: number; text: string }
+export interface Span {
+  from: number;
+  to: number;
+  text: string;
+}
 
 export function splitStatements(sql: string): Span[] {
   const out: Span[] = [];
@@ -26,7 +30,13 @@ export function splitStatements(sql: string): Span[] {
       let depth = 1;
       i += 2;
       while (i < sql.length && depth > 0) {
-        if (sql[i] === '/' && sql[i + 1] === '*') { depth++; i += 2; } else if (sql[i] === '*' && sql[i + 1] === '/') { depth--; i += 2; } else i++;
+        if (sql[i] === '/' && sql[i + 1] === '*') {
+          depth++;
+          i += 2;
+        } else if (sql[i] === '*' && sql[i + 1] === '/') {
+          depth--;
+          i += 2;
+        } else i++;
       }
     } else if (c === "'" || c === '"') {
       const backslashes = c === "'" && /[eE]/.test(sql[i - 1] ?? '') && !/[\w$]/.test(sql[i - 2] ?? '');
@@ -34,7 +44,10 @@ export function splitStatements(sql: string): Span[] {
       while (i < sql.length) {
         if (backslashes && sql[i] === '\\') i += 2;
         else if (sql[i] === c && sql[i + 1] === c) i += 2;
-        else if (sql[i] === c) { i++; break; } else i++;
+        else if (sql[i] === c) {
+          i++;
+          break;
+        } else i++;
       }
     } else if (c === '$' && !/[\w$]/.test(sql[i - 1] ?? '')) {
       const tag = /^\$([A-Za-z_][A-Za-z0-9_]*)?\$/.exec(sql.slice(i));

@@ -9,7 +9,10 @@ import type { WebSessionInfo } from './client.ts';
 export type WebView = 'explorer' | 'terminal';
 /** What a view calls with an error from the server: true when the error ended the session (the view is left). */
 export type EndedCheck = (err: unknown) => boolean;
-export interface Ended { reason: string; message: string }
+export interface Ended {
+  reason: string;
+  message: string;
+}
 
 interface WebSessionsStore {
   sessions: Record<string, WebSessionInfo>;

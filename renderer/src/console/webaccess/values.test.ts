@@ -9,7 +9,15 @@ describe('issue 12: values shown faithfully in the grid', () => {
     expect(shown('just a string', 'json')).toMatchObject({ text: '"just a string"' });
     expect(shown('\\xdeadbeef', 'bytea')).toMatchObject({ text: '\\xdeadbeef', mono: true });
     expect(fullText(['red', 'with space', null, ''], 'text[]')).toBe('{red,"with space",NULL,""}');
-    expect(fullText([[1, 2], [3, null]], 'integer[]')).toBe('{{1,2},{3,NULL}}');
+    expect(
+      fullText(
+        [
+          [1, 2],
+          [3, null],
+        ],
+        'integer[]',
+      ),
+    ).toBe('{{1,2},{3,NULL}}');
     expect(shown('2024-05-01 10:00:00+00', 'timestamp with time zone')).toMatchObject({ text: '2024-05-01 10:00:00+00', cut: false });
   });
 
@@ -22,7 +30,16 @@ describe('issue 12: values shown faithfully in the grid', () => {
 
   it('HTML stays a string (rendered as text); copy as TSV; edits keep empty string and NULL apart', () => {
     expect(shown('<img src=x onerror=alert(1)>', 'text')).toMatchObject({ text: '<img src=x onerror=alert(1)>' });
-    expect(rowsAsTsv([{ name: 'a', type: 'text' }, { name: 'b', type: 'text' }], [['1\t2', null]], true)).toBe('a\tb\n1 2\t');
+    expect(
+      rowsAsTsv(
+        [
+          { name: 'a', type: 'text' },
+          { name: 'b', type: 'text' },
+        ],
+        [['1\t2', null]],
+        true,
+      ),
+    ).toBe('a\tb\n1 2\t');
     expect(editedValue('', false, 'text')).toBe('');
     expect(editedValue('', true, 'text')).toBeNull();
     expect(editedValue('{"a":1}', false, 'jsonb')).toEqual({ a: 1 });

@@ -12,16 +12,33 @@ export const CELL_LIMIT = 200;
 export type Shown =
   | { kind: 'null' }
   | { kind: 'empty' }
-  | { kind: 'text'; text: string; full: string; cut: boolean; mono?: boolean; /** Set when the server sent only the first characters of `length`. */ length?: number };
+  | {
+      kind: 'text';
+      text: string;
+      full: string;
+      cut: boolean;
+      mono?: boolean;
+      /** Set when the server sent only the first characters of `length`. */ length?: number;
+    };
 
 export function isJsonType(type: string): boolean {
   return type === 'json' || type === 'jsonb';
 }
 
 /** A value the server cut (cells.ts): its first characters and the whole length. */
-export interface TruncatedCell { truncated: true; length: number; value: string }
+export interface TruncatedCell {
+  truncated: true;
+  length: number;
+  value: string;
+}
 export function isTruncated(v: Cell): v is TruncatedCell {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && (v as { truncated?: unknown }).truncated === true && typeof (v as { value?: unknown }).value === 'string';
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    !Array.isArray(v) &&
+    (v as { truncated?: unknown }).truncated === true &&
+    typeof (v as { value?: unknown }).value === 'string'
+  );
 }
 
 /** PostgreSQL's array literal: {1,2,NULL,"a b"}. */
@@ -55,7 +72,14 @@ export function shown(value: Cell, type = ''): Shown {
   const oneLine = json ? JSON.stringify(value) : full;
   const serverCut = isTruncated(value) ? value.length : undefined;
   const cut = oneLine.length > CELL_LIMIT || serverCut !== undefined;
-  return { kind: 'text', text: oneLine.length > CELL_LIMIT ? `${oneLine.slice(0, CELL_LIMIT)}…` : oneLine, full, cut, ...(serverCut !== undefined ? { length: serverCut } : {}), mono: type === 'bytea' || json };
+  return {
+    kind: 'text',
+    text: oneLine.length > CELL_LIMIT ? `${oneLine.slice(0, CELL_LIMIT)}…` : oneLine,
+    full,
+    cut,
+    ...(serverCut !== undefined ? { length: serverCut } : {}),
+    mono: type === 'bytea' || json,
+  };
 }
 
 /** Tab-separated text of rows (copy to a spreadsheet): NULL as an empty field. */

@@ -27,7 +27,8 @@ export function auditRoutes(s: Services): AnyRoute[] {
     const auditable = await s.permissions.projectsWhere(user, 'audit');
     if (auditable === undefined) return undefined;
     if (auditable.length === 0) throw new GatehouseError(ErrorCodes.FORBIDDEN, 'only administrators and auditors may read the audit trail');
-    if (projectId !== undefined && !auditable.includes(projectId)) throw new GatehouseError(ErrorCodes.FORBIDDEN, 'you may not read the audit trail of this project');
+    if (projectId !== undefined && !auditable.includes(projectId))
+      throw new GatehouseError(ErrorCodes.FORBIDDEN, 'you may not read the audit trail of this project');
     return auditable;
   };
 

@@ -42,4 +42,3 @@ export function authRoutes(s: Services): AnyRoute[] {
     }),
   ];
 }
-

@@ -11,14 +11,26 @@ import { toNumber } from '../../store/errors.ts';
 import { ok, route, type AnyRoute } from '../route.ts';
 import type { Services } from '../services.ts';
 
-const statsQuery = z.object({ ids: z.string().max(100 * 80).transform((v) => [...new Set(v.split(',').filter(Boolean))]).pipe(z.array(z.string().min(1).max(128)).max(100)) });
+const statsQuery = z.object({
+  ids: z
+    .string()
+    .max(100 * 80)
+    .transform((v) => [...new Set(v.split(',').filter(Boolean))])
+    .pipe(z.array(z.string().min(1).max(128)).max(100)),
+});
 const searchQuery = z.object({
   q: z.string().trim().min(1).max(200),
   after: z.coerce.number().int().min(0).default(0),
   limit: z.coerce.number().int().min(1).max(1000).default(200),
 });
 
-export interface SessionStats { connections: number; statements: number; errors: number; client: string | null; lastEventAt: string | null }
+export interface SessionStats {
+  connections: number;
+  statements: number;
+  errors: number;
+  client: string | null;
+  lastEventAt: string | null;
+}
 
 export function consoleRoutes(s: Services): AnyRoute[] {
   return [
@@ -35,7 +47,14 @@ export function consoleRoutes(s: Services): AnyRoute[] {
         }
         const stats: Record<string, SessionStats> = {};
         if (visible.length === 0) return ok({ stats });
-        const rows = await sql<{ session_id: string; connections: unknown; statements: unknown; errors: unknown; client: string | null; last_at: Date | string | null }>`
+        const rows = await sql<{
+          session_id: string;
+          connections: unknown;
+          statements: unknown;
+          errors: unknown;
+          client: string | null;
+          last_at: Date | string | null;
+        }>`
           select session_id,
                  count(*) filter (where type = 'connect') as connections,
                  count(*) filter (where type = 'statement') as statements,
@@ -72,7 +91,16 @@ export function consoleRoutes(s: Services): AnyRoute[] {
           order by seq, id
           limit ${query.limit + 1}`.execute(s.store.db);
         const more = rows.rows.length > query.limit;
-        const events = rows.rows.slice(0, query.limit).map((r) => ({ ...r.data, seq: toNumber(r.seq as never), sessionId: session.id, connectionId: r.connection_id, at: new Date(r.at).toISOString(), type: r.type }));
+        const events = rows.rows
+          .slice(0, query.limit)
+          .map((r) => ({
+            ...r.data,
+            seq: toNumber(r.seq as never),
+            sessionId: session.id,
+            connectionId: r.connection_id,
+            at: new Date(r.at).toISOString(),
+            type: r.type,
+          }));
         return ok(more ? { events, next: events[events.length - 1].seq } : { events });
       },
     }),
@@ -81,7 +109,8 @@ export function consoleRoutes(s: Services): AnyRoute[] {
       path: '/api/v1/audit/verify',
       handler: async ({ user }) => {
         const auditable = await s.permissions.projectsWhere(user, 'audit');
-        if (auditable !== undefined && auditable.length === 0) throw new GatehouseError(ErrorCodes.FORBIDDEN, 'only administrators and auditors may verify the audit trail');
+        if (auditable !== undefined && auditable.length === 0)
+          throw new GatehouseError(ErrorCodes.FORBIDDEN, 'only administrators and auditors may verify the audit trail');
         const verdict = await verifyAuditChain(s.store.auditEvents);
         // Non-instance admins learn whether the chain holds, not which event broke it.
         const checkedAt = new Date().toISOString();

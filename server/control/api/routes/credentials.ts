@@ -59,7 +59,15 @@ export function credentialRoutes(s: Services): AnyRoute[] {
       handler: async ({ user, params, body, sourceAddress }) => {
         const resource = await resourceFor(user, params.id);
         await s.store.credentials.setRotationAccount(resource.id, body.username, s.box.seal(body.password, rotationPasswordAad(resource.id)));
-        await s.audit({ actor: user, action: 'resource.rotation_account_set', targetType: 'resource', targetId: resource.id, projectId: resource.projectId, sourceAddress, details: { name: resource.name, username: body.username } });
+        await s.audit({
+          actor: user,
+          action: 'resource.rotation_account_set',
+          targetType: 'resource',
+          targetId: resource.id,
+          projectId: resource.projectId,
+          sourceAddress,
+          details: { name: resource.name, username: body.username },
+        });
         const ra = await s.store.credentials.rotationAccount(resource.id);
         return ok({ rotationAccount: { username: body.username, updatedAt: ra?.updatedAt.toISOString() ?? new Date().toISOString() } });
       },
@@ -71,7 +79,15 @@ export function credentialRoutes(s: Services): AnyRoute[] {
         const resource = await resourceFor(user, params.id);
         const removed = await s.store.credentials.clearRotationAccount(resource.id);
         if (!removed) throw notFound('rotation account');
-        await s.audit({ actor: user, action: 'resource.rotation_account_clear', targetType: 'resource', targetId: resource.id, projectId: resource.projectId, sourceAddress, details: { name: resource.name } });
+        await s.audit({
+          actor: user,
+          action: 'resource.rotation_account_clear',
+          targetType: 'resource',
+          targetId: resource.id,
+          projectId: resource.projectId,
+          sourceAddress,
+          details: { name: resource.name },
+        });
         return ok({ ok: true });
       },
     }),
@@ -92,7 +108,15 @@ export function credentialRoutes(s: Services): AnyRoute[] {
         const before = await s.store.credentials.get(account.id);
         const settings = { enabled: body.enabled ?? before.rotationEnabled, intervalDays: body.intervalDays ?? before.intervalDays };
         await s.store.credentials.setRotation(account.id, settings);
-        await s.audit({ actor: user, action: 'account.rotation_settings', targetType: 'account', targetId: account.id, projectId: account.resource.projectId, sourceAddress, details: { name: account.name, ...settings } });
+        await s.audit({
+          actor: user,
+          action: 'account.rotation_settings',
+          targetType: 'account',
+          targetId: account.id,
+          projectId: account.resource.projectId,
+          sourceAddress,
+          details: { name: account.name, ...settings },
+        });
         return ok({ credentials: await status(account.id) });
       },
     }),
@@ -126,7 +150,12 @@ export function credentialRoutes(s: Services): AnyRoute[] {
           targetId: account.id,
           projectId: account.resource.projectId,
           sourceAddress,
-          details: { name: account.name, resourceId: account.resourceId, ok: check.ok, ...(!check.ok && { code: check.code, ...(check.sqlstate && { sqlstate: check.sqlstate }) }) },
+          details: {
+            name: account.name,
+            resourceId: account.resourceId,
+            ok: check.ok,
+            ...(!check.ok && { code: check.code, ...(check.sqlstate && { sqlstate: check.sqlstate }) }),
+          },
         });
         return ok({ check, credentials: await status(account.id) });
       },

@@ -15,7 +15,14 @@ export function gatewayRoutes(s: Services): AnyRoute[] {
         if (projectId !== null && !(await s.store.projects.findById(projectId))) throw notFound('project');
         await s.permissions.requireManageGateway(user, projectId);
         const { gateway, enrollmentToken, expiresAt } = await s.gateways.create(body.name, projectId);
-        await s.audit({ actor: user, action: 'gateway.create', targetType: 'gateway', targetId: gateway.id, sourceAddress, details: { name: gateway.name, projectId } });
+        await s.audit({
+          actor: user,
+          action: 'gateway.create',
+          targetType: 'gateway',
+          targetId: gateway.id,
+          sourceAddress,
+          details: { name: gateway.name, projectId },
+        });
         return created({ gateway: { id: gateway.id, name: gateway.name, projectId }, enrollmentToken, expiresAt: expiresAt.toISOString() });
       },
     }),

@@ -23,7 +23,14 @@ export function groupRoutes(s: Services): AnyRoute[] {
         await s.permissions.require(user, params.projectId, 'manage');
         if (!(await s.store.projects.findById(params.projectId))) throw notFound('project');
         const group = await s.store.groups.create(params.projectId, body.name);
-        await s.audit({ actor: user, action: 'group.create', targetType: 'group', targetId: group.id, sourceAddress, details: { projectId: group.projectId, name: group.name } });
+        await s.audit({
+          actor: user,
+          action: 'group.create',
+          targetType: 'group',
+          targetId: group.id,
+          sourceAddress,
+          details: { projectId: group.projectId, name: group.name },
+        });
         return created({ group: groupDto(group) });
       },
     }),
@@ -41,7 +48,14 @@ export function groupRoutes(s: Services): AnyRoute[] {
       handler: async ({ user, params, sourceAddress }) => {
         const group = await managedGroup(user, params.id);
         await s.store.groups.delete(group.id);
-        await s.audit({ actor: user, action: 'group.delete', targetType: 'group', targetId: group.id, sourceAddress, details: { projectId: group.projectId, name: group.name } });
+        await s.audit({
+          actor: user,
+          action: 'group.delete',
+          targetType: 'group',
+          targetId: group.id,
+          sourceAddress,
+          details: { projectId: group.projectId, name: group.name },
+        });
         return ok({ ok: true });
       },
     }),
@@ -54,7 +68,14 @@ export function groupRoutes(s: Services): AnyRoute[] {
         const member = await s.store.users.findById(body.userId);
         if (!member) throw new InvalidInputError('userId: no such user', 'userId');
         await s.store.groups.addMember(group.id, member.id);
-        await s.audit({ actor: user, action: 'group.member.add', targetType: 'group', targetId: group.id, sourceAddress, details: { projectId: group.projectId, userId: member.id, email: member.email } });
+        await s.audit({
+          actor: user,
+          action: 'group.member.add',
+          targetType: 'group',
+          targetId: group.id,
+          sourceAddress,
+          details: { projectId: group.projectId, userId: member.id, email: member.email },
+        });
         return ok({ group: groupDto((await s.store.groups.findById(group.id)) ?? group) });
       },
     }),
@@ -64,7 +85,14 @@ export function groupRoutes(s: Services): AnyRoute[] {
       handler: async ({ user, params, sourceAddress }) => {
         const group = await managedGroup(user, params.id);
         if (!(await s.store.groups.removeMember(group.id, params.userId))) throw notFound('group member');
-        await s.audit({ actor: user, action: 'group.member.remove', targetType: 'group', targetId: group.id, sourceAddress, details: { projectId: group.projectId, userId: params.userId } });
+        await s.audit({
+          actor: user,
+          action: 'group.member.remove',
+          targetType: 'group',
+          targetId: group.id,
+          sourceAddress,
+          details: { projectId: group.projectId, userId: params.userId },
+        });
         return ok({ group: groupDto((await s.store.groups.findById(group.id)) ?? group) });
       },
     }),

@@ -18,7 +18,8 @@ export function policyRoutes(s: Services): AnyRoute[] {
         const groups = new Set((await s.store.groups.listByProject(projectId)).map((g) => g.id));
         for (const groupId of body.groups) if (!groups.has(groupId)) throw new InvalidInputError(`groups: no group ${groupId} in this project`, 'groups');
         const accounts = new Set((await s.store.accounts.listByProject(projectId)).map((a) => a.id));
-        for (const accountId of body.accounts) if (!accounts.has(accountId)) throw new InvalidInputError(`accounts: no account ${accountId} in this project`, 'accounts');
+        for (const accountId of body.accounts)
+          if (!accounts.has(accountId)) throw new InvalidInputError(`accounts: no account ${accountId} in this project`, 'accounts');
         const policy = await s.store.policies.create({
           projectId,
           name: body.name,
@@ -27,7 +28,14 @@ export function policyRoutes(s: Services): AnyRoute[] {
           accountIds: [...new Set(body.accounts)],
           maxDurationSeconds: body.maxDurationSeconds,
         });
-        await s.audit({ actor: user, action: 'policy.create', targetType: 'policy', targetId: policy.id, sourceAddress, details: { ...policyDto(policy), createdAt: undefined } });
+        await s.audit({
+          actor: user,
+          action: 'policy.create',
+          targetType: 'policy',
+          targetId: policy.id,
+          sourceAddress,
+          details: { ...policyDto(policy), createdAt: undefined },
+        });
         return created({ policy: policyDto(policy) });
       },
     }),
@@ -47,7 +55,14 @@ export function policyRoutes(s: Services): AnyRoute[] {
         if (!policy || !(await s.permissions.can(user, policy.projectId, 'read'))) throw notFound('policy');
         await s.permissions.require(user, policy.projectId, 'manage');
         await s.store.policies.delete(policy.id);
-        await s.audit({ actor: user, action: 'policy.delete', targetType: 'policy', targetId: policy.id, sourceAddress, details: { projectId: policy.projectId, name: policy.name } });
+        await s.audit({
+          actor: user,
+          action: 'policy.delete',
+          targetType: 'policy',
+          targetId: policy.id,
+          sourceAddress,
+          details: { projectId: policy.projectId, name: policy.name },
+        });
         return ok({ ok: true });
       },
     }),

@@ -54,12 +54,22 @@ export function projectRoutes(s: Services): AnyRoute[] {
         // Looking accounts up by email is for instance admins (who list every user anyway): a
         // project admin must not learn from the answer whether an email has an account.
         if (body.userId === undefined && !user.isAdmin) {
-          throw new GatehouseError(ErrorCodes.FORBIDDEN, 'project admins add members by userId; to add someone by email, invite them (POST /api/v1/users/invitations with projectId and role)');
+          throw new GatehouseError(
+            ErrorCodes.FORBIDDEN,
+            'project admins add members by userId; to add someone by email, invite them (POST /api/v1/users/invitations with projectId and role)',
+          );
         }
         const member = body.userId !== undefined ? await s.store.users.findById(body.userId) : await s.store.users.findByEmail(body.email ?? '');
         if (!member) throw notFound('user');
         await s.store.projects.setMember(params.projectId, member.id, body.role);
-        await s.audit({ actor: user, action: 'project.member.set', targetType: 'project', targetId: params.projectId, sourceAddress, details: { userId: member.id, role: body.role } });
+        await s.audit({
+          actor: user,
+          action: 'project.member.set',
+          targetType: 'project',
+          targetId: params.projectId,
+          sourceAddress,
+          details: { userId: member.id, role: body.role },
+        });
         return ok({ member: { userId: member.id, email: member.email, name: member.name, role: body.role } });
       },
     }),
@@ -70,8 +80,20 @@ export function projectRoutes(s: Services): AnyRoute[] {
       handler: async ({ user, body, sourceAddress }) => {
         s.permissions.requireInstanceAdmin(user);
         if (await s.store.users.findByEmail(body.email)) throw new GatehouseError(ErrorCodes.CONFLICT, `a user with email ${body.email} already exists`);
-        const createdUser = await s.store.users.create({ email: body.email, name: body.name ?? body.email, passwordHash: await hashPassword(body.password), isAdmin: body.isAdmin });
-        await s.audit({ actor: user, action: 'user.create', targetType: 'user', targetId: createdUser.id, sourceAddress, details: { email: createdUser.email, isAdmin: createdUser.isAdmin } });
+        const createdUser = await s.store.users.create({
+          email: body.email,
+          name: body.name ?? body.email,
+          passwordHash: await hashPassword(body.password),
+          isAdmin: body.isAdmin,
+        });
+        await s.audit({
+          actor: user,
+          action: 'user.create',
+          targetType: 'user',
+          targetId: createdUser.id,
+          sourceAddress,
+          details: { email: createdUser.email, isAdmin: createdUser.isAdmin },
+        });
         return created({ user: userDto(createdUser) });
       },
     }),

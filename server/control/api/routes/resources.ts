@@ -52,7 +52,14 @@ export function resourceRoutes(s: Services): AnyRoute[] {
         await checkGateway(params.projectId, body.gatewayId);
         assertMayAllowWeakAuth(user, body);
         const resource = await s.store.resources.create(params.projectId, body);
-        await s.audit({ actor: user, action: 'resource.create', targetType: 'resource', targetId: resource.id, sourceAddress, details: { name: resource.name, allowMd5: resource.allowMd5, allowCleartext: resource.allowCleartext } });
+        await s.audit({
+          actor: user,
+          action: 'resource.create',
+          targetType: 'resource',
+          targetId: resource.id,
+          sourceAddress,
+          details: { name: resource.name, allowMd5: resource.allowMd5, allowCleartext: resource.allowCleartext },
+        });
         return created({ resource: resourceDto(resource) });
       },
     }),
@@ -84,15 +91,41 @@ export function resourceRoutes(s: Services): AnyRoute[] {
         const updated = await s.store.resources.update(resource.id, body, now);
         if (!updated) throw notFound('resource');
         // Sessions were set up for the old target: they end with it (issue 10 item 7).
-        const retargeted = (['gatewayId', 'host', 'port', 'database', 'ssl'] as const).filter((f) => body[f] !== undefined && JSON.stringify(body[f]) !== JSON.stringify(resource[f]));
-        if (retargeted.length > 0) await s.sessions.revokeSessionsOf(user, { resourceId: resource.id }, `resource ${retargeted.join(', ')} changed`, sourceAddress);
-        await s.audit({ actor: user, action: 'resource.update', targetType: 'resource', targetId: resource.id, sourceAddress, details: { fields: Object.keys(body) } });
+        const retargeted = (['gatewayId', 'host', 'port', 'database', 'ssl'] as const).filter(
+          (f) => body[f] !== undefined && JSON.stringify(body[f]) !== JSON.stringify(resource[f]),
+        );
+        if (retargeted.length > 0)
+          await s.sessions.revokeSessionsOf(user, { resourceId: resource.id }, `resource ${retargeted.join(', ')} changed`, sourceAddress);
+        await s.audit({
+          actor: user,
+          action: 'resource.update',
+          targetType: 'resource',
+          targetId: resource.id,
+          sourceAddress,
+          details: { fields: Object.keys(body) },
+        });
         const authChange = weakAuthChanges(resource, body);
         if (authChange) {
-          await s.audit({ actor: user, action: 'resource.auth_methods_change', targetType: 'resource', targetId: resource.id, projectId: resource.projectId, sourceAddress, details: authChange });
+          await s.audit({
+            actor: user,
+            action: 'resource.auth_methods_change',
+            targetType: 'resource',
+            targetId: resource.id,
+            projectId: resource.projectId,
+            sourceAddress,
+            details: authChange,
+          });
         }
         if (cleared.length > 0) {
-          await s.audit({ actor: user, action: 'resource.passwords_clear', targetType: 'resource', targetId: resource.id, projectId: resource.projectId, sourceAddress, details: { changed: moved, accountIds: cleared } });
+          await s.audit({
+            actor: user,
+            action: 'resource.passwords_clear',
+            targetType: 'resource',
+            targetId: resource.id,
+            projectId: resource.projectId,
+            sourceAddress,
+            details: { changed: moved, accountIds: cleared },
+          });
         }
         return ok({
           resource: resourceDto(updated),
@@ -113,7 +146,15 @@ export function resourceRoutes(s: Services): AnyRoute[] {
         await s.sessions.revokeSessionsOf(user, { resourceId: resource.id }, 'resource deleted', sourceAddress);
         await s.store.resources.delete(resource.id);
         // projectId from the row read before the delete: the audit cannot look it up afterwards.
-        await s.audit({ actor: user, action: 'resource.delete', targetType: 'resource', targetId: resource.id, projectId: resource.projectId, sourceAddress, details: { name: resource.name } });
+        await s.audit({
+          actor: user,
+          action: 'resource.delete',
+          targetType: 'resource',
+          targetId: resource.id,
+          projectId: resource.projectId,
+          sourceAddress,
+          details: { name: resource.name },
+        });
         return ok({ ok: true });
       },
     }),
@@ -134,7 +175,14 @@ export function resourceRoutes(s: Services): AnyRoute[] {
           passwordSealed: s.box.seal(body.password, accountPasswordAad(id)),
           requireMfa: body.requireMfa,
         });
-        await s.audit({ actor: user, action: 'account.create', targetType: 'account', targetId: account.id, sourceAddress, details: { name: account.name, resourceId: resource.id } });
+        await s.audit({
+          actor: user,
+          action: 'account.create',
+          targetType: 'account',
+          targetId: account.id,
+          sourceAddress,
+          details: { name: account.name, resourceId: resource.id },
+        });
         return created({ account: accountDto(account) });
       },
     }),
@@ -162,11 +210,19 @@ export function resourceRoutes(s: Services): AnyRoute[] {
         const account = await accountFor(user, params.id);
         const { password, requireApproval, ...rest } = body;
         if (requireApproval !== undefined) {
-          const rule = requireApproval && { approverUserIds: [...new Set(requireApproval.approverUsers)], approverGroupIds: [...new Set(requireApproval.approverGroups)], requiredApprovals: requireApproval.requiredApprovals };
+          const rule = requireApproval && {
+            approverUserIds: [...new Set(requireApproval.approverUsers)],
+            approverGroupIds: [...new Set(requireApproval.approverGroups)],
+            requiredApprovals: requireApproval.requiredApprovals,
+          };
           if (rule) {
-            for (const userId of rule.approverUserIds) if (!(await s.store.users.findById(userId))) throw new InvalidInputError(`requireApproval.approverUsers: no user ${userId}`, 'requireApproval.approverUsers');
+            for (const userId of rule.approverUserIds)
+              if (!(await s.store.users.findById(userId)))
+                throw new InvalidInputError(`requireApproval.approverUsers: no user ${userId}`, 'requireApproval.approverUsers');
             const groups = new Set((await s.store.groups.listByProject(account.resource.projectId)).map((g) => g.id));
-            for (const groupId of rule.approverGroupIds) if (!groups.has(groupId)) throw new InvalidInputError(`requireApproval.approverGroups: no group ${groupId} in this project`, 'requireApproval.approverGroups');
+            for (const groupId of rule.approverGroupIds)
+              if (!groups.has(groupId))
+                throw new InvalidInputError(`requireApproval.approverGroups: no group ${groupId} in this project`, 'requireApproval.approverGroups');
           }
           await s.store.policies.setApprovalRule(account.id, rule);
         }
@@ -177,7 +233,12 @@ export function resourceRoutes(s: Services): AnyRoute[] {
         );
         if (!updated) throw notFound('account');
         if (password !== undefined || (rest.username !== undefined && rest.username !== account.username)) {
-          await s.sessions.revokeSessionsOf(user, { accountId: account.id }, password !== undefined ? 'account password changed' : 'account username changed', sourceAddress);
+          await s.sessions.revokeSessionsOf(
+            user,
+            { accountId: account.id },
+            password !== undefined ? 'account password changed' : 'account username changed',
+            sourceAddress,
+          );
         }
         await s.audit({
           actor: user,
@@ -197,7 +258,15 @@ export function resourceRoutes(s: Services): AnyRoute[] {
         const account = await accountFor(user, params.id);
         await s.sessions.revokeSessionsOf(user, { accountId: account.id }, 'account deleted', sourceAddress);
         await s.store.accounts.delete(account.id);
-        await s.audit({ actor: user, action: 'account.delete', targetType: 'account', targetId: account.id, projectId: account.resource.projectId, sourceAddress, details: { name: account.name, resourceId: account.resource.id } });
+        await s.audit({
+          actor: user,
+          action: 'account.delete',
+          targetType: 'account',
+          targetId: account.id,
+          projectId: account.resource.projectId,
+          sourceAddress,
+          details: { name: account.name, resourceId: account.resource.id },
+        });
         return ok({ ok: true });
       },
     }),
@@ -218,10 +287,14 @@ export function resourceRoutes(s: Services): AnyRoute[] {
           return found;
         };
         return ok({
-          accounts: await Promise.all(grants.map(async (g) => ({
-            ...accessibleAccountDto(g.account), requireApproval: g.approval !== undefined, maxDurationSeconds: g.maxDurationSeconds,
-            gateway: await gatewayOf(g.account.resource.id),
-          }))),
+          accounts: await Promise.all(
+            grants.map(async (g) => ({
+              ...accessibleAccountDto(g.account),
+              requireApproval: g.approval !== undefined,
+              maxDurationSeconds: g.maxDurationSeconds,
+              gateway: await gatewayOf(g.account.resource.id),
+            })),
+          ),
         });
       },
     }),

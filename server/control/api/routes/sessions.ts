@@ -32,9 +32,10 @@ export function sessionRoutes(s: Services): AnyRoute[] {
       handler: async ({ user, params }) => {
         const session = await s.sessions.get(user, params.id);
         // Who revoked it, from the audit trail: the desktop app and CLI say it to the session's user.
-        const revokedBy = session.status === 'revoked'
-          ? (await s.store.auditEvents.list({ action: 'session.revoke', targetId: session.id, limit: 1 }))[0]?.actor.email ?? null
-          : undefined;
+        const revokedBy =
+          session.status === 'revoked'
+            ? ((await s.store.auditEvents.list({ action: 'session.revoke', targetId: session.id, limit: 1 }))[0]?.actor.email ?? null)
+            : undefined;
         return ok({ session: { ...sessionDto(session), ...(revokedBy !== undefined && { revokedBy }) } });
       },
     }),

@@ -10,8 +10,10 @@ import type { Services } from '../services.ts';
 export function systemRoutes(s: Services, options: { metricsToken?: string } = {}): AnyRoute[] {
   const health = () => Promise.resolve(ok({ ok: true }));
   const metrics = async ({ req }: RequestInfo) => {
-    if (options.metricsToken === undefined) throw new GatehouseError(ErrorCodes.NOT_FOUND, 'metrics are off; start the server with --metrics-token (GATEHOUSE_METRICS_TOKEN) to serve them');
-    if (!bearerMatches(req.headers.authorization, options.metricsToken)) throw new GatehouseError(ErrorCodes.UNAUTHENTICATED, 'send the metrics token as Authorization: Bearer <token>');
+    if (options.metricsToken === undefined)
+      throw new GatehouseError(ErrorCodes.NOT_FOUND, 'metrics are off; start the server with --metrics-token (GATEHOUSE_METRICS_TOKEN) to serve them');
+    if (!bearerMatches(req.headers.authorization, options.metricsToken))
+      throw new GatehouseError(ErrorCodes.UNAUTHENTICATED, 'send the metrics token as Authorization: Bearer <token>');
     return { status: 200, body: await s.metrics.render(), contentType: s.metrics.registry.contentType };
   };
   return [

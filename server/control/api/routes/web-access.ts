@@ -125,7 +125,11 @@ export function webAccessRoutes(s: Services): AnyRoute[] {
       path: `${TABLE}/cell`,
       body: cellBody,
       handler: async ({ user, params, body }) =>
-        ok(await onSession(user, params.id, (session) => session.withExplorer(async (client) => readCell(client, await describeRelation(client, params.schema, params.table), body.key, body.column)))),
+        ok(
+          await onSession(user, params.id, (session) =>
+            session.withExplorer(async (client) => readCell(client, await describeRelation(client, params.schema, params.table), body.key, body.column)),
+          ),
+        ),
     }),
     route({
       method: 'POST',

@@ -175,7 +175,9 @@ export class MfaService {
       return (await this.repo.useEmailCode(user.id, purpose, hashCode(this.#o.codeKey, 'email', user.id, code))) ? undefined : 'wrong or expired email code';
     }
     if (method === 'recovery') {
-      return (await this.repo.useRecoveryCode(user.id, hashCode(this.#o.codeKey, 'recovery', user.id, normalizeRecoveryCode(code)))) ? undefined : 'wrong or used recovery code';
+      return (await this.repo.useRecoveryCode(user.id, hashCode(this.#o.codeKey, 'recovery', user.id, normalizeRecoveryCode(code))))
+        ? undefined
+        : 'wrong or used recovery code';
     }
     const state = await this.repo.totp(user.id);
     if (state.secretSealed === null) return 'TOTP is not set up';

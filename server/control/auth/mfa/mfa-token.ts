@@ -39,7 +39,8 @@ export class MfaTokens {
     const signed = token.startsWith(`${PREFIX}.`) ? token.slice(PREFIX.length + 1) : undefined;
     const claims = signed === undefined ? undefined : (readSignedToken(this.#key, signed) as Partial<MfaTokenClaims> | undefined);
     if (typeof claims?.sub !== 'string' || typeof claims.exp !== 'number' || !purposes.includes(claims.purpose as MfaTokenPurpose)) throw invalid();
-    if (claims.exp * 1000 <= now.getTime()) throw new GatehouseError(ErrorCodes.TOKEN_EXPIRED, 'the sign-in step has expired; sign in with your password again');
+    if (claims.exp * 1000 <= now.getTime())
+      throw new GatehouseError(ErrorCodes.TOKEN_EXPIRED, 'the sign-in step has expired; sign in with your password again');
     return claims as MfaTokenClaims;
   }
 }

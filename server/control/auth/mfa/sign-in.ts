@@ -136,7 +136,13 @@ export class SignInService {
     await audit({
       ...base,
       action: 'auth.login_flood',
-      details: { scope, attemptsFromSource: fromSource, attemptsFromAll: fromAll, windowMinutes: Math.round(this.#o.windowMs / 60_000), last: events.map((e) => e.action) },
+      details: {
+        scope,
+        attemptsFromSource: fromSource,
+        attemptsFromAll: fromAll,
+        windowMinutes: Math.round(this.#o.windowMs / 60_000),
+        last: events.map((e) => e.action),
+      },
     });
   }
 

@@ -21,7 +21,14 @@ export interface MfaServices {
   mailer: Mailer;
 }
 
-export function createMfaServices(options: { store: Store; auth: AuthService; box: SecretBox; audit: Audit; tokenSigningKey: Buffer; config: ControlPlaneConfig }): MfaServices {
+export function createMfaServices(options: {
+  store: Store;
+  auth: AuthService;
+  box: SecretBox;
+  audit: Audit;
+  tokenSigningKey: Buffer;
+  config: ControlPlaneConfig;
+}): MfaServices {
   const { store, auth, box, audit, config } = options;
   const minutes = config.lockoutMinutes * 60_000;
   const lockout = new Lockout(store.db, { windowMs: minutes, lockMs: minutes });

@@ -48,16 +48,25 @@ const responses: string[] = [];
 let baseEnv: NodeJS.ProcessEnv;
 
 function startPlane(extra: NodeJS.ProcessEnv): Promise<Child> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', FIXTURE], { cwd: ROOT, env: { ...process.env, ...baseEnv, ...extra }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, ['--import', 'tsx', FIXTURE], {
+    cwd: ROOT,
+    env: { ...process.env, ...baseEnv, ...extra },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   proc.stdout.on('data', (c: Buffer) => (out += c.toString()));
   proc.stderr.on('data', (c: Buffer) => (out += c.toString()));
   const child: Child = { proc, output: () => out, exited: new Promise((r) => proc.once('exit', () => r())) };
   children.push(child);
-  return until('the control plane to start', () => {
-    if (proc.exitCode !== null) throw new Error(`control plane exited: ${out.slice(-2000)}`);
-    return out.includes('READY ') ? child : undefined;
-  }, 60_000, 50);
+  return until(
+    'the control plane to start',
+    () => {
+      if (proc.exitCode !== null) throw new Error(`control plane exited: ${out.slice(-2000)}`);
+      return out.includes('READY ') ? child : undefined;
+    },
+    60_000,
+    50,
+  );
 }
 
 async function api<T = any>(method: string, path: string, body?: unknown) {
@@ -94,17 +103,30 @@ beforeAll(async () => {
   port = await freePort();
   url = `http://127.0.0.1:${port}`;
   const databaseUrl = `postgres://${pgServer.superuser}:${encodeURIComponent(pgServer.superuserPassword)}@127.0.0.1:${pgServer.port}/gatehouse_store`;
-  baseEnv = { DATABASE_URL: databaseUrl, GATEHOUSE_ROOT_KEY: rootKey.toString('base64'), PORT: String(port), DATA_DIR: join(dir, 'plane'), GATEHOUSE_LOG_LEVEL: 'debug' };
+  baseEnv = {
+    DATABASE_URL: databaseUrl,
+    GATEHOUSE_ROOT_KEY: rootKey.toString('base64'),
+    PORT: String(port),
+    DATA_DIR: join(dir, 'plane'),
+    GATEHOUSE_LOG_LEVEL: 'debug',
+  };
   await startPlane({ KILL_AFTER_ALTER_ROLE: '1', BOOTSTRAP: `${ADMIN.email}:${ADMIN.password}` });
   store = await openStore({ kind: 'postgres', connectionString: databaseUrl });
   const loginRes = await call(url, 'POST', '/api/v1/auth/login', { body: ADMIN });
   token = loginRes.body.accessToken;
   const projectId = (await api('GET', '/me')).body.projects[0].id as string;
   const gw = await api('POST', '/gateways', { name: 'edge', projectId });
-  gateway = startProc('gatehouse-gateway.mjs', ['start', '--domain', url, '--data-dir', join(dir, 'gw'), '--token', gw.body.enrollmentToken], { GATEHOUSE_LOG_LEVEL: 'debug' });
+  gateway = startProc('gatehouse-gateway.mjs', ['start', '--domain', url, '--data-dir', join(dir, 'gw'), '--token', gw.body.enrollmentToken], {
+    GATEHOUSE_LOG_LEVEL: 'debug',
+  });
   await until('the gateway to link', async () => (await api('GET', '/gateways')).body.gateways[0]?.connected === true, 60_000, 100);
   const resource = await api('POST', `/projects/${projectId}/resources`, {
-    name: 'app', gatewayId: gw.body.gateway.id, host: '127.0.0.1', port: pgServer.port, database: 'appdb', ssl: { enabled: true, rejectUnauthorized: true, ca: certs.caPem },
+    name: 'app',
+    gatewayId: gw.body.gateway.id,
+    host: '127.0.0.1',
+    port: pgServer.port,
+    database: 'appdb',
+    ssl: { enabled: true, rejectUnauthorized: true, ca: certs.caPem },
   });
   expect(resource.status).toBe(201);
   (globalThis as { resourceId?: string }).resourceId = resource.body.resource.id;
@@ -156,16 +178,30 @@ describe('issue 13 fault test: the control plane dies between ALTER ROLE and mak
     // Restart (no fault): the scheduler reconciles at start.
     await startPlane({});
     token = (await call(url, 'POST', '/api/v1/auth/login', { body: ADMIN })).body.accessToken;
-    await until('the pending password to be reconciled', async () => {
-      const r = await store.db.selectFrom('account_credentials').select('pending_password_sealed').where('account_id', '=', accountId).executeTakeFirstOrThrow();
-      return r.pending_password_sealed === null;
-    }, 30_000, 100);
+    await until(
+      'the pending password to be reconciled',
+      async () => {
+        const r = await store.db
+          .selectFrom('account_credentials')
+          .select('pending_password_sealed')
+          .where('account_id', '=', accountId)
+          .executeTakeFirstOrThrow();
+        return r.pending_password_sealed === null;
+      },
+      30_000,
+      100,
+    );
     expect(await stored(accountId)).toBe(pending);
     expect(await directLogin('crashy', await stored(accountId))).toBe('ok');
     const projectId = (globalThis as { projectId?: string }).projectId!;
     const check = await api('POST', `/projects/${projectId}/resources/${resourceId}/accounts/${accountId}/check`);
     expect(check.body.check.ok).toBe(true);
-    const reconciled = await store.db.selectFrom('audit_events').select('action').where('target_id', '=', accountId).where('action', '=', 'account.rotation_reconciled').execute();
+    const reconciled = await store.db
+      .selectFrom('audit_events')
+      .select('action')
+      .where('target_id', '=', accountId)
+      .where('action', '=', 'account.rotation_reconciled')
+      .execute();
     expect(reconciled).toHaveLength(1);
 
     // And an ordinary Rotate now after it.

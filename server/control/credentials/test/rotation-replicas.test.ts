@@ -28,7 +28,18 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'gatehouse-rot-replicas-'));
   const databaseUrl = `postgres://${pgServer.superuser}:${encodeURIComponent(pgServer.superuserPassword)}@127.0.0.1:${pgServer.port}/gatehouse_store`;
   const rootKeyBase64 = randomBytes(32).toString('base64');
-  planes = [0, 1].map((i) => createControlPlane({ dataDir: join(dir, `plane-${i}`), port: 0, databaseUrl, rootKeyBase64, replicaHeartbeatMs: 300, credentialSweepMs: 60_000, rotationRetryBaseMs: 200, rotationRetryMaxMs: 500 }));
+  planes = [0, 1].map((i) =>
+    createControlPlane({
+      dataDir: join(dir, `plane-${i}`),
+      port: 0,
+      databaseUrl,
+      rootKeyBase64,
+      replicaHeartbeatMs: 300,
+      credentialSweepMs: 60_000,
+      rotationRetryBaseMs: 200,
+      rotationRetryMaxMs: 500,
+    }),
+  );
   for (const p of planes) await p.start();
 }, 120_000);
 
@@ -55,7 +66,14 @@ describe('issue 13 item 3: two replicas on one store rotate 20 due accounts exac
       await new Promise((r) => setTimeout(r, 50));
     }
     await new Promise((r) => setTimeout(r, 1500)); // let the gateway settle its links (seed → direct)
-    const resource = await api('POST', `/projects/${projectId}/resources`, { name: 'app', gatewayId, host: '127.0.0.1', port: pgServer.port, database: 'appdb', ssl: { enabled: false } });
+    const resource = await api('POST', `/projects/${projectId}/resources`, {
+      name: 'app',
+      gatewayId,
+      host: '127.0.0.1',
+      port: pgServer.port,
+      database: 'appdb',
+      ssl: { enabled: false },
+    });
     const ids: string[] = [];
     for (let i = 0; i < ACCOUNTS; i++) {
       await pgServer.createRole(`r${i}`, `old-password-${i}`);
@@ -64,7 +82,10 @@ describe('issue 13 item 3: two replicas on one store rotate 20 due accounts exac
       await api('PATCH', `/accounts/${acc.body.account.id}/rotation`, { enabled: true, intervalDays: 1 });
     }
     // All due now; health checks out of the way so only rotations compete for the leases.
-    await a.store.db.updateTable('account_credentials').set({ next_rotation_at: new Date(Date.now() - 1000), health_next_at: new Date(Date.now() + 86_400_000) }).execute();
+    await a.store.db
+      .updateTable('account_credentials')
+      .set({ next_rotation_at: new Date(Date.now() - 1000), health_next_at: new Date(Date.now() + 86_400_000) })
+      .execute();
 
     const until = Date.now() + 45_000;
     for (;;) {
@@ -72,7 +93,11 @@ describe('issue 13 item 3: two replicas on one store rotate 20 due accounts exac
       const done = await a.store.db.selectFrom('account_credentials').select('account_id').where('last_result', '=', 'ok').execute();
       if (done.length === ACCOUNTS) break;
       if (Date.now() > until) {
-        const rest = await a.store.db.selectFrom('account_credentials').select(['last_result', 'last_error_code', 'last_error', 'lease_owner']).where('last_result', 'is distinct from', 'ok').execute();
+        const rest = await a.store.db
+          .selectFrom('account_credentials')
+          .select(['last_result', 'last_error_code', 'last_error', 'lease_owner'])
+          .where('last_result', 'is distinct from', 'ok')
+          .execute();
         throw new Error(`only ${done.length} of ${ACCOUNTS} rotated: ${JSON.stringify(rest)}`);
       }
     }
@@ -92,7 +117,9 @@ describe('issue 13 item 3: two replicas on one store rotate 20 due accounts exac
       await c.end();
     }
     // Each replica's metrics count its own share; together they are 20.
-    const counts = await Promise.all(planes.map(async (p) => Number(/gatehouse_credential_rotations_total\{result="ok",code="OK"\} (\d+)/.exec(await p.services.metrics.render())?.[1] ?? 0)));
+    const counts = await Promise.all(
+      planes.map(async (p) => Number(/gatehouse_credential_rotations_total\{result="ok",code="OK"\} (\d+)/.exec(await p.services.metrics.render())?.[1] ?? 0)),
+    );
     expect(counts[0] + counts[1]).toBe(ACCOUNTS);
   });
 });

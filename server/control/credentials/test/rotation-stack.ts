@@ -46,7 +46,9 @@ export interface RotationStack {
   close(): Promise<void>;
 }
 
-export async function startRotationStack(options: { pg?: PgServerOptions; plane?: Partial<ControlPlaneConfig>; hooks?: ControlPlaneTestHooks; allowMd5?: boolean } = {}): Promise<RotationStack> {
+export async function startRotationStack(
+  options: { pg?: PgServerOptions; plane?: Partial<ControlPlaneConfig>; hooks?: ControlPlaneTestHooks; allowMd5?: boolean } = {},
+): Promise<RotationStack> {
   const cleanups: Array<() => Promise<unknown>> = [];
   const close = async () => {
     for (const fn of cleanups.splice(0).reverse()) await fn().catch(() => undefined);

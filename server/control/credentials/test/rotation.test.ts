@@ -27,8 +27,11 @@ const smtp = new SMTPServer({
 
 beforeAll(async () => {
   const smtpPort = await new Promise<number>((resolve) => smtp.listen(0, '127.0.0.1', () => resolve((smtp.server.address() as AddressInfo).port)));
-  s = await startRotationStack({ pg: { settings: { log_statement: 'all' } }, plane: { rotationRetryBaseMs: 200, rotationRetryMaxMs: 400, smtpUrl: `smtp://127.0.0.1:${smtpPort}` } });
-  await s.pg.query('create role rotator login createrole password \'rotator-pw-1\'');
+  s = await startRotationStack({
+    pg: { settings: { log_statement: 'all' } },
+    plane: { rotationRetryBaseMs: 200, rotationRetryMaxMs: 400, smtpUrl: `smtp://127.0.0.1:${smtpPort}` },
+  });
+  await s.pg.query("create role rotator login createrole password 'rotator-pw-1'");
 }, 120_000);
 
 afterAll(async () => {
@@ -37,7 +40,11 @@ afterAll(async () => {
 });
 
 async function due(accountId: string): Promise<void> {
-  await s.t.plane.store.db.updateTable('account_credentials').set({ next_rotation_at: new Date(Date.now() - 1000) }).where('account_id', '=', accountId).execute();
+  await s.t.plane.store.db
+    .updateTable('account_credentials')
+    .set({ next_rotation_at: new Date(Date.now() - 1000) })
+    .where('account_id', '=', accountId)
+    .execute();
 }
 
 describe('issue 13 item 2: Rotate now through the gateway', () => {
@@ -90,7 +97,7 @@ describe('issue 13 item 2: Rotate now through the gateway', () => {
     await s.api('DELETE', `/resources/${s.resourceId}/rotation-account`);
   });
 
-  it('a rotation account lacking the privilege: a clear failure with the database\'s error, and the old password keeps working', async () => {
+  it("a rotation account lacking the privilege: a clear failure with the database's error, and the old password keeps working", async () => {
     await s.pg.query("create role weak login password 'weak-pw-1'");
     const id = await s.addAccount('app3', 'old-password-app3');
     await s.api('PUT', `/resources/${s.resourceId}/rotation-account`, { username: 'weak', password: 'weak-pw-1' });
@@ -99,7 +106,12 @@ describe('issue 13 item 2: Rotate now through the gateway', () => {
     expect(res.body.credentials.rotation).toMatchObject({ lastResult: 'failed', pending: false, lastError: { code: 'PERMISSION_DENIED' } });
     expect(await s.storedPassword(id)).toBe('old-password-app3');
     expect(await s.directLogin('app3', 'old-password-app3')).toBe('ok');
-    const failed = await s.t.plane.store.db.selectFrom('audit_events').select('details').where('target_id', '=', id).where('action', '=', 'account.rotation_failed').execute();
+    const failed = await s.t.plane.store.db
+      .selectFrom('audit_events')
+      .select('details')
+      .where('target_id', '=', id)
+      .where('action', '=', 'account.rotation_failed')
+      .execute();
     expect(failed).toHaveLength(1);
     const metrics = await s.t.plane.services.metrics.render();
     expect(metrics).toMatch(/gatehouse_credential_rotations_total\{result="failed",code="PERMISSION_DENIED"\} 1/);
@@ -165,7 +177,12 @@ describe('issue 13 item 6: credential health', () => {
     await s.t.plane.credentialScheduler.runOnce();
     const health = (await s.api('GET', `/accounts/${id}/credentials`)).body.credentials.health;
     expect(health).toMatchObject({ status: 'broken', error: { code: 'WRONG_PASSWORD' } });
-    const audit = await s.t.plane.store.db.selectFrom('audit_events').select('action').where('target_id', '=', id).where('action', '=', 'account.credential_broken').execute();
+    const audit = await s.t.plane.store.db
+      .selectFrom('audit_events')
+      .select('action')
+      .where('target_id', '=', id)
+      .where('action', '=', 'account.credential_broken')
+      .execute();
     expect(audit).toHaveLength(1);
     expect(await s.t.plane.services.metrics.render()).toMatch(/gatehouse_credentials_broken [1-9]/);
   });
@@ -176,7 +193,10 @@ describe('issue 11: Check connection reports success or the precise failure with
 
   it('success, wrong password, host unreachable, TLS, gateway offline; audited; no session', async () => {
     const id = await s.addAccount('app7', 'password-app7');
-    const sessionsBefore = await s.t.plane.store.db.selectFrom('sessions').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+    const sessionsBefore = await s.t.plane.store.db
+      .selectFrom('sessions')
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .executeTakeFirstOrThrow();
 
     const good = await check(id);
     expect(good.status).toBe(200);
@@ -186,12 +206,26 @@ describe('issue 11: Check connection reports success or the precise failure with
     expect((await check(id)).body.check).toMatchObject({ ok: false, code: 'WRONG_PASSWORD', sqlstate: '28P01' });
     await s.api('PATCH', `/accounts/${id}`, { password: 'password-app7' });
 
-    const other = await s.api('POST', `/projects/${s.t.projectId}/resources`, { name: 'nowhere', gatewayId: s.gatewayId, host: '127.0.0.1', port: 1, database: 'x', ssl: { enabled: false } });
+    const other = await s.api('POST', `/projects/${s.t.projectId}/resources`, {
+      name: 'nowhere',
+      gatewayId: s.gatewayId,
+      host: '127.0.0.1',
+      port: 1,
+      database: 'x',
+      ssl: { enabled: false },
+    });
     const nowhere = await s.api('POST', `/resources/${other.body.resource.id}/accounts`, { name: 'a', username: 'a', password: 'p' });
     const unreachable = await s.api('POST', `/projects/${s.t.projectId}/resources/${other.body.resource.id}/accounts/${nowhere.body.account.id}/check`);
     expect(unreachable.body.check).toMatchObject({ ok: false, code: 'HOST_UNREACHABLE' });
 
-    const tlsRes = await s.api('POST', `/projects/${s.t.projectId}/resources`, { name: 'badca', gatewayId: s.gatewayId, host: '127.0.0.1', port: s.pg.port, database: 'appdb', ssl: { enabled: true, rejectUnauthorized: true } });
+    const tlsRes = await s.api('POST', `/projects/${s.t.projectId}/resources`, {
+      name: 'badca',
+      gatewayId: s.gatewayId,
+      host: '127.0.0.1',
+      port: s.pg.port,
+      database: 'appdb',
+      ssl: { enabled: true, rejectUnauthorized: true },
+    });
     const tlsAcc = await s.api('POST', `/resources/${tlsRes.body.resource.id}/accounts`, { name: 'a', username: 'app7', password: 'password-app7' });
     const tls = await s.api('POST', `/projects/${s.t.projectId}/resources/${tlsRes.body.resource.id}/accounts/${tlsAcc.body.account.id}/check`);
     expect(tls.body.check).toMatchObject({ ok: false, code: 'TLS' });
@@ -201,9 +235,17 @@ describe('issue 11: Check connection reports success or the precise failure with
     await s.startGateway();
     expect((await check(id)).body.check.ok).toBe(true);
 
-    const sessionsAfter = await s.t.plane.store.db.selectFrom('sessions').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+    const sessionsAfter = await s.t.plane.store.db
+      .selectFrom('sessions')
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .executeTakeFirstOrThrow();
     expect(sessionsAfter.n).toBe(sessionsBefore.n);
-    const audited = await s.t.plane.store.db.selectFrom('audit_events').select('details').where('target_id', '=', id).where('action', '=', 'account.connection_check').execute();
+    const audited = await s.t.plane.store.db
+      .selectFrom('audit_events')
+      .select('details')
+      .where('target_id', '=', id)
+      .where('action', '=', 'account.connection_check')
+      .execute();
     expect(audited.length).toBe(4);
   });
 

@@ -19,7 +19,14 @@ export const GOOD_TOKEN = 'Bearer good-token';
 
 export const SESSION_META: Omit<GatewayStreamMeta, 'kind' | 'connectionId' | 'clientAddress' | 'applicationName'> = {
   sessionId: SESSION_ID,
-  target: { host: '127.0.0.1', port: 5432, database: 'shop', username: 'readonly', passwordSealed: 'ghseal1.sealed-db-secret', ssl: { enabled: false, rejectUnauthorized: false } },
+  target: {
+    host: '127.0.0.1',
+    port: 5432,
+    database: 'shop',
+    username: 'readonly',
+    passwordSealed: 'ghseal1.sealed-db-secret',
+    ssl: { enabled: false, rejectUnauthorized: false },
+  },
   session: { expiresAt: '', userEmail: 'ann@example.com', accountName: 'readonly', resourceName: 'shop' },
   recording: { redactBindParams: true },
 };
@@ -99,9 +106,7 @@ export interface Peer {
 function openPeer(url: string, headers: Record<string, string>): Promise<Peer> {
   const ws = new WebSocket(url, { headers, perMessageDeflate: false });
   const controls: Array<Record<string, unknown>> = [];
-  const closed = new Promise<{ code: number; reason: string }>((resolve) =>
-    ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })),
-  );
+  const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));
   return new Promise((resolve, reject) => {
     ws.once('open', () => {
       const mux = new Mux(ws, { initiator: true, heartbeatIntervalMs: 0 });

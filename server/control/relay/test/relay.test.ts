@@ -5,17 +5,7 @@ import { ErrorCodes } from '../../../../proxy-core/src/errors.ts';
 import { INITIAL_WINDOW } from '../../../../proxy-core/src/tunnel/frames.ts';
 import type { GatewayStreamMeta } from '../../../../proxy-core/src/tunnel/meta.ts';
 import type { SessionEvent } from '../../../../proxy-core/src/recorder/events.ts';
-import {
-  GATEWAY_ID,
-  SESSION_ID,
-  connectClient,
-  connectGateway,
-  refusedUpgrade,
-  startHarness,
-  until,
-  type Harness,
-  type Peer,
-} from './harness.ts';
+import { GATEWAY_ID, SESSION_ID, connectClient, connectGateway, refusedUpgrade, startHarness, until, type Harness, type Peer } from './harness.ts';
 
 let h: Harness;
 const peers: Peer[] = [];

@@ -7,7 +7,10 @@ import { sql, type Kysely, type Migration } from 'kysely';
 export const accessControlMigration: Migration = {
   async up(db: Kysely<unknown>): Promise<void> {
     const now = sql`now()`;
-    await db.schema.alterTable('users').addColumn('disabled', 'boolean', (c) => c.notNull().defaultTo(false)).execute();
+    await db.schema
+      .alterTable('users')
+      .addColumn('disabled', 'boolean', (c) => c.notNull().defaultTo(false))
+      .execute();
 
     await db.schema
       .createTable('invitations')

@@ -69,7 +69,10 @@ export const mfaAuditMigration: Migration = {
       .addColumn('prev_hash', 'text')
       .addColumn('hash', 'text')
       .execute();
-    const legacy = await sql<LegacyAuditRow>`select id, at, actor_id, actor_email, action, target_type, target_id, source_address, details from audit_events order by id`.execute(db);
+    const legacy =
+      await sql<LegacyAuditRow>`select id, at, actor_id, actor_email, action, target_type, target_id, source_address, details from audit_events order by id`.execute(
+        db,
+      );
     let prevHash = GENESIS_HASH;
     let seq = 0;
     for (const row of legacy.rows) {
@@ -89,11 +92,16 @@ export const mfaAuditMigration: Migration = {
       };
       const hash = eventHash(body);
       // Store `at` truncated to milliseconds: exactly what was hashed.
-      await sql`update audit_events set seq = ${seq}, at = ${body.at}::timestamptz, actor_kind = ${body.actor.kind}, project_id = ${projectId}, details = ${JSON.stringify(body.details)}::jsonb, prev_hash = ${prevHash}, hash = ${hash} where id = ${row.id}`.execute(db);
+      await sql`update audit_events set seq = ${seq}, at = ${body.at}::timestamptz, actor_kind = ${body.actor.kind}, project_id = ${projectId}, details = ${JSON.stringify(body.details)}::jsonb, prev_hash = ${prevHash}, hash = ${hash} where id = ${row.id}`.execute(
+        db,
+      );
       prevHash = hash;
     }
     for (const column of ['seq', 'actor_kind', 'prev_hash', 'hash']) {
-      await db.schema.alterTable('audit_events').alterColumn(column, (c) => c.setNotNull()).execute();
+      await db.schema
+        .alterTable('audit_events')
+        .alterColumn(column, (c) => c.setNotNull())
+        .execute();
     }
     await db.schema.createIndex('audit_events_seq_unique').unique().on('audit_events').column('seq').execute();
     await db.schema.createIndex('audit_events_project_seq_idx').on('audit_events').columns(['project_id', 'seq']).execute();
@@ -105,7 +113,11 @@ export const mfaAuditMigration: Migration = {
         raise exception 'audit_events is append-only';
       end;
     $$`.execute(db);
-    await sql`create trigger audit_events_no_update before update or delete on audit_events for each row execute function audit_events_append_only()`.execute(db);
-    await sql`create trigger audit_events_no_truncate before truncate on audit_events for each statement execute function audit_events_append_only()`.execute(db);
+    await sql`create trigger audit_events_no_update before update or delete on audit_events for each row execute function audit_events_append_only()`.execute(
+      db,
+    );
+    await sql`create trigger audit_events_no_truncate before truncate on audit_events for each statement execute function audit_events_append_only()`.execute(
+      db,
+    );
   },
 };

@@ -19,11 +19,17 @@ export const authLifecycleMigration: Migration = {
       .addColumn('revoked_reason', 'text')
       .execute();
     await db.schema.createIndex('auth_sessions_user_idx').on('auth_sessions').column('user_id').execute();
-    await db.schema.alterTable('refresh_tokens').addColumn('session_id', 'text', (c) => c.references('auth_sessions.id').onDelete('cascade')).execute();
+    await db.schema
+      .alterTable('refresh_tokens')
+      .addColumn('session_id', 'text', (c) => c.references('auth_sessions.id').onDelete('cascade'))
+      .execute();
     await sql`insert into auth_sessions (id, user_id, created_at, revoked_at, revoked_reason)
       select id, user_id, created_at, revoked_at, case when revoked_at is null then null else 'migrated' end from refresh_tokens`.execute(db);
     await sql`update refresh_tokens set session_id = id`.execute(db);
-    await db.schema.alterTable('refresh_tokens').alterColumn('session_id', (c) => c.setNotNull()).execute();
+    await db.schema
+      .alterTable('refresh_tokens')
+      .alterColumn('session_id', (c) => c.setNotNull())
+      .execute();
     await db.schema.createIndex('refresh_tokens_session_idx').on('refresh_tokens').column('session_id').execute();
   },
 };

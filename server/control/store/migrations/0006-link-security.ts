@@ -22,8 +22,17 @@ export const linkSecurityMigration: Migration = {
       .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
       .execute();
     await db.schema.createIndex('gateway_link_challenges_gateway').on('gateway_link_challenges').columns(['gateway_id', 'created_at']).execute();
-    await db.schema.alterTable('resources').addColumn('allow_md5', 'boolean', (c) => c.notNull().defaultTo(false)).execute();
-    await db.schema.alterTable('resources').addColumn('allow_cleartext', 'boolean', (c) => c.notNull().defaultTo(false)).execute();
-    await db.schema.alterTable('accounts').alterColumn('password_sealed', (c) => c.dropNotNull()).execute();
+    await db.schema
+      .alterTable('resources')
+      .addColumn('allow_md5', 'boolean', (c) => c.notNull().defaultTo(false))
+      .execute();
+    await db.schema
+      .alterTable('resources')
+      .addColumn('allow_cleartext', 'boolean', (c) => c.notNull().defaultTo(false))
+      .execute();
+    await db.schema
+      .alterTable('accounts')
+      .alterColumn('password_sealed', (c) => c.dropNotNull())
+      .execute();
   },
 };

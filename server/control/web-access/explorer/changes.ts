@@ -13,7 +13,8 @@ import type { ColumnInfo, RelationInfo } from './catalog.ts';
 import { columnOf } from './rows.ts';
 
 type Values = Record<string, unknown>;
-export type Change = { op: 'insert'; values: Values } | { op: 'update'; key: Values; values: Values; original: Values } | { op: 'delete'; key: Values; original: Values };
+export type Change =
+  { op: 'insert'; values: Values } | { op: 'update'; key: Values; values: Values; original: Values } | { op: 'delete'; key: Values; original: Values };
 
 interface Statement {
   text: string;
@@ -63,7 +64,8 @@ function planOne(rel: RelationInfo, change: Change): Statement {
 
 function keyConditions(rel: RelationInfo, key: Values, params: Params): string[] {
   return rel.primaryKey.map((pk) => {
-    if (!(pk.name in key) || key[pk.name] === null) throw new GatehouseError(ErrorCodes.INVALID_INPUT, `key: the primary key column ${JSON.stringify(pk.name)} is missing`);
+    if (!(pk.name in key) || key[pk.name] === null)
+      throw new GatehouseError(ErrorCodes.INVALID_INPUT, `key: the primary key column ${JSON.stringify(pk.name)} is missing`);
     return `${quoteIdent(pk.name)} = ${params.add(bindValue(key[pk.name], pk.typeOid))}`;
   });
 }

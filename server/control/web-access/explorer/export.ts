@@ -56,7 +56,10 @@ export async function streamExport(client: pg.Client, rel: RelationInfo, request
     for (;;) {
       const batch = await cursor.read(BATCH_ROWS);
       if (batch.length === 0 || aborted) break;
-      const chunk = request.format === 'csv' ? batch.map((r) => `${r.map(csvValue).join(',')}\n`).join('') : batch.map((r, i) => `${rows + i === 0 ? '\n' : ',\n'}${jsonRow(rel, r)}`).join('');
+      const chunk =
+        request.format === 'csv'
+          ? batch.map((r) => `${r.map(csvValue).join(',')}\n`).join('')
+          : batch.map((r, i) => `${rows + i === 0 ? '\n' : ',\n'}${jsonRow(rel, r)}`).join('');
       rows += batch.length;
       await write(res, chunk);
     }

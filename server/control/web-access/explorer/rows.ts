@@ -62,11 +62,13 @@ function filterSql(column: ColumnInfo, f: Filter, params: Params): string {
     case 'ILIKE':
       return `${col}::text ${f.op.toLowerCase()} ${params.add(textValue(f))}`;
     case 'IN': {
-      if (!Array.isArray(f.value) || f.value.length === 0) throw new GatehouseError(ErrorCodes.INVALID_INPUT, `filter on ${JSON.stringify(f.column)}: IN needs a non-empty array value`);
+      if (!Array.isArray(f.value) || f.value.length === 0)
+        throw new GatehouseError(ErrorCodes.INVALID_INPUT, `filter on ${JSON.stringify(f.column)}: IN needs a non-empty array value`);
       return `${col} = any(${params.add(f.value.map((v) => bindValue(v, column.typeOid)))})`;
     }
     default:
-      if (f.value === undefined || f.value === null) throw new GatehouseError(ErrorCodes.INVALID_INPUT, `filter on ${JSON.stringify(f.column)}: ${f.op} needs a value (use IS NULL for NULL)`);
+      if (f.value === undefined || f.value === null)
+        throw new GatehouseError(ErrorCodes.INVALID_INPUT, `filter on ${JSON.stringify(f.column)}: ${f.op} needs a value (use IS NULL for NULL)`);
       return `${col} ${f.op} ${params.add(bindValue(f.value, column.typeOid))}`;
   }
 }
@@ -111,7 +113,8 @@ function decodeCursor(text: string, keyCount: number): Cursor {
     parsed = undefined;
   }
   const value = parsed as { k?: unknown; o?: unknown } | undefined;
-  if (value && Array.isArray(value.k) && value.k.length === keyCount && value.k.every((v) => v === null || typeof v === 'string')) return { k: value.k as Array<string | null> };
+  if (value && Array.isArray(value.k) && value.k.length === keyCount && value.k.every((v) => v === null || typeof v === 'string'))
+    return { k: value.k as Array<string | null> };
   if (value && typeof value.o === 'number' && Number.isInteger(value.o) && value.o >= 0) return { o: value.o };
   throw new GatehouseError(ErrorCodes.INVALID_INPUT, 'after: not a cursor of this view (the sort changed?); start from the first page');
 }
@@ -175,7 +178,13 @@ export async function readRows(client: pg.Client, rel: RelationInfo, request: Ro
 }
 
 /** Exact up to EXACT_COUNT_LIMIT; above it the planner's estimate (or reltuples without filters). */
-async function countRows(client: pg.Client, rel: RelationInfo, where: string, values: unknown[], filtered: boolean): Promise<{ count: number; exact: boolean }> {
+async function countRows(
+  client: pg.Client,
+  rel: RelationInfo,
+  where: string,
+  values: unknown[],
+  filtered: boolean,
+): Promise<{ count: number; exact: boolean }> {
   // Unfiltered and far over the threshold by the statistics: no need to scan to know it is an estimate.
   if (!filtered && rel.estimatedRows !== null && rel.estimatedRows > 2 * EXACT_COUNT_LIMIT) return { count: rel.estimatedRows, exact: false };
   const from = `from ${qualifiedName(rel.schema, rel.name)} where ${where}`;
@@ -198,12 +207,17 @@ async function countRows(client: pg.Client, rel: RelationInfo, where: string, va
 
 /** One whole cell (never cut) of the row with this primary key: the grid's "show all" of a long value. */
 export async function readCell(client: pg.Client, rel: RelationInfo, key: Record<string, unknown>, column: string): Promise<{ value: Cell }> {
-  if (rel.primaryKey.length === 0) throw new GatehouseError(ErrorCodes.INVALID_INPUT, `${rel.schema}.${rel.name} has no primary key: a single cell cannot be addressed; export the view instead`);
+  if (rel.primaryKey.length === 0)
+    throw new GatehouseError(
+      ErrorCodes.INVALID_INPUT,
+      `${rel.schema}.${rel.name} has no primary key: a single cell cannot be addressed; export the view instead`,
+    );
   const info = columnOf(rel, column);
   const params = new Params();
   const where = rel.primaryKey
     .map((pk) => {
-      if (!(pk.name in key) || key[pk.name] === null) throw new GatehouseError(ErrorCodes.INVALID_INPUT, `key: the primary key column ${JSON.stringify(pk.name)} is missing`);
+      if (!(pk.name in key) || key[pk.name] === null)
+        throw new GatehouseError(ErrorCodes.INVALID_INPUT, `key: the primary key column ${JSON.stringify(pk.name)} is missing`);
       return `${quoteIdent(pk.name)} = ${params.add(bindValue(key[pk.name], pk.typeOid))}`;
     })
     .join(' and ');

@@ -291,7 +291,9 @@ export class TerminalSession {
       type: 'error',
       id,
       code: fields.code,
-      message: timedOut ? `the statement ran longer than ${this.#session.limits.statementTimeoutMs} ms, the Web Access statement timeout (--web-statement-timeout), and was cancelled` : fields.message,
+      message: timedOut
+        ? `the statement ran longer than ${this.#session.limits.statementTimeoutMs} ms, the Web Access statement timeout (--web-statement-timeout), and was cancelled`
+        : fields.message,
       ...(fields.position !== undefined && statement && { position: scriptPosition(statement, fields.position) }),
       ...(fields.detail !== undefined && { detail: fields.detail }),
       ...(fields.hint !== undefined && { hint: fields.hint }),

@@ -25,7 +25,8 @@ let token: string;
 let id: string;
 let sessionId: string;
 
-const path = (schema: string, table: string, rest: string) => `/api/v1/web-sessions/${id}/tables/${encodeURIComponent(schema)}/${encodeURIComponent(table)}/${rest}`;
+const path = (schema: string, table: string, rest: string) =>
+  `/api/v1/web-sessions/${id}/tables/${encodeURIComponent(schema)}/${encodeURIComponent(table)}/${rest}`;
 
 beforeAll(async () => {
   stack = await startWebStack({ webMaxRowsPerResult: 50 });
@@ -82,7 +83,16 @@ describe('issue 12: Data Explorer', () => {
 
     const catalog = await web.api('GET', `/api/v1/web-sessions/${id}/catalog`, token);
     const customers = catalog.body.schemas.find((s: any) => s.name === 'public').tables.find((t: any) => t.name === 'customers');
-    expect(customers).toEqual({ name: 'customers', kind: 'table', columns: [{ name: 'id', type: 'integer' }, { name: 'name', type: 'text' }, { name: 'email', type: 'text' }, { name: 'created_at', type: 'timestamp with time zone' }] });
+    expect(customers).toEqual({
+      name: 'customers',
+      kind: 'table',
+      columns: [
+        { name: 'id', type: 'integer' },
+        { name: 'name', type: 'text' },
+        { name: 'email', type: 'text' },
+        { name: 'created_at', type: 'timestamp with time zone' },
+      ],
+    });
 
     const columns = await web.api('GET', path('public', 'customers', 'columns'), token);
     expect(columns.body).toMatchObject({
@@ -218,7 +228,10 @@ describe('issue 12: Data Explorer', () => {
       ],
     });
     expect(applied.status, applied.text).toBe(200);
-    const check = await stack.pg.query(`SELECT id, "co""l; --" AS c, "ünï /*c*/" AS u FROM "we""ird; --schema"."ta""ble; drop table customers; --" WHERE id IN (1, 4) ORDER BY id`, 'shop');
+    const check = await stack.pg.query(
+      `SELECT id, "co""l; --" AS c, "ünï /*c*/" AS u FROM "we""ird; --schema"."ta""ble; drop table customers; --" WHERE id IN (1, 4) ORDER BY id`,
+      'shop',
+    );
     expect(check.rows).toEqual([
       { id: 1, c: "it's; --", u: "y'; --" },
       { id: 4, c: "'); drop table customers; --", u: '*/ --' },
@@ -316,9 +329,12 @@ describe('issue 12: Data Explorer', () => {
   });
 
   it('export streams CSV equal to psql COPY … CSV HEADER, and JSON', async () => {
-    const res = await request(`${stack.domain}${path(HOSTILE_SCHEMA, HOSTILE_TABLE, 'export')}?format=csv&sort=${encodeURIComponent(JSON.stringify([{ column: 'id', direction: 'asc' }]))}`, {
-      headers: { authorization: `Bearer ${token}` },
-    });
+    const res = await request(
+      `${stack.domain}${path(HOSTILE_SCHEMA, HOSTILE_TABLE, 'export')}?format=csv&sort=${encodeURIComponent(JSON.stringify([{ column: 'id', direction: 'asc' }]))}`,
+      {
+        headers: { authorization: `Bearer ${token}` },
+      },
+    );
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toMatch(/text\/csv/);
     const csv = await res.body.text();
@@ -354,9 +370,12 @@ describe('issue 12: Data Explorer', () => {
     });
     expect(parsed[0].long).toBe('x'.repeat(5000));
 
-    const big = await request(`${stack.domain}${path('public', 'big', 'export')}?format=csv&filters=${encodeURIComponent(JSON.stringify([{ column: 'id', op: '<=', value: 15000 }]))}`, {
-      headers: { authorization: `Bearer ${token}` },
-    });
+    const big = await request(
+      `${stack.domain}${path('public', 'big', 'export')}?format=csv&filters=${encodeURIComponent(JSON.stringify([{ column: 'id', op: '<=', value: 15000 }]))}`,
+      {
+        headers: { authorization: `Bearer ${token}` },
+      },
+    );
     const lines = (await big.body.text()).trimEnd().split('\n');
     expect(lines).toHaveLength(15001);
     expect(lines[15000]).toBe('15000,row 15000');
@@ -366,7 +385,9 @@ describe('issue 12: Data Explorer', () => {
     await waitFor(async () => {
       const logs = await web.api('GET', `/api/v1/sessions/${sessionId}/logs?limit=1000`, token);
       const sql = logs.body.events.filter((e: any) => e.type === 'statement').map((e: any) => e.sql as string);
-      return sql.some((s: string) => s.includes('update "public"."products" set "price_cents"')) && sql.some((s: string) => s.includes('from "public"."customers"'));
+      return (
+        sql.some((s: string) => s.includes('update "public"."products" set "price_cents"')) && sql.some((s: string) => s.includes('from "public"."customers"'))
+      );
     }, 10_000);
     const logs = await web.api('GET', `/api/v1/sessions/${sessionId}/logs?limit=1000`, token);
     const connect = logs.body.events.find((e: any) => e.type === 'connect');
@@ -381,8 +402,19 @@ describe('issue 12: Data Explorer', () => {
   });
 
   it('a database that refuses the connection is said at once (502 with its SQLSTATE), and the web session is ended, not left open', async () => {
-    const { account } = (await web.api('POST', `/api/v1/resources/${stack.resourceId}/accounts`, token, { name: 'broken', username: stack.roles.readonly.username, password: 'not the password' })).body;
-    const refused = await web.api('POST', '/api/v1/web-sessions', token, { projectId: stack.projectId, resourceId: stack.resourceId, accountId: account.id, duration: '10m' });
+    const { account } = (
+      await web.api('POST', `/api/v1/resources/${stack.resourceId}/accounts`, token, {
+        name: 'broken',
+        username: stack.roles.readonly.username,
+        password: 'not the password',
+      })
+    ).body;
+    const refused = await web.api('POST', '/api/v1/web-sessions', token, {
+      projectId: stack.projectId,
+      resourceId: stack.resourceId,
+      accountId: account.id,
+      duration: '10m',
+    });
     expect(refused.status).toBe(502);
     expect(refused.body.error).toMatchObject({ code: 'GATEHOUSE_ERR_UPSTREAM_CONNECT', message: expect.stringContaining('28P01') });
     const sessions = await web.api('GET', '/api/v1/sessions?status=active', token);

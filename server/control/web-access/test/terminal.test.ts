@@ -178,7 +178,9 @@ describe('issue 12: web sessions follow the rules of every session', () => {
     expect((await web.api('DELETE', `/api/v1/web-sessions/${s.id}`, ivy.token)).status).toBe(404);
     await expect(web.terminal(ivy.token, s.id)).rejects.toThrow(/404/);
     await expect(web.terminal('not-a-token', s.id)).rejects.toThrow(/401/);
-    const noProtocol = new WebSocket(`${stack.domain.replace(/^http/, 'ws')}/api/v1/web-sessions/${s.id}/terminal`, { headers: { authorization: `Bearer ${hal.token}` } });
+    const noProtocol = new WebSocket(`${stack.domain.replace(/^http/, 'ws')}/api/v1/web-sessions/${s.id}/terminal`, {
+      headers: { authorization: `Bearer ${hal.token}` },
+    });
     await expect(new Promise((resolve, reject) => (noProtocol.once('open', resolve), noProtocol.once('error', reject)))).rejects.toThrow(/400/);
     await web.api('DELETE', `/api/v1/web-sessions/${s.id}`, hal.token);
   });
@@ -219,7 +221,9 @@ describe("issue 12: permission matrix of the Web Access routes (a web session is
     for (const [role, token, status] of roles) {
       for (const [method, path, reqBody] of routes) {
         const res = await web.api(method, path, token as string, reqBody);
-        outcomes.push(`${role} ${method} ${path.replace(s.id, ':id')} → ${res.status}${res.status === status ? '' : ` (expected ${status}: ${res.text.slice(0, 200)})`}`);
+        outcomes.push(
+          `${role} ${method} ${path.replace(s.id, ':id')} → ${res.status}${res.status === status ? '' : ` (expected ${status}: ${res.text.slice(0, 200)})`}`,
+        );
       }
       if (token !== undefined && role !== 'owner') await expect(web.terminal(token, s.id)).rejects.toThrow(/404/);
     }
@@ -237,9 +241,19 @@ describe('issue 12: several replicas', () => {
     const user = (await stack.plane.plane.store.users.findById(nia.id))!;
     const elsewhere = await stack.plane.plane.store.sessions.create(
       {
-        id: crypto.randomUUID(), projectId: stack.projectId, userId: user.id, userEmail: user.email, resourceId: stack.resourceId, resourceName: 'shop', database: 'shop',
-        accountId: stack.accountIds.readwrite, accountName: 'readwrite', username: 'readwrite', gatewayId: (await stack.plane.plane.store.resources.findById(stack.resourceId))!.gatewayId,
-        kind: 'web', expiresAt: new Date(Date.now() + 600_000),
+        id: crypto.randomUUID(),
+        projectId: stack.projectId,
+        userId: user.id,
+        userEmail: user.email,
+        resourceId: stack.resourceId,
+        resourceName: 'shop',
+        database: 'shop',
+        accountId: stack.accountIds.readwrite,
+        accountName: 'readwrite',
+        username: 'readwrite',
+        gatewayId: (await stack.plane.plane.store.resources.findById(stack.resourceId))!.gatewayId,
+        kind: 'web',
+        expiresAt: new Date(Date.now() + 600_000),
       },
       new Date(),
     );
@@ -257,7 +271,9 @@ describe('issue 12: SQL terminal', () => {
   it('runs a script as several results, with the error position in the script, notices and the transaction state', async () => {
     const s = await startWeb(admin);
     const t = await web.terminal(admin, s.id);
-    const results = (await t.run(`select 1 as a; select 'x' as b, null as c;\ncreate temp table tt (x int); insert into tt values (1), (2);`)).filter((m) => m.type === 'result');
+    const results = (await t.run(`select 1 as a; select 'x' as b, null as c;\ncreate temp table tt (x int); insert into tt values (1), (2);`)).filter(
+      (m) => m.type === 'result',
+    );
     expect(results.map((r) => [r.command, r.rowCount, r.rows])).toEqual([
       ['SELECT', 1, [[1]]],
       ['SELECT', 1, [['x', null]]],
@@ -339,7 +355,9 @@ describe('issue 12: SQL terminal', () => {
     // The statement is in the session log, with its outcome, recorded at the gateway.
     await waitFor(async () => {
       const logs = await web.api('GET', `/api/v1/sessions/${s.sessionId}/logs?limit=100`, admin);
-      return logs.body.events.some((e: any) => e.type === 'statement' && e.sql === 'select pg_sleep(30)' && e.outcome.status === 'error' && e.outcome.sqlstate === '57014');
+      return logs.body.events.some(
+        (e: any) => e.type === 'statement' && e.sql === 'select pg_sleep(30)' && e.outcome.status === 'error' && e.outcome.sqlstate === '57014',
+      );
     }, 10_000);
     t.ws.close();
     await web.api('DELETE', `/api/v1/web-sessions/${s.id}`, admin);
@@ -360,7 +378,10 @@ describe('issue 12: SQL terminal', () => {
     await stack.pg.query('CREATE VIEW public.slow AS SELECT pg_sleep(20)::text AS z; GRANT SELECT ON public.slow TO readwrite;', 'shop');
     const slow = await web.api('POST', `/api/v1/web-sessions/${s.id}/tables/public/slow/rows`, admin, { limit: 1 });
     expect(slow.status).toBe(422);
-    expect(slow.body).toMatchObject({ sqlstate: '57014', error: { code: 'GATEHOUSE_ERR_QUERY_FAILED', message: expect.stringContaining('--web-statement-timeout') } });
+    expect(slow.body).toMatchObject({
+      sqlstate: '57014',
+      error: { code: 'GATEHOUSE_ERR_QUERY_FAILED', message: expect.stringContaining('--web-statement-timeout') },
+    });
     await web.api('DELETE', `/api/v1/web-sessions/${s.id}`, admin);
   });
 
@@ -413,7 +434,9 @@ describe('issue 12: SQL terminal', () => {
   it('keeps a per-user query history of what ran', async () => {
     const history = await web.api('GET', '/api/v1/web-sessions/history?limit=100', admin);
     expect(history.status).toBe(200);
-    expect(history.body.entries.map((e: any) => e.sql)).toEqual(expect.arrayContaining(['select pg_sleep(30)', 'begin', 'select g from generate_series(1, 120) g']));
+    expect(history.body.entries.map((e: any) => e.sql)).toEqual(
+      expect.arrayContaining(['select pg_sleep(30)', 'begin', 'select g from generate_series(1, 120) g']),
+    );
     const others = await member('lou@example.com');
     expect((await web.api('GET', '/api/v1/web-sessions/history', others.token)).body.entries).toEqual([]);
   });

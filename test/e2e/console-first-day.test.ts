@@ -1,7 +1,8 @@
 /**
  * Issue 11 (web console): the first day of an admin, in Debian's Chromium against a real
  * control plane, gateway and PostgreSQL, from an empty bootstrap. The admin adds a gateway
- * and starts it with the copied command, adds a resource and an account, invites a user who
+ * and starts it with the copied command, adds a resource and an account, checks the connection
+ * (a mistyped password shows the database's refusal; the right one connects), invites a user who
  * accepts the link, gives them a policy; the user copies the CLI command from Access, runs
  * it and psql works; the admin watches the session and its statements live, revokes it and
  * the user's connection ends with 57P01. Then the auditor's and the member's views. Every
@@ -153,14 +154,34 @@ describe.skipIf(chromiumMissing)(
       await a.getByLabel('Name').fill('readonly');
       await a.getByLabel('Description').fill('SELECT on every table');
       await a.getByLabel('Database user').fill(stack.roles.readonly.username);
-      await a.getByLabel('Password', { exact: true }).fill(stack.roles.readonly.password);
+      // a typo in the password, as happens: Check connection shows the database's own refusal
+      await a.getByLabel('Password', { exact: true }).fill(`${stack.roles.readonly.password}-typo`);
       await a.getByRole('button', { name: 'Add account' }).click();
       const row = admin.locator('tr[data-account="readonly"]');
       await row.waitFor();
+      const checkConnection = async () => {
+        await row.getByRole('button', { name: 'Check connection of readonly' }).click();
+        const creds = admin.getByRole('dialog', { name: 'Credentials of readonly' });
+        const result = creds.locator('[data-check-result]');
+        await result.locator('p.ok, p.error').waitFor({ timeout: 30_000 });
+        return { creds, text: (await result.textContent()) ?? '' };
+      };
+      const failed = await checkConnection();
+      expect(failed.text).toContain('28P01');
+      await check(admin, 'check-connection-failed');
+      await failed.creds.getByRole('button', { name: 'Close' }).click();
+
+      // the password field of Edit starts empty (write-only); the right one fixes the check
       await row.getByRole('button', { name: 'Edit readonly' }).click();
       const edit = admin.getByRole('dialog', { name: 'Edit readonly' });
       expect(await edit.getByLabel('New password (leave empty to keep)').inputValue()).toBe('');
-      await edit.getByRole('button', { name: 'Cancel' }).click();
+      await edit.getByLabel('New password (leave empty to keep)').fill(stack.roles.readonly.password);
+      await edit.getByRole('button', { name: 'Save' }).click();
+      await edit.waitFor({ state: 'detached' });
+      const ok = await checkConnection();
+      expect(ok.text).toMatch(/^Connected as the account in \d+ ms/);
+      await check(admin, 'check-connection');
+      await ok.creds.getByRole('button', { name: 'Close' }).click();
       expect(await admin.content()).not.toContain(stack.roles.readonly.password);
       await check(admin, 'resource');
     });

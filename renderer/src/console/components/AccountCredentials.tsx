@@ -93,7 +93,7 @@ export function AccountCredentialsDialog({
 
   const r = status?.rotation;
   return (
-    <Dialog title={`Credentials of ${account.name}`} onClose={onClose}>
+    <Dialog title={`Credentials of ${account.name}`} onClose={onClose} wide>
       <div className="actions">
         <button type="button" onClick={runCheck} disabled={check === 'running'}>
           Check connection
@@ -102,7 +102,7 @@ export function AccountCredentialsDialog({
       <div role="status" aria-live="polite" data-check-result>
         {check === 'running' && <p className="muted">Logging in through the gateway…</p>}
         {check && check !== 'running' && check.ok && (
-          <p className="ok">
+          <p className="ok notice ok-notice">
             Connected as the account in {check.latencyMs} ms{check.serverVersion ? ` (PostgreSQL ${check.serverVersion})` : ''}.
           </p>
         )}
@@ -118,9 +118,12 @@ export function AccountCredentialsDialog({
           <div>
             <dt>Health</dt>
             <dd data-health={status.health.status}>
-              {status.health.status}
-              {status.health.error ? ` — ${status.health.error.code}: ${status.health.error.message}` : ''}{' '}
-              <span className="muted small">({when(status.health.checkedAt)})</span>
+              {status.health.status} <span className="muted small">({when(status.health.checkedAt)})</span>
+              {status.health.error && (
+                <span className="error-text small block">
+                  {status.health.error.code}: {status.health.error.message}
+                </span>
+              )}
             </dd>
           </div>
           <div>

@@ -310,9 +310,7 @@ export async function startClusterStack(opts: { replicas: number; heartbeatMs?: 
 }
 
 /** The gateway's health report (`--health-port`). */
-export async function gatewayHealth(
-  port: number,
-): Promise<{
+export async function gatewayHealth(port: number): Promise<{
   status: number;
   body: { status: string; linked: boolean; links: Array<{ state: string; replicaId?: string; role: string }>; events: { unacked: number } };
 }> {

@@ -159,13 +159,11 @@ function ExtendSession({ s }: { s: SessionStatus }) {
       const status = await useSessionsStore.getState().extend(s.sessionId, value, mfaMethods ? { method, code: code.trim() } : undefined);
       setMfaMethods(undefined);
       setCode('');
-      useUiStore
-        .getState()
-        .toast({
-          kind: 'info',
-          title: `Extended ${s.resourceName} / ${s.accountName}`,
-          body: `Now ends at ${new Date(status.expiresAt).toLocaleTimeString()}; open connections stay open.`,
-        });
+      useUiStore.getState().toast({
+        kind: 'info',
+        title: `Extended ${s.resourceName} / ${s.accountName}`,
+        body: `Now ends at ${new Date(status.expiresAt).toLocaleTimeString()}; open connections stay open.`,
+      });
     } catch (err) {
       const ui = toUiError(err);
       if (ui.code === 'GATEHOUSE_ERR_MFA_REQUIRED' || (ui.code === 'GATEHOUSE_ERR_MFA_INVALID' && mfaMethods)) {

@@ -47,13 +47,11 @@ export const useRequestsStore = create<RequestsStore>()((set, get) => ({
       const me = useAuthStore.getState().auth;
       const meId = me?.state === 'signed-in' ? me.user.id : undefined;
       for (const r of fresh.filter((x) => x.userId !== meId)) {
-        useUiStore
-          .getState()
-          .toast({
-            kind: 'info',
-            title: `New access request from ${r.userEmail}`,
-            body: `${r.resource.name} / ${r.account.name}: “${r.reason}” — see Approvals.`,
-          });
+        useUiStore.getState().toast({
+          kind: 'info',
+          title: `New access request from ${r.userEmail}`,
+          body: `${r.resource.name} / ${r.account.name}: “${r.reason}” — see Approvals.`,
+        });
       }
       return fresh;
     } catch (err) {

@@ -91,16 +91,14 @@ export function consoleRoutes(s: Services): AnyRoute[] {
           order by seq, id
           limit ${query.limit + 1}`.execute(s.store.db);
         const more = rows.rows.length > query.limit;
-        const events = rows.rows
-          .slice(0, query.limit)
-          .map((r) => ({
-            ...r.data,
-            seq: toNumber(r.seq as never),
-            sessionId: session.id,
-            connectionId: r.connection_id,
-            at: new Date(r.at).toISOString(),
-            type: r.type,
-          }));
+        const events = rows.rows.slice(0, query.limit).map((r) => ({
+          ...r.data,
+          seq: toNumber(r.seq as never),
+          sessionId: session.id,
+          connectionId: r.connection_id,
+          at: new Date(r.at).toISOString(),
+          type: r.type,
+        }));
         return ok(more ? { events, next: events[events.length - 1].seq } : { events });
       },
     }),

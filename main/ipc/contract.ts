@@ -5,6 +5,9 @@
  * Nothing here imports Node or Electron: the renderer bundles this file.
  */
 import type { ErrorDetails, MfaMethod, SerializedError } from '../../proxy-core/src/errors.ts';
+import type { GateResultOf, GateStepOf } from '../core/access/access-gate.ts';
+import type { AccessRequestInfo, AccessRequestStatus, NewAccessRequest } from '../core/api/types.ts';
+import type { ClientProfile } from '../core/profiles/client-profiles.ts';
 
 export type { ErrorDetails, MfaMethod, SerializedError };
 
@@ -72,31 +75,9 @@ export interface ProfileInfo {
 /** A failure as it crosses IPC: `{ name, code, message, details? }` (`ErrorDetails`: proxy-core/src/errors.ts). */
 export type IpcErrorInfo = SerializedError;
 
-export type AccessRequestState = 'pending' | 'approved' | 'denied' | 'expired';
-/** An access request as the server shows it (docs/access-control.md). */
-export interface AccessRequestInfo {
-  id: string;
-  projectId: string;
-  userId: string;
-  userEmail: string;
-  resource: { id: string; name: string };
-  account: { id: string; name: string };
-  durationSeconds: number;
-  reason: string;
-  status: AccessRequestState;
-  approvals: { userId: string; email: string; decision: string; comment?: string | null; at: string }[];
-  requiredApprovals: number;
-  createdAt?: string;
-  approvedAt?: string | null;
-  windowEndsAt?: string | null;
-}
-export interface NewAccessRequest {
-  projectId: string;
-  resource: string;
-  account: string;
-  duration: string | number;
-  reason: string;
-}
+/** An access request as the server shows it (docs/access-control.md), and a new one. */
+export type { AccessRequestInfo, NewAccessRequest };
+export type AccessRequestState = AccessRequestStatus;
 
 /** Whether the gateway in front of a resource holds its link to the control plane. */
 export interface GatewayHealth {
@@ -187,28 +168,14 @@ export interface SessionStatus {
 
 /**
  * One step of the access gate (main/core/access/access-gate.ts): the same state machine the
- * CLI drives. The renderer only shows it and answers `mfa` and `reason` with `access.answer`.
+ * CLI drives. The renderer only shows it and answers `mfa` (with `access.answer({ flowId, mfa })`;
+ * email: `auth.sendEmailCode({})` first) and `reason` (`access.answer({ flowId, reason })`).
  */
-export type GateStep =
-  | { step: 'starting' }
-  /**
-   * A fresh second factor is needed; `invalid` is the server's word on the last code. Answer
-   * with `access.answer({ flowId, mfa })` (email: `auth.sendEmailCode({})` first).
-   */
-  | { step: 'mfa'; methods: MfaMethod[]; invalid?: string }
-  /** Approval is needed and no request is open: answer `access.answer({ flowId, reason })` to file one. */
-  | { step: 'reason'; requiredApprovals?: number }
-  | { step: 'waiting'; request: AccessRequestInfo; approvals: number; filed: boolean }
-  | { step: 'approved'; request: AccessRequestInfo; by: string[] }
-  | { step: 'started'; session: SessionStatus }
-  | { step: 'refused'; request: AccessRequestInfo; message: string }
-  | { step: 'failed'; error: IpcErrorInfo }
-  | { step: 'cancelled' };
+export type GateStep = GateStepOf<SessionStatus, AccessRequestInfo, IpcErrorInfo>;
 export type GateProgress = { flowId: string; at: string } & GateStep;
 
 /** How `access.begin` / `sessions.accessAgain` end (a failure rejects with the error instead). */
-export type GateOutcome =
-  { outcome: 'started'; session: SessionStatus } | { outcome: 'refused'; request: AccessRequestInfo; message: string } | { outcome: 'cancelled' };
+export type GateOutcome = GateResultOf<SessionStatus, AccessRequestInfo>;
 
 /** What the app did after the computer woke up or the network changed. */
 export interface ResumeReport {
@@ -225,20 +192,7 @@ export interface ResumeReport {
 }
 
 /** A client profile written for an account (psql's service file, DBeaver's workspace). */
-export interface ClientProfile {
-  kind: 'pg-service' | 'dbeaver';
-  /** The service name / DBeaver connection name: `gatehouse-<resource>-<account>`. */
-  name: string;
-  /** The file it lives in. */
-  file: string;
-  projectId?: string;
-  resource: string;
-  account: string;
-  host: '127.0.0.1';
-  port: number;
-  database: string;
-  username: string;
-}
+export type { ClientProfile };
 export type ClientProfileKind = ClientProfile['kind'];
 export interface ProfileTarget {
   projectId: string;

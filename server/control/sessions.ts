@@ -126,13 +126,7 @@ export class SessionService {
     const id = randomUUID();
     const wanted = now.getTime() + seconds * 1000;
     const expiresAt = new Date(approved ? Math.min(wanted, approved.windowEndsAt.getTime()) : wanted);
-    const certificatePem = await this.#ca.issue({
-      publicKeyPem: input.publicKeyPem,
-      uri: `gatehouse://session/${id}`,
-      commonName: user.email,
-      notAfter: expiresAt,
-      usage: 'client',
-    });
+    const certificatePem = await this.#issueCertificate(id, user, input.publicKeyPem, expiresAt);
     const session = await this.#store.sessions.create(
       {
         id,
@@ -198,13 +192,7 @@ export class SessionService {
       );
     }
     if (account.requireMfa) await this.#requireMfa(user, session.projectId, account, input.mfa, sourceAddress);
-    const certificatePem = await this.#ca.issue({
-      publicKeyPem: input.publicKeyPem,
-      uri: `gatehouse://session/${id}`,
-      commonName: user.email,
-      notAfter: expiresAt,
-      usage: 'client',
-    });
+    const certificatePem = await this.#issueCertificate(id, user, input.publicKeyPem, expiresAt);
     const extended = await this.#store.sessions.extend(id, expiresAt, now);
     if (!extended) throw new GatehouseError(ErrorCodes.SESSION_ENDED, 'this session ended meanwhile; start a new one (Access again)');
     this.#relay.extendSession(id, expiresAt, certificatePem);
@@ -220,6 +208,11 @@ export class SessionService {
   }
 
   /** MFA_REQUIRED with the methods to answer, or the proof checked (each code works once). */
+  /** The session's client certificate: the session in its URI, the person as its name, valid until the session ends. */
+  #issueCertificate(id: string, user: User, publicKeyPem: string, expiresAt: Date): Promise<string> {
+    return this.#ca.issue({ publicKeyPem, uri: `gatehouse://session/${id}`, commonName: user.email, notAfter: expiresAt, usage: 'client' });
+  }
+
   async #requireMfa(
     user: User,
     projectId: string,

@@ -6,7 +6,7 @@
  * or pending) or files one with a reason, then waits for the decision. Every step is reported
  * through `onProgress`; what a person must give comes through the `GateAsker`. No UI here.
  */
-import { ErrorCodes, GatehouseError, serializeError } from '../../../proxy-core/src/errors.ts';
+import { ErrorCodes, GatehouseError, serializeError, type SerializedError } from '../../../proxy-core/src/errors.ts';
 import { hasCode, type ApiError } from '../api/api-errors.ts';
 import type { ApiClient } from '../api/api-client.ts';
 import type { AccessRequestInfo, MfaMethod, MfaProof } from '../api/types.ts';
@@ -14,20 +14,33 @@ import { awaitDecision } from './await-decision.ts';
 import type { BackoffOptions } from './backoff.ts';
 import type { AccessRequest, AccessStatus } from './types.ts';
 
-/** One step, as the IPC contract's GateStep (main/ipc/contract.ts) carries it. */
-export type GateStep =
+/**
+ * One step of the gate, over the shapes its driver carries: the core's own types here
+ * (`GateStep`), the IPC contract's for the renderer (main/ipc/contract.ts). The renderer only
+ * shows a step and answers `mfa` and `reason` (with `access.answer`); the CLI prompts.
+ */
+export type GateStepOf<Session, Request, Failure> =
   | { step: 'starting' }
+  /**
+   * A fresh second factor is needed; `invalid` is the server's word on the last code. Answer
+   * with the code (email: ask the server to send one first).
+   */
   | { step: 'mfa'; methods: MfaMethod[]; invalid?: string }
+  /** Approval is needed and no request is open: answer with a reason to file one. */
   | { step: 'reason'; requiredApprovals?: number }
-  | { step: 'waiting'; request: AccessRequestInfo; approvals: number; filed: boolean }
-  | { step: 'approved'; request: AccessRequestInfo; by: string[] }
-  | { step: 'started'; session: AccessStatus }
-  | { step: 'refused'; request: AccessRequestInfo; message: string }
-  | { step: 'failed'; error: ReturnType<typeof serializeError> }
+  | { step: 'waiting'; request: Request; approvals: number; filed: boolean }
+  | { step: 'approved'; request: Request; by: string[] }
+  | { step: 'started'; session: Session }
+  | { step: 'refused'; request: Request; message: string }
+  | { step: 'failed'; error: Failure }
   | { step: 'cancelled' };
 
-export type GateResult =
-  { outcome: 'started'; session: AccessStatus } | { outcome: 'refused'; request: AccessRequestInfo; message: string } | { outcome: 'cancelled' };
+/** How a run of the gate ends (a failure rejects with the error instead). */
+export type GateResultOf<Session, Request> =
+  { outcome: 'started'; session: Session } | { outcome: 'refused'; request: Request; message: string } | { outcome: 'cancelled' };
+
+export type GateStep = GateStepOf<AccessStatus, AccessRequestInfo, SerializedError>;
+export type GateResult = GateResultOf<AccessStatus, AccessRequestInfo>;
 
 /** A second factor from the person. `final`: a code given up front (a flag) — not asked again when wrong. */
 export type GateMfaAnswer = MfaProof & { final?: boolean };

@@ -23,9 +23,12 @@ export interface ProfileAccount {
   username: string;
 }
 
+/** A client profile written for an account (psql's service file, DBeaver's workspace). */
 export interface ClientProfile {
   kind: ProfileKind;
+  /** The service name / DBeaver connection name: `gatehouse-<resource>-<account>`. */
   name: string;
+  /** The file it lives in. */
   file: string;
   projectId?: string;
   resource: string;

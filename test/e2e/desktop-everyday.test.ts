@@ -255,7 +255,8 @@ describe.skipIf(skipReason)(`issue 14: desktop everyday use${skipReason ? ` (ski
     await expectNoAxeViolations(admin, 'accounts with an ACTIVE tag (760 px)');
     await docShot(admin, 'accounts-760');
     await row.getByRole('button', { name: 'Open session' }).click();
-    await admin.getByTestId('session-state').filter({ hasText: 'Ready' }).waitFor({ timeout: 20_000 });
+    // polled, so that a failure names the state the panel showed instead
+    await expect.poll(() => admin.getByTestId('session-state').first().textContent(), { timeout: 20_000 }).toBe('Ready');
     for (const name of ['Stop', 'Copy']) {
       const box = await admin.getByRole('button', { name, exact: true }).boundingBox();
       expect(box, name).not.toBeNull();

@@ -8,6 +8,7 @@ import type { ErrorDetails, MfaMethod, SerializedError } from '../../proxy-core/
 import type { GateResultOf, GateStepOf } from '../core/access/access-gate.ts';
 import type { AccessRequestInfo, AccessRequestStatus, NewAccessRequest } from '../core/api/types.ts';
 import type { ClientProfile } from '../core/profiles/client-profiles.ts';
+import type { AccessRequest as CoreAccessRequest } from '../core/access/types.ts';
 
 export type { ErrorDetails, MfaMethod, SerializedError };
 
@@ -107,19 +108,8 @@ export interface AccountGroup {
   accounts: AccountInfo[];
 }
 
-export interface AccessRequest {
-  projectId: string;
-  resource: string;
-  account: string;
-  /** '1h', '30m' or seconds. */
-  duration: string | number;
-  port?: number;
-  reason?: string;
-  /** A fresh second factor, for accounts that require MFA (asked for after MFA_REQUIRED). */
-  mfa?: MfaProof;
-  /** An approved access request whose window is open, for accounts that require approval. */
-  accessRequestId?: string;
-}
+/** What Access asks for: the core's request (main/core/access/types.ts) and the reason for an approval request the gate may file. */
+export type AccessRequest = Omit<CoreAccessRequest, 'localPassword'> & { reason?: string };
 
 /**
  * What a person should be told about a session right now, driven by the tunnel's real events:

@@ -2,9 +2,10 @@
 import { z } from 'zod';
 import { textCursor } from '../store/keyset.ts';
 
-const id = z.string().min(1).max(200);
-const email = z.string().trim().max(320).email();
-const name = z
+/** An id in a path or body, an email, and a name (of a resource, account, group, policy…): one definition each, for every route. */
+export const id = z.string().min(1).max(200);
+export const email = z.string().trim().max(320).email();
+export const name = z
   .string()
   .trim()
   .min(1)

@@ -2,16 +2,8 @@
 import { z } from 'zod';
 import { publicKeyDer } from '../../../proxy-core/src/tls/keys.ts';
 import { timeIdCursor } from '../store/keyset.ts';
-import { approvalRuleBody, somePatch } from './access-schemas.ts';
+import { approvalRuleBody, email, id, name, somePatch } from './access-schemas.ts';
 
-const name = z
-  .string()
-  .trim()
-  .min(1)
-  .max(100)
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._ -]*$/, 'use letters, digits, ".", "_", "-" and spaces, starting with a letter or digit');
-const id = z.string().min(1).max(200);
-const email = z.string().trim().max(320).email();
 /** The key a certificate is issued for (gateway, session): what the CA accepts, checked before anything is spent. */
 const publicKeyPem = z
   .string()

@@ -2,7 +2,9 @@
  * The one typed contract between the desktop app's main process and its renderer.
  * Every request channel is written once here as `{ args, result }`; the main-side handlers
  * (`defineHandlers`) and the renderer-side client (`createIpcClient`) are derived from it.
- * Nothing here imports Node or Electron: the renderer bundles this file.
+ * Nothing here imports Node or Electron: the renderer bundles this file. The core types it
+ * shares (the gate's steps, access requests, client profiles) come in as type-only imports,
+ * which the bundler erases.
  */
 import type { ErrorDetails, MfaMethod, SerializedError } from '../../proxy-core/src/errors.ts';
 import type { GateResultOf, GateStepOf } from '../core/access/access-gate.ts';

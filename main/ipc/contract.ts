@@ -10,7 +10,7 @@ import type { ErrorDetails, MfaMethod, SerializedError } from '../../proxy-core/
 import type { GateResultOf, GateStepOf } from '../core/access/access-gate.ts';
 import type { AccessRequestInfo, AccessRequestStatus, NewAccessRequest } from '../core/api/types.ts';
 import type { ClientProfile } from '../core/profiles/client-profiles.ts';
-import type { AccessRequest as CoreAccessRequest } from '../core/access/types.ts';
+import type { AccessRequest as CoreAccessRequest, AccessStatus as CoreAccessStatus, ConnectionState } from '../core/access/types.ts';
 
 export type { ErrorDetails, MfaMethod, SerializedError };
 
@@ -113,49 +113,15 @@ export interface AccountGroup {
 /** What Access asks for: the core's request (main/core/access/types.ts) and the reason for an approval request the gate may file. */
 export type AccessRequest = Omit<CoreAccessRequest, 'localPassword'> & { reason?: string };
 
-/**
- * What a person should be told about a session right now, driven by the tunnel's real events:
- * - `ready`: the tunnel is up and the gateway is linked; queries work.
- * - `reconnecting`: the tunnel to Gatehouse dropped (network, server restart, sleep) and is
- *   being re-established; new connections fail until it is back, open ones were cut.
- * - `gateway-offline`: the tunnel is up but the gateway in front of the database is not
- *   linked to Gatehouse; new connections fail until it comes back.
- * - `ended`: over for good; `reason` says why and `revokedBy` who, when an admin revoked it.
- */
-export interface ConnectionState {
-  state: 'ready' | 'reconnecting' | 'gateway-offline' | 'ended';
-  /** When this state began (ISO). */
-  since: string;
-  /** For people: why it dropped, or why it ended. */
-  reason?: string;
-  /** The email of whoever revoked the session (state 'ended', endReason 'revoked'), when known. */
-  revokedBy?: string;
-}
+/** What a person should be told about a session right now (main/core/access/types.ts). */
+export type { ConnectionState };
 
-/** Live state of one local proxy (same shape as main/core's `AccessStatus`). */
-export interface SessionStatus {
-  sessionId: string;
-  projectId: string;
-  resourceName: string;
-  accountName: string;
-  database: string;
-  username: string;
-  host: '127.0.0.1';
-  port: number;
-  url: string;
-  expiresAt: string;
-  /** The lifecycle of the local proxy; what to show people is `connection`. */
-  state: 'starting' | 'ready' | 'ending' | 'ended' | 'error';
-  /** The honest connection state (set once the session has started). */
-  connection?: ConnectionState;
+/**
+ * Live state of one local proxy: the core's `AccessStatus` as the renderer sees it (the tunnel
+ * detail is in `connection`; `state` is the local proxy's lifecycle, `connection` what to show).
+ */
+export interface SessionStatus extends Omit<CoreAccessStatus, 'tunnel' | 'endReason'> {
   endReason?: 'stopped' | 'expired' | 'revoked' | 'ended' | 'error';
-  error?: SerializedError;
-  /** The duration asked for when the session was started ('1h', '30m' or seconds), for Access again. */
-  duration?: string | number;
-  connections: number;
-  statements: number;
-  bytesIn: number;
-  bytesOut: number;
 }
 
 /**

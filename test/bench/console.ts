@@ -57,24 +57,27 @@ export async function logFirstPageMs(): Promise<ConsoleTimes> {
       body: { name: 'ro', username: 'ro', password: 'x' },
     });
     const me = await call(t.url, 'GET', '/api/v1/me', { token: admin });
+    /** A session of the admin's on the bench account, written straight to the store, created at `createdAt`. */
+    const addSession = (id: string, createdAt: Date) =>
+      t.plane.store.sessions.create(
+        {
+          id,
+          projectId: t.projectId,
+          userId: me.body.user.id,
+          userEmail: ADMIN.email,
+          resourceId: resource.body.resource.id,
+          resourceName: 'bench',
+          database: 'bench',
+          accountId: account.body.account.id,
+          accountName: 'ro',
+          username: 'ro',
+          gatewayId: gw.body.gateway.id,
+          expiresAt: new Date(Date.now() + 3600_000),
+        },
+        createdAt,
+      );
     const sessionId = randomUUID();
-    await t.plane.store.sessions.create(
-      {
-        id: sessionId,
-        projectId: t.projectId,
-        userId: me.body.user.id,
-        userEmail: ADMIN.email,
-        resourceId: resource.body.resource.id,
-        resourceName: 'bench',
-        database: 'bench',
-        accountId: account.body.account.id,
-        accountName: 'ro',
-        username: 'ro',
-        gatewayId: gw.body.gateway.id,
-        expiresAt: new Date(Date.now() + 3600_000),
-      },
-      new Date(),
-    );
+    await addSession(sessionId, new Date());
     const started = Date.now();
     const at = Date.now() - EVENTS * 10;
     for (let from = 1; from <= EVENTS; from += 2000) {
@@ -111,25 +114,7 @@ export async function logFirstPageMs(): Promise<ConsoleTimes> {
 
     // The Sessions view: a long list paged with the keyset cursor.
     const base = Date.now() - SESSIONS * 1000;
-    for (let i = 0; i < SESSIONS; i++) {
-      await t.plane.store.sessions.create(
-        {
-          id: randomUUID(),
-          projectId: t.projectId,
-          userId: me.body.user.id,
-          userEmail: ADMIN.email,
-          resourceId: resource.body.resource.id,
-          resourceName: 'bench',
-          database: 'bench',
-          accountId: account.body.account.id,
-          accountName: 'ro',
-          username: 'ro',
-          gatewayId: gw.body.gateway.id,
-          expiresAt: new Date(Date.now() + 3600_000),
-        },
-        new Date(base + i * 1000),
-      );
-    }
+    for (let i = 0; i < SESSIONS; i++) await addSession(randomUUID(), new Date(base + i * 1000));
     // The pooled keep-alive connection idled out while the sessions were written (a reset on reuse): one warm-up call.
     await call(t.url, 'GET', '/healthz').catch(() => undefined);
     const sessionsPage = async (cursor?: string): Promise<{ ms: number; next: string | null }> => {

@@ -22,13 +22,22 @@ export interface AccessRequest {
 
 export type AccessState = 'starting' | 'ready' | 'ending' | 'ended' | 'error';
 
-/** What to tell people about a started session (see ConnectionState in main/ipc/contract.ts). */
+/**
+ * What a person should be told about a session right now, driven by the tunnel's real events:
+ * - `ready`: the tunnel is up and the gateway is linked; queries work.
+ * - `reconnecting`: the tunnel to Gatehouse dropped (network, server restart, sleep) and is
+ *   being re-established; new connections fail until it is back, open ones were cut.
+ * - `gateway-offline`: the tunnel is up but the gateway in front of the database is not
+ *   linked to Gatehouse; new connections fail until it comes back.
+ * - `ended`: over for good; `reason` says why and `revokedBy` who, when an admin revoked it.
+ */
 export interface ConnectionState {
   state: 'ready' | 'reconnecting' | 'gateway-offline' | 'ended';
   /** When this state began (ISO). */
   since: string;
+  /** For people: why it dropped, or why it ended. */
   reason?: string;
-  /** Who revoked the session, when known. */
+  /** The email of whoever revoked the session (state 'ended', endReason 'revoked'), when known. */
   revokedBy?: string;
 }
 

@@ -7,6 +7,7 @@ import { MessageFramer, type Message } from '../protocol/framing.ts';
 import { BackendCode, PROTOCOL_3_0 } from '../protocol/constants.ts';
 import { createStartupMessage } from '../protocol/startup.ts';
 import { createQuery } from '../protocol/frontend/query.ts';
+import { parseDataRow } from '../protocol/backend/data-row.ts';
 import { parseErrorFields, type ErrorFields } from '../protocol/backend/error-response.ts';
 import { parseBackendKeyData, type BackendKey } from '../protocol/backend/backend-key-data.ts';
 import { parseParameterStatus } from '../protocol/backend/parameter-status.ts';
@@ -102,20 +103,4 @@ export class RawPgClient {
     this.waiters = [];
     for (const f of w) f();
   }
-}
-
-function parseDataRow(p: Buffer): (string | null)[] {
-  const n = p.readInt16BE(0);
-  let off = 2;
-  const out: (string | null)[] = [];
-  for (let i = 0; i < n; i++) {
-    const len = p.readInt32BE(off);
-    off += 4;
-    if (len < 0) out.push(null);
-    else {
-      out.push(p.toString('utf8', off, off + len));
-      off += len;
-    }
-  }
-  return out;
 }

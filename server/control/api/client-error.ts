@@ -23,11 +23,21 @@ export function answerClientError(err: Error & { code?: string }, socket: Duplex
     return;
   }
   const status = clientErrorStatus(err.code);
-  const body = JSON.stringify({
-    error: { code: ErrorCodes.INVALID_INPUT, message: `the request could not be read as HTTP/1.1 (${STATUS_CODES[status] ?? 'Bad Request'})` },
+  endWithJsonError(socket, status, {
+    code: ErrorCodes.INVALID_INPUT,
+    message: `the request could not be read as HTTP/1.1 (${STATUS_CODES[status] ?? 'Bad Request'})`,
   });
+}
+
+/**
+ * Writes a whole HTTP/1.1 response with a JSON error body straight to a socket that no
+ * ServerResponse owns (a parser error, a refused WebSocket upgrade), then closes it: at once
+ * when written, after a second at the latest.
+ */
+export function endWithJsonError(socket: Duplex, status: number, error: { code: string; message: string }): void {
+  const body = JSON.stringify({ error });
   const head = [
-    `HTTP/1.1 ${status} ${STATUS_CODES[status]}`,
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}`,
     'Content-Type: application/json; charset=utf-8',
     `Content-Length: ${Buffer.byteLength(body)}`,
     'Connection: close',
@@ -36,4 +46,5 @@ export function answerClientError(err: Error & { code?: string }, socket: Duplex
   ].join('\r\n');
   socket.end(head + body);
   socket.once('finish', () => socket.destroy());
+  setTimeout(() => socket.destroy(), 1000).unref();
 }

@@ -1,6 +1,6 @@
 import type { Duplex } from 'node:stream';
-import { STATUS_CODES } from 'node:http';
 import { ErrorCodes, GatehouseError, isGatehouseErrorLike, type ErrorCode } from '../../../proxy-core/src/errors.ts';
+import { endWithJsonError } from '../api/client-error.ts';
 import { httpStatusOf } from '../api/errors.ts';
 
 export interface UpgradeRefusal {
@@ -26,16 +26,5 @@ export function rejectUpgrade(socket: Duplex, refusal: UpgradeRefusal): void {
     socket.destroy();
     return;
   }
-  const body = JSON.stringify({ error: { code: refusal.code, message: refusal.message } });
-  const head = [
-    `HTTP/1.1 ${refusal.status} ${STATUS_CODES[refusal.status] ?? 'Error'}`,
-    'Content-Type: application/json; charset=utf-8',
-    `Content-Length: ${Buffer.byteLength(body)}`,
-    'Connection: close',
-    '',
-    '',
-  ].join('\r\n');
-  socket.end(head + body);
-  socket.once('finish', () => socket.destroy());
-  setTimeout(() => socket.destroy(), 1000).unref();
+  endWithJsonError(socket, refusal.status, { code: refusal.code, message: refusal.message });
 }

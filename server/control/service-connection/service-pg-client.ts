@@ -7,6 +7,7 @@
  */
 import type { Duplex } from 'node:stream';
 import { ErrorCodes, GatehouseError } from '../../../proxy-core/src/errors.ts';
+import { parseDataRow } from '../../../proxy-core/src/protocol/backend/data-row.ts';
 import { parseErrorFields } from '../../../proxy-core/src/protocol/backend/error-response.ts';
 import { BackendCode, PROTOCOL_3_0 } from '../../../proxy-core/src/protocol/constants.ts';
 import { MessageFramer, type Message } from '../../../proxy-core/src/protocol/framing.ts';
@@ -116,20 +117,4 @@ export class ServicePgClient {
     this.waiter = undefined;
     w?.();
   }
-}
-
-function parseDataRow(p: Buffer): (string | null)[] {
-  const n = p.readInt16BE(0);
-  let off = 2;
-  const out: (string | null)[] = [];
-  for (let i = 0; i < n; i++) {
-    const len = p.readInt32BE(off);
-    off += 4;
-    if (len < 0) out.push(null);
-    else {
-      out.push(p.toString('utf8', off, off + len));
-      off += len;
-    }
-  }
-  return out;
 }

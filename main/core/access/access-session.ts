@@ -143,6 +143,9 @@ export class AccessSession extends EventEmitter<{ status: [AccessStatus]; tunnel
     this.#state = 'ready';
     this.#armExpiry();
     this.#updateConnection();
+    // Always said: the connection state may already read 'ready' (the gateway's status can
+    // arrive before the proxy listens), and then #updateConnection reports nothing.
+    this.#throttle.request();
   }
 
   /**

@@ -17,6 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient } from '../api/api-client.ts';
 import { MemoryTokenProvider } from '../api/token-providers.ts';
 import { SettingsStore } from '../settings/settings-store.ts';
+import { LocalProxy } from '../../../proxy-core/src/local/index.ts';
 import { SessionManager } from './session-manager.ts';
 import type { AccessStatus } from './types.ts';
 import type { Stack } from '../../../server/demo/stack.ts';
@@ -128,6 +129,37 @@ describe.skipIf(missing.length > 0)(title, () => {
       });
     } finally {
       blocker.close();
+    }
+  });
+
+  it("reports 'ready' even when the gateway's status arrives before the local proxy listens", async () => {
+    // The server sends gateway-status as soon as the tunnel opens; a slow listen() puts it first.
+    // Before the fix the connection state already read 'ready', so the move to 'ready' was never
+    // reported and the app showed "Starting…" for as long as the session lasted.
+    const seen: AccessStatus[] = [];
+    const m = new SessionManager({
+      api,
+      settings,
+      statusIntervalMs: 10,
+      createProxy: (opts) => {
+        const proxy = new LocalProxy(opts);
+        const listen = proxy.listen.bind(proxy);
+        proxy.listen = async () => {
+          await new Promise((r) => setTimeout(r, 500));
+          return listen();
+        };
+        return proxy;
+      },
+    });
+    m.on('status', (s) => seen.push(s));
+    try {
+      const ready = await m.start({ projectId: stack.projectId, resource: stack.resource, account: 'readonly', duration: '10m' });
+      expect(ready.state).toBe('ready');
+      expect(seen.some((s) => s.state === 'starting' && s.connection?.state === 'ready')).toBe(true); // the race did happen
+      await waitUntil(() => seen.at(-1)?.state === 'ready', 3_000);
+      await m.stop(ready.sessionId);
+    } finally {
+      await m.close();
     }
   });
 

@@ -8,7 +8,7 @@ import { openStore, type Store } from './store.ts';
 
 const MB = 1024 * 1024;
 
-describe('issue 9 item 2: the PGlite store keeps pg_wal within its limit', () => {
+describe('the PGlite store: pg_wal within its limit (issue 9 item 2), memory settings (issue 15)', () => {
   let dir: string;
   let store: Store;
 
@@ -47,4 +47,9 @@ describe('issue 9 item 2: the PGlite store keeps pg_wal within its limit', () =>
     }>`select name, setting from pg_file_settings where name in ('min_wal_size', 'max_wal_size')`.execute(store.db);
     expect(Object.fromEntries(settings.rows.map((r) => [r.name, r.setting]))).toEqual({ min_wal_size: '32MB', max_wal_size: '64MB' });
   }, 180_000);
+
+  it('starts with a small shared_buffers (PGlite keeps it in a WebAssembly heap that never shrinks)', async () => {
+    const { rows } = await sql<{ shared_buffers: string }>`show shared_buffers`.execute(store.db);
+    expect(rows[0].shared_buffers).toBe('16MB');
+  });
 });

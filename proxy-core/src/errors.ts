@@ -63,6 +63,11 @@ export const ErrorCodes = {
   READ_ONLY: 'GATEHOUSE_ERR_READ_ONLY',
   /** Web Access: the web session lives on another control plane replica (affinity needed). */
   WEB_SESSION_ELSEWHERE: 'GATEHOUSE_ERR_WEB_SESSION_ELSEWHERE',
+  /**
+   * A direct stream cannot be opened on this route (the replica reached does not hold the
+   * session's tunnel, or its gateway does not dial back): open the connection through the tunnel.
+   */
+  DIRECT_STREAM_UNAVAILABLE: 'GATEHOUSE_ERR_DIRECT_STREAM_UNAVAILABLE',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import type { Duplex } from 'node:stream';
 import { createLogger } from '../../proxy-core/src/log.ts';
+import { DIRECT_STREAM_PROTOCOL, GATEWAY_STREAM_PATH, SESSION_STREAM_PATH } from '../../proxy-core/src/tunnel/direct-stream.ts';
 import { Cluster } from './cluster/cluster.ts';
 import { Relay, type SessionEndReason } from './relay/relay.ts';
 import { answerClientError } from './api/client-error.ts';
@@ -223,6 +224,7 @@ async function boot(config: ControlPlaneConfig, testHooks: ControlPlaneTestHooks
       sessionsActive: () => store.sessions.countActive(new Date()),
       gatewaysConnected: () => connectedGateways.size,
       credentialsBroken: () => store.credentials.countBroken(),
+      relay: () => relay.stats(),
     });
     const cookieSession = new CookieSession({
       csrfKey: keys.csrf,
@@ -343,6 +345,15 @@ async function routeUpgrade(relay: Relay, terminals: TerminalEndpoint, req: Inco
     if (pathname === GATEWAY_LINK_PATH) return await relay.handleGatewayLink(req, socket, head);
     const tunnel = SESSION_TUNNEL_PATH.exec(pathname);
     if (tunnel) return await relay.handleSessionTunnel(req, socket, head, tunnel[1]);
+    const clientStream = SESSION_STREAM_PATH.exec(pathname);
+    const dialBack = GATEWAY_STREAM_PATH.exec(pathname);
+    if (clientStream || dialBack) {
+      if (req.headers.upgrade?.toLowerCase() !== DIRECT_STREAM_PROTOCOL) {
+        throw new GatehouseError(ErrorCodes.INVALID_INPUT, `${pathname} upgrades to ${DIRECT_STREAM_PROTOCOL} only`);
+      }
+      if (clientStream) return relay.handleSessionStream(req, socket, head, clientStream[1]);
+      return relay.handleGatewayStream(socket, head, dialBack![1]);
+    }
     const terminal = TERMINAL_PATH.exec(pathname);
     if (terminal) return await terminals.handleUpgrade(req, socket, head, terminal[1]);
     rejectUpgrade(socket, refusalFor(new GatehouseError(ErrorCodes.NOT_FOUND, `no WebSocket endpoint at ${pathname}`)));

@@ -1,6 +1,7 @@
 /** Prometheus metrics for `/metrics`, one registry per control plane. */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { RequestObserver } from './api/dispatcher.ts';
+import type { RelayStats } from './relay/counters.ts';
 
 export interface Metrics {
   registry: Registry;
@@ -15,7 +16,15 @@ export interface CredentialMetrics {
   healthCheck(status: 'ok' | 'broken' | 'unreachable'): void;
 }
 
-export function createMetrics(sources: { sessionsActive(): Promise<number>; gatewaysConnected(): number; credentialsBroken?: () => Promise<number> }): Metrics {
+export interface MetricSources {
+  sessionsActive(): Promise<number>;
+  gatewaysConnected(): number;
+  credentialsBroken?: () => Promise<number>;
+  /** The relay's counters (relay/counters.ts). */
+  relay?: () => RelayStats;
+}
+
+export function createMetrics(sources: MetricSources): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'gatehouse_' });
   const requests = new Counter({
@@ -47,6 +56,28 @@ export function createMetrics(sources: { sessionsActive(): Promise<number>; gate
       this.set(sources.gatewaysConnected());
     },
   });
+  const relay = sources.relay;
+  if (relay) {
+    const gauges: Array<[keyof RelayStats, string, string]> = [
+      ['tunnels', 'gatehouse_relay_tunnels', 'Client tunnels open on this replica'],
+      ['streamsOpen', 'gatehouse_relay_streams_open', 'Client connections relayed now (tunnel streams and direct streams)'],
+      ['directStreams', 'gatehouse_relay_direct_streams_open', 'Client connections relayed now on direct streams (a socket each)'],
+      ['streamsTotal', 'gatehouse_relay_streams_total', 'Client connections relayed since start'],
+      ['streamsRefused', 'gatehouse_relay_streams_refused_total', 'Client connections refused by the relay or the gateway since start'],
+      ['bytesClientToGateway', 'gatehouse_relay_client_to_gateway_bytes_total', 'Bytes relayed from clients to gateways since start'],
+      ['bytesGatewayToClient', 'gatehouse_relay_gateway_to_client_bytes_total', 'Bytes relayed from gateways to clients since start'],
+    ];
+    for (const [key, name, help] of gauges) {
+      new Gauge({
+        name,
+        help,
+        registers: [registry],
+        collect() {
+          this.set(relay()[key]);
+        },
+      });
+    }
+  }
   const rotations = new Counter({
     name: 'gatehouse_credential_rotations_total',
     help: 'Account password rotations by result and failure code',

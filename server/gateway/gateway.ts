@@ -127,6 +127,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     this.link = link;
 
     link.on('stream', (stream, meta) => dispatcher.handle(stream, meta));
+    link.on('dial', (request) => dispatcher.dial(request));
     link.on('control', (message) => this.onControl(message));
     link.on('connected', () => {
       // A new primary link: everything not yet acknowledged goes again (stored by seq, once).

@@ -4,7 +4,9 @@ import type { GatewayStreamMeta } from '../../proxy-core/src/tunnel/meta.ts';
 import type { ControlMessage } from '../../proxy-core/src/tunnel/mux.ts';
 import { parseControlMessage, type ReplicaInfo } from '../../proxy-core/src/tunnel/control-messages.ts';
 import type { MuxStream } from '../../proxy-core/src/tunnel/stream.ts';
+import { gatewayStreamPath } from '../../proxy-core/src/tunnel/direct-stream.ts';
 import type { GatewayIdentity } from './identity.ts';
+import type { DialRequest } from './streams.ts';
 import { GatewayLink, type GatewayLinkOptions, type LinkState } from './link.ts';
 
 const log = createLogger('gateway.links');
@@ -33,6 +35,8 @@ export interface LinkSetEvents {
   /** No link is up. */
   disconnected: [];
   stream: [MuxStream, GatewayStreamMeta];
+  /** The relay at the other end of a link asks for a direct stream (streams.ts serves it). */
+  dial: [DialRequest];
   control: [ControlMessage];
 }
 
@@ -112,6 +116,7 @@ export class LinkSet extends EventEmitter<LinkSetEvents> {
     link.on('stream', (stream, meta) => this.emit('stream', stream, meta));
     link.on('control', (message) => {
       if (message.type === 'replicas') this.onReplicas(link, role, message);
+      else if (message.type === 'dial') this.onDial(link, message);
       else this.emit('control', message);
     });
     link.on('connected', () => {
@@ -150,6 +155,25 @@ export class LinkSet extends EventEmitter<LinkSetEvents> {
       }
     }
     this.reconcile();
+  }
+
+  /**
+   * Dials back the replica that asked: at the URL it names when that is a live replica's
+   * advertised URL (the seed link may have come through a load balancer), else the link's own.
+   */
+  private onDial(link: GatewayLink, raw: ControlMessage): void {
+    const parsed = parseControlMessage(raw);
+    if (!parsed.ok || parsed.message.type !== 'dial') {
+      log.warn({ url: link.target, error: parsed.ok ? undefined : parsed.error }, 'malformed dial request ignored');
+      return;
+    }
+    const { token, url, meta } = parsed.message;
+    const base = url !== undefined && this.replicas.some((r) => r.url === url) ? url : link.target;
+    this.emit('dial', {
+      url: new URL(gatewayStreamPath(token), base).toString(),
+      meta,
+      refuse: (code, message) => void link.sendControl({ type: 'dial-refused', token, code, message }),
+    });
   }
 
   /** Dial every live replica not yet linked; close direct links to replicas that left. */

@@ -7,6 +7,7 @@ import type { GatewayStreamMeta } from '../../proxy-core/src/tunnel/meta.ts';
 import { Mux, type ControlMessage } from '../../proxy-core/src/tunnel/mux.ts';
 import type { MuxStream } from '../../proxy-core/src/tunnel/stream.ts';
 import { tunnelClientOptions } from '../../proxy-core/src/tunnel/ws-client-options.ts';
+import { DIRECT_STREAMS_FEATURE, GATEWAY_FEATURES_HEADER } from '../../proxy-core/src/tunnel/direct-stream.ts';
 import { backoffDelay, formatDelay } from './backoff.ts';
 import type { GatewayIdentity } from './identity.ts';
 import { linkAuthHeaders } from './link-auth.ts';
@@ -156,7 +157,8 @@ export class GatewayLink extends EventEmitter<GatewayLinkEvents> {
     const { identity } = this.opts;
     const ws = new WebSocket(this.url, {
       ...tunnelClientOptions(this.url),
-      headers,
+      // this gateway dials back for direct streams (proxy-core/src/tunnel/direct-stream.ts)
+      headers: { ...headers, [GATEWAY_FEATURES_HEADER]: DIRECT_STREAMS_FEATURE },
       maxPayload: MAX_PAYLOAD,
       handshakeTimeout: 15_000,
     });

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
-import { ErrorCodes } from '../../proxy-core/src/errors.ts';
+import type { Duplex } from 'node:stream';
+import { ErrorCodes, type ErrorCode } from '../../proxy-core/src/errors.ts';
+import { dialDirectStream } from '../../proxy-core/src/tunnel/direct-stream.ts';
 import { SESSION_END } from '../../proxy-core/src/tunnel/session-end.ts';
 import { createLogger } from '../../proxy-core/src/log.ts';
 import { createRecorder, type Recorder } from '../../proxy-core/src/recorder/index.ts';
@@ -16,7 +18,7 @@ import { CancelKeys } from './cancel-keys.ts';
 import type { EventLog } from './event-log.ts';
 import type { GatewayIdentity } from './identity.ts';
 import { TargetOpener } from './sealed-target.ts';
-import { StreamQuota, type StreamLimits } from '../../proxy-core/src/tunnel/stream-quota.ts';
+import { StreamQuota, type StreamLease, type StreamLimits } from '../../proxy-core/src/tunnel/stream-quota.ts';
 import { SessionRegistry, type SessionEndReason } from './session-registry.ts';
 
 const CANCEL_READ_TIMEOUT_MS = 5_000;
@@ -34,6 +36,25 @@ export interface StreamDispatcherOptions {
 
 /** The gateway's meta may carry the client's OS user name (passed through from the client's OPEN). */
 type IncomingMeta = GatewayStreamMeta;
+
+/** A stream that passed the checks, with its quota lease (released when the stream closes). */
+interface Admitted {
+  ok: true;
+  meta: IncomingMeta;
+  expiresAt: number;
+  target: UpstreamTarget;
+  lease: StreamLease;
+}
+
+/** The relay's request for a direct stream (link-set.ts resolves where to dial back). */
+export interface DialRequest {
+  url: string;
+  meta: Record<string, unknown>;
+  refuse(code: ErrorCode, message: string): void;
+}
+
+/** How long the relay may take to answer the dial-back (it waits for it, so this is a network failure). */
+const DIAL_BACK_TIMEOUT_MS = 10_000;
 
 /**
  * Serves each stream the control plane opens: terminates the end-to-end TLS (the client's
@@ -57,28 +78,61 @@ export class StreamDispatcher {
     this.handshakeTimeoutMs = options.handshakeTimeoutMs ?? TLS_HANDSHAKE_TIMEOUT_MS;
   }
 
+  /** A stream the control plane opened on a link: refused with an RST, or served. */
   handle(stream: MuxStream, rawMeta: GatewayStreamMeta): void {
     stream.on('error', (err) => log.debug({ err: err.message, stream: stream.id }, 'stream error'));
+    const admitted = this.admit(rawMeta);
+    if (!admitted.ok) return stream.reset(admitted.code, admitted.message);
+    this.serve(stream, admitted, (code, message) => stream.reset(code, message));
+  }
+
+  /**
+   * A direct stream (proxy-core/src/tunnel/direct-stream.ts): the relay asked over a link; a
+   * refusal goes back over that link (`dial-refused`), else this gateway dials back `url` and
+   * serves the socket it gets, with TLS on a real socket.
+   */
+  dial(request: DialRequest): void {
+    const admitted = this.admit(request.meta);
+    if (!admitted.ok) return request.refuse(admitted.code, admitted.message);
+    dialDirectStream(request.url, { headers: {}, timeoutMs: DIAL_BACK_TIMEOUT_MS }).then(
+      (socket) => {
+        socket.on('error', (err) => log.debug({ err: err.message, sessionId: admitted.meta.sessionId }, 'direct stream error'));
+        this.serve(socket, admitted, () => socket.destroy());
+      },
+      (err: Error) => {
+        admitted.lease.release();
+        log.warn({ sessionId: admitted.meta.sessionId, err: err.message }, 'could not dial back for a direct stream');
+      },
+    );
+  }
+
+  /** The checks before any byte of a stream is read: meta, session still on, quota, target sealed to us. */
+  private admit(rawMeta: unknown): Admitted | { ok: false; code: ErrorCode; message: string } {
     const meta = validMeta(rawMeta);
-    if (!meta) return stream.reset(ErrorCodes.PROTOCOL, 'invalid stream metadata');
+    if (!meta) return { ok: false, code: ErrorCodes.PROTOCOL, message: 'invalid stream metadata' };
     const expiresAt = Date.parse(meta.session.expiresAt);
     const refusal = this.sessions.refusal(meta.sessionId, expiresAt);
-    if (refusal) return stream.reset(SESSION_END[refusal].code, SESSION_END[refusal].refusal);
+    if (refusal) return { ok: false, code: SESSION_END[refusal].code, message: SESSION_END[refusal].refusal };
     const admission = this.quota.admit(meta.sessionId, meta.session.userEmail.toLowerCase());
     if (!admission.ok) {
       log.info({ sessionId: meta.sessionId }, `refusing a stream: ${admission.message}`);
-      return stream.reset(ErrorCodes.RATE_LIMITED, admission.message);
+      return { ok: false, code: ErrorCodes.RATE_LIMITED, message: admission.message };
     }
-    const { lease } = admission;
-    stream.once('close', () => lease.release());
     let target: UpstreamTarget;
     try {
       target = this.targets.open(meta.target, meta.sessionId);
     } catch (err) {
+      admission.lease.release();
       log.warn({ sessionId: meta.sessionId, err: (err as Error).message }, 'refusing a stream: its target password is not sealed to this gateway');
-      return stream.reset(ErrorCodes.DECRYPT_FAILED, "the target password is not sealed to this gateway's key");
+      return { ok: false, code: ErrorCodes.DECRYPT_FAILED, message: "the target password is not sealed to this gateway's key" };
     }
+    return { ok: true, meta, expiresAt, target, lease: admission.lease };
+  }
 
+  /** End-to-end TLS with the client (its certificate must name the session), then PG or a cancel. */
+  private serve(stream: Duplex, admitted: Admitted, refuse: (code: ErrorCode, message: string) => void): void {
+    const { meta, expiresAt, target, lease } = admitted;
+    stream.once('close', () => lease.release());
     const tlsIdentity = { keyPem: this.identity.keyPem, certPem: this.identity.certPem, caPem: this.identity.caPem };
     acceptSessionTls(stream, { ...tlsIdentity, expectedSessionId: meta.sessionId, handshakeTimeoutMs: this.handshakeTimeoutMs }).then(
       ({ socket }) => {
@@ -92,7 +146,7 @@ export class StreamDispatcher {
       },
       (err: Error) => {
         log.warn({ sessionId: meta.sessionId, err: err.message }, 'refusing a stream: end-to-end TLS with the client failed');
-        stream.reset(ErrorCodes.FORBIDDEN, err.message);
+        refuse(ErrorCodes.FORBIDDEN, err.message);
       },
     );
   }
@@ -216,7 +270,7 @@ function disconnectReason(reason: CloseReason, endedBy: SessionEndReason | undef
 
 const SERVICE_PURPOSES = new Set<unknown>(['rotation', 'health-check', 'connection-check']);
 
-function validMeta(meta: GatewayStreamMeta): IncomingMeta | undefined {
+function validMeta(meta: unknown): IncomingMeta | undefined {
   const m = meta as Partial<IncomingMeta> | undefined;
   if (!m || (m.kind !== 'pg' && m.kind !== 'cancel') || typeof m.sessionId !== 'string' || m.sessionId.length === 0) return undefined;
   if (!m.target || typeof m.target.host !== 'string' || typeof m.target.port !== 'number' || !m.target.ssl || typeof m.target.passwordSealed !== 'string')

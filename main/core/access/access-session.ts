@@ -58,6 +58,8 @@ export class AccessSession extends EventEmitter<{ status: [AccessStatus]; tunnel
   #connection: ConnectionState | undefined;
   #revokedBy: string | undefined;
   #ws: WebSocket | undefined;
+  /** The current tunnel's key for direct streams (its `direct-streams` message); unset: the tunnel carries them. */
+  #streamKey: string | undefined;
   #state: AccessState = 'starting';
   #endReason: AccessEndReason | undefined;
   #error: SerializedError | undefined;
@@ -273,7 +275,27 @@ export class AccessSession extends EventEmitter<{ status: [AccessStatus]; tunnel
     await this.#throttle.flush();
   }
 
-  #openStream(meta: StreamOpenMeta): Duplex {
+  /**
+   * A stream to the gateway for one client connection: a direct stream (a socket of its own,
+   * TLS native at both ends) when the tunnel gave a key, else a stream inside the tunnel. A
+   * route without direct streams (another replica, an older gateway or server) answers
+   * DIRECT_STREAM_UNAVAILABLE once; this tunnel's connections then use the tunnel.
+   */
+  #openStream(meta: StreamOpenMeta): Duplex | Promise<Duplex> {
+    const mux = this.#requireMux();
+    const key = this.#streamKey;
+    if (key === undefined) return mux.openStream(meta);
+    return this.#opts.api.openDirectStream(this.id, key, meta).catch((err: unknown) => {
+      if ((err as GatehouseError).code !== ErrorCodes.DIRECT_STREAM_UNAVAILABLE) throw err;
+      if (this.#streamKey === key) {
+        this.#streamKey = undefined;
+        log.info({ sessionId: this.id, reason: (err as Error).message }, 'direct streams unavailable; connections go through the tunnel');
+      }
+      return this.#requireMux().openStream(meta);
+    });
+  }
+
+  #requireMux(): Mux {
     const mux = this.#mux;
     if (!mux) {
       throw new GatehouseError(
@@ -283,14 +305,14 @@ export class AccessSession extends EventEmitter<{ status: [AccessStatus]; tunnel
           : 'the tunnel to the Gatehouse server is not open',
       );
     }
-    return mux.openStream(meta);
+    return mux;
   }
 
   async #connectTunnel(): Promise<void> {
     const ws = await this.#opts.api.openTunnel(this.id);
     this.#ws = ws;
     const mux = new Mux(ws, { initiator: true });
-    mux.on('control', (msg) => this.#onControl(msg));
+    mux.on('control', (msg) => this.#onControl(msg, mux));
     mux.on('close', (err) => this.#onTunnelClosed(mux, err));
     ws.resume();
     if (this.#finishing) {
@@ -300,7 +322,7 @@ export class AccessSession extends EventEmitter<{ status: [AccessStatus]; tunnel
     this.#mux = mux;
   }
 
-  #onControl(raw: ControlMessage): void {
+  #onControl(raw: ControlMessage, from: Mux): void {
     const parsed = parseControlMessage(raw);
     if (!parsed.ok) {
       log.debug({ sessionId: this.id, type: parsed.type, error: parsed.error }, 'control message ignored');
@@ -311,6 +333,9 @@ export class AccessSession extends EventEmitter<{ status: [AccessStatus]; tunnel
       void this.finish(msg.reason);
     } else if (msg.type === 'session-extended' && msg.certificatePem !== undefined) {
       this.#applyExtension(msg.expiresAt, msg.certificatePem);
+    } else if (msg.type === 'direct-streams') {
+      // the key opens streams beside the tunnel it came on (the same replica); a new tunnel brings its own
+      if (from === this.#mux || this.#mux === undefined) this.#streamKey = msg.key;
     } else if (msg.type === 'gateway-status') {
       log.info({ sessionId: this.id, connected: msg.connected }, 'gateway status');
       this.#gatewayLinked = msg.connected;
@@ -323,6 +348,7 @@ export class AccessSession extends EventEmitter<{ status: [AccessStatus]; tunnel
     // Said in words by the CLI and shown by the desktop app (the 'tunnel' event), not as a log warning.
     log.info({ sessionId: this.id, err: err.message }, 'tunnel dropped; reconnecting');
     this.#mux = undefined;
+    this.#streamKey = undefined;
     this.#tunnelLost = true;
     this.#lostReason = err.message;
     this.emit('tunnel', { sessionId: this.id, state: 'lost', attempt: 0, reason: err.message });

@@ -16,7 +16,7 @@ export interface AccessProxyOptions {
   host: '127.0.0.1';
   port: number;
   database: string;
-  openStream: (meta: StreamOpenMeta) => Duplex;
+  openStream: (meta: StreamOpenMeta) => Duplex | Promise<Duplex>;
   tls: { keyPem: string; certPem: string; caPem: string; gatewayId: string };
   expiresAt: Date;
   /** Local password mode: clients prove this password to the local proxy (SCRAM). */

@@ -1,7 +1,10 @@
+import type { Socket } from 'node:net';
 import { Pool } from 'undici';
 import type { WebSocket } from 'ws';
 import { ErrorCodes, GatehouseError, serializeError, type SerializedError } from '../../../proxy-core/src/errors.ts';
 import { createLogger } from '../../../proxy-core/src/log.ts';
+import { STREAM_KEY_HEADER, STREAM_META_HEADER, dialDirectStream, encodeStreamMeta, sessionStreamPath } from '../../../proxy-core/src/tunnel/direct-stream.ts';
+import type { StreamOpenMeta } from '../../../proxy-core/src/tunnel/meta.ts';
 import { errorFromNetwork, errorFromResponse } from './api-errors.ts';
 import { normalizeDomain } from './domain.ts';
 import { MemoryTokenProvider } from './token-providers.ts';
@@ -263,6 +266,23 @@ export class ApiClient {
     const url = new URL(`/api/v1/sessions/${enc(sessionId)}/tunnel`, this.domain);
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
     return this.#withToken((accessToken) => connectWebSocket({ url: url.href, domain: this.domain, accessToken, timeoutMs: this.#timeoutMs }));
+  }
+
+  /**
+   * Opens a direct stream of the session (proxy-core/src/tunnel/direct-stream.ts) with the key
+   * its tunnel received: a socket of its own through the relay to the gateway. A refusal rejects
+   * with the server's error; DIRECT_STREAM_UNAVAILABLE means "use the tunnel".
+   */
+  async openDirectStream(sessionId: string, streamKey: string, meta: StreamOpenMeta): Promise<Socket> {
+    const url = new URL(sessionStreamPath(sessionId), this.domain);
+    try {
+      return await dialDirectStream(url.href, {
+        headers: { [STREAM_KEY_HEADER]: streamKey, [STREAM_META_HEADER]: encodeStreamMeta(meta) },
+        timeoutMs: this.#timeoutMs,
+      });
+    } catch (err) {
+      throw errorFromNetwork(this.domain, err);
+    }
   }
 
   /** Closes the connection pool. */

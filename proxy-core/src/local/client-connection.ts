@@ -46,7 +46,8 @@ export interface ConnectionHost {
   readonly localTls: boolean;
   /** TLS toward the gateway over a tunnel stream (see startGatewayTls). */
   startGatewayTls(stream: Duplex): TLSSocket;
-  openStream(meta: StreamOpenMeta): Duplex;
+  /** A stream to the gateway: inside the tunnel (at once) or a direct stream (once the relay paired it). */
+  openStream(meta: StreamOpenMeta): Duplex | Promise<Duplex>;
   /** Set once the session is over: new connections are refused with it. */
   endReason(): EndReason | undefined;
   /** The expiry warning, once due (sent to every connection once). */
@@ -214,7 +215,7 @@ export class ClientConnection {
   private async forwardCancel(packet: Buffer): Promise<void> {
     this.state = 'closing';
     try {
-      const gw = this.host.startGatewayTls(this.host.openStream({ kind: 'cancel' }));
+      const gw = this.host.startGatewayTls(await this.host.openStream({ kind: 'cancel' }));
       await new Promise<void>((resolve) => {
         const timer = setTimeout(() => gw.destroy(), CANCEL_TIMEOUT_MS);
         gw.once('secureConnect', () => gw.end(packet));
@@ -245,12 +246,24 @@ export class ClientConnection {
     else if (peer) meta.clientOsUser = `uid ${peer.uid}`;
     if (peer?.pid !== undefined) meta.clientPid = peer.pid;
     if (peer?.comm !== undefined) meta.clientProcess = peer.comm;
-    let stream: Duplex;
+    let opened: Duplex | Promise<Duplex>;
     try {
-      stream = this.host.openStream(meta);
+      opened = this.host.openStream(meta);
     } catch (err) {
       return this.refuse(connectionFailure(describe(err)));
     }
+    if (!(opened instanceof Promise)) return this.startGateway(opened, startupPacket, rest);
+    opened.then(
+      (stream) => {
+        // the client may have left while the relay paired the stream
+        if (this.state !== 'connecting') stream.destroy();
+        else this.startGateway(stream, startupPacket, rest);
+      },
+      (err: unknown) => this.refuse(errorForEarlyFailure(err)),
+    );
+  }
+
+  private startGateway(stream: Duplex, startupPacket: Buffer, rest: Buffer): void {
     const gw = this.host.startGatewayTls(stream);
     this.gateway = gw;
     const handshakeTimer = setTimeout(

@@ -30,7 +30,7 @@ export interface LocalProxyOptions {
   port: number;
   /** The session's database; a client asking for another one is refused (3D000). */
   database: string;
-  openStream: (meta: StreamOpenMeta) => Duplex;
+  openStream: (meta: StreamOpenMeta) => Duplex | Promise<Duplex>;
   /** Session identity for the end-to-end TLS with the gateway. */
   tls: { keyPem: string; certPem: string; caPem: string; gatewayId: string };
   expiresAt: Date;

@@ -6,7 +6,9 @@
  * - control plane → gateway: `ack` (every event up to `seq` is stored), `session-ended`
  *   (with `sessionId`: terminate its connections), `replicas` (the live control plane replicas);
  * - control plane → client tunnel: `session-ended` (without `sessionId`: this tunnel's session),
- *   `gateway-status` (whether the session's gateway is linked).
+ *   `gateway-status` (whether the session's gateway is linked), `direct-streams` (the key for
+ *   direct streams);
+ * - direct streams (direct-stream.ts): `dial` (control plane → gateway) and `dial-refused` (back).
  *
  * Every receiver parses with `parseControlMessage` and ignores what it does not handle.
  */
@@ -58,6 +60,20 @@ const controlMessageSchema = z.discriminatedUnion('type', [
     sessionId: id.optional(),
     certificatePem: z.string().min(1).max(8000).optional(),
   }),
+  /** Control plane → client tunnel: the key that opens direct streams of this tunnel's session (direct-stream.ts). */
+  z.object({ type: z.literal('direct-streams'), key: z.string().min(16).max(128) }),
+  /**
+   * Control plane → gateway: open a direct stream back to `url` (this replica's advertised URL;
+   * else the link's own) with `token`, and serve `meta` on it as on a tunnel stream.
+   */
+  z.object({
+    type: z.literal('dial'),
+    token: z.string().min(16).max(128),
+    url: z.string().url().max(2048).optional(),
+    meta: z.looseObject({}),
+  }),
+  /** Gateway → control plane: the stream of `token` is refused (quota, session over, target sealed elsewhere). */
+  z.object({ type: z.literal('dial-refused'), token: z.string().min(16).max(128), code: z.string().max(64), message: z.string().max(1000) }),
   z.object({
     type: z.literal('replicas'),
     self: id,

@@ -33,6 +33,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   [ErrorCodes.QUERY_FAILED]: 422,
   [ErrorCodes.READ_ONLY]: 409,
   [ErrorCodes.WEB_SESSION_ELSEWHERE]: 421,
+  [ErrorCodes.DIRECT_STREAM_UNAVAILABLE]: 421,
   /** Web Access: the database refused the web session's connection (its SQLSTATE is in the message). */
   [ErrorCodes.UPSTREAM_CONNECT]: 502,
 };

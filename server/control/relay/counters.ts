@@ -2,6 +2,8 @@
 export interface RelayStats {
   gatewayLinks: number;
   tunnels: number;
+  /** Direct streams (direct-streams.ts) open now; also counted in streamsOpen. */
+  directStreams: number;
   streamsOpen: number;
   streamsTotal: number;
   streamsRefused: number;
@@ -14,6 +16,7 @@ export function emptyStats(): RelayStats {
   return {
     gatewayLinks: 0,
     tunnels: 0,
+    directStreams: 0,
     streamsOpen: 0,
     streamsTotal: 0,
     streamsRefused: 0,

@@ -36,9 +36,18 @@ export class GatewayLinkConnection implements FrameSink {
     readonly ws: WebSocket,
     private readonly deps: RelayDeps,
     private readonly stats: RelayStats,
+    private readonly direct: { directStreams: boolean; dialRefused(token: string, code: string, message: string): void } = {
+      directStreams: false,
+      dialRefused: () => undefined,
+    },
   ) {
     this.sender = new CoalescingSender(ws);
     ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
+  }
+
+  /** Whether the gateway dials back for direct streams (it said so on its link upgrade). */
+  get directStreams(): boolean {
+    return this.direct.directStreams;
   }
 
   get open(): boolean {
@@ -101,6 +110,10 @@ export class GatewayLinkConnection implements FrameSink {
       return;
     }
     const message = parsed.message;
+    if (message.type === 'dial-refused') {
+      this.direct.dialRefused(message.token, message.code, message.message);
+      return;
+    }
     if (message.type !== 'events') {
       log.debug({ gatewayId: this.gatewayId, type: message.type }, 'control message not for the control plane ignored');
       return;

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomUUID, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -7,6 +7,14 @@ import { SESSION_END } from '../../../proxy-core/src/tunnel/session-end.ts';
 import { createLogger } from '../../../proxy-core/src/log.ts';
 import { FrameType, MAX_FRAME_LENGTH, encodeFrame } from '../../../proxy-core/src/tunnel/frames.ts';
 import { parseClientOpenMeta } from '../../../proxy-core/src/tunnel/meta.ts';
+import {
+  DIRECT_STREAMS_FEATURE,
+  GATEWAY_FEATURES_HEADER,
+  STREAM_KEY_HEADER,
+  STREAM_META_HEADER,
+  decodeStreamMeta,
+} from '../../../proxy-core/src/tunnel/direct-stream.ts';
+import { DirectStreams, streamRefusal } from './direct-streams.ts';
 import { emptyStats, type RelayStats } from './counters.ts';
 import { GatewayLinkConnection } from './gateway-link.ts';
 import { Heartbeat } from './heartbeat.ts';
@@ -41,6 +49,7 @@ export class Relay {
   private readonly endGraceMs: number;
   private readonly counters: RelayStats = emptyStats();
   private readonly cluster: RelayCluster | undefined;
+  private readonly direct: DirectStreams;
   private closing: Promise<void> | undefined;
 
   constructor(
@@ -53,6 +62,12 @@ export class Relay {
     this.heartbeat = new Heartbeat(options.heartbeatMs ?? 20_000);
     this.endGraceMs = options.endGraceMs ?? 250;
     this.cluster = options.cluster;
+    this.direct = new DirectStreams(this.counters, {
+      endGraceMs: this.endGraceMs,
+      ...(options.dialTimeoutMs !== undefined && { dialTimeoutMs: options.dialTimeoutMs }),
+      // In a cluster the gateway dials back this replica's own URL, not the load balancer.
+      dialBackUrl: () => this.cluster?.replicas().find((r) => r.id === this.cluster?.replicaId)?.url,
+    });
   }
 
   /** Upgrade `GET /api/v1/gateways/link` once the gateway's signed headers check out. */
@@ -66,7 +81,10 @@ export class Relay {
             socket.destroy();
             return;
           }
-          this.gatewayServer.handleUpgrade(req, socket, head, (ws) => this.attachGateway(gatewayId, ws, req.socket.remoteAddress));
+          const features = String(req.headers[GATEWAY_FEATURES_HEADER] ?? '').split(/[\s,]+/);
+          this.gatewayServer.handleUpgrade(req, socket, head, (ws) =>
+            this.attachGateway(gatewayId, ws, req.socket.remoteAddress, features.includes(DIRECT_STREAMS_FEATURE)),
+          );
         },
         (err: unknown) => {
           log.info({ code: refusalFor(err).code }, 'gateway link refused');
@@ -100,12 +118,50 @@ export class Relay {
     );
   }
 
+  /**
+   * Upgrade `GET /api/v1/sessions/:id/stream` (a direct stream, direct-stream.ts): the stream key
+   * must be that of one of the session's tunnels on THIS replica; the socket then waits for the
+   * gateway's dial-back. DIRECT_STREAM_UNAVAILABLE tells the client to use its tunnel instead.
+   */
+  handleSessionStream(req: IncomingMessage, socket: Duplex, head: Buffer, sessionId: string): void {
+    socket.on('error', () => socket.destroy());
+    if (this.closing) return rejectUpgrade(socket, refusalFor(unavailable()));
+    const refuse = (code: ErrorCode, message: string) => {
+      this.counters.streamsRefused += 1;
+      rejectUpgrade(socket, streamRefusal(code, message));
+    };
+    const key = req.headers[STREAM_KEY_HEADER];
+    const tunnel = typeof key === 'string' ? this.tunnelWithKey(sessionId, key) : undefined;
+    if (!tunnel) {
+      return refuse(
+        ErrorCodes.DIRECT_STREAM_UNAVAILABLE,
+        'this server replica does not hold a tunnel of this session with that stream key; open the connection through the tunnel',
+      );
+    }
+    const admitted = this.admitStream(tunnel, decodeStreamMeta(req.headers[STREAM_META_HEADER]) ?? Buffer.alloc(0));
+    if (!admitted.ok) return refuse(admitted.code, admitted.message);
+    if (!admitted.link.directStreams) {
+      return refuse(ErrorCodes.DIRECT_STREAM_UNAVAILABLE, 'the gateway of this database does not dial back; open the connection through the tunnel');
+    }
+    noDelay(socket);
+    this.direct.request(admitted.link, socket, head, { sessionId, expiresAt: tunnel.expiresAt, meta: admitted.meta });
+  }
+
+  /** Upgrade `GET /api/v1/gateways/streams/:token`: a gateway's dial-back for a direct stream. */
+  handleGatewayStream(socket: Duplex, head: Buffer, token: string): void {
+    socket.on('error', () => socket.destroy());
+    if (this.closing) return rejectUpgrade(socket, refusalFor(unavailable()));
+    noDelay(socket);
+    this.direct.accept(token, socket, head);
+  }
+
   /** Tell the gateway and the client tunnel(s) that a session is over; closes them. */
   endSession(sessionId: string, reason: SessionEndReason): void {
     const tunnels = [...(this.tunnels.get(sessionId) ?? [])];
     const gatewayIds = tunnels.length > 0 ? new Set(tunnels.map((t) => t.gatewayId)) : new Set(this.links.keys());
     for (const gatewayId of gatewayIds) this.links.get(gatewayId)?.sendControl({ type: 'session-ended', sessionId, reason });
     for (const tunnel of tunnels) this.endTunnel(tunnel, reason);
+    this.direct.endSession(sessionId, SESSION_END[reason].code, SESSION_END[reason].refusal);
   }
 
   /**
@@ -124,6 +180,7 @@ export class Relay {
     const tunnels = [...(this.tunnels.get(sessionId) ?? [])];
     const gatewayIds = tunnels.length > 0 ? new Set(tunnels.map((t) => t.gatewayId)) : new Set(this.links.keys());
     for (const gatewayId of gatewayIds) this.links.get(gatewayId)?.sendControl({ type: 'session-extended', sessionId, expiresAt: expiresAt.toISOString() });
+    this.direct.extendSession(sessionId, expiresAt);
     for (const tunnel of tunnels) {
       if (tunnel.endReason || !tunnel.extend(expiresAt)) continue;
       // the public certificate for new connections, to whichever client holds the local proxy
@@ -153,7 +210,7 @@ export class Relay {
   stats(): RelayStats {
     let tunnels = 0;
     for (const set of this.tunnels.values()) tunnels += set.size;
-    return { ...this.counters, gatewayLinks: this.links.size, tunnels };
+    return { ...this.counters, gatewayLinks: this.links.size, tunnels, directStreams: this.direct.size.open };
   }
 
   close(): Promise<void> {
@@ -163,6 +220,7 @@ export class Relay {
 
   private async shutdown(): Promise<void> {
     this.heartbeat.stop();
+    this.direct.close();
     const sockets: WebSocket[] = [];
     for (const set of this.tunnels.values()) for (const tunnel of set) sockets.push(tunnel.ws);
     for (const link of this.links.values()) sockets.push(link.ws);
@@ -173,8 +231,11 @@ export class Relay {
     this.tunnelServer.close();
   }
 
-  private attachGateway(gatewayId: string, ws: WebSocket, remoteAddress: string | undefined): void {
-    const link = new GatewayLinkConnection(gatewayId, ws, this.deps, this.counters);
+  private attachGateway(gatewayId: string, ws: WebSocket, remoteAddress: string | undefined, directStreams: boolean): void {
+    const link = new GatewayLinkConnection(gatewayId, ws, this.deps, this.counters, {
+      directStreams,
+      dialRefused: (token, code, message) => this.direct.refused(gatewayId, token, code, message),
+    });
     const previous = this.links.get(gatewayId);
     this.links.set(gatewayId, link);
     if (previous) {
@@ -197,6 +258,8 @@ export class Relay {
     this.dropLinkStreams(link);
     if (this.links.get(link.gatewayId) !== link) return;
     this.links.delete(link.gatewayId);
+    // Open direct streams are sockets of their own and carry on; waiting ones cannot be served.
+    this.direct.gatewayLost(link.gatewayId);
     log.info({ gatewayId: link.gatewayId }, 'gateway disconnected');
     void this.track(
       this.deps
@@ -225,6 +288,7 @@ export class Relay {
     timer.unref();
     this.expiryTimers.set(tunnel, timer);
     tunnel.sendControl({ type: 'gateway-status', connected: this.isGatewayConnected(auth.gatewayId) });
+    tunnel.sendControl({ type: 'direct-streams', key: tunnel.streamKey });
     log.info({ sessionId, gatewayId: auth.gatewayId }, 'session tunnel opened');
   }
 
@@ -258,13 +322,30 @@ export class Relay {
     if (clientId % 2 === 0 || tunnel.streams.has(clientId)) {
       return refuse(ErrorCodes.PROTOCOL, 'clients open streams with new odd ids');
     }
-    if (tunnel.endReason) return refuse(SESSION_END[tunnel.endReason].code, SESSION_END[tunnel.endReason].refusal);
-    if (Date.now() >= tunnel.expiresAt.getTime()) return refuse(SESSION_END.expired.code, SESSION_END.expired.refusal);
-    const clientMeta = parseClientOpenMeta(payload);
-    if (!clientMeta) return refuse(ErrorCodes.PROTOCOL, 'invalid stream metadata');
-    const link = this.links.get(tunnel.gatewayId);
-    if (!link?.open) return refuse(ErrorCodes.GATEWAY_UNAVAILABLE, 'the gateway of this database is not connected');
+    const admitted = this.admitStream(tunnel, payload);
+    if (!admitted.ok) return refuse(admitted.code, admitted.message);
+    const { link, meta } = admitted;
+    const gatewayStreamId = link.openStream(meta);
+    const stream = new RelayedStream(tunnel.sessionId, clientId, gatewayStreamId, tunnel, link, this.counters, () => {
+      tunnel.streams.delete(clientId);
+      link.streams.delete(gatewayStreamId);
+    });
+    tunnel.streams.set(clientId, stream);
+    link.streams.set(gatewayStreamId, stream);
+  }
 
+  /** Whether a new stream of this tunnel may open (tunnel stream or direct), and the gateway's meta for it. */
+  private admitStream(
+    tunnel: SessionTunnelConnection,
+    payload: Buffer,
+  ): { ok: true; link: GatewayLinkConnection; meta: GatewayStreamMeta } | { ok: false; code: ErrorCode; message: string } {
+    const refusal = (code: ErrorCode, message: string) => ({ ok: false as const, code, message });
+    if (tunnel.endReason) return refusal(SESSION_END[tunnel.endReason].code, SESSION_END[tunnel.endReason].refusal);
+    if (Date.now() >= tunnel.expiresAt.getTime()) return refusal(SESSION_END.expired.code, SESSION_END.expired.refusal);
+    const clientMeta = parseClientOpenMeta(payload);
+    if (!clientMeta) return refusal(ErrorCodes.PROTOCOL, 'invalid stream metadata');
+    const link = this.links.get(tunnel.gatewayId);
+    if (!link?.open) return refusal(ErrorCodes.GATEWAY_UNAVAILABLE, 'the gateway of this database is not connected');
     const meta: GatewayStreamMeta = {
       ...tunnel.authorization.meta,
       sessionId: tunnel.sessionId,
@@ -277,13 +358,16 @@ export class Relay {
       ...(clientMeta.clientPid !== undefined && { clientPid: clientMeta.clientPid }),
       ...(clientMeta.clientProcess !== undefined && { clientProcess: clientMeta.clientProcess }),
     };
-    const gatewayStreamId = link.openStream(meta);
-    const stream = new RelayedStream(tunnel.sessionId, clientId, gatewayStreamId, tunnel, link, this.counters, () => {
-      tunnel.streams.delete(clientId);
-      link.streams.delete(gatewayStreamId);
-    });
-    tunnel.streams.set(clientId, stream);
-    link.streams.set(gatewayStreamId, stream);
+    return { ok: true, link, meta };
+  }
+
+  private tunnelWithKey(sessionId: string, key: string): SessionTunnelConnection | undefined {
+    const given = Buffer.from(key);
+    for (const tunnel of this.tunnels.get(sessionId) ?? []) {
+      const want = Buffer.from(tunnel.streamKey);
+      if (given.length === want.length && timingSafeEqual(given, want)) return tunnel;
+    }
+    return undefined;
   }
 
   private sendReplicas(link: GatewayLinkConnection): void {
@@ -305,6 +389,12 @@ export class Relay {
     promise.then(settled, settled);
     return promise;
   }
+}
+
+/** Upgraded sockets are net.Sockets (typed Duplex by node:http): frames go out as they are written. */
+function noDelay(socket: Duplex): void {
+  const s = socket as Duplex & { setNoDelay?: (on: boolean) => void };
+  s.setNoDelay?.(true);
 }
 
 function unavailable(): GatehouseError {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { RawData, WebSocket } from 'ws';
 import { createLogger } from '../../../proxy-core/src/log.ts';
 import { CoalescingSender } from '../../../proxy-core/src/write-path.ts';
@@ -20,6 +21,8 @@ export class SessionTunnelConnection implements FrameSink {
   expiresAt: Date;
   /** Set once the session is over: no new streams, the tunnel closes shortly. */
   endReason: SessionEndReason | undefined;
+  /** Opens direct streams of this session on this replica (sent to the client over this tunnel only). */
+  readonly streamKey = randomBytes(24).toString('base64url');
   private readonly sender: CoalescingSender;
 
   constructor(

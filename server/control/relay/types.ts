@@ -44,6 +44,8 @@ export interface RelayOptions {
   heartbeatMs?: number;
   /** After `endSession`, how long tunnels stay open for the gateway's goodbye. Default 250 ms. */
   endGraceMs?: number;
+  /** How long a direct stream waits for its gateway to dial back. Default 5 s. */
+  dialTimeoutMs?: number;
 }
 
 /** WebSocket close codes used by the relay. */

@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { WebSocket } from 'ws';
 import { ErrorCodes, GatehouseError } from '../../../../proxy-core/src/errors.ts';
 import { Mux } from '../../../../proxy-core/src/tunnel/mux.ts';
+import { DIRECT_STREAMS_FEATURE, GATEWAY_FEATURES_HEADER, GATEWAY_STREAM_PATH, SESSION_STREAM_PATH } from '../../../../proxy-core/src/tunnel/direct-stream.ts';
 import type { GatewayStreamMeta } from '../../../../proxy-core/src/tunnel/meta.ts';
 import type { SessionEvent } from '../../../../proxy-core/src/recorder/events.ts';
 import { Relay } from '../relay.ts';
@@ -80,8 +81,12 @@ export async function startHarness(options: RelayOptions = {}): Promise<Harness>
   server.on('upgrade', (req, socket, head) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     const tunnel = /^\/api\/v1\/sessions\/([^/]+)\/tunnel$/.exec(path);
+    const clientStream = SESSION_STREAM_PATH.exec(path);
+    const dialBack = GATEWAY_STREAM_PATH.exec(path);
     if (path === '/api/v1/gateways/link') void relay.handleGatewayLink(req, socket, head);
     else if (tunnel) void relay.handleSessionTunnel(req, socket, head, decodeURIComponent(tunnel[1]));
+    else if (clientStream) relay.handleSessionStream(req, socket, head, decodeURIComponent(clientStream[1]));
+    else if (dialBack) relay.handleGatewayStream(socket, head, dialBack[1]);
     else socket.destroy();
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -117,8 +122,13 @@ function openPeer(url: string, headers: Record<string, string>): Promise<Peer> {
   });
 }
 
-export function connectGateway(h: Harness): Promise<Peer> {
-  return openPeer(`${h.url}/api/v1/gateways/link`, { 'x-gatehouse-gateway-id': GATEWAY_ID, 'x-gatehouse-signature': 'valid' });
+/** A gateway link; `directStreams` says on the upgrade that it dials back (as the real gateway does). */
+export function connectGateway(h: Harness, opts: { directStreams?: boolean } = {}): Promise<Peer> {
+  return openPeer(`${h.url}/api/v1/gateways/link`, {
+    'x-gatehouse-gateway-id': GATEWAY_ID,
+    'x-gatehouse-signature': 'valid',
+    ...(opts.directStreams && { [GATEWAY_FEATURES_HEADER]: DIRECT_STREAMS_FEATURE }),
+  });
 }
 
 export function connectClient(h: Harness, sessionId = SESSION_ID, authorization = GOOD_TOKEN): Promise<Peer> {

@@ -34,6 +34,11 @@ export interface StackOptions {
   pgTls?: boolean;
   /** Extra environment for the server and gateway processes. */
   env?: NodeJS.ProcessEnv;
+  /**
+   * Where the control plane keeps its store: 'embedded' (PGlite in its data dir, the default)
+   * or 'postgres' (a database of its own in the sample PostgreSQL, through DATABASE_URL).
+   */
+  store?: 'embedded' | 'postgres';
   /** Told before each slow step ('starting PostgreSQL', ...), for a person watching. */
   onProgress?: (step: string) => void;
 }
@@ -149,6 +154,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     });
     cleanups.push(() => pg.stop());
     const roles = await createSampleDatabase(pg);
+    if (options.store === 'postgres') {
+      const admin = pg.client();
+      await admin.connect();
+      await admin.query('CREATE DATABASE gatehouse_store').finally(() => admin.end());
+      env.DATABASE_URL = `postgresql://${pg.superuser}:${encodeURIComponent(pg.superuserPassword)}@${pg.host}:${pg.port}/gatehouse_store`;
+    }
 
     // 2. The control plane, bootstrapped before it starts (the embedded store has one writer).
     progress("creating the control plane's store and its admin");

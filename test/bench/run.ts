@@ -53,6 +53,8 @@ const { values: opts } = parseArgs({
     settle: { type: 'string', default: '60' },
     concurrent: { type: 'string', default: '500' },
     skip: { type: 'string', default: '' },
+    /** The control plane's store: embedded (PGlite, in its process) or postgres (DATABASE_URL). */
+    store: { type: 'string', default: 'embedded' },
     statements: { type: 'string', default: '100000' },
     'tail-events': { type: 'string', default: '785000' },
   },
@@ -66,6 +68,8 @@ const CONNECTIONS = Number(opts.connections);
 const SETTLE_MAX_MS = Number(opts.settle) * 1000;
 const CAPACITY = opts.capacity.split(',').filter(Boolean).map(Number);
 const SKIP = new Set(opts.skip.split(',').filter(Boolean));
+if (opts.store !== 'embedded' && opts.store !== 'postgres') throw new Error(`--store is embedded or postgres, not ${opts.store}`);
+const STORE = opts.store;
 
 interface Target {
   label: string;
@@ -275,7 +279,7 @@ async function main(): Promise<void> {
   if (!SKIP.has('web')) await webAccessBench((s) => process.stdout.write(`${s}\n`));
   const home = await mkdtemp(join(tmpdir(), 'gatehouse-bench-home-'));
   process.stderr.write('bench: starting PostgreSQL, control plane, gateway…\n');
-  const stack = await startStack({ pgTls: false, env: { GATEHOUSE_LOG_LEVEL: 'warn' } });
+  const stack = await startStack({ pgTls: false, store: STORE, env: { GATEHOUSE_LOG_LEVEL: 'warn' } });
   let access: Awaited<ReturnType<typeof startAccess>> | undefined;
   let plain: Awaited<ReturnType<typeof startPlainRelay>> | undefined;
   try {
@@ -308,7 +312,7 @@ async function main(): Promise<void> {
       process.stdout.write(`${s}\n`);
     };
     line(
-      `Gatehouse benchmark — ${new Date().toISOString()} — ${SECONDS}s per pgbench run, ${availableParallelism()} cores, load average ${fmt(loadavg()[0], 1)}; "plain" is three Node processes piping TCP (no TLS, no recording)`,
+      `Gatehouse benchmark — ${new Date().toISOString()} — ${SECONDS}s per pgbench run, control plane store ${STORE === 'embedded' ? 'embedded (PGlite)' : 'PostgreSQL (DATABASE_URL)'}, ${availableParallelism()} cores, load average ${fmt(loadavg()[0], 1)}; "plain" is three Node processes piping TCP (no TLS, no recording)`,
     );
 
     for (const clients of [8, 1]) {

@@ -185,6 +185,30 @@ describe('direct streams', () => {
     await expect(openDirect(key)).rejects.toMatchObject({ code: expect.stringMatching(/SESSION_REVOKED|DIRECT_STREAM_UNAVAILABLE/) });
   });
 
+  it('per-stream flow control: a client that stops reading holds up only its own stream, and the relay stops reading for it', async () => {
+    const served: Socket[] = [];
+    await gateway((socket) => served.push(socket));
+    const { key } = await tunnel();
+    const slow = await openDirect(key);
+    slow.pause(); // never reads
+    await until(() => served.length === 1);
+    const fast = await openDirect(key);
+    await until(() => served.length === 2);
+    const [toSlow, toFast] = served;
+    toFast.pipe(toFast); // echo
+    const chunk = Buffer.alloc(1024 * 1024, 7);
+    for (let i = 0; i < 64; i++) toSlow.write(chunk);
+    // the other stream answers at once while 64 MB wait for the slow reader
+    for (let i = 0; i < 5; i++) {
+      const echoed = readExactly(fast, 4);
+      fast.write('ping');
+      expect((await echoed).toString()).toBe('ping');
+    }
+    // the relay paused its read of the slow stream: most of the 64 MB still waits in the gateway's socket
+    await new Promise((r) => setTimeout(r, 200));
+    expect(toSlow.writableLength).toBeGreaterThan(32 * 1024 * 1024);
+  });
+
   it('a direct stream outlives its tunnel (a socket of its own) and ends at the session expiry', async () => {
     await gateway((socket) => socket.pipe(socket));
     h.expiresAt = new Date(Date.now() + 1500);

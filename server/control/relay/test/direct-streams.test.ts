@@ -16,7 +16,7 @@ import {
   sessionStreamPath,
 } from '../../../../proxy-core/src/tunnel/direct-stream.ts';
 import type { GatewayStreamMeta } from '../../../../proxy-core/src/tunnel/meta.ts';
-import { GATEWAY_ID, SESSION_ID, connectClient, connectGateway, startHarness, until, type Harness, type Peer } from './harness.ts';
+import { GATEWAY_ID, SESSION_ID, connectClient, connectGateway, readExactly, startHarness, until, type Harness, type Peer } from './harness.ts';
 
 let h: Harness;
 let http: string;
@@ -80,23 +80,6 @@ function openDirect(key: string, meta: object = { kind: 'pg', clientAddress: '12
   }).then((socket) => {
     sockets.push(socket);
     return socket;
-  });
-}
-
-function readExactly(socket: Socket, n: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let got = 0;
-    const onData = (c: Buffer) => {
-      chunks.push(c);
-      got += c.length;
-      if (got >= n) {
-        socket.off('data', onData);
-        resolve(Buffer.concat(chunks));
-      }
-    };
-    socket.on('data', onData);
-    socket.once('error', reject);
   });
 }
 

@@ -5,6 +5,7 @@
 import { createServer, type Server } from 'node:http';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { WebSocket } from 'ws';
 import { ErrorCodes, GatehouseError } from '../../../../proxy-core/src/errors.ts';
 import { Mux } from '../../../../proxy-core/src/tunnel/mux.ts';
@@ -149,6 +150,24 @@ export function refusedUpgrade(url: string, headers: Record<string, string>): Pr
     });
     ws.on('open', () => reject(new Error('upgrade unexpectedly accepted')));
     ws.on('error', () => undefined);
+  });
+}
+
+/** Resolves with the first `n` bytes (or more, as they came) the stream gives. */
+export function readExactly(stream: Duplex, n: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let got = 0;
+    const onData = (c: Buffer) => {
+      chunks.push(c);
+      got += c.length;
+      if (got >= n) {
+        stream.off('data', onData);
+        resolve(Buffer.concat(chunks));
+      }
+    };
+    stream.on('data', onData);
+    stream.once('error', reject);
   });
 }
 

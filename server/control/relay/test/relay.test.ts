@@ -5,7 +5,7 @@ import { ErrorCodes } from '../../../../proxy-core/src/errors.ts';
 import { INITIAL_WINDOW } from '../../../../proxy-core/src/tunnel/frames.ts';
 import type { GatewayStreamMeta } from '../../../../proxy-core/src/tunnel/meta.ts';
 import type { SessionEvent } from '../../../../proxy-core/src/recorder/events.ts';
-import { GATEWAY_ID, SESSION_ID, connectClient, connectGateway, refusedUpgrade, startHarness, until, type Harness, type Peer } from './harness.ts';
+import { GATEWAY_ID, SESSION_ID, connectClient, connectGateway, readExactly, refusedUpgrade, startHarness, until, type Harness, type Peer } from './harness.ts';
 
 let h: Harness;
 const peers: Peer[] = [];
@@ -28,23 +28,6 @@ async function client(sessionId?: string): Promise<Peer> {
   const p = await connectClient(h, sessionId);
   peers.push(p);
   return p;
-}
-
-function readExactly(stream: Duplex, n: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let got = 0;
-    const onData = (c: Buffer) => {
-      chunks.push(c);
-      got += c.length;
-      if (got >= n) {
-        stream.off('data', onData);
-        resolve(Buffer.concat(chunks));
-      }
-    };
-    stream.on('data', onData);
-    stream.once('error', reject);
-  });
 }
 
 function echo(stream: Duplex): void {

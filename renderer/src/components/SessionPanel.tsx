@@ -102,7 +102,7 @@ export function SessionPanel({ id }: { id: string }) {
       )}
       {(shown.state === 'reconnecting' || shown.state === 'gateway-offline') && (
         <p className="notice" role="status" data-testid="connection-notice">
-          <strong>{shown.label}:</strong> {shown.detail} Connections that were open may have been cut; new ones work again as soon as it is back.
+          <strong>{shown.label}:</strong> {shown.detail} Connections already open may have been cut.
         </p>
       )}
       {shown.state === 'ended' && s.endReason !== 'stopped' && <EndedNotice s={s} detail={shown.detail} />}

@@ -347,13 +347,11 @@ async function routeUpgrade(relay: Relay, terminals: TerminalEndpoint, req: Inco
     if (tunnel) return await relay.handleSessionTunnel(req, socket, head, tunnel[1]);
     const clientStream = SESSION_STREAM_PATH.exec(pathname);
     const dialBack = GATEWAY_STREAM_PATH.exec(pathname);
-    if (clientStream || dialBack) {
-      if (req.headers.upgrade?.toLowerCase() !== DIRECT_STREAM_PROTOCOL) {
-        throw new GatehouseError(ErrorCodes.INVALID_INPUT, `${pathname} upgrades to ${DIRECT_STREAM_PROTOCOL} only`);
-      }
-      if (clientStream) return relay.handleSessionStream(req, socket, head, clientStream[1]);
-      return relay.handleGatewayStream(socket, head, dialBack![1]);
+    if ((clientStream || dialBack) && req.headers.upgrade?.toLowerCase() !== DIRECT_STREAM_PROTOCOL) {
+      throw new GatehouseError(ErrorCodes.INVALID_INPUT, `${pathname} upgrades to ${DIRECT_STREAM_PROTOCOL} only`);
     }
+    if (clientStream) return relay.handleSessionStream(req, socket, head, clientStream[1]);
+    if (dialBack) return relay.handleGatewayStream(socket, head, dialBack[1]);
     const terminal = TERMINAL_PATH.exec(pathname);
     if (terminal) return await terminals.handleUpgrade(req, socket, head, terminal[1]);
     rejectUpgrade(socket, refusalFor(new GatehouseError(ErrorCodes.NOT_FOUND, `no WebSocket endpoint at ${pathname}`)));

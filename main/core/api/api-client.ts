@@ -279,6 +279,7 @@ export class ApiClient {
       return await dialDirectStream(url.href, {
         headers: { [STREAM_KEY_HEADER]: streamKey, [STREAM_META_HEADER]: encodeStreamMeta(meta) },
         timeoutMs: this.#timeoutMs,
+        refusal: (status, body) => errorFromResponse(this.domain, status, body),
       });
     } catch (err) {
       throw errorFromNetwork(this.domain, err);

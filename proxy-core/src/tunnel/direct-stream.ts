@@ -48,6 +48,8 @@ export interface DialOptions {
   headers: Record<string, string>;
   /** No answer (101 or a refusal) by then rejects with TIMEOUT. */
   timeoutMs: number;
+  /** The error for a refusal (status and body text); default: the body's `{ error: { code, message } }`. */
+  refusal?: (status: number, bodyText: string) => Error;
 }
 
 /**
@@ -91,8 +93,8 @@ export function dialDirectStream(url: string, opts: DialOptions): Promise<Socket
       settle(undefined, socket);
     });
     req.once('response', (res: IncomingMessage) => {
-      readRefusal(res).then(
-        (err) => settle(err),
+      readBody(res).then(
+        (body) => settle((opts.refusal ?? refusalFromBody)(res.statusCode ?? 0, body)),
         (err: Error) => settle(err),
       );
     });
@@ -101,7 +103,7 @@ export function dialDirectStream(url: string, opts: DialOptions): Promise<Socket
   });
 }
 
-async function readRefusal(res: IncomingMessage): Promise<GatehouseError> {
+async function readBody(res: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of res) {
@@ -109,13 +111,15 @@ async function readRefusal(res: IncomingMessage): Promise<GatehouseError> {
     if (size > MAX_ERROR_BODY) break;
     chunks.push(chunk as Buffer);
   }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function refusalFromBody(status: number, bodyText: string): GatehouseError {
   try {
-    const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { error?: unknown };
+    const body = JSON.parse(bodyText) as { error?: unknown };
     if (isGatehouseErrorLike(body.error)) return new GatehouseError(body.error.code as ErrorCode, body.error.message);
   } catch {
-    // not JSON: an older server or something in between
+    // not JSON: something in between answered
   }
-  // 404: a server without direct streams; the caller uses the tunnel
-  if (res.statusCode === 404) return new GatehouseError(ErrorCodes.DIRECT_STREAM_UNAVAILABLE, 'this server does not offer direct streams');
-  return new GatehouseError(ErrorCodes.PROTOCOL, `unexpected HTTP ${res.statusCode ?? 0} to a direct stream request`);
+  return new GatehouseError(ErrorCodes.PROTOCOL, `unexpected HTTP ${status} to a direct stream request`);
 }

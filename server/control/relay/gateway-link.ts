@@ -36,10 +36,7 @@ export class GatewayLinkConnection implements FrameSink {
     readonly ws: WebSocket,
     private readonly deps: RelayDeps,
     private readonly stats: RelayStats,
-    private readonly direct: { directStreams: boolean; dialRefused(token: string, code: string, message: string): void } = {
-      directStreams: false,
-      dialRefused: () => undefined,
-    },
+    private readonly direct: { directStreams: boolean; dialRefused(token: string, code: string, message: string): void },
   ) {
     this.sender = new CoalescingSender(ws);
     ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
